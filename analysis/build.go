@@ -1,0 +1,159 @@
+package analysis
+
+import (
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	resourcehelper "k8s.io/component-helpers/resource"
+)
+
+// PodRecord is what a run observed of one pod.
+type PodRecord struct {
+	// Pod is its last state (at the end of the run, or when it was deleted).
+	Pod                               *corev1.Pod
+	CreatedAt, ScheduledAt, RunningAt *time.Duration
+	Attempts                          int
+	// Reason is the scheduler's message from the pod's last failed attempt.
+	Reason  string
+	Deleted bool
+}
+
+// Observation is everything a report is built from.
+type Observation struct {
+	Seed    uint64
+	Elapsed time.Duration
+	Pods    []PodRecord
+	// Nodes are the nodes that exist at the end of the run.
+	Nodes []*corev1.Node
+}
+
+// Build computes the report of a run. Runtime is left for the caller to fill in.
+func Build(o Observation) *Report {
+	r := &Report{
+		APIVersion:       APIVersion,
+		Kind:             ReportKind,
+		Seed:             o.Seed,
+		SimulatedSeconds: o.Elapsed.Seconds(),
+		Pods:             make([]PodReport, 0, len(o.Pods)),
+		Nodes:            make([]NodeReport, 0, len(o.Nodes)),
+	}
+	type usage struct {
+		pods     int
+		requests corev1.ResourceList
+	}
+	perNode := map[string]*usage{}
+	for _, rec := range o.Pods {
+		p := rec.Pod
+		pr := PodReport{
+			Namespace:   p.Namespace,
+			Name:        p.Name,
+			Node:        p.Spec.NodeName,
+			Phase:       string(p.Status.Phase),
+			CreatedAt:   seconds(rec.CreatedAt),
+			ScheduledAt: seconds(rec.ScheduledAt),
+			RunningAt:   seconds(rec.RunningAt),
+			Attempts:    rec.Attempts,
+		}
+		if pr.Node == "" {
+			pr.UnschedulableReason = rec.Reason
+		}
+		r.Pods = append(r.Pods, pr)
+		s := &r.Summary.Pods
+		s.Total++
+		if pr.ScheduledAt != nil {
+			s.Scheduled++
+		}
+		if pr.Node == "" && pr.UnschedulableReason != "" {
+			s.Unschedulable++
+		}
+		switch p.Status.Phase {
+		case corev1.PodRunning:
+			s.Running++
+		case corev1.PodSucceeded:
+			s.Succeeded++
+		case corev1.PodFailed:
+			s.Failed++
+		default:
+			s.Pending++
+		}
+		if rec.Deleted || p.Spec.NodeName == "" || terminal(p) {
+			continue
+		}
+		u := perNode[p.Spec.NodeName]
+		if u == nil {
+			u = &usage{requests: corev1.ResourceList{}}
+			perNode[p.Spec.NodeName] = u
+		}
+		u.pods++
+		addResources(u.requests, resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{}))
+	}
+	sort.SliceStable(r.Pods, func(i, j int) bool {
+		a, b := r.Pods[i], r.Pods[j]
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	for _, n := range o.Nodes {
+		u := perNode[n.Name]
+		if u == nil {
+			u = &usage{requests: corev1.ResourceList{}}
+		}
+		nr := NodeReport{
+			Name:        n.Name,
+			Ready:       nodeReady(n),
+			Pods:        u.pods,
+			Allocatable: map[string]string{},
+			Requested:   map[string]string{},
+		}
+		for name, q := range n.Status.Allocatable {
+			nr.Allocatable[string(name)] = q.String()
+			nr.Requested[string(name)] = "0"
+		}
+		for name, q := range u.requests {
+			nr.Requested[string(name)] = q.String()
+		}
+		nr.Requested[string(corev1.ResourcePods)] = resource.NewQuantity(int64(u.pods), resource.DecimalSI).String()
+		r.Nodes = append(r.Nodes, nr)
+		r.Summary.Nodes.Total++
+		if nr.Ready {
+			r.Summary.Nodes.Ready++
+		}
+	}
+	sort.SliceStable(r.Nodes, func(i, j int) bool { return r.Nodes[i].Name < r.Nodes[j].Name })
+	return r
+}
+
+func seconds(d *time.Duration) *float64 {
+	if d == nil {
+		return nil
+	}
+	s := d.Seconds()
+	return &s
+}
+
+func terminal(p *corev1.Pod) bool {
+	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func addResources(total, add corev1.ResourceList) {
+	for name, q := range add {
+		if cur, ok := total[name]; ok {
+			cur.Add(q)
+			total[name] = cur
+		} else {
+			total[name] = q.DeepCopy()
+		}
+	}
+}

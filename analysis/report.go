@@ -1,0 +1,72 @@
+package analysis
+
+// APIVersion and ReportKind identify the report format.
+const (
+	APIVersion = "kwoksim/v1alpha1"
+	ReportKind = "Report"
+)
+
+// Report is what one run tells: the JSON contract of `kwoksim run -o json`. Every field except
+// Runtime is a pure function of the inputs and the seed.
+type Report struct {
+	APIVersion       string       `json:"apiVersion"`
+	Kind             string       `json:"kind"`
+	Seed             uint64       `json:"seed"`
+	SimulatedSeconds float64      `json:"simulatedSeconds"`
+	Summary          Summary      `json:"summary"`
+	Pods             []PodReport  `json:"pods"`
+	Nodes            []NodeReport `json:"nodes"`
+	Runtime          Runtime      `json:"runtime"`
+}
+
+// Summary counts pods and nodes at the end of the run.
+type Summary struct {
+	Pods  PodSummary  `json:"pods"`
+	Nodes NodeSummary `json:"nodes"`
+}
+
+// PodSummary counts pods. Scheduled counts pods that were ever bound; Unschedulable counts
+// pods left unbound after the scheduler rejected them; the phase counts partition Total.
+type PodSummary struct {
+	Total         int `json:"total"`
+	Scheduled     int `json:"scheduled"`
+	Unschedulable int `json:"unschedulable"`
+	Pending       int `json:"pending"`
+	Running       int `json:"running"`
+	Succeeded     int `json:"succeeded"`
+	Failed        int `json:"failed"`
+}
+
+// NodeSummary counts nodes and those whose Ready condition is True.
+type NodeSummary struct {
+	Total int `json:"total"`
+	Ready int `json:"ready"`
+}
+
+// PodReport is one pod. Times are virtual seconds since the start; nil means never.
+type PodReport struct {
+	Namespace           string   `json:"namespace"`
+	Name                string   `json:"name"`
+	Node                string   `json:"node"`
+	Phase               string   `json:"phase"`
+	CreatedAt           *float64 `json:"createdAt"`
+	ScheduledAt         *float64 `json:"scheduledAt"`
+	RunningAt           *float64 `json:"runningAt"`
+	Attempts            int      `json:"attempts"`
+	UnschedulableReason string   `json:"unschedulableReason"`
+}
+
+// NodeReport is one node: what it offers and what the pods bound to it request.
+type NodeReport struct {
+	Name        string            `json:"name"`
+	Ready       bool              `json:"ready"`
+	Pods        int               `json:"pods"`
+	Allocatable map[string]string `json:"allocatable"`
+	Requested   map[string]string `json:"requested"`
+}
+
+// Runtime describes the run itself; it is the only part that differs between runs.
+type Runtime struct {
+	WallSeconds     float64 `json:"wallSeconds"`
+	EventsProcessed int64   `json:"eventsProcessed"`
+}

@@ -1,0 +1,551 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apimachinery/pkg/watch"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/kubernetes/pkg/api/legacyscheme"
+
+	"github.com/kwoksim/kwoksim/clock"
+)
+
+// WatchEvent is one change the API layer made, as a watch would report it.
+type WatchEvent struct {
+	Kind *Kind
+	Type watch.EventType
+	// Old is nil for Added; Object is the object as stored (for Deleted: its last state).
+	Old, Object runtime.Object
+}
+
+// Watcher observes every write after the informers have. It must not write synchronously:
+// it schedules follow-up work on the clock instead, which keeps writes from nesting.
+type Watcher func(WatchEvent)
+
+// API is the simulated apiserver: client-go's fake clientset as storage, plus what a real
+// apiserver adds on every write — defaulting, system metadata from the virtual clock and the
+// seeded RNG, the real registry strategies (validation, status/spec separation, generation),
+// resourceVersion, the binding subresource and graceful deletion with finalizers.
+type API struct {
+	clock   *clock.Virtual
+	client  *fake.Clientset
+	tracker k8stesting.ObjectTracker
+
+	// mu serializes writes: the scheduler's binding cycle writes from its own goroutine.
+	mu        sync.Mutex
+	rng       *rand.Rand
+	rv        uint64
+	informers map[string]*syncInformer
+	watchers  []Watcher
+	writes    int64
+}
+
+func newAPI(c *clock.Virtual, seed uint64) *API {
+	client := fake.NewSimpleClientset()
+	a := &API{
+		clock:     c,
+		client:    client,
+		tracker:   client.Tracker(),
+		rng:       rand.New(rand.NewPCG(seed, streamAPI)),
+		informers: map[string]*syncInformer{},
+	}
+	client.PrependReactor("*", "*", a.react)
+	return a
+}
+
+// Client is the clientset the scheduler talks to; its writes come back through the API layer.
+func (a *API) Client() *fake.Clientset { return a.client }
+
+// Watch registers w for every later write.
+func (a *API) Watch(w Watcher) { a.watchers = append(a.watchers, w) }
+
+// Writes is the number of writes stored so far.
+func (a *API) Writes() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.writes
+}
+
+// requestContext carries what kube-apiserver's handler chain puts in a request's context; the
+// strategies (declarative validation in particular) read it.
+func (a *API) requestContext(k *Kind, verb, ns, name, subresource string) context.Context {
+	ctx := genericapirequest.WithNamespace(context.Background(), ns)
+	return genericapirequest.WithRequestInfo(ctx, &genericapirequest.RequestInfo{
+		IsResourceRequest: true,
+		Verb:              verb,
+		APIPrefix:         "apis",
+		APIGroup:          k.GVR.Group,
+		APIVersion:        k.GVR.Version,
+		Resource:          k.GVR.Resource,
+		Subresource:       subresource,
+		Namespace:         ns,
+		Name:              name,
+	})
+}
+
+// Get returns a copy of the stored object.
+func (a *API) Get(k *Kind, ns, name string) (runtime.Object, error) {
+	return a.tracker.Get(k.GVR, ns, name)
+}
+
+// List returns copies of every stored object of a kind, sorted by namespace and name.
+func (a *API) List(k *Kind) ([]runtime.Object, error) {
+	list, err := a.tracker.List(k.GVR, k.GVK, "")
+	if err != nil {
+		return nil, err
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(items, func(i, j int) bool {
+		mi, mj := items[i].(metav1.Object), items[j].(metav1.Object)
+		if mi.GetNamespace() != mj.GetNamespace() {
+			return mi.GetNamespace() < mj.GetNamespace()
+		}
+		return mi.GetName() < mj.GetName()
+	})
+	return items, nil
+}
+
+// Create stores a new object as kube-apiserver would: defaulted, named, stamped and validated.
+func (a *API) Create(obj runtime.Object) (runtime.Object, error) {
+	k, err := KindOf(obj)
+	if err != nil {
+		return nil, apierrors.NewBadRequest(err.Error())
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.create(k, obj.DeepCopyObject())
+}
+
+func (a *API) create(k *Kind, obj runtime.Object) (runtime.Object, error) {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, err
+	}
+	if !k.Namespaced {
+		m.SetNamespace("")
+	} else if m.GetNamespace() == "" {
+		m.SetNamespace(metav1.NamespaceDefault)
+	}
+	ns := m.GetNamespace()
+	if k.Namespaced {
+		if err := a.ensureNamespace(ns); err != nil {
+			return nil, err
+		}
+	}
+	if m.GetName() == "" && m.GetGenerateName() != "" {
+		m.SetName(a.generateName(k, ns, m.GetGenerateName()))
+	}
+	legacyscheme.Scheme.Default(obj)
+	m.SetUID(a.newUID())
+	m.SetCreationTimestamp(metaTime(a.clock.Now()))
+	m.SetResourceVersion("")
+	m.SetDeletionTimestamp(nil)
+	m.SetDeletionGracePeriodSeconds(nil)
+
+	internal := k.newInternal()
+	if err := legacyscheme.Scheme.Convert(obj, internal, nil); err != nil {
+		return nil, apierrors.NewBadRequest(err.Error())
+	}
+	if m.GetName() == "" {
+		return nil, apierrors.NewInvalid(k.GVK.GroupKind(), "", field.ErrorList{
+			field.Required(field.NewPath("metadata", "name"), "name or generateName is required")})
+	}
+	if err := rest.BeforeCreate(k.strategy, a.requestContext(k, "create", ns, m.GetName(), ""), internal); err != nil {
+		return nil, err
+	}
+	out, err := a.external(k, internal)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store(k, nil, out); err != nil {
+		return nil, err
+	}
+	return out.DeepCopyObject(), nil
+}
+
+// ensureNamespace creates a namespace the first time an object names it. kube-apiserver would
+// reject the object instead; a simulator fed partial manifests is more useful this way.
+func (a *API) ensureNamespace(ns string) error {
+	k := kinds["Namespace"]
+	if _, err := a.tracker.Get(k.GVR, "", ns); err == nil {
+		return nil
+	}
+	_, err := a.create(k, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	return err
+}
+
+// external converts an internal object back to its versioned form.
+func (a *API) external(k *Kind, internal runtime.Object) (runtime.Object, error) {
+	out, err := legacyscheme.Scheme.New(k.GVK)
+	if err != nil {
+		return nil, err
+	}
+	if err := legacyscheme.Scheme.Convert(internal, out, nil); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Update replaces an object's spec and metadata (its status is kept, as on kube-apiserver).
+func (a *API) Update(obj runtime.Object) (runtime.Object, error) {
+	return a.updateObject(obj, "")
+}
+
+// UpdateStatus replaces an object's status through the status subresource.
+func (a *API) UpdateStatus(obj runtime.Object) (runtime.Object, error) {
+	return a.updateObject(obj, "status")
+}
+
+func (a *API) updateObject(obj runtime.Object, subresource string) (runtime.Object, error) {
+	k, err := KindOf(obj)
+	if err != nil {
+		return nil, apierrors.NewBadRequest(err.Error())
+	}
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	cur, err := a.tracker.Get(k.GVR, m.GetNamespace(), m.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return a.update(k, cur, obj.DeepCopyObject(), subresource)
+}
+
+// update validates next against cur with the kind's strategy and stores it. An update that
+// changes nothing is not stored and produces no event, as on kube-apiserver.
+func (a *API) update(k *Kind, cur, next runtime.Object, subresource string) (runtime.Object, error) {
+	strategy := rest.RESTUpdateStrategy(k.strategy)
+	if subresource == "status" {
+		if k.status == nil {
+			return nil, apierrors.NewNotFound(k.GVR.GroupResource(), subresource)
+		}
+		strategy = k.status
+	} else if subresource != "" {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("subresource %q of %s is not supported", subresource, k.GVR.Resource))
+	}
+	curMeta, _ := meta.Accessor(cur)
+	nextMeta, err := meta.Accessor(next)
+	if err != nil {
+		return nil, err
+	}
+	if rv := nextMeta.GetResourceVersion(); rv != "" && rv != curMeta.GetResourceVersion() {
+		return nil, apierrors.NewConflict(k.GVR.GroupResource(), curMeta.GetName(),
+			fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+	}
+	legacyscheme.Scheme.Default(next)
+	nextInt, curInt := k.newInternal(), k.newInternal()
+	if err := legacyscheme.Scheme.Convert(next, nextInt, nil); err != nil {
+		return nil, apierrors.NewBadRequest(err.Error())
+	}
+	if err := legacyscheme.Scheme.Convert(cur, curInt, nil); err != nil {
+		return nil, err
+	}
+	if err := rest.BeforeUpdate(strategy, a.requestContext(k, "update", curMeta.GetNamespace(), curMeta.GetName(), subresource), nextInt, curInt); err != nil {
+		return nil, err
+	}
+	out, err := a.external(k, nextInt)
+	if err != nil {
+		return nil, err
+	}
+	outMeta, _ := meta.Accessor(out)
+	outMeta.SetResourceVersion(curMeta.GetResourceVersion())
+	if apiequality.Semantic.DeepEqual(cur, out) {
+		return cur, nil
+	}
+	if shouldDeleteDuringUpdate(out, cur) {
+		return out, a.remove(k, cur)
+	}
+	if err := a.store(k, cur, out); err != nil {
+		return nil, err
+	}
+	return out.DeepCopyObject(), nil
+}
+
+// shouldDeleteDuringUpdate mirrors the generic registry: an object already being deleted with
+// no grace period left goes away once its last finalizer is removed.
+func shouldDeleteDuringUpdate(next, cur runtime.Object) bool {
+	nm, cm := next.(metav1.Object), cur.(metav1.Object)
+	if len(nm.GetFinalizers()) > 0 || cm.GetDeletionTimestamp() == nil {
+		return false
+	}
+	g := cm.GetDeletionGracePeriodSeconds()
+	return g == nil || *g == 0
+}
+
+// store writes an object with the next resourceVersion and delivers the change.
+func (a *API) store(k *Kind, old, obj runtime.Object) error {
+	m, _ := meta.Accessor(obj)
+	a.rv++
+	m.SetResourceVersion(fmt.Sprint(a.rv))
+	var err error
+	if old == nil {
+		err = a.tracker.Create(k.GVR, obj, m.GetNamespace())
+	} else {
+		err = a.tracker.Update(k.GVR, obj, m.GetNamespace())
+	}
+	if err != nil {
+		return err
+	}
+	a.writes++
+	t := watch.Added
+	if old != nil {
+		t = watch.Modified
+	}
+	a.deliver(WatchEvent{Kind: k, Type: t, Old: old, Object: obj})
+	return nil
+}
+
+func (a *API) remove(k *Kind, cur runtime.Object) error {
+	m, _ := meta.Accessor(cur)
+	if err := a.tracker.Delete(k.GVR, m.GetNamespace(), m.GetName()); err != nil {
+		return err
+	}
+	a.writes++
+	a.deliver(WatchEvent{Kind: k, Type: watch.Deleted, Old: cur, Object: cur})
+	return nil
+}
+
+func (a *API) deliver(ev WatchEvent) {
+	if inf := a.informers[ev.Kind.Name()]; inf != nil {
+		switch ev.Type {
+		case watch.Added:
+			inf.deliver(nil, ev.Object)
+		case watch.Modified:
+			inf.deliver(ev.Old, ev.Object)
+		case watch.Deleted:
+			inf.deliver(ev.Old, nil)
+		}
+	}
+	for _, w := range a.watchers {
+		w(ev)
+	}
+}
+
+// Patch applies a JSON, merge or strategic merge patch to an object or its status.
+func (a *API) Patch(k *Kind, ns, name string, pt types.PatchType, data []byte, subresource string) (runtime.Object, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	cur, err := a.tracker.Get(k.GVR, ns, name)
+	if err != nil {
+		return nil, err
+	}
+	curJSON, err := json.Marshal(cur)
+	if err != nil {
+		return nil, err
+	}
+	patched, err := applyPatch(curJSON, pt, data, cur)
+	if err != nil {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("%s %s/%s: %v", k.Name(), ns, name, err))
+	}
+	next, err := legacyscheme.Scheme.New(k.GVK)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(patched, next); err != nil {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("%s %s/%s: patched object does not decode: %v", k.Name(), ns, name, err))
+	}
+	return a.update(k, cur, next, subresource)
+}
+
+// Delete deletes an object as the generic registry does: graceful deletion sets
+// deletionTimestamp and waits for a final delete with no grace period; finalizers keep an
+// object until the last one is removed.
+func (a *API) Delete(k *Kind, ns, name string, opts metav1.DeleteOptions) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	cur, err := a.tracker.Get(k.GVR, ns, name)
+	if err != nil {
+		return err
+	}
+	return a.delete(k, cur, &opts)
+}
+
+func (a *API) delete(k *Kind, cur runtime.Object, opts *metav1.DeleteOptions) error {
+	internal := k.newInternal()
+	if err := legacyscheme.Scheme.Convert(cur, internal, nil); err != nil {
+		return err
+	}
+	im, _ := meta.Accessor(internal)
+	wasDeleting := im.GetDeletionTimestamp() != nil
+	oldGrace := im.GetDeletionGracePeriodSeconds()
+	var oldDeletion *metav1.Time
+	if wasDeleting {
+		t := *im.GetDeletionTimestamp()
+		oldDeletion = &t
+	}
+	graceful, pending, err := rest.BeforeDelete(k.strategy, a.requestContext(k, "delete", im.GetNamespace(), im.GetName(), ""), internal, opts)
+	if err != nil {
+		return err
+	}
+	if pending {
+		return nil
+	}
+	now := a.clock.Now()
+	if graceful {
+		// BeforeDelete stamps deletionTimestamp from the wall clock; restate it on virtual time.
+		grace := *im.GetDeletionGracePeriodSeconds()
+		ts := now.Add(secondsDuration(grace))
+		if wasDeleting && oldGrace != nil && oldDeletion != nil {
+			ts = oldDeletion.Add(-secondsDuration(*oldGrace)).Add(secondsDuration(grace))
+			if ts.Before(now) {
+				ts = now
+			}
+		}
+		mt := metaTime(ts)
+		im.SetDeletionTimestamp(&mt)
+	}
+	pendingFinalizers := len(im.GetFinalizers()) != 0
+	if !graceful && !pendingFinalizers {
+		return a.remove(k, cur)
+	}
+	if !graceful {
+		// Finalizers are pending: mark as deleting with no grace period left.
+		if im.GetDeletionTimestamp() == nil && im.GetGeneration() > 0 {
+			im.SetGeneration(im.GetGeneration() + 1)
+		}
+		if ts := im.GetDeletionTimestamp(); ts == nil || ts.After(now) {
+			mt := metaTime(now)
+			im.SetDeletionTimestamp(&mt)
+		}
+		zero := int64(0)
+		im.SetDeletionGracePeriodSeconds(&zero)
+	}
+	out, err := a.external(k, internal)
+	if err != nil {
+		return err
+	}
+	if err := a.store(k, cur, out); err != nil {
+		return err
+	}
+	if !pendingFinalizers && *im.GetDeletionGracePeriodSeconds() == 0 {
+		return a.remove(k, out)
+	}
+	return nil
+}
+
+// Bind assigns a pod to a node through the binding subresource, as kube-apiserver's
+// BindingREST does: only an unassigned, live pod can be bound, and PodScheduled becomes True.
+func (a *API) Bind(b *corev1.Binding) error {
+	k := kinds["Pod"]
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	obj, err := a.tracker.Get(k.GVR, b.Namespace, b.Name)
+	if err != nil {
+		return err
+	}
+	cur := obj.(*corev1.Pod)
+	if b.Target.Kind != "" && b.Target.Kind != "Node" {
+		return apierrors.NewInvalid(k.GVK.GroupKind(), b.Name, field.ErrorList{
+			field.NotSupported(field.NewPath("target", "kind"), b.Target.Kind, []string{"Node", "<empty>"})})
+	}
+	if b.Target.Name == "" {
+		return apierrors.NewInvalid(k.GVK.GroupKind(), b.Name, field.ErrorList{
+			field.Required(field.NewPath("target", "name"), "")})
+	}
+	if b.UID != "" && b.UID != cur.UID {
+		return apierrors.NewConflict(k.GVR.GroupResource(), b.Name, fmt.Errorf("the UID in the binding does not match the pod"))
+	}
+	if cur.DeletionTimestamp != nil {
+		return apierrors.NewConflict(k.GVR.GroupResource(), b.Name, fmt.Errorf("pod %s is being deleted, cannot be assigned to a host", b.Name))
+	}
+	if cur.Spec.NodeName != "" {
+		return apierrors.NewConflict(k.GVR.GroupResource(), b.Name, fmt.Errorf("pod %v is already assigned to node %q", b.Name, cur.Spec.NodeName))
+	}
+	pod := cur.DeepCopy()
+	pod.Spec.NodeName = b.Target.Name
+	for key, v := range b.Annotations {
+		if pod.Annotations == nil {
+			pod.Annotations = map[string]string{}
+		}
+		pod.Annotations[key] = v
+	}
+	setPodCondition(&pod.Status, corev1.PodCondition{
+		Type:               corev1.PodScheduled,
+		Status:             corev1.ConditionTrue,
+		ObservedGeneration: pod.Generation,
+	}, a.clock.Now())
+	return a.store(k, cur, pod)
+}
+
+// setPodCondition adds or replaces a condition, keeping lastTransitionTime when the status
+// does not change, as the apiserver's pod helpers do (but on virtual time).
+func setPodCondition(status *corev1.PodStatus, c corev1.PodCondition, now time.Time) {
+	for i := range status.Conditions {
+		if status.Conditions[i].Type == c.Type {
+			if status.Conditions[i].Status == c.Status {
+				c.LastTransitionTime = status.Conditions[i].LastTransitionTime
+			} else {
+				c.LastTransitionTime = metaTime(now)
+			}
+			status.Conditions[i] = c
+			return
+		}
+	}
+	c.LastTransitionTime = metaTime(now)
+	status.Conditions = append(status.Conditions, c)
+}
+
+// newUID draws a version 4 UUID from the seeded RNG.
+func (a *API) newUID() types.UID {
+	var b [16]byte
+	for i := 0; i < 16; i += 8 {
+		v := a.rng.Uint64()
+		for j := 0; j < 8; j++ {
+			b[i+j] = byte(v >> (8 * j))
+		}
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return types.UID(uuid.UUID(b).String())
+}
+
+// nameAlphabet and the 5-character suffix are those of the apiserver's SimpleNameGenerator
+// (k8s.io/apiserver/pkg/storage/names), drawn from the seeded RNG instead of a global one.
+const (
+	nameAlphabet          = "bcdfghjklmnpqrstvwxz2456789"
+	randomLength          = 5
+	maxGeneratedNameBase  = 63 - randomLength
+	maxGenerateNameTrials = 16
+)
+
+func (a *API) generateName(k *Kind, ns, base string) string {
+	if len(base) > maxGeneratedNameBase {
+		base = base[:maxGeneratedNameBase]
+	}
+	var name string
+	for trial := 0; trial < maxGenerateNameTrials; trial++ {
+		b := make([]byte, randomLength)
+		for i := range b {
+			b[i] = nameAlphabet[a.rng.IntN(len(nameAlphabet))]
+		}
+		name = base + string(b)
+		if _, err := a.tracker.Get(k.GVR, ns, name); apierrors.IsNotFound(err) {
+			break
+		}
+	}
+	return name
+}

@@ -1,0 +1,117 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/kubernetes/pkg/api/legacyscheme"
+	apps "k8s.io/kubernetes/pkg/apis/apps"
+	core "k8s.io/kubernetes/pkg/apis/core"
+	deploymentregistry "k8s.io/kubernetes/pkg/registry/apps/deployment"
+	replicasetregistry "k8s.io/kubernetes/pkg/registry/apps/replicaset"
+	namespaceregistry "k8s.io/kubernetes/pkg/registry/core/namespace"
+	noderegistry "k8s.io/kubernetes/pkg/registry/core/node"
+	podregistry "k8s.io/kubernetes/pkg/registry/core/pod"
+
+	// The install packages register the internal types, conversions and the real defaulting
+	// functions with legacyscheme.Scheme, exactly as kube-apiserver does.
+	_ "k8s.io/kubernetes/pkg/apis/apps/install"
+	_ "k8s.io/kubernetes/pkg/apis/batch/install"
+	_ "k8s.io/kubernetes/pkg/apis/core/install"
+	_ "k8s.io/kubernetes/pkg/apis/scheduling/install"
+)
+
+// strategy is what the apiserver's generic registry needs from a resource: the real REST
+// strategies from k8s.io/kubernetes/pkg/registry implement it.
+type strategy interface {
+	rest.RESTCreateStrategy
+	rest.RESTUpdateStrategy
+	rest.RESTDeleteStrategy
+}
+
+// Kind describes one resource the simulated apiserver serves.
+type Kind struct {
+	GVK        schema.GroupVersionKind
+	GVR        schema.GroupVersionResource
+	Namespaced bool
+	// newInternal returns an empty internal object, the form strategies work on.
+	newInternal func() runtime.Object
+	strategy    strategy
+	// status is the strategy of the status subresource; nil if the kind has none.
+	status rest.RESTUpdateStrategy
+}
+
+// Name is the kind's name, e.g. "Pod".
+func (k *Kind) Name() string { return k.GVK.Kind }
+
+var kinds = func() map[string]*Kind {
+	list := []*Kind{
+		{
+			GVK: corev1.SchemeGroupVersion.WithKind("Namespace"), GVR: corev1.SchemeGroupVersion.WithResource("namespaces"),
+			newInternal: func() runtime.Object { return &core.Namespace{} },
+			strategy:    namespaceregistry.Strategy, status: namespaceregistry.StatusStrategy,
+		},
+		{
+			GVK: corev1.SchemeGroupVersion.WithKind("Node"), GVR: corev1.SchemeGroupVersion.WithResource("nodes"),
+			newInternal: func() runtime.Object { return &core.Node{} },
+			strategy:    noderegistry.Strategy, status: noderegistry.StatusStrategy,
+		},
+		{
+			GVK: corev1.SchemeGroupVersion.WithKind("Pod"), GVR: corev1.SchemeGroupVersion.WithResource("pods"), Namespaced: true,
+			newInternal: func() runtime.Object { return &core.Pod{} },
+			strategy:    podregistry.Strategy, status: podregistry.StatusStrategy,
+		},
+		{
+			GVK: appsv1.SchemeGroupVersion.WithKind("Deployment"), GVR: appsv1.SchemeGroupVersion.WithResource("deployments"), Namespaced: true,
+			newInternal: func() runtime.Object { return &apps.Deployment{} },
+			strategy:    deploymentregistry.Strategy, status: deploymentregistry.StatusStrategy,
+		},
+		{
+			GVK: appsv1.SchemeGroupVersion.WithKind("ReplicaSet"), GVR: appsv1.SchemeGroupVersion.WithResource("replicasets"), Namespaced: true,
+			newInternal: func() runtime.Object { return &apps.ReplicaSet{} },
+			strategy:    replicasetregistry.Strategy, status: replicasetregistry.StatusStrategy,
+		},
+	}
+	m := make(map[string]*Kind, len(list))
+	for _, k := range list {
+		m[k.GVK.Kind] = k
+	}
+	return m
+}()
+
+// KindOf returns the served kind of a typed, versioned object.
+func KindOf(obj runtime.Object) (*Kind, error) {
+	gvks, _, err := legacyscheme.Scheme.ObjectKinds(obj)
+	if err != nil {
+		return nil, err
+	}
+	for _, gvk := range gvks {
+		if k, ok := kinds[gvk.Kind]; ok && k.GVK == gvk {
+			return k, nil
+		}
+	}
+	return nil, fmt.Errorf("kind %s is not supported by the simulator (supported: %v)", gvks[0].Kind, SupportedKinds())
+}
+
+// KindNamed returns the served kind with that name.
+func KindNamed(name string) (*Kind, error) {
+	if k, ok := kinds[name]; ok {
+		return k, nil
+	}
+	return nil, fmt.Errorf("kind %q is not supported by the simulator (supported: %v)", name, SupportedKinds())
+}
+
+// SupportedKinds lists the kinds the simulator serves, sorted.
+func SupportedKinds() []string {
+	names := make([]string, 0, len(kinds))
+	for n := range kinds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,265 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+	configv1 "k8s.io/kube-scheduler/config/v1"
+	fwk "k8s.io/kube-scheduler/framework"
+	"k8s.io/kubernetes/pkg/scheduler"
+	schedulerapi "k8s.io/kubernetes/pkg/scheduler/apis/config"
+	schedulerscheme "k8s.io/kubernetes/pkg/scheduler/apis/config/scheme"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
+	"k8s.io/kubernetes/pkg/scheduler/profile"
+)
+
+const (
+	// unschedulableFlushPeriod and maxUnschedulableDuration are the scheduling queue's own
+	// cadence (PriorityQueue.Run's wall-clock loop, and DefaultPodMaxInUnschedulablePodsDuration),
+	// reproduced here on virtual time.
+	unschedulableFlushPeriod = 30 * time.Second
+	maxUnschedulableDuration = 5 * time.Minute
+)
+
+// SchedulerHooks receive what the scheduler did; the simulator's recorder implements them.
+type SchedulerHooks interface {
+	// Attempted is called when a scheduling cycle starts for a pod.
+	Attempted(pod *corev1.Pod)
+	// Failed is called with the scheduler's own message when a cycle fails.
+	Failed(pod *corev1.Pod, message string, unschedulable bool)
+	// Event is called for every event the scheduler records (Scheduled, FailedScheduling, …).
+	Event(regarding runtime.Object, eventType, reason, note string)
+}
+
+// driver runs the real kube-scheduler one cycle at a time. It replaces sched.Run: the binding
+// cycle still runs in the scheduler's own goroutine, but the driver waits for it to end before
+// the next cycle, so every run takes the same path whatever the goroutine timing.
+type driver struct {
+	sched *scheduler.Scheduler
+	clock interface{ Now() time.Time }
+	hooks SchedulerHooks
+
+	// budget is how many pops are known not to block: the queue's Pop blocks when the active
+	// and backoff queues are empty, and those are the only queues the driver pops from.
+	budget int
+	// cycle tracks the pod being scheduled. The binding goroutine reports its end on done.
+	cycle struct {
+		uid      types.UID
+		reserved bool
+		ended    bool
+	}
+	done chan struct{}
+	// unschedulableSince holds when each pod last failed or was flushed, to reproduce the
+	// queue's leftover flush, which selects pods unschedulable for longer than the maximum.
+	unschedulableSince map[types.UID]time.Time
+	logger             klog.Logger
+}
+
+// informerKinds are the kinds delivered synchronously; the scheduler's other informers (volumes,
+// DRA, CSI …) list and watch the fake clientset as usual and stay empty.
+var informerKinds = []struct {
+	obj     runtime.Object
+	kind    string
+	visible func(runtime.Object) bool
+}{
+	// The scheduler's pod informer excludes terminal pods with a field selector; a pod that
+	// becomes terminal is delivered to it as a deletion, which frees its resources.
+	{&corev1.Pod{}, "Pod", func(o runtime.Object) bool {
+		p := o.(*corev1.Pod)
+		return p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed
+	}},
+	{&corev1.Node{}, "Node", nil},
+	{&corev1.Namespace{}, "Namespace", nil},
+}
+
+type schedulerOptions struct {
+	parallelism int32
+}
+
+func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks SchedulerHooks, opts schedulerOptions) (*driver, error) {
+	factory := informers.NewSharedInformerFactory(api.Client(), 0)
+	for _, ik := range informerKinds {
+		inf := newSyncInformer(ik.visible)
+		api.informers[ik.kind] = inf
+		factory.InformerFor(ik.obj, func(kubernetes.Interface, time.Duration) cache.SharedIndexInformer { return inf })
+	}
+	d := &driver{
+		clock:              clk,
+		hooks:              hooks,
+		done:               make(chan struct{}, 1),
+		unschedulableSince: map[types.UID]time.Time{},
+		logger:             klog.FromContext(ctx),
+	}
+	profiles, err := defaultProfiles()
+	if err != nil {
+		return nil, err
+	}
+	for i := range profiles {
+		addRecorderPlugin(&profiles[i])
+	}
+	registry := frameworkruntime.Registry{
+		recorderPluginName: func(context.Context, runtime.Object, fwk.Handle) (fwk.Plugin, error) {
+			return &recorderPlugin{d: d}, nil
+		},
+	}
+	recorderFactory := profile.RecorderFactory(func(string) eventRecorder { return &schedulerEvents{hooks: hooks} })
+	sched, err := scheduler.New(ctx, api.Client(), factory, nil, recorderFactory,
+		scheduler.WithClock(clk),
+		scheduler.WithParallelism(opts.parallelism),
+		scheduler.WithProfiles(profiles...),
+		scheduler.WithFrameworkOutOfTreeRegistry(registry),
+		scheduler.WithPodMaxInUnschedulablePodsDuration(maxUnschedulableDuration),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("creating the scheduler: %w", err)
+	}
+	factory.Start(ctx.Done())
+	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			return nil, fmt.Errorf("informer for %v did not sync", typ)
+		}
+	}
+	if err := sched.WaitForHandlersSync(ctx); err != nil {
+		return nil, err
+	}
+	d.sched = sched
+	next := sched.NextEntity
+	sched.NextEntity = func(logger klog.Logger) (framework.QueuedEntityInfo, error) {
+		e, err := next(logger)
+		if pi, ok := e.(*framework.QueuedPodInfo); ok && pi != nil && pi.Pod != nil {
+			d.cycle.uid = pi.Pod.UID
+			hooks.Attempted(pi.Pod)
+		}
+		return e, err
+	}
+	fail := sched.FailureHandler
+	sched.FailureHandler = func(ctx context.Context, f framework.Framework, pi *framework.QueuedPodInfo, status *fwk.Status, ni *fwk.NominatingInfo, start time.Time) {
+		fail(ctx, f, pi, status, ni, start)
+		d.failed(pi.Pod, status)
+	}
+	return d, nil
+}
+
+// defaultProfiles returns the scheduler's default profile, defaulted by its own config scheme.
+func defaultProfiles() ([]schedulerapi.KubeSchedulerProfile, error) {
+	var versioned configv1.KubeSchedulerConfiguration
+	schedulerscheme.Scheme.Default(&versioned)
+	var cfg schedulerapi.KubeSchedulerConfiguration
+	if err := schedulerscheme.Scheme.Convert(&versioned, &cfg, nil); err != nil {
+		return nil, err
+	}
+	return cfg.Profiles, nil
+}
+
+// failed is the wrapped FailureHandler: it runs in the scheduling cycle, or in the binding
+// goroutine when binding failed, and ends the cycle in both cases.
+func (d *driver) failed(pod *corev1.Pod, status *fwk.Status) {
+	unschedulable := status.IsRejected()
+	if unschedulable {
+		d.unschedulableSince[pod.UID] = d.clock.Now()
+	}
+	d.hooks.Failed(pod, status.Message(), unschedulable)
+	d.endCycle()
+}
+
+func (d *driver) reserved(pod *corev1.Pod) {
+	if pod.UID == d.cycle.uid {
+		d.cycle.reserved = true
+	}
+}
+
+func (d *driver) bound(pod *corev1.Pod) {
+	delete(d.unschedulableSince, pod.UID)
+	d.endCycle()
+}
+
+func (d *driver) endCycle() {
+	select {
+	case d.done <- struct{}{}:
+	default:
+	}
+}
+
+// forget drops a deleted pod from the flush bookkeeping.
+func (d *driver) forget(uid types.UID) { delete(d.unschedulableSince, uid) }
+
+// drain schedules until the active and backoff queues are empty. With SchedulerPopFromBackoffQ
+// (GA) the queue pops from backoffQ when activeQ is empty, so backoff never holds a pod back
+// while the scheduler is idle, exactly as in a real scheduler with nothing else to do.
+func (d *driver) drain(ctx context.Context, limit int) (int, error) {
+	cycles := 0
+	for {
+		if d.budget == 0 {
+			q := d.sched.SchedulingQueue
+			d.budget = len(q.PodsInActiveQ()) + len(q.PodsInBackoffQ())
+			if d.budget == 0 {
+				return cycles, nil
+			}
+		}
+		if cycles >= limit {
+			return cycles, fmt.Errorf("the scheduler ran %d cycles without virtual time moving; pods keep failing and being retried", cycles)
+		}
+		d.budget--
+		cycles++
+		d.cycle.uid, d.cycle.reserved = "", false
+		select {
+		case <-d.done:
+		default:
+		}
+		d.sched.ScheduleOne(ctx)
+		select {
+		case <-d.done:
+		default:
+			if d.cycle.reserved {
+				// The binding cycle runs in its own goroutine; wait for its outcome
+				// (PostBind or the failure handler) before anything else happens.
+				select {
+				case <-d.done:
+				case <-ctx.Done():
+					return cycles, ctx.Err()
+				}
+			}
+		}
+	}
+}
+
+// flushUnschedulable reproduces PriorityQueue.flushUnschedulableEntitiesLeftover on virtual
+// time: pods unschedulable for longer than the maximum go back to the active or backoff queue.
+func (d *driver) flushUnschedulable() {
+	now := d.clock.Now()
+	due := map[types.UID]bool{}
+	for uid, since := range d.unschedulableSince {
+		if now.Sub(since) > maxUnschedulableDuration {
+			due[uid] = true
+		}
+	}
+	if len(due) == 0 {
+		return
+	}
+	moved := map[types.UID]bool{}
+	d.sched.SchedulingQueue.MoveAllToActiveOrBackoffQueue(d.logger, framework.EventUnschedulableTimeout, nil, nil,
+		func(pod *corev1.Pod) bool {
+			if due[pod.UID] {
+				moved[pod.UID] = true
+				return true
+			}
+			return false
+		})
+	for uid := range due {
+		if moved[uid] {
+			d.unschedulableSince[uid] = now
+		} else {
+			// No longer in the unschedulable pool (bound, deleted or already requeued).
+			delete(d.unschedulableSince, uid)
+		}
+	}
+}

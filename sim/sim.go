@@ -1,0 +1,187 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/clock"
+)
+
+// Epoch is virtual time zero. Objects carry timestamps relative to it; reports count seconds
+// from it.
+var Epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// Config is what a simulation needs; the zero value of an optional field means its default.
+type Config struct {
+	// Seed feeds every random choice of the run: UIDs, generated names, stage picks, delays.
+	Seed uint64
+	// Until ends the run at this virtual time. Zero runs until nothing but periodic background
+	// work (node heartbeats, the scheduler's retry of unschedulable pods) is pending.
+	Until time.Duration
+	// Parallelism of the scheduler's filter and score phases. 1 (the default) keeps placements
+	// deterministic; more trades that for speed (see DESIGN.md on feasible-node order).
+	Parallelism int32
+	// MaxEventsPerInstant bounds the events run at one virtual instant, so a stage set that
+	// keeps matching its own output with no delay fails instead of hanging.
+	MaxEventsPerInstant int
+}
+
+const defaultMaxEventsPerInstant = 1_000_000
+
+func (c *Config) validate() error {
+	if c.Parallelism == 0 {
+		c.Parallelism = 1
+	}
+	if c.Parallelism < 0 {
+		return fmt.Errorf("parallelism must be positive, got %d", c.Parallelism)
+	}
+	if c.Until < 0 {
+		return fmt.Errorf("until must not be negative, got %v", c.Until)
+	}
+	if c.MaxEventsPerInstant == 0 {
+		c.MaxEventsPerInstant = defaultMaxEventsPerInstant
+	}
+	return nil
+}
+
+// Failure is an error of the simulation itself (as opposed to bad input): a livelock, or the
+// scheduler failing to settle.
+type Failure struct{ Msg string }
+
+func (f *Failure) Error() string { return f.Msg }
+
+// Simulator is one simulated cluster. It is not safe for concurrent use: one goroutine owns
+// the event loop, and everything the scheduler does in other goroutines is fenced by it.
+type Simulator struct {
+	cfg    Config
+	clock  *clock.Virtual
+	api    *API
+	driver *driver
+	rec    *Recorder
+	cancel context.CancelFunc
+	ctx    context.Context
+}
+
+// New builds a simulator with an empty cluster at virtual time zero.
+func New(ctx context.Context, cfg Config) (*Simulator, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	s := &Simulator{cfg: cfg, clock: clock.NewVirtual(Epoch), ctx: ctx, cancel: cancel}
+	s.api = newAPI(s.clock, cfg.Seed)
+	s.rec = newRecorder(s.clock)
+	d, err := newDriver(ctx, s.api, newClockAdapter(s.clock), s.rec, schedulerOptions{parallelism: cfg.Parallelism})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	s.driver = d
+	s.api.Watch(s.rec.observe)
+	s.api.Watch(func(ev WatchEvent) {
+		if ev.Type == watch.Deleted && ev.Kind.Name() == "Pod" {
+			d.forget(ev.Object.(metav1.Object).GetUID())
+		}
+	})
+	s.scheduleFlush(Epoch.Add(unschedulableFlushPeriod))
+	return s, nil
+}
+
+// Close stops the scheduler's background goroutines.
+func (s *Simulator) Close() { s.cancel() }
+
+// API is the simulated apiserver.
+func (s *Simulator) API() *API { return s.api }
+
+// Clock is the virtual clock; events scheduled on it run inside Run.
+func (s *Simulator) Clock() *clock.Virtual { return s.clock }
+
+// Recorder holds what the run observed.
+func (s *Simulator) Recorder() *Recorder { return s.rec }
+
+// Seed is the run's seed.
+func (s *Simulator) Seed() uint64 { return s.cfg.Seed }
+
+// Rand returns a new RNG for one purpose, derived from the run's seed. Purposes are small
+// integers chosen by the caller; the same purpose always yields the same sequence.
+func (s *Simulator) Rand(purpose uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(s.cfg.Seed, 0x6b776f6b73696d00|purpose))
+}
+
+// Elapsed is the virtual time since the start.
+func (s *Simulator) Elapsed() time.Duration { return s.clock.Now().Sub(Epoch) }
+
+func (s *Simulator) scheduleFlush(at time.Time) {
+	s.clock.Daemon(at, func() {
+		s.driver.flushUnschedulable()
+		s.scheduleFlush(at.Add(unschedulableFlushPeriod))
+	})
+}
+
+// Run processes events until the end condition of the Config, scheduling after each virtual
+// instant: every event due at an instant runs first, then the scheduler drains its queue, then
+// time moves on. It returns a *Failure when the simulation cannot make progress.
+func (s *Simulator) Run() error {
+	until := s.clock.Now()
+	if s.cfg.Until > 0 {
+		until = Epoch.Add(s.cfg.Until)
+	}
+	instant, atInstant := s.clock.Now(), 0
+	for {
+		if err := s.ctx.Err(); err != nil {
+			return err
+		}
+		next, ok := s.clock.NextAt()
+		if !ok || next.After(s.clock.Now()) {
+			// Nothing else is due now: let the scheduler work at this instant.
+			if _, err := s.driver.drain(s.ctx, s.cfg.MaxEventsPerInstant); err != nil {
+				return &Failure{Msg: fmt.Sprintf("at t=%s: %v", s.Elapsed(), err)}
+			}
+			next, ok = s.clock.NextAt()
+			if ok && !next.After(s.clock.Now()) {
+				continue // scheduling produced work at this instant
+			}
+		}
+		if s.cfg.Until > 0 {
+			if !ok || next.After(until) {
+				if until.After(s.clock.Now()) {
+					s.clock.RunUntil(until)
+				}
+				return nil
+			}
+		} else if !s.clock.HasWork() {
+			// Only periodic background work is left: the cluster has settled.
+			return nil
+		}
+		if next.Equal(instant) {
+			atInstant++
+			if atInstant > s.cfg.MaxEventsPerInstant {
+				return &Failure{Msg: fmt.Sprintf("livelock: more than %d events at virtual time t=%s; %s",
+					s.cfg.MaxEventsPerInstant, next.Sub(Epoch), s.rec.lastActivity())}
+			}
+		} else {
+			instant, atInstant = next, 1
+		}
+		s.clock.Step()
+	}
+}
+
+// Observe returns what the run observed, for analysis.Build.
+func (s *Simulator) Observe() (analysis.Observation, error) {
+	o := analysis.Observation{Seed: s.cfg.Seed, Elapsed: s.Elapsed(), Pods: s.rec.Pods()}
+	nodes, err := s.api.List(kinds["Node"])
+	if err != nil {
+		return o, err
+	}
+	for _, n := range nodes {
+		o.Nodes = append(o.Nodes, n.(*corev1.Node))
+	}
+	return o, nil
+}

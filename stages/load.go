@@ -1,0 +1,205 @@
+package stages
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/kwok/pkg/apis/internalversion"
+	"sigs.k8s.io/kwok/pkg/apis/v1alpha1"
+	"sigs.k8s.io/yaml"
+)
+
+// Stage is one decoded, compiled KWOK Stage. It is immutable after Parse and
+// safe to share between concurrent simulations.
+type Stage struct {
+	Name     string
+	APIGroup string // resourceRef.apiGroup as written, defaulted to "v1" as KWOK's CRD does
+	Kind     string // resourceRef.kind
+
+	source     string
+	selector   *selector // nil: the stage never matches (KWOK drops it)
+	weight     int64
+	weightFrom *exprFrom
+	delay      *delaySpec // nil: no delay
+	steps      []stepSpec
+	immediate  bool
+	// typedCore: KWOK's pod and node controllers hand the lifecycle typed
+	// *corev1.Pod/*corev1.Node, which makes strategic merge the default patch
+	// type; every other kind goes through unstructured objects and JSON merge.
+	typedCore bool
+}
+
+// ImmediateNextStage reports whether the next stage is matched right after
+// this one's steps change the object, without waiting for a watch event.
+// KWOK does so only when a patch actually changed the object.
+func (s *Stage) ImmediateNextStage() bool { return s.immediate }
+
+// Parse decodes every Stage document in data (multi-document YAML or JSON).
+// Each document must be kind Stage, apiVersion kwok.x-k8s.io/v1alpha1; empty
+// documents are skipped. Documents are decoded into KWOK's v1alpha1 types,
+// defaulted as KWOK's CRD defaults them, converted to internalversion (which
+// turns the deprecated `next` into steps) and compiled: a bad jq, CEL or
+// template is an error here, not when the stage first runs. source names
+// data in errors.
+func Parse(data []byte, source string) ([]*Stage, error) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var out []*Stage
+	for doc := 1; ; doc++ {
+		raw, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: document %d: %w", source, doc, err)
+		}
+		js, err := yaml.YAMLToJSON(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: document %d: %w", source, doc, err)
+		}
+		if t := bytes.TrimSpace(js); len(t) == 0 || bytes.Equal(t, []byte("null")) {
+			continue
+		}
+		s, err := decodeStage(js, source, doc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+}
+
+func decodeStage(js []byte, source string, doc int) (*Stage, error) {
+	var tm metav1.TypeMeta
+	if err := json.Unmarshal(js, &tm); err != nil {
+		return nil, fmt.Errorf("%s: document %d: %w", source, doc, err)
+	}
+	if want := v1alpha1.GroupVersion.String(); tm.Kind != v1alpha1.StageKind || tm.APIVersion != want {
+		return nil, fmt.Errorf("%s: document %d: got apiVersion %q kind %q, want apiVersion %q kind %q",
+			source, doc, tm.APIVersion, tm.Kind, want, v1alpha1.StageKind)
+	}
+	// Not strict: KWOK ignores unknown fields, and every file KWOK accepts
+	// should be accepted here.
+	var v v1alpha1.Stage
+	if err := json.Unmarshal(js, &v); err != nil {
+		return nil, fmt.Errorf("%s: document %d: %w", source, doc, err)
+	}
+	if v.Name == "" {
+		return nil, fmt.Errorf("%s: document %d: metadata.name: required", source, doc)
+	}
+	fromNext := len(v.Spec.Steps) == 0 && v.Spec.Next != nil
+	// KWOK's file loader skips defaulting but its CRD applies the same
+	// defaults (apiGroup "v1", statusSubresource "status"); apply them so a
+	// stage means the same whichever way it reached KWOK.
+	v1alpha1.SetObjectDefaults_Stage(&v)
+	in, err := internalversion.ConvertToInternalStage(&v)
+	if err != nil {
+		return nil, &Error{Source: source, Stage: v.Name, Field: "spec", Err: err}
+	}
+	return compile(in, source, fromNext)
+}
+
+// compile turns a converted stage into its evaluable form.
+func compile(in *internalversion.Stage, source string, fromNext bool) (*Stage, error) {
+	spec := &in.Spec
+	s := &Stage{
+		Name:      in.Name,
+		APIGroup:  spec.ResourceRef.APIGroup,
+		Kind:      spec.ResourceRef.Kind,
+		source:    source,
+		weight:    int64(spec.Weight),
+		immediate: spec.ImmediateNextStage,
+	}
+	s.typedCore = s.APIGroup == "v1" && (s.Kind == "Pod" || s.Kind == "Node")
+	if s.Kind == "" {
+		return nil, s.errorf("spec.resourceRef.kind", errors.New("required"))
+	}
+	if spec.Weight < 0 {
+		return nil, s.errorf("spec.weight", fmt.Errorf("%d is negative (KWOK's CRD requires >= 0)", spec.Weight))
+	}
+	var err error
+	if spec.Selector != nil {
+		if s.selector, err = s.compileSelector(spec.Selector); err != nil {
+			return nil, err
+		}
+	}
+	if spec.WeightFrom != nil {
+		if s.weightFrom, err = s.compileFrom("spec.weightFrom", spec.WeightFrom, weightCELTypes); err != nil {
+			return nil, err
+		}
+	}
+	if spec.Delay != nil {
+		if s.delay, err = s.compileDelay(spec.Delay); err != nil {
+			return nil, err
+		}
+	}
+	if s.steps, err = s.compileSteps(spec.Steps, fromNext); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Load reads each path, a file or a directory, and Parses it. A directory
+// contributes its regular *.yaml and *.yml files in lexical order, not
+// recursively, skipping kustomization.yaml/.yml and hidden files; stages come
+// back in path order, then file order, then document order (the order KWOK
+// matches them in).
+func Load(paths []string) ([]*Stage, error) {
+	var out []*Stage
+	for _, p := range paths {
+		files, err := stageFiles(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			stages, err := Parse(data, f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, stages...)
+		}
+	}
+	return out, nil
+}
+
+// stageFiles expands p into the files Load reads.
+func stageFiles(p string) ([]string, error) {
+	info, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !info.IsDir() {
+		return []string{p}, nil
+	}
+	entries, err := os.ReadDir(p)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, e := range entries {
+		name := e.Name()
+		ext := filepath.Ext(name)
+		switch {
+		case !e.Type().IsRegular(),
+			strings.HasPrefix(name, "."),
+			ext != ".yaml" && ext != ".yml",
+			strings.TrimSuffix(name, ext) == "kustomization":
+			continue
+		}
+		files = append(files, filepath.Join(p, name))
+	}
+	sort.Strings(files) // ReadDir sorts already; keep the order explicit
+	return files, nil
+}

@@ -1,0 +1,352 @@
+package stages
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/kwok/pkg/apis/internalversion"
+)
+
+// Patch and apply types, as a stage writes them.
+const (
+	PatchJSON      = "json"      // RFC 6902 JSON patch
+	PatchMerge     = "merge"     // RFC 7386 JSON merge patch
+	PatchStrategic = "strategic" // Kubernetes strategic merge patch
+	PatchApply     = "apply"     // server-side apply (Apply only)
+)
+
+// Step is one rendered stage step. KWOK performs a step's parts in this
+// order: Event, Finalizers, Delete, Patch, Apply; once a step has deleted the
+// object, later steps carry only their Event (KWOK still sends it).
+type Step struct {
+	Event      *Event
+	Finalizers *Finalizers // nil when the change would not alter the finalizers
+	Delete     bool        // delete the object (KWOK: grace period 0)
+	Patch      *Patch
+	Apply      *Apply
+}
+
+// Event is a Kubernetes event to record on the object.
+type Event struct {
+	Type, Reason, Message string
+}
+
+// Finalizers is a finalizer change resolved against the object's finalizers
+// at render time, as KWOK resolves it: Data is a JSON patch (RFC 6902) on
+// /metadata/finalizers, applied to the object itself (no subresource).
+type Finalizers struct {
+	Data []byte
+}
+
+// Patch is a rendered patch of the object.
+type Patch struct {
+	Type        string // PatchStrategic, PatchMerge or PatchJSON
+	Subresource string // "status" for a statusTemplate, else as the stage says
+	Data        []byte // JSON; wrapped in {root: …} (or paths prefixed with /root) when the stage sets root
+	Impersonate string // user name to patch as, when the stage says so
+}
+
+// Apply is a rendered object to create, or to patch when it exists (KWOK:
+// Create, then Patch on AlreadyExists; with a subresource, Patch directly).
+type Apply struct {
+	Type        string // PatchApply, PatchMerge or PatchStrategic
+	Subresource string
+	Data        []byte // the whole object, JSON
+	Impersonate string
+}
+
+// PatchType is the content type Kubernetes clients use for t.
+func PatchType(t string) types.PatchType {
+	switch t {
+	case PatchJSON:
+		return types.JSONPatchType
+	case PatchMerge:
+		return types.MergePatchType
+	case PatchStrategic:
+		return types.StrategicMergePatchType
+	case PatchApply:
+		return types.ApplyPatchType
+	}
+	return ""
+}
+
+// stepSpec is a compiled StageStep.
+type stepSpec struct {
+	event      *Event
+	finalizers *internalversion.StageFinalizers
+	delete     bool
+	patch      *patchSpec
+	apply      *applySpec
+}
+
+type patchSpec struct {
+	typ         string // "" means KWOK's default for the resource
+	subresource string
+	root        string
+	tmpl        *tmpl
+	impersonate string
+}
+
+type applySpec struct {
+	typ         string
+	subresource string
+	tmpl        *tmpl
+	impersonate string
+}
+
+func (s *Stage) compileSteps(in []internalversion.StageStep, fromNext bool) ([]stepSpec, error) {
+	out := make([]stepSpec, 0, len(in))
+	for i, st := range in {
+		field := fmt.Sprintf("spec.steps[%d]", i)
+		if fromNext {
+			// The steps were converted from the deprecated `next`.
+			field = fmt.Sprintf("spec.next (as spec.steps[%d])", i)
+		}
+		c := stepSpec{finalizers: st.Finalizers, delete: st.Delete}
+		if e := st.Event; e != nil {
+			c.event = &Event{Type: e.Type, Reason: e.Reason, Message: e.Message}
+		}
+		if p := st.Patch; p != nil {
+			ps := &patchSpec{subresource: p.Subresource, root: p.Root}
+			if p.Type != nil {
+				switch t := string(*p.Type); t {
+				case PatchJSON, PatchMerge, PatchStrategic:
+					ps.typ = t
+				case "":
+				default:
+					return nil, s.errorf(field+".patch.type", fmt.Errorf("%q is not json, merge or strategic", t))
+				}
+			}
+			if p.Impersonation != nil {
+				ps.impersonate = p.Impersonation.Username
+			}
+			var err error
+			if ps.tmpl, err = s.compileTemplate(field+".patch.template", p.Template); err != nil {
+				return nil, err
+			}
+			c.patch = ps
+		}
+		if a := st.Apply; a != nil {
+			as := &applySpec{typ: PatchApply, subresource: a.Subresource}
+			if a.Type != nil {
+				switch t := string(*a.Type); t {
+				case PatchApply, PatchMerge, PatchStrategic:
+					as.typ = t
+				case "":
+				default:
+					return nil, s.errorf(field+".apply.type", fmt.Errorf("%q is not apply, merge or strategic", t))
+				}
+			}
+			if a.Impersonation != nil {
+				as.impersonate = a.Impersonation.Username
+			}
+			var err error
+			if as.tmpl, err = s.compileTemplate(field+".apply.template", a.Template); err != nil {
+				return nil, err
+			}
+			c.apply = as
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Steps renders the stage's steps for obj, reading time and IPs from env.
+// Every template sees obj as it is now, as in KWOK, which renders all steps
+// of one play against the object it matched. A patch without a type is a
+// strategic merge patch for core Pods and Nodes and a JSON merge patch
+// otherwise (KWOK's default for its typed and unstructured controllers).
+func (s *Stage) Steps(obj map[string]any, env Env) ([]Step, error) {
+	return s.render(obj, env, s.typedCore)
+}
+
+// render is Steps with the default patch type made explicit: KWOK's golden
+// tests feed unstructured objects, for which the default is always merge.
+func (s *Stage) render(obj map[string]any, env Env, typed bool) ([]Step, error) {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return nil, s.errorf("", fmt.Errorf("object: %w", err))
+	}
+	finalizers := objectFinalizers(obj)
+	out := make([]Step, 0, len(s.steps))
+	deleted := false
+	for _, spec := range s.steps {
+		var st Step
+		if spec.event != nil {
+			e := *spec.event // a copy: the compiled stage stays immutable
+			st.Event = &e
+		}
+		if deleted {
+			out = append(out, st)
+			continue
+		}
+		if spec.finalizers != nil {
+			if ops := finalizerOps(finalizers, spec.finalizers); len(ops) != 0 {
+				b, err := json.Marshal(ops)
+				if err != nil {
+					return nil, s.errorf("", err)
+				}
+				st.Finalizers = &Finalizers{Data: b}
+			}
+		}
+		if spec.delete {
+			st.Delete = true
+			deleted = true
+			out = append(out, st)
+			continue
+		}
+		if p := spec.patch; p != nil {
+			if st.Patch, err = s.renderPatch(p, data, env, typed); err != nil {
+				return nil, err
+			}
+		}
+		if a := spec.apply; a != nil {
+			b, err := a.tmpl.render(data, env)
+			if err != nil {
+				return nil, s.errorf(a.tmpl.field, err)
+			}
+			st.Apply = &Apply{Type: a.typ, Subresource: a.subresource, Data: b, Impersonate: a.impersonate}
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func (s *Stage) renderPatch(p *patchSpec, obj []byte, env Env, typed bool) (*Patch, error) {
+	b, err := p.tmpl.render(obj, env)
+	if err != nil {
+		return nil, s.errorf(p.tmpl.field, err)
+	}
+	typ := p.typ
+	if typ == "" {
+		typ = PatchMerge
+		if typed {
+			typ = PatchStrategic
+		}
+	}
+	if typ == PatchJSON {
+		b, err = prefixJSONPatch(p.root, b)
+	} else {
+		b, err = wrapMergePatch(p.root, b)
+	}
+	if err != nil {
+		return nil, s.errorf(p.tmpl.field, err)
+	}
+	return &Patch{Type: typ, Subresource: p.subresource, Data: b, Impersonate: p.impersonate}, nil
+}
+
+// wrapMergePatch nests a merge patch under root.
+func wrapMergePatch(root string, data []byte) ([]byte, error) {
+	if root == "" {
+		return data, nil
+	}
+	return json.Marshal(map[string]json.RawMessage{root: data})
+}
+
+// jsonPatchOp has the fields, in the order, KWOK re-encodes a JSON patch with.
+type jsonPatchOp struct {
+	Op    string          `json:"op"`
+	Path  string          `json:"path"`
+	Value json.RawMessage `json:"value,omitempty"`
+	From  string          `json:"from,omitempty"`
+}
+
+// prefixJSONPatch moves every operation's path under /root.
+func prefixJSONPatch(root string, data []byte) ([]byte, error) {
+	if root == "" {
+		return data, nil
+	}
+	var ops []jsonPatchOp
+	if err := json.Unmarshal(data, &ops); err != nil {
+		return nil, fmt.Errorf("json patch: %w", err)
+	}
+	for i := range ops {
+		ops[i].Path = "/" + root + ops[i].Path
+	}
+	return json.Marshal(ops)
+}
+
+// objectFinalizers reads metadata.finalizers.
+func objectFinalizers(obj map[string]any) []string {
+	meta, _ := obj["metadata"].(map[string]any)
+	list, _ := meta["finalizers"].([]any)
+	out := make([]string, 0, len(list))
+	for _, f := range list {
+		if s, ok := f.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+type finalizerOp struct {
+	Op    string `json:"op,omitempty"`
+	Path  string `json:"path,omitempty"`
+	Value any    `json:"value,omitempty"`
+}
+
+// finalizerOps resolves a finalizer change as KWOK's finalizersModify does:
+// empty (or removing every present finalizer) removes the list, then adds
+// come back as a fresh list; otherwise listed finalizers are removed by
+// index, highest first, and missing ones appended.
+func finalizerOps(current []string, change *internalversion.StageFinalizers) []finalizerOp {
+	var ops []finalizerOp
+	empty := change.Empty
+	if !empty && len(change.Remove) != 0 {
+		removed := removeOps(current, values(change.Remove))
+		if len(removed) == len(current) {
+			empty = true
+		} else {
+			ops = append(ops, removed...)
+		}
+	}
+	add := values(change.Add)
+	if empty {
+		if len(current) != 0 {
+			ops = append(ops, finalizerOp{Op: "remove", Path: "/metadata/finalizers"})
+		}
+		if len(add) != 0 {
+			ops = append(ops, addOps(nil, add)...)
+		}
+		return ops
+	}
+	if len(add) != 0 {
+		ops = append(ops, addOps(current, add)...)
+	}
+	return ops
+}
+
+func values(items []internalversion.FinalizerItem) []string {
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		out = append(out, it.Value)
+	}
+	return out
+}
+
+func addOps(current, add []string) []finalizerOp {
+	if len(current) == 0 {
+		return []finalizerOp{{Op: "add", Path: "/metadata/finalizers", Value: add}}
+	}
+	var ops []finalizerOp
+	for _, f := range add {
+		if !slices.Contains(current, f) {
+			ops = append(ops, finalizerOp{Op: "add", Path: "/metadata/finalizers/-", Value: f})
+		}
+	}
+	return ops
+}
+
+// removeOps removes from the end so earlier indexes stay valid.
+func removeOps(current, remove []string) []finalizerOp {
+	var ops []finalizerOp
+	for i := len(current) - 1; i >= 0; i-- {
+		if slices.Contains(remove, current[i]) {
+			ops = append(ops, finalizerOp{Op: "remove", Path: "/metadata/finalizers/" + strconv.Itoa(i)})
+		}
+	}
+	return ops
+}
