@@ -120,3 +120,11 @@ func key(ns, name string) string {
 	}
 	return ns + "/" + name
 }
+
+func (r *Recorder) record(ev Event) { r.events = append(r.events, ev) }
+
+// Warn records a warning event about an object, from a simulated controller.
+func (r *Recorder) Warn(kind, namespace, name, reason, message string) {
+	r.events = append(r.events, Event{At: r.clock.Now().Sub(Epoch), Kind: kind, Namespace: namespace,
+		Name: name, Type: corev1.EventTypeWarning, Reason: reason, Message: message})
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/clock"
+	"github.com/kwoksim/kwoksim/stages"
 )
 
 // Epoch is virtual time zero. Objects carry timestamps relative to it; reports count seconds
@@ -28,6 +29,9 @@ type Config struct {
 	// Parallelism of the scheduler's filter and score phases. 1 (the default) keeps placements
 	// deterministic; more trades that for speed (see DESIGN.md on feasible-node order).
 	Parallelism int32
+	// Stages drive node and pod lifecycles (KWOK Stage semantics). Empty means no stages:
+	// nodes stay as created and bound pods stay Pending.
+	Stages []*stages.Stage
 	// MaxEventsPerInstant bounds the events run at one virtual instant, so a stage set that
 	// keeps matching its own output with no delay fails instead of hanging.
 	MaxEventsPerInstant int
@@ -57,6 +61,13 @@ type Failure struct{ Msg string }
 
 func (f *Failure) Error() string { return f.Msg }
 
+// StageError is a stage that could not be evaluated or performed (a template or expression
+// failing on an object, a cost limit exceeded): bad input found while running.
+type StageError struct{ Err error }
+
+func (e *StageError) Error() string { return "stage: " + e.Err.Error() }
+func (e *StageError) Unwrap() error { return e.Err }
+
 // Simulator is one simulated cluster. It is not safe for concurrent use: one goroutine owns
 // the event loop, and everything the scheduler does in other goroutines is fenced by it.
 type Simulator struct {
@@ -65,6 +76,7 @@ type Simulator struct {
 	api    *API
 	driver *driver
 	rec    *Recorder
+	stages *stageRunner
 	cancel context.CancelFunc
 	ctx    context.Context
 }
@@ -90,6 +102,15 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 			d.forget(ev.Object.(metav1.Object).GetUID())
 		}
 	})
+	if len(cfg.Stages) > 0 {
+		r, err := newStageRunner(s.api, s.clock, s.rec, cfg.Stages, s.Rand(streamStages))
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		s.stages = r
+		s.api.Watch(r.observe)
+	}
 	s.scheduleFlush(Epoch.Add(unschedulableFlushPeriod))
 	return s, nil
 }
@@ -163,14 +184,35 @@ func (s *Simulator) Run() error {
 		if next.Equal(instant) {
 			atInstant++
 			if atInstant > s.cfg.MaxEventsPerInstant {
-				return &Failure{Msg: fmt.Sprintf("livelock: more than %d events at virtual time t=%s; %s",
-					s.cfg.MaxEventsPerInstant, next.Sub(Epoch), s.rec.lastActivity())}
+				return &Failure{Msg: fmt.Sprintf("livelock: more than %d events at virtual time t=%s without time moving; %s",
+					s.cfg.MaxEventsPerInstant, next.Sub(Epoch), s.lastActivity())}
 			}
 		} else {
 			instant, atInstant = next, 1
 		}
 		s.clock.Step()
+		if s.stages != nil && s.stages.err != nil {
+			return &StageError{Err: s.stages.err}
+		}
 	}
+}
+
+// lastActivity describes what the run was doing, for livelock messages: the last stage
+// transition names the stage and object that keep matching their own output.
+func (s *Simulator) lastActivity() string {
+	if s.stages != nil && len(s.stages.log) > 0 {
+		t := s.stages.log[len(s.stages.log)-1]
+		return fmt.Sprintf("last stage transition: stage %q on %s %s", t.Stage, t.Kind, key(t.Namespace, t.Name))
+	}
+	return s.rec.lastActivity()
+}
+
+// Transitions returns the stage transition log.
+func (s *Simulator) Transitions() []Transition {
+	if s.stages == nil {
+		return nil
+	}
+	return s.stages.log
 }
 
 // Observe returns what the run observed, for analysis.Build.

@@ -1,0 +1,126 @@
+package analysis
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// Limits that keep the table readable for large clusters; the JSON report has everything.
+const (
+	maxTableNodes        = 40
+	maxPodsPerReason     = 5
+	maxReasonTableLength = 20
+)
+
+// WriteTable writes the report for a person: totals, per-node placement and the pods the
+// scheduler could not place, grouped by its reason.
+func WriteTable(w io.Writer, r *Report) error {
+	p, n := r.Summary.Pods, r.Summary.Nodes
+	fmt.Fprintf(w, "Simulated %s of cluster time (seed %d).\n\n", formatSeconds(r.SimulatedSeconds), r.Seed)
+	fmt.Fprintf(w, "Pods:  %d total, %d scheduled, %d unschedulable; %d pending, %d running, %d succeeded, %d failed\n",
+		p.Total, p.Scheduled, p.Unschedulable, p.Pending, p.Running, p.Succeeded, p.Failed)
+	fmt.Fprintf(w, "Nodes: %d total, %d ready\n", n.Total, n.Ready)
+
+	if len(r.Nodes) > 0 {
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NODE\tREADY\tPODS\tCPU\tMEMORY")
+		for i, nr := range r.Nodes {
+			if i == maxTableNodes {
+				fmt.Fprintf(tw, "… %d more nodes (see -o json)\t\t\t\t\n", len(r.Nodes)-maxTableNodes)
+				break
+			}
+			fmt.Fprintf(tw, "%s\t%v\t%s\t%s\t%s\n", nr.Name, nr.Ready,
+				usage(nr, "pods"), usage(nr, "cpu"), usage(nr, "memory"))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+
+	groups := unschedulableByReason(r)
+	if len(groups) > 0 {
+		fmt.Fprintf(w, "\nUnschedulable pods (%d), by the scheduler's reason:\n", p.Unschedulable)
+		for i, g := range groups {
+			if i == maxReasonTableLength {
+				fmt.Fprintf(w, "… %d more reasons (see -o json)\n", len(groups)-maxReasonTableLength)
+				break
+			}
+			fmt.Fprintf(w, "\n  %d pod(s): %s\n", len(g.pods), g.reason)
+			for j, name := range g.pods {
+				if j == maxPodsPerReason {
+					fmt.Fprintf(w, "    … and %d more\n", len(g.pods)-maxPodsPerReason)
+					break
+				}
+				fmt.Fprintf(w, "    %s\n", name)
+			}
+		}
+	}
+	return nil
+}
+
+// usage renders "requested/allocatable (percent)" for one resource of a node.
+func usage(nr NodeReport, res string) string {
+	alloc, ok := nr.Allocatable[res]
+	if !ok {
+		return "-"
+	}
+	req := nr.Requested[res]
+	if req == "" {
+		req = "0"
+	}
+	a, errA := resource.ParseQuantity(alloc)
+	q, errQ := resource.ParseQuantity(req)
+	if errA != nil || errQ != nil || a.IsZero() {
+		return req + "/" + alloc
+	}
+	return fmt.Sprintf("%s/%s (%.0f%%)", req, alloc, 100*q.AsApproximateFloat64()/a.AsApproximateFloat64())
+}
+
+type reasonGroup struct {
+	reason string
+	pods   []string
+}
+
+// unschedulableByReason groups unschedulable pods, largest group first, then by reason.
+func unschedulableByReason(r *Report) []reasonGroup {
+	by := map[string]*reasonGroup{}
+	for _, pr := range r.Pods {
+		if pr.Node != "" || pr.UnschedulableReason == "" {
+			continue
+		}
+		g := by[pr.UnschedulableReason]
+		if g == nil {
+			g = &reasonGroup{reason: pr.UnschedulableReason}
+			by[pr.UnschedulableReason] = g
+		}
+		g.pods = append(g.pods, pr.Namespace+"/"+pr.Name)
+	}
+	out := make([]reasonGroup, 0, len(by))
+	for _, g := range by {
+		out = append(out, *g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if len(out[i].pods) != len(out[j].pods) {
+			return len(out[i].pods) > len(out[j].pods)
+		}
+		return out[i].reason < out[j].reason
+	})
+	return out
+}
+
+func formatSeconds(s float64) string {
+	switch {
+	case s < 60:
+		return strings.TrimSuffix(fmt.Sprintf("%.3f", s), ".000") + "s"
+	case s < 3600:
+		return fmt.Sprintf("%.1fm", s/60)
+	default:
+		return fmt.Sprintf("%.1fh", s/3600)
+	}
+}

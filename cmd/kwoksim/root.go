@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kwoksim/kwoksim/sim"
+	"github.com/kwoksim/kwoksim/workloads"
+)
+
+// Exit codes, kept by every command.
+const (
+	exitOK            = 0
+	exitAssertion     = 1
+	exitBadInput      = 2
+	exitSimulationErr = 3
+)
+
+// usageError marks bad flags or arguments.
+type usageError struct{ error }
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kwoksim",
+		Short: "Simulate a Kubernetes cluster offline, on virtual time",
+		Long: `kwoksim replays Node and workload manifests through the real kube-scheduler and a
+KWOK-compatible stage engine on a virtual clock: hours of cluster time in seconds,
+reproducible from a seed.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
+	})
+	root.AddCommand(newRunCommand())
+	return root
+}
+
+// execute runs the command line and returns the process exit code.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "kwoksim: %v\n", err)
+	return exitCode(err)
+}
+
+func exitCode(err error) int {
+	var (
+		load    *workloads.LoadError
+		input   *workloads.InputError
+		usage   usageError
+		failure *sim.Failure
+		stage   *sim.StageError
+	)
+	switch {
+	case errors.As(err, &failure):
+		return exitSimulationErr
+	case errors.As(err, &load), errors.As(err, &input), errors.As(err, &usage), errors.As(err, &stage):
+		return exitBadInput
+	}
+	// Cobra's own argument errors (unknown command, wrong arguments) are usage errors too.
+	if isCobraUsageError(err) {
+		return exitBadInput
+	}
+	return exitSimulationErr
+}
+
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, prefix := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires ", "invalid argument", "flag needs an argument", "required flag"} {
+		if len(msg) >= len(prefix) && msg[:len(prefix)] == prefix {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,112 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kwoksim/kwoksim/stages"
+)
+
+// stageEnv renders templates for one object. KWOK's NodeIP and NodeName are the controller's
+// own address and node, the same for every node it fakes; a simulation has no controller, so
+// they are bound to the node the rendered object is (or runs on): each node gets its own
+// InternalIP from a deterministic pool, and its name as Hostname, as in a real cluster.
+type stageEnv struct {
+	r    *stageRunner
+	node string
+}
+
+var _ stages.Env = stageEnv{}
+
+func (r *stageRunner) env(obj runtime.Object) stages.Env {
+	switch o := obj.(type) {
+	case *corev1.Node:
+		return stageEnv{r: r, node: o.Name}
+	case *corev1.Pod:
+		return stageEnv{r: r, node: o.Spec.NodeName}
+	}
+	return stageEnv{r: r}
+}
+
+func (e stageEnv) Now() time.Time       { return e.r.clock.Now() }
+func (e stageEnv) StartTime() time.Time { return Epoch }
+func (e stageEnv) NodeName() string     { return e.node }
+func (e stageEnv) NodePort() int        { return kubeletPort }
+func (e stageEnv) NodeIP() string       { return e.r.nodeAddress(e.node) }
+
+func (e stageEnv) NodeIPWith(node string) string {
+	if ips := e.NodeIPsWith(node); len(ips) > 0 {
+		return ips[0]
+	}
+	return ""
+}
+
+// NodeIPsWith returns the node's reported host IPs, else the address the simulator gave it.
+func (e stageEnv) NodeIPsWith(node string) []string {
+	if obj, err := e.r.api.Get(kinds["Node"], "", node); err == nil {
+		if m, err := stages.Object(obj); err == nil {
+			if ips := stages.NodeHostIPs(m); len(ips) > 0 {
+				return ips
+			}
+		}
+	}
+	if ip := e.r.nodeAddress(node); ip != "" {
+		return []string{ip}
+	}
+	return []string{}
+}
+
+// PodIP hands out a fresh address from the default CIDR on every call, as KWOK does.
+func (e stageEnv) PodIP() string {
+	e.r.anonymousIPs++
+	ips, err := e.r.ipam.PodIPs(fmt.Sprintf("anonymous-%d", e.r.anonymousIPs), nil)
+	if err != nil || len(ips) == 0 {
+		return ""
+	}
+	return ips[0]
+}
+
+func (e stageEnv) PodIPWith(node string, hostNetwork bool, uid, name, namespace string) (string, error) {
+	ips, err := e.PodIPsWith(node, hostNetwork, uid, name, namespace)
+	if err != nil || len(ips) == 0 {
+		return "", err
+	}
+	return ips[0], nil
+}
+
+// PodIPsWith allocates one address per pod CIDR of the node, keyed by the pod's UID so that a
+// re-render returns the same addresses; host-network pods get the node's addresses.
+func (e stageEnv) PodIPsWith(node string, hostNetwork bool, uid, name, namespace string) ([]string, error) {
+	if hostNetwork {
+		return e.NodeIPsWith(node), nil
+	}
+	var cidrs []string
+	if obj, err := e.r.api.Get(kinds["Node"], "", node); err == nil {
+		if m, err := stages.Object(obj); err == nil {
+			cidrs = stages.NodePodCIDRs(m)
+		}
+	}
+	k := uid
+	if k == "" {
+		k = namespace + "/" + name
+	}
+	return e.r.ipam.PodIPs(k, cidrs)
+}
+
+// nodeAddress is the address the simulator assigns a node, stable for the run.
+func (r *stageRunner) nodeAddress(node string) string {
+	if node == "" {
+		return ""
+	}
+	if ip, ok := r.nodeIPs.Lookup(node); ok {
+		return ip
+	}
+	ip, err := r.nodeIPs.Allocate(node)
+	if err != nil {
+		return ""
+	}
+	return ip
+}

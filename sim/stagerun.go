@@ -1,0 +1,260 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/kwoksim/kwoksim/clock"
+	"github.com/kwoksim/kwoksim/stages"
+)
+
+// Transition is one executed stage: the transition log.
+type Transition struct {
+	At        time.Duration
+	Kind      string
+	Namespace string
+	Name      string
+	Stage     string
+	Delay     time.Duration
+}
+
+type objectRef struct {
+	kind string
+	uid  types.UID
+}
+
+type pendingTransition struct {
+	event *clock.Event
+	stage *stages.Stage
+	delay time.Duration
+}
+
+// stageRunner is the simulator's side of the stage engine: after every write of an object a
+// stage applies to, it matches the stages, picks one and schedules its steps after the
+// stage's delay, then performs the steps through the API layer. As in KWOK there is one
+// pending transition per object, and a newer change replaces it. Pods are managed once they
+// are bound to a node, as KWOK manages the pods of its nodes.
+type stageRunner struct {
+	api     *API
+	clock   *clock.Virtual
+	rec     *Recorder
+	stages  []*stages.Stage
+	kinds   map[string]bool
+	rng     *rand.Rand
+	pending map[objectRef]*pendingTransition
+	// selfSustaining caches, per stage and object, whether the stage matches its own output:
+	// such a transition (a heartbeat) recurs forever and must not keep a run alive.
+	selfSustaining map[stageObject]bool
+	ipam           *stages.IPAM
+	nodeIPs        *stages.IPPool
+	anonymousIPs   int
+	log            []Transition
+	err            error
+}
+
+type stageObject struct {
+	stage string
+	uid   types.UID
+}
+
+const (
+	// defaultPodCIDR is KWOK's default --cidr, used for nodes without spec.podCIDR.
+	defaultPodCIDR = "10.0.0.0/24"
+	// nodeCIDR is where the simulator draws node addresses from (see stageEnv).
+	nodeCIDR = "192.168.0.0/16"
+	// kubeletPort is the port advertised as the node's daemon endpoint.
+	kubeletPort = 10250
+)
+
+func newStageRunner(api *API, c *clock.Virtual, rec *Recorder, set []*stages.Stage, rng *rand.Rand) (*stageRunner, error) {
+	nodeIPs, err := stages.NewIPPool(nodeCIDR)
+	if err != nil {
+		return nil, err
+	}
+	r := &stageRunner{
+		api: api, clock: c, rec: rec, stages: set, rng: rng,
+		kinds:          map[string]bool{},
+		pending:        map[objectRef]*pendingTransition{},
+		selfSustaining: map[stageObject]bool{},
+		ipam:           stages.NewIPAM(defaultPodCIDR),
+		nodeIPs:        nodeIPs,
+	}
+	for _, s := range set {
+		r.kinds[s.Kind] = true
+	}
+	return r, nil
+}
+
+// observe is the API watcher: it (re)plans the object's next transition.
+func (r *stageRunner) observe(ev WatchEvent) {
+	kind := ev.Kind.Name()
+	if !r.kinds[kind] || r.err != nil {
+		return
+	}
+	m, _ := meta.Accessor(ev.Object)
+	ref := objectRef{kind, m.GetUID()}
+	if p := r.pending[ref]; p != nil {
+		p.event.Cancel()
+		delete(r.pending, ref)
+	}
+	if ev.Type == watch.Deleted {
+		if kind == "Pod" {
+			r.ipam.Release(string(m.GetUID()))
+		}
+		return
+	}
+	if pod, ok := ev.Object.(*corev1.Pod); ok && pod.Spec.NodeName == "" {
+		return
+	}
+	if err := r.plan(kind, ref, ev.Object); err != nil {
+		r.fail(fmt.Errorf("%s %s: %w", kind, key(m.GetNamespace(), m.GetName()), err))
+	}
+}
+
+// fail stops the runner; the error surfaces from Simulator.Run.
+func (r *stageRunner) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+func (r *stageRunner) plan(kind string, ref objectRef, obj runtime.Object) error {
+	o, err := stages.Object(obj)
+	if err != nil {
+		return err
+	}
+	matched, err := stages.Match(r.stages, kind, o)
+	if err != nil || len(matched) == 0 {
+		return err
+	}
+	stage, err := stages.Pick(matched, o, r.rng)
+	if err != nil || stage == nil {
+		return err
+	}
+	now := r.clock.Now()
+	delay, err := stage.Delay(o, now, r.rng)
+	if err != nil {
+		return err
+	}
+	m, _ := meta.Accessor(obj)
+	ns, name := m.GetNamespace(), m.GetName()
+	run := func() { r.execute(kind, ref, ns, name, stage, delay) }
+	var event *clock.Event
+	if delay > 0 && r.recurs(stage, ref, o, obj) {
+		event = r.clock.Daemon(now.Add(delay), run)
+	} else {
+		event = r.clock.At(now.Add(delay), run)
+	}
+	r.pending[ref] = &pendingTransition{event: event, stage: stage, delay: delay}
+	return nil
+}
+
+// recurs reports whether the stage would match the object again after its own steps, i.e. it
+// is periodic background work like a heartbeat. It renders the steps now and applies their
+// patches to a copy; the answer is cached per stage and object.
+func (r *stageRunner) recurs(stage *stages.Stage, ref objectRef, o map[string]any, obj runtime.Object) bool {
+	k := stageObject{stage.Name, ref.uid}
+	if v, ok := r.selfSustaining[k]; ok {
+		return v
+	}
+	v := r.matchesOwnOutput(stage, o, obj)
+	r.selfSustaining[k] = v
+	return v
+}
+
+func (r *stageRunner) matchesOwnOutput(stage *stages.Stage, o map[string]any, obj runtime.Object) bool {
+	steps, err := stage.Steps(o, r.env(obj))
+	if err != nil {
+		return false
+	}
+	cur, err := json.Marshal(obj)
+	if err != nil {
+		return false
+	}
+	for _, st := range steps {
+		if st.Delete || st.Apply != nil {
+			return false
+		}
+		if st.Finalizers != nil {
+			if cur, err = applyPatch(cur, types.JSONPatchType, st.Finalizers.Data, obj); err != nil {
+				return false
+			}
+		}
+		if st.Patch != nil {
+			if cur, err = applyPatch(cur, stages.PatchType(st.Patch.Type), st.Patch.Data, obj); err != nil {
+				return false
+			}
+		}
+	}
+	var after map[string]any
+	if err := json.Unmarshal(cur, &after); err != nil {
+		return false
+	}
+	matched, err := stages.Match([]*stages.Stage{stage}, stage.Kind, after)
+	return err == nil && len(matched) == 1
+}
+
+// execute performs a stage's steps on the object's current state.
+func (r *stageRunner) execute(kind string, ref objectRef, ns, name string, stage *stages.Stage, delay time.Duration) {
+	if p := r.pending[ref]; p != nil && p.stage == stage {
+		delete(r.pending, ref)
+	}
+	k := kinds[kind]
+	obj, err := r.api.Get(k, ns, name)
+	if err != nil {
+		return // deleted since
+	}
+	o, err := stages.Object(obj)
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	steps, err := stage.Steps(o, r.env(obj))
+	if err != nil {
+		r.fail(fmt.Errorf("%s %s: %w", kind, key(ns, name), err))
+		return
+	}
+	r.log = append(r.log, Transition{At: r.clock.Now().Sub(Epoch), Kind: kind, Namespace: ns, Name: name, Stage: stage.Name, Delay: delay})
+	for _, st := range steps {
+		if st.Event != nil {
+			r.rec.record(Event{At: r.clock.Now().Sub(Epoch), Kind: kind, Namespace: ns, Name: name,
+				Type: st.Event.Type, Reason: st.Event.Reason, Message: st.Event.Message})
+		}
+		if err := r.perform(k, ns, name, st); err != nil {
+			// The object may have changed or gone; KWOK logs and moves on, and the next
+			// watch event plans again.
+			r.rec.Warn(kind, ns, name, "StageFailed", fmt.Sprintf("stage %s: %v", stage.Name, err))
+			return
+		}
+	}
+}
+
+func (r *stageRunner) perform(k *Kind, ns, name string, st stages.Step) error {
+	if st.Finalizers != nil {
+		if _, err := r.api.Patch(k, ns, name, types.JSONPatchType, st.Finalizers.Data, ""); err != nil {
+			return err
+		}
+	}
+	if st.Delete {
+		zero := int64(0)
+		return r.api.Delete(k, ns, name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+	}
+	if st.Patch != nil {
+		if _, err := r.api.Patch(k, ns, name, stages.PatchType(st.Patch.Type), st.Patch.Data, st.Patch.Subresource); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Transitions returns the transition log so far.
+func (r *stageRunner) Transitions() []Transition { return r.log }

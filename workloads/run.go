@@ -1,0 +1,84 @@
+package workloads
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+
+	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/sim"
+	"github.com/kwoksim/kwoksim/stages"
+)
+
+// Scenario is one simulation to run: the cluster's nodes, the workloads applied at t=0, the
+// stage set and the run's settings.
+type Scenario struct {
+	Nodes     []Object
+	Workloads []Object
+	// Stages replaces KWOK's default stage-fast set when non-nil.
+	Stages      []*stages.Stage
+	Seed        uint64
+	Until       time.Duration
+	Parallelism int32
+}
+
+// InputError is an object the simulated apiserver rejected, with where it came from.
+type InputError struct {
+	Source Source
+	Err    error
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("%s: %v", e.Source, e.Err) }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Run simulates the scenario and returns its report. Bad input is an *InputError (or a
+// *LoadError from Load); a simulation that cannot progress is a *sim.Failure.
+func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
+	wall := time.Now() // only for the report's runtime section
+	st := sc.Stages
+	if st == nil {
+		st = stages.Default()
+	}
+	s, err := sim.New(ctx, sim.Config{Seed: sc.Seed, Until: sc.Until, Parallelism: sc.Parallelism, Stages: st})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	Install(s)
+	for _, group := range [][]Object{sc.Nodes, sc.Workloads} {
+		for _, o := range group {
+			if _, err := s.API().Create(o.Obj); err != nil {
+				return nil, &InputError{Source: o.Source, Err: describe(o, err)}
+			}
+		}
+	}
+	if err := s.Run(); err != nil {
+		return nil, err
+	}
+	obs, err := s.Observe()
+	if err != nil {
+		return nil, err
+	}
+	r := analysis.Build(obs)
+	r.Runtime = analysis.Runtime{WallSeconds: time.Since(wall).Seconds(), EventsProcessed: s.Clock().Processed()}
+	return r, nil
+}
+
+// describe names the object in an apiserver error that may not.
+func describe(o Object, err error) error {
+	m, merr := meta.Accessor(o.Obj)
+	if merr != nil {
+		return err
+	}
+	kind := o.Obj.GetObjectKind().GroupVersionKind().Kind
+	name := m.GetName()
+	if m.GetNamespace() != "" {
+		name = m.GetNamespace() + "/" + name
+	}
+	return fmt.Errorf("%s %s: %w", kind, name, err)
+}
+
+// WorkloadKinds are the kinds `--workload` accepts.
+var WorkloadKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "Pod": true, "Namespace": true}
