@@ -56,6 +56,7 @@ func (t *ticker) fire(ev *Event) {
 	}
 	select {
 	case t.c <- ev.at:
+	default:
 	}
 	// The next tick is counted from the due time, not from when a reader
 	// got around to it, so the period does not drift.

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
+	"k8s.io/kubernetes/pkg/api/legacyscheme"
 	configv1 "k8s.io/kube-scheduler/config/v1"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/scheduler"
@@ -61,24 +62,22 @@ type driver struct {
 	// unschedulableSince holds when each pod last failed or was flushed, to reproduce the
 	// queue's leftover flush, which selects pods unschedulable for longer than the maximum.
 	unschedulableSince map[types.UID]time.Time
-	logger             klog.Logger
+	// armFlush makes sure a flush is scheduled; called when a pod becomes unschedulable.
+	armFlush func()
+	logger   klog.Logger
 }
 
-// informerKinds are the kinds delivered synchronously; the scheduler's other informers (volumes,
-// DRA, CSI …) list and watch the fake clientset as usual and stay empty.
-var informerKinds = []struct {
-	obj     runtime.Object
-	kind    string
-	visible func(runtime.Object) bool
-}{
-	// The scheduler's pod informer excludes terminal pods with a field selector; a pod that
-	// becomes terminal is delivered to it as a deletion, which frees its resources.
-	{&corev1.Pod{}, "Pod", func(o runtime.Object) bool {
+// visibleToScheduler mirrors the field selector of the scheduler's pod informer, which
+// excludes terminal pods: a pod that becomes terminal is delivered to it as a deletion, which
+// frees its resources.
+func visibleToScheduler(k *Kind) func(runtime.Object) bool {
+	if k.Name() != "Pod" {
+		return nil
+	}
+	return func(o runtime.Object) bool {
 		p := o.(*corev1.Pod)
 		return p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed
-	}},
-	{&corev1.Node{}, "Node", nil},
-	{&corev1.Namespace{}, "Namespace", nil},
+	}
 }
 
 type schedulerOptions struct {
@@ -86,11 +85,20 @@ type schedulerOptions struct {
 }
 
 func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks SchedulerHooks, opts schedulerOptions) (*driver, error) {
+	// Every kind the API layer serves is delivered synchronously: the scheduler reads more than
+	// pods and nodes (default topology spreading looks up a pod's ReplicaSet, affinity reads
+	// namespaces), and an informer fed asynchronously by the fake clientset's watch would let
+	// goroutine timing decide what it sees. Kinds nobody writes keep the factory's informers.
 	factory := informers.NewSharedInformerFactory(api.Client(), 0)
-	for _, ik := range informerKinds {
-		inf := newSyncInformer(ik.visible)
-		api.informers[ik.kind] = inf
-		factory.InformerFor(ik.obj, func(kubernetes.Interface, time.Duration) cache.SharedIndexInformer { return inf })
+	for _, name := range SupportedKinds() {
+		k := kinds[name]
+		obj, err := legacyscheme.Scheme.New(k.GVK)
+		if err != nil {
+			return nil, err
+		}
+		inf := newSyncInformer(visibleToScheduler(k))
+		api.informers[name] = inf
+		factory.InformerFor(obj, func(kubernetes.Interface, time.Duration) cache.SharedIndexInformer { return inf })
 	}
 	d := &driver{
 		clock:              clk,
@@ -166,6 +174,9 @@ func (d *driver) failed(pod *corev1.Pod, status *fwk.Status) {
 	unschedulable := status.IsRejected()
 	if unschedulable {
 		d.unschedulableSince[pod.UID] = d.clock.Now()
+		if d.armFlush != nil {
+			d.armFlush()
+		}
 	}
 	d.hooks.Failed(pod, status.Message(), unschedulable)
 	d.endCycle()
@@ -234,7 +245,8 @@ func (d *driver) drain(ctx context.Context, limit int) (int, error) {
 
 // flushUnschedulable reproduces PriorityQueue.flushUnschedulableEntitiesLeftover on virtual
 // time: pods unschedulable for longer than the maximum go back to the active or backoff queue.
-func (d *driver) flushUnschedulable() {
+// It reports whether any pod is still tracked as unschedulable.
+func (d *driver) flushUnschedulable() bool {
 	now := d.clock.Now()
 	due := map[types.UID]bool{}
 	for uid, since := range d.unschedulableSince {
@@ -243,7 +255,7 @@ func (d *driver) flushUnschedulable() {
 		}
 	}
 	if len(due) == 0 {
-		return
+		return len(d.unschedulableSince) > 0
 	}
 	moved := map[types.UID]bool{}
 	d.sched.SchedulingQueue.MoveAllToActiveOrBackoffQueue(d.logger, framework.EventUnschedulableTimeout, nil, nil,
@@ -262,4 +274,5 @@ func (d *driver) flushUnschedulable() {
 			delete(d.unschedulableSince, uid)
 		}
 	}
+	return len(d.unschedulableSince) > 0
 }

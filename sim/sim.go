@@ -77,6 +77,8 @@ type Simulator struct {
 	driver *driver
 	rec    *Recorder
 	stages *stageRunner
+	// flushArmed is whether the next unschedulable flush is scheduled.
+	flushArmed bool
 	cancel context.CancelFunc
 	ctx    context.Context
 }
@@ -111,7 +113,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 		s.stages = r
 		s.api.Watch(r.observe)
 	}
-	s.scheduleFlush(Epoch.Add(unschedulableFlushPeriod))
+	d.armFlush = s.armFlush
 	return s, nil
 }
 
@@ -139,10 +141,20 @@ func (s *Simulator) Rand(purpose uint64) *rand.Rand {
 // Elapsed is the virtual time since the start.
 func (s *Simulator) Elapsed() time.Duration { return s.clock.Now().Sub(Epoch) }
 
-func (s *Simulator) scheduleFlush(at time.Time) {
-	s.clock.Daemon(at, func() {
-		s.driver.flushUnschedulable()
-		s.scheduleFlush(at.Add(unschedulableFlushPeriod))
+// armFlush schedules the queue's leftover flush on its real cadence, every 30 s from the start
+// of the run, while some pod is unschedulable; with none, the tick would do nothing.
+func (s *Simulator) armFlush() {
+	if s.flushArmed {
+		return
+	}
+	s.flushArmed = true
+	elapsed := s.clock.Now().Sub(Epoch)
+	next := Epoch.Add((elapsed/unschedulableFlushPeriod + 1) * unschedulableFlushPeriod)
+	s.clock.Daemon(next, func() {
+		s.flushArmed = false
+		if s.driver.flushUnschedulable() {
+			s.armFlush()
+		}
 	})
 }
 

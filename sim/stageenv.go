@@ -46,12 +46,8 @@ func (e stageEnv) NodeIPWith(node string) string {
 
 // NodeIPsWith returns the node's reported host IPs, else the address the simulator gave it.
 func (e stageEnv) NodeIPsWith(node string) []string {
-	if obj, err := e.r.api.Get(kinds["Node"], "", node); err == nil {
-		if m, err := stages.Object(obj); err == nil {
-			if ips := stages.NodeHostIPs(m); len(ips) > 0 {
-				return ips
-			}
-		}
+	if info := e.r.nodeInfo(node); len(info.hostIPs) > 0 {
+		return info.hostIPs
 	}
 	if ip := e.r.nodeAddress(node); ip != "" {
 		return []string{ip}
@@ -83,12 +79,7 @@ func (e stageEnv) PodIPsWith(node string, hostNetwork bool, uid, name, namespace
 	if hostNetwork {
 		return e.NodeIPsWith(node), nil
 	}
-	var cidrs []string
-	if obj, err := e.r.api.Get(kinds["Node"], "", node); err == nil {
-		if m, err := stages.Object(obj); err == nil {
-			cidrs = stages.NodePodCIDRs(m)
-		}
-	}
+	cidrs := e.r.nodeInfo(node).podCIDRs
 	k := uid
 	if k == "" {
 		k = namespace + "/" + name
@@ -109,4 +100,28 @@ func (r *stageRunner) nodeAddress(node string) string {
 		return ""
 	}
 	return ip
+}
+
+// nodeNetwork is what templates read from a node, cached per resourceVersion: pod templates
+// ask for it on every render, and a node changes rarely (heartbeats).
+type nodeNetwork struct {
+	resourceVersion   string
+	hostIPs, podCIDRs []string
+}
+
+func (r *stageRunner) nodeInfo(name string) nodeNetwork {
+	obj, ok, _ := r.api.informers["Node"].indexer.GetByKey(name)
+	if !ok {
+		return nodeNetwork{}
+	}
+	n := obj.(*corev1.Node)
+	if c, ok := r.nodes[name]; ok && c.resourceVersion == n.ResourceVersion {
+		return c
+	}
+	info := nodeNetwork{resourceVersion: n.ResourceVersion}
+	if m, err := stages.Object(n); err == nil {
+		info.hostIPs, info.podCIDRs = stages.NodeHostIPs(m), stages.NodePodCIDRs(m)
+	}
+	r.nodes[name] = info
+	return info
 }

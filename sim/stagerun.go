@@ -57,6 +57,7 @@ type stageRunner struct {
 	ipam           *stages.IPAM
 	nodeIPs        *stages.IPPool
 	anonymousIPs   int
+	nodes          map[string]nodeNetwork
 	log            []Transition
 	err            error
 }
@@ -85,6 +86,7 @@ func newStageRunner(api *API, c *clock.Virtual, rec *Recorder, set []*stages.Sta
 		kinds:          map[string]bool{},
 		pending:        map[objectRef]*pendingTransition{},
 		selfSustaining: map[stageObject]bool{},
+		nodes:          map[string]nodeNetwork{},
 		ipam:           stages.NewIPAM(defaultPodCIDR),
 		nodeIPs:        nodeIPs,
 	}

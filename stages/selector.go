@@ -81,7 +81,10 @@ func compileRequirement(in *internalversion.SelectorJQ) (*jqRequirement, error) 
 }
 
 // Match returns the stages whose resourceRef kind equals kind and whose
-// selector matches obj, in the order given. obj is the object as
+// selector matches obj, in the order given. The apiGroup is not compared
+// (objects from typed clients carry no apiVersion); KWOK runs one controller
+// per {apiGroup, kind}, so pass only the stages of the object's group when
+// kinds could collide. obj is the object as
 // encoding/json decodes it (numbers float64), which is what KWOK's jq sees;
 // see Object. A stage without a selector never matches. An evaluation error
 // (a CEL runtime error, an exhausted budget) fails the whole match, as in KWOK.

@@ -6,222 +6,49 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 
-	"github.com/Masterminds/sprig/v3"
-	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 )
 
-const (
-	// maxRenderBytes caps one template's output: stages are user input and a
-	// template can loop.
-	maxRenderBytes = 1 << 20
-	// maxSequence caps the lists sprig's until/untilStep/seq build before
-	// anything is written, which the output cap would not catch.
-	maxSequence = 100_000
-	// kwokVersion is what KWOK's Version prints in a release build (the git
-	// tag; an unstamped source build prints "0.8.0").
-	kwokVersion = "v0.8.0"
-)
+// maxRenderBytes caps one template's output: stages are user input and a
+// template can loop.
+const maxRenderBytes = 1 << 20
 
-// removedSprig lists the sprig functions kwoksim drops because they read the
-// process environment, files, the network, the wall clock or the local time
-// zone, or draw from global or crypto randomness: any of them would make a run
-// depend on the machine or the moment. A template that uses one fails to load.
-var removedSprig = []string{
-	// environment
-	"env", "expandenv",
-	// network (DNS)
-	"getHostByName",
-	// wall clock, or the local zone / tzdata files
-	"ago", "date", "dateInZone", "date_in_zone", "durationRound", "htmlDate",
-	"htmlDateInZone", "mustToDate", "toDate",
-	// global math/rand or crypto/rand (and certificate validity from the clock)
-	"randAlpha", "randAlphaNum", "randAscii", "randBytes", "randInt", "randNumeric",
-	"shuffle", "uuidv4", "bcrypt", "htpasswd", "encryptAES", "genPrivateKey",
-	"genCA", "genCAWithKey", "genSelfSignedCert", "genSelfSignedCertWithKey",
-	"genSignedCert", "genSignedCertWithKey",
-}
-
-// baseFuncs is every template function: sprig minus removedSprig, with the
-// list builders bounded, KWOK's own functions, and the Env functions bound to
-// an inert Env (rebound per render). Sprig's "now" stays, on the virtual clock.
-var baseFuncs = func() template.FuncMap {
-	m := sprig.TxtFuncMap()
-	for _, name := range removedSprig {
-		delete(m, name)
-	}
-	for name, fn := range boundedSprig {
-		m[name] = fn
-	}
-	m["Quote"] = quote
-	m["YAML"] = toYAML
-	m["Version"] = func() string { return kwokVersion }
-	m["NodeConditions"] = nodeConditions
-	for name, fn := range envFuncs(inertEnv{}) {
-		m[name] = fn
-	}
-	return m
-}()
-
-// envFuncs are the functions that read the simulation.
-func envFuncs(env Env) template.FuncMap {
-	return template.FuncMap{
-		"Now":         func() string { return env.Now().Format(time.RFC3339Nano) },
-		"now":         func() time.Time { return env.Now() },
-		"StartTime":   func() string { return env.StartTime().Format(time.RFC3339Nano) },
-		"NodeIP":      env.NodeIP,
-		"NodeName":    env.NodeName,
-		"NodePort":    env.NodePort,
-		"NodeIPWith":  env.NodeIPWith,
-		"NodeIPsWith": env.NodeIPsWith,
-		"PodIP":       env.PodIP,
-		"PodIPWith":   env.PodIPWith,
-		"PodIPsWith":  env.PodIPsWith,
-	}
-}
-
-// inertEnv gives templates their function names and signatures at parse time.
-type inertEnv struct{}
-
-func (inertEnv) Now() time.Time              { return time.Time{} }
-func (inertEnv) StartTime() time.Time        { return time.Time{} }
-func (inertEnv) NodeIP() string              { return "" }
-func (inertEnv) NodeName() string            { return "" }
-func (inertEnv) NodePort() int               { return 0 }
-func (inertEnv) NodeIPWith(string) string    { return "" }
-func (inertEnv) NodeIPsWith(string) []string { return nil }
-func (inertEnv) PodIP() string               { return "" }
-func (inertEnv) PodIPWith(string, bool, string, string, string) (string, error) {
-	return "", nil
-}
-func (inertEnv) PodIPsWith(string, bool, string, string, string) ([]string, error) {
-	return nil, nil
-}
-
-// boundedSprig replaces sprig functions that can allocate without bound
-// before the output cap sees a byte.
-var boundedSprig = func() template.FuncMap {
-	orig := sprig.TxtFuncMap()
-	sprigUntil := orig["until"].(func(int) []int)
-	sprigUntilStep := orig["untilStep"].(func(int, int, int) []int)
-	sprigSeq := orig["seq"].(func(...int) string)
-	return template.FuncMap{
-		"repeat": func(count int, s string) (string, error) {
-			if count > 0 && len(s) > 0 && count > maxRenderBytes/len(s) {
-				return "", fmt.Errorf("repeat: %d × %d bytes: %w", count, len(s), ErrRenderTooLarge)
-			}
-			return strings.Repeat(s, max(count, 0)), nil
-		},
-		"indent": func(spaces int, s string) (string, error) {
-			if spaces > maxRenderBytes {
-				return "", fmt.Errorf("indent %d: %w", spaces, ErrRenderTooLarge)
-			}
-			pad := strings.Repeat(" ", max(spaces, 0))
-			return pad + strings.ReplaceAll(s, "\n", "\n"+pad), nil
-		},
-		"nindent": func(spaces int, s string) (string, error) {
-			if spaces > maxRenderBytes {
-				return "", fmt.Errorf("nindent %d: %w", spaces, ErrRenderTooLarge)
-			}
-			pad := strings.Repeat(" ", max(spaces, 0))
-			return "\n" + pad + strings.ReplaceAll(s, "\n", "\n"+pad), nil
-		},
-		"until": func(count int) ([]int, error) {
-			if count > maxSequence || count < -maxSequence {
-				return nil, fmt.Errorf("until %d: longer than %d", count, maxSequence)
-			}
-			return sprigUntil(count), nil
-		},
-		"untilStep": func(start, stop, step int) ([]int, error) {
-			if step != 0 && (float64(stop)-float64(start))/float64(step) > maxSequence {
-				return nil, fmt.Errorf("untilStep %d %d %d: longer than %d", start, stop, step, maxSequence)
-			}
-			return sprigUntilStep(start, stop, step), nil
-		},
-		"seq": func(params ...int) (string, error) {
-			for _, p := range params {
-				if p > maxSequence || p < -maxSequence {
-					return "", fmt.Errorf("seq %v: arguments beyond ±%d", params, maxSequence)
-				}
-			}
-			return sprigSeq(params...), nil
-		},
-	}
-}()
-
-// quote is KWOK's Quote: JSON for strings, and the JSON text of anything
-// else, quoted.
-func quote(s any) string {
-	data, err := json.Marshal(s)
-	if err != nil {
-		return strconv.Quote(fmt.Sprint(s))
-	}
-	if len(data) == 0 {
-		return `""`
-	}
-	if data[0] == '"' {
-		return string(data)
-	}
-	return strconv.Quote(string(data))
-}
-
-// toYAML is KWOK's YAML: the value as YAML, each line indented by 2×indent
-// spaces after a leading newline when indent > 0.
-func toYAML(s any, indent ...int) (string, error) {
-	d, err := yaml.Marshal(s)
-	if err != nil {
-		return "", err
-	}
-	data := string(d)
-	if len(indent) == 1 && indent[0] > 0 {
-		if indent[0] > 1024 {
-			return "", fmt.Errorf("YAML indent %d: %w", indent[0], ErrRenderTooLarge)
-		}
-		pad := strings.Repeat(" ", indent[0]*2)
-		data = strings.ReplaceAll("\n"+data, "\n", "\n"+pad)
-	}
-	return data, nil
-}
-
-// nodeConditionsJSON is KWOK's default node conditions, as JSON.
-var nodeConditionsJSON = func() []byte {
-	data, err := json.Marshal([]corev1.NodeCondition{
-		{Type: corev1.NodeReady, Status: corev1.ConditionTrue,
-			Reason: "KubeletReady", Message: "kubelet is posting ready status"},
-		{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse,
-			Reason: "KubeletHasSufficientMemory", Message: "kubelet has sufficient memory available"},
-		{Type: corev1.NodeDiskPressure, Status: corev1.ConditionFalse,
-			Reason: "KubeletHasNoDiskPressure", Message: "kubelet has no disk pressure"},
-		{Type: corev1.NodePIDPressure, Status: corev1.ConditionFalse,
-			Reason: "KubeletHasSufficientPID", Message: "kubelet has sufficient PID available"},
-		{Type: corev1.NodeNetworkUnavailable, Status: corev1.ConditionFalse,
-			Reason: "RouteCreated", Message: "RouteController created a route"},
-	})
-	if err != nil {
-		panic(err)
-	}
-	return data
-}()
-
-// nodeConditions returns a fresh copy each call: sprig's set/unset mutate
-// maps, and one render must not change what the next one sees.
-func nodeConditions() any {
-	var v any
-	if err := json.Unmarshal(nodeConditionsJSON, &v); err != nil {
-		panic(err)
-	}
-	return v
-}
-
-// tmpl is a parsed template.
+// tmpl is a parsed template. Executions take a clone from a pool whose Env
+// functions read an envSlot, so the (costly) clone is made once per
+// concurrent user rather than once per render.
 type tmpl struct {
 	field string
 	t     *template.Template
+	pool  sync.Pool // of *boundTmpl
+}
+
+// boundTmpl is a clone of a tmpl whose Env functions call slot.env.
+type boundTmpl struct {
+	t    *template.Template
+	slot *envSlot
+}
+
+// envSlot is an Env that forwards to the Env of the render in progress.
+type envSlot struct{ env Env }
+
+func (s *envSlot) Now() time.Time                { return s.env.Now() }
+func (s *envSlot) StartTime() time.Time          { return s.env.StartTime() }
+func (s *envSlot) NodeIP() string                { return s.env.NodeIP() }
+func (s *envSlot) NodeName() string              { return s.env.NodeName() }
+func (s *envSlot) NodePort() int                 { return s.env.NodePort() }
+func (s *envSlot) NodeIPWith(n string) string    { return s.env.NodeIPWith(n) }
+func (s *envSlot) NodeIPsWith(n string) []string { return s.env.NodeIPsWith(n) }
+func (s *envSlot) PodIP() string                 { return s.env.PodIP() }
+func (s *envSlot) PodIPWith(node string, hostNetwork bool, uid, name, namespace string) (string, error) {
+	return s.env.PodIPWith(node, hostNetwork, uid, name, namespace)
+}
+func (s *envSlot) PodIPsWith(node string, hostNetwork bool, uid, name, namespace string) ([]string, error) {
+	return s.env.PodIPsWith(node, hostNetwork, uid, name, namespace)
 }
 
 var undefinedFunc = regexp.MustCompile(`function "([^"]+)" not defined`)
@@ -239,24 +66,40 @@ func (s *Stage) compileTemplate(field, text string) (*tmpl, error) {
 	return &tmpl{field: field, t: t}, nil
 }
 
+func (t *tmpl) bound() (*boundTmpl, error) {
+	if b, ok := t.pool.Get().(*boundTmpl); ok {
+		return b, nil
+	}
+	c, err := t.t.Clone()
+	if err != nil {
+		return nil, err
+	}
+	slot := &envSlot{}
+	c.Funcs(envFuncs(slot))
+	return &boundTmpl{t: c, slot: slot}, nil
+}
+
 // render executes the template over the object (given as JSON) and converts
 // the YAML it prints to JSON, as KWOK's renderer.ToJSON does. The object is
 // decoded afresh with json.Number, as KWOK does, so numbers print as written
 // and nothing a template mutates leaks into another render.
 func (t *tmpl) render(obj []byte, env Env) ([]byte, error) {
-	c, err := t.t.Clone()
-	if err != nil {
-		return nil, err
-	}
-	c.Funcs(envFuncs(env))
 	var data any
 	dec := json.NewDecoder(bytes.NewReader(obj))
 	dec.UseNumber()
 	if err := dec.Decode(&data); err != nil {
 		return nil, err
 	}
+	b, err := t.bound()
+	if err != nil {
+		return nil, err
+	}
+	b.slot.env = env
 	w := &cappedBuffer{limit: maxRenderBytes}
-	if err := c.Execute(w, data); err != nil {
+	err = b.t.Execute(w, data)
+	b.slot.env = nil // hold no Env while pooled
+	t.pool.Put(b)
+	if err != nil {
 		return nil, fmt.Errorf("execute: %w", err)
 	}
 	out, err := yaml.YAMLToJSON(w.buf.Bytes())

@@ -1,0 +1,317 @@
+package sim
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+)
+
+func newSim(t *testing.T, cfg Config) *Simulator {
+	t.Helper()
+	s, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func node(name string, taints ...corev1.Taint) *corev1.Node {
+	return &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"kubernetes.io/hostname": name}},
+		Spec:       corev1.NodeSpec{Taints: taints},
+		Status: corev1.NodeStatus{Allocatable: corev1.ResourceList{
+			corev1.ResourcePods: resource.MustParse("110"), corev1.ResourceCPU: resource.MustParse("4"),
+		}},
+	}
+}
+
+func pod(name string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "i"}}},
+	}
+}
+
+func mustCreate(t *testing.T, s *Simulator, objs ...interface{}) {
+	t.Helper()
+	for _, o := range objs {
+		var err error
+		switch o := o.(type) {
+		case *corev1.Node:
+			_, err = s.API().Create(o)
+		case *corev1.Pod:
+			_, err = s.API().Create(o)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func getPod(t *testing.T, s *Simulator, name string) *corev1.Pod {
+	t.Helper()
+	obj, err := s.API().Get(kinds["Pod"], "default", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj.(*corev1.Pod)
+}
+
+// The API layer adds what kube-apiserver adds on create.
+func TestCreateAddsWhatTheAPIServerAdds(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	mustCreate(t, s, pod("p"))
+	p := getPod(t, s, "p")
+	if p.UID == "" || p.ResourceVersion == "" || p.Generation != 1 {
+		t.Errorf("uid=%q rv=%q generation=%d; want all set", p.UID, p.ResourceVersion, p.Generation)
+	}
+	if !p.CreationTimestamp.Time.Equal(Epoch) {
+		t.Errorf("creationTimestamp = %v, want the virtual epoch %v", p.CreationTimestamp, Epoch)
+	}
+	// Defaulting from the real defaulting functions, PrepareForCreate from the real strategy.
+	if p.Spec.SchedulerName != corev1.DefaultSchedulerName || p.Spec.RestartPolicy != corev1.RestartPolicyAlways {
+		t.Errorf("schedulerName=%q restartPolicy=%q; want the defaults", p.Spec.SchedulerName, p.Spec.RestartPolicy)
+	}
+	if p.Status.Phase != corev1.PodPending || p.Status.QOSClass != corev1.PodQOSBestEffort {
+		t.Errorf("phase=%q qos=%q; want Pending, BestEffort", p.Status.Phase, p.Status.QOSClass)
+	}
+	if _, err := s.API().Get(kinds["Namespace"], "", "default"); err != nil {
+		t.Errorf("namespace default was not created: %v", err)
+	}
+	if _, err := s.API().Create(pod("p")); !apierrors.IsAlreadyExists(err) {
+		t.Errorf("second create: err = %v, want AlreadyExists", err)
+	}
+}
+
+func TestCreateValidatesWithTheRealValidation(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	bad := pod("p")
+	bad.Spec.Containers[0].Name = "Not_A_DNS_Label"
+	_, err := s.API().Create(bad)
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "spec.containers[0].name") {
+		t.Fatalf("err = %v, want Invalid naming spec.containers[0].name", err)
+	}
+}
+
+// Generated names and UIDs come from the seed: the same seed gives the same names.
+func TestGeneratedNamesFollowTheSeed(t *testing.T) {
+	names := func(seed uint64) string {
+		s := newSim(t, Config{Seed: seed})
+		var out []string
+		for i := 0; i < 3; i++ {
+			p := pod("")
+			p.GenerateName = "web-"
+			obj, err := s.API().Create(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, obj.(*corev1.Pod).Name+"="+string(obj.(*corev1.Pod).UID))
+		}
+		return strings.Join(out, ",")
+	}
+	a, b, c := names(7), names(7), names(8)
+	if a != b {
+		t.Errorf("same seed, different names:\n%s\n%s", a, b)
+	}
+	if a == c {
+		t.Errorf("different seeds, same names: %s", a)
+	}
+	if !strings.HasPrefix(a, "web-") || len(strings.Split(a, ",")[0]) < len("web-xxxxx") {
+		t.Errorf("names = %s, want web-<5 chars>", a)
+	}
+}
+
+func TestUpdateThatChangesNothingIsNotAWrite(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	mustCreate(t, s, pod("p"))
+	before := s.API().Writes()
+	p := getPod(t, s, "p")
+	if _, err := s.API().UpdateStatus(p); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.API().Writes(); got != before {
+		t.Errorf("writes went from %d to %d for a no-op update", before, got)
+	}
+	p.Status.Message = "changed"
+	out, err := s.API().UpdateStatus(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.(*corev1.Pod).ResourceVersion == p.ResourceVersion {
+		t.Errorf("resourceVersion did not change on a real update")
+	}
+	// A stale resourceVersion is a conflict, as with optimistic concurrency on the apiserver.
+	p.Status.Message = "again"
+	if _, err := s.API().UpdateStatus(p); !apierrors.IsConflict(err) {
+		t.Errorf("stale update: err = %v, want Conflict", err)
+	}
+}
+
+func TestBindingSubresource(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	mustCreate(t, s, pod("p"))
+	b := &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "p"}, Target: corev1.ObjectReference{Kind: "Node", Name: "n1"}}
+	if err := s.API().Bind(b); err != nil {
+		t.Fatal(err)
+	}
+	p := getPod(t, s, "p")
+	if p.Spec.NodeName != "n1" {
+		t.Errorf("nodeName = %q, want n1", p.Spec.NodeName)
+	}
+	var scheduled *corev1.PodCondition
+	for i := range p.Status.Conditions {
+		if p.Status.Conditions[i].Type == corev1.PodScheduled {
+			scheduled = &p.Status.Conditions[i]
+		}
+	}
+	if scheduled == nil || scheduled.Status != corev1.ConditionTrue {
+		t.Errorf("PodScheduled condition = %+v, want True", scheduled)
+	}
+	if err := s.API().Bind(b); !apierrors.IsConflict(err) {
+		t.Errorf("second bind: err = %v, want Conflict", err)
+	}
+}
+
+func TestGracefulDeletionAndFinalizers(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	podKind := kinds["Pod"]
+
+	// An unbound pod is deleted at once, whatever its grace period.
+	mustCreate(t, s, pod("unbound"))
+	if err := s.API().Delete(podKind, "default", "unbound", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.API().Get(podKind, "default", "unbound"); !apierrors.IsNotFound(err) {
+		t.Errorf("unbound pod: err = %v, want NotFound", err)
+	}
+
+	// A bound pod gets deletionTimestamp = now + grace period on virtual time, and stays.
+	bound := pod("bound")
+	bound.Spec.NodeName = "n1"
+	bound.Spec.TerminationGracePeriodSeconds = ptr.To[int64](30)
+	bound.Finalizers = []string{"example.com/keep"}
+	mustCreate(t, s, bound)
+	if err := s.API().Delete(podKind, "default", "bound", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p := getPod(t, s, "bound")
+	if p.DeletionTimestamp == nil || !p.DeletionTimestamp.Time.Equal(Epoch.Add(30*time.Second)) {
+		t.Fatalf("deletionTimestamp = %v, want epoch+30s", p.DeletionTimestamp)
+	}
+	// A final delete with no grace period waits for the finalizer…
+	if err := s.API().Delete(podKind, "default", "bound", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
+		t.Fatal(err)
+	}
+	p = getPod(t, s, "bound")
+	if p.DeletionGracePeriodSeconds == nil || *p.DeletionGracePeriodSeconds != 0 {
+		t.Fatalf("deletionGracePeriodSeconds = %v, want 0", p.DeletionGracePeriodSeconds)
+	}
+	// …and removing it deletes the pod.
+	patch := []byte(`[{"op":"remove","path":"/metadata/finalizers"}]`)
+	if _, err := s.API().Patch(podKind, "default", "bound", types.JSONPatchType, patch, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.API().Get(podKind, "default", "bound"); !apierrors.IsNotFound(err) {
+		t.Errorf("after removing the finalizer: err = %v, want NotFound", err)
+	}
+}
+
+// A pod that is unschedulable and sees no cluster event is retried when it has been
+// unschedulable for longer than the queue's maximum (5 minutes), checked on the queue's
+// 30-second cadence: at 330 s, then 660 s.
+func TestUnschedulablePodIsRetriedAfterMaxDuration(t *testing.T) {
+	for _, tc := range []struct {
+		until    time.Duration
+		attempts int
+	}{
+		{5 * time.Minute, 1},
+		{330*time.Second - time.Nanosecond, 1},
+		{330 * time.Second, 2},
+		{11 * time.Minute, 3},
+	} {
+		t.Run(tc.until.String(), func(t *testing.T) {
+			s := newSim(t, Config{Seed: 1, Until: tc.until})
+			mustCreate(t, s, node("n1", corev1.Taint{Key: "k", Effect: corev1.TaintEffectNoSchedule}), pod("p"))
+			if err := s.Run(); err != nil {
+				t.Fatal(err)
+			}
+			var times []string
+			for _, ev := range s.Recorder().Events() {
+				if ev.Reason == "FailedScheduling" {
+					times = append(times, ev.At.String())
+				}
+			}
+			if len(times) != tc.attempts {
+				t.Errorf("FailedScheduling at %v, want %d attempts", times, tc.attempts)
+			}
+			recs := s.Recorder().Pods()
+			if len(recs) != 1 || recs[0].Attempts != tc.attempts || !strings.Contains(recs[0].Reason, "untolerated taint") {
+				t.Errorf("records = %+v", recs)
+			}
+			if s.Elapsed() != tc.until {
+				t.Errorf("elapsed = %v, want %v", s.Elapsed(), tc.until)
+			}
+		})
+	}
+}
+
+// A cluster event (here a node that fits) moves an unschedulable pod through the queueing
+// hints at once, without waiting for the flush.
+func TestNodeAddedSchedulesWaitingPod(t *testing.T) {
+	s := newSim(t, Config{Seed: 1, Until: time.Hour})
+	mustCreate(t, s, node("tainted", corev1.Taint{Key: "k", Effect: corev1.TaintEffectNoSchedule}), pod("p"))
+	s.Clock().AfterDelay(100*time.Second, func() {
+		if _, err := s.API().Create(node("free")); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	recs := s.Recorder().Pods()
+	if recs[0].ScheduledAt == nil || *recs[0].ScheduledAt != 100*time.Second || recs[0].Pod.Spec.NodeName != "free" {
+		t.Errorf("scheduledAt = %v on %q, want 100s on free", recs[0].ScheduledAt, recs[0].Pod.Spec.NodeName)
+	}
+}
+
+// Without --until the run ends when only periodic work is left; with nothing at all it costs
+// almost nothing, even over a day.
+func TestIdleDayIsCheap(t *testing.T) {
+	s := newSim(t, Config{Seed: 1, Until: 24 * time.Hour})
+	mustCreate(t, s, node("n1"))
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Clock().Processed(); n > 0 {
+		t.Errorf("an idle day without stages processed %d events, want 0", n)
+	}
+	if s.Elapsed() != 24*time.Hour {
+		t.Errorf("elapsed = %v", s.Elapsed())
+	}
+}
+
+func TestLivelockIsAFailure(t *testing.T) {
+	s := newSim(t, Config{Seed: 1, MaxEventsPerInstant: 50})
+	var loop func()
+	n := 0
+	loop = func() { n++; s.Clock().AfterDelay(0, loop) }
+	s.Clock().AfterDelay(time.Second, loop)
+	err := s.Run()
+	f, ok := err.(*Failure)
+	if !ok || !strings.Contains(f.Msg, "livelock") || !strings.Contains(f.Msg, "t=1s") {
+		t.Fatalf("err = %v, want a livelock Failure at t=1s", err)
+	}
+	if n > 51 {
+		t.Errorf("ran %d events at one instant, limit 50", n)
+	}
+}
+

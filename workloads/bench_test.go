@@ -1,0 +1,174 @@
+package workloads
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/kubernetes/pkg/scheduler"
+	"k8s.io/utils/ptr"
+
+	"github.com/kwoksim/kwoksim/sim"
+	"github.com/kwoksim/kwoksim/stages"
+)
+
+var (
+	benchNodes       = flag.Int("bench-nodes", 5000, "nodes in BenchmarkSchedulingThroughput")
+	benchPods        = flag.Int("bench-pods", 10000, "pods in BenchmarkSchedulingThroughput")
+	benchParallelism = flag.Int("bench-parallelism", 1, "scheduler parallelism in BenchmarkSchedulingThroughput")
+)
+
+func benchNode(i int) *corev1.Node {
+	name := fmt.Sprintf("node-%05d", i)
+	rl := corev1.ResourceList{
+		corev1.ResourceCPU: resource.MustParse("32"), corev1.ResourceMemory: resource.MustParse("256Gi"),
+		corev1.ResourcePods: resource.MustParse("110"),
+	}
+	return &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"kubernetes.io/hostname": name}},
+		Status:     corev1.NodeStatus{Allocatable: rl, Capacity: rl},
+	}
+}
+
+func benchPodSpec() corev1.PodSpec {
+	return corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "i", Resources: corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("128Mi")},
+	}}}}
+}
+
+// BenchmarkSchedulingThroughput measures pods scheduled per second of wall time, kwoksim
+// against the bare pattern of DESIGN.md (scheduler.New + fake clientset + sched.Run, binds
+// counted by a reactor) in the same run and at the same parallelism, and reports the ratio.
+// kwoksim's figure includes everything a run does after the inputs are applied: the
+// Deployment and ReplicaSet controllers creating and validating pods, the stage engine taking
+// nodes Ready and pods Running, and the observation of every write.
+func BenchmarkSchedulingThroughput(b *testing.B) {
+	nodes, pods, par := *benchNodes, *benchPods, int32(*benchParallelism)
+	for i := 0; i < b.N; i++ {
+		bare := barePattern(b, nodes, pods, par)
+		ours := kwoksimRun(b, nodes, pods, par, stages.Default())
+		core := kwoksimRun(b, nodes, pods, par, nil)
+		b.ReportMetric(bare, "bare-pods/s")
+		b.ReportMetric(ours, "kwoksim-pods/s")
+		b.ReportMetric(core, "nostages-pods/s")
+		b.ReportMetric(ours/bare, "ratio")
+		b.Logf("%d nodes × %d pods, parallelism %d: bare %.0f pods/s, kwoksim %.0f pods/s (ratio %.2f); without stages %.0f pods/s (ratio %.2f)",
+			nodes, pods, par, bare, ours, ours/bare, core, core/bare)
+	}
+}
+
+func barePattern(b *testing.B, nodes, pods int, parallelism int32) float64 {
+	// The same pods as kwoksim's: owned by one ReplicaSet, which the scheduler's default
+	// topology spreading looks up.
+	objs := make([]runtime.Object, 0, nodes+pods+1)
+	for i := 0; i < nodes; i++ {
+		objs = append(objs, benchNode(i))
+	}
+	labels := map[string]string{"app": "bench"}
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "bench", Namespace: "default", UID: "rs-uid", Labels: labels},
+		Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To(int32(pods)), Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: benchPodSpec()}},
+	}
+	objs = append(objs, rs)
+	for i := 0; i < pods; i++ {
+		objs = append(objs, &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("bench-%05d", i), Namespace: "default", UID: types.UID(fmt.Sprintf("uid-%05d", i)),
+				Labels: labels, OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(rs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))}},
+			Spec: withScheduler(benchPodSpec()),
+		})
+	}
+	client := fake.NewSimpleClientset(objs...)
+	var bound atomic.Int64
+	done := make(chan struct{})
+	client.PrependReactor("create", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() == "binding" && bound.Add(1) == int64(pods) {
+			close(done)
+		}
+		return a.GetSubresource() == "binding", nil, nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	factory := informers.NewSharedInformerFactory(client, 0)
+	sched, err := scheduler.New(ctx, client, factory, nil,
+		func(string) events.EventRecorderLogger { return &events.FakeRecorder{} },
+		scheduler.WithParallelism(parallelism))
+	if err != nil {
+		b.Fatal(err)
+	}
+	factory.Start(ctx.Done())
+	factory.WaitForCacheSync(ctx.Done())
+	start := time.Now()
+	go sched.Run(ctx)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Minute):
+		b.Fatalf("bare pattern bound %d of %d pods in 10 minutes", bound.Load(), pods)
+	}
+	return float64(pods) / time.Since(start).Seconds()
+}
+
+func withScheduler(s corev1.PodSpec) corev1.PodSpec {
+	s.SchedulerName = corev1.DefaultSchedulerName
+	return s
+}
+
+func kwoksimRun(b *testing.B, nodes, pods int, parallelism int32, set []*stages.Stage) float64 {
+	s, err := sim.New(context.Background(), sim.Config{Seed: 1, Parallelism: parallelism, Stages: set})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	Install(s)
+	for i := 0; i < nodes; i++ {
+		if _, err := s.API().Create(benchNode(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "bench", Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(int32(pods)),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "bench"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "bench"}},
+				Spec:       benchPodSpec(),
+			},
+		},
+	}
+	if _, err := s.API().Create(d); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	if err := s.Run(); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	obs, err := s.Observe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	scheduled := 0
+	for _, p := range obs.Pods {
+		if p.ScheduledAt != nil {
+			scheduled++
+		}
+	}
+	if scheduled != pods {
+		b.Fatalf("kwoksim scheduled %d of %d pods", scheduled, pods)
+	}
+	return float64(pods) / elapsed.Seconds()
+}
