@@ -108,6 +108,9 @@ func Build(o Observation) *Report {
 			Allocatable: map[string]string{},
 			Requested:   map[string]string{},
 		}
+		for _, t := range n.Spec.Taints {
+			nr.Taints = append(nr.Taints, t.ToString())
+		}
 		for name, q := range n.Status.Allocatable {
 			nr.Allocatable[string(name)] = q.String()
 			nr.Requested[string(name)] = "0"

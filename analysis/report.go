@@ -63,6 +63,8 @@ type NodeReport struct {
 	Pods        int               `json:"pods"`
 	Allocatable map[string]string `json:"allocatable"`
 	Requested   map[string]string `json:"requested"`
+	// Taints are the node's taints as key=value:Effect.
+	Taints []string `json:"taints,omitempty"`
 }
 
 // Runtime describes the run itself; it is the only part that differs between runs.

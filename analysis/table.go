@@ -52,6 +52,9 @@ func WriteTable(w io.Writer, r *Report) error {
 				break
 			}
 			fmt.Fprintf(w, "\n  %d pod(s): %s\n", len(g.pods), g.reason)
+			if strings.Contains(g.reason, "untolerated taint") {
+				fmt.Fprintf(w, "    hint: the nodes carry %s; add a matching toleration to the pod template\n", taintSummary(r))
+			}
 			for j, name := range g.pods {
 				if j == maxPodsPerReason {
 					fmt.Fprintf(w, "    … and %d more\n", len(g.pods)-maxPodsPerReason)
@@ -123,4 +126,28 @@ func formatSeconds(s float64) string {
 	default:
 		return fmt.Sprintf("%.1fh", s/3600)
 	}
+}
+
+// taintSummary lists the distinct node taints with how many nodes carry each, since the
+// scheduler's message no longer names them.
+func taintSummary(r *Report) string {
+	count := map[string]int{}
+	for _, n := range r.Nodes {
+		for _, t := range n.Taints {
+			count[t]++
+		}
+	}
+	if len(count) == 0 {
+		return "no taints"
+	}
+	keys := make([]string, 0, len(count))
+	for t := range count {
+		keys = append(keys, t)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, t := range keys {
+		parts = append(parts, fmt.Sprintf("%s (%d node(s))", t, count[t]))
+	}
+	return "taints " + strings.Join(parts, ", ")
 }

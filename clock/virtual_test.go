@@ -603,6 +603,25 @@ func TestTimer(t *testing.T) {
 			t.Fatal("rearmed timer did not fire")
 		}
 	})
+	t.Run("stop between pop and delivery", func(t *testing.T) {
+		// A foreign goroutine may call Stop after Step has popped the
+		// timer's event but before the callback runs; reproduce that
+		// window deterministically.
+		v := NewVirtual(t0)
+		tm := v.NewTimer(time.Second)
+		v.mu.Lock()
+		fire := v.popLocked()
+		v.mu.Unlock()
+		if !tm.Stop() {
+			t.Error("Stop of undelivered timer = false")
+		}
+		fire()
+		select {
+		case got := <-tm.C():
+			t.Errorf("received %v after Stop", got)
+		default:
+		}
+	})
 	t.Run("non-positive duration fires at now", func(t *testing.T) {
 		v := NewVirtual(t0)
 		tm := v.NewTimer(-time.Second)
@@ -759,6 +778,23 @@ func TestTicker(t *testing.T) {
 		tk = v.NewTicker(time.Second)
 		if n := v.RunUntil(at(time.Hour)); n != 3 {
 			t.Errorf("ran %d events, want 2 ticks and the stop", n)
+		}
+	})
+	t.Run("stop between pop and delivery", func(t *testing.T) {
+		v := NewVirtual(t0)
+		tk := v.NewTicker(time.Second)
+		v.mu.Lock()
+		fire := v.popLocked()
+		v.mu.Unlock()
+		tk.Stop()
+		fire()
+		if v.Len() != 0 {
+			t.Errorf("stopped ticker rearmed: Len = %d", v.Len())
+		}
+		select {
+		case got := <-tk.C():
+			t.Errorf("received %v after Stop", got)
+		default:
 		}
 	})
 	t.Run("is a daemon", func(t *testing.T) {

@@ -79,8 +79,8 @@ type Simulator struct {
 	stages *stageRunner
 	// flushArmed is whether the next unschedulable flush is scheduled.
 	flushArmed bool
-	cancel context.CancelFunc
-	ctx    context.Context
+	cancel     context.CancelFunc
+	ctx        context.Context
 }
 
 // New builds a simulator with an empty cluster at virtual time zero.

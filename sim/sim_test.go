@@ -314,4 +314,3 @@ func TestLivelockIsAFailure(t *testing.T) {
 		t.Errorf("ran %d events at one instant, limit 50", n)
 	}
 }
-

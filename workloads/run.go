@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	"github.com/kwoksim/kwoksim/analysis"
@@ -66,8 +67,12 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	return r, nil
 }
 
-// describe names the object in an apiserver error that may not.
+// describe names the object in an error that does not already: the apiserver's own status
+// errors ("Deployment.apps "x" is invalid: …") are kept verbatim, as kubectl shows them.
 func describe(o Object, err error) error {
+	if _, ok := err.(apierrors.APIStatus); ok {
+		return err
+	}
 	m, merr := meta.Accessor(o.Obj)
 	if merr != nil {
 		return err

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/kwoksim/kwoksim/analysis"
+)
+
+const (
+	seedNodes    = "../../testdata/seed/node.yaml"
+	seedWorkload = "../../testdata/seed/pod.yaml"
+)
+
+// kwoksim runs the command line in-process and returns its exit code and output.
+func kwoksim(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := execute(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func decodeReport(t *testing.T, data string) *analysis.Report {
+	t.Helper()
+	var r analysis.Report
+	if err := json.Unmarshal([]byte(data), &r); err != nil {
+		t.Fatalf("output is not a report: %v\n%s", err, data)
+	}
+	return &r
+}
+
+// The user's first command: their own node and Deployment, unchanged.
+func TestSeedScenario(t *testing.T) {
+	code, out, errOut := kwoksim(t, "run", "--nodes", seedNodes, "--workload", seedWorkload, "-o", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := decodeReport(t, out)
+	if r.APIVersion != "kwoksim/v1alpha1" || r.Kind != "Report" || r.Seed != 1 {
+		t.Errorf("header = %s %s seed %d", r.APIVersion, r.Kind, r.Seed)
+	}
+	if got := r.Summary.Pods; got.Total != 10 || got.Scheduled != 10 || got.Running != 10 || got.Unschedulable != 0 {
+		t.Errorf("summary.pods = %+v, want 10 scheduled and running", got)
+	}
+	if r.Summary.Nodes.Total != 1 || r.Summary.Nodes.Ready != 1 {
+		t.Errorf("summary.nodes = %+v, want 1 ready", r.Summary.Nodes)
+	}
+	name := regexp.MustCompile(`^fake-pod-[a-z0-9]{8,10}-[bcdfghjklmnpqrstvwxz2456789]{5}$`)
+	for _, p := range r.Pods {
+		if p.Node != "kwok-node-0" || p.Phase != "Running" || p.RunningAt == nil || p.Attempts != 1 {
+			t.Errorf("pod %s: node=%q phase=%q runningAt=%v attempts=%d", p.Name, p.Node, p.Phase, p.RunningAt, p.Attempts)
+		}
+		if !name.MatchString(p.Name) || p.Namespace != "default" {
+			t.Errorf("pod name %s/%s is not <deployment>-<pod-template-hash>-<suffix>", p.Namespace, p.Name)
+		}
+	}
+	if len(r.Nodes) != 1 || r.Nodes[0].Pods != 10 || r.Nodes[0].Allocatable["cpu"] != "32" || r.Nodes[0].Requested["pods"] != "10" {
+		t.Errorf("nodes = %+v", r.Nodes)
+	}
+
+	code, table, _ := kwoksim(t, "run", "--nodes", seedNodes, "--workload", seedWorkload)
+	if code != exitOK || !strings.Contains(table, "10 total, 10 scheduled, 0 unschedulable") || !strings.Contains(table, "kwok-node-0") {
+		t.Errorf("table (exit %d):\n%s", code, table)
+	}
+}
+
+// Without the toleration, every pod is kept off the tainted node, with the scheduler's own
+// message; that is a result, not an error.
+func TestSeedWithoutTolerationIsUnschedulable(t *testing.T) {
+	data, err := os.ReadFile(seedWorkload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noToleration := regexp.MustCompile(`(?s)\n      tolerations:.*?effect: "NoSchedule"`).ReplaceAll(data, nil)
+	if bytes.Contains(noToleration, []byte("tolerations:")) || bytes.Equal(noToleration, data) {
+		t.Fatalf("could not remove the toleration from %s", seedWorkload)
+	}
+	path := filepath.Join(t.TempDir(), "pod.yaml")
+	if err := os.WriteFile(path, noToleration, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := kwoksim(t, "run", "--nodes", seedNodes, "--workload", path, "-o", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := decodeReport(t, out)
+	if got := r.Summary.Pods; got.Total != 10 || got.Unschedulable != 10 || got.Scheduled != 0 || got.Pending != 10 {
+		t.Errorf("summary.pods = %+v, want 10 unschedulable", got)
+	}
+	for _, p := range r.Pods {
+		if !strings.HasPrefix(p.UnschedulableReason, "0/1 nodes are available: 1 node(s) had untolerated taint") {
+			t.Errorf("pod %s: reason %q", p.Name, p.UnschedulableReason)
+		}
+	}
+	code, table, _ := kwoksim(t, "run", "--nodes", seedNodes, "--workload", path)
+	if code != exitOK || !strings.Contains(table, "Unschedulable pods (10)") || !strings.Contains(table, "untolerated taint") {
+		t.Errorf("table (exit %d):\n%s", code, table)
+	}
+}
+
+// --report writes the same JSON as -o json, atomically; runtime aside, it is reproducible.
+func TestReportFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.json")
+	code, out, errOut := kwoksim(t, "run", "--nodes", seedNodes, "--workload", seedWorkload, "-o", "json", "--report", path)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := decodeReport(t, out), decodeReport(t, string(data))
+	a.Runtime, b.Runtime = analysis.Runtime{}, analysis.Runtime{}
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if !bytes.Equal(ja, jb) {
+		t.Errorf("--report differs from -o json")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d entries, want only report.json (no temp files)", len(entries))
+	}
+}
+
+// Bad input: a clear message naming the file, exit 2, and no report file.
+func TestBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		contains []string
+	}{
+		{"missing file", []string{"--nodes", "../../testdata/seed/no-such.yaml"},
+			[]string{"no-such.yaml", "no such file"}},
+		{"yaml syntax error, with its line", []string{"--nodes", seedNodes, "--workload", "../../testdata/bad/syntax.yaml"},
+			[]string{"syntax.yaml:14", "yaml"}},
+		{"unknown kind", []string{"--nodes", seedNodes, "--workload", "../../testdata/bad/unknown-kind.yaml"},
+			[]string{"unknown-kind.yaml:1", "Widget"}},
+		{"unknown field", []string{"--nodes", seedNodes, "--workload", "../../testdata/bad/unknown-field.yaml"},
+			[]string{"unknown-field.yaml", `unknown field "spec.replica"`}},
+		{"invalid object, with the apiserver's field path", []string{"--nodes", seedNodes, "--workload", "../../testdata/bad/invalid-pod.yaml"},
+			[]string{"invalid-pod.yaml:1", `Pod "bad-container-name" is invalid`, "spec.containers[0].name", "Invalid value"}},
+		{"deployment selector does not match its template", []string{"--nodes", seedNodes, "--workload", "../../testdata/bad/selector-mismatch.yaml"},
+			[]string{"selector-mismatch.yaml:1", `Deployment.apps "mismatch" is invalid`, "spec.template.metadata.labels", "`selector` does not match template `labels`"}},
+		{"a workload kind given as nodes", []string{"--nodes", seedWorkload},
+			[]string{"pod.yaml", `kind "Deployment"`, "Node"}},
+		{"unknown flag", []string{"--nodes", seedNodes, "--nodez", "x"},
+			[]string{"unknown flag: --nodez"}},
+		{"missing --nodes", []string{"--workload", seedWorkload},
+			[]string{`"nodes" not set`}},
+		{"bad output format", []string{"--nodes", seedNodes, "-o", "xml"},
+			[]string{"--output must be table or json"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			report := filepath.Join(dir, "report.json")
+			args := append([]string{"run", "--report", report}, tc.args...)
+			code, out, errOut := kwoksim(t, args...)
+			if code != exitBadInput {
+				t.Errorf("exit %d, want %d; stderr: %s", code, exitBadInput, errOut)
+			}
+			for _, want := range tc.contains {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("stderr does not mention %q:\n%s", want, errOut)
+				}
+			}
+			if out != "" {
+				t.Errorf("stdout = %q, want nothing", out)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("left %d file(s) behind in the report directory", len(entries))
+			}
+		})
+	}
+}
