@@ -85,6 +85,9 @@ type schedulerOptions struct {
 }
 
 func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks SchedulerHooks, opts schedulerOptions) (*driver, error) {
+	if err := setGates(); err != nil {
+		return nil, err
+	}
 	// Every kind the API layer serves is delivered synchronously: the scheduler reads more than
 	// pods and nodes (default topology spreading looks up a pod's ReplicaSet, affinity reads
 	// namespaces), and an informer fed asynchronously by the fake clientset's watch would let
@@ -136,9 +139,9 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 			return nil, fmt.Errorf("informer for %v did not sync", typ)
 		}
 	}
-	if err := sched.WaitForHandlersSync(ctx); err != nil {
-		return nil, err
-	}
+	// sched.WaitForHandlersSync is not needed, and would poll on a 100 ms wall-clock period:
+	// the simulator is built before any object exists, so every informer's initial list is
+	// empty and no handler has anything to deliver.
 	d.sched = sched
 	next := sched.NextEntity
 	sched.NextEntity = func(logger klog.Logger) (framework.QueuedEntityInfo, error) {

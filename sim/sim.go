@@ -177,6 +177,8 @@ func (s *Simulator) Run() error {
 			if _, err := s.driver.drain(s.ctx, s.cfg.MaxEventsPerInstant); err != nil {
 				return &Failure{Msg: fmt.Sprintf("at t=%s: %v", s.Elapsed(), err)}
 			}
+			// The fake clientset keeps a deep copy of every call it served; nothing reads them.
+			s.api.client.ClearActions()
 			next, ok = s.clock.NextAt()
 			if ok && !next.After(s.clock.Now()) {
 				continue // scheduling produced work at this instant

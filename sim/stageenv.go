@@ -5,7 +5,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kwoksim/kwoksim/stages"
 )
@@ -21,14 +20,27 @@ type stageEnv struct {
 
 var _ stages.Env = stageEnv{}
 
-func (r *stageRunner) env(obj runtime.Object) stages.Env {
-	switch o := obj.(type) {
-	case *corev1.Node:
-		return stageEnv{r: r, node: o.Name}
-	case *corev1.Pod:
-		return stageEnv{r: r, node: o.Spec.NodeName}
+// env binds the template environment to the node the object (in its JSON form) is or runs on.
+func (r *stageRunner) env(kind string, o map[string]any) stages.Env {
+	var path []string
+	switch kind {
+	case "Node":
+		path = []string{"metadata", "name"}
+	case "Pod":
+		path = []string{"spec", "nodeName"}
+	default:
+		return stageEnv{r: r}
 	}
-	return stageEnv{r: r}
+	var v any = o
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return stageEnv{r: r}
+		}
+		v = m[p]
+	}
+	node, _ := v.(string)
+	return stageEnv{r: r, node: node}
 }
 
 func (e stageEnv) Now() time.Time       { return e.r.clock.Now() }

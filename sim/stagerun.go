@@ -36,6 +36,9 @@ type pendingTransition struct {
 	event *clock.Event
 	stage *stages.Stage
 	delay time.Duration
+	// object is the JSON form the stage was matched on. Any write to the object replaces the
+	// pending transition, so it is still current when the transition runs.
+	object map[string]any
 }
 
 // stageRunner is the simulator's side of the stage engine: after every write of an object a
@@ -51,20 +54,17 @@ type stageRunner struct {
 	kinds   map[string]bool
 	rng     *rand.Rand
 	pending map[objectRef]*pendingTransition
-	// selfSustaining caches, per stage and object, whether the stage matches its own output:
-	// such a transition (a heartbeat) recurs forever and must not keep a run alive.
-	selfSustaining map[stageObject]bool
+	// selfSustaining caches, per stage, whether the stage matches its own output: such a
+	// transition (a heartbeat) recurs forever and must not keep a run alive. It is decided on
+	// the first object the stage is planned for with a delay; stages that are periodic for some
+	// objects and not others would only change when a run without --until ends.
+	selfSustaining map[*stages.Stage]bool
 	ipam           *stages.IPAM
 	nodeIPs        *stages.IPPool
 	anonymousIPs   int
 	nodes          map[string]nodeNetwork
 	log            []Transition
 	err            error
-}
-
-type stageObject struct {
-	stage string
-	uid   types.UID
 }
 
 const (
@@ -85,7 +85,7 @@ func newStageRunner(api *API, c *clock.Virtual, rec *Recorder, set []*stages.Sta
 		api: api, clock: c, rec: rec, stages: set, rng: rng,
 		kinds:          map[string]bool{},
 		pending:        map[objectRef]*pendingTransition{},
-		selfSustaining: map[stageObject]bool{},
+		selfSustaining: map[*stages.Stage]bool{},
 		nodes:          map[string]nodeNetwork{},
 		ipam:           stages.NewIPAM(defaultPodCIDR),
 		nodeIPs:        nodeIPs,
@@ -114,12 +114,22 @@ func (r *stageRunner) observe(ev WatchEvent) {
 		}
 		return
 	}
-	if pod, ok := ev.Object.(*corev1.Pod); ok && pod.Spec.NodeName == "" {
+	if pod, ok := ev.Object.(*corev1.Pod); ok && !r.managesPodOn(pod.Spec.NodeName) {
 		return
 	}
 	if err := r.plan(kind, ref, ev.Object); err != nil {
 		r.fail(fmt.Errorf("%s %s: %w", kind, key(m.GetNamespace(), m.GetName()), err))
 	}
+}
+
+// managesPodOn reports whether a pod on that node is managed: KWOK manages the pods of the
+// nodes it fakes, so an unbound pod, or one bound to a node that does not exist, is left alone.
+func (r *stageRunner) managesPodOn(node string) bool {
+	if node == "" {
+		return false
+	}
+	_, ok, _ := r.api.informers["Node"].indexer.GetByKey(node)
+	return ok
 }
 
 // fail stops the runner; the error surfaces from Simulator.Run.
@@ -149,32 +159,33 @@ func (r *stageRunner) plan(kind string, ref objectRef, obj runtime.Object) error
 	}
 	m, _ := meta.Accessor(obj)
 	ns, name := m.GetNamespace(), m.GetName()
-	run := func() { r.execute(kind, ref, ns, name, stage, delay) }
+	p := &pendingTransition{stage: stage, delay: delay, object: o}
+	run := func() { r.execute(kind, ref, ns, name, p) }
 	var event *clock.Event
-	if delay > 0 && r.recurs(stage, ref, o, obj) {
+	if delay > 0 && r.recurs(stage, o, obj) {
 		event = r.clock.Daemon(now.Add(delay), run)
 	} else {
 		event = r.clock.At(now.Add(delay), run)
 	}
-	r.pending[ref] = &pendingTransition{event: event, stage: stage, delay: delay}
+	p.event = event
+	r.pending[ref] = p
 	return nil
 }
 
 // recurs reports whether the stage would match the object again after its own steps, i.e. it
 // is periodic background work like a heartbeat. It renders the steps now and applies their
-// patches to a copy; the answer is cached per stage and object.
-func (r *stageRunner) recurs(stage *stages.Stage, ref objectRef, o map[string]any, obj runtime.Object) bool {
-	k := stageObject{stage.Name, ref.uid}
-	if v, ok := r.selfSustaining[k]; ok {
+// patches to a copy; the answer is cached per stage.
+func (r *stageRunner) recurs(stage *stages.Stage, o map[string]any, obj runtime.Object) bool {
+	if v, ok := r.selfSustaining[stage]; ok {
 		return v
 	}
 	v := r.matchesOwnOutput(stage, o, obj)
-	r.selfSustaining[k] = v
+	r.selfSustaining[stage] = v
 	return v
 }
 
 func (r *stageRunner) matchesOwnOutput(stage *stages.Stage, o map[string]any, obj runtime.Object) bool {
-	steps, err := stage.Steps(o, r.env(obj))
+	steps, err := stage.Steps(o, r.env(stage.Kind, o))
 	if err != nil {
 		return false
 	}
@@ -206,21 +217,13 @@ func (r *stageRunner) matchesOwnOutput(stage *stages.Stage, o map[string]any, ob
 }
 
 // execute performs a stage's steps on the object's current state.
-func (r *stageRunner) execute(kind string, ref objectRef, ns, name string, stage *stages.Stage, delay time.Duration) {
-	if p := r.pending[ref]; p != nil && p.stage == stage {
+func (r *stageRunner) execute(kind string, ref objectRef, ns, name string, p *pendingTransition) {
+	if r.pending[ref] == p {
 		delete(r.pending, ref)
 	}
 	k := kinds[kind]
-	obj, err := r.api.Get(k, ns, name)
-	if err != nil {
-		return // deleted since
-	}
-	o, err := stages.Object(obj)
-	if err != nil {
-		r.fail(err)
-		return
-	}
-	steps, err := stage.Steps(o, r.env(obj))
+	stage, delay := p.stage, p.delay
+	steps, err := stage.Steps(p.object, r.env(kind, p.object))
 	if err != nil {
 		r.fail(fmt.Errorf("%s %s: %w", kind, key(ns, name), err))
 		return

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,7 +20,9 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/kubernetes/pkg/controller"
 	"k8s.io/kubernetes/pkg/scheduler"
+	labelsutil "k8s.io/kubernetes/pkg/util/labels"
 	"k8s.io/utils/ptr"
 
 	"github.com/kwoksim/kwoksim/sim"
@@ -59,6 +62,12 @@ func benchPodSpec() corev1.PodSpec {
 // nodes Ready and pods Running, and the observation of every write.
 func BenchmarkSchedulingThroughput(b *testing.B) {
 	nodes, pods, par := *benchNodes, *benchPods, int32(*benchParallelism)
+	// Both variants run under the garbage-collector setting of the kwoksim binary and the
+	// scheduler feature gates of the simulator (see sim/features.go).
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	if err := sim.ConfigureScheduler(); err != nil {
+		b.Fatal(err)
+	}
 	for i := 0; i < b.N; i++ {
 		// The variants alternate, with a collection before each, and each keeps its best
 		// round: on a shared 2-core machine a single run's figure is mostly noise.
@@ -81,23 +90,28 @@ func BenchmarkSchedulingThroughput(b *testing.B) {
 }
 
 func barePattern(b *testing.B, nodes, pods int, parallelism int32) float64 {
-	// The same pods as kwoksim's: owned by one ReplicaSet, which the scheduler's default
-	// topology spreading looks up.
-	objs := make([]k8sruntime.Object, 0, nodes+pods+1)
+	// The same pods as kwoksim's: those of one Deployment, owned by its ReplicaSet, whose
+	// selector the scheduler's default topology spreading matches against every pod on every
+	// node (with the pod-template-hash the deployment controller adds).
+	objs := make([]k8sruntime.Object, 0, nodes+pods+2)
 	for i := 0; i < nodes; i++ {
 		objs = append(objs, benchNode(i))
 	}
-	labels := map[string]string{"app": "bench"}
+	d := benchDeployment(pods)
+	template := *d.Spec.Template.DeepCopy()
+	hash := controller.ComputeHash(&template, nil)
+	template.Labels = labelsutil.CloneAndAddLabel(template.Labels, appsv1.DefaultDeploymentUniqueLabelKey, hash)
 	rs := &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "bench", Namespace: "default", UID: "rs-uid", Labels: labels},
-		Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To(int32(pods)), Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: benchPodSpec()}},
+		ObjectMeta: metav1.ObjectMeta{Name: replicaSetName(d.Name, hash), Namespace: "default", UID: "rs-uid", Labels: template.Labels,
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(d, deploymentKind)}},
+		Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To(int32(pods)), Template: template,
+			Selector: labelsutil.CloneSelectorAndAddLabel(d.Spec.Selector, appsv1.DefaultDeploymentUniqueLabelKey, hash)},
 	}
-	objs = append(objs, rs)
+	objs = append(objs, d, rs)
 	for i := 0; i < pods; i++ {
 		objs = append(objs, &corev1.Pod{
-			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("bench-%05d", i), Namespace: "default", UID: types.UID(fmt.Sprintf("uid-%05d", i)),
-				Labels: labels, OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(rs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))}},
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%05d", rs.Name, i), Namespace: "default", UID: types.UID(fmt.Sprintf("uid-%05d", i)),
+				Labels: template.Labels, OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(rs, replicaSetKind)}},
 			Spec: withScheduler(benchPodSpec()),
 		})
 	}
@@ -131,6 +145,18 @@ func barePattern(b *testing.B, nodes, pods int, parallelism int32) float64 {
 	return float64(pods) / time.Since(start).Seconds()
 }
 
+func benchDeployment(replicas int) *appsv1.Deployment {
+	labels := map[string]string{"app": "bench"}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "bench", Namespace: "default", UID: "deployment-uid"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(int32(replicas)),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: benchPodSpec()},
+		},
+	}
+}
+
 func withScheduler(s corev1.PodSpec) corev1.PodSpec {
 	s.SchedulerName = corev1.DefaultSchedulerName
 	return s
@@ -148,18 +174,7 @@ func kwoksimRun(b *testing.B, nodes, pods int, parallelism int32, set []*stages.
 			b.Fatal(err)
 		}
 	}
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "bench", Namespace: "default"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(int32(pods)),
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "bench"}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "bench"}},
-				Spec:       benchPodSpec(),
-			},
-		},
-	}
-	if _, err := s.API().Create(d); err != nil {
+	if _, err := s.API().Create(benchDeployment(pods)); err != nil {
 		b.Fatal(err)
 	}
 	start := time.Now()

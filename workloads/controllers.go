@@ -234,6 +234,8 @@ func (c *Controllers) syncReplicaSet(ns, name string) error {
 		if err != nil {
 			return err
 		}
+		// The real controller passes the namespace to the client call, not in the pod.
+		pod.Namespace = rs.Namespace
 		if _, err := c.s.API().Create(pod); err != nil {
 			return fmt.Errorf("creating a pod: %w", err)
 		}

@@ -5,8 +5,16 @@ package main
 import (
 	"context"
 	"os"
+	"runtime/debug"
 )
 
 func main() {
+	// A simulation is a batch job that allocates heavily and briefly; trading memory for less
+	// garbage collection makes it markedly faster. GOGC in the environment still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	os.Exit(execute(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
+
+const gcPercent = 400

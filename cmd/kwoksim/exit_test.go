@@ -1,0 +1,29 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/kwoksim/kwoksim/sim"
+	"github.com/kwoksim/kwoksim/workloads"
+)
+
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{&workloads.LoadError{File: "x.yaml", Msg: "bad"}, exitBadInput},
+		{fmt.Errorf("wrapped: %w", &workloads.InputError{Err: errors.New("invalid")}), exitBadInput},
+		{&sim.StageError{Err: errors.New("template failed")}, exitBadInput},
+		{usageError{errors.New("--output must be table or json")}, exitBadInput},
+		{errors.New(`unknown command "rnu" for "kwoksim"`), exitBadInput},
+		{&sim.Failure{Msg: "livelock"}, exitSimulationErr},
+		{errors.New("something else broke"), exitSimulationErr},
+	} {
+		if got := exitCode(tc.err); got != tc.want {
+			t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)
+		}
+	}
+}
