@@ -162,12 +162,14 @@ func (s *Simulator) armFlush() {
 // instant: every event due at an instant runs first, then the scheduler drains its queue, then
 // time moves on. It returns a *Failure when the simulation cannot make progress.
 func (s *Simulator) Run() error {
-	until := s.clock.Now()
-	if s.cfg.Until > 0 {
-		until = Epoch.Add(s.cfg.Until)
-	}
+	until := Epoch.Add(s.cfg.Until)
 	instant, atInstant := s.clock.Now(), 0
 	for {
+		// Stages run inside writes, including the scheduler's binds during a drain; their
+		// errors are collected and surface here, before anything else happens.
+		if s.stages != nil && s.stages.err != nil {
+			return &StageError{Err: s.stages.err}
+		}
 		if err := s.ctx.Err(); err != nil {
 			return err
 		}
@@ -189,11 +191,11 @@ func (s *Simulator) Run() error {
 				if until.After(s.clock.Now()) {
 					s.clock.RunUntil(until)
 				}
-				return nil
+				return s.stageErr()
 			}
 		} else if !s.clock.HasWork() {
 			// Only periodic background work is left: the cluster has settled.
-			return nil
+			return s.stageErr()
 		}
 		if next.Equal(instant) {
 			atInstant++
@@ -205,10 +207,14 @@ func (s *Simulator) Run() error {
 			instant, atInstant = next, 1
 		}
 		s.clock.Step()
-		if s.stages != nil && s.stages.err != nil {
-			return &StageError{Err: s.stages.err}
-		}
 	}
+}
+
+func (s *Simulator) stageErr() error {
+	if s.stages != nil && s.stages.err != nil {
+		return &StageError{Err: s.stages.err}
+	}
+	return nil
 }
 
 // lastActivity describes what the run was doing, for livelock messages: the last stage

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+
+	"github.com/kwoksim/kwoksim/stages"
 )
 
 func newSim(t *testing.T, cfg Config) *Simulator {
@@ -312,5 +315,32 @@ func TestLivelockIsAFailure(t *testing.T) {
 	}
 	if n > 51 {
 		t.Errorf("ran %d events at one instant, limit 50", n)
+	}
+}
+
+// A stage that fails while the scheduler binds a pod (the last thing the run does) still fails
+// the run, naming the stage's problem.
+func TestStageErrorDuringBindingFailsTheRun(t *testing.T) {
+	set, err := stages.Parse([]byte(`
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: broken-ready}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - cel: {expression: 'self.metadata.annotations["team"] == "a"'}
+  next:
+    statusTemplate: 'phase: Running'
+`), "broken.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSim(t, Config{Seed: 1, Stages: set})
+	mustCreate(t, s, node("n1"), pod("p"))
+	err = s.Run()
+	var se *StageError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "broken-ready") {
+		t.Fatalf("err = %v, want a StageError naming broken-ready", err)
 	}
 }
