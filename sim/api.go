@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"sort"
 	"sync"
@@ -279,10 +280,34 @@ func (a *API) update(k *Kind, cur, next runtime.Object, subresource string) (run
 	if shouldDeleteDuringUpdate(out, cur) {
 		return out, a.remove(k, cur)
 	}
+	shareUnchangedMetadata(outMeta, curMeta)
 	if err := a.store(k, cur, out); err != nil {
 		return nil, err
 	}
 	return out.DeepCopyObject(), nil
+}
+
+// shareUnchangedMetadata lets an updated object share the metadata its previous version had
+// when an update left it unchanged. A patch is decoded from JSON, which allocates every string
+// anew; stored objects are immutable, so sharing is safe, saves memory, and keeps the strings
+// that the scheduler compares millions of times per run (label keys and values, namespaces)
+// identical in memory, which makes those comparisons cheap.
+func shareUnchangedMetadata(out, cur metav1.Object) {
+	if out.GetNamespace() == cur.GetNamespace() {
+		out.SetNamespace(cur.GetNamespace())
+	}
+	if out.GetName() == cur.GetName() {
+		out.SetName(cur.GetName())
+	}
+	if maps.Equal(out.GetLabels(), cur.GetLabels()) {
+		out.SetLabels(cur.GetLabels())
+	}
+	if maps.Equal(out.GetAnnotations(), cur.GetAnnotations()) {
+		out.SetAnnotations(cur.GetAnnotations())
+	}
+	if apiequality.Semantic.DeepEqual(out.GetOwnerReferences(), cur.GetOwnerReferences()) {
+		out.SetOwnerReferences(cur.GetOwnerReferences())
+	}
 }
 
 // shouldDeleteDuringUpdate mirrors the generic registry: an object already being deleted with
