@@ -43,6 +43,17 @@ func WriteTable(w io.Writer, r *Report) error {
 		}
 	}
 
+	if orphans := podsOnUnknownNodes(r); len(orphans) > 0 {
+		fmt.Fprintf(w, "\nPods bound to nodes that do not exist (%d); they stay Pending:\n", len(orphans))
+		for i, o := range orphans {
+			if i == maxPodsPerReason {
+				fmt.Fprintf(w, "  … and %d more\n", len(orphans)-maxPodsPerReason)
+				break
+			}
+			fmt.Fprintf(w, "  %s\n", o)
+		}
+	}
+
 	groups := unschedulableByReason(r)
 	if len(groups) > 0 {
 		fmt.Fprintf(w, "\nUnschedulable pods (%d), by the scheduler's reason:\n", p.Unschedulable)
@@ -83,6 +94,22 @@ func usage(nr NodeReport, res string) string {
 		return req + "/" + alloc
 	}
 	return fmt.Sprintf("%s/%s (%.0f%%)", req, alloc, 100*q.AsApproximateFloat64()/a.AsApproximateFloat64())
+}
+
+// podsOnUnknownNodes lists pods whose spec.nodeName names no node of the cluster: nothing runs
+// them, in a real cluster or here.
+func podsOnUnknownNodes(r *Report) []string {
+	known := make(map[string]bool, len(r.Nodes))
+	for _, n := range r.Nodes {
+		known[n.Name] = true
+	}
+	var out []string
+	for _, p := range r.Pods {
+		if p.Node != "" && !known[p.Node] {
+			out = append(out, fmt.Sprintf("%s/%s on %s", p.Namespace, p.Name, p.Node))
+		}
+	}
+	return out
 }
 
 type reasonGroup struct {
