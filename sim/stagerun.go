@@ -260,6 +260,3 @@ func (r *stageRunner) perform(k *Kind, ns, name string, st stages.Step) error {
 	}
 	return nil
 }
-
-// Transitions returns the transition log so far.
-func (r *stageRunner) Transitions() []Transition { return r.log }
