@@ -27,6 +27,8 @@ type Observation struct {
 	Pods    []PodRecord
 	// Nodes are the nodes that exist at the end of the run.
 	Nodes []*corev1.Node
+	// Transitions is the stage transition log, in execution order.
+	Transitions []TransitionRecord
 }
 
 // Build computes the report of a run. Runtime is left for the caller to fill in.
@@ -126,6 +128,7 @@ func Build(o Observation) *Report {
 		}
 	}
 	sort.SliceStable(r.Nodes, func(i, j int) bool { return r.Nodes[i].Name < r.Nodes[j].Name })
+	r.Transitions = transitionReports(o.Transitions)
 	return r
 }
 

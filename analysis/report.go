@@ -16,7 +16,9 @@ type Report struct {
 	Summary          Summary      `json:"summary"`
 	Pods             []PodReport  `json:"pods"`
 	Nodes            []NodeReport `json:"nodes"`
-	Runtime          Runtime      `json:"runtime"`
+	// Transitions counts the executed stages per kind and stage, with their delays.
+	Transitions []TransitionReport `json:"transitions"`
+	Runtime     Runtime            `json:"runtime"`
 }
 
 // Summary counts pods and nodes at the end of the run.

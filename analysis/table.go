@@ -54,6 +54,20 @@ func WriteTable(w io.Writer, r *Report) error {
 		}
 	}
 
+	if len(r.Transitions) > 0 {
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "KIND\tSTAGE\tTRANSITIONS\tDELAY P50\tP90\tP99\tMAX")
+		for _, t := range r.Transitions {
+			d := t.DelaySeconds
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", t.Kind, t.Stage, t.Count,
+				formatSeconds(d.P50), formatSeconds(d.P90), formatSeconds(d.P99), formatSeconds(d.Max))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+
 	groups := unschedulableByReason(r)
 	if len(groups) > 0 {
 		fmt.Fprintf(w, "\nUnschedulable pods (%d), by the scheduler's reason:\n", p.Unschedulable)

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -167,8 +168,8 @@ func (s *Simulator) Run() error {
 	for {
 		// Stages run inside writes, including the scheduler's binds during a drain; their
 		// errors are collected and surface here, before anything else happens.
-		if s.stages != nil && s.stages.err != nil {
-			return &StageError{Err: s.stages.err}
+		if err := s.stageErr(); err != nil {
+			return err
 		}
 		if err := s.ctx.Err(); err != nil {
 			return err
@@ -210,11 +211,17 @@ func (s *Simulator) Run() error {
 	}
 }
 
+// stageErr is the stage runner's error: a *Failure when the stages livelocked, else a
+// *StageError (a stage that cannot be evaluated is bad input).
 func (s *Simulator) stageErr() error {
-	if s.stages != nil && s.stages.err != nil {
-		return &StageError{Err: s.stages.err}
+	if s.stages == nil || s.stages.err == nil {
+		return nil
 	}
-	return nil
+	var f *Failure
+	if errors.As(s.stages.err, &f) {
+		return f
+	}
+	return &StageError{Err: s.stages.err}
 }
 
 // lastActivity describes what the run was doing, for livelock messages: the last stage
@@ -237,7 +244,7 @@ func (s *Simulator) Transitions() []Transition {
 
 // Observe returns what the run observed, for analysis.Build.
 func (s *Simulator) Observe() (analysis.Observation, error) {
-	o := analysis.Observation{Seed: s.cfg.Seed, Elapsed: s.Elapsed(), Pods: s.rec.Pods()}
+	o := analysis.Observation{Seed: s.cfg.Seed, Elapsed: s.Elapsed(), Pods: s.rec.Pods(), Transitions: s.Transitions()}
 	nodes, err := s.api.List(kinds["Node"])
 	if err != nil {
 		return o, err

@@ -6,6 +6,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kwoksim/kwoksim/clock"
+
 	"github.com/kwoksim/kwoksim/stages"
 )
 
@@ -122,6 +124,9 @@ type nodeNetwork struct {
 }
 
 func (r *stageRunner) nodeInfo(name string) nodeNetwork {
+	if r.api == nil {
+		return nodeNetwork{} // ExplainEnv: no cluster
+	}
 	obj, ok, _ := r.api.informers["Node"].indexer.GetByKey(name)
 	if !ok {
 		return nodeNetwork{}
@@ -136,4 +141,16 @@ func (r *stageRunner) nodeInfo(name string) nodeNetwork {
 	}
 	r.nodes[name] = info
 	return info
+}
+
+// ExplainEnv is the template environment of a fresh run at its start, for rendering one
+// object's stages outside a simulation (`kwoksim stages explain`): Now is the run's epoch,
+// nodes get the first addresses the simulator would give them, pods the first pod IPs of the
+// default CIDR.
+func ExplainEnv(kind string, obj map[string]any) (stages.Env, error) {
+	r, err := newStageRunner(nil, clock.NewVirtual(Epoch), nil, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.env(kind, obj), nil
 }

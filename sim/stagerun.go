@@ -7,25 +7,22 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/kubernetes/pkg/api/legacyscheme"
 
+	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/clock"
 	"github.com/kwoksim/kwoksim/stages"
 )
 
-// Transition is one executed stage: the transition log.
-type Transition struct {
-	At        time.Duration
-	Kind      string
-	Namespace string
-	Name      string
-	Stage     string
-	Delay     time.Duration
-}
+// Transition is one executed stage: an entry of the transition log.
+type Transition = analysis.TransitionRecord
 
 type objectRef struct {
 	kind string
@@ -65,7 +62,17 @@ type stageRunner struct {
 	nodes          map[string]nodeNetwork
 	log            []Transition
 	err            error
+	// instant and atInstant count each object's transitions at the current virtual instant:
+	// a stage set that keeps matching its own output with no delay would otherwise spin
+	// until the simulator's much larger global guard, at a millisecond a transition.
+	instant   time.Time
+	atInstant map[objectRef]int
 }
+
+// maxTransitionsPerInstant bounds one object's stage transitions at one virtual instant. KWOK's
+// longest zero-delay chain (pod-create → init containers → ready with delays cleared) has a
+// handful of steps; a hundred means a loop.
+const maxTransitionsPerInstant = 100
 
 const (
 	// defaultPodCIDR is KWOK's default --cidr, used for nodes without spec.podCIDR.
@@ -223,6 +230,14 @@ func (r *stageRunner) execute(kind string, ref objectRef, ns, name string, p *pe
 	}
 	k := kinds[kind]
 	stage, delay := p.stage, p.delay
+	if now := r.clock.Now(); !now.Equal(r.instant) {
+		r.instant, r.atInstant = now, map[objectRef]int{}
+	}
+	if r.atInstant[ref]++; r.atInstant[ref] > maxTransitionsPerInstant {
+		r.fail(&Failure{Msg: fmt.Sprintf("livelock: stage %q ran on %s %s more than %d times at virtual time t=%s without time moving: the stage set keeps matching its own output with no delay (source %s)",
+			stage.Name, kind, key(ns, name), maxTransitionsPerInstant, r.clock.Now().Sub(Epoch), stage.Source())})
+		return
+	}
 	steps, err := stage.Steps(p.object, r.env(kind, p.object))
 	if err != nil {
 		r.fail(fmt.Errorf("%s %s: %w", kind, key(ns, name), err))
@@ -258,5 +273,46 @@ func (r *stageRunner) perform(k *Kind, ns, name string, st stages.Step) error {
 			return err
 		}
 	}
+	if st.Apply != nil {
+		return r.apply(ns, st.Apply)
+	}
 	return nil
+}
+
+// apply creates the rendered object, or patches it when it exists, as KWOK's apply step does:
+// a namespaced object without a namespace lands in the namespace of the object the stage ran
+// on, and a subresource apply patches the existing object directly.
+func (r *stageRunner) apply(sourceNamespace string, a *stages.Apply) error {
+	var u unstructured.Unstructured
+	if err := u.UnmarshalJSON(a.Data); err != nil {
+		return fmt.Errorf("apply: %w", err)
+	}
+	k, err := KindNamed(u.GetKind())
+	if err != nil || u.GroupVersionKind() != k.GVK {
+		return fmt.Errorf("apply: %s %s is not a kind the simulator stores (supported: %v)", u.GetAPIVersion(), u.GetKind(), SupportedKinds())
+	}
+	if k.Namespaced && u.GetNamespace() == "" {
+		u.SetNamespace(sourceNamespace)
+	}
+	data, err := u.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	pt := stages.PatchType(a.Type)
+	if a.Subresource != "" {
+		_, err := r.api.Patch(k, u.GetNamespace(), u.GetName(), pt, data, a.Subresource)
+		return err
+	}
+	obj, err := legacyscheme.Scheme.New(k.GVK)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, obj); err != nil {
+		return fmt.Errorf("apply: %s %s: %w", u.GetKind(), key(u.GetNamespace(), u.GetName()), err)
+	}
+	if _, err = r.api.Create(obj); !apierrors.IsAlreadyExists(err) || u.GetName() == "" {
+		return err
+	}
+	_, err = r.api.Patch(k, u.GetNamespace(), u.GetName(), pt, data, "")
+	return err
 }

@@ -52,26 +52,41 @@ func (s *Stage) ImmediateNextStage() bool { return s.immediate }
 // template is an error here, not when the stage first runs. source names
 // data in errors.
 func Parse(data []byte, source string) ([]*Stage, error) {
+	out, _, err := parseDocs(data, source)
+	return out, err
+}
+
+// parseDocs is Parse that also returns the documents it skipped (see skippable).
+func parseDocs(data []byte, source string) ([]*Stage, []Skipped, error) {
 	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	var out []*Stage
+	var skipped []Skipped
 	for doc := 1; ; doc++ {
 		raw, err := r.Read()
 		if errors.Is(err, io.EOF) {
-			return out, nil
+			return out, skipped, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: document %d: %w", source, doc, err)
+			return nil, nil, fmt.Errorf("%s: document %d: %w", source, doc, err)
 		}
 		js, err := yaml.YAMLToJSON(raw)
 		if err != nil {
-			return nil, fmt.Errorf("%s: document %d: %w", source, doc, err)
+			return nil, nil, fmt.Errorf("%s: document %d: %w", source, doc, err)
 		}
 		if t := bytes.TrimSpace(js); len(t) == 0 || bytes.Equal(t, []byte("null")) {
 			continue
 		}
+		var tm metav1.TypeMeta
+		if err := json.Unmarshal(js, &tm); err != nil {
+			return nil, nil, fmt.Errorf("%s: document %d: %w", source, doc, err)
+		}
+		if skippable(tm) {
+			skipped = append(skipped, Skipped{Source: source, Doc: doc, APIVersion: tm.APIVersion, Kind: tm.Kind})
+			continue
+		}
 		s, err := decodeStage(js, source, doc)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out = append(out, s)
 	}
@@ -153,25 +168,35 @@ func compile(in *internalversion.Stage, source string, fromNext bool) (*Stage, e
 // back in path order, then file order, then document order (the order KWOK
 // matches them in).
 func Load(paths []string) ([]*Stage, error) {
+	out, _, err := LoadSkipping(paths)
+	return out, err
+}
+
+// LoadSkipping is Load that also returns the documents it skipped: KWOK's
+// stage directories hold other manifests too (a StorageClass beside the volume
+// stages), which KWOK's config loader skips with a warning.
+func LoadSkipping(paths []string) ([]*Stage, []Skipped, error) {
 	var out []*Stage
+	var skipped []Skipped
 	for _, p := range paths {
 		files, err := stageFiles(p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, f := range files {
 			data, err := os.ReadFile(f)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			stages, err := Parse(data, f)
+			stages, sk, err := parseDocs(data, f)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			out = append(out, stages...)
+			skipped = append(skipped, sk...)
 		}
 	}
-	return out, nil
+	return out, skipped, nil
 }
 
 // stageFiles expands p into the files Load reads.

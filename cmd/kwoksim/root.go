@@ -24,6 +24,11 @@ const (
 // usageError marks bad flags or arguments.
 type usageError struct{ error }
 
+// inputError marks an input file the command cannot use (its message names the file).
+type inputError struct{ error }
+
+func (e inputError) Unwrap() error { return e.error }
+
 func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "kwoksim",
@@ -37,7 +42,7 @@ reproducible from a seed.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
 	})
-	root.AddCommand(newRunCommand())
+	root.AddCommand(newRunCommand(), newStagesCommand())
 	return root
 }
 
@@ -57,16 +62,18 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func exitCode(err error) int {
 	var (
-		load    *workloads.LoadError
-		input   *workloads.InputError
-		usage   usageError
-		failure *sim.Failure
-		stage   *sim.StageError
+		load      *workloads.LoadError
+		input     *workloads.InputError
+		usage     usageError
+		inputFile inputError
+		failure   *sim.Failure
+		stage     *sim.StageError
 	)
 	switch {
 	case errors.As(err, &failure):
 		return exitSimulationErr
-	case errors.As(err, &load), errors.As(err, &input), errors.As(err, &usage), errors.As(err, &stage):
+	case errors.As(err, &load), errors.As(err, &input), errors.As(err, &usage), errors.As(err, &inputFile),
+		errors.As(err, &stage):
 		return exitBadInput
 	}
 	// Cobra's own argument errors (unknown command, wrong arguments) are usage errors too.

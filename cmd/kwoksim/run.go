@@ -14,6 +14,7 @@ import (
 type runFlags struct {
 	nodes       []string
 	workload    []string
+	stages      []string
 	seed        uint64
 	until       time.Duration
 	output      string
@@ -34,6 +35,7 @@ func newRunCommand() *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.nodes, "nodes", nil, "Node manifests: a file (multi-document YAML or a List) or a directory of them; repeatable")
 	fl.StringArrayVar(&f.workload, "workload", nil, "workload manifests (Deployment, ReplicaSet, Pod), applied at t=0: a file or a directory; repeatable")
+	fl.StringArrayVar(&f.stages, "stages", nil, "KWOK Stage files (kwok.x-k8s.io/v1alpha1): a file or a directory; repeatable.\nReplaces the built-in stage-fast set; to keep it, list it too")
 	fl.Uint64Var(&f.seed, "seed", f.seed, "seed of every random choice in the run; the same inputs and seed give the same report")
 	fl.DurationVar(&f.until, "until", 0, "virtual time to run for (e.g. 90s, 24h); default: until only periodic background work is left")
 	fl.StringVarP(&f.output, "output", "o", f.output, "output format: table or json")
@@ -64,8 +66,12 @@ func runE(c *cobra.Command, f *runFlags) error {
 			return err
 		}
 	}
+	set, err := loadStages(c.ErrOrStderr(), f.stages)
+	if err != nil {
+		return err
+	}
 	report, err := workloads.Run(c.Context(), workloads.Scenario{
-		Nodes: nodes, Workloads: objs, Seed: f.seed, Until: f.until, Parallelism: f.parallelism,
+		Nodes: nodes, Workloads: objs, Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism,
 	})
 	if err != nil {
 		return err

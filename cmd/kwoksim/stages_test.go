@@ -1,0 +1,153 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const kwokStages = "../../testdata/kwok/stages/"
+
+// --stages replaces the default set; the report counts each stage's transitions with its delay
+// percentiles, inside the stage's range, sorted by kind then stage.
+func TestRunWithKWOKStages(t *testing.T) {
+	code, out, errOut := kwoksim(t, "run", "--nodes", seedNodes, "--workload", seedWorkload, "-o", "json",
+		"--stages", kwokStages+"node/fast", "--stages", kwokStages+"pod/general", "--stages", kwokStages+"volume/fast")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// The volume directory holds a StorageClass, skipped as KWOK skips it, and stages of kinds
+	// the simulator does not store, which never run.
+	for _, want := range []string{"storage-class.yaml: document 1: storage.k8s.io/v1 StorageClass is not a Stage; skipped", `stage "pv-bind"`} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr does not mention %q:\n%s", want, errOut)
+		}
+	}
+	r := decodeReport(t, out)
+	if r.Summary.Pods.Running != 10 {
+		t.Errorf("summary.pods = %+v, want 10 running", r.Summary.Pods)
+	}
+	got := map[string]int{}
+	var order []string
+	for _, tr := range r.Transitions {
+		key := tr.Kind + "/" + tr.Stage
+		got[key] = tr.Count
+		order = append(order, key)
+		d := tr.DelaySeconds
+		if !(d.P50 <= d.P90 && d.P90 <= d.P99 && d.P99 <= d.Max) {
+			t.Errorf("%s: percentiles out of order: %+v", key, d)
+		}
+		if tr.Kind == "Pod" && (d.P50 < 1 || d.Max > 5) {
+			t.Errorf("%s: delays %+v outside the stage's [1s, 5s]", key, d)
+		}
+	}
+	want := map[string]int{"Node/node-initialize": 1, "Pod/pod-create": 10, "Pod/pod-ready": 10}
+	if len(got) != len(want) || !sort.StringsAreSorted(order) {
+		t.Errorf("transitions = %v (in order %v), want %v sorted", got, order, want)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("transitions[%s] = %d, want %d", k, got[k], n)
+		}
+	}
+	code, table, _ := kwoksim(t, "run", "--nodes", seedNodes, "--workload", seedWorkload,
+		"--stages", kwokStages+"node/fast", "--stages", kwokStages+"pod/general")
+	if code != exitOK || !strings.Contains(table, "pod-create") || !strings.Contains(table, "DELAY P50") {
+		t.Errorf("table (exit %d) has no transitions:\n%s", code, table)
+	}
+}
+
+// Every stage file KWOK ships loads and runs unchanged, all of them in one run.
+func TestEveryKWOKStageFileRuns(t *testing.T) {
+	var args []string
+	err := filepath.WalkDir(kwokStages, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && d.Name() != "testdata" {
+			if files, _ := filepath.Glob(filepath.Join(p, "*.yaml")); len(files) > 0 {
+				args = append(args, "--stages", p)
+			}
+		}
+		return err
+	})
+	if err != nil || len(args) < 14 {
+		t.Fatalf("found %d stage directories (%v)", len(args)/2, err)
+	}
+	code, out, errOut := kwoksim(t, append([]string{"run", "--nodes", seedNodes, "--workload", seedWorkload, "--until", "10m", "-o", "json"}, args...)...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if r := decodeReport(t, out); r.Summary.Pods.Running != 10 || len(r.Transitions) == 0 {
+		t.Errorf("summary %+v, %d transition kinds", r.Summary, len(r.Transitions))
+	}
+}
+
+// Stage files are untrusted: each problem is a clear error naming the file or stage and the
+// object, with the right exit code, no hang and no report left behind.
+func TestBadStages(t *testing.T) {
+	for _, tc := range []struct {
+		file     string
+		code     int
+		contains []string
+	}{
+		{"stages-loop.yaml", exitSimulationErr, []string{"livelock", `stage "flip-`, "Pod default/fake-pod-", "stages-loop.yaml"}},
+		{"stages-env.yaml", exitBadInput, []string{"stages-env.yaml", `stage "read-env"`, `function "env" not defined`}},
+		{"stages-jq.yaml", exitBadInput, []string{"stages-jq.yaml", `stage "bad-jq"`, "matchExpressions[0]"}},
+		{"stages-cel-cost.yaml", exitBadInput, []string{"stages-cel-cost.yaml", `stage "expensive-cel"`, "CEL cost limit exceeded", "Pod default/fake-pod-"}},
+		{"stages-jq-loop.yaml", exitBadInput, []string{"stages-jq-loop.yaml", `stage "endless-jq"`, "jq step limit exceeded"}},
+		{"unknown-kind.yaml", exitBadInput, []string{"unknown-kind.yaml", "Widget is not a Stage", "no Stage (kwok.x-k8s.io/v1alpha1) documents"}},
+		{"no-such-dir", exitBadInput, []string{"no-such-dir", "no such file"}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			dir := t.TempDir()
+			report := filepath.Join(dir, "report.json")
+			code, _, errOut := kwoksim(t, "run", "--nodes", seedNodes, "--workload", seedWorkload, "--report", report,
+				"--stages", kwokStages+"node/fast", "--stages", "../../testdata/bad/"+tc.file)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tc.code, errOut)
+			}
+			for _, want := range tc.contains {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("stderr does not mention %q:\n%s", want, errOut)
+				}
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("left %d file(s) behind in the report directory", len(entries))
+			}
+		})
+	}
+}
+
+// explain shows, for a KWOK golden input, the stage that matches with its chance, delay range
+// and rendered steps, and why each other stage does not match.
+func TestStagesExplain(t *testing.T) {
+	code, out, errOut := kwoksim(t, "stages", "explain", "--stages", kwokStages+"pod/general",
+		kwokStages+"pod/general/testdata/pod-ready.input.yaml")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"6 stage(s) for kind Pod",
+		"MATCH     pod-ready", "chance 100%, weight 1, delay 1s to 5s",
+		"patch (strategic, subresource status):", "phase: Running", "startedAt: \"2026-01-01T00:00:00Z\"",
+		"no match  pod-create", "fails spec.selector.matchExpressions[",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output does not contain %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "MATCH "); n != 1 {
+		t.Errorf("%d stages match, want 1:\n%s", n, out)
+	}
+
+	// --created: the user's Deployment as the apiserver stores it; its pods are explained
+	// from a pod manifest, where an unbound pod gets a note.
+	code, out, errOut = kwoksim(t, "stages", "explain", "--created", seedWorkload)
+	if code != exitOK || !strings.Contains(out, "Deployment default/fake-pod") {
+		t.Errorf("exit %d: %s%s", code, out, errOut)
+	}
+	code, _, errOut = kwoksim(t, "stages", "explain", "../../testdata/bad/syntax.yaml")
+	if code != exitBadInput || !strings.Contains(errOut, "syntax.yaml:14") {
+		t.Errorf("bad object: exit %d: %s", code, errOut)
+	}
+}

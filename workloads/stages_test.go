@@ -1,0 +1,291 @@
+package workloads
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/sim"
+	"github.com/kwoksim/kwoksim/stages"
+)
+
+// Scenario tests of KWOK's own stage files (testdata/kwok/stages, copied unchanged) running
+// in the simulator.
+
+const kwokStages = "../testdata/kwok/stages/"
+
+func stageSim(t *testing.T, until time.Duration, dirs ...string) *sim.Simulator {
+	t.Helper()
+	paths := make([]string, len(dirs))
+	for i, d := range dirs {
+		paths[i] = kwokStages + d
+	}
+	set, err := stages.Load(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(context.Background(), sim.Config{Seed: 7, Stages: set, Until: until})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	Install(s)
+	return s
+}
+
+func kwokNode(name string, cpu string) *corev1.Node {
+	res := corev1.ResourceList{
+		corev1.ResourceCPU:    resource.MustParse(cpu),
+		corev1.ResourceMemory: resource.MustParse("8Gi"),
+		corev1.ResourcePods:   resource.MustParse("110"),
+	}
+	return &corev1.Node{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Node"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"type": "kwok"}},
+		Status:     corev1.NodeStatus{Capacity: res, Allocatable: res},
+	}
+}
+
+func podSpec(cpu string) corev1.PodSpec {
+	c := corev1.Container{Name: "app", Image: "app:1"}
+	if cpu != "" {
+		c.Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu)}
+	}
+	return corev1.PodSpec{Containers: []corev1.Container{c}, RestartPolicy: corev1.RestartPolicyNever}
+}
+
+// With KWOK's general pod stages every pod of a Deployment walks pod-create, then pod-ready,
+// each after a delay inside the stage's range (1s plus up to 4s of jitter: KWOK draws the
+// delay from [durationMilliseconds, jitterDurationMilliseconds]).
+func TestGeneralStagesWalkDeploymentPodsToReady(t *testing.T) {
+	s := stageSim(t, 0, "node/fast", "pod/general")
+	replicas := int32(8)
+	d := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
+				Spec:       podSpec("100m"),
+			},
+		},
+	}
+	d.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyAlways
+	mustCreate(t, s, kwokNode("n1", "4"), d)
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	type walk struct {
+		stages []string
+		at     []time.Duration
+	}
+	walks := map[string]*walk{}
+	for _, tr := range s.Transitions() {
+		if tr.Kind != "Pod" {
+			continue
+		}
+		w := walks[tr.Name]
+		if w == nil {
+			w = &walk{}
+			walks[tr.Name] = w
+		}
+		w.stages = append(w.stages, tr.Stage)
+		w.at = append(w.at, tr.At)
+		if tr.Delay < time.Second || tr.Delay > 5*time.Second {
+			t.Errorf("%s: %s after %v, outside KWOK's range [1s, 5s]", tr.Name, tr.Stage, tr.Delay)
+		}
+	}
+	if len(walks) != int(replicas) {
+		t.Fatalf("%d pods had transitions, want %d", len(walks), replicas)
+	}
+	obs, err := s.Observe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range obs.Pods {
+		w := walks[rec.Pod.Name]
+		if w == nil || len(w.stages) != 2 || w.stages[0] != "pod-create" || w.stages[1] != "pod-ready" {
+			t.Errorf("%s walked %v, want [pod-create pod-ready]", rec.Pod.Name, w)
+			continue
+		}
+		if rec.Pod.Status.Phase != corev1.PodRunning || rec.RunningAt == nil || *rec.RunningAt != w.at[1] {
+			t.Errorf("%s: phase %s, running at %v; want Running at %v (pod-ready)", rec.Pod.Name, rec.Pod.Status.Phase, rec.RunningAt, w.at[1])
+		}
+	}
+}
+
+func mustCreate(t *testing.T, s *sim.Simulator, objs ...runtime.Object) {
+	t.Helper()
+	for _, o := range objs {
+		if _, err := s.API().Create(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func barePod(name, cpu string, owner *metav1.OwnerReference) *corev1.Pod {
+	p := &corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec:       podSpec(cpu),
+	}
+	if owner != nil {
+		p.OwnerReferences = []metav1.OwnerReference{*owner}
+	}
+	return p
+}
+
+func podRecord(t *testing.T, s *sim.Simulator, name string) analysis.PodRecord {
+	t.Helper()
+	obs, err := s.Observe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range obs.Pods {
+		if rec.Pod.Name == name {
+			return rec
+		}
+	}
+	t.Fatalf("no pod %s", name)
+	return analysis.PodRecord{}
+}
+
+func lastTransition(s *sim.Simulator, name, stage string) (sim.Transition, bool) {
+	var found sim.Transition
+	ok := false
+	for _, tr := range s.Transitions() {
+		if tr.Name == name && tr.Stage == stage {
+			found, ok = tr, true
+		}
+	}
+	return found, ok
+}
+
+// A pod owned by a Job completes (KWOK's pod-complete stage) and frees its CPU, so a pod the
+// scheduler could not place is then scheduled on the node.
+func TestJobPodCompletesAndFreesCapacity(t *testing.T) {
+	s := stageSim(t, 0, "node/fast", "pod/general")
+	isController := true
+	job := &metav1.OwnerReference{APIVersion: "batch/v1", Kind: "Job", Name: "batch", UID: types.UID("job-uid"), Controller: &isController}
+	mustCreate(t, s, kwokNode("n1", "1"), barePod("worker", "1", job))
+	s.Clock().AfterDelay(500*time.Millisecond, func() {
+		if _, err := s.API().Create(barePod("waiting", "1", nil)); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	worker, waiting := podRecord(t, s, "worker"), podRecord(t, s, "waiting")
+	if worker.Pod.Status.Phase != corev1.PodSucceeded {
+		t.Fatalf("worker phase %s, want Succeeded", worker.Pod.Status.Phase)
+	}
+	done, ok := lastTransition(s, "worker", "pod-complete")
+	if !ok {
+		t.Fatal("pod-complete never ran on the Job's pod")
+	}
+	if waiting.Attempts < 2 || waiting.ScheduledAt == nil || *waiting.ScheduledAt != done.At {
+		t.Errorf("waiting pod: %d attempts, scheduled at %v; want it rejected first, then scheduled when the worker completed at %v",
+			waiting.Attempts, waiting.ScheduledAt, done.At)
+	}
+	if waiting.Pod.Spec.NodeName != "n1" || waiting.Pod.Status.Phase != corev1.PodRunning {
+		t.Errorf("waiting pod on %q in phase %s, want Running on n1", waiting.Pod.Spec.NodeName, waiting.Pod.Status.Phase)
+	}
+}
+
+// Deleting a pod that carries a finalizer only marks it. KWOK's general pod-delete stage
+// waits until the finalizer is gone, which a stage of the project's testdata removes ten
+// seconds after the deletion, as the controller owning the finalizer would.
+func TestDeletingPodWithFinalizerWaitsForStage(t *testing.T) {
+	s := stageSim(t, 0, "node/fast", "pod/general", "../../stages/release-finalizers.yaml")
+	p := barePod("guarded", "", nil)
+	p.Finalizers = []string{"example.com/keep"}
+	mustCreate(t, s, kwokNode("n1", "1"), p)
+	podKind, _ := sim.KindNamed("Pod")
+	const deleteAt = 60 * time.Second
+	s.Clock().AfterDelay(deleteAt, func() {
+		if err := s.API().Delete(podKind, "default", "guarded", metav1.DeleteOptions{}); err != nil {
+			t.Error(err)
+		}
+		obj, err := s.API().Get(podKind, "default", "guarded")
+		if err != nil {
+			t.Errorf("right after delete: %v; want the pod kept by its finalizer", err)
+			return
+		}
+		if obj.(*corev1.Pod).DeletionTimestamp == nil {
+			t.Error("right after delete: no deletionTimestamp")
+		}
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.API().Get(podKind, "default", "guarded"); !apierrors.IsNotFound(err) {
+		t.Fatalf("after the run: %v; want the pod gone", err)
+	}
+	released, ok := lastTransition(s, "guarded", "pod-release-finalizer")
+	if !ok || released.At != deleteAt+10*time.Second {
+		t.Fatalf("finalizer released: %v at %v; want at %v", ok, released.At, deleteAt+10*time.Second)
+	}
+	deleted, ok := lastTransition(s, "guarded", "pod-delete")
+	// pod-delete waits 1s up to the deletionTimestamp (deletion + the 30s grace period).
+	if !ok || deleted.At < released.At+time.Second || deleted.At > deleteAt+30*time.Second {
+		t.Errorf("pod-delete ran: %v at %v; want between %v and %v", ok, deleted.At, released.At+time.Second, deleteAt+30*time.Second)
+	}
+	if rec := podRecord(t, s, "guarded"); !rec.Deleted {
+		t.Error("the pod's record is not marked deleted")
+	}
+}
+
+// KWOK's chaos labels, set on a running node and a running pod, make the node NotReady and
+// the pod Failed.
+func TestChaosLabels(t *testing.T) {
+	s := stageSim(t, 10*time.Minute, "node/fast", "node/chaos", "pod/general", "pod/chaos")
+	mustCreate(t, s, kwokNode("n1", "2"), kwokNode("n2", "2"), barePod("victim", "", nil), barePod("bystander", "", nil))
+	nodeKind, _ := sim.KindNamed("Node")
+	podKind, _ := sim.KindNamed("Pod")
+	label := func(k *sim.Kind, ns, name, l string) {
+		patch := []byte(`{"metadata":{"labels":{"` + l + `":"true"}}}`)
+		if _, err := s.API().Patch(k, ns, name, types.StrategicMergePatchType, patch, ""); err != nil {
+			t.Error(err)
+		}
+	}
+	s.Clock().AfterDelay(time.Minute, func() {
+		label(nodeKind, "", "n2", "node-not-ready.stage.kwok.x-k8s.io")
+		label(podKind, "default", "victim", "pod-container-running-failed.stage.kwok.x-k8s.io")
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	ready := map[string]corev1.ConditionStatus{}
+	for _, name := range []string{"n1", "n2"} {
+		obj, err := s.API().Get(nodeKind, "", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range obj.(*corev1.Node).Status.Conditions {
+			if c.Type == corev1.NodeReady {
+				ready[name] = c.Status
+			}
+		}
+	}
+	if ready["n1"] != corev1.ConditionTrue || ready["n2"] == corev1.ConditionTrue {
+		t.Errorf("node Ready conditions %v; want n1 True and n2 not True", ready)
+	}
+	if p := podRecord(t, s, "victim").Pod; p.Status.Phase != corev1.PodFailed {
+		t.Errorf("victim phase %s, want Failed", p.Status.Phase)
+	}
+	if p := podRecord(t, s, "bystander").Pod; p.Status.Phase != corev1.PodRunning {
+		t.Errorf("bystander phase %s, want Running", p.Status.Phase)
+	}
+}
