@@ -245,6 +245,69 @@ func TestDeletingPodWithFinalizerWaitsForStage(t *testing.T) {
 	if rec := podRecord(t, s, "guarded"); !rec.Deleted {
 		t.Error("the pod's record is not marked deleted")
 	}
+	// The stage's event is kept, at the time the stage ran.
+	var events []string
+	for _, e := range s.Recorder().Events() {
+		if e.Name == "guarded" && e.Reason == "FinalizerReleased" && e.At == released.At {
+			events = append(events, e.Message)
+		}
+	}
+	if len(events) != 1 || events[0] != "example.com/keep removed" {
+		t.Errorf("FinalizerReleased events at %v: %q, want one", released.At, events)
+	}
+}
+
+// Stages apply to any kind the simulation stores, not only Pods and Nodes: a Deployment stage
+// (JSON merge patch, the default for kinds KWOK handles as unstructured objects) annotates
+// every Deployment of two or more replicas, 30 virtual seconds after it appears.
+func TestStageOnDeployment(t *testing.T) {
+	set, err := stages.Parse([]byte(`
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: deployment-reviewed}
+spec:
+  resourceRef: {apiGroup: apps/v1, kind: Deployment}
+  selector:
+    matchExpressions:
+    - {key: '.metadata.annotations.reviewed', operator: DoesNotExist}
+    - cel: {expression: 'self.spec.replicas >= 2'}
+  delay: {durationMilliseconds: 30000}
+  next:
+    patches:
+    - template: '{"metadata": {"annotations": {"reviewed": "{{ Now }}"}}}'
+`), "inline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(context.Background(), sim.Config{Seed: 1, Stages: append(stages.Default(), set...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	Install(s)
+	replicas := int32(2)
+	d := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "api"}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "api"}}, Spec: podSpec("")},
+		},
+	}
+	d.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyAlways
+	mustCreate(t, s, kwokNode("n1", "1"), d)
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	kind, _ := sim.KindNamed("Deployment")
+	obj, err := s.API().Get(kind, "default", "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := obj.(*appsv1.Deployment).Annotations["reviewed"]; got != "2026-01-01T00:00:30Z" {
+		t.Errorf("reviewed annotation = %q, want the virtual time 30s into the run", got)
+	}
 }
 
 // KWOK's chaos labels, set on a running node and a running pod, make the node NotReady and
