@@ -22,6 +22,7 @@ const (
 type jqQuery struct {
 	src  string
 	code *gojq.Code
+	path *jqPath // nil: not a plain path; gojq evaluates it
 }
 
 func compileJQ(src string) (*jqQuery, error) {
@@ -33,13 +34,23 @@ func compileJQ(src string) (*jqQuery, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &jqQuery{src: src, code: code}, nil
+	return &jqQuery{src: src, code: code, path: compileJQPath(q)}, nil
 }
 
 // run evaluates q on v with KWOK's semantics: null results are dropped, and a
 // runtime error anywhere in the stream means "no result" (nil, nil) rather
 // than an error. Only exhausting kwoksim's own budgets is an error.
 func (q *jqQuery) run(v any) ([]any, error) {
+	if q.path != nil {
+		if out, ok := q.path.run(v); ok {
+			return out, nil
+		}
+	}
+	return q.runGojq(v)
+}
+
+// runGojq is run by gojq alone: the reference the path walk must agree with.
+func (q *jqQuery) runGojq(v any) ([]any, error) {
 	budget := &jqBudget{left: jqStepLimit}
 	iter := q.code.RunWithContext(budget, v)
 	out := []any{}

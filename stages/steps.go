@@ -157,6 +157,7 @@ func (s *Stage) compileSteps(in []internalversion.StageStep, fromNext bool) ([]s
 // of one play against the object it matched. A patch without a type is a
 // strategic merge patch for core Pods and Nodes and a JSON merge patch
 // otherwise (KWOK's default for its typed and unstructured controllers).
+// obj must be JSON data, as Object returns it.
 func (s *Stage) Steps(obj map[string]any, env Env) ([]Step, error) {
 	return s.render(obj, env, s.typedCore)
 }
@@ -164,11 +165,19 @@ func (s *Stage) Steps(obj map[string]any, env Env) ([]Step, error) {
 // render is Steps with the default patch type made explicit: KWOK's golden
 // tests feed unstructured objects, for which the default is always merge.
 func (s *Stage) render(obj map[string]any, env Env, typed bool) ([]Step, error) {
-	data, err := json.Marshal(obj)
-	if err != nil {
-		return nil, s.errorf("", fmt.Errorf("object: %w", err))
+	return s.renderSteps(obj, env, typed, true)
+}
+
+// renderSteps renders with the template cache (fast) or always in full (the
+// reference path, which the tests hold the cache to).
+func (s *Stage) renderSteps(obj map[string]any, env Env, typed, fast bool) ([]Step, error) {
+	in := &renderInput{obj: obj}
+	if !fast {
+		if _, err := in.json(); err != nil {
+			return nil, s.errorf("", fmt.Errorf("object: %w", err))
+		}
 	}
-	finalizers := objectFinalizers(obj)
+	var finalizers []string // read on first use
 	out := make([]Step, 0, len(s.steps))
 	deleted := false
 	for _, spec := range s.steps {
@@ -182,6 +191,9 @@ func (s *Stage) render(obj map[string]any, env Env, typed bool) ([]Step, error) 
 			continue
 		}
 		if spec.finalizers != nil {
+			if finalizers == nil {
+				finalizers = objectFinalizers(obj)
+			}
 			if ops := finalizerOps(finalizers, spec.finalizers); len(ops) != 0 {
 				b, err := json.Marshal(ops)
 				if err != nil {
@@ -197,14 +209,15 @@ func (s *Stage) render(obj map[string]any, env Env, typed bool) ([]Step, error) 
 			continue
 		}
 		if p := spec.patch; p != nil {
-			if st.Patch, err = s.renderPatch(p, data, env, typed); err != nil {
+			var err error
+			if st.Patch, err = s.renderPatch(p, in, env, typed, fast); err != nil {
 				return nil, err
 			}
 		}
 		if a := spec.apply; a != nil {
-			b, err := a.tmpl.render(data, env)
+			b, err := a.tmpl.renderObject(in, env, fast)
 			if err != nil {
-				return nil, s.errorf(a.tmpl.field, err)
+				return nil, s.renderError(in, a.tmpl, err)
 			}
 			st.Apply = &Apply{Type: a.typ, Subresource: a.subresource, Data: b, Impersonate: a.impersonate}
 		}
@@ -213,10 +226,19 @@ func (s *Stage) render(obj map[string]any, env Env, typed bool) ([]Step, error) 
 	return out, nil
 }
 
-func (s *Stage) renderPatch(p *patchSpec, obj []byte, env Env, typed bool) (*Patch, error) {
-	b, err := p.tmpl.render(obj, env)
+// renderError locates a render failure; the object failing to encode is
+// reported as the reference path reports it.
+func (s *Stage) renderError(in *renderInput, t *tmpl, err error) error {
+	if in.err != nil {
+		return s.errorf("", fmt.Errorf("object: %w", in.err))
+	}
+	return s.errorf(t.field, err)
+}
+
+func (s *Stage) renderPatch(p *patchSpec, in *renderInput, env Env, typed, fast bool) (*Patch, error) {
+	b, err := p.tmpl.renderObject(in, env, fast)
 	if err != nil {
-		return nil, s.errorf(p.tmpl.field, err)
+		return nil, s.renderError(in, p.tmpl, err)
 	}
 	typ := p.typ
 	if typ == "" {
@@ -236,12 +258,23 @@ func (s *Stage) renderPatch(p *patchSpec, obj []byte, env Env, typed bool) (*Pat
 	return &Patch{Type: typ, Subresource: p.subresource, Data: b, Impersonate: p.impersonate}, nil
 }
 
-// wrapMergePatch nests a merge patch under root.
+// wrapMergePatch nests a merge patch under root. It writes what
+// json.Marshal(map[string]json.RawMessage{root: data}) writes, without
+// re-validating data: rendered output is always compact JSON.
 func wrapMergePatch(root string, data []byte) ([]byte, error) {
 	if root == "" {
 		return data, nil
 	}
-	return json.Marshal(map[string]json.RawMessage{root: data})
+	key, err := json.Marshal(root)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(key)+len(data)+3)
+	out = append(out, '{')
+	out = append(out, key...)
+	out = append(out, ':')
+	out = append(out, data...)
+	return append(out, '}'), nil
 }
 
 // jsonPatchOp has the fields, in the order, KWOK re-encodes a JSON patch with.

@@ -2,7 +2,6 @@ package stages
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -24,7 +23,8 @@ const maxRenderBytes = 1 << 20
 type tmpl struct {
 	field string
 	t     *template.Template
-	pool  sync.Pool // of *boundTmpl
+	pool  sync.Pool    // of *boundTmpl
+	cache *renderCache // nil: the template is not cacheable
 }
 
 // boundTmpl is a clone of a tmpl whose Env functions call slot.env.
@@ -63,7 +63,7 @@ func (s *Stage) compileTemplate(field, text string) (*tmpl, error) {
 		}
 		return nil, s.errorf(field, err)
 	}
-	return &tmpl{field: field, t: t}, nil
+	return &tmpl{field: field, t: t, cache: newRenderCache(t)}, nil
 }
 
 func (t *tmpl) bound() (*boundTmpl, error) {
@@ -84,10 +84,8 @@ func (t *tmpl) bound() (*boundTmpl, error) {
 // decoded afresh with json.Number, as KWOK does, so numbers print as written
 // and nothing a template mutates leaks into another render.
 func (t *tmpl) render(obj []byte, env Env) ([]byte, error) {
-	var data any
-	dec := json.NewDecoder(bytes.NewReader(obj))
-	dec.UseNumber()
-	if err := dec.Decode(&data); err != nil {
+	data, err := decodeTemplateData(obj)
+	if err != nil {
 		return nil, err
 	}
 	b, err := t.bound()

@@ -1,0 +1,279 @@
+package stages
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// The fast paths (jq path walks, the render cache, the JSON decoder) must
+// give exactly what the reference paths give. These tests hold them to it on
+// KWOK's golden inputs, on pods played through the general stages, and on
+// objects chosen to hit the fallbacks.
+
+// callLogEnv answers deterministically from a counter and logs each call,
+// so a render that calls the Env more or less often than the reference shows.
+type callLogEnv struct {
+	n   int
+	log []string
+}
+
+func (e *callLogEnv) call(name string, args ...any) string {
+	e.n++
+	s := fmt.Sprintf("%s%v#%d", name, args, e.n)
+	e.log = append(e.log, s)
+	return s
+}
+
+func (e *callLogEnv) Now() time.Time {
+	e.call("Now")
+	return kwokNow.Add(time.Duration(e.n) * 1500 * time.Millisecond)
+}
+func (e *callLogEnv) StartTime() time.Time { e.call("StartTime"); return kwokNow }
+func (e *callLogEnv) NodeIP() string       { return e.call("NodeIP") }
+func (e *callLogEnv) NodeName() string     { return e.call("NodeName") }
+func (e *callLogEnv) NodePort() int        { e.call("NodePort"); return 10250 }
+func (e *callLogEnv) PodIP() string        { return e.call("PodIP") }
+func (e *callLogEnv) NodeIPWith(n string) string {
+	return e.call("NodeIPWith", n)
+}
+func (e *callLogEnv) NodeIPsWith(n string) []string {
+	return []string{e.call("NodeIPsWith", n)}
+}
+func (e *callLogEnv) PodIPWith(node string, hostNetwork bool, uid, name, ns string) (string, error) {
+	if node == "fail" {
+		e.call("PodIPWith-fail")
+		return "", fmt.Errorf("no address for %s", name)
+	}
+	return e.call("PodIPWith", node, hostNetwork, uid, name, ns), nil
+}
+func (e *callLogEnv) PodIPsWith(node string, hostNetwork bool, uid, name, ns string) ([]string, error) {
+	return []string{e.call("PodIPsWith", node, hostNetwork, uid, name, ns)}, nil
+}
+
+// checkFastPaths compares every fast path with its reference for s and obj.
+func checkFastPaths(t *testing.T, s *Stage, obj map[string]any, label string) {
+	t.Helper()
+	if sel := s.selector; sel != nil {
+		for _, r := range sel.jq {
+			checkJQ(t, r.query, obj, label+" "+s.Name+" "+r.field)
+		}
+	}
+	for _, f := range []*exprFrom{s.weightFrom, delayFrom(s, false), delayFrom(s, true)} {
+		if f != nil && f.jq != nil {
+			checkJQ(t, f.jq, obj, label+" "+s.Name+" "+f.field)
+		}
+	}
+	// Render three times: the first fills the cache, the others hit it.
+	for round := range 3 {
+		refEnv, fastEnv := &callLogEnv{n: round * 7}, &callLogEnv{n: round * 7}
+		want, wantErr := s.renderSteps(obj, refEnv, s.typedCore, false)
+		got, gotErr := s.renderSteps(obj, fastEnv, s.typedCore, true)
+		where := fmt.Sprintf("%s %s round %d", label, s.Name, round)
+		if fmt.Sprint(wantErr) != fmt.Sprint(gotErr) {
+			t.Errorf("%s: error %v, want %v", where, gotErr, wantErr)
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: steps differ\n got %s\nwant %s", where, stepsText(got), stepsText(want))
+		}
+		if !reflect.DeepEqual(fastEnv.log, refEnv.log) {
+			t.Errorf("%s: Env calls %v, want %v", where, fastEnv.log, refEnv.log)
+		}
+	}
+}
+
+func delayFrom(s *Stage, jitter bool) *exprFrom {
+	if s.delay == nil {
+		return nil
+	}
+	if jitter {
+		if s.delay.jitter == nil {
+			return nil
+		}
+		return s.delay.jitter.from
+	}
+	return s.delay.duration.from
+}
+
+func checkJQ(t *testing.T, q *jqQuery, obj map[string]any, where string) {
+	t.Helper()
+	got, gotErr := q.run(obj)
+	want, wantErr := q.runGojq(obj)
+	if !reflect.DeepEqual(got, want) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+		t.Errorf("%s: jq %s = %#v, %v; gojq %#v, %v", where, q.src, got, gotErr, want, wantErr)
+	}
+}
+
+func stepsText(steps []Step) string {
+	var b strings.Builder
+	for _, st := range steps {
+		if st.Patch != nil {
+			fmt.Fprintf(&b, "patch %s %s %s; ", st.Patch.Type, st.Patch.Subresource, st.Patch.Data)
+		}
+		if st.Apply != nil {
+			fmt.Fprintf(&b, "apply %s; ", st.Apply.Data)
+		}
+		if st.Finalizers != nil {
+			fmt.Fprintf(&b, "finalizers %s; ", st.Finalizers.Data)
+		}
+	}
+	return b.String()
+}
+
+// allKWOKStages loads every profile under testdata/kwok/stages.
+func allKWOKStages(t *testing.T) []*Stage {
+	t.Helper()
+	var out []*Stage
+	err := filepath.WalkDir(kwokTestdata(), func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.IsDir() || d.Name() == "testdata" {
+			return err
+		}
+		stages, err := profileStages(p)
+		if err != nil {
+			return err
+		}
+		out = append(out, stages...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(out, Default()...)
+}
+
+func TestFastPathsKWOKGoldens(t *testing.T) {
+	stages := allKWOKStages(t)
+	inputs, _ := filepath.Glob(filepath.Join(kwokTestdata(), "*", "*", "testdata", "*.input.yaml"))
+	if len(inputs) == 0 {
+		t.Fatal("no golden inputs")
+	}
+	for _, in := range inputs {
+		data, err := os.ReadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := yaml.YAMLToJSON(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj := mustObject(t, string(js))
+		kind, _ := obj["kind"].(string)
+		for _, s := range stages {
+			if s.Kind == kind {
+				checkFastPaths(t, s, obj, filepath.Base(in))
+			}
+		}
+	}
+}
+
+func TestFastPathsPodLifecycle(t *testing.T) {
+	stages := allKWOKStages(t)
+	general := generalPodStages(t)
+	r := &transitionRunner{stages: general, rng: rand.New(rand.NewPCG(3, 4)), env: &benchEnv{now: kwokNow}}
+	for i := range 60 {
+		obj := benchPodObject(t, i*7)
+		for n := 0; n < 10; n++ {
+			for _, s := range stages {
+				if s.Kind == "Pod" {
+					checkFastPaths(t, s, obj, fmt.Sprintf("pod %d state %d", i, n))
+				}
+			}
+			next, deleted, played, err := r.step(obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if deleted || !played {
+				break
+			}
+			obj = next
+		}
+	}
+}
+
+// TestFastPathsOddObjects covers the shapes that must fall back or fail as
+// the reference does.
+func TestFastPathsOddObjects(t *testing.T) {
+	stages := allKWOKStages(t)
+	base := `"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"ns","uid":"u"`
+	objects := []string{
+		`{"kind":"Pod"}`,
+		`{"kind":"Pod","metadata":null,"spec":null,"status":null}`,
+		`{` + base + `},"spec":{"containers":[{"name":"c","image":"i"}]}}`,
+		`{` + base + `},"spec":{"nodeName":"n","hostNetwork":true,"containers":[{"name":"c","image":"i"}]}}`,
+		`{` + base + `},"spec":{"nodeName":"n","hostNetwork":1,"containers":[{"name":"c","image":"i"}]}}`,
+		`{` + base + `},"spec":{"nodeName":"n","hostNetwork":"yes","containers":[{"name":"c","image":"i"}]}}`,
+		`{` + base + `},"spec":{"nodeName":7,"containers":[{"name":"c","image":"i"}]}}`,
+		`{` + base + `},"spec":{"nodeName":null,"containers":[{"name":"c","image":"i"}]}}`,
+		`{` + base + `},"spec":{"nodeName":"fail","containers":[{"name":"c","image":"i"}]}}`,
+		`{` + base + `,"uid":null},"spec":{"nodeName":"n","containers":[{"name":"c","image":"i"}]}}`,
+		`{` + base + `},"spec":{"nodeName":"n","containers":{"a":{"name":"c","image":"i"}}}}`,
+		// The same read set but for the statuses' length: the second fails
+		// `index $root.status.containerStatuses $index`.
+		`{` + base + `},"spec":{"nodeName":"n","containers":[{"name":"c","image":"i"},{"name":"d","image":"j"}]},` +
+			`"status":{"phase":"Pending","conditions":[{"type":"Initialized","status":"True"}],"containerStatuses":[{"name":"c"},{}]}}`,
+		`{` + base + `},"spec":{"nodeName":"n","containers":[{"name":"c","image":"i"},{"name":"d","image":"j"}]},` +
+			`"status":{"phase":"Pending","conditions":[{"type":"Initialized","status":"True"}],"containerStatuses":[{"name":"c"}]}}`,
+		`{` + base + `},"spec":{"nodeName":"n","containers":[{"name":"c","image":"i\"<&>\\x"}],"initContainers":[{"name":"i","image":3}]},` +
+			`"status":{"phase":"Pending","initContainerStatuses":[{"state":{"waiting":{"reason":"x"}}}]}}`,
+		`{` + base + `,"annotations":{"pod-create.stage.kwok.x-k8s.io/delay":"2s","pod-ready.stage.kwok.x-k8s.io/weight":"0x10",` +
+			`"pod-create.stage.kwok.x-k8s.io/weight":"x","pod-create.stage.kwok.x-k8s.io/jitter-delay":"2030-01-01T00:00:00Z"}},` +
+			`"spec":{"nodeName":"n","containers":[{"name":"kwoksim-hole-A0-","image":"kwoksim-hole-B0-"}]}}`,
+		`{` + base + `,"ownerReferences":{"a":{"kind":"Job"},"b":{"kind":"ReplicaSet"}}},"spec":{"nodeName":"n","containers":[]},` +
+			`"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"},{"type":"Ready","status":true},7]}}`,
+		`{` + base + `,"deletionTimestamp":"2006-01-02T15:04:05Z","finalizers":["a","b"]},"spec":{"nodeName":"n","containers":[{"name":"c","image":"i"}]},` +
+			`"status":{"phase":"Running","containerStatuses":[{"state":{"running":{"startedAt":null}}},{"state":"x"}]}}`,
+	}
+	for i, js := range objects {
+		obj := mustObject(t, js)
+		for _, s := range stages {
+			if s.Kind == "Pod" {
+				checkFastPaths(t, s, obj, fmt.Sprintf("object %d", i))
+			}
+		}
+	}
+}
+
+// TestQuoteRoundTrip checks the premise of splicing: a printable ASCII string
+// printed through Quote as a YAML value comes out of YAMLToJSON as its
+// encoding/json encoding, which appendJSONString writes.
+func TestQuoteRoundTrip(t *testing.T) {
+	for c := byte(0x20); c <= 0x7e; c++ {
+		s := "a" + string(c) + "b" + string(c)
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); string(got) != string(want) || jsonStringLen(s) != len(want) {
+			t.Errorf("appendJSONString(%q) = %s, want %s", s, got, want)
+		}
+		js, err := yaml.YAMLToJSON([]byte("k: " + quote(s) + "\nl:\n- " + quote(s) + "\n"))
+		if err != nil {
+			t.Errorf("%q: %v", s, err)
+			continue
+		}
+		if exp := `{"k":` + string(want) + `,"l":[` + string(want) + `]}`; string(js) != exp {
+			t.Errorf("%q: YAMLToJSON gives %s, want %s", s, js, exp)
+		}
+	}
+}
+
+func TestDecodeJSON(t *testing.T) {
+	for _, in := range []string{
+		`{}`, `[]`, `{"a":1,"b":[true,false,null],"c":{"d":"e"}}`, ` {"a" : -0.5e+3 } `,
+		`{"a":1,"a":2}`, `"x"`, `1e400`, `{"a":"\u00e9"}`, `{"a":"é"}`, `{"a":01}`, `{"a":1.}`,
+		`{"a":1}x`, `{"a":[1,]}`, `{"a":"` + "\t" + `"}`, `null`, `{"a":-}`, `[1,2`, ``,
+	} {
+		var want any
+		wantErr := json.Unmarshal([]byte(in), &want)
+		got, gotErr := decodeJSON([]byte(in))
+		if (gotErr == nil) != (wantErr == nil) || !reflect.DeepEqual(got, want) {
+			t.Errorf("decodeJSON(%q) = %#v, %v; want %#v, %v", in, got, gotErr, want, wantErr)
+		}
+	}
+}
