@@ -2,6 +2,8 @@ package sim
 
 import (
 	"fmt"
+	"reflect"
+	"sync"
 	"time"
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
@@ -26,10 +28,31 @@ func applyPatch(original []byte, pt types.PatchType, data []byte, typed runtime.
 	case types.StrategicMergePatchType, types.ApplyPatchType:
 		// Server-side apply is approximated by a strategic merge of the applied configuration:
 		// without field managers there is no ownership to compute, and the merge keys agree.
-		return strategicpatch.StrategicMergePatch(original, data, typed)
+		schema, err := patchSchema(typed)
+		if err != nil {
+			return nil, err
+		}
+		return strategicpatch.StrategicMergePatchUsingLookupPatchMeta(original, data, schema)
 	default:
 		return nil, fmt.Errorf("unsupported patch type %q", pt)
 	}
+}
+
+// patchSchemas caches the strategic-merge schema per Go type: building one walks the type by
+// reflection, and the stage engine patches a status on every transition.
+var patchSchemas sync.Map // reflect.Type → strategicpatch.LookupPatchMeta
+
+func patchSchema(typed runtime.Object) (strategicpatch.LookupPatchMeta, error) {
+	t := reflect.TypeOf(typed)
+	if v, ok := patchSchemas.Load(t); ok {
+		return v.(strategicpatch.LookupPatchMeta), nil
+	}
+	schema, err := strategicpatch.NewPatchMetaFromStruct(typed)
+	if err != nil {
+		return nil, err
+	}
+	patchSchemas.Store(t, schema)
+	return schema, nil
 }
 
 // metaTime truncates to whole seconds: kube-apiserver stores metav1.Time as RFC 3339 text,
