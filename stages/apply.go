@@ -40,6 +40,15 @@ func ApplyPatch(kind string, obj map[string]any, p *Patch) (map[string]any, erro
 	if p.Subresource != "" && p.Subresource != "status" {
 		return nil, fmt.Errorf("patch of subresource %q is not supported", p.Subresource)
 	}
+	if p.Type == PatchStrategic && p.Subresource == "status" {
+		// A patch that sets only .status merges into obj as into the
+		// status-only view, without building the view.
+		if t := p.decodedTree(); t != nil && t.only("status") {
+			if s, ok := smSchemas()[kind]; ok && t.strategicMerge(obj, s) {
+				return obj, nil
+			}
+		}
+	}
 	target := obj
 	if p.Subresource == "status" {
 		// Patch a view holding only the status, then take the status back.
@@ -56,14 +65,20 @@ func ApplyPatch(kind string, obj map[string]any, p *Patch) (map[string]any, erro
 		if !ok {
 			return nil, fmt.Errorf("strategic merge patch of kind %q is not supported", kind)
 		}
-		patch, err := decodeObject(p.Data)
+		if t := p.decodedTree(); t != nil && t.strategicMerge(target, smSchemas()[kind]) {
+			out = target
+			break
+		}
+		patch, err := p.decodeObject()
 		if err != nil {
 			return nil, fmt.Errorf("patch: %w", err)
 		}
 		out, err = strategicpatch.StrategicMergeMapPatchUsingLookupPatchMeta(target, patch, schema)
 	case PatchMerge:
-		patch, err := decodeJSON(p.Data)
-		if err != nil {
+		var patch any
+		if t := p.decodedTree(); t != nil {
+			patch = t.decoded()
+		} else if patch, err = decodeJSON(p.Data); err != nil {
 			return nil, fmt.Errorf("patch: %w", err)
 		}
 		m, isMap := mergePatch(target, patch).(map[string]any)
@@ -88,6 +103,25 @@ func ApplyPatch(kind string, obj map[string]any, p *Patch) (map[string]any, erro
 		return obj, nil
 	}
 	return out, nil
+}
+
+// decodedTree is the patch's tree when it still describes Data.
+func (p *Patch) decodedTree() *patchTree {
+	t := p.tree
+	if t == nil || len(t.data) != len(p.Data) || len(p.Data) == 0 || &t.data[0] != &p.Data[0] {
+		return nil
+	}
+	return t
+}
+
+// decodeObject is json.Unmarshal of Data into a map[string]any.
+func (p *Patch) decodeObject() (map[string]any, error) {
+	if t := p.decodedTree(); t != nil {
+		if m, ok := t.decoded().(map[string]any); ok {
+			return m, nil
+		}
+	}
+	return decodeObject(p.Data)
 }
 
 // decodeObject is json.Unmarshal into a map[string]any.

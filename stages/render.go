@@ -21,53 +21,69 @@ func (in *renderInput) json() ([]byte, error) {
 	return in.js, in.err
 }
 
+// rendered is a template's output. On a render-cache hit it also carries the
+// output decoded, as the cache entry's tree with vals in its holes.
+type rendered struct {
+	data []byte
+	tree *pnode
+	vals []string
+}
+
 // renderObject renders the template for in: from the cache when the template
 // is cacheable and the read set has been seen, else in full. fast false
-// forces the full render (the reference the cache is tested against).
-func (t *tmpl) renderObject(in *renderInput, env Env, fast bool) ([]byte, error) {
+// forces the full render (the reference the cache is tested against). A
+// non-empty wrap nests the output: wrap, the JSON, then '}'.
+func (t *tmpl) renderObject(in *renderInput, env Env, fast bool, wrap []byte) (rendered, error) {
 	c := t.cache
 	if !fast || c == nil {
-		return t.renderFull(in, env)
+		return t.renderFull(in, env, wrap)
 	}
 	var kb [512]byte
 	key, ok := appendKey(kb[:0], in.obj, true, c.plan)
 	if !ok {
-		return t.renderFull(in, env)
+		return t.renderFull(in, env, wrap)
 	}
 	e := c.lookup(key)
 	if e == nil {
 		js, err := in.json()
 		if err != nil {
-			return nil, err
+			return rendered{}, err
 		}
 		if e = c.build(js); e == nil {
 			// A sentinel render failed; the full render fails alike and
 			// says how.
-			return t.renderFull(in, env)
+			return t.renderFull(in, env, wrap)
 		}
 		c.store(key, e)
 	}
 	if !e.splice {
-		return t.renderFull(in, env)
+		return t.renderFull(in, env, wrap)
 	}
 	args, ok := holeArgs(c.holes, in.obj)
 	if !ok {
-		return t.renderFull(in, env)
+		return t.renderFull(in, env, wrap)
 	}
 	vals, calls, err := callHoles(c.holes, args, env)
 	if err == nil {
-		if out, ok := e.fill(vals); ok {
-			return out, nil
+		if out, ok := e.fill(vals, wrap); ok {
+			return rendered{data: out, tree: e.tree, vals: vals}, nil
 		}
 	}
 	// Render in full on the Env answers already given.
-	return t.renderFull(in, &replayEnv{env: env, calls: calls})
+	return t.renderFull(in, &replayEnv{env: env, calls: calls}, wrap)
 }
 
-func (t *tmpl) renderFull(in *renderInput, env Env) ([]byte, error) {
+func (t *tmpl) renderFull(in *renderInput, env Env, wrap []byte) (rendered, error) {
 	js, err := in.json()
 	if err != nil {
-		return nil, err
+		return rendered{}, err
 	}
-	return t.render(js, env)
+	b, err := t.render(js, env)
+	if err != nil || len(wrap) == 0 {
+		return rendered{data: b}, err
+	}
+	out := make([]byte, 0, len(wrap)+len(b)+1)
+	out = append(out, wrap...)
+	out = append(out, b...)
+	return rendered{data: append(out, '}')}, nil
 }

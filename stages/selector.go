@@ -90,11 +90,12 @@ func compileRequirement(in *internalversion.SelectorJQ) (*jqRequirement, error) 
 // (a CEL runtime error, an exhausted budget) fails the whole match, as in KWOK.
 func Match(stages []*Stage, kind string, obj map[string]any) ([]*Stage, error) {
 	var out []*Stage
+	var memo jqMemo
 	for _, s := range stages {
 		if s.Kind != kind || s.selector == nil {
 			continue
 		}
-		ok, err := s.matches(obj)
+		ok, err := s.matches(obj, &memo)
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +106,7 @@ func Match(stages []*Stage, kind string, obj map[string]any) ([]*Stage, error) {
 	return out, nil
 }
 
-func (s *Stage) matches(obj map[string]any) (bool, error) {
+func (s *Stage) matches(obj map[string]any, memo *jqMemo) (bool, error) {
 	sel := s.selector
 	meta, _ := obj["metadata"].(map[string]any)
 	if sel.labels != nil && !setMatches(sel.labels, meta["labels"]) {
@@ -115,7 +116,7 @@ func (s *Stage) matches(obj map[string]any) (bool, error) {
 		return false, nil
 	}
 	for _, r := range sel.jq {
-		ok, err := r.matches(obj)
+		ok, err := r.matchesResults(memo.run(r.query, obj))
 		if err != nil {
 			return false, s.errorf(r.field, err)
 		}
@@ -155,7 +156,11 @@ func setMatches(want map[string]string, have any) bool {
 // matches applies KWOK's operator semantics. A jq runtime error is "no
 // result": In and Exists fail, NotIn and DoesNotExist hold.
 func (r *jqRequirement) matches(obj map[string]any) (bool, error) {
-	results, err := r.query.run(obj)
+	return r.matchesResults(r.query.run(obj))
+}
+
+// matchesResults applies the operator to the query's results.
+func (r *jqRequirement) matchesResults(results []any, err error) (bool, error) {
 	if err != nil {
 		return false, err
 	}

@@ -45,6 +45,11 @@ type Patch struct {
 	Subresource string // "status" for a statusTemplate, else as the stage says
 	Data        []byte // JSON; wrapped in {root: …} (or paths prefixed with /root) when the stage sets root
 	Impersonate string // user name to patch as, when the stage says so
+
+	// tree is Data decoded, when the render cache had it: ApplyPatch
+	// merges it without decoding Data. Data is the truth: a Patch whose
+	// Data was replaced is decoded as usual.
+	tree *patchTree
 }
 
 // Apply is a rendered object to create, or to patch when it exists (KWOK:
@@ -84,6 +89,7 @@ type patchSpec struct {
 	typ         string // "" means KWOK's default for the resource
 	subresource string
 	root        string
+	wrap        []byte // `{"<root>":`, which nests a merge patch under root
 	tmpl        *tmpl
 	impersonate string
 }
@@ -108,7 +114,7 @@ func (s *Stage) compileSteps(in []internalversion.StageStep, fromNext bool) ([]s
 			c.event = &Event{Type: e.Type, Reason: e.Reason, Message: e.Message}
 		}
 		if p := st.Patch; p != nil {
-			ps := &patchSpec{subresource: p.Subresource, root: p.Root}
+			ps := &patchSpec{subresource: p.Subresource, root: p.Root, wrap: wrapPrefix(p.Root)}
 			if p.Type != nil {
 				switch t := string(*p.Type); t {
 				case PatchJSON, PatchMerge, PatchStrategic:
@@ -215,11 +221,11 @@ func (s *Stage) renderSteps(obj map[string]any, env Env, typed, fast bool) ([]St
 			}
 		}
 		if a := spec.apply; a != nil {
-			b, err := a.tmpl.renderObject(in, env, fast)
+			r, err := a.tmpl.renderObject(in, env, fast, nil)
 			if err != nil {
 				return nil, s.renderError(in, a.tmpl, err)
 			}
-			st.Apply = &Apply{Type: a.typ, Subresource: a.subresource, Data: b, Impersonate: a.impersonate}
+			st.Apply = &Apply{Type: a.typ, Subresource: a.subresource, Data: r.data, Impersonate: a.impersonate}
 		}
 		out = append(out, st)
 	}
@@ -236,10 +242,6 @@ func (s *Stage) renderError(in *renderInput, t *tmpl, err error) error {
 }
 
 func (s *Stage) renderPatch(p *patchSpec, in *renderInput, env Env, typed, fast bool) (*Patch, error) {
-	b, err := p.tmpl.renderObject(in, env, fast)
-	if err != nil {
-		return nil, s.renderError(in, p.tmpl, err)
-	}
 	typ := p.typ
 	if typ == "" {
 		typ = PatchMerge
@@ -248,33 +250,36 @@ func (s *Stage) renderPatch(p *patchSpec, in *renderInput, env Env, typed, fast 
 		}
 	}
 	if typ == PatchJSON {
-		b, err = prefixJSONPatch(p.root, b)
-	} else {
-		b, err = wrapMergePatch(p.root, b)
+		r, err := p.tmpl.renderObject(in, env, fast, nil)
+		if err != nil {
+			return nil, s.renderError(in, p.tmpl, err)
+		}
+		b, err := prefixJSONPatch(p.root, r.data)
+		if err != nil {
+			return nil, s.errorf(p.tmpl.field, err)
+		}
+		return &Patch{Type: typ, Subresource: p.subresource, Data: b, Impersonate: p.impersonate}, nil
 	}
+	r, err := p.tmpl.renderObject(in, env, fast, p.wrap)
 	if err != nil {
-		return nil, s.errorf(p.tmpl.field, err)
+		return nil, s.renderError(in, p.tmpl, err)
 	}
-	return &Patch{Type: typ, Subresource: p.subresource, Data: b, Impersonate: p.impersonate}, nil
+	out := &Patch{Type: typ, Subresource: p.subresource, Data: r.data, Impersonate: p.impersonate}
+	if r.tree != nil {
+		out.tree = &patchTree{root: p.root, node: r.tree, vals: r.vals, data: r.data}
+	}
+	return out, nil
 }
 
-// wrapMergePatch nests a merge patch under root. It writes what
-// json.Marshal(map[string]json.RawMessage{root: data}) writes, without
-// re-validating data: rendered output is always compact JSON.
-func wrapMergePatch(root string, data []byte) ([]byte, error) {
+// wrapPrefix is what nests a merge patch under root: with the closing brace,
+// json.Marshal(map[string]json.RawMessage{root: data}) without re-validating
+// data, as rendered output is always compact JSON.
+func wrapPrefix(root string) []byte {
 	if root == "" {
-		return data, nil
+		return nil
 	}
-	key, err := json.Marshal(root)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 0, len(key)+len(data)+3)
-	out = append(out, '{')
-	out = append(out, key...)
-	out = append(out, ':')
-	out = append(out, data...)
-	return append(out, '}'), nil
+	key, _ := json.Marshal(root) // a string always encodes
+	return append(append([]byte{'{'}, key...), ':')
 }
 
 // jsonPatchOp has the fields, in the order, KWOK re-encodes a JSON patch with.

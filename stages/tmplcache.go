@@ -44,6 +44,7 @@ type cacheEntry struct {
 	yamlLen int      // rendered YAML length with the A sentinels
 	yamlOcc []int    // per hole: how often its A sentinel is in that YAML
 	sentLen []int    // per hole: the length of Quote(its A sentinel)
+	tree    *pnode   // the decoded JSON with its holes open; nil when the fast merge cannot take it
 }
 
 func newRenderCache(t *template.Template) *renderCache {
@@ -173,6 +174,11 @@ func (c *renderCache) build(obj []byte) *cacheEntry {
 		e.yamlOcc[h] = bytes.Count(yamlA, []byte(sentinel('A', h)))
 		e.sentLen[h] = len(sentinel('A', h)) + 2
 	}
+	if v, err := decodeJSON(jsonA); err == nil {
+		if t, ok := newPatchTree(v, len(c.holes)); ok && t.kind == pMap {
+			e.tree = t
+		}
+	}
 	return e
 }
 
@@ -217,8 +223,10 @@ func cutAtSentinels(js []byte, prefix byte, holes int) (segs [][]byte, occ []int
 	return segs, occ, true
 }
 
-// fill splices the hole values in, or reports that the values cannot be spliced.
-func (e *cacheEntry) fill(vals []string) ([]byte, bool) {
+// fill splices the hole values in, or reports that the values cannot be
+// spliced. A non-empty wrap is written before the JSON, and a closing brace
+// after it: the patch nested under a root, in the one allocation.
+func (e *cacheEntry) fill(vals []string, wrap []byte) ([]byte, bool) {
 	n := e.yamlLen
 	for h, v := range vals {
 		if !printableASCII(v) {
@@ -240,12 +248,19 @@ func (e *cacheEntry) fill(vals []string) ([]byte, bool) {
 	for _, h := range e.occ {
 		size += jsonStringLen(vals[h])
 	}
+	if len(wrap) != 0 {
+		size += len(wrap) + 1
+	}
 	out := make([]byte, 0, size)
+	out = append(out, wrap...)
 	for i, s := range e.segs {
 		out = append(out, s...)
 		if i < len(e.occ) {
 			out = appendJSONString(out, vals[e.occ[i]])
 		}
+	}
+	if len(wrap) != 0 {
+		out = append(out, '}')
 	}
 	return out, true
 }
@@ -263,6 +278,11 @@ func printableASCII(s string) bool {
 // (HTML characters escaped as json.Marshal does).
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
+	if jsonStringLen(s) == len(s)+2 {
+		// Nothing to escape (the common case: times, addresses, names).
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	for i := 0; i < len(s); i++ {
 		switch ch := s[i]; ch {
 		case '"', '\\':
