@@ -63,25 +63,29 @@ func podSpec(cpu string) corev1.PodSpec {
 	return corev1.PodSpec{Containers: []corev1.Container{c}, RestartPolicy: corev1.RestartPolicyNever}
 }
 
+// kwokDeployment is a Deployment of long-running pods labelled app=name.
+func kwokDeployment(name string, replicas int32, cpu string) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	spec := podSpec(cpu)
+	spec.RestartPolicy = corev1.RestartPolicyAlways
+	return &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: spec},
+		},
+	}
+}
+
 // With KWOK's general pod stages every pod of a Deployment walks pod-create, then pod-ready,
 // each after a delay inside the stage's range (1s plus up to 4s of jitter: KWOK draws the
 // delay from [durationMilliseconds, jitterDurationMilliseconds]).
 func TestGeneralStagesWalkDeploymentPodsToReady(t *testing.T) {
 	s := stageSim(t, 0, "node/fast", "pod/general")
 	replicas := int32(8)
-	d := &appsv1.Deployment{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
-				Spec:       podSpec("100m"),
-			},
-		},
-	}
-	d.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyAlways
+	d := kwokDeployment("web", replicas, "100m")
 	mustCreate(t, s, kwokNode("n1", "4"), d)
 	if err := s.Run(); err != nil {
 		t.Fatal(err)
@@ -285,17 +289,7 @@ spec:
 	}
 	defer s.Close()
 	Install(s)
-	replicas := int32(2)
-	d := &appsv1.Deployment{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: "default"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "api"}},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "api"}}, Spec: podSpec("")},
-		},
-	}
-	d.Spec.Template.Spec.RestartPolicy = corev1.RestartPolicyAlways
+	d := kwokDeployment("api", 2, "")
 	mustCreate(t, s, kwokNode("n1", "1"), d)
 	if err := s.Run(); err != nil {
 		t.Fatal(err)
