@@ -346,3 +346,67 @@ func TestChaosLabels(t *testing.T) {
 		t.Errorf("bystander phase %s, want Running", p.Status.Phase)
 	}
 }
+
+// An apply step creates the object it renders, in the namespace of the object the stage runs
+// on when the template names none; a second apply of an existing object patches it.
+func TestApplyStep(t *testing.T) {
+	set, err := stages.Parse([]byte(`
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: pod-sidecar-config}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - {key: '.metadata.labels.role', operator: In, values: [app]}
+    - {key: '.metadata.annotations.applied', operator: DoesNotExist}
+  delay: {durationMilliseconds: 5000}
+  steps:
+  - apply:
+      template: |
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: helper
+          labels: {role: helper, for: {{ .metadata.name }}}
+        spec:
+          nodeName: {{ .spec.nodeName }}
+          containers: [{name: helper, image: busybox}]
+  - patch:
+      type: merge
+      template: '{"metadata": {"annotations": {"applied": "yes"}}}'
+`), "inline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(context.Background(), sim.Config{Seed: 1, Stages: append(stages.Default(), set...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	Install(s)
+	first, second := barePod("first", "", nil), barePod("second", "", nil)
+	first.Labels = map[string]string{"role": "app"}
+	second.Labels = map[string]string{"role": "app"}
+	first.Namespace, second.Namespace = "team", "team"
+	mustCreate(t, s, kwokNode("n1", "1"), first)
+	s.Clock().AfterDelay(time.Minute, func() { mustCreate(t, s, second) })
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	podKind, _ := sim.KindNamed("Pod")
+	obj, err := s.API().Get(podKind, "team", "helper")
+	if err != nil {
+		t.Fatalf("the applied pod: %v", err)
+	}
+	helper := obj.(*corev1.Pod)
+	if helper.Labels["for"] != "second" || helper.Spec.NodeName != "n1" || helper.Status.Phase != corev1.PodRunning {
+		t.Errorf("helper: labels %v, node %q, phase %s; want it applied for first, patched for second, running on n1",
+			helper.Labels, helper.Spec.NodeName, helper.Status.Phase)
+	}
+	for _, e := range s.Recorder().Events() {
+		if e.Reason == "StageFailed" {
+			t.Errorf("stage failed: %s", e.Message)
+		}
+	}
+}
