@@ -63,6 +63,22 @@ func podSpec(cpu string) corev1.PodSpec {
 	return corev1.PodSpec{Containers: []corev1.Container{c}, RestartPolicy: corev1.RestartPolicyNever}
 }
 
+// defaultPlusStages is a simulator with the default stages and the stages in doc.
+func defaultPlusStages(t *testing.T, doc string) *sim.Simulator {
+	t.Helper()
+	set, err := stages.Parse([]byte(doc), "inline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(context.Background(), sim.Config{Seed: 1, Stages: append(stages.Default(), set...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	Install(s)
+	return s
+}
+
 // kwokDeployment is a Deployment of long-running pods labelled app=name.
 func kwokDeployment(name string, replicas int32, cpu string) *appsv1.Deployment {
 	labels := map[string]string{"app": name}
@@ -265,7 +281,7 @@ func TestDeletingPodWithFinalizerWaitsForStage(t *testing.T) {
 // (JSON merge patch, the default for kinds KWOK handles as unstructured objects) annotates
 // every Deployment of two or more replicas, 30 virtual seconds after it appears.
 func TestStageOnDeployment(t *testing.T) {
-	set, err := stages.Parse([]byte(`
+	s := defaultPlusStages(t, `
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
 metadata: {name: deployment-reviewed}
@@ -279,16 +295,7 @@ spec:
   next:
     patches:
     - template: '{"metadata": {"annotations": {"reviewed": "{{ Now }}"}}}'
-`), "inline.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sim.New(context.Background(), sim.Config{Seed: 1, Stages: append(stages.Default(), set...)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	Install(s)
+`)
 	d := kwokDeployment("api", 2, "")
 	mustCreate(t, s, kwokNode("n1", "1"), d)
 	if err := s.Run(); err != nil {
@@ -350,7 +357,7 @@ func TestChaosLabels(t *testing.T) {
 // An apply step creates the object it renders, in the namespace of the object the stage runs
 // on when the template names none; a second apply of an existing object patches it.
 func TestApplyStep(t *testing.T) {
-	set, err := stages.Parse([]byte(`
+	s := defaultPlusStages(t, `
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
 metadata: {name: pod-sidecar-config}
@@ -375,16 +382,7 @@ spec:
   - patch:
       type: merge
       template: '{"metadata": {"annotations": {"applied": "yes"}}}'
-`), "inline.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sim.New(context.Background(), sim.Config{Seed: 1, Stages: append(stages.Default(), set...)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	Install(s)
+`)
 	first, second := barePod("first", "", nil), barePod("second", "", nil)
 	first.Labels = map[string]string{"role": "app"}
 	second.Labels = map[string]string{"role": "app"}
