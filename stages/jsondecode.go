@@ -112,18 +112,8 @@ func (d *jsonDecoder) members() (any, bool) {
 			return nil, false
 		}
 		m[k] = v
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, false
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			return m, true
-		default:
-			return nil, false
+		if done, ok := d.separator('}'); !ok || done {
+			return m, ok
 		}
 	}
 }
@@ -151,20 +141,28 @@ func (d *jsonDecoder) elements() (any, bool) {
 			return nil, false
 		}
 		s = append(s, v)
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, false
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
-			return s, true
-		default:
-			return nil, false
+		if done, ok := d.separator(']'); !ok || done {
+			return s, ok
 		}
 	}
+}
+
+// separator consumes what follows a member or element: a comma (more follow) or the closing
+// bracket (done); anything else is not the subset this decoder reads.
+func (d *jsonDecoder) separator(closing byte) (done, ok bool) {
+	d.space()
+	if d.pos >= len(d.data) {
+		return false, false
+	}
+	switch d.data[d.pos] {
+	case ',':
+		d.pos++
+		return false, true
+	case closing:
+		d.pos++
+		return true, true
+	}
+	return false, false
 }
 
 // string accepts printable ASCII without escapes only.
