@@ -5,18 +5,26 @@ import (
 	"sort"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/kubernetes/pkg/api/legacyscheme"
 	apps "k8s.io/kubernetes/pkg/apis/apps"
+	"k8s.io/kubernetes/pkg/apis/batch"
 	core "k8s.io/kubernetes/pkg/apis/core"
+	"k8s.io/kubernetes/pkg/apis/scheduling"
+	daemonsetregistry "k8s.io/kubernetes/pkg/registry/apps/daemonset"
 	deploymentregistry "k8s.io/kubernetes/pkg/registry/apps/deployment"
 	replicasetregistry "k8s.io/kubernetes/pkg/registry/apps/replicaset"
+	statefulsetregistry "k8s.io/kubernetes/pkg/registry/apps/statefulset"
+	jobregistry "k8s.io/kubernetes/pkg/registry/batch/job"
 	namespaceregistry "k8s.io/kubernetes/pkg/registry/core/namespace"
 	noderegistry "k8s.io/kubernetes/pkg/registry/core/node"
 	podregistry "k8s.io/kubernetes/pkg/registry/core/pod"
+	priorityclassregistry "k8s.io/kubernetes/pkg/registry/scheduling/priorityclass"
 
 	// The install packages register the internal types, conversions and the real defaulting
 	// functions with legacyscheme.Scheme, exactly as kube-apiserver does.
@@ -75,6 +83,26 @@ var kinds = func() map[string]*Kind {
 			GVK: appsv1.SchemeGroupVersion.WithKind("ReplicaSet"), GVR: appsv1.SchemeGroupVersion.WithResource("replicasets"), Namespaced: true,
 			newInternal: func() runtime.Object { return &apps.ReplicaSet{} },
 			strategy:    replicasetregistry.Strategy, status: replicasetregistry.StatusStrategy,
+		},
+		{
+			GVK: appsv1.SchemeGroupVersion.WithKind("StatefulSet"), GVR: appsv1.SchemeGroupVersion.WithResource("statefulsets"), Namespaced: true,
+			newInternal: func() runtime.Object { return &apps.StatefulSet{} },
+			strategy:    statefulsetregistry.Strategy, status: statefulsetregistry.StatusStrategy,
+		},
+		{
+			GVK: appsv1.SchemeGroupVersion.WithKind("DaemonSet"), GVR: appsv1.SchemeGroupVersion.WithResource("daemonsets"), Namespaced: true,
+			newInternal: func() runtime.Object { return &apps.DaemonSet{} },
+			strategy:    daemonsetregistry.Strategy, status: daemonsetregistry.StatusStrategy,
+		},
+		{
+			GVK: batchv1.SchemeGroupVersion.WithKind("Job"), GVR: batchv1.SchemeGroupVersion.WithResource("jobs"), Namespaced: true,
+			newInternal: func() runtime.Object { return &batch.Job{} },
+			strategy:    jobregistry.Strategy, status: jobregistry.StatusStrategy,
+		},
+		{
+			GVK: schedulingv1.SchemeGroupVersion.WithKind("PriorityClass"), GVR: schedulingv1.SchemeGroupVersion.WithResource("priorityclasses"),
+			newInternal: func() runtime.Object { return &scheduling.PriorityClass{} },
+			strategy:    priorityclassregistry.Strategy,
 		},
 	}
 	m := make(map[string]*Kind, len(list))

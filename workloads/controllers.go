@@ -1,32 +1,14 @@
 package workloads
 
 import (
-	"context"
-	"fmt"
 	"sort"
-	"strconv"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/klog/v2"
-	"k8s.io/kubernetes/pkg/controller"
-	deploymentutil "k8s.io/kubernetes/pkg/controller/deployment/util"
-	labelsutil "k8s.io/kubernetes/pkg/util/labels"
 
 	"github.com/kwoksim/kwoksim/sim"
-)
-
-// maxRevHistoryLengthInChars is the deployment controller's bound on the revision-history
-// annotation.
-const maxRevHistoryLengthInChars = 2000
-
-var (
-	deploymentKind = appsv1.SchemeGroupVersion.WithKind("Deployment")
-	replicaSetKind = appsv1.SchemeGroupVersion.WithKind("ReplicaSet")
 )
 
 // Controllers are the workload controllers of a simulated cluster. Like the real ones they
@@ -34,88 +16,136 @@ var (
 // change, in the order the changes happened, so a run is reproducible.
 type Controllers struct {
 	s       *sim.Simulator
-	pending map[string]bool
-	// owned indexes live pods and ReplicaSets by the UID of their controller.
-	owned map[types.UID]map[objectKey]bool
+	byKind  map[string]*controllerDef
+	pending map[objectKey]bool
+	// owned indexes the live objects each object controls, by the controller's UID, with their
+	// latest stored state. Stored objects are never modified in place, so sharing them is safe
+	// as long as a controller copies before it writes.
+	owned map[types.UID]map[objectKey]runtime.Object
 }
 
 type objectKey struct{ kind, namespace, name string }
 
+// controllerDef is one workload controller.
+type controllerDef struct {
+	// kind is the kind it controls.
+	kind string
+	// sync brings one object of the kind to its desired state. A missing object is not an
+	// error: it was deleted since the sync was queued.
+	sync func(ns, name string) error
+	// ownedChanged reports whether a change to an object this kind controls (a pod, a
+	// ReplicaSet) needs a sync of its controller. Nil means every change does.
+	ownedChanged func(ev sim.WatchEvent) bool
+	// watch, when set, sees every other change too (a DaemonSet follows nodes).
+	watch func(ev sim.WatchEvent)
+}
+
 // Install starts the workload controllers on s.
 func Install(s *sim.Simulator) *Controllers {
-	c := &Controllers{s: s, pending: map[string]bool{}, owned: map[types.UID]map[objectKey]bool{}}
+	c := &Controllers{s: s, pending: map[objectKey]bool{}, owned: map[types.UID]map[objectKey]runtime.Object{}, byKind: map[string]*controllerDef{}}
+	for _, def := range []controllerDef{c.deploymentController(), c.replicaSetController(), c.jobController(), c.statefulSetController(), c.daemonSetController()} {
+		d := def
+		c.byKind[d.kind] = &d
+	}
 	s.API().Watch(c.observe)
 	return c
 }
 
 func (c *Controllers) observe(ev sim.WatchEvent) {
 	obj := ev.Object.(metav1.Object)
+	kind := ev.Kind.Name()
+	k := objectKey{kind, obj.GetNamespace(), obj.GetName()}
 	ref := metav1.GetControllerOfNoCopy(obj)
 	if ref != nil {
-		k := objectKey{ev.Kind.Name(), obj.GetNamespace(), obj.GetName()}
 		if ev.Type == watch.Deleted {
 			delete(c.owned[ref.UID], k)
+			if len(c.owned[ref.UID]) == 0 {
+				delete(c.owned, ref.UID)
+			}
 		} else {
 			if c.owned[ref.UID] == nil {
-				c.owned[ref.UID] = map[objectKey]bool{}
+				c.owned[ref.UID] = map[objectKey]runtime.Object{}
 			}
-			c.owned[ref.UID][k] = true
+			c.owned[ref.UID][k] = ev.Object
 		}
 	}
-	switch ev.Kind.Name() {
-	case "Deployment":
-		if ev.Type != watch.Deleted {
-			c.enqueue("Deployment", obj.GetNamespace(), obj.GetName())
+	if ev.Type == watch.Deleted {
+		c.collectGarbage(obj.GetUID())
+	}
+	if def := c.byKind[kind]; def != nil && ev.Type != watch.Deleted {
+		c.enqueue(kind, k.namespace, k.name)
+	}
+	if ref != nil {
+		if def := c.byKind[ref.Kind]; def != nil && (def.ownedChanged == nil || def.ownedChanged(ev)) {
+			c.enqueue(ref.Kind, k.namespace, ref.Name)
 		}
-	case "ReplicaSet":
-		if ev.Type != watch.Deleted {
-			c.enqueue("ReplicaSet", obj.GetNamespace(), obj.GetName())
-		}
-		if ref != nil && ref.Kind == "Deployment" {
-			c.enqueue("Deployment", obj.GetNamespace(), ref.Name)
-		}
-	case "Pod":
-		// A pod that goes away, terminates or starts being deleted makes its ReplicaSet short.
-		if ref != nil && ref.Kind == "ReplicaSet" && podLeft(ev) {
-			c.enqueue("ReplicaSet", obj.GetNamespace(), ref.Name)
+	}
+	for _, kind := range controllerKinds {
+		if def := c.byKind[kind]; def.watch != nil {
+			def.watch(ev)
 		}
 	}
 }
 
-func podLeft(ev sim.WatchEvent) bool {
-	if ev.Type == watch.Deleted {
-		return true
+// controllerKinds fixes the order in which controllers see changes.
+var controllerKinds = []string{"Deployment", "ReplicaSet", "Job", "StatefulSet", "DaemonSet"}
+
+// collectGarbage deletes what a deleted object controlled, as the garbage collector does with
+// background propagation (the default for a delete without options).
+func (c *Controllers) collectGarbage(owner types.UID) {
+	deps := c.owned[owner]
+	if len(deps) == 0 {
+		return
 	}
-	if ev.Old == nil {
-		return false
+	keys := make([]objectKey, 0, len(deps))
+	for k := range deps {
+		keys = append(keys, k)
 	}
-	return controller.IsPodActive(ev.Old.(*corev1.Pod)) && !controller.IsPodActive(ev.Object.(*corev1.Pod))
+	sortKeys(keys)
+	c.s.Clock().AfterDelay(0, func() {
+		for _, k := range keys {
+			kind, err := sim.KindNamed(k.kind)
+			if err != nil {
+				continue
+			}
+			// Already gone or being deleted is fine; anything else is worth a warning.
+			if err := c.s.API().Delete(kind, k.namespace, k.name, metav1.DeleteOptions{}); err != nil && !isNotFound(err) {
+				c.s.Recorder().Warn(k.kind, k.namespace, k.name, "GarbageCollectionFailed", err.Error())
+			}
+		}
+	})
+}
+
+func sortKeys(keys []objectKey) {
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].kind != keys[j].kind {
+			return keys[i].kind < keys[j].kind
+		}
+		if keys[i].namespace != keys[j].namespace {
+			return keys[i].namespace < keys[j].namespace
+		}
+		return keys[i].name < keys[j].name
+	})
 }
 
 // enqueue schedules one sync of an object at the current instant; repeated changes before it
 // runs collapse into that one sync, as a controller's work queue does.
 func (c *Controllers) enqueue(kind, ns, name string) {
-	key := kind + "/" + ns + "/" + name
+	key := objectKey{kind, ns, name}
 	if c.pending[key] {
 		return
 	}
 	c.pending[key] = true
 	c.s.Clock().AfterDelay(0, func() {
 		delete(c.pending, key)
-		var err error
-		switch kind {
-		case "Deployment":
-			err = c.syncDeployment(ns, name)
-		case "ReplicaSet":
-			err = c.syncReplicaSet(ns, name)
-		}
-		if err != nil {
+		if err := c.byKind[kind].sync(ns, name); err != nil {
 			c.s.Recorder().Warn(kind, ns, name, "SyncFailed", err.Error())
 		}
 	})
 }
 
-func (c *Controllers) get(kind, ns, name string) (interface{}, error) {
+// get returns a copy of a stored object, or an error when it does not exist.
+func (c *Controllers) get(kind, ns, name string) (runtime.Object, error) {
 	k, err := sim.KindNamed(kind)
 	if err != nil {
 		return nil, err
@@ -123,122 +153,19 @@ func (c *Controllers) get(kind, ns, name string) (interface{}, error) {
 	return c.s.API().Get(k, ns, name)
 }
 
-// ownedBy returns the live objects of a kind controlled by the owner, sorted by name.
-func (c *Controllers) ownedBy(owner types.UID, kind string) []interface{} {
+// ownedBy returns the live objects of a kind controlled by the owner, sorted by name. They are
+// the stored objects themselves: read them, and DeepCopy before changing one.
+func (c *Controllers) ownedBy(owner types.UID, kind string) []runtime.Object {
 	var keys []objectKey
 	for k := range c.owned[owner] {
 		if k.kind == kind {
 			keys = append(keys, k)
 		}
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].name < keys[j].name })
-	var out []interface{}
+	sortKeys(keys)
+	out := make([]runtime.Object, 0, len(keys))
 	for _, k := range keys {
-		if obj, err := c.get(kind, k.namespace, k.name); err == nil {
-			out = append(out, obj)
-		}
+		out = append(out, c.owned[owner][k])
 	}
 	return out
-}
-
-// syncDeployment makes sure the Deployment's ReplicaSet for its current template exists with
-// the desired replicas. Rolling updates of an existing template are a later addition.
-func (c *Controllers) syncDeployment(ns, name string) error {
-	obj, err := c.get("Deployment", ns, name)
-	if err != nil {
-		return nil // deleted since
-	}
-	d := obj.(*appsv1.Deployment)
-	if d.DeletionTimestamp != nil {
-		return nil
-	}
-	var rsList []*appsv1.ReplicaSet
-	for _, o := range c.ownedBy(d.UID, "ReplicaSet") {
-		rsList = append(rsList, o.(*appsv1.ReplicaSet))
-	}
-	ctx := klog.NewContext(context.Background(), klog.Background())
-	newRS := deploymentutil.FindNewReplicaSet(d, rsList)
-	if newRS == nil {
-		return c.createReplicaSet(ctx, d, rsList)
-	}
-	replicas := *d.Spec.Replicas
-	if *newRS.Spec.Replicas != replicas || deploymentutil.ReplicasAnnotationsNeedUpdate(newRS, replicas, replicas+deploymentutil.MaxSurge(*d)) {
-		rs := newRS.DeepCopy()
-		rs.Spec.Replicas = &replicas
-		deploymentutil.SetReplicasAnnotations(rs, replicas, replicas+deploymentutil.MaxSurge(*d))
-		_, err = c.s.API().Update(rs)
-		return err
-	}
-	return nil
-}
-
-func (c *Controllers) createReplicaSet(ctx context.Context, d *appsv1.Deployment, oldRSs []*appsv1.ReplicaSet) error {
-	template := *d.Spec.Template.DeepCopy()
-	hash := controller.ComputeHash(&template, d.Status.CollisionCount)
-	template.Labels = labelsutil.CloneAndAddLabel(d.Spec.Template.Labels, appsv1.DefaultDeploymentUniqueLabelKey, hash)
-	rs := &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:            replicaSetName(d.Name, hash),
-			Namespace:       d.Namespace,
-			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(d, deploymentKind)},
-			Labels:          template.Labels,
-		},
-		Spec: appsv1.ReplicaSetSpec{
-			Replicas:        new(int32),
-			MinReadySeconds: d.Spec.MinReadySeconds,
-			Selector:        labelsutil.CloneSelectorAndAddLabel(d.Spec.Selector, appsv1.DefaultDeploymentUniqueLabelKey, hash),
-			Template:        template,
-		},
-	}
-	replicas, err := deploymentutil.NewRSNewReplicas(d, append(oldRSs, rs), rs)
-	if err != nil {
-		return err
-	}
-	*rs.Spec.Replicas = replicas
-	revision := strconv.FormatInt(deploymentutil.MaxRevision(klog.FromContext(ctx), oldRSs)+1, 10)
-	deploymentutil.SetNewReplicaSetAnnotations(ctx, d, rs, revision, false, maxRevHistoryLengthInChars)
-	_, err = c.s.API().Create(rs)
-	return err
-}
-
-// replicaSetName is the deployment controller's name for a ReplicaSet: the Deployment's name,
-// shortened if needed, and the pod-template hash.
-func replicaSetName(deployment, hash string) string {
-	max := validation.DNS1123SubdomainMaxLength - 1 - len(hash)
-	if len(deployment) > max && max > 0 {
-		deployment = deployment[:max]
-	}
-	return deployment + "-" + hash
-}
-
-// syncReplicaSet creates the pods a ReplicaSet is short of. Scale-down, which needs the
-// ReplicaSet controller's pod ranking, is a later addition.
-func (c *Controllers) syncReplicaSet(ns, name string) error {
-	obj, err := c.get("ReplicaSet", ns, name)
-	if err != nil {
-		return nil
-	}
-	rs := obj.(*appsv1.ReplicaSet)
-	if rs.DeletionTimestamp != nil {
-		return nil
-	}
-	active := 0
-	for _, o := range c.ownedBy(rs.UID, "Pod") {
-		if controller.IsPodActive(o.(*corev1.Pod)) {
-			active++
-		}
-	}
-	ref := metav1.NewControllerRef(rs, replicaSetKind)
-	for i := active; i < int(*rs.Spec.Replicas); i++ {
-		pod, err := controller.GetPodFromTemplate(&rs.Spec.Template, rs, ref)
-		if err != nil {
-			return err
-		}
-		// The real controller passes the namespace to the client call, not in the pod.
-		pod.Namespace = rs.Namespace
-		if _, err := c.s.API().Create(pod); err != nil {
-			return fmt.Errorf("creating a pod: %w", err)
-		}
-	}
-	return nil
 }

@@ -86,4 +86,4 @@ func describe(o Object, err error) error {
 }
 
 // WorkloadKinds are the kinds `--workload` accepts.
-var WorkloadKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "Pod": true, "Namespace": true}
+var WorkloadKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "StatefulSet": true, "DaemonSet": true, "Job": true, "Pod": true, "Namespace": true, "PriorityClass": true}
