@@ -8,17 +8,20 @@ import (
 )
 
 // defaultFS holds KWOK's "stage-fast" profile, copied unchanged from KWOK's
-// kustomize/stage/{node/fast,node/heartbeat-with-lease,pod/fast}.
+// kustomize/stage/{node/fast,node/heartbeat-with-lease,pod/fast}, plus kwoksim's
+// pod-run-duration stage (the kwoksim.io/run-duration annotation).
 //
 //go:embed default/*.yaml
 var defaultFS embed.FS
 
 // defaultFiles is the order kustomize/stage/fast lists them in, which is the
-// order KWOK matches them in.
+// order KWOK matches them in; pod-run-duration goes before pod-complete, which
+// it outweighs.
 var defaultFiles = []string{
 	"node-initialize.yaml",
 	"node-heartbeat-with-lease.yaml",
 	"pod-ready.yaml",
+	"pod-run-duration.yaml",
 	"pod-complete.yaml",
 	"pod-delete.yaml",
 }

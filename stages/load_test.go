@@ -169,7 +169,7 @@ func TestEveryStageFileParses(t *testing.T) {
 
 func TestDefault(t *testing.T) {
 	got := Default()
-	want := []string{"node-initialize", "node-heartbeat-with-lease", "pod-ready", "pod-complete", "pod-delete"}
+	want := []string{"node-initialize", "node-heartbeat-with-lease", "pod-ready", "pod-run-duration", "pod-complete", "pod-delete"}
 	if !slices.Equal(stageNames(got), want) {
 		t.Fatalf("Default() = %v, want %v", stageNames(got), want)
 	}
