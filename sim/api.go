@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/apiserver/pkg/admission"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/client-go/kubernetes/fake"
@@ -55,6 +56,7 @@ type API struct {
 	rng       *rand.Rand
 	rv        uint64
 	informers map[string]*syncInformer
+	admission *admissionChain
 	watchers  []Watcher
 	writes    int64
 }
@@ -172,7 +174,14 @@ func (a *API) create(k *Kind, obj runtime.Object) (runtime.Object, error) {
 		return nil, apierrors.NewInvalid(k.GVK.GroupKind(), "", field.ErrorList{
 			field.Required(field.NewPath("metadata", "name"), "name or generateName is required")})
 	}
-	if err := rest.BeforeCreate(k.strategy, a.requestContext(k, "create", ns, m.GetName(), ""), internal); err != nil {
+	ctx := a.requestContext(k, "create", ns, m.GetName(), "")
+	if err := a.admission.admit(ctx, k, admission.Create, internal, nil, ns, m.GetName(), ""); err != nil {
+		return nil, err
+	}
+	if err := rest.BeforeCreate(k.strategy, ctx, internal); err != nil {
+		return nil, err
+	}
+	if err := a.admission.validate(ctx, k, admission.Create, internal, nil, ns, m.GetName(), ""); err != nil {
 		return nil, err
 	}
 	out, err := a.external(k, internal)
@@ -265,7 +274,14 @@ func (a *API) update(k *Kind, cur, next runtime.Object, subresource string) (run
 	if err := legacyscheme.Scheme.Convert(cur, curInt, nil); err != nil {
 		return nil, err
 	}
-	if err := rest.BeforeUpdate(strategy, a.requestContext(k, "update", curMeta.GetNamespace(), curMeta.GetName(), subresource), nextInt, curInt); err != nil {
+	ctx := a.requestContext(k, "update", curMeta.GetNamespace(), curMeta.GetName(), subresource)
+	if err := a.admission.admit(ctx, k, admission.Update, nextInt, curInt, curMeta.GetNamespace(), curMeta.GetName(), subresource); err != nil {
+		return nil, err
+	}
+	if err := rest.BeforeUpdate(strategy, ctx, nextInt, curInt); err != nil {
+		return nil, err
+	}
+	if err := a.admission.validate(ctx, k, admission.Update, nextInt, curInt, curMeta.GetNamespace(), curMeta.GetName(), subresource); err != nil {
 		return nil, err
 	}
 	out, err := a.external(k, nextInt)

@@ -15,10 +15,15 @@ import (
 //     next pods with the same signature, checking only the hinted node, until the cached state
 //     is 500 ms old by time.Now(). Which pods get a full cycle then depends on how fast the
 //     machine runs, and placements (and the scheduler's round-robin start index) with it.
+//   - SchedulerAsyncPreemption (beta, on by default) evicts preemption victims from a goroutine
+//     of its own, racing the simulation's event loop: which victim's deletion lands first, and
+//     when the preemptor is retried, would depend on goroutine timing. Off, the real plugin
+//     evicts them inside the scheduling cycle, in order, as kube-scheduler did until v1.32.
 //
 // The gates are process-wide; everything the scheduler decides in this process runs with them.
 var deterministicGates = map[string]bool{
-	string(features.OpportunisticBatching): false,
+	string(features.OpportunisticBatching):    false,
+	string(features.SchedulerAsyncPreemption): false,
 }
 
 // ConfigureScheduler applies the process-wide scheduler settings the simulator runs with. New

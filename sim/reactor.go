@@ -12,6 +12,8 @@ const (
 	streamAPI uint64 = iota + 1
 	streamStages
 	streamWorkloads
+	streamPreemption
+	streamBootstrap
 )
 
 // react routes the scheduler's writes through the fake clientset into the API layer, so they

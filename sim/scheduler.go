@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -82,6 +83,8 @@ func visibleToScheduler(k *Kind) func(runtime.Object) bool {
 
 type schedulerOptions struct {
 	parallelism int32
+	// preemptionRand feeds DefaultPreemption's choice of where its candidate search starts.
+	preemptionRand *rand.Rand
 }
 
 func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks SchedulerHooks, opts schedulerOptions) (*driver, error) {
@@ -114,13 +117,18 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 	if err != nil {
 		return nil, err
 	}
+	var preemptionArgs runtime.Object
 	for i := range profiles {
 		addRecorderPlugin(&profiles[i])
+		if preemptionArgs, err = useSeededPreemption(&profiles[i]); err != nil {
+			return nil, err
+		}
 	}
 	registry := frameworkruntime.Registry{
 		recorderPluginName: func(context.Context, runtime.Object, fwk.Handle) (fwk.Plugin, error) {
 			return &recorderPlugin{d: d}, nil
 		},
+		seededPreemptionName: newSeededPreemption(preemptionArgs, opts.preemptionRand),
 	}
 	recorderFactory := profile.RecorderFactory(func(string) eventRecorder { return &schedulerEvents{hooks: hooks} })
 	sched, err := scheduler.New(ctx, api.Client(), factory, nil, recorderFactory,
@@ -133,6 +141,7 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 	if err != nil {
 		return nil, fmt.Errorf("creating the scheduler: %w", err)
 	}
+	api.admission = newAdmission(factory)
 	factory.Start(ctx.Done())
 	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
 		if !ok {

@@ -93,12 +93,17 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	s := &Simulator{cfg: cfg, clock: clock.NewVirtual(Epoch), ctx: ctx, cancel: cancel}
 	s.api = newAPI(s.clock, cfg.Seed)
 	s.rec = newRecorder(s.clock)
-	d, err := newDriver(ctx, s.api, newClockAdapter(s.clock), s.rec, schedulerOptions{parallelism: cfg.Parallelism})
+	d, err := newDriver(ctx, s.api, newClockAdapter(s.clock), s.rec, schedulerOptions{
+		parallelism: cfg.Parallelism, preemptionRand: s.Rand(streamPreemption)})
 	if err != nil {
 		cancel()
 		return nil, err
 	}
 	s.driver = d
+	if err := s.api.bootstrap(s.Rand(streamBootstrap)); err != nil {
+		cancel()
+		return nil, err
+	}
 	s.api.Watch(s.rec.observe)
 	s.api.Watch(func(ev WatchEvent) {
 		if ev.Type == watch.Deleted && ev.Kind.Name() == "Pod" {
