@@ -16,8 +16,9 @@ type PodRecord struct {
 	CreatedAt, ScheduledAt, RunningAt *time.Duration
 	Attempts                          int
 	// Reason is the scheduler's message from the pod's last failed attempt.
-	Reason  string
-	Deleted bool
+	Reason string
+	// DeletedAt is when the pod went away for good; nil while it exists.
+	DeletedAt *time.Duration
 }
 
 // Observation is everything a report is built from.
@@ -29,6 +30,8 @@ type Observation struct {
 	Nodes []*corev1.Node
 	// Transitions is the stage transition log, in execution order.
 	Transitions []TransitionRecord
+	// TraceErrors are the trace events that could not be carried out, in order.
+	TraceErrors []TraceErrorRecord
 }
 
 // Build computes the report of a run. Runtime is left for the caller to fill in.
@@ -56,31 +59,35 @@ func Build(o Observation) *Report {
 			CreatedAt:   seconds(rec.CreatedAt),
 			ScheduledAt: seconds(rec.ScheduledAt),
 			RunningAt:   seconds(rec.RunningAt),
+			DeletedAt:   seconds(rec.DeletedAt),
 			Attempts:    rec.Attempts,
 		}
 		if pr.Node == "" {
 			pr.UnschedulableReason = rec.Reason
 		}
+		deleted := rec.DeletedAt != nil
 		r.Pods = append(r.Pods, pr)
 		s := &r.Summary.Pods
 		s.Total++
 		if pr.ScheduledAt != nil {
 			s.Scheduled++
 		}
-		if pr.Node == "" && pr.UnschedulableReason != "" {
+		if pr.Node == "" && pr.UnschedulableReason != "" && !deleted {
 			s.Unschedulable++
 		}
-		switch p.Status.Phase {
-		case corev1.PodRunning:
+		switch {
+		case deleted:
+			s.Deleted++
+		case p.Status.Phase == corev1.PodRunning:
 			s.Running++
-		case corev1.PodSucceeded:
+		case p.Status.Phase == corev1.PodSucceeded:
 			s.Succeeded++
-		case corev1.PodFailed:
+		case p.Status.Phase == corev1.PodFailed:
 			s.Failed++
 		default:
 			s.Pending++
 		}
-		if rec.Deleted || p.Spec.NodeName == "" || terminal(p) {
+		if deleted || p.Spec.NodeName == "" || terminal(p) {
 			continue
 		}
 		u := perNode[p.Spec.NodeName]
@@ -129,6 +136,7 @@ func Build(o Observation) *Report {
 	}
 	sort.SliceStable(r.Nodes, func(i, j int) bool { return r.Nodes[i].Name < r.Nodes[j].Name })
 	r.Transitions = transitionReports(o.Transitions)
+	r.TraceErrors = traceErrorReports(o.TraceErrors)
 	return r
 }
 

@@ -18,6 +18,9 @@ type Report struct {
 	Nodes            []NodeReport `json:"nodes"`
 	// Transitions counts the executed stages per kind and stage, with their delays.
 	Transitions []TransitionReport `json:"transitions"`
+	// TraceErrors are the trace events that could not be carried out (an object that does
+	// not exist, a change the apiserver rejected); the run went on without them.
+	TraceErrors []TraceErrorReport `json:"traceErrors"`
 	Runtime     Runtime            `json:"runtime"`
 }
 
@@ -28,7 +31,8 @@ type Summary struct {
 }
 
 // PodSummary counts pods. Scheduled counts pods that were ever bound; Unschedulable counts
-// pods left unbound after the scheduler rejected them; the phase counts partition Total.
+// existing pods left unbound after the scheduler rejected them; Deleted and the phase counts
+// (of the pods that still exist) partition Total.
 type PodSummary struct {
 	Total         int `json:"total"`
 	Scheduled     int `json:"scheduled"`
@@ -37,6 +41,7 @@ type PodSummary struct {
 	Running       int `json:"running"`
 	Succeeded     int `json:"succeeded"`
 	Failed        int `json:"failed"`
+	Deleted       int `json:"deleted"`
 }
 
 // NodeSummary counts nodes and those whose Ready condition is True.
@@ -54,6 +59,7 @@ type PodReport struct {
 	CreatedAt           *float64 `json:"createdAt"`
 	ScheduledAt         *float64 `json:"scheduledAt"`
 	RunningAt           *float64 `json:"runningAt"`
+	DeletedAt           *float64 `json:"deletedAt"`
 	Attempts            int      `json:"attempts"`
 	UnschedulableReason string   `json:"unschedulableReason"`
 }

@@ -22,8 +22,12 @@ const (
 func WriteTable(w io.Writer, r *Report) error {
 	p, n := r.Summary.Pods, r.Summary.Nodes
 	fmt.Fprintf(w, "Simulated %s of cluster time (seed %d).\n\n", formatSeconds(r.SimulatedSeconds), r.Seed)
-	fmt.Fprintf(w, "Pods:  %d total, %d scheduled, %d unschedulable; %d pending, %d running, %d succeeded, %d failed\n",
+	fmt.Fprintf(w, "Pods:  %d total, %d scheduled, %d unschedulable; %d pending, %d running, %d succeeded, %d failed",
 		p.Total, p.Scheduled, p.Unschedulable, p.Pending, p.Running, p.Succeeded, p.Failed)
+	if p.Deleted > 0 {
+		fmt.Fprintf(w, ", %d deleted", p.Deleted)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Nodes: %d total, %d ready\n", n.Total, n.Ready)
 
 	if len(r.Nodes) > 0 {
@@ -65,6 +69,17 @@ func WriteTable(w io.Writer, r *Report) error {
 		}
 		if err := tw.Flush(); err != nil {
 			return err
+		}
+	}
+
+	if len(r.TraceErrors) > 0 {
+		fmt.Fprintf(w, "\nTrace events not carried out (%d):\n", len(r.TraceErrors))
+		for i, e := range r.TraceErrors {
+			if i == maxReasonTableLength {
+				fmt.Fprintf(w, "  … %d more (see -o json)\n", len(r.TraceErrors)-maxReasonTableLength)
+				break
+			}
+			fmt.Fprintf(w, "  t=%s %s:%d: %s\n", formatSeconds(e.At), e.File, e.Line, e.Message)
 		}
 	}
 
@@ -135,7 +150,7 @@ type reasonGroup struct {
 func unschedulableByReason(r *Report) []reasonGroup {
 	by := map[string]*reasonGroup{}
 	for _, pr := range r.Pods {
-		if pr.Node != "" || pr.UnschedulableReason == "" {
+		if pr.Node != "" || pr.UnschedulableReason == "" || pr.DeletedAt != nil {
 			continue
 		}
 		g := by[pr.UnschedulableReason]

@@ -61,7 +61,7 @@ func (r *Recorder) observe(ev WatchEvent) {
 	}
 	rec.Pod = pod
 	if ev.Type == watch.Deleted {
-		rec.Deleted = true
+		rec.DeletedAt = r.elapsed()
 		return
 	}
 	if rec.ScheduledAt == nil && pod.Spec.NodeName != "" {

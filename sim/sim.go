@@ -80,8 +80,10 @@ type Simulator struct {
 	stages *stageRunner
 	// flushArmed is whether the next unschedulable flush is scheduled.
 	flushArmed bool
-	cancel     context.CancelFunc
-	ctx        context.Context
+	// aborted is the error a clock event stopped the run with.
+	aborted error
+	cancel  context.CancelFunc
+	ctx     context.Context
 }
 
 // New builds a simulator with an empty cluster at virtual time zero.
@@ -173,7 +175,7 @@ func (s *Simulator) Run() error {
 	for {
 		// Stages run inside writes, including the scheduler's binds during a drain; their
 		// errors are collected and surface here, before anything else happens.
-		if err := s.stageErr(); err != nil {
+		if err := s.runErr(); err != nil {
 			return err
 		}
 		if err := s.ctx.Err(); err != nil {
@@ -197,11 +199,11 @@ func (s *Simulator) Run() error {
 				if until.After(s.clock.Now()) {
 					s.clock.RunUntil(until)
 				}
-				return s.stageErr()
+				return s.runErr()
 			}
 		} else if !s.clock.HasWork() {
 			// Only periodic background work is left: the cluster has settled.
-			return s.stageErr()
+			return s.runErr()
 		}
 		if next.Equal(instant) {
 			atInstant++
@@ -214,6 +216,21 @@ func (s *Simulator) Run() error {
 		}
 		s.clock.Step()
 	}
+}
+
+// Abort stops the run: Run returns err once the current event has finished. For work
+// scheduled on the clock (a trace event) that cannot go on.
+func (s *Simulator) Abort(err error) {
+	if s.aborted == nil {
+		s.aborted = err
+	}
+}
+
+func (s *Simulator) runErr() error {
+	if s.aborted != nil {
+		return s.aborted
+	}
+	return s.stageErr()
 }
 
 // stageErr is the stage runner's error: a *Failure when the stages livelocked, else a

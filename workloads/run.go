@@ -23,6 +23,11 @@ type Scenario struct {
 	Seed        uint64
 	Until       time.Duration
 	Parallelism int32
+	// Traces are trace files replayed on top of Nodes and Workloads (see TraceKind).
+	Traces []string
+	// Strict makes a trace event that cannot be carried out end the run with an error,
+	// instead of a traceErrors entry in the report.
+	Strict bool
 }
 
 // InputError is an object the simulated apiserver rejected, with where it came from.
@@ -38,6 +43,13 @@ func (e *InputError) Unwrap() error { return e.Err }
 // *LoadError from Load); a simulation that cannot progress is a *sim.Failure.
 func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	wall := time.Now() // only for the report's runtime section
+	// A trace is checked whole before the run, so that a bad line fails at once rather than
+	// hours into the simulation.
+	for _, p := range sc.Traces {
+		if _, err := CheckTrace(p); err != nil {
+			return nil, err
+		}
+	}
 	st := sc.Stages
 	if st == nil {
 		st = stages.Default()
@@ -55,6 +67,11 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 			}
 		}
 	}
+	rp, err := newReplay(s, sc.Traces, sc.Strict)
+	if err != nil {
+		return nil, err
+	}
+	defer rp.close()
 	if err := s.Run(); err != nil {
 		return nil, err
 	}
@@ -62,6 +79,7 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	obs.TraceErrors = rp.TraceErrors()
 	r := analysis.Build(obs)
 	r.Runtime = analysis.Runtime{WallSeconds: time.Since(wall).Seconds(), EventsProcessed: s.Clock().Processed()}
 	return r, nil

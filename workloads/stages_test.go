@@ -262,8 +262,8 @@ func TestDeletingPodWithFinalizerWaitsForStage(t *testing.T) {
 	if !ok || deleted.At < released.At+time.Second || deleted.At > deleteAt+30*time.Second {
 		t.Errorf("pod-delete ran: %v at %v; want between %v and %v", ok, deleted.At, released.At+time.Second, deleteAt+30*time.Second)
 	}
-	if rec := podRecord(t, s, "guarded"); !rec.Deleted {
-		t.Error("the pod's record is not marked deleted")
+	if rec := podRecord(t, s, "guarded"); rec.DeletedAt == nil || *rec.DeletedAt != deleted.At {
+		t.Errorf("the pod's record says deleted at %v, want %v", rec.DeletedAt, deleted.At)
 	}
 	// The stage's event is kept, at the time the stage ran.
 	var events []string

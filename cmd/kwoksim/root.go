@@ -42,7 +42,7 @@ reproducible from a seed.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
 	})
-	root.AddCommand(newRunCommand(), newStagesCommand())
+	root.AddCommand(newRunCommand(), newStagesCommand(), newImportCommand())
 	return root
 }
 

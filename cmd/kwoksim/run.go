@@ -20,6 +20,8 @@ type runFlags struct {
 	output      string
 	report      string
 	parallelism int32
+	traces      []string
+	strict      bool
 }
 
 func newRunCommand() *cobra.Command {
@@ -28,13 +30,16 @@ func newRunCommand() *cobra.Command {
 		Use:   "run --nodes PATH --workload PATH",
 		Short: "Simulate nodes and workloads and report where pods land and how they fare",
 		Example: `  kwoksim run --nodes node.yaml --workload pod.yaml
-  kwoksim run --nodes nodes/ --workload apps/ --until 24h -o json --report report.json`,
+  kwoksim run --nodes nodes/ --workload apps/ --until 24h -o json --report report.json
+  kwoksim run --nodes nodes.yaml --trace trace.jsonl --strict`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runE(c, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.nodes, "nodes", nil, "Node manifests: a file (multi-document YAML or a List) or a directory of them; repeatable")
-	fl.StringArrayVar(&f.workload, "workload", nil, "workload manifests (Deployment, ReplicaSet, Pod), applied at t=0: a file or a directory; repeatable")
+	fl.StringArrayVar(&f.workload, "workload", nil, "workload manifests (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, Pod, PriorityClass, Namespace), applied at t=0: a file or a directory; repeatable")
+	fl.StringArrayVar(&f.traces, "trace", nil, "trace of timed events (apply, delete, scale, patch) replayed on top of --nodes and --workload:\na YAML Trace (kwoksim/v1alpha1) or JSON Lines (.jsonl, streamed); repeatable, merged by time")
+	fl.BoolVar(&f.strict, "strict", false, "fail (exit 2) on a trace event that cannot be carried out, e.g. one naming a missing object,\ninstead of listing it under traceErrors in the report")
 	fl.StringArrayVar(&f.stages, "stages", nil, "KWOK Stage files (kwok.x-k8s.io/v1alpha1): a file or a directory; repeatable.\nReplaces the built-in stage-fast set; to keep it, list it too")
 	fl.Uint64Var(&f.seed, "seed", f.seed, "seed of every random choice in the run; the same inputs and seed give the same report")
 	fl.DurationVar(&f.until, "until", 0, "virtual time to run for (e.g. 90s, 24h); default: until only periodic background work is left")
@@ -72,6 +77,7 @@ func runE(c *cobra.Command, f *runFlags) error {
 	}
 	report, err := workloads.Run(c.Context(), workloads.Scenario{
 		Nodes: nodes, Workloads: objs, Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism,
+		Traces: f.traces, Strict: f.strict,
 	})
 	if err != nil {
 		return err
