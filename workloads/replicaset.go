@@ -2,21 +2,49 @@ package workloads
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
+	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
 	"k8s.io/kubernetes/pkg/controller"
+	"k8s.io/utils/ptr"
 
+	"github.com/kwoksim/kwoksim/clock"
 	"github.com/kwoksim/kwoksim/sim"
 )
 
 var replicaSetKind = appsv1.SchemeGroupVersion.WithKind("ReplicaSet")
 
+// rsBurstReplicas is kube-controller-manager's default --concurrent-replicaset-syncs burst
+// (replicaset.BurstReplicas): at most this many pods are created or deleted per sync.
+const rsBurstReplicas = 500
+
+// rsController is the ReplicaSet controller (k8s.io/kubernetes/pkg/controller/replicaset)
+// on virtual time. Reads are fresh from the simulated apiserver, so it needs none of the real
+// controller's expectations; what it decides and writes is the same.
+type rsController struct {
+	c *Controllers
+	// checks are the pending availability re-syncs (minReadySeconds), one per ReplicaSet, as
+	// the work queue's AddAfter keeps only the earliest.
+	checks map[objectKey]*clock.Event
+	// tallies count each ReplicaSet's pods as they change, so that a sync costs nothing per
+	// pod unless it deletes pods or waits for minReadySeconds.
+	tallies map[types.UID]*rsTally
+}
+
 func (c *Controllers) replicaSetController() controllerDef {
-	return controllerDef{kind: "ReplicaSet", sync: c.syncReplicaSet, ownedChanged: podLeft}
+	r := &rsController{c: c, checks: map[objectKey]*clock.Event{}, tallies: map[types.UID]*rsTally{}}
+	c.s.API().Watch(r.observe)
+	return controllerDef{kind: "ReplicaSet", sync: r.sync, ownedChanged: rsPodChanged}
 }
 
 // podLeft reports a pod that went away, terminated or started being deleted: its controller
@@ -34,36 +62,285 @@ func podLeft(ev sim.WatchEvent) bool {
 	return controller.IsPodActive(ev.Old.(*corev1.Pod)) && !controller.IsPodActive(ev.Object.(*corev1.Pod))
 }
 
+// rsPodChanged reports a pod change that alters what a ReplicaSet does or reports: a pod
+// created or gone, active or terminating no more, Ready flipped, labels changed. Binding, IPs
+// and container statuses alone change nothing the ReplicaSet controller computes, so they
+// cost no sync.
+func rsPodChanged(ev sim.WatchEvent) bool {
+	if ev.Kind.Name() != "Pod" || ev.Type != watch.Modified {
+		return true
+	}
+	old, cur := ev.Old.(*corev1.Pod), ev.Object.(*corev1.Pod)
+	return controller.IsPodActive(old) != controller.IsPodActive(cur) ||
+		controller.IsPodTerminating(old) != controller.IsPodTerminating(cur) ||
+		podutil.IsPodReady(old) != podutil.IsPodReady(cur) ||
+		!maps.Equal(old.Labels, cur.Labels)
+}
+
 func isNotFound(err error) bool { return apierrors.IsNotFound(err) }
 
-// syncReplicaSet creates the pods a ReplicaSet is short of. Scale-down, which needs the
-// ReplicaSet controller's pod ranking, is a later addition.
-func (c *Controllers) syncReplicaSet(ns, name string) error {
-	obj, err := c.get("ReplicaSet", ns, name)
+// sync is syncReplicaSet: manage the replicas of a live ReplicaSet, then write its status,
+// then plan the availability check minReadySeconds calls for.
+func (r *rsController) sync(ns, name string) error {
+	obj, err := r.c.get("ReplicaSet", ns, name)
 	if err != nil {
-		return nil
+		return nil // deleted since
 	}
 	rs := obj.(*appsv1.ReplicaSet)
-	if rs.DeletionTimestamp != nil {
+	// As the real controller does, the status counts the pods as they were before this sync
+	// created or deleted any: those changes come back as pod events and another sync.
+	counts := r.tally(rs).rsCounts
+	now := r.c.s.Clock().Now()
+	var active []*corev1.Pod // listed only when counts are not enough
+	available := counts.ready
+	if rs.Spec.MinReadySeconds > 0 && counts.ready > 0 {
+		active = r.activePods(rs.UID)
+		available = 0
+		for _, p := range active {
+			if podutil.IsPodAvailable(p, rs.Spec.MinReadySeconds, metav1.NewTime(now)) {
+				available++
+			}
+		}
+	}
+	var manageErr error
+	if rs.DeletionTimestamp == nil {
+		manageErr = r.manageReplicas(rs, counts.active, active)
+	}
+	status := rsCalculateStatus(rs, counts, available, manageErr, now)
+	updated, err := r.updateStatus(rs, status)
+	if err != nil {
+		return err
+	}
+	if manageErr != nil {
+		return manageErr
+	}
+	if updated.Spec.MinReadySeconds > 0 && updated.Status.ReadyReplicas != updated.Status.AvailableReplicas {
+		next := time.Duration(updated.Spec.MinReadySeconds) * time.Second
+		if d := controller.FindMinNextPodAvailabilityCheck(active, updated.Spec.MinReadySeconds, now, r.c.s.Clock()); d != nil {
+			next = *d
+		}
+		r.checkAt(objectKey{"ReplicaSet", ns, name}, now.Add(next))
+	}
+	return nil
+}
+
+// checkAt re-syncs a ReplicaSet at t, unless an earlier re-sync is already planned.
+func (r *rsController) checkAt(k objectKey, t time.Time) {
+	if ev := r.checks[k]; ev != nil && ev.Pending() {
+		if !ev.At().After(t) {
+			return
+		}
+		ev.Cancel()
+	}
+	r.checks[k] = r.c.s.Clock().At(t, func() {
+		delete(r.checks, k)
+		r.c.enqueue(k.kind, k.namespace, k.name)
+	})
+}
+
+// manageReplicas creates the pods the ReplicaSet is short of, or deletes the surplus the real
+// ranking picks, at most rsBurstReplicas per sync. active lists the active pods if the caller
+// has listed them already.
+func (r *rsController) manageReplicas(rs *appsv1.ReplicaSet, activeCount int32, active []*corev1.Pod) error {
+	diff := int(activeCount) - int(*rs.Spec.Replicas)
+	if diff < 0 {
+		ref := metav1.NewControllerRef(rs, replicaSetKind)
+		for i := 0; i < min(-diff, rsBurstReplicas); i++ {
+			pod, err := controller.GetPodFromTemplate(&rs.Spec.Template, rs, ref)
+			if err != nil {
+				return err
+			}
+			// The real controller passes the namespace to the client call, not in the pod.
+			pod.Namespace = rs.Namespace
+			if _, err := r.c.s.API().Create(pod); err != nil {
+				return fmt.Errorf("creating a pod: %w", err)
+			}
+		}
 		return nil
 	}
-	active := 0
-	for _, o := range c.ownedBy(rs.UID, "Pod") {
-		if controller.IsPodActive(o.(*corev1.Pod)) {
-			active++
-		}
+	if diff == 0 {
+		return nil
 	}
-	ref := metav1.NewControllerRef(rs, replicaSetKind)
-	for i := active; i < int(*rs.Spec.Replicas); i++ {
-		pod, err := controller.GetPodFromTemplate(&rs.Spec.Template, rs, ref)
-		if err != nil {
-			return err
-		}
-		// The real controller passes the namespace to the client call, not in the pod.
-		pod.Namespace = rs.Namespace
-		if _, err := c.s.API().Create(pod); err != nil {
-			return fmt.Errorf("creating a pod: %w", err)
+	if active == nil {
+		active = r.activePods(rs.UID)
+	}
+	victims := rsPodsToDelete(active, r.relatedPodsOnNodes(rs), min(diff, rsBurstReplicas), r.c.s.Clock().Now())
+	podKind, _ := sim.KindNamed("Pod")
+	for _, p := range victims {
+		if err := r.c.s.API().Delete(podKind, rs.Namespace, p.Name, metav1.DeleteOptions{}); err != nil && !isNotFound(err) {
+			return fmt.Errorf("deleting pod %s: %w", p.Name, err)
 		}
 	}
 	return nil
+}
+
+// relatedPodsOnNodes counts, by node, the active pods of getIndirectlyRelatedPods: those of
+// every ReplicaSet with the same controller (the ReplicaSets of one Deployment). A ReplicaSet
+// without a controller has none, as in the real controller, so its pods all rank equal on
+// co-location. The real controller lists the pods each ReplicaSet's selector matches; these
+// are the pods each one controls, the same set unless pods are shared with or orphaned from
+// another controller.
+func (r *rsController) relatedPodsOnNodes(rs *appsv1.ReplicaSet) map[string]int {
+	onNode := map[string]int{}
+	ref := metav1.GetControllerOfNoCopy(rs)
+	if ref == nil {
+		return onNode
+	}
+	for _, o := range r.c.owned[ref.UID] {
+		if related, ok := o.(*appsv1.ReplicaSet); ok {
+			for _, p := range r.activePods(related.UID) {
+				onNode[p.Spec.NodeName]++
+			}
+		}
+	}
+	return onNode
+}
+
+// rsPodsToDelete is getPodsToDelete: unless every active pod goes, rank each by the active
+// related pods on its node and order them by controller.ActivePodsWithRanks (unscheduled,
+// pending, not ready, lower pod-deletion-cost, more co-located, more recently ready, more
+// restarts, newer first); the first diff go.
+//
+// Pods the ranking ties (typically: on equally crowded nodes, Ready and created in the same
+// second) go in name order. The real controller sorts them unstably in the order its
+// informer cache lists them, which is arbitrary; a total order makes the pick the same in
+// every run, and lets a few victims be selected without sorting thousands of pods.
+func rsPodsToDelete(active []*corev1.Pod, onNode map[string]int, diff int, now time.Time) []*corev1.Pod {
+	if diff >= len(active) {
+		// All go; name order keeps the deletions in the same order in every run.
+		slices.SortFunc(active, func(a, b *corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
+		return active
+	}
+	ranks := make([]int, len(active))
+	for i, p := range active {
+		ranks[i] = onNode[p.Spec.NodeName]
+	}
+	ranked := controller.ActivePodsWithRanks{Pods: active, Rank: ranks, Now: metav1.NewTime(now)}
+	before := func(i, j int) bool {
+		if ranked.Less(i, j) {
+			return true
+		}
+		if ranked.Less(j, i) {
+			return false
+		}
+		return active[i].Name < active[j].Name
+	}
+	out := make([]*corev1.Pod, 0, diff)
+	if diff <= rsSelectLimit {
+		chosen := make([]bool, len(active))
+		for range diff {
+			best := -1
+			for i := range active {
+				if !chosen[i] && (best < 0 || before(i, best)) {
+					best = i
+				}
+			}
+			chosen[best] = true
+			out = append(out, active[best])
+		}
+		return out
+	}
+	order := make([]int, len(active))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return before(order[a], order[b]) })
+	for _, i := range order[:diff] {
+		out = append(out, active[i])
+	}
+	return out
+}
+
+// rsSelectLimit is the number of victims up to which selecting each is cheaper than sorting.
+const rsSelectLimit = 8
+
+// rsCalculateStatus is calculateStatus of the real controller, from the counts of the pods,
+// with the ReplicaFailure condition stamped on virtual time.
+func rsCalculateStatus(rs *appsv1.ReplicaSet, counts rsCounts, available int32, manageErr error, now time.Time) appsv1.ReplicaSetStatus {
+	status := *rs.Status.DeepCopy()
+	failure := rsCondition(status, appsv1.ReplicaSetReplicaFailure)
+	switch {
+	case manageErr != nil && failure == nil:
+		reason := ""
+		if diff := counts.active - *rs.Spec.Replicas; diff < 0 {
+			reason = "FailedCreate"
+		} else if diff > 0 {
+			reason = "FailedDelete"
+		}
+		status.Conditions = append(status.Conditions, appsv1.ReplicaSetCondition{
+			Type: appsv1.ReplicaSetReplicaFailure, Status: corev1.ConditionTrue,
+			LastTransitionTime: metav1.NewTime(now.Truncate(time.Second)), Reason: reason, Message: manageErr.Error()})
+	case manageErr == nil && failure != nil:
+		var kept []appsv1.ReplicaSetCondition
+		for _, c := range status.Conditions {
+			if c.Type != appsv1.ReplicaSetReplicaFailure {
+				kept = append(kept, c)
+			}
+		}
+		status.Conditions = kept
+	}
+	status.Replicas = counts.active
+	status.FullyLabeledReplicas = counts.labeled
+	status.ReadyReplicas = counts.ready
+	status.AvailableReplicas = available
+	// DeploymentReplicaSetTerminatingReplicas is beta and on in v1.37.
+	status.TerminatingReplicas = ptr.To(counts.terminating)
+	return status
+}
+
+func rsCondition(status appsv1.ReplicaSetStatus, t appsv1.ReplicaSetConditionType) *appsv1.ReplicaSetCondition {
+	for i := range status.Conditions {
+		if status.Conditions[i].Type == t {
+			return &status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// rsLabelsMatch reports whether pod labels include every template label, which is what the
+// real controller's selector built from the template labels matches.
+func rsLabelsMatch(template, pod map[string]string) bool {
+	for k, v := range template {
+		if pv, ok := pod[k]; !ok || pv != v {
+			return false
+		}
+	}
+	return true
+}
+
+// updateStatus is updateReplicaSetStatus: write the status unless it and observedGeneration
+// are already current. It returns the ReplicaSet as stored.
+func (r *rsController) updateStatus(rs *appsv1.ReplicaSet, status appsv1.ReplicaSetStatus) (*appsv1.ReplicaSet, error) {
+	cur := rs.Status
+	if cur.Replicas == status.Replicas && cur.FullyLabeledReplicas == status.FullyLabeledReplicas &&
+		cur.ReadyReplicas == status.ReadyReplicas && cur.AvailableReplicas == status.AvailableReplicas &&
+		rsInt32PtrEqual(cur.TerminatingReplicas, status.TerminatingReplicas) &&
+		rs.Generation == cur.ObservedGeneration && rsConditionsEqual(cur.Conditions, status.Conditions) {
+		return rs, nil
+	}
+	status.ObservedGeneration = rs.Generation
+	next := rs.DeepCopy()
+	next.Status = status
+	out, err := r.c.s.API().UpdateStatus(next)
+	if err != nil {
+		return nil, fmt.Errorf("updating status: %w", err)
+	}
+	return out.(*appsv1.ReplicaSet), nil
+}
+
+func rsInt32PtrEqual(a, b *int32) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+}
+
+func rsConditionsEqual(a, b []appsv1.ReplicaSetCondition) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Type != b[i].Type || a[i].Status != b[i].Status || a[i].Reason != b[i].Reason ||
+			a[i].Message != b[i].Message || !a[i].LastTransitionTime.Equal(&b[i].LastTransitionTime) {
+			return false
+		}
+	}
+	return true
 }
