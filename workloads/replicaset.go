@@ -24,8 +24,8 @@ import (
 
 var replicaSetKind = appsv1.SchemeGroupVersion.WithKind("ReplicaSet")
 
-// rsBurstReplicas is kube-controller-manager's default --concurrent-replicaset-syncs burst
-// (replicaset.BurstReplicas): at most this many pods are created or deleted per sync.
+// rsBurstReplicas is replicaset.BurstReplicas, the burst kube-controller-manager gives the
+// controller: at most this many pods are created or deleted per sync.
 const rsBurstReplicas = 500
 
 // rsController is the ReplicaSet controller (k8s.io/kubernetes/pkg/controller/replicaset)
@@ -45,21 +45,6 @@ func (c *Controllers) replicaSetController() controllerDef {
 	r := &rsController{c: c, checks: map[objectKey]*clock.Event{}, tallies: map[types.UID]*rsTally{}}
 	c.s.API().Watch(r.observe)
 	return controllerDef{kind: "ReplicaSet", sync: r.sync, ownedChanged: rsPodChanged}
-}
-
-// podLeft reports a pod that went away, terminated or started being deleted: its controller
-// is short of one.
-func podLeft(ev sim.WatchEvent) bool {
-	if ev.Kind.Name() != "Pod" {
-		return true
-	}
-	if ev.Type == watch.Deleted {
-		return true
-	}
-	if ev.Old == nil {
-		return false
-	}
-	return controller.IsPodActive(ev.Old.(*corev1.Pod)) && !controller.IsPodActive(ev.Object.(*corev1.Pod))
 }
 
 // rsPodChanged reports a pod change that alters what a ReplicaSet does or reports: a pod
