@@ -72,12 +72,7 @@ func dsPods(t *testing.T, s *sim.Simulator, ds string) []string {
 
 func dsGet(t *testing.T, s *sim.Simulator, name string) *appsv1.DaemonSet {
 	t.Helper()
-	kind, _ := sim.KindNamed("DaemonSet")
-	obj, err := s.API().Get(kind, "default", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return obj.(*appsv1.DaemonSet)
+	return mustGet[*appsv1.DaemonSet](t, s, "DaemonSet", name)
 }
 
 func dsStatus(st appsv1.DaemonSetStatus) string {

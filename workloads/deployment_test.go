@@ -1,7 +1,6 @@
 package workloads
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -32,13 +31,7 @@ func deploySim(t *testing.T, seed uint64, until time.Duration) *sim.Simulator {
 
 func deploySimWith(t *testing.T, seed uint64, until time.Duration, set []*stages.Stage) *sim.Simulator {
 	t.Helper()
-	s, err := sim.New(context.Background(), sim.Config{Seed: seed, Stages: set, Until: until})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	Install(s)
-	return s
+	return testSim(t, sim.Config{Seed: seed, Stages: set, Until: until})
 }
 
 // deployNode is a node with room for the given number of the tests' one-CPU pods.
@@ -174,12 +167,7 @@ func deployPodCounts(st *deployState, minReady int32, at time.Duration) (active,
 
 func deployGet(t *testing.T, s *sim.Simulator, name string) *appsv1.Deployment {
 	t.Helper()
-	k, _ := sim.KindNamed("Deployment")
-	obj, err := s.API().Get(k, "default", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return obj.(*appsv1.Deployment)
+	return mustGet[*appsv1.Deployment](t, s, "Deployment", name)
 }
 
 func deployList[T any](t *testing.T, s *sim.Simulator, kind string) []T {

@@ -1,7 +1,6 @@
 package workloads
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"sort"
@@ -67,13 +66,7 @@ func jobSim(t *testing.T) *sim.Simulator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := sim.New(context.Background(), sim.Config{Seed: 11, Stages: append(stages.Default(), extra...)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	Install(s)
-	return s
+	return testSim(t, sim.Config{Seed: 11, Stages: append(stages.Default(), extra...)})
 }
 
 // jobNew is a Job whose pods run for runFor (kwoksim.io/run-duration) on 100m of CPU.
@@ -144,12 +137,7 @@ func (l *jobPodLog) times() []time.Duration {
 
 func jobGet(t *testing.T, s *sim.Simulator, name string) *batchv1.Job {
 	t.Helper()
-	kind, _ := sim.KindNamed("Job")
-	obj, err := s.API().Get(kind, "default", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return obj.(*batchv1.Job)
+	return mustGet[*batchv1.Job](t, s, "Job", name)
 }
 
 func jobSince(tm *metav1.Time) time.Duration {

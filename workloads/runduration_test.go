@@ -1,7 +1,6 @@
 package workloads
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -17,12 +16,7 @@ import (
 // that long after it is Running, when its restartPolicy lets it end; a Job's pod waits for
 // its run time instead of completing at once; a pod that restarts Always keeps running.
 func TestRunDurationAnnotation(t *testing.T) {
-	s, err := sim.New(context.Background(), sim.Config{Seed: 5, Stages: stages.Default()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	Install(s)
+	s := testSim(t, sim.Config{Seed: 5, Stages: stages.Default()})
 	isController := true
 	job := &metav1.OwnerReference{APIVersion: "batch/v1", Kind: "Job", Name: "batch", UID: types.UID("job-uid"), Controller: &isController}
 	annotated := func(name, runFor string, policy corev1.RestartPolicy, owner *metav1.OwnerReference) *corev1.Pod {

@@ -1,7 +1,6 @@
 package workloads
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -33,13 +32,7 @@ func stageSim(t *testing.T, until time.Duration, dirs ...string) *sim.Simulator 
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := sim.New(context.Background(), sim.Config{Seed: 7, Stages: set, Until: until})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	Install(s)
-	return s
+	return testSim(t, sim.Config{Seed: 7, Stages: set, Until: until})
 }
 
 func kwokNode(name string, cpu string) *corev1.Node {
@@ -70,13 +63,7 @@ func defaultPlusStages(t *testing.T, doc string) *sim.Simulator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := sim.New(context.Background(), sim.Config{Seed: 1, Stages: append(stages.Default(), set...)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	Install(s)
-	return s
+	return testSim(t, sim.Config{Seed: 1, Stages: append(stages.Default(), set...)})
 }
 
 // kwokDeployment is a Deployment of long-running pods labelled app=name.

@@ -1,7 +1,6 @@
 package workloads
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -69,13 +68,7 @@ func stsSim(t *testing.T) *sim.Simulator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := sim.New(context.Background(), sim.Config{Seed: 5, Stages: append(stages.Default(), extra...)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	Install(s)
-	return s
+	return testSim(t, sim.Config{Seed: 5, Stages: append(stages.Default(), extra...)})
 }
 
 // stsNew is a StatefulSet whose pods become ready 5 s after binding and take 3 s to go away.
@@ -152,12 +145,7 @@ func stsOnly(log []stsEvent, what string) []string {
 
 func stsGet(t *testing.T, s *sim.Simulator, name string) *appsv1.StatefulSet {
 	t.Helper()
-	kind, _ := sim.KindNamed("StatefulSet")
-	obj, err := s.API().Get(kind, "default", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return obj.(*appsv1.StatefulSet)
+	return mustGet[*appsv1.StatefulSet](t, s, "StatefulSet", name)
 }
 
 // stsUpdate changes a StatefulSet's spec at a virtual time.
