@@ -21,7 +21,62 @@ type Report struct {
 	// TraceErrors are the trace events that could not be carried out (an object that does
 	// not exist, a change the apiserver rejected); the run went on without them.
 	TraceErrors []TraceErrorReport `json:"traceErrors"`
-	Runtime     Runtime            `json:"runtime"`
+	// Latency is how long pods waited, in virtual seconds: created → bound (scheduling) and
+	// created → Running (startup), over the pods that got there.
+	Latency Latency `json:"latency"`
+	// Attempts is the distribution of scheduling attempts per pod the scheduler saw.
+	Attempts Distribution `json:"attempts"`
+	// Utilization is, per resource, the spread across nodes of requested/allocatable at the
+	// end of the run.
+	Utilization map[string]UtilizationStats `json:"utilization"`
+	// UnschedulableReasons groups the unschedulable pods by the scheduler's message, most
+	// frequent first, then by reason.
+	UnschedulableReasons []ReasonCount `json:"unschedulableReasons"`
+	// Timeseries samples the cluster on virtual time.
+	Timeseries Timeseries `json:"timeseries"`
+	Runtime    Runtime    `json:"runtime"`
+}
+
+// Latency holds the pod latency distributions.
+type Latency struct {
+	Scheduling Distribution `json:"scheduling"`
+	Startup    Distribution `json:"startup"`
+}
+
+// Distribution is the empirical p50, p90, p99 and max of Count observations (all zero when
+// Count is 0).
+type Distribution struct {
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max"`
+	Count int     `json:"count"`
+}
+
+// UtilizationStats is the mean, population standard deviation and maximum of one resource's
+// utilization (requested/allocatable, 0..1) across nodes.
+type UtilizationStats struct {
+	Mean   float64 `json:"mean"`
+	Stddev float64 `json:"stddev"`
+	Max    float64 `json:"max"`
+}
+
+// ReasonCount is how many pods were left unschedulable with one reason.
+type ReasonCount struct {
+	Reason string `json:"reason"`
+	Count  int    `json:"count"`
+}
+
+// Timeseries is the cluster sampled at the virtual times T (seconds). Every slice has len(T)
+// entries; Utilization is cluster-wide requested/allocatable per resource.
+type Timeseries struct {
+	T           []float64            `json:"t"`
+	Pending     []int                `json:"pending"`
+	Running     []int                `json:"running"`
+	Succeeded   []int                `json:"succeeded"`
+	Failed      []int                `json:"failed"`
+	ReadyNodes  []int                `json:"readyNodes"`
+	Utilization map[string][]float64 `json:"utilization"`
 }
 
 // Summary counts pods and nodes at the end of the run.
@@ -73,6 +128,9 @@ type NodeReport struct {
 	Requested   map[string]string `json:"requested"`
 	// Taints are the node's taints as key=value:Effect.
 	Taints []string `json:"taints,omitempty"`
+	// Utilization is requested/allocatable per resource the node offers (0 when it offers
+	// none of it).
+	Utilization map[string]float64 `json:"utilization"`
 }
 
 // Runtime describes the run itself; it is the only part that differs between runs.
