@@ -30,6 +30,8 @@ type Observation struct {
 	Nodes []*corev1.Node
 	// Transitions is the stage transition log, in execution order.
 	Transitions []TransitionRecord
+	// TransitionTallies count the transitions elided from the log (see TransitionTally).
+	TransitionTallies []TransitionTally
 	// TraceErrors are the trace events that could not be carried out, in order.
 	TraceErrors []TraceErrorRecord
 }
@@ -135,7 +137,7 @@ func Build(o Observation) *Report {
 		}
 	}
 	sort.SliceStable(r.Nodes, func(i, j int) bool { return r.Nodes[i].Name < r.Nodes[j].Name })
-	r.Transitions = transitionReports(o.Transitions)
+	r.Transitions = transitionReports(o.Transitions, o.TransitionTallies)
 	r.TraceErrors = traceErrorReports(o.TraceErrors)
 	return r
 }

@@ -36,6 +36,10 @@ type Config struct {
 	// MaxEventsPerInstant bounds the events run at one virtual instant, so a stage set that
 	// keeps matching its own output with no delay fails instead of hanging.
 	MaxEventsPerInstant int
+	// KeepRenewals performs every transition of a periodic stage one by one, even those that
+	// only renew timestamps (node heartbeats), which are otherwise elided and counted (see
+	// renewal.go). For stage sets that read heartbeat times; slow over long runs.
+	KeepRenewals bool
 }
 
 const defaultMaxEventsPerInstant = 1_000_000
@@ -118,6 +122,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 			cancel()
 			return nil, err
 		}
+		r.seed, r.keepRenewals = cfg.Seed, cfg.KeepRenewals
 		s.stages = r
 		s.api.Watch(r.observe)
 	}
@@ -267,6 +272,9 @@ func (s *Simulator) Transitions() []Transition {
 // Observe returns what the run observed, for analysis.Build.
 func (s *Simulator) Observe() (analysis.Observation, error) {
 	o := analysis.Observation{Seed: s.cfg.Seed, Elapsed: s.Elapsed(), Pods: s.rec.Pods(), Transitions: s.Transitions()}
+	if s.stages != nil {
+		o.TransitionTallies = s.stages.renewalTallies()
+	}
 	nodes, err := s.api.List(kinds["Node"])
 	if err != nil {
 		return o, err

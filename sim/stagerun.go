@@ -61,7 +61,14 @@ type stageRunner struct {
 	anonymousIPs   int
 	nodes          map[string]nodeNetwork
 	log            []Transition
-	err            error
+	// renewing holds the objects whose periodic transitions are elided, and tallies counts
+	// those transitions per kind and stage (see renewal.go). seed seeds their delays;
+	// keepRenewals turns the elision off.
+	renewing     map[objectRef]*renewals
+	tallies      map[tallyKey]map[time.Duration]int64
+	seed         uint64
+	keepRenewals bool
+	err          error
 	// instant and atInstant count each object's transitions at the current virtual instant:
 	// a stage set that keeps matching its own output with no delay would otherwise spin
 	// until the simulator's much larger global guard, at a millisecond a transition.
@@ -94,6 +101,8 @@ func newStageRunner(api *API, c *clock.Virtual, rec *Recorder, set []*stages.Sta
 		pending:        map[objectRef]*pendingTransition{},
 		selfSustaining: map[*stages.Stage]bool{},
 		nodes:          map[string]nodeNetwork{},
+		renewing:       map[objectRef]*renewals{},
+		tallies:        map[tallyKey]map[time.Duration]int64{},
 		ipam:           stages.NewIPAM(defaultPodCIDR),
 		nodeIPs:        nodeIPs,
 	}
@@ -111,6 +120,7 @@ func (r *stageRunner) observe(ev WatchEvent) {
 	}
 	m, _ := meta.Accessor(ev.Object)
 	ref := objectRef{kind, m.GetUID()}
+	r.endChain(ref)
 	if p := r.pending[ref]; p != nil {
 		p.event.Cancel()
 		delete(r.pending, ref)
@@ -170,6 +180,12 @@ func (r *stageRunner) plan(kind string, ref objectRef, obj runtime.Object) error
 	run := func() { r.execute(kind, ref, ns, name, p) }
 	var event *clock.Event
 	if delay > 0 && r.recurs(stage, o, obj) {
+		if len(matched) == 1 {
+			if c := r.elidable(kind, ref, stage, o, obj, delay); c != nil {
+				r.renewing[ref] = c
+				return nil
+			}
+		}
 		event = r.clock.Daemon(now.Add(delay), run)
 	} else {
 		event = r.clock.At(now.Add(delay), run)
@@ -192,31 +208,8 @@ func (r *stageRunner) recurs(stage *stages.Stage, o map[string]any, obj runtime.
 }
 
 func (r *stageRunner) matchesOwnOutput(stage *stages.Stage, o map[string]any, obj runtime.Object) bool {
-	steps, err := stage.Steps(o, r.env(stage.Kind, o))
-	if err != nil {
-		return false
-	}
-	cur, err := json.Marshal(obj)
-	if err != nil {
-		return false
-	}
-	for _, st := range steps {
-		if st.Delete || st.Apply != nil {
-			return false
-		}
-		if st.Finalizers != nil {
-			if cur, err = applyPatch(cur, types.JSONPatchType, st.Finalizers.Data, obj); err != nil {
-				return false
-			}
-		}
-		if st.Patch != nil {
-			if cur, err = applyPatch(cur, stages.PatchType(st.Patch.Type), st.Patch.Data, obj); err != nil {
-				return false
-			}
-		}
-	}
-	var after map[string]any
-	if err := json.Unmarshal(cur, &after); err != nil {
+	_, after, ok := r.dryRun(stage, o, obj, true)
+	if !ok {
 		return false
 	}
 	matched, err := stages.Match([]*stages.Stage{stage}, stage.Kind, after)

@@ -181,3 +181,15 @@ func (s *Stage) Delay(obj map[string]any, now time.Time, rng *rand.Rand) (time.D
 func (s *Stage) DelayRange(obj map[string]any, now time.Time) (lo, hi time.Duration, ok bool, err error) {
 	return s.bounds(obj, now)
 }
+
+// FixedDelayRange returns the stage's delay range when it depends on nothing but the stage
+// itself, with no durationFrom or jitterDurationFrom expression: then every transition of the
+// stage waits a draw from the same range, min == max for a fixed delay, else [min, max).
+// ok is false for a stage whose delay reads the object, and for one without a delay.
+func (s *Stage) FixedDelayRange() (lo, hi time.Duration, ok bool) {
+	if s.delay == nil || s.delay.duration.from != nil || (s.delay.jitter != nil && s.delay.jitter.from != nil) {
+		return 0, 0, false
+	}
+	lo, hi, ok, _ = s.bounds(nil, time.Time{})
+	return max(lo, 0), max(hi, 0), ok
+}

@@ -28,6 +28,8 @@ type Scenario struct {
 	// Strict makes a trace event that cannot be carried out end the run with an error,
 	// instead of a traceErrors entry in the report.
 	Strict bool
+	// KeepRenewals performs every transition of periodic stages (see sim.Config).
+	KeepRenewals bool
 }
 
 // InputError is an object the simulated apiserver rejected, with where it came from.
@@ -54,7 +56,7 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	if st == nil {
 		st = stages.Default()
 	}
-	s, err := sim.New(ctx, sim.Config{Seed: sc.Seed, Until: sc.Until, Parallelism: sc.Parallelism, Stages: st})
+	s, err := sim.New(ctx, sim.Config{Seed: sc.Seed, Until: sc.Until, Parallelism: sc.Parallelism, Stages: st, KeepRenewals: sc.KeepRenewals})
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ type runFlags struct {
 	parallelism int32
 	traces      []string
 	strict      bool
+	keepRenew   bool
 }
 
 func newRunCommand() *cobra.Command {
@@ -46,6 +47,7 @@ func newRunCommand() *cobra.Command {
 	fl.StringVarP(&f.output, "output", "o", f.output, "output format: table or json")
 	fl.StringVar(&f.report, "report", "", "also write the JSON report to this file (atomically: temp file, then rename)")
 	fl.Int32Var(&f.parallelism, "parallelism", f.parallelism, "scheduler parallelism for filtering and scoring; values above 1 are faster on large clusters\nbut make placements depend on goroutine timing, so runs are no longer reproducible")
+	fl.BoolVar(&f.keepRenew, "keep-renewals", false, "perform every transition of a periodic stage (node heartbeats) one by one; by default those that only\nrenew timestamps are counted, not performed. For stage sets that read heartbeat times; slow over long runs")
 	_ = cmd.MarkFlagRequired("nodes")
 	return cmd
 }
@@ -77,7 +79,7 @@ func runE(c *cobra.Command, f *runFlags) error {
 	}
 	report, err := workloads.Run(c.Context(), workloads.Scenario{
 		Nodes: nodes, Workloads: objs, Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism,
-		Traces: f.traces, Strict: f.strict,
+		Traces: f.traces, Strict: f.strict, KeepRenewals: f.keepRenew,
 	})
 	if err != nil {
 		return err

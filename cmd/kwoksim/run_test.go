@@ -179,3 +179,33 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// A day of the seed node's heartbeats: counted, not performed, unless --keep-renewals asks
+// for each one. Both ways the day holds k beats with k*600s <= 24h < (k+1)*610s.
+func TestKeepRenewals(t *testing.T) {
+	events := map[bool]int64{}
+	for _, keep := range []bool{false, true} {
+		args := []string{"run", "--nodes", seedNodes, "--workload", seedWorkload, "--until", "24h", "-o", "json"}
+		if keep {
+			args = append(args, "--keep-renewals")
+		}
+		code, out, errOut := kwoksim(t, args...)
+		if code != exitOK {
+			t.Fatalf("keep=%v: exit %d: %s", keep, code, errOut)
+		}
+		r := decodeReport(t, out)
+		beats := 0
+		for _, tr := range r.Transitions {
+			if tr.Stage == "node-heartbeat-with-lease" {
+				beats = tr.Count
+			}
+		}
+		if beats < 141 || beats > 144 {
+			t.Errorf("keep=%v: %d heartbeats in a day, want 141..144", keep, beats)
+		}
+		events[keep] = r.Runtime.EventsProcessed
+	}
+	if events[true] < events[false]+141 {
+		t.Errorf("events processed: %d with --keep-renewals, %d without; want every heartbeat performed", events[true], events[false])
+	}
+}
