@@ -1,13 +1,14 @@
 # kwoksim — see README.md. Every target works on a fresh machine with only Go installed:
 # modules come from the Go module proxy on first use.
 
+SHELL    := /bin/bash
 GO       ?= go
 BIN      := bin/kwoksim
 PKGS     := ./...
 # One test binary per package; keep the heavy ones (sim, workloads, cmd) few.
 TESTFLAGS ?= -count=1
 
-.PHONY: all build test bench lint demo clean
+.PHONY: all build test bench lint demo openb clean
 
 all: build
 
@@ -32,6 +33,15 @@ lint:
 # The user's own manifests: one KWOK node, a Deployment of 10 pods.
 demo: build
 	$(BIN) run --nodes testdata/seed/node.yaml --workload testdata/seed/pod.yaml
+
+# The full Alibaba GPU trace (OPENB, default ../shared/traces/openb): import it, replay it twice
+# with the default stages and check that the two reports agree apart from the wall time.
+OPENB ?= ../shared/traces/openb
+openb: build
+	$(BIN) import openb --nodes $(OPENB)/openb_node_list_all_node.csv --pods $(OPENB)/openb_pod_list_default.csv --out out/openb
+	time $(BIN) run --nodes out/openb/nodes.yaml --trace out/openb/trace.jsonl --report out/openb/report-1.json
+	time $(BIN) run --nodes out/openb/nodes.yaml --trace out/openb/trace.jsonl -o json --report out/openb/report-2.json >/dev/null
+	diff <(grep -v '"wallSeconds"' out/openb/report-1.json) <(grep -v '"wallSeconds"' out/openb/report-2.json) && echo "the two reports agree"
 
 clean:
 	rm -rf bin
