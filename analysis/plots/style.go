@@ -1,0 +1,76 @@
+package plots
+
+import (
+	"image/color"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// newPlot returns a plot with the house look: sans-serif text (set per plot, not through
+// gonum/plot's package-wide default, so other users of the library are unaffected), a light
+// grid.
+func newPlot(title, xLabel, yLabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = xLabel
+	p.Y.Label.Text = yLabel
+	for _, f := range []*text.Style{&p.Title.TextStyle, &p.X.Label.TextStyle, &p.Y.Label.TextStyle,
+		&p.X.Tick.Label, &p.Y.Tick.Label, &p.Legend.TextStyle} {
+		f.Font.Variant = "Sans"
+	}
+	p.Title.Padding = vg.Points(8)
+	p.Legend.Padding = vg.Points(3)
+	grid := plotter.NewGrid()
+	grid.Vertical.Color = color.Gray{Y: 225}
+	grid.Horizontal.Color = color.Gray{Y: 225}
+	p.Add(grid)
+	return p
+}
+
+// addSeries draws one named series as a step line in the i-th colour: a sample holds until the
+// next one. A single sample gets a dot, since a line through one point draws nothing.
+func addSeries(p *plot.Plot, name string, pts plotter.XYs, i int) error {
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return err
+	}
+	l.StepStyle = plotter.PostStep
+	l.Color = plotutil.Color(i)
+	l.Width = vg.Points(1.5)
+	l.Dashes = plotutil.Dashes(0)
+	p.Add(l)
+	p.Legend.Add(name, l)
+	if len(pts) == 1 {
+		s, err := plotter.NewScatter(pts)
+		if err != nil {
+			return err
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: l.Color, Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
+		p.Add(s)
+	}
+	return nil
+}
+
+// integerTicks keeps only the whole-number ticks of the default marker, for axes that count
+// pods or nodes.
+type integerTicks struct{}
+
+func (integerTicks) Ticks(min, max float64) []plot.Tick {
+	var out []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(min, max) {
+		if t.Value == math.Trunc(t.Value) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// noData marks a title whose plot has nothing to show, so an empty frame is not mistaken for
+// a flat line.
+func noData(title string) string { return title + " (no data)" }
