@@ -26,21 +26,30 @@ const (
 	PNGHeight = 5 * DPI
 )
 
-// Figure is one plot of a report. Name is its file stem; the plot is rebuilt for every
-// rendering because drawing adjusts a plot's axes in place.
+// Figure is one plot of a report. Name is its file stem and About says what it shows; the plot
+// is rebuilt for every rendering because drawing adjusts a plot's axes in place.
 type Figure struct {
 	Name  string
 	Title string
+	About string
 	build func() (*plot.Plot, error)
 }
 
 // Figures returns the report's figures in the order a reader meets them.
 func Figures(r *analysis.Report) []Figure {
 	return []Figure{
-		{"utilization", "Cluster utilization over time", func() (*plot.Plot, error) { return utilizationOverTime(r) }},
-		{"pods", "Pending and running pods over time", func() (*plot.Plot, error) { return podsOverTime(r) }},
-		{"startup-latency", "Startup latency CDF", func() (*plot.Plot, error) { return startupLatencyCDF(r) }},
-		{"node-utilization", "Per-node utilization", func() (*plot.Plot, error) { return nodeUtilizationHistogram(r) }},
+		{"utilization", "Cluster utilization over time",
+			"Cluster-wide requested / allocatable of each resource at each sample of the run.",
+			func() (*plot.Plot, error) { return utilizationOverTime(r) }},
+		{"pods", "Pending and running pods over time",
+			"How many pods were Pending (waiting for a node or to start) and Running at each sample.",
+			func() (*plot.Plot, error) { return podsOverTime(r) }},
+		{"startup-latency", "Startup latency CDF",
+			"The share of pods that were Running within a given time of their creation, over the pods that got there.",
+			func() (*plot.Plot, error) { return startupLatencyCDF(r) }},
+		{"node-utilization", "Per-node utilization",
+			"How many nodes end the run in each 10% range of requested / allocatable, one bar per resource.",
+			func() (*plot.Plot, error) { return nodeUtilizationHistogram(r) }},
 	}
 }
 

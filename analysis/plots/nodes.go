@@ -26,7 +26,8 @@ func binOf(u float64) int {
 // nodeUtilizationHistogram draws how many nodes sit in each utilization range, one bar per
 // resource in each range.
 func nodeUtilizationHistogram(r *analysis.Report) (*plot.Plot, error) {
-	p := newPlot(fmt.Sprintf("Per-node utilization (%d nodes)", len(r.Nodes)), "requested / allocatable", "nodes")
+	p := newPlot(fmt.Sprintf("Per-node utilization (%d nodes)", len(r.Nodes)), "requested / allocatable (%)", "nodes")
+	p.X.Tick.Label.Font.Size = 11
 	p.Y.Tick.Marker = integerTicks{}
 	p.Y.Min, p.Y.Max = 0, 1
 	counts := map[string]plotter.Values{}
@@ -46,7 +47,7 @@ func nodeUtilizationHistogram(r *analysis.Report) (*plot.Plot, error) {
 
 	labels := make([]string, utilizationBins)
 	for i := range labels {
-		labels[i] = fmt.Sprintf("%d–%d%%", 100*i/utilizationBins, 100*(i+1)/utilizationBins)
+		labels[i] = fmt.Sprintf("%d–%d", 100*i/utilizationBins, 100*(i+1)/utilizationBins)
 	}
 	p.NominalX(labels...)
 	if len(resources) == 0 {

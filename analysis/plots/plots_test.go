@@ -117,7 +117,7 @@ func TestFiguresSVG(t *testing.T) {
 		"utilization":      {"Cluster utilization over time", "cpu", "memory", "virtual time (min)"},
 		"pods":             {"Pending and running pods over time", "pending", "running", "virtual time (min)"},
 		"startup-latency":  {"Startup latency CDF (3 pods)", "startup latency, created → Running (s)"},
-		"node-utilization": {"Per-node utilization (3 nodes)", "cpu", "memory", "0–10%", "90–100%"},
+		"node-utilization": {"Per-node utilization (3 nodes)", "cpu", "memory", "0–10", "90–100", "requested / allocatable (%)"},
 	}
 	r := sampleReport()
 	figs := Figures(r)

@@ -20,9 +20,16 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 	p.Title.Text = title
 	p.X.Label.Text = xLabel
 	p.Y.Label.Text = yLabel
-	for _, f := range []*text.Style{&p.Title.TextStyle, &p.X.Label.TextStyle, &p.Y.Label.TextStyle,
-		&p.X.Tick.Label, &p.Y.Tick.Label, &p.Legend.TextStyle} {
-		f.Font.Variant = "Sans"
+	// Sizes are chosen for a figure shown at about half its width, as the HTML page does.
+	for _, f := range []struct {
+		style *text.Style
+		size  vg.Length
+	}{
+		{&p.Title.TextStyle, 15}, {&p.X.Label.TextStyle, 13}, {&p.Y.Label.TextStyle, 13},
+		{&p.X.Tick.Label, 12}, {&p.Y.Tick.Label, 12}, {&p.Legend.TextStyle, 13},
+	} {
+		f.style.Font.Variant = "Sans"
+		f.style.Font.Size = f.size
 	}
 	p.Title.Padding = vg.Points(8)
 	p.Legend.Padding = vg.Points(3)
