@@ -22,6 +22,8 @@ type runFlags struct {
 	parallelism int32
 	traces      []string
 	strict      bool
+	plots       string
+	html        string
 }
 
 func newRunCommand() *cobra.Command {
@@ -31,7 +33,8 @@ func newRunCommand() *cobra.Command {
 		Short: "Simulate nodes and workloads and report where pods land and how they fare",
 		Example: `  kwoksim run --nodes node.yaml --workload pod.yaml
   kwoksim run --nodes nodes/ --workload apps/ --until 24h -o json --report report.json
-  kwoksim run --nodes nodes.yaml --trace trace.jsonl --strict`,
+  kwoksim run --nodes nodes.yaml --trace trace.jsonl --strict
+  kwoksim run --nodes nodes.yaml --workload apps/ --plots plots/ --html report.html`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runE(c, f) },
 	}
@@ -45,6 +48,8 @@ func newRunCommand() *cobra.Command {
 	fl.DurationVar(&f.until, "until", 0, "virtual time to run for (e.g. 90s, 24h); default: until only periodic background work is left")
 	fl.StringVarP(&f.output, "output", "o", f.output, "output format: table or json")
 	fl.StringVar(&f.report, "report", "", "also write the JSON report to this file (atomically: temp file, then rename)")
+	fl.StringVar(&f.plots, "plots", "", "write the plots into this directory (created), as PNG and SVG: utilization.*, pods.*,\nstartup-latency.*, node-utilization.*")
+	fl.StringVar(&f.html, "html", "", "write the report as one self-contained HTML page (summary, statistics, plots, nodes, reasons) to this file")
 	fl.Int32Var(&f.parallelism, "parallelism", f.parallelism, "scheduler parallelism for filtering and scoring; values above 1 are faster on large clusters\nbut make placements depend on goroutine timing, so runs are no longer reproducible")
 	_ = cmd.MarkFlagRequired("nodes")
 	return cmd
@@ -59,6 +64,9 @@ func runE(c *cobra.Command, f *runFlags) error {
 	}
 	if f.until < 0 {
 		return usageError{fmt.Errorf("--until must not be negative, got %v", f.until)}
+	}
+	if err := checkVisualPaths(f.plots, f.html); err != nil {
+		return err
 	}
 	nodes, err := workloads.Load(f.nodes, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}})
 	if err != nil {
@@ -86,6 +94,9 @@ func runE(c *cobra.Command, f *runFlags) error {
 		if err := analysis.WriteFileAtomic(f.report, func(w io.Writer) error { return analysis.WriteJSON(w, report) }); err != nil {
 			return err
 		}
+	}
+	if err := writeVisuals(f.plots, f.html, report); err != nil {
+		return err
 	}
 	if f.output == "json" {
 		return analysis.WriteJSON(c.OutOrStdout(), report)
