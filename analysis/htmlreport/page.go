@@ -145,17 +145,38 @@ func resources(r *analysis.Report) []string {
 	return append(out, sortedKeys(seen)...)
 }
 
-// reasons pairs each unschedulable reason with the first pods it kept out.
+// unschedulable reports whether a pod is one the report counts as unschedulable: it exists,
+// is unbound, and the scheduler said why.
+func unschedulable(p analysis.PodReport) bool {
+	return p.Node == "" && p.UnschedulableReason != "" && p.DeletedAt == nil
+}
+
+// reasons pairs each unschedulable reason with the first pods it kept out. A report whose
+// statistics do not group the reasons gets them grouped from its pods, in the same order: most
+// pods first, then by reason.
 func reasons(r *analysis.Report) []reason {
-	out := make([]reason, 0, len(r.UnschedulableReasons))
+	counts := r.UnschedulableReasons
+	if len(counts) == 0 {
+		by := map[string]int{}
+		for _, p := range r.Pods {
+			if unschedulable(p) {
+				by[p.UnschedulableReason]++
+			}
+		}
+		for _, k := range sortedKeys(by) {
+			counts = append(counts, analysis.ReasonCount{Reason: k, Count: by[k]})
+		}
+		sort.SliceStable(counts, func(i, j int) bool { return counts[i].Count > counts[j].Count })
+	}
+	out := make([]reason, 0, len(counts))
 	index := map[string]int{}
-	for i, rc := range r.UnschedulableReasons {
+	for i, rc := range counts {
 		index[rc.Reason] = i
 		out = append(out, reason{ReasonCount: rc})
 	}
 	for _, p := range r.Pods {
 		i, ok := index[p.UnschedulableReason]
-		if !ok || p.Node != "" || p.DeletedAt != nil {
+		if !ok || !unschedulable(p) {
 			continue
 		}
 		if len(out[i].Pods) == maxPodsPerRow {

@@ -175,9 +175,27 @@ func TestPageIsDeterministic(t *testing.T) {
 func TestEmptyPage(t *testing.T) {
 	page := string(render(t, &analysis.Report{}))
 	for _, want := range []string{"No nodes.", "Every pod the scheduler saw was placed.", "No stage ran.",
+		"Startup latency (created → Running)</td><td class=\"num\">–</td>",
 		"Every trace event was carried out.", "No utilization statistics in this report."} {
 		if !strings.Contains(page, want) {
 			t.Errorf("empty page lacks %q", want)
 		}
+	}
+}
+
+// Without grouped reasons in the report, the page groups the unschedulable pods' own reasons:
+// most pods first; bound and deleted pods are not counted.
+func TestReasonsFromPods(t *testing.T) {
+	r := &analysis.Report{Pods: []analysis.PodReport{
+		{Namespace: "a", Name: "p1", UnschedulableReason: "taint"},
+		{Namespace: "a", Name: "p2", UnschedulableReason: "cpu"},
+		{Namespace: "a", Name: "p3", UnschedulableReason: "cpu"},
+		{Namespace: "a", Name: "p4", UnschedulableReason: "cpu", Node: "n1"},
+		{Namespace: "a", Name: "p5", UnschedulableReason: "cpu", DeletedAt: ptr(3)},
+	}}
+	got := reasons(r)
+	if len(got) != 2 || got[0].Reason != "cpu" || got[0].Count != 2 || strings.Join(got[0].Pods, " ") != "a/p2 a/p3" ||
+		got[1].Reason != "taint" || got[1].Count != 1 {
+		t.Errorf("reasons = %+v, want cpu (a/p2, a/p3) then taint", got)
 	}
 }

@@ -260,3 +260,24 @@ func TestStartupLatencies(t *testing.T) {
 		t.Errorf("latencies %v, want [2 2 4]", got)
 	}
 }
+
+// Count axes carry whole numbers only, labelled without decimals.
+func TestIntegerTicks(t *testing.T) {
+	for _, tc := range []struct {
+		min, max float64
+		labels   []string
+	}{{0, 1, []string{"0", "1"}}, {0, 4, []string{"0", "2", "4"}}, {0, 10, []string{"0", "5", "10"}}} {
+		var labels []string
+		for _, tick := range (integerTicks{}).Ticks(tc.min, tc.max) {
+			if tick.Value != float64(int(tick.Value)) {
+				t.Errorf("[%v, %v]: tick at %v", tc.min, tc.max, tick.Value)
+			}
+			if tick.Label != "" {
+				labels = append(labels, tick.Label)
+			}
+		}
+		if !slices.Equal(labels, tc.labels) {
+			t.Errorf("[%v, %v]: labels %q, want %q", tc.min, tc.max, labels, tc.labels)
+		}
+	}
+}

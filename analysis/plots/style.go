@@ -3,6 +3,7 @@ package plots
 import (
 	"image/color"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -64,16 +65,20 @@ func addSeries(p *plot.Plot, name string, pts plotter.XYs, i int) error {
 	return nil
 }
 
-// integerTicks keeps only the whole-number ticks of the default marker, for axes that count
-// pods or nodes.
+// integerTicks keeps only the whole-number ticks of the default marker, labelled as integers
+// ("1", not "1.0"), for axes that count pods or nodes.
 type integerTicks struct{}
 
 func (integerTicks) Ticks(min, max float64) []plot.Tick {
 	var out []plot.Tick
 	for _, t := range (plot.DefaultTicks{}).Ticks(min, max) {
-		if t.Value == math.Trunc(t.Value) {
-			out = append(out, t)
+		if t.Value != math.Trunc(t.Value) {
+			continue
 		}
+		if t.Label != "" {
+			t.Label = strconv.FormatFloat(t.Value, 'f', 0, 64)
+		}
+		out = append(out, t)
 	}
 	return out
 }
