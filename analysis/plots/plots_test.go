@@ -281,3 +281,24 @@ func TestIntegerTicks(t *testing.T) {
 		}
 	}
 }
+
+func TestPlainTicks(t *testing.T) {
+	var labels []string
+	for _, tick := range (plainTicks{}).Ticks(0, 50) {
+		if tick.Label != "" {
+			labels = append(labels, tick.Label)
+		}
+	}
+	if !slices.Equal(labels, []string{"0", "25", "50"}) {
+		t.Errorf("labels %q, want 0 25 50", labels)
+	}
+	labels = nil
+	for _, tick := range (plainTicks{}).Ticks(0, 1) {
+		if tick.Label != "" {
+			labels = append(labels, tick.Label)
+		}
+	}
+	if !slices.Equal(labels, []string{"0", "0.5", "1"}) {
+		t.Errorf("labels %q, want 0 0.5 1", labels)
+	}
+}

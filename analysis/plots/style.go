@@ -4,6 +4,7 @@ import (
 	"image/color"
 	"math"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -34,6 +35,7 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 	}
 	p.Title.Padding = vg.Points(8)
 	p.Legend.Padding = vg.Points(3)
+	p.X.Tick.Marker, p.Y.Tick.Marker = plainTicks{}, plainTicks{}
 	grid := plotter.NewGrid()
 	grid.Vertical.Color = color.Gray{Y: 225}
 	grid.Horizontal.Color = color.Gray{Y: 225}
@@ -81,6 +83,20 @@ func (integerTicks) Ticks(min, max float64) []plot.Tick {
 		out = append(out, t)
 	}
 	return out
+}
+
+// plainTicks is the default marker with trailing zeros dropped from its labels ("25", not
+// "25.00"; "0.5", not "0.50").
+type plainTicks struct{}
+
+func (plainTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := (plot.DefaultTicks{}).Ticks(min, max)
+	for i, t := range ticks {
+		if strings.Contains(t.Label, ".") && !strings.ContainsAny(t.Label, "eE") {
+			ticks[i].Label = strings.TrimSuffix(strings.TrimRight(t.Label, "0"), ".")
+		}
+	}
+	return ticks
 }
 
 // noData marks a title whose plot has nothing to show, so an empty frame is not mistaken for
