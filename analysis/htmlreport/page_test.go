@@ -199,3 +199,36 @@ func TestReasonsFromPods(t *testing.T) {
 		t.Errorf("reasons = %+v, want cpu (a/p2, a/p3) then taint", got)
 	}
 }
+
+// The page of a large run: 5,000 nodes (1,000 shown), 10,000 pods, 1,001 samples. Reports the
+// page's size too.
+func BenchmarkWrite(b *testing.B) {
+	r := &analysis.Report{SimulatedSeconds: 86400}
+	ts := &r.Timeseries
+	ts.Utilization = map[string][]float64{}
+	for i := range 1001 {
+		ts.T = append(ts.T, float64(i)*86.4)
+		ts.Pending = append(ts.Pending, (i*37)%500)
+		ts.Running = append(ts.Running, (i*53)%10000)
+		ts.Utilization["cpu"] = append(ts.Utilization["cpu"], float64(i%100)/100)
+	}
+	for i := range 10000 {
+		c := float64(i % 3600)
+		r.Pods = append(r.Pods, analysis.PodReport{Namespace: "default", Name: "pod", CreatedAt: ptr(c), RunningAt: ptr(c + float64(i%97)/7)})
+	}
+	for i := range 5000 {
+		r.Nodes = append(r.Nodes, analysis.NodeReport{Name: "node", Ready: true, Pods: 2,
+			Allocatable: map[string]string{"cpu": "32", "memory": "256Gi", "pods": "110"},
+			Requested:   map[string]string{"cpu": "3", "memory": "2Gi", "pods": "2"},
+			Utilization: map[string]float64{"cpu": float64(i%100) / 100, "memory": 0.01, "pods": 2.0 / 110}})
+	}
+	var size int
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := Write(&buf, r); err != nil {
+			b.Fatal(err)
+		}
+		size = buf.Len()
+	}
+	b.ReportMetric(float64(size), "page-bytes")
+}

@@ -24,6 +24,35 @@ func startupLatencies(r *analysis.Report) []float64 {
 	return xs
 }
 
+// maxCDFSteps bounds the steps the CDF is drawn with: a figure is some 600 points wide, so more
+// steps draw nothing more and only make the SVG larger.
+const maxCDFSteps = 1000
+
+// cdfPoints returns the empirical CDF of the sorted xs in unit u, in percent, as the corners of
+// a step function: (x₀, 0), then for each distinct x the share of observations ≤ x. With more
+// than maxCDFSteps distinct values it keeps evenly spaced ones, the last included, each still
+// exact at its x.
+func cdfPoints(xs []float64, u timeUnit) plotter.XYs {
+	n := float64(len(xs))
+	steps := make(plotter.XYs, 0, len(xs))
+	for i, x := range xs {
+		pt := plotter.XY{X: x / u.Seconds, Y: 100 * float64(i+1) / n}
+		if k := len(steps); k > 0 && steps[k-1].X == pt.X {
+			steps[k-1] = pt
+			continue
+		}
+		steps = append(steps, pt)
+	}
+	if len(steps) > maxCDFSteps {
+		kept := make(plotter.XYs, maxCDFSteps)
+		for i := range kept {
+			kept[i] = steps[i*(len(steps)-1)/(maxCDFSteps-1)]
+		}
+		steps = kept
+	}
+	return append(plotter.XYs{{X: xs[0] / u.Seconds, Y: 0}}, steps...)
+}
+
 // startupLatencyCDF draws the empirical CDF of startup latency: the share of pods that were
 // Running within x of being created. It is a step function that rises by 1/n at each
 // observation, starting from 0 at the smallest.
@@ -43,12 +72,7 @@ func startupLatencyCDF(r *analysis.Report) (*plot.Plot, error) {
 		return p, nil
 	}
 	p.Title.Text = fmt.Sprintf("Startup latency CDF (%d pods)", len(xs))
-	pts := make(plotter.XYs, 0, len(xs)+1)
-	pts = append(pts, plotter.XY{X: xs[0] / u.Seconds, Y: 0})
-	for i, x := range xs {
-		pts = append(pts, plotter.XY{X: x / u.Seconds, Y: 100 * float64(i+1) / float64(len(xs))})
-	}
-	l, err := plotter.NewLine(pts)
+	l, err := plotter.NewLine(cdfPoints(xs, u))
 	if err != nil {
 		return nil, err
 	}

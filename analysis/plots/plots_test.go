@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot/plotter"
+
 	"github.com/kwoksim/kwoksim/analysis"
 )
 
@@ -300,5 +302,68 @@ func TestPlainTicks(t *testing.T) {
 	}
 	if !slices.Equal(labels, []string{"0", "0.5", "1"}) {
 		t.Errorf("labels %q, want 0 0.5 1", labels)
+	}
+}
+
+// largeReport is a run at the size the time series is capped at: 1,001 samples, with 5,000
+// nodes and 10,000 pods.
+func largeReport() *analysis.Report {
+	r := &analysis.Report{SimulatedSeconds: 86400}
+	ts := &r.Timeseries
+	ts.Utilization = map[string][]float64{}
+	for i := range 1001 {
+		ts.T = append(ts.T, float64(i)*86.4)
+		ts.Pending = append(ts.Pending, (i*37)%500)
+		ts.Running = append(ts.Running, (i*53)%10000)
+		for _, res := range []string{"cpu", "memory", "pods"} {
+			ts.Utilization[res] = append(ts.Utilization[res], float64((i*len(res))%100)/100)
+		}
+	}
+	for i := range 10000 {
+		c := float64(i % 3600)
+		r.Pods = append(r.Pods, analysis.PodReport{CreatedAt: ptr(c), RunningAt: ptr(c + float64(i%97))})
+	}
+	for i := range 5000 {
+		r.Nodes = append(r.Nodes, analysis.NodeReport{Utilization: map[string]float64{
+			"cpu": float64(i%100) / 100, "memory": float64(i%37) / 37, "pods": float64(i%11) / 110}})
+	}
+	return r
+}
+
+// All figures of a large report, as --plots writes them (PNG and SVG).
+func BenchmarkFigures(b *testing.B) {
+	r := largeReport()
+	for b.Loop() {
+		for _, f := range Figures(r) {
+			if err := f.WritePNG(io.Discard); err != nil {
+				b.Fatal(err)
+			}
+			if err := f.WriteSVG(io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// The CDF rises at each distinct latency to the share of pods at most that late, and a long
+// list is thinned to evenly spaced steps that keep the first and the last.
+func TestCDFPoints(t *testing.T) {
+	got := cdfPoints([]float64{2, 2, 4, 60}, unitFor(0))
+	want := plotter.XYs{{X: 2, Y: 0}, {X: 2, Y: 50}, {X: 4, Y: 75}, {X: 60, Y: 100}}
+	if !slices.Equal(got, want) {
+		t.Errorf("cdfPoints = %v, want %v", got, want)
+	}
+	xs := make([]float64, 5000)
+	for i := range xs {
+		xs[i] = float64(i)
+	}
+	got = cdfPoints(xs, unitFor(0))
+	if len(got) != maxCDFSteps+1 || got[1] != (plotter.XY{X: 0, Y: 0.02}) || got[len(got)-1] != (plotter.XY{X: 4999, Y: 100}) {
+		t.Errorf("thinned CDF: %d points, from %v to %v", len(got), got[1], got[len(got)-1])
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].X < got[i-1].X || got[i].Y < got[i-1].Y || got[i].Y != 100*(got[i].X+1)/5000 {
+			t.Fatalf("point %d %v after %v is not on the CDF", i, got[i], got[i-1])
+		}
 	}
 }
