@@ -171,12 +171,17 @@ func TestSeriesAreDrawn(t *testing.T) {
 	}
 }
 
-// Each figure is a PNG of PNGWidth × PNGHeight pixels with something drawn on it.
+// Each figure is a PNG of PNGWidth × PNGHeight pixels with something drawn on it, the same
+// bytes each time.
 func TestFiguresPNG(t *testing.T) {
 	for _, f := range Figures(sampleReport()) {
 		var b bytes.Buffer
 		if err := f.WritePNG(&b); err != nil {
 			t.Fatalf("%s: %v", f.Name, err)
+		}
+		var again bytes.Buffer
+		if err := f.WritePNG(&again); err != nil || !bytes.Equal(b.Bytes(), again.Bytes()) {
+			t.Errorf("%s: two PNG renderings of the same report differ (%v)", f.Name, err)
 		}
 		img, err := png.Decode(&b)
 		if err != nil {
