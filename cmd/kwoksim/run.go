@@ -15,6 +15,7 @@ type runFlags struct {
 	nodes       []string
 	workload    []string
 	stages      []string
+	visual      visualFlags
 	seed        uint64
 	until       time.Duration
 	output      string
@@ -22,8 +23,6 @@ type runFlags struct {
 	parallelism int32
 	traces      []string
 	strict      bool
-	plots       string
-	html        string
 }
 
 func newRunCommand() *cobra.Command {
@@ -33,8 +32,8 @@ func newRunCommand() *cobra.Command {
 		Short: "Simulate nodes and workloads and report where pods land and how they fare",
 		Example: `  kwoksim run --nodes node.yaml --workload pod.yaml
   kwoksim run --nodes nodes/ --workload apps/ --until 24h -o json --report report.json
-  kwoksim run --nodes nodes.yaml --trace trace.jsonl --strict
-  kwoksim run --nodes nodes.yaml --workload apps/ --plots plots/ --html report.html`,
+  kwoksim run --nodes nodes.yaml --workload apps/ --plots plots/ --html report.html
+  kwoksim run --nodes nodes.yaml --trace trace.jsonl --strict`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runE(c, f) },
 	}
@@ -42,14 +41,13 @@ func newRunCommand() *cobra.Command {
 	fl.StringArrayVar(&f.nodes, "nodes", nil, "Node manifests: a file (multi-document YAML or a List) or a directory of them; repeatable")
 	fl.StringArrayVar(&f.workload, "workload", nil, "workload manifests (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, Pod, PriorityClass, Namespace), applied at t=0: a file or a directory; repeatable")
 	fl.StringArrayVar(&f.traces, "trace", nil, "trace of timed events (apply, delete, scale, patch) replayed on top of --nodes and --workload:\na YAML Trace (kwoksim/v1alpha1) or JSON Lines (.jsonl, streamed); repeatable, merged by time")
+	f.visual.register(fl)
 	fl.BoolVar(&f.strict, "strict", false, "fail (exit 2) on a trace event that cannot be carried out, e.g. one naming a missing object,\ninstead of listing it under traceErrors in the report")
 	fl.StringArrayVar(&f.stages, "stages", nil, "KWOK Stage files (kwok.x-k8s.io/v1alpha1): a file or a directory; repeatable.\nReplaces the built-in stage-fast set; to keep it, list it too")
 	fl.Uint64Var(&f.seed, "seed", f.seed, "seed of every random choice in the run; the same inputs and seed give the same report")
 	fl.DurationVar(&f.until, "until", 0, "virtual time to run for (e.g. 90s, 24h); default: until only periodic background work is left")
 	fl.StringVarP(&f.output, "output", "o", f.output, "output format: table or json")
 	fl.StringVar(&f.report, "report", "", "also write the JSON report to this file (atomically: temp file, then rename)")
-	fl.StringVar(&f.plots, "plots", "", "write the plots into this directory (created), as PNG and SVG: utilization.*, pods.*,\nstartup-latency.*, node-utilization.*")
-	fl.StringVar(&f.html, "html", "", "write the report as one self-contained HTML page (summary, statistics, plots, nodes, reasons) to this file")
 	fl.Int32Var(&f.parallelism, "parallelism", f.parallelism, "scheduler parallelism for filtering and scoring; values above 1 are faster on large clusters\nbut make placements depend on goroutine timing, so runs are no longer reproducible")
 	_ = cmd.MarkFlagRequired("nodes")
 	return cmd
@@ -65,7 +63,7 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if f.until < 0 {
 		return usageError{fmt.Errorf("--until must not be negative, got %v", f.until)}
 	}
-	if err := checkVisualPaths(f.plots, f.html); err != nil {
+	if err := f.visual.check(); err != nil {
 		return err
 	}
 	nodes, err := workloads.Load(f.nodes, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}})
@@ -87,6 +85,9 @@ func runE(c *cobra.Command, f *runFlags) error {
 		Nodes: nodes, Workloads: objs, Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism,
 		Traces: f.traces, Strict: f.strict,
 	})
+	if err == nil {
+		err = f.visual.write(report)
+	}
 	if err != nil {
 		return err
 	}
@@ -94,9 +95,6 @@ func runE(c *cobra.Command, f *runFlags) error {
 		if err := analysis.WriteFileAtomic(f.report, func(w io.Writer) error { return analysis.WriteJSON(w, report) }); err != nil {
 			return err
 		}
-	}
-	if err := writeVisuals(f.plots, f.html, report); err != nil {
-		return err
 	}
 	if f.output == "json" {
 		return analysis.WriteJSON(c.OutOrStdout(), report)
