@@ -31,8 +31,8 @@ func newRunCommand() *cobra.Command {
 		Use:   "run --nodes PATH --workload PATH",
 		Short: "Simulate nodes and workloads and report where pods land and how they fare",
 		Example: `  kwoksim run --nodes node.yaml --workload pod.yaml
+  kwoksim run --nodes node.yaml --workload pod.yaml --plots plots/ --html report.html
   kwoksim run --nodes nodes/ --workload apps/ --until 24h -o json --report report.json
-  kwoksim run --nodes nodes.yaml --workload apps/ --plots plots/ --html report.html
   kwoksim run --nodes nodes.yaml --trace trace.jsonl --strict`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runE(c, f) },
