@@ -58,7 +58,7 @@ func cdfPoints(xs []float64, u timeUnit) plotter.XYs {
 // observation, starting from 0 at the smallest.
 func startupLatencyCDF(r *analysis.Report) (*plot.Plot, error) {
 	xs := startupLatencies(r)
-	p := newPlot("Startup latency CDF", "", "pods Running within the latency (%)")
+	p := newPlot("Startup latency CDF", "", "pods Running by then (%)")
 	p.Y.Min, p.Y.Max = 0, 100
 	var maxX float64
 	if len(xs) > 0 {
