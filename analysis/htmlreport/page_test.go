@@ -232,3 +232,18 @@ func BenchmarkWrite(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "page-bytes")
 }
+
+// A large cluster's page lists the first maxNodes nodes and says how many it left out.
+func TestPageCapsNodes(t *testing.T) {
+	r := &analysis.Report{}
+	for i := range maxNodes + 2 {
+		r.Nodes = append(r.Nodes, analysis.NodeReport{Name: "node-" + strings.Repeat("x", i%3)})
+	}
+	page := string(render(t, r))
+	if got := strings.Count(page, `<td class="mono">node-`); got != maxNodes {
+		t.Errorf("%d node rows, want %d", got, maxNodes)
+	}
+	if !strings.Contains(page, "… and 2 more nodes") {
+		t.Error("the page does not say 2 nodes were left out")
+	}
+}
