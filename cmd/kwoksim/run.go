@@ -15,6 +15,7 @@ type runFlags struct {
 	nodes       []string
 	workload    []string
 	stages      []string
+	visual      visualFlags
 	seed        uint64
 	until       time.Duration
 	output      string
@@ -31,6 +32,7 @@ func newRunCommand() *cobra.Command {
 		Use:   "run --nodes PATH --workload PATH",
 		Short: "Simulate nodes and workloads and report where pods land and how they fare",
 		Example: `  kwoksim run --nodes node.yaml --workload pod.yaml
+  kwoksim run --nodes node.yaml --workload pod.yaml --plots plots/ --html report.html
   kwoksim run --nodes nodes/ --workload apps/ --until 24h -o json --report report.json
   kwoksim run --nodes nodes.yaml --trace trace.jsonl --strict`,
 		Args: cobra.NoArgs,
@@ -40,6 +42,7 @@ func newRunCommand() *cobra.Command {
 	fl.StringArrayVar(&f.nodes, "nodes", nil, "Node manifests: a file (multi-document YAML or a List) or a directory of them; repeatable")
 	fl.StringArrayVar(&f.workload, "workload", nil, "workload manifests (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, Pod, PriorityClass, Namespace), applied at t=0: a file or a directory; repeatable")
 	fl.StringArrayVar(&f.traces, "trace", nil, "trace of timed events (apply, delete, scale, patch) replayed on top of --nodes and --workload:\na YAML Trace (kwoksim/v1alpha1) or JSON Lines (.jsonl, streamed); repeatable, merged by time")
+	f.visual.register(fl)
 	fl.BoolVar(&f.strict, "strict", false, "fail (exit 2) on a trace event that cannot be carried out, e.g. one naming a missing object,\ninstead of listing it under traceErrors in the report")
 	fl.StringArrayVar(&f.stages, "stages", nil, "KWOK Stage files (kwok.x-k8s.io/v1alpha1): a file or a directory; repeatable.\nReplaces the built-in stage-fast set; to keep it, list it too")
 	fl.Uint64Var(&f.seed, "seed", f.seed, "seed of every random choice in the run; the same inputs and seed give the same report")
@@ -62,6 +65,9 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if f.until < 0 {
 		return usageError{fmt.Errorf("--until must not be negative, got %v", f.until)}
 	}
+	if err := f.visual.check(); err != nil {
+		return err
+	}
 	nodes, err := workloads.Load(f.nodes, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}})
 	if err != nil {
 		return err
@@ -81,6 +87,9 @@ func runE(c *cobra.Command, f *runFlags) error {
 		Nodes: nodes, Workloads: objs, Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism,
 		Traces: f.traces, Strict: f.strict, KeepRenewals: f.keepRenew,
 	})
+	if err == nil {
+		err = f.visual.write(report)
+	}
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,198 @@
+package htmlreport
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io"
+	"sort"
+
+	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/analysis/plots"
+)
+
+//go:embed page.html.tmpl
+var pageSource string
+
+var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
+	"seconds": analysis.FormatSeconds,
+	"percent": func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
+}).Parse(pageSource))
+
+// Limits that keep the page quick to open on large clusters; the JSON report has everything.
+const (
+	maxNodes       = 1000
+	maxPodsPerRow  = 5
+	maxTraceErrors = 500
+)
+
+// Write renders r as an HTML page. The plots are SVG documents in data: URIs, so the page needs
+// no other file; its Content-Security-Policy forbids any other source, which a browser enforces.
+func Write(w io.Writer, r *analysis.Report) error {
+	v, err := newView(r)
+	if err != nil {
+		return err
+	}
+	return pageTemplate.Execute(w, v)
+}
+
+// view is what the template reads: the report plus the rows prepared for it.
+type view struct {
+	R            *analysis.Report
+	Figures      []figure
+	Distribution []distribution
+	Utilization  []utilization
+	Resources    []string
+	Nodes        []nodeRow
+	MoreNodes    int
+	Reasons      []reason
+	TraceErrors  []analysis.TraceErrorReport
+	MoreErrors   int
+}
+
+type figure struct {
+	Name, Title, About string
+	Src                template.URL
+}
+
+type distribution struct {
+	Name string
+	analysis.Distribution
+	Seconds bool
+}
+
+type utilization struct {
+	Resource string
+	analysis.UtilizationStats
+}
+
+type nodeRow struct {
+	analysis.NodeReport
+	Usage []usage
+}
+
+// usage is one resource of one node: the table's text and, when the statistics give it, the
+// utilization bar's width in percent.
+type usage struct {
+	Text    string
+	Percent float64
+	Known   bool
+}
+
+type reason struct {
+	analysis.ReasonCount
+	Pods []string
+	More int
+}
+
+func newView(r *analysis.Report) (*view, error) {
+	v := &view{R: r, Resources: resources(r)}
+	for _, f := range plots.Figures(r) {
+		var b bytes.Buffer
+		if err := f.WriteSVG(&b); err != nil {
+			return nil, err
+		}
+		src := "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(b.Bytes())
+		v.Figures = append(v.Figures, figure{Name: f.Name, Title: f.Title, About: f.About, Src: template.URL(src)})
+	}
+	v.Distribution = []distribution{
+		{"Scheduling latency (created → bound)", r.Latency.Scheduling, true},
+		{"Startup latency (created → Running)", r.Latency.Startup, true},
+		{"Scheduling attempts per pod", r.Attempts, false},
+	}
+	for _, res := range sortedKeys(r.Utilization) {
+		v.Utilization = append(v.Utilization, utilization{res, r.Utilization[res]})
+	}
+	for i, n := range r.Nodes {
+		if i == maxNodes {
+			v.MoreNodes = len(r.Nodes) - maxNodes
+			break
+		}
+		row := nodeRow{NodeReport: n}
+		for _, res := range v.Resources {
+			u, ok := n.Utilization[res]
+			row.Usage = append(row.Usage, usage{Text: analysis.FormatUsage(n, res), Percent: 100 * min(max(u, 0), 1), Known: ok})
+		}
+		v.Nodes = append(v.Nodes, row)
+	}
+	v.Reasons = reasons(r)
+	v.TraceErrors = r.TraceErrors
+	if len(v.TraceErrors) > maxTraceErrors {
+		v.MoreErrors = len(v.TraceErrors) - maxTraceErrors
+		v.TraceErrors = v.TraceErrors[:maxTraceErrors]
+	}
+	return v, nil
+}
+
+// resources lists the resources the nodes offer: cpu, memory and pods first, as the table
+// shows them, then the others by name.
+func resources(r *analysis.Report) []string {
+	seen := map[string]bool{}
+	for _, n := range r.Nodes {
+		for res := range n.Allocatable {
+			seen[res] = true
+		}
+	}
+	var out []string
+	for _, res := range []string{"cpu", "memory", "pods"} {
+		if seen[res] {
+			out = append(out, res)
+			delete(seen, res)
+		}
+	}
+	return append(out, sortedKeys(seen)...)
+}
+
+// unschedulable reports whether a pod is one the report counts as unschedulable: it exists,
+// is unbound, and the scheduler said why.
+func unschedulable(p analysis.PodReport) bool {
+	return p.Node == "" && p.UnschedulableReason != "" && p.DeletedAt == nil
+}
+
+// reasons pairs each unschedulable reason with the first pods it kept out. A report whose
+// statistics do not group the reasons gets them grouped from its pods, in the same order: most
+// pods first, then by reason.
+func reasons(r *analysis.Report) []reason {
+	counts := r.UnschedulableReasons
+	if len(counts) == 0 {
+		by := map[string]int{}
+		for _, p := range r.Pods {
+			if unschedulable(p) {
+				by[p.UnschedulableReason]++
+			}
+		}
+		for _, k := range sortedKeys(by) {
+			counts = append(counts, analysis.ReasonCount{Reason: k, Count: by[k]})
+		}
+		sort.SliceStable(counts, func(i, j int) bool { return counts[i].Count > counts[j].Count })
+	}
+	out := make([]reason, 0, len(counts))
+	index := map[string]int{}
+	for i, rc := range counts {
+		index[rc.Reason] = i
+		out = append(out, reason{ReasonCount: rc})
+	}
+	for _, p := range r.Pods {
+		i, ok := index[p.UnschedulableReason]
+		if !ok || !unschedulable(p) {
+			continue
+		}
+		if len(out[i].Pods) == maxPodsPerRow {
+			out[i].More++
+			continue
+		}
+		out[i].Pods = append(out[i].Pods, p.Namespace+"/"+p.Name)
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,249 @@
+package htmlreport
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/xml"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+
+	"github.com/kwoksim/kwoksim/analysis"
+)
+
+func ptr(f float64) *float64 { return &f }
+
+// sampleReport has a little of everything the page shows, and a message that would be markup
+// if the page did not escape it.
+func sampleReport() *analysis.Report {
+	return &analysis.Report{
+		APIVersion: analysis.APIVersion, Kind: analysis.ReportKind, Seed: 7, SimulatedSeconds: 5400,
+		Summary: analysis.Summary{
+			Pods:  analysis.PodSummary{Total: 4, Scheduled: 3, Unschedulable: 1, Pending: 1, Running: 3},
+			Nodes: analysis.NodeSummary{Total: 2, Ready: 1},
+		},
+		Pods: []analysis.PodReport{
+			{Namespace: "shop", Name: "web-0", Node: "node-a", Phase: "Running", CreatedAt: ptr(0), RunningAt: ptr(3)},
+			{Namespace: "shop", Name: "web-1", Node: "node-a", Phase: "Running", CreatedAt: ptr(0), RunningAt: ptr(5)},
+			{Namespace: "shop", Name: "web-2", Node: "node-b", Phase: "Running", CreatedAt: ptr(60), RunningAt: ptr(61)},
+			{Namespace: "shop", Name: "big-0", Phase: "Pending", CreatedAt: ptr(60), Attempts: 4,
+				UnschedulableReason: "0/2 nodes are available: 2 Insufficient cpu."},
+		},
+		Nodes: []analysis.NodeReport{
+			{Name: "node-a", Ready: true, Pods: 2,
+				Allocatable: map[string]string{"cpu": "4", "memory": "8Gi", "pods": "110", "nvidia.com/gpu": "1"},
+				Requested:   map[string]string{"cpu": "3", "memory": "2Gi", "pods": "2"},
+				Taints:      []string{"dedicated=web:NoSchedule"},
+				Utilization: map[string]float64{"cpu": 0.75, "memory": 0.25, "pods": 2.0 / 110, "nvidia.com/gpu": 0}},
+			{Name: "node-b", Ready: false, Pods: 1,
+				Allocatable: map[string]string{"cpu": "4", "memory": "8Gi", "pods": "110"},
+				Requested:   map[string]string{"cpu": "1", "memory": "1Gi", "pods": "1"},
+				Utilization: map[string]float64{"cpu": 0.25, "memory": 0.125, "pods": 1.0 / 110}},
+		},
+		Transitions: []analysis.TransitionReport{{Kind: "Pod", Stage: "pod-ready", Count: 3,
+			DelaySeconds: analysis.Percentiles{P50: 3, P90: 5, P99: 5, Max: 5}}},
+		TraceErrors: []analysis.TraceErrorReport{{At: 120, File: "trace.yaml", Line: 9,
+			Message: `Deployment "<script>alert(1)</script>" not found`}},
+		Latency: analysis.Latency{
+			Scheduling: analysis.Distribution{P50: 0, P90: 0, P99: 0, Max: 0, Count: 3},
+			Startup:    analysis.Distribution{P50: 3, P90: 5, P99: 5, Max: 5, Count: 3},
+		},
+		Attempts:             analysis.Distribution{P50: 1, P90: 4, P99: 4, Max: 4, Count: 4},
+		Utilization:          map[string]analysis.UtilizationStats{"cpu": {Mean: 0.5, Stddev: 0.25, Max: 0.75}},
+		UnschedulableReasons: []analysis.ReasonCount{{Reason: "0/2 nodes are available: 2 Insufficient cpu.", Count: 1}},
+		Timeseries: analysis.Timeseries{
+			T: []float64{0, 60, 5400}, Pending: []int{2, 1, 1}, Running: []int{0, 3, 3},
+			Utilization: map[string][]float64{"cpu": {0, 0.5, 0.5}},
+		},
+		Runtime: analysis.Runtime{WallSeconds: 0.25, EventsProcessed: 42},
+	}
+}
+
+func render(t *testing.T, r *analysis.Report) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := Write(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// The page refers to nothing outside itself: no script, no stylesheet or font to fetch, every
+// image a data: URI holding an SVG document.
+func TestPageIsSelfContained(t *testing.T) {
+	page := render(t, sampleReport())
+	doc, err := html.Parse(bytes.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := 0
+	for n := range doc.Descendants() {
+		if n.Type != html.ElementNode {
+			continue
+		}
+		switch n.Data {
+		case "script", "link", "iframe", "object", "embed", "base":
+			t.Errorf("page has a <%s> element", n.Data)
+		case "style":
+			if css := n.FirstChild.Data; strings.Contains(css, "url(") || strings.Contains(css, "@import") {
+				t.Error("the stylesheet refers to another resource")
+			}
+		}
+		for _, a := range n.Attr {
+			switch a.Key {
+			case "href", "src", "srcset", "action", "poster", "data":
+				if n.Data != "img" || a.Key != "src" {
+					t.Errorf("<%s %s=%.40q>: a reference", n.Data, a.Key, a.Val)
+					continue
+				}
+				images++
+				b64, ok := strings.CutPrefix(a.Val, "data:image/svg+xml;base64,")
+				if !ok {
+					t.Errorf("image source %.40q is not an inline SVG", a.Val)
+					continue
+				}
+				svg, err := base64.StdEncoding.DecodeString(b64)
+				if err != nil {
+					t.Errorf("image data: %v", err)
+					continue
+				}
+				var root struct{ XMLName xml.Name }
+				if err := xml.Unmarshal(svg, &root); err != nil || root.XMLName.Local != "svg" {
+					t.Errorf("image is not an SVG document (root %v, %v)", root.XMLName, err)
+				}
+			}
+		}
+	}
+	if images != 4 {
+		t.Errorf("%d inline images, want the 4 plots", images)
+	}
+}
+
+// What a reader looks for is on the page, as text, with markup from the inputs escaped.
+func TestPageContent(t *testing.T) {
+	page := render(t, sampleReport())
+	doc, err := html.Parse(bytes.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	for n := range doc.Descendants() {
+		if n.Type == html.TextNode && n.Parent.Data != "style" {
+			text.WriteString(n.Data)
+			text.WriteByte(' ')
+		}
+	}
+	got := strings.Join(strings.Fields(text.String()), " ")
+	for _, want := range []string{
+		"Simulated 1.5h of cluster time with seed 7",
+		"4 pods", "1 unschedulable", "2 nodes", "1 nodes ready",
+		"Startup latency (created → Running) 3s 5s 5s 5s 3",
+		"Scheduling attempts per pod 1 4 4 4 4",
+		"cpu 50.0% 25.0% 75.0%",
+		"node-a yes 2 3/4 (75%) 2Gi/8Gi (25%) 2/110 (2%) 0/1 (0%) dedicated=web:NoSchedule",
+		"node-b no 1 1/4 (25%) 1Gi/8Gi (12%) 1/110 (1%) -",
+		"1 0/2 nodes are available: 2 Insufficient cpu. shop/big-0",
+		"Pod pod-ready 3 3s 5s 5s 5s",
+		`2.0m trace.yaml:9 Deployment "<script>alert(1)</script>" not found`,
+		"42 events",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("page text lacks %q:\n%s", want, got)
+		}
+	}
+	if bytes.Contains(page, []byte("<script>")) {
+		t.Error("a trace error's message became markup")
+	}
+	// The utilization bar is sized from the statistics, in CSS html/template accepted.
+	if !bytes.Contains(page, []byte(`style="width: 75.0%"`)) || bytes.Contains(page, []byte("ZgotmplZ")) {
+		t.Error("node-a's cpu bar is not 75% wide")
+	}
+}
+
+// Same report, same bytes.
+func TestPageIsDeterministic(t *testing.T) {
+	first := render(t, sampleReport())
+	for range 3 {
+		if !bytes.Equal(first, render(t, sampleReport())) {
+			t.Fatal("two renderings of the same report differ")
+		}
+	}
+}
+
+// A report with nothing in it still renders, saying so instead of showing empty tables.
+func TestEmptyPage(t *testing.T) {
+	page := string(render(t, &analysis.Report{}))
+	for _, want := range []string{"No nodes.", "Every pod the scheduler saw was placed.", "No stage ran.",
+		"Startup latency (created → Running)</td><td class=\"num\">–</td>",
+		"Every trace event was carried out.", "No utilization statistics in this report."} {
+		if !strings.Contains(page, want) {
+			t.Errorf("empty page lacks %q", want)
+		}
+	}
+}
+
+// Without grouped reasons in the report, the page groups the unschedulable pods' own reasons:
+// most pods first; bound and deleted pods are not counted.
+func TestReasonsFromPods(t *testing.T) {
+	r := &analysis.Report{Pods: []analysis.PodReport{
+		{Namespace: "a", Name: "p1", UnschedulableReason: "taint"},
+		{Namespace: "a", Name: "p2", UnschedulableReason: "cpu"},
+		{Namespace: "a", Name: "p3", UnschedulableReason: "cpu"},
+		{Namespace: "a", Name: "p4", UnschedulableReason: "cpu", Node: "n1"},
+		{Namespace: "a", Name: "p5", UnschedulableReason: "cpu", DeletedAt: ptr(3)},
+	}}
+	got := reasons(r)
+	if len(got) != 2 || got[0].Reason != "cpu" || got[0].Count != 2 || strings.Join(got[0].Pods, " ") != "a/p2 a/p3" ||
+		got[1].Reason != "taint" || got[1].Count != 1 {
+		t.Errorf("reasons = %+v, want cpu (a/p2, a/p3) then taint", got)
+	}
+}
+
+// The page of a large run: 5,000 nodes (1,000 shown), 10,000 pods, 1,001 samples. Reports the
+// page's size too.
+func BenchmarkWrite(b *testing.B) {
+	r := &analysis.Report{SimulatedSeconds: 86400}
+	ts := &r.Timeseries
+	ts.Utilization = map[string][]float64{}
+	for i := range 1001 {
+		ts.T = append(ts.T, float64(i)*86.4)
+		ts.Pending = append(ts.Pending, (i*37)%500)
+		ts.Running = append(ts.Running, (i*53)%10000)
+		ts.Utilization["cpu"] = append(ts.Utilization["cpu"], float64(i%100)/100)
+	}
+	for i := range 10000 {
+		c := float64(i % 3600)
+		r.Pods = append(r.Pods, analysis.PodReport{Namespace: "default", Name: "pod", CreatedAt: ptr(c), RunningAt: ptr(c + float64(i%97)/7)})
+	}
+	for i := range 5000 {
+		r.Nodes = append(r.Nodes, analysis.NodeReport{Name: "node", Ready: true, Pods: 2,
+			Allocatable: map[string]string{"cpu": "32", "memory": "256Gi", "pods": "110"},
+			Requested:   map[string]string{"cpu": "3", "memory": "2Gi", "pods": "2"},
+			Utilization: map[string]float64{"cpu": float64(i%100) / 100, "memory": 0.01, "pods": 2.0 / 110}})
+	}
+	var size int
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := Write(&buf, r); err != nil {
+			b.Fatal(err)
+		}
+		size = buf.Len()
+	}
+	b.ReportMetric(float64(size), "page-bytes")
+}
+
+// A large cluster's page lists the first maxNodes nodes and says how many it left out.
+func TestPageCapsNodes(t *testing.T) {
+	r := &analysis.Report{}
+	for i := range maxNodes + 2 {
+		r.Nodes = append(r.Nodes, analysis.NodeReport{Name: "node-" + strings.Repeat("x", i%3)})
+	}
+	page := string(render(t, r))
+	if got := strings.Count(page, `<td class="mono">node-`); got != maxNodes {
+		t.Errorf("%d node rows, want %d", got, maxNodes)
+	}
+	if !strings.Contains(page, "… and 2 more nodes") {
+		t.Error("the page does not say 2 nodes were left out")
+	}
+}
