@@ -35,8 +35,8 @@ type refWalker struct {
 	info  *celast.SourceInfo
 	refs  []fieldRef
 	types map[int64]reflect.Type
-	seen map[string]bool
-	err  error
+	seen  map[string]bool
+	err   error
 }
 
 // fieldRefsOf returns the report field references of a checked expression, in source order,
