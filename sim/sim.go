@@ -36,7 +36,15 @@ type Config struct {
 	// MaxEventsPerInstant bounds the events run at one virtual instant, so a stage set that
 	// keeps matching its own output with no delay fails instead of hanging.
 	MaxEventsPerInstant int
+	// Progress, when set, is called from Run every ProgressEvery events with the virtual time
+	// reached and the events processed so far. It must not touch the simulation; the run
+	// stays deterministic because it reads no wall clock itself.
+	Progress func(elapsed time.Duration, events int64)
 }
+
+// ProgressEvery is how many events pass between two calls of Config.Progress: often enough
+// for a display, rare enough to cost nothing.
+const ProgressEvery = 4096
 
 const defaultMaxEventsPerInstant = 1_000_000
 
@@ -215,6 +223,11 @@ func (s *Simulator) Run() error {
 			instant, atInstant = next, 1
 		}
 		s.clock.Step()
+		if s.cfg.Progress != nil {
+			if n := s.clock.Processed(); n%ProgressEvery == 0 {
+				s.cfg.Progress(s.Elapsed(), n)
+			}
+		}
 	}
 }
 

@@ -28,6 +28,8 @@ type Scenario struct {
 	// Strict makes a trace event that cannot be carried out end the run with an error,
 	// instead of a traceErrors entry in the report.
 	Strict bool
+	// Progress is sim.Config.Progress: called every sim.ProgressEvery events.
+	Progress func(elapsed time.Duration, events int64)
 }
 
 // InputError is an object the simulated apiserver rejected, with where it came from.
@@ -54,7 +56,7 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	if st == nil {
 		st = stages.Default()
 	}
-	s, err := sim.New(ctx, sim.Config{Seed: sc.Seed, Until: sc.Until, Parallelism: sc.Parallelism, Stages: st})
+	s, err := sim.New(ctx, sim.Config{Seed: sc.Seed, Until: sc.Until, Parallelism: sc.Parallelism, Stages: st, Progress: sc.Progress})
 	if err != nil {
 		return nil, err
 	}
