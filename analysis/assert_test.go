@@ -88,7 +88,7 @@ func TestAssertionFailureShowsValues(t *testing.T) {
 		{expr: `utilization["gpu"].max < 0.9`, err: "no such key: gpu",
 			values: []FieldValue{{`utilization.gpu.max`, "error: no such key: gpu"}}},
 		{expr: `pods.all(p, p.node != "")`,
-			values: []FieldValue{{"pods", `[{"attempts":1,"createdAt":0,"deletedAt":null,"name":"a","namespace":"default","node":"n1","phase":"Running","runningAt":null,"scheduledAt":1.5,"unschedulableReason":""},{"attempts":1,"createdAt":0,"d… (3 entries)`}}},
+			values: []FieldValue{{"pods", `[{"attempts":1,"createdAt":0,"deletedAt":null,"name":"a","namespace":"default","node":"n1","phase":"Running","runningAt":null,"scheduledAt":1.5,"unschedulableReason":""},{"attempts":1,"createdAt":0,"d… (a list of 3)`}}},
 		{expr: "nodes[0].pods", err: "gave 2, not a bool", values: []FieldValue{{"nodes[0].pods", "2"}}},
 		{expr: `pods.all(a, pods.all(b, pods.all(c, pods.all(d, pods.all(e, pods.all(f, pods.all(g, pods.all(h, pods.all(i, pods.all(j, pods.all(k, pods.all(l, pods.all(m, pods.all(n, pods.all(o, pods.all(p, a.name != "x"))))))))))))))))`,
 			err: "over the limit of 100000000"},

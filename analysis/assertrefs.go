@@ -322,12 +322,12 @@ func formatComposite(v any) string {
 	if len(b) <= maxValueLength {
 		return string(b)
 	}
-	n := 0
+	size := ""
 	switch x := v.(type) {
 	case []any:
-		n = len(x)
+		size = fmt.Sprintf(" (a list of %d)", len(x))
 	case map[string]any:
-		n = len(x)
+		size = fmt.Sprintf(" (a map of %d)", len(x))
 	}
-	return fmt.Sprintf("%s… (%d entries)", b[:maxValueLength], n)
+	return fmt.Sprintf("%s…%s", b[:maxValueLength], size)
 }

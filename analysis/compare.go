@@ -17,6 +17,9 @@ type Comparison struct {
 	// Placements are the pods placed differently, sorted by namespace and name: on another
 	// node, scheduled in one report only, or present in one report only.
 	Placements []PlacementDiff `json:"placements"`
+	// Nodes are the nodes whose pod count differs, sorted by name: a view of placement that
+	// does not depend on pod names, which the seed draws for the pods of a Deployment.
+	Nodes []NodeDiff `json:"nodes"`
 }
 
 // ComparedReport names one side of a comparison.
@@ -44,6 +47,13 @@ type PlacementDiff struct {
 	B         *string `json:"b"`
 }
 
+// NodeDiff is one node's pod count in each report; null when the report has no such node.
+type NodeDiff struct {
+	Name string `json:"name"`
+	A    *int   `json:"a"`
+	B    *int   `json:"b"`
+}
+
 // Compare sets report b beside report a; fileA and fileB name them.
 func Compare(a, b *Report, fileA, fileB string) *Comparison {
 	c := &Comparison{
@@ -68,6 +78,7 @@ func Compare(a, b *Report, fileA, fileB string) *Comparison {
 		c.Figures = append(c.Figures, d)
 	}
 	c.Placements = placementDiffs(a, b)
+	c.Nodes = nodeDiffs(a, b)
 	return c
 }
 
@@ -176,6 +187,42 @@ func placementDiffs(a, b *Report) []PlacementDiff {
 			continue
 		}
 		d := PlacementDiff{Namespace: k.ns, Name: k.name}
+		if inA {
+			d.A = &va
+		}
+		if inB {
+			d.B = &vb
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// nodeDiffs matches nodes by name.
+func nodeDiffs(a, b *Report) []NodeDiff {
+	pods := func(r *Report) map[string]int {
+		m := make(map[string]int, len(r.Nodes))
+		for _, n := range r.Nodes {
+			m[n.Name] = n.Pods
+		}
+		return m
+	}
+	pa, pb := pods(a), pods(b)
+	names := slices.Collect(maps.Keys(pa))
+	for n := range pb {
+		if _, ok := pa[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	out := []NodeDiff{}
+	for _, n := range names {
+		va, inA := pa[n]
+		vb, inB := pb[n]
+		if inA && inB && va == vb {
+			continue
+		}
+		d := NodeDiff{Name: n}
 		if inA {
 			d.A = &va
 		}

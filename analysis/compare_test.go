@@ -19,6 +19,7 @@ func comparedReports() (*Report, *Report) {
 	b.Utilization = map[string]UtilizationStats{"cpu": {Mean: 0.3, Max: 0.5}, "memory": {Mean: 0.1, Max: 0.2}}
 	b.Transitions = []TransitionReport{{Kind: "Pod", Stage: "pod-ready", Count: 3}}
 	b.TraceErrors = []TraceErrorReport{{Message: "x"}}
+	b.Nodes = []NodeReport{{Name: "n1", Pods: 1}, {Name: "n2", Pods: 2}}
 	b.Pods = []PodReport{
 		{Namespace: "default", Name: "a", Node: "n1"}, // same node
 		{Namespace: "default", Name: "b", Node: "n2"}, // moved
@@ -71,13 +72,21 @@ func TestCompare(t *testing.T) {
 		t.Errorf("placements = %q, want %q", placements, want)
 	}
 
+	var nodes []string
+	for _, n := range c.Nodes {
+		nodes = append(nodes, n.Name+": "+podCount(n.A)+" → "+podCount(n.B))
+	}
+	if got, want := strings.Join(nodes, "; "), "n1: 2 → 1; n2: (no such node) → 2"; got != want {
+		t.Errorf("nodes = %q, want %q", got, want)
+	}
+
 	// The JSON form keeps its documented field names, with null for a missing side.
 	var buf bytes.Buffer
 	if err := WriteComparisonJSON(&buf, c); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{`"a": {`, `"file": "a.json"`, `"seed": 8`, `"figures": [`, `"name": "utilization.memory.max"`,
-		`"a": null`, `"diff": null`, `"placements": [`, `"namespace": "apps"`} {
+		`"a": null`, `"diff": null`, `"placements": [`, `"namespace": "apps"`, `"nodes": [`} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("JSON lacks %s:\n%s", s, buf.String())
 		}
@@ -88,7 +97,8 @@ func TestCompare(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"A: a.json (seed 7)\nB: b.json (seed 8)\n", "FIGURE", "summary.pods.unschedulable         1     0     -1\n",
-		"Pods placed differently (3):", "default/b  n1               n2\n"} {
+		"Nodes holding a different number of pods (2):", "n2    (no such node)  2\n",
+		"Pods placed differently (3):", "default/b  n1               n2\n", "Pods are matched by namespace and name"} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, buf.String())
 		}
@@ -101,8 +111,8 @@ func TestCompare(t *testing.T) {
 			t.Errorf("%s differs from itself: %s", f.Name, signed(f.Diff))
 		}
 	}
-	if len(same.Placements) != 0 {
-		t.Errorf("placements of a report against itself: %+v", same.Placements)
+	if len(same.Placements) != 0 || len(same.Nodes) != 0 {
+		t.Errorf("a report against itself: placements %+v, nodes %+v", same.Placements, same.Nodes)
 	}
 }
 

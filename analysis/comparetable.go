@@ -34,6 +34,23 @@ func WriteComparisonTable(w io.Writer, c *Comparison) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if len(c.Nodes) == 0 {
+		fmt.Fprintln(w, "\nEvery node holds as many pods in both reports.")
+	} else {
+		fmt.Fprintf(w, "\nNodes holding a different number of pods (%d):\n\n", len(c.Nodes))
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NODE\tA\tB")
+		for i, n := range c.Nodes {
+			if i == maxPlacementRows {
+				fmt.Fprintf(tw, "… %d more (see -o json)\t\t\n", len(c.Nodes)-maxPlacementRows)
+				break
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", n.Name, podCount(n.A), podCount(n.B))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
 	if len(c.Placements) == 0 {
 		_, err := fmt.Fprintln(w, "\nEvery pod is on the same node in both reports.")
 		return err
@@ -41,14 +58,30 @@ func WriteComparisonTable(w io.Writer, c *Comparison) error {
 	fmt.Fprintf(w, "\nPods placed differently (%d):\n\n", len(c.Placements))
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "POD\tA\tB")
+	missing := false
 	for i, p := range c.Placements {
+		missing = missing || p.A == nil || p.B == nil
 		if i == maxPlacementRows {
 			fmt.Fprintf(tw, "… %d more (see -o json)\t\t\n", len(c.Placements)-maxPlacementRows)
 			break
 		}
 		fmt.Fprintf(tw, "%s/%s\t%s\t%s\n", p.Namespace, p.Name, placement(p.A), placement(p.B))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if missing {
+		_, err := fmt.Fprintln(w, "\nPods are matched by namespace and name; the seed draws the names of a Deployment's,\nReplicaSet's or Job's pods, so across seeds compare those by node (above).")
+		return err
+	}
+	return nil
+}
+
+func podCount(n *int) string {
+	if n == nil {
+		return "(no such node)"
+	}
+	return strconv.Itoa(*n)
 }
 
 func placement(node *string) string {

@@ -22,6 +22,7 @@ type runFlags struct {
 	parallelism int32
 	traces      []string
 	strict      bool
+	asserts     []string
 }
 
 func newRunCommand() *cobra.Command {
@@ -31,7 +32,8 @@ func newRunCommand() *cobra.Command {
 		Short: "Simulate nodes and workloads and report where pods land and how they fare",
 		Example: `  kwoksim run --nodes node.yaml --workload pod.yaml
   kwoksim run --nodes nodes/ --workload apps/ --until 24h -o json --report report.json
-  kwoksim run --nodes nodes.yaml --trace trace.jsonl --strict`,
+  kwoksim run --nodes nodes.yaml --trace trace.jsonl --strict
+  kwoksim run --nodes nodes/ --workload apps/ --assert 'summary.pods.unschedulable == 0' --assert 'latency.startup.p99 < 30.0'`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runE(c, f) },
 	}
@@ -46,6 +48,7 @@ func newRunCommand() *cobra.Command {
 	fl.StringVarP(&f.output, "output", "o", f.output, "output format: table or json")
 	fl.StringVar(&f.report, "report", "", "also write the JSON report to this file (atomically: temp file, then rename)")
 	fl.Int32Var(&f.parallelism, "parallelism", f.parallelism, "scheduler parallelism for filtering and scoring; values above 1 are faster on large clusters\nbut make placements depend on goroutine timing, so runs are no longer reproducible")
+	fl.StringArrayVar(&f.asserts, "assert", nil, "CEL expression over the JSON report that must hold, e.g. 'summary.pods.unschedulable == 0'; repeatable.\nChecked before the run (exit 2 if invalid); after it, each failure is listed with the values it saw (exit 1)")
 	_ = cmd.MarkFlagRequired("nodes")
 	return cmd
 }
@@ -59,6 +62,11 @@ func runE(c *cobra.Command, f *runFlags) error {
 	}
 	if f.until < 0 {
 		return usageError{fmt.Errorf("--until must not be negative, got %v", f.until)}
+	}
+	// Assertions are compiled first: a typo fails now, not after hours of simulation.
+	checks, err := analysis.CompileAssertions(f.asserts)
+	if err != nil {
+		return usageError{fmt.Errorf("--assert: %w", err)}
 	}
 	nodes, err := workloads.Load(f.nodes, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}})
 	if err != nil {
@@ -75,10 +83,12 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if err != nil {
 		return err
 	}
+	progress := newProgressLine(c.ErrOrStderr(), isTerminal, time.Now)
 	report, err := workloads.Run(c.Context(), workloads.Scenario{
 		Nodes: nodes, Workloads: objs, Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism,
-		Traces: f.traces, Strict: f.strict,
+		Traces: f.traces, Strict: f.strict, Progress: progress.callback(),
 	})
+	progress.clear()
 	if err != nil {
 		return err
 	}
@@ -88,7 +98,37 @@ func runE(c *cobra.Command, f *runFlags) error {
 		}
 	}
 	if f.output == "json" {
-		return analysis.WriteJSON(c.OutOrStdout(), report)
+		err = analysis.WriteJSON(c.OutOrStdout(), report)
+	} else {
+		err = analysis.WriteTable(c.OutOrStdout(), report)
 	}
-	return analysis.WriteTable(c.OutOrStdout(), report)
+	if err != nil {
+		return err
+	}
+	return checkAssertions(c.ErrOrStderr(), report, checks)
+}
+
+// checkAssertions evaluates the assertions on the finished report, listing every failure
+// with the values it saw.
+func checkAssertions(stderr io.Writer, report *analysis.Report, checks []*analysis.Assertion) error {
+	if len(checks) == 0 {
+		return nil
+	}
+	results, err := analysis.CheckAssertions(report, checks)
+	if err != nil {
+		return err
+	}
+	failed := analysis.Failed(results)
+	if len(failed) == 0 {
+		msg := fmt.Sprintf("all %d assertions passed", len(results))
+		if len(results) == 1 {
+			msg = "the assertion passed"
+		}
+		_, err := fmt.Fprintf(stderr, "kwoksim: %s\n", msg)
+		return err
+	}
+	if err := analysis.WriteAssertionFailures(stderr, failed); err != nil {
+		return err
+	}
+	return assertionFailure{failed: len(failed), total: len(results)}
 }
