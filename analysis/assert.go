@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -36,6 +37,8 @@ type Assertion struct {
 	// types are the Go types of the report paths in the expression, by expression id, for
 	// the cost estimate.
 	types map[int64]reflect.Type
+	// alls are its all() macros over report lists, to show the element that fails one.
+	alls []allMacro
 }
 
 // AssertionError is an expression that does not compile, is not a bool, or names a report
@@ -59,10 +62,13 @@ type AssertionResult struct {
 	Values []FieldValue
 }
 
-// FieldValue is one field reference of an assertion and the value it had.
+// FieldValue is one field reference of an assertion and the value it had. Note says why it
+// is shown when it is not a reference written in the expression (the element that made an
+// all() false).
 type FieldValue struct {
 	Path  string
 	Value string
+	Note  string
 }
 
 // assertEnv declares each top-level report field as a dyn variable: its value is typed at
@@ -70,7 +76,8 @@ type FieldValue struct {
 // numeric equality and ordering let `summary.pods.unschedulable == 0` and
 // `latency.startup.p99 < 30` both hold without casts.
 var assertEnv = sync.OnceValues(func() (*cel.Env, error) {
-	opts := []cel.EnvOption{cel.CrossTypeNumericComparisons(true)}
+	// Macro call tracking lets a predicate be written back as text (see allMacrosOf).
+	opts := []cel.EnvOption{cel.CrossTypeNumericComparisons(true), cel.EnableMacroCallTracking()}
 	for _, f := range jsonFields(reportType) {
 		opts = append(opts, cel.Variable(f.name, cel.DynType))
 	}
@@ -121,7 +128,7 @@ func CompileAssertion(expr string) (*Assertion, error) {
 	if err != nil {
 		return nil, &AssertionError{Expr: expr, Msg: err.Error()}
 	}
-	return &Assertion{Expr: expr, ast: ast, prg: prg, traced: traced, refs: refs, types: types}, nil
+	return &Assertion{Expr: expr, ast: ast, prg: prg, traced: traced, refs: refs, types: types, alls: allMacrosOf(env, ast.NativeRep())}, nil
 }
 
 // CheckAssertions evaluates every assertion on the report, in order.
@@ -190,6 +197,13 @@ func (a *Assertion) eval(vars map[string]any, sizes sizeBounds) AssertionResult 
 		}
 		res.Values = append(res.Values, FieldValue{Path: f.path, Value: v})
 	}
+	for _, m := range a.alls {
+		if v, ok := m.firstFalse(vars); ok {
+			// The element says more than the whole list it replaces.
+			res.Values = slices.DeleteFunc(res.Values, func(f FieldValue) bool { return f.Path == m.rangePath })
+			res.Values = append(res.Values, v)
+		}
+	}
 	return res
 }
 
@@ -202,6 +216,10 @@ func WriteAssertionFailures(w io.Writer, failed []AssertionResult) error {
 			fmt.Fprintf(&b, "  error: %v\n", r.Err)
 		}
 		for _, v := range r.Values {
+			if v.Note != "" {
+				fmt.Fprintf(&b, "  %s: %s = %s\n", v.Note, v.Path, v.Value)
+				continue
+			}
 			fmt.Fprintf(&b, "  %s = %s\n", v.Path, v.Value)
 		}
 	}

@@ -76,20 +76,30 @@ func TestAssertionsPassAndFail(t *testing.T) {
 // A failing assertion shows the values of the fields it names; a runtime error fails it and
 // says so.
 func TestAssertionFailureShowsValues(t *testing.T) {
+	const (
+		podsValue = `[{"attempts":1,"createdAt":0,"deletedAt":null,"name":"a","namespace":"default","node":"n1","phase":"Running","runningAt":null,"scheduledAt":1.5,"unschedulableReason":""},{"attempts":1,"createdAt":0,"d… (a list of 3)`
+		pod2Value = `{"attempts":4,"createdAt":3,"deletedAt":null,"name":"c","namespace":"default","node":"","phase":"Pending","runningAt":null,"scheduledAt":null,"unschedulableReason":"0/1 nodes are available"}`
+	)
 	for _, tc := range []struct {
 		expr   string
 		err    string
 		values []FieldValue
 	}{
 		{expr: "latency.startup.p99 < 30.0 && summary.pods.total > 0",
-			values: []FieldValue{{"latency.startup.p99", "42.5"}, {"summary.pods.total", "(not evaluated)"}}},
+			values: []FieldValue{{"latency.startup.p99", "42.5", ""}, {"summary.pods.total", "(not evaluated)", ""}}},
 		{expr: "summary.pods.total > 0 && latency.startup.p50 < 30",
-			values: []FieldValue{{"summary.pods.total", "3"}, {"latency.startup.p50", "30.0"}}},
+			values: []FieldValue{{"summary.pods.total", "3", ""}, {"latency.startup.p50", "30.0", ""}}},
 		{expr: `utilization["gpu"].max < 0.9`, err: "no such key: gpu",
-			values: []FieldValue{{`utilization.gpu.max`, "error: no such key: gpu"}}},
+			values: []FieldValue{{`utilization.gpu.max`, "error: no such key: gpu", ""}}},
 		{expr: `pods.all(p, p.node != "")`,
-			values: []FieldValue{{"pods", `[{"attempts":1,"createdAt":0,"deletedAt":null,"name":"a","namespace":"default","node":"n1","phase":"Running","runningAt":null,"scheduledAt":1.5,"unschedulableReason":""},{"attempts":1,"createdAt":0,"d… (a list of 3)`}}},
-		{expr: "nodes[0].pods", err: "gave 2, not a bool", values: []FieldValue{{"nodes[0].pods", "2"}}},
+			values: []FieldValue{{"pods[2]", pod2Value, "first of pods for which all() is false"}}},
+		// The all() is over a filter's result, not a report path: no element is singled out.
+		{expr: `summary.pods.total == 3 && pods.filter(p, p.phase == "Running").all(p, p.node == "n2")`,
+			values: []FieldValue{{"summary.pods.total", "3", ""}, {"pods", podsValue, ""}}},
+		{expr: `nodes.all(n, n.ready) && pods.all(p, p.attempts < 4)`,
+			values: []FieldValue{{"nodes", `[{"allocatable":{"cpu":"4"},"name":"n1","pods":2,"ready":true,"requested":{},"utilization":{}}]`, ""},
+				{"pods[2]", pod2Value, "first of pods for which all() is false"}}},
+		{expr: "nodes[0].pods", err: "gave 2, not a bool", values: []FieldValue{{"nodes[0].pods", "2", ""}}},
 		{expr: `pods.all(a, pods.all(b, pods.all(c, pods.all(d, pods.all(e, pods.all(f, pods.all(g, pods.all(h, pods.all(i, pods.all(j, pods.all(k, pods.all(l, pods.all(m, pods.all(n, pods.all(o, pods.all(p, a.name != "x"))))))))))))))))`,
 			err: "over the limit of 100000000"},
 	} {
