@@ -44,7 +44,7 @@ type Config struct {
 
 // ProgressEvery is how many events pass between two calls of Config.Progress: often enough
 // for a display, rare enough to cost nothing.
-const ProgressEvery = 4096
+const ProgressEvery = 256
 
 const defaultMaxEventsPerInstant = 1_000_000
 
