@@ -178,6 +178,11 @@ func TestAssertionCostBound(t *testing.T) {
 		{`pods.all(p, p.node != "" || p.unschedulableReason.contains("taint"))`, false},
 		{`pods.filter(p, p.phase == "Running").size() > 0`, false},
 		{`nodes.all(n, n.allocatable.cpu == "32")`, false},
+		{`pods.map(p, p.node).exists(n, n == "node-7")`, false},
+		{`pods.exists_one(p, p.name == "web-0") && nodes.filter(n, n.ready).size() == summary.nodes.total`, false},
+		{`pods.all(p, p.unschedulableReason == "" || p.unschedulableReason.matches("taint|affinity"))`, false},
+		{`transitions.exists(t, t.stage == "pod-ready" && t.delaySeconds.p99 < 5.0)`, false},
+		{`utilization.all(r, utilization[r].max < 0.9)`, false},
 		{`pods.all(a, pods.exists(b, a.node == b.node))`, true},
 	} {
 		a, err := CompileAssertion(tc.expr)
