@@ -42,10 +42,6 @@ type Config struct {
 	Progress func(elapsed time.Duration, events int64)
 }
 
-// ProgressEvery is how many events pass between two calls of Config.Progress: often enough
-// for a display, rare enough to cost nothing.
-const ProgressEvery = 256
-
 const defaultMaxEventsPerInstant = 1_000_000
 
 func (c *Config) validate() error {
