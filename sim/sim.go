@@ -40,6 +40,10 @@ type Config struct {
 	// only renew timestamps (node heartbeats), which are otherwise elided and counted (see
 	// renewal.go). For stage sets that read heartbeat times; slow over long runs.
 	KeepRenewals bool
+	// Progress, when set, is called from Run every ProgressEvery events with the virtual time
+	// reached and the events processed so far. It must not touch the simulation; the run
+	// stays deterministic because it reads no wall clock itself.
+	Progress func(elapsed time.Duration, events int64)
 }
 
 const defaultMaxEventsPerInstant = 1_000_000
@@ -220,6 +224,11 @@ func (s *Simulator) Run() error {
 			instant, atInstant = next, 1
 		}
 		s.clock.Step()
+		if s.cfg.Progress != nil {
+			if n := s.clock.Processed(); n%ProgressEvery == 0 {
+				s.cfg.Progress(s.Elapsed(), n)
+			}
+		}
 	}
 }
 

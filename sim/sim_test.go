@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -299,6 +300,36 @@ func TestIdleDayIsCheap(t *testing.T) {
 	}
 	if s.Elapsed() != 24*time.Hour {
 		t.Errorf("elapsed = %v", s.Elapsed())
+	}
+}
+
+// Progress is called every ProgressEvery events with the virtual time and the count reached,
+// from the loop itself: what it reports follows the run, not the wall clock.
+func TestProgressEveryNEvents(t *testing.T) {
+	type call struct {
+		elapsed time.Duration
+		events  int64
+	}
+	var calls []call
+	s := newSim(t, Config{Seed: 1, Progress: func(e time.Duration, n int64) { calls = append(calls, call{e, n}) }})
+	left := 3*ProgressEvery + 5
+	var tick func()
+	tick = func() {
+		if left--; left > 0 {
+			s.Clock().AfterDelay(time.Second, tick)
+		}
+	}
+	s.Clock().AfterDelay(time.Second, tick) // event k runs at k seconds
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	want := []call{
+		{ProgressEvery * time.Second, ProgressEvery},
+		{2 * ProgressEvery * time.Second, 2 * ProgressEvery},
+		{3 * ProgressEvery * time.Second, 3 * ProgressEvery},
+	}
+	if fmt.Sprint(calls) != fmt.Sprint(want) {
+		t.Errorf("progress calls = %v, want %v", calls, want)
 	}
 }
 

@@ -30,6 +30,8 @@ type Scenario struct {
 	Strict bool
 	// KeepRenewals performs every transition of periodic stages (see sim.Config).
 	KeepRenewals bool
+	// Progress is sim.Config.Progress: called every sim.ProgressEvery events.
+	Progress func(elapsed time.Duration, events int64)
 }
 
 // InputError is an object the simulated apiserver rejected, with where it came from.
@@ -56,7 +58,8 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	if st == nil {
 		st = stages.Default()
 	}
-	s, err := sim.New(ctx, sim.Config{Seed: sc.Seed, Until: sc.Until, Parallelism: sc.Parallelism, Stages: st, KeepRenewals: sc.KeepRenewals})
+	s, err := sim.New(ctx, sim.Config{Seed: sc.Seed, Until: sc.Until, Parallelism: sc.Parallelism, Stages: st,
+		KeepRenewals: sc.KeepRenewals, Progress: sc.Progress})
 	if err != nil {
 		return nil, err
 	}

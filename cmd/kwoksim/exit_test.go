@@ -19,6 +19,7 @@ func TestExitCodes(t *testing.T) {
 		{&sim.StageError{Err: errors.New("template failed")}, exitBadInput},
 		{usageError{errors.New("--output must be table or json")}, exitBadInput},
 		{errors.New(`unknown command "rnu" for "kwoksim"`), exitBadInput},
+		{assertionFailure{failed: 1, total: 2}, exitAssertion},
 		{&sim.Failure{Msg: "livelock"}, exitSimulationErr},
 		{errors.New("something else broke"), exitSimulationErr},
 	} {

@@ -29,6 +29,16 @@ type inputError struct{ error }
 
 func (e inputError) Unwrap() error { return e.error }
 
+// assertionFailure is a run whose report failed some --assert expressions (listed already).
+type assertionFailure struct{ failed, total int }
+
+func (e assertionFailure) Error() string {
+	if e.total == 1 {
+		return "the assertion failed"
+	}
+	return fmt.Sprintf("%d of %d assertions failed", e.failed, e.total)
+}
+
 func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "kwoksim",
@@ -42,7 +52,7 @@ reproducible from a seed.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
 	})
-	root.AddCommand(newRunCommand(), newStagesCommand(), newImportCommand())
+	root.AddCommand(newRunCommand(), newCompareCommand(), newStagesCommand(), newImportCommand())
 	return root
 }
 
@@ -68,8 +78,11 @@ func exitCode(err error) int {
 		inputFile inputError
 		failure   *sim.Failure
 		stage     *sim.StageError
+		assertion assertionFailure
 	)
 	switch {
+	case errors.As(err, &assertion):
+		return exitAssertion
 	case errors.As(err, &failure):
 		return exitSimulationErr
 	case errors.As(err, &load), errors.As(err, &input), errors.As(err, &usage), errors.As(err, &inputFile),

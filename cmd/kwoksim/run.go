@@ -24,6 +24,7 @@ type runFlags struct {
 	traces      []string
 	strict      bool
 	keepRenew   bool
+	asserts     []string
 }
 
 func newRunCommand() *cobra.Command {
@@ -34,7 +35,8 @@ func newRunCommand() *cobra.Command {
 		Example: `  kwoksim run --nodes node.yaml --workload pod.yaml
   kwoksim run --nodes node.yaml --workload pod.yaml --plots plots/ --html report.html
   kwoksim run --nodes nodes/ --workload apps/ --until 24h -o json --report report.json
-  kwoksim run --nodes nodes.yaml --trace trace.jsonl --strict`,
+  kwoksim run --nodes nodes.yaml --trace trace.jsonl --strict
+  kwoksim run --nodes nodes/ --workload apps/ --assert 'summary.pods.unschedulable == 0' --assert 'latency.startup.p99 < 30.0'`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runE(c, f) },
 	}
@@ -51,6 +53,7 @@ func newRunCommand() *cobra.Command {
 	fl.StringVar(&f.report, "report", "", "also write the JSON report to this file (atomically: temp file, then rename)")
 	fl.Int32Var(&f.parallelism, "parallelism", f.parallelism, "scheduler parallelism for filtering and scoring; values above 1 are faster on large clusters\nbut make placements depend on goroutine timing, so runs are no longer reproducible")
 	fl.BoolVar(&f.keepRenew, "keep-renewals", false, "perform every transition of a periodic stage (node heartbeats) one by one; by default those that only\nrenew timestamps are counted, not performed. For stage sets that read heartbeat times; slow over long runs")
+	fl.StringArrayVar(&f.asserts, "assert", nil, "CEL expression over the JSON report that must hold, e.g. 'summary.pods.unschedulable == 0'; repeatable.\nChecked before the run (exit 2 if invalid); after it, each failure is listed with the values it saw (exit 1)")
 	_ = cmd.MarkFlagRequired("nodes")
 	return cmd
 }
@@ -68,6 +71,11 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if err := f.visual.check(); err != nil {
 		return err
 	}
+	// Assertions are compiled first: a typo fails now, not after hours of simulation.
+	checks, err := analysis.CompileAssertions(f.asserts)
+	if err != nil {
+		return usageError{fmt.Errorf("--assert: %w", err)}
+	}
 	nodes, err := workloads.Load(f.nodes, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}})
 	if err != nil {
 		return err
@@ -83,10 +91,12 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if err != nil {
 		return err
 	}
+	progress := newProgressLine(c.ErrOrStderr(), isTerminal, time.Now)
 	report, err := workloads.Run(c.Context(), workloads.Scenario{
 		Nodes: nodes, Workloads: objs, Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism,
-		Traces: f.traces, Strict: f.strict, KeepRenewals: f.keepRenew,
+		Traces: f.traces, Strict: f.strict, KeepRenewals: f.keepRenew, Progress: progress.callback(),
 	})
+	progress.clear()
 	if err == nil {
 		err = f.visual.write(report)
 	}
@@ -99,7 +109,37 @@ func runE(c *cobra.Command, f *runFlags) error {
 		}
 	}
 	if f.output == "json" {
-		return analysis.WriteJSON(c.OutOrStdout(), report)
+		err = analysis.WriteJSON(c.OutOrStdout(), report)
+	} else {
+		err = analysis.WriteTable(c.OutOrStdout(), report)
 	}
-	return analysis.WriteTable(c.OutOrStdout(), report)
+	if err != nil {
+		return err
+	}
+	return checkAssertions(c.ErrOrStderr(), report, checks)
+}
+
+// checkAssertions evaluates the assertions on the finished report, listing every failure
+// with the values it saw.
+func checkAssertions(stderr io.Writer, report *analysis.Report, checks []*analysis.Assertion) error {
+	if len(checks) == 0 {
+		return nil
+	}
+	results, err := analysis.CheckAssertions(report, checks)
+	if err != nil {
+		return err
+	}
+	failed := analysis.Failed(results)
+	if len(failed) == 0 {
+		msg := fmt.Sprintf("all %d assertions passed", len(results))
+		if len(results) == 1 {
+			msg = "the assertion passed"
+		}
+		_, err := fmt.Fprintf(stderr, "kwoksim: %s\n", msg)
+		return err
+	}
+	if err := analysis.WriteAssertionFailures(stderr, failed); err != nil {
+		return err
+	}
+	return assertionFailure{failed: len(failed), total: len(results)}
 }

@@ -1,0 +1,235 @@
+package analysis
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+)
+
+// Comparison is two reports side by side: the JSON contract of `kwoksim compare -o json`.
+type Comparison struct {
+	A ComparedReport `json:"a"`
+	B ComparedReport `json:"b"`
+	// Figures are the key figures of both reports, in a fixed order (see figureNames).
+	Figures []FigureDiff `json:"figures"`
+	// Placements are the pods placed differently, sorted by namespace and name: on another
+	// node, scheduled in one report only, or present in one report only.
+	Placements []PlacementDiff `json:"placements"`
+	// Nodes are the nodes whose pod count differs, sorted by name: a view of placement that
+	// does not depend on pod names, which the seed draws for the pods of a Deployment.
+	Nodes []NodeDiff `json:"nodes"`
+}
+
+// ComparedReport names one side of a comparison.
+type ComparedReport struct {
+	File string `json:"file"`
+	Seed uint64 `json:"seed"`
+}
+
+// FigureDiff is one figure in both reports. A or B is null when that report does not have
+// the figure (a resource or stage that appears in one report only); Diff is B − A, null
+// when either is.
+type FigureDiff struct {
+	Name string   `json:"name"`
+	A    *float64 `json:"a"`
+	B    *float64 `json:"b"`
+	Diff *float64 `json:"diff"`
+}
+
+// PlacementDiff is one pod placed differently. A and B are its node in each report: "" when
+// it was never scheduled, null when the report has no such pod.
+type PlacementDiff struct {
+	Namespace string  `json:"namespace"`
+	Name      string  `json:"name"`
+	A         *string `json:"a"`
+	B         *string `json:"b"`
+}
+
+// NodeDiff is one node's pod count in each report; null when the report has no such node.
+type NodeDiff struct {
+	Name string `json:"name"`
+	A    *int   `json:"a"`
+	B    *int   `json:"b"`
+}
+
+// Compare sets report b beside report a; fileA and fileB name them.
+func Compare(a, b *Report, fileA, fileB string) *Comparison {
+	c := &Comparison{
+		A:          ComparedReport{File: fileA, Seed: a.Seed},
+		B:          ComparedReport{File: fileB, Seed: b.Seed},
+		Figures:    []FigureDiff{},
+		Placements: []PlacementDiff{},
+	}
+	fa, fb := keyFigures(a), keyFigures(b)
+	for _, name := range figureNames(a, b) {
+		d := FigureDiff{Name: name}
+		if v, ok := fa[name]; ok {
+			d.A = &v
+		}
+		if v, ok := fb[name]; ok {
+			d.B = &v
+		}
+		if d.A != nil && d.B != nil {
+			diff := roundDiff(*d.B - *d.A)
+			d.Diff = &diff
+		}
+		c.Figures = append(c.Figures, d)
+	}
+	c.Placements = placementDiffs(a, b)
+	c.Nodes = nodeDiffs(a, b)
+	return c
+}
+
+// roundDiff drops the last digits' floating-point noise (0.3 − 0.1 is 0.19999999999999998).
+func roundDiff(d float64) float64 {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(d, 'g', 12, 64), 64)
+	return r
+}
+
+// keyFigures are the figures of one report by name.
+func keyFigures(r *Report) map[string]float64 {
+	p, n := r.Summary.Pods, r.Summary.Nodes
+	f := map[string]float64{
+		"simulatedSeconds":           r.SimulatedSeconds,
+		"summary.pods.total":         float64(p.Total),
+		"summary.pods.scheduled":     float64(p.Scheduled),
+		"summary.pods.unschedulable": float64(p.Unschedulable),
+		"summary.pods.pending":       float64(p.Pending),
+		"summary.pods.running":       float64(p.Running),
+		"summary.pods.succeeded":     float64(p.Succeeded),
+		"summary.pods.failed":        float64(p.Failed),
+		"summary.pods.deleted":       float64(p.Deleted),
+		"summary.nodes.total":        float64(n.Total),
+		"summary.nodes.ready":        float64(n.Ready),
+		"traceErrors":                float64(len(r.TraceErrors)),
+	}
+	for name, d := range map[string]Distribution{"latency.scheduling": r.Latency.Scheduling, "latency.startup": r.Latency.Startup} {
+		f[name+".p50"], f[name+".p90"], f[name+".p99"], f[name+".max"] = d.P50, d.P90, d.P99, d.Max
+	}
+	for res, u := range r.Utilization {
+		f["utilization."+res+".mean"], f["utilization."+res+".max"] = u.Mean, u.Max
+	}
+	for _, t := range r.Transitions {
+		f[transitionFigure(t)] = float64(t.Count)
+	}
+	return f
+}
+
+func transitionFigure(t TransitionReport) string {
+	return fmt.Sprintf("transitions[%s/%s]", t.Kind, t.Stage)
+}
+
+// figureNames is the order of the comparison: the summary, latency, then the resources and
+// the stages of either report, sorted, then trace errors.
+func figureNames(a, b *Report) []string {
+	names := []string{
+		"simulatedSeconds",
+		"summary.pods.total", "summary.pods.scheduled", "summary.pods.unschedulable", "summary.pods.pending",
+		"summary.pods.running", "summary.pods.succeeded", "summary.pods.failed", "summary.pods.deleted",
+		"summary.nodes.total", "summary.nodes.ready",
+	}
+	for _, l := range []string{"latency.scheduling", "latency.startup"} {
+		names = append(names, l+".p50", l+".p90", l+".p99", l+".max")
+	}
+	resources := map[string]bool{}
+	for _, r := range []*Report{a, b} {
+		for res := range r.Utilization {
+			resources[res] = true
+		}
+	}
+	for _, res := range slices.Sorted(maps.Keys(resources)) {
+		names = append(names, "utilization."+res+".mean", "utilization."+res+".max")
+	}
+	var transitions []TransitionReport
+	seen := map[string]bool{}
+	for _, r := range []*Report{a, b} {
+		for _, t := range r.Transitions {
+			if name := transitionFigure(t); !seen[name] {
+				seen[name] = true
+				transitions = append(transitions, t)
+			}
+		}
+	}
+	slices.SortFunc(transitions, func(x, y TransitionReport) int {
+		return cmp.Or(cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Stage, y.Stage))
+	})
+	for _, t := range transitions {
+		names = append(names, transitionFigure(t))
+	}
+	return append(names, "traceErrors")
+}
+
+// placementDiffs matches pods by namespace and name.
+func placementDiffs(a, b *Report) []PlacementDiff {
+	type key struct{ ns, name string }
+	nodes := func(r *Report) map[key]string {
+		m := make(map[key]string, len(r.Pods))
+		for _, p := range r.Pods {
+			m[key{p.Namespace, p.Name}] = p.Node
+		}
+		return m
+	}
+	na, nb := nodes(a), nodes(b)
+	keys := slices.Collect(maps.Keys(na))
+	for k := range nb {
+		if _, ok := na[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(x, y key) int { return cmp.Or(cmp.Compare(x.ns, y.ns), cmp.Compare(x.name, y.name)) })
+	out := []PlacementDiff{}
+	for _, k := range keys {
+		va, inA := na[k]
+		vb, inB := nb[k]
+		if inA && inB && va == vb {
+			continue
+		}
+		d := PlacementDiff{Namespace: k.ns, Name: k.name}
+		if inA {
+			d.A = &va
+		}
+		if inB {
+			d.B = &vb
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// nodeDiffs matches nodes by name.
+func nodeDiffs(a, b *Report) []NodeDiff {
+	pods := func(r *Report) map[string]int {
+		m := make(map[string]int, len(r.Nodes))
+		for _, n := range r.Nodes {
+			m[n.Name] = n.Pods
+		}
+		return m
+	}
+	pa, pb := pods(a), pods(b)
+	names := slices.Collect(maps.Keys(pa))
+	for n := range pb {
+		if _, ok := pa[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	out := []NodeDiff{}
+	for _, n := range names {
+		va, inA := pa[n]
+		vb, inB := pb[n]
+		if inA && inB && va == vb {
+			continue
+		}
+		d := NodeDiff{Name: n}
+		if inA {
+			d.A = &va
+		}
+		if inB {
+			d.B = &vb
+		}
+		out = append(out, d)
+	}
+	return out
+}
