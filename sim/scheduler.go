@@ -65,7 +65,9 @@ type driver struct {
 	unschedulableSince map[types.UID]time.Time
 	// armFlush makes sure a flush is scheduled; called when a pod becomes unschedulable.
 	armFlush func()
-	logger   klog.Logger
+	// stopped reports whether the run was asked to stop; checked between two cycles.
+	stopped func() bool
+	logger  klog.Logger
 }
 
 // visibleToScheduler mirrors the field selector of the scheduler's pod informer, which
@@ -227,6 +229,9 @@ func (d *driver) drain(ctx context.Context, limit int) (int, error) {
 			if d.budget == 0 {
 				return cycles, nil
 			}
+		}
+		if d.stopped != nil && d.stopped() {
+			return cycles, ErrStopped
 		}
 		if cycles >= limit {
 			return cycles, fmt.Errorf("the scheduler ran %d cycles without virtual time moving; pods keep failing and being retried", cycles)

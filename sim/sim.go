@@ -44,6 +44,10 @@ type Config struct {
 	// reached and the events processed so far. It must not touch the simulation; the run
 	// stays deterministic because it reads no wall clock itself.
 	Progress func(elapsed time.Duration, events int64)
+	// Stop, when closed, stops Run at the next boundary between two events or two scheduling
+	// cycles, where nothing is half done: Run returns ErrStopped and the simulator can still
+	// be observed. It is how an interrupted run still reports what it reached.
+	Stop <-chan struct{}
 }
 
 const defaultMaxEventsPerInstant = 1_000_000
@@ -63,6 +67,9 @@ func (c *Config) validate() error {
 	}
 	return nil
 }
+
+// ErrStopped is what Run returns when Config.Stop was closed.
+var ErrStopped = errors.New("the run was stopped before its end")
 
 // Failure is an error of the simulation itself (as opposed to bad input): a livelock, or the
 // scheduler failing to settle.
@@ -131,6 +138,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 		s.api.Watch(r.observe)
 	}
 	d.armFlush = s.armFlush
+	d.stopped = s.stopped
 	return s, nil
 }
 
@@ -190,10 +198,15 @@ func (s *Simulator) Run() error {
 		if err := s.ctx.Err(); err != nil {
 			return err
 		}
+		if s.stopped() {
+			return ErrStopped
+		}
 		next, ok := s.clock.NextAt()
 		if !ok || next.After(s.clock.Now()) {
 			// Nothing else is due now: let the scheduler work at this instant.
-			if _, err := s.driver.drain(s.ctx, s.cfg.MaxEventsPerInstant); err != nil {
+			if _, err := s.driver.drain(s.ctx, s.cfg.MaxEventsPerInstant); errors.Is(err, ErrStopped) {
+				return err
+			} else if err != nil {
 				return &Failure{Msg: fmt.Sprintf("at t=%s: %v", s.Elapsed(), err)}
 			}
 			// The fake clientset keeps a deep copy of every call it served; nothing reads them.
@@ -229,6 +242,16 @@ func (s *Simulator) Run() error {
 				s.cfg.Progress(s.Elapsed(), n)
 			}
 		}
+	}
+}
+
+// stopped reports whether Config.Stop is closed.
+func (s *Simulator) stopped() bool {
+	select {
+	case <-s.cfg.Stop:
+		return true
+	default:
+		return false
 	}
 }
 
