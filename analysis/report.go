@@ -9,13 +9,16 @@ const (
 // Report is what one run tells: the JSON contract of `kwoksim run -o json`. Every field except
 // Runtime is a pure function of the inputs and the seed.
 type Report struct {
-	APIVersion       string       `json:"apiVersion"`
-	Kind             string       `json:"kind"`
-	Seed             uint64       `json:"seed"`
-	SimulatedSeconds float64      `json:"simulatedSeconds"`
-	Summary          Summary      `json:"summary"`
-	Pods             []PodReport  `json:"pods"`
-	Nodes            []NodeReport `json:"nodes"`
+	APIVersion       string  `json:"apiVersion"`
+	Kind             string  `json:"kind"`
+	Seed             uint64  `json:"seed"`
+	SimulatedSeconds float64 `json:"simulatedSeconds"`
+	// Incomplete marks the report of a run stopped before its end (an interrupt):
+	// SimulatedSeconds is the virtual time it reached.
+	Incomplete bool         `json:"incomplete"`
+	Summary    Summary      `json:"summary"`
+	Pods       []PodReport  `json:"pods"`
+	Nodes      []NodeReport `json:"nodes"`
 	// Transitions counts the executed stages per kind and stage, with their delays.
 	Transitions []TransitionReport `json:"transitions"`
 	// TraceErrors are the trace events that could not be carried out (an object that does

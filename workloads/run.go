@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -32,6 +33,8 @@ type Scenario struct {
 	KeepRenewals bool
 	// Progress is sim.Config.Progress: called every sim.ProgressEvery events.
 	Progress func(elapsed time.Duration, events int64)
+	// Stop, when closed, ends the run at the next event boundary (sim.Config.Stop).
+	Stop <-chan struct{}
 }
 
 // InputError is an object the simulated apiserver rejected, with where it came from.
@@ -44,7 +47,8 @@ func (e *InputError) Error() string { return fmt.Sprintf("%s: %v", e.Source, e.E
 func (e *InputError) Unwrap() error { return e.Err }
 
 // Run simulates the scenario and returns its report. Bad input is an *InputError (or a
-// *LoadError from Load); a simulation that cannot progress is a *sim.Failure.
+// *LoadError from Load); a simulation that cannot progress is a *sim.Failure. When sc.Stop
+// ends the run early, the report so far comes back, marked incomplete, with sim.ErrStopped.
 func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	wall := time.Now() // only for the report's runtime section
 	// A trace is checked whole before the run, so that a bad line fails at once rather than
@@ -59,7 +63,7 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 		st = stages.Default()
 	}
 	s, err := sim.New(ctx, sim.Config{Seed: sc.Seed, Until: sc.Until, Parallelism: sc.Parallelism, Stages: st,
-		KeepRenewals: sc.KeepRenewals, Progress: sc.Progress})
+		KeepRenewals: sc.KeepRenewals, Progress: sc.Progress, Stop: sc.Stop})
 	if err != nil {
 		return nil, err
 	}
@@ -77,8 +81,9 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 		return nil, err
 	}
 	defer rp.close()
-	if err := s.Run(); err != nil {
-		return nil, err
+	runErr := s.Run()
+	if runErr != nil && !errors.Is(runErr, sim.ErrStopped) {
+		return nil, runErr
 	}
 	obs, err := s.Observe()
 	if err != nil {
@@ -87,7 +92,9 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	obs.TraceErrors = rp.TraceErrors()
 	r := analysis.Build(obs)
 	r.Runtime = analysis.Runtime{WallSeconds: time.Since(wall).Seconds(), EventsProcessed: s.Clock().Processed()}
-	return r, nil
+	// A stopped run still reports what it reached, marked incomplete, with sim.ErrStopped.
+	r.Incomplete = runErr != nil
+	return r, runErr
 }
 
 // describe names the object in an error that does not already: the apiserver's own status

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"runtime/debug"
 )
@@ -14,7 +13,7 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
-	os.Exit(execute(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(execute(notifyInterrupts(os.Stderr), os.Args[1:], os.Stdout, os.Stderr))
 }
 
 const gcPercent = 400

@@ -19,6 +19,9 @@ const (
 	exitAssertion     = 1
 	exitBadInput      = 2
 	exitSimulationErr = 3
+	// exitInterrupted is what a shell gives a process that SIGINT ended: the run was stopped
+	// by a signal, and what it reached was written, marked incomplete.
+	exitInterrupted = 130
 )
 
 // usageError marks bad flags or arguments.
@@ -79,8 +82,11 @@ func exitCode(err error) int {
 		failure   *sim.Failure
 		stage     *sim.StageError
 		assertion assertionFailure
+		stopped   interrupted
 	)
 	switch {
+	case errors.As(err, &stopped):
+		return exitInterrupted
 	case errors.As(err, &assertion):
 		return exitAssertion
 	case errors.As(err, &failure):

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -8,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads"
 )
 
@@ -92,11 +95,19 @@ func runE(c *cobra.Command, f *runFlags) error {
 		return err
 	}
 	progress := newProgressLine(c.ErrOrStderr(), isTerminal, time.Now)
-	report, err := workloads.Run(c.Context(), workloads.Scenario{
+	// An interrupt (the command's context cancelled) stops the simulation at the next event
+	// boundary; the simulator itself keeps running to that point, and the report so far is
+	// written as usual, marked incomplete.
+	report, err := workloads.Run(context.WithoutCancel(c.Context()), workloads.Scenario{
 		Nodes: nodes, Workloads: objs, Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism,
 		Traces: f.traces, Strict: f.strict, KeepRenewals: f.keepRenew, Progress: progress.callback(),
+		Stop: c.Context().Done(),
 	})
 	progress.clear()
+	stopped := errors.Is(err, sim.ErrStopped)
+	if stopped {
+		err = nil
+	}
 	if err == nil {
 		err = f.visual.write(report)
 	}
@@ -115,6 +126,9 @@ func runE(c *cobra.Command, f *runFlags) error {
 	}
 	if err != nil {
 		return err
+	}
+	if stopped {
+		return interrupted{reached: time.Duration(report.SimulatedSeconds * float64(time.Second))}
 	}
 	return checkAssertions(c.ErrOrStderr(), report, checks)
 }

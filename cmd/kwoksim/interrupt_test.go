@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kwoksim/kwoksim/analysis"
+)
+
+// The test binary doubles as kwoksim for tests that need a real process to signal.
+func TestMain(m *testing.M) {
+	if os.Getenv("KWOKSIM_TEST_AS_MAIN") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// startKwoksim starts kwoksim as a process of its own.
+func startKwoksim(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "KWOKSIM_TEST_AS_MAIN=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, &stdout, &stderr
+}
+
+// waitExit waits for the process and returns its exit code, failing if it takes longer than
+// a minute.
+func waitExit(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-time.After(time.Minute):
+		t.Fatal("kwoksim did not exit within a minute of the signal")
+		return -1
+	}
+}
+
+// A year of heartbeats, each performed, takes minutes; an interrupt stops it at the next event
+// and writes the report it reached, marked incomplete, with exit code 130.
+func TestInterruptWritesThePartialReport(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			report := filepath.Join(t.TempDir(), "report.json")
+			cmd, stdout, stderr := startKwoksim(t, "run", "--nodes", seedNodes, "--workload", seedWorkload,
+				"--until", "8760h", "--keep-renewals", "-o", "json", "--report", report)
+			time.Sleep(time.Second) // let it simulate for a while
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			if code := waitExit(t, cmd); code != exitInterrupted {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitInterrupted, stderr)
+			}
+			data, err := os.ReadFile(report)
+			if err != nil {
+				t.Fatalf("no report after the interrupt: %v", err)
+			}
+			var r analysis.Report
+			if err := json.Unmarshal(data, &r); err != nil {
+				t.Fatal(err)
+			}
+			if !r.Incomplete || r.SimulatedSeconds <= 0 || r.SimulatedSeconds >= 8760*3600 {
+				t.Errorf("report: incomplete=%v simulatedSeconds=%v, want an incomplete report that got past t=0 but not to the end",
+					r.Incomplete, r.SimulatedSeconds)
+			}
+			if r.Summary.Pods.Running != 10 {
+				t.Errorf("%d pods running in the partial report, want the seed's 10", r.Summary.Pods.Running)
+			}
+			if !bytes.Equal(data, stdout.Bytes()) {
+				t.Errorf("stdout and the report file differ")
+			}
+			if !strings.Contains(stderr.String(), "interrupted at virtual time t=") {
+				t.Errorf("stderr does not say where the run stopped:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// A second interrupt does not wait for anything. (Two signals sent to a process back to back
+// can merge into one, so this is checked on the handler itself.)
+func TestSecondInterruptExitsAtOnce(t *testing.T) {
+	sig := make(chan os.Signal)
+	cancelled, exited := make(chan struct{}), make(chan int)
+	var stderr bytes.Buffer
+	go onInterrupts(sig, &stderr, func() { close(cancelled) }, func(code int) { exited <- code })
+	sig <- syscall.SIGINT
+	<-cancelled
+	select {
+	case code := <-exited:
+		t.Fatalf("exited with %d on the first signal", code)
+	default:
+	}
+	sig <- syscall.SIGTERM
+	if code := <-exited; code != exitInterrupted {
+		t.Errorf("exit %d on the second signal, want %d", code, exitInterrupted)
+	}
+	if !strings.Contains(stderr.String(), "interrupt again to quit at once") {
+		t.Errorf("the first signal did not say how to quit at once: %q", stderr.String())
+	}
+}
