@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"sigs.k8s.io/yaml"
 )
 
 // WriteJSON writes the report as indented JSON. Map keys are sorted by encoding/json, so the
@@ -44,4 +46,19 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// WriteYAML writes the report as YAML, converted from its JSON form so that field names and
+// values are the JSON report's; keys come out sorted, as kubectl prints objects.
+func WriteYAML(w io.Writer, r *Report) error {
+	j, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	y, err := yaml.JSONToYAML(j)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(y)
+	return err
 }

@@ -28,6 +28,9 @@ type Scenario struct {
 	// Strict makes a trace event that cannot be carried out end the run with an error,
 	// instead of a traceErrors entry in the report.
 	Strict bool
+	// SampleInterval is the report's time-series step; 0 picks a round one from the run's
+	// length (analysis.DefaultSampleInterval).
+	SampleInterval time.Duration
 }
 
 // InputError is an object the simulated apiserver rejected, with where it came from.
@@ -80,6 +83,11 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 		return nil, err
 	}
 	obs.TraceErrors = rp.TraceErrors()
+	obs.History = s.Recorder().History()
+	obs.SampleInterval = sc.SampleInterval
+	if err := analysis.CheckSampleInterval(obs.Elapsed, sc.SampleInterval); err != nil {
+		return nil, err
+	}
 	r := analysis.Build(obs)
 	r.Runtime = analysis.Runtime{WallSeconds: time.Since(wall).Seconds(), EventsProcessed: s.Clock().Processed()}
 	return r, nil

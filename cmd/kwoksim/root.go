@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads"
 )
@@ -68,12 +69,13 @@ func exitCode(err error) int {
 		inputFile inputError
 		failure   *sim.Failure
 		stage     *sim.StageError
+		sampling  *analysis.SamplingError
 	)
 	switch {
 	case errors.As(err, &failure):
 		return exitSimulationErr
 	case errors.As(err, &load), errors.As(err, &input), errors.As(err, &usage), errors.As(err, &inputFile),
-		errors.As(err, &stage):
+		errors.As(err, &stage), errors.As(err, &sampling):
 		return exitBadInput
 	}
 	// Cobra's own argument errors (unknown command, wrong arguments) are usage errors too.
