@@ -272,3 +272,36 @@ func checkCSV(t *testing.T, r *analysis.Report, files map[string][]byte) {
 		}
 	}
 }
+
+// --csv creates its directory and leaves exactly the four files in it; a path that is a file
+// is a usage error before the run, with nothing written.
+func TestCSVDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out", "csv")
+	code, _, errOut := kwoksim(t, "run", "--nodes", seedNodes, "--workload", seedWorkload, "--csv", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if got, want := strings.Join(names, " "), "nodes.csv pods.csv timeseries.csv transitions.csv"; got != want {
+		t.Errorf("files %q, want %q", got, want)
+	}
+
+	file := filepath.Join(t.TempDir(), "taken")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := kwoksim(t, "run", "--nodes", seedNodes, "--csv", file)
+	if code != exitBadInput || !strings.Contains(errOut, "--csv "+file+": expected a directory, found a file") || out != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(file); string(b) != "x" {
+		t.Errorf("the file was changed: %q", b)
+	}
+}
