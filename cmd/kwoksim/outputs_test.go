@@ -292,6 +292,11 @@ func TestCSVDirectory(t *testing.T) {
 	if got, want := strings.Join(names, " "), "nodes.csv pods.csv timeseries.csv transitions.csv"; got != want {
 		t.Errorf("files %q, want %q", got, want)
 	}
+	if st, err := os.Stat(filepath.Join(dir, "pods.csv")); err != nil {
+		t.Error(err)
+	} else if st.Mode().Perm() != 0o644 {
+		t.Errorf("pods.csv has mode %v; want an ordinary 0644 file", st.Mode().Perm())
+	}
 
 	file := filepath.Join(t.TempDir(), "taken")
 	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
