@@ -3,6 +3,7 @@ package analysis
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"sigs.k8s.io/yaml"
 )
 
 func compileSchema(t *testing.T) *jsonschema.Schema {
@@ -115,4 +117,40 @@ func TestReportSchemaRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// WriteYAML converts the report piecewise; the result is byte for byte what converting the
+// whole JSON report at once gives.
+func TestWriteYAMLIsTheWholeConversion(t *testing.T) {
+	for _, f := range goldenReports(t) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r Report
+		if err := json.Unmarshal(data, &r); err != nil {
+			t.Fatal(err)
+		}
+		whole, err := yaml.JSONToYAML(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := WriteYAML(&got, &r); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), whole) {
+			t.Errorf("%s: piecewise YAML differs from the whole conversion:\n%s", f, firstLineDiff(whole, got.Bytes()))
+		}
+	}
+}
+
+func firstLineDiff(want, got []byte) string {
+	w, g := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
+	for i := 0; i < len(w) && i < len(g); i++ {
+		if w[i] != g[i] {
+			return fmt.Sprintf("line %d:\n want %q\n  got %q", i+1, w[i], g[i])
+		}
+	}
+	return fmt.Sprintf("%d lines, want %d", len(g), len(w))
 }
