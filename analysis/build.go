@@ -34,6 +34,11 @@ type Observation struct {
 	TransitionTallies []TransitionTally
 	// TraceErrors are the trace events that could not be carried out, in order.
 	TraceErrors []TraceErrorRecord
+	// History is the change log the time series is swept from.
+	History History
+	// SampleInterval is the time series' step; 0 picks one from Elapsed (see
+	// DefaultSampleInterval). CheckSampleInterval tells whether a given one is usable.
+	SampleInterval time.Duration
 }
 
 // Build computes the report of a run. Runtime is left for the caller to fill in.
@@ -129,7 +134,10 @@ func Build(o Observation) *Report {
 		for name, q := range u.requests {
 			nr.Requested[string(name)] = q.String()
 		}
-		nr.Requested[string(corev1.ResourcePods)] = resource.NewQuantity(int64(u.pods), resource.DecimalSI).String()
+		podCount := resource.NewQuantity(int64(u.pods), resource.DecimalSI)
+		nr.Requested[string(corev1.ResourcePods)] = podCount.String()
+		u.requests[corev1.ResourcePods] = *podCount
+		nr.Utilization = nodeUtilization(n.Status.Allocatable, u.requests)
 		r.Nodes = append(r.Nodes, nr)
 		r.Summary.Nodes.Total++
 		if nr.Ready {
@@ -139,6 +147,10 @@ func Build(o Observation) *Report {
 	sort.SliceStable(r.Nodes, func(i, j int) bool { return r.Nodes[i].Name < r.Nodes[j].Name })
 	r.Transitions = transitionReports(o.Transitions, o.TransitionTallies)
 	r.TraceErrors = traceErrorReports(o.TraceErrors)
+	r.Latency, r.Attempts = latencies(o.Pods)
+	r.Utilization = utilizationStats(r.Nodes)
+	r.UnschedulableReasons = unschedulableReasons(r)
+	r.Timeseries = timeseries(o)
 	return r
 }
 

@@ -57,11 +57,13 @@ type Distribution struct {
 }
 
 // UtilizationStats is the mean, population standard deviation and maximum of one resource's
-// utilization (requested/allocatable, 0..1) across nodes.
+// utilization (requested/allocatable, 0..1) across the Nodes nodes that offer the resource
+// (allocatable above zero).
 type UtilizationStats struct {
 	Mean   float64 `json:"mean"`
 	Stddev float64 `json:"stddev"`
 	Max    float64 `json:"max"`
+	Nodes  int     `json:"nodes"`
 }
 
 // ReasonCount is how many pods were left unschedulable with one reason.

@@ -17,11 +17,16 @@ const (
 	maxReasonTableLength = 20
 )
 
-// WriteTable writes the report for a person: totals, per-node placement and the pods the
-// scheduler could not place, grouped by its reason.
+// WriteTable writes the report for a person: totals, per-node placement, latency and
+// utilization statistics, stage transitions and the pods the scheduler could not place,
+// grouped by its reason.
 func WriteTable(w io.Writer, r *Report) error {
 	p, n := r.Summary.Pods, r.Summary.Nodes
-	fmt.Fprintf(w, "Simulated %s of cluster time (seed %d).\n\n", formatSeconds(r.SimulatedSeconds), r.Seed)
+	if r.Incomplete {
+		fmt.Fprintf(w, "INCOMPLETE: interrupted after %s of cluster time (seed %d); the figures are what the run reached.\n\n", formatSeconds(r.SimulatedSeconds), r.Seed)
+	} else {
+		fmt.Fprintf(w, "Simulated %s of cluster time (seed %d).\n\n", formatSeconds(r.SimulatedSeconds), r.Seed)
+	}
 	fmt.Fprintf(w, "Pods:  %d total, %d scheduled, %d unschedulable; %d pending, %d running, %d succeeded, %d failed",
 		p.Total, p.Scheduled, p.Unschedulable, p.Pending, p.Running, p.Succeeded, p.Failed)
 	if p.Deleted > 0 {
@@ -56,6 +61,10 @@ func WriteTable(w io.Writer, r *Report) error {
 			}
 			fmt.Fprintf(w, "  %s\n", o)
 		}
+	}
+
+	if err := writeStatistics(w, r); err != nil {
+		return err
 	}
 
 	if len(r.Transitions) > 0 {
@@ -138,38 +147,6 @@ func podsOnUnknownNodes(r *Report) []string {
 			out = append(out, fmt.Sprintf("%s/%s on %s", p.Namespace, p.Name, p.Node))
 		}
 	}
-	return out
-}
-
-type reasonGroup struct {
-	reason string
-	pods   []string
-}
-
-// unschedulableByReason groups unschedulable pods, largest group first, then by reason.
-func unschedulableByReason(r *Report) []reasonGroup {
-	by := map[string]*reasonGroup{}
-	for _, pr := range r.Pods {
-		if pr.Node != "" || pr.UnschedulableReason == "" || pr.DeletedAt != nil {
-			continue
-		}
-		g := by[pr.UnschedulableReason]
-		if g == nil {
-			g = &reasonGroup{reason: pr.UnschedulableReason}
-			by[pr.UnschedulableReason] = g
-		}
-		g.pods = append(g.pods, pr.Namespace+"/"+pr.Name)
-	}
-	out := make([]reasonGroup, 0, len(by))
-	for _, g := range by {
-		out = append(out, *g)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if len(out[i].pods) != len(out[j].pods) {
-			return len(out[i].pods) > len(out[j].pods)
-		}
-		return out[i].reason < out[j].reason
-	})
 	return out
 }
 

@@ -26,3 +26,17 @@ func TestTableNamesPodsOnUnknownNodes(t *testing.T) {
 		t.Errorf("a pod on a known node is listed:\n%s", out)
 	}
 }
+
+// An interrupted run's table says so first, with the time it reached.
+func TestTableSaysAnInterruptedRunIsIncomplete(t *testing.T) {
+	for _, incomplete := range []bool{false, true} {
+		var buf bytes.Buffer
+		if err := WriteTable(&buf, &Report{Seed: 3, SimulatedSeconds: 5400, Incomplete: incomplete}); err != nil {
+			t.Fatal(err)
+		}
+		first, _, _ := strings.Cut(buf.String(), "\n")
+		if got := strings.HasPrefix(first, "INCOMPLETE: interrupted after 1.5h of cluster time"); got != incomplete {
+			t.Errorf("incomplete=%v: first line %q", incomplete, first)
+		}
+	}
+}

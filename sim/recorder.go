@@ -28,17 +28,28 @@ type Event struct {
 // Recorder observes the run: each pod's timeline, the scheduler's attempts and messages, and
 // events. It is fed synchronously, so what it holds is in the run's deterministic order.
 type Recorder struct {
-	clock  *clock.Virtual
-	pods   map[types.UID]*analysis.PodRecord
-	order  []types.UID
+	clock *clock.Virtual
+	// pods are the records in creation order; index finds a pod's record by UID.
+	pods   []analysis.PodRecord
+	index  map[types.UID]int32
 	events []Event
 	last   string
+	// history is the change log the time series is built from; nodes holds what it last
+	// logged of each node, to leave out the writes that change nothing it counts.
+	history analysis.History
+	nodes   map[string]nodeState
+}
+
+// nodeState is what the change log last said about a node.
+type nodeState struct {
+	ready       bool
+	allocatable corev1.ResourceList
 }
 
 var _ SchedulerHooks = (*Recorder)(nil)
 
 func newRecorder(c *clock.Virtual) *Recorder {
-	return &Recorder{clock: c, pods: map[types.UID]*analysis.PodRecord{}}
+	return &Recorder{clock: c, index: map[types.UID]int32{}, nodes: map[string]nodeState{}}
 }
 
 func (r *Recorder) elapsed() *time.Duration {
@@ -49,18 +60,30 @@ func (r *Recorder) elapsed() *time.Duration {
 func (r *Recorder) observe(ev WatchEvent) {
 	m, _ := meta.Accessor(ev.Object)
 	r.last = fmt.Sprintf("last write: %s %s %s", ev.Type, ev.Kind.Name(), key(m.GetNamespace(), m.GetName()))
-	pod, ok := ev.Object.(*corev1.Pod)
+	switch o := ev.Object.(type) {
+	case *corev1.Pod:
+		r.observePod(ev.Type, o)
+	case *corev1.Node:
+		r.observeNode(ev.Type, o)
+	}
+}
+
+func (r *Recorder) observePod(typ watch.EventType, pod *corev1.Pod) {
+	i, ok := r.index[pod.UID]
 	if !ok {
-		return
+		i = int32(len(r.pods))
+		r.index[pod.UID] = i
+		r.pods = append(r.pods, analysis.PodRecord{CreatedAt: r.elapsed()})
 	}
-	rec := r.pods[pod.UID]
-	if rec == nil {
-		rec = &analysis.PodRecord{CreatedAt: r.elapsed()}
-		r.pods[pod.UID] = rec
-		r.order = append(r.order, pod.UID)
-	}
+	rec := &r.pods[i]
+	prev := rec.Pod
 	rec.Pod = pod
-	if ev.Type == watch.Deleted {
+	gone := typ == watch.Deleted
+	if prev == nil || gone || prev.Status.Phase != pod.Status.Phase || (prev.Spec.NodeName == "") != (pod.Spec.NodeName == "") {
+		r.history.Pods = append(r.history.Pods, analysis.PodChange{At: r.clock.Now().Sub(Epoch), Pod: i,
+			Phase: pod.Status.Phase, Bound: pod.Spec.NodeName != "", Gone: gone})
+	}
+	if gone {
 		rec.DeletedAt = r.elapsed()
 		return
 	}
@@ -72,17 +95,67 @@ func (r *Recorder) observe(ev WatchEvent) {
 	}
 }
 
+// observeNode logs a node's creation and deletion, and the writes that change its readiness
+// or allocatable; heartbeats, which change neither, are not logged.
+func (r *Recorder) observeNode(typ watch.EventType, n *corev1.Node) {
+	at := r.clock.Now().Sub(Epoch)
+	if typ == watch.Deleted {
+		delete(r.nodes, n.Name)
+		r.history.Nodes = append(r.history.Nodes, analysis.NodeChange{At: at, Name: n.Name, Gone: true})
+		return
+	}
+	prev, known := r.nodes[n.Name]
+	cur := nodeState{ready: nodeReady(n), allocatable: prev.allocatable}
+	var alloc corev1.ResourceList
+	if !known || !sameResources(prev.allocatable, n.Status.Allocatable) {
+		// A copy: the log must not change if a later write reuses the object's map.
+		alloc = make(corev1.ResourceList, len(n.Status.Allocatable))
+		for k, q := range n.Status.Allocatable {
+			alloc[k] = q.DeepCopy()
+		}
+		cur.allocatable = alloc
+	}
+	if known && alloc == nil && prev.ready == cur.ready {
+		return
+	}
+	r.nodes[n.Name] = cur
+	r.history.Nodes = append(r.history.Nodes, analysis.NodeChange{At: at, Name: n.Name, Ready: cur.ready, Allocatable: alloc})
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// sameResources compares quantities by value, so "1" and "1000m" are the same.
+func sameResources(a, b corev1.ResourceList) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, q := range a {
+		o, ok := b[k]
+		if !ok || q.Cmp(o) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // Attempted implements SchedulerHooks.
 func (r *Recorder) Attempted(pod *corev1.Pod) {
-	if rec := r.pods[pod.UID]; rec != nil {
-		rec.Attempts++
+	if i, ok := r.index[pod.UID]; ok {
+		r.pods[i].Attempts++
 	}
 }
 
 // Failed implements SchedulerHooks.
 func (r *Recorder) Failed(pod *corev1.Pod, message string, _ bool) {
-	if rec := r.pods[pod.UID]; rec != nil {
-		rec.Reason = message
+	if i, ok := r.index[pod.UID]; ok {
+		r.pods[i].Reason = message
 	}
 }
 
@@ -105,11 +178,15 @@ func (r *Recorder) Events() []Event { return r.events }
 
 // Pods returns the observed pods in creation order.
 func (r *Recorder) Pods() []analysis.PodRecord {
-	out := make([]analysis.PodRecord, 0, len(r.order))
-	for _, uid := range r.order {
-		out = append(out, *r.pods[uid])
+	return append([]analysis.PodRecord(nil), r.pods...)
+}
+
+// History returns the change log so far; its pod indices are those of Pods.
+func (r *Recorder) History() analysis.History {
+	return analysis.History{
+		Pods:  append([]analysis.PodChange(nil), r.history.Pods...),
+		Nodes: append([]analysis.NodeChange(nil), r.history.Nodes...),
 	}
-	return out
 }
 
 func (r *Recorder) lastActivity() string { return r.last }

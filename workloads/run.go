@@ -35,6 +35,9 @@ type Scenario struct {
 	Progress func(elapsed time.Duration, events int64)
 	// Stop, when closed, ends the run at the next event boundary (sim.Config.Stop).
 	Stop <-chan struct{}
+	// SampleInterval is the report's time-series step; 0 picks a round one from the run's
+	// length (analysis.DefaultSampleInterval).
+	SampleInterval time.Duration
 }
 
 // InputError is an object the simulated apiserver rejected, with where it came from.
@@ -90,6 +93,11 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 		return nil, err
 	}
 	obs.TraceErrors = rp.TraceErrors()
+	obs.History = s.Recorder().History()
+	obs.SampleInterval = sc.SampleInterval
+	if err := analysis.CheckSampleInterval(obs.Elapsed, sc.SampleInterval); err != nil {
+		return nil, err
+	}
 	r := analysis.Build(obs)
 	r.Runtime = analysis.Runtime{WallSeconds: time.Since(wall).Seconds(), EventsProcessed: s.Clock().Processed()}
 	// A stopped run still reports what it reached, marked incomplete, with sim.ErrStopped.

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden reports of testdata/traces (review the diff before committing)")
@@ -35,6 +36,9 @@ func traceScenario(t *testing.T, dir string) Scenario {
 		t.Fatalf("%s has no trace", dir)
 	}
 	sc.Seed = 1
+	// A minute keeps the goldens' time series short enough to review point by point (the
+	// default would give 600 to 900 points); DefaultSampleInterval has its own test.
+	sc.SampleInterval = time.Minute
 	return sc
 }
 

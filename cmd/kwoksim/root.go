@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads"
 )
@@ -83,6 +84,7 @@ func exitCode(err error) int {
 		stage     *sim.StageError
 		assertion assertionFailure
 		stopped   interrupted
+		sampling  *analysis.SamplingError
 	)
 	switch {
 	case errors.As(err, &stopped):
@@ -92,7 +94,7 @@ func exitCode(err error) int {
 	case errors.As(err, &failure):
 		return exitSimulationErr
 	case errors.As(err, &load), errors.As(err, &input), errors.As(err, &usage), errors.As(err, &inputFile),
-		errors.As(err, &stage):
+		errors.As(err, &stage), errors.As(err, &sampling):
 		return exitBadInput
 	}
 	// Cobra's own argument errors (unknown command, wrong arguments) are usage errors too.

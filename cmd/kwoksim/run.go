@@ -21,23 +21,24 @@ type runFlags struct {
 	visual      visualFlags
 	seed        uint64
 	until       time.Duration
-	output      string
-	report      string
+	out         outputs
 	parallelism int32
 	traces      []string
 	strict      bool
 	keepRenew   bool
 	asserts     []string
+	sample      time.Duration
 }
 
 func newRunCommand() *cobra.Command {
-	f := &runFlags{seed: 1, output: "table", parallelism: 1}
+	f := &runFlags{seed: 1, out: outputs{format: "table"}, parallelism: 1}
 	cmd := &cobra.Command{
 		Use:   "run --nodes PATH --workload PATH",
 		Short: "Simulate nodes and workloads and report where pods land and how they fare",
 		Example: `  kwoksim run --nodes node.yaml --workload pod.yaml
   kwoksim run --nodes node.yaml --workload pod.yaml --plots plots/ --html report.html
   kwoksim run --nodes nodes/ --workload apps/ --until 24h -o json --report report.json
+  kwoksim run --nodes nodes/ --workload apps/ --csv out/ --sample-interval 1m
   kwoksim run --nodes nodes.yaml --trace trace.jsonl --strict
   kwoksim run --nodes nodes/ --workload apps/ --assert 'summary.pods.unschedulable == 0' --assert 'latency.startup.p99 < 30.0'`,
 		Args: cobra.NoArgs,
@@ -52,8 +53,10 @@ func newRunCommand() *cobra.Command {
 	fl.StringArrayVar(&f.stages, "stages", nil, "KWOK Stage files (kwok.x-k8s.io/v1alpha1): a file or a directory; repeatable.\nReplaces the built-in stage-fast set; to keep it, list it too")
 	fl.Uint64Var(&f.seed, "seed", f.seed, "seed of every random choice in the run; the same inputs and seed give the same report")
 	fl.DurationVar(&f.until, "until", 0, "virtual time to run for (e.g. 90s, 24h); default: until only periodic background work is left")
-	fl.StringVarP(&f.output, "output", "o", f.output, "output format: table or json")
-	fl.StringVar(&f.report, "report", "", "also write the JSON report to this file (atomically: temp file, then rename)")
+	fl.StringVarP(&f.out.format, "output", "o", f.out.format, "output format: table, json or yaml")
+	fl.StringVar(&f.out.report, "report", "", "also write the JSON report to this file (atomically: temp file, then rename)")
+	fl.StringVar(&f.out.csvDir, "csv", "", "also write pods.csv, nodes.csv, timeseries.csv and transitions.csv to this directory\n(created if missing; each file atomically)")
+	fl.DurationVar(&f.sample, "sample-interval", 0, "step of the report's time series in virtual time (e.g. 10s, 5m);\ndefault: a round interval giving at most 1,001 points over the run")
 	fl.Int32Var(&f.parallelism, "parallelism", f.parallelism, "scheduler parallelism for filtering and scoring; values above 1 are faster on large clusters\nbut make placements depend on goroutine timing, so runs are no longer reproducible")
 	fl.BoolVar(&f.keepRenew, "keep-renewals", false, "perform every transition of a periodic stage (node heartbeats) one by one; by default those that only\nrenew timestamps are counted, not performed. For stage sets that read heartbeat times; slow over long runs")
 	fl.StringArrayVar(&f.asserts, "assert", nil, "CEL expression over the JSON report that must hold, e.g. 'summary.pods.unschedulable == 0'; repeatable.\nChecked before the run (exit 2 if invalid); after it, each failure is listed with the values it saw (exit 1)")
@@ -62,8 +65,16 @@ func newRunCommand() *cobra.Command {
 }
 
 func runE(c *cobra.Command, f *runFlags) error {
-	if f.output != "table" && f.output != "json" {
-		return usageError{fmt.Errorf("--output must be table or json, not %q", f.output)}
+	if err := f.out.check(); err != nil {
+		return err
+	}
+	if f.sample < 0 {
+		return usageError{fmt.Errorf("--sample-interval must not be negative, got %v", f.sample)}
+	}
+	if f.until > 0 {
+		if err := analysis.CheckSampleInterval(f.until, f.sample); err != nil {
+			return usageError{err}
+		}
 	}
 	if f.parallelism < 1 {
 		return usageError{fmt.Errorf("--parallelism must be at least 1, got %d", f.parallelism)}
@@ -100,8 +111,8 @@ func runE(c *cobra.Command, f *runFlags) error {
 	// written as usual, marked incomplete.
 	report, err := workloads.Run(context.WithoutCancel(c.Context()), workloads.Scenario{
 		Nodes: nodes, Workloads: objs, Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism,
-		Traces: f.traces, Strict: f.strict, KeepRenewals: f.keepRenew, Progress: progress.callback(),
-		Stop: c.Context().Done(),
+		Traces: f.traces, Strict: f.strict, KeepRenewals: f.keepRenew, SampleInterval: f.sample,
+		Progress: progress.callback(), Stop: c.Context().Done(),
 	})
 	progress.clear()
 	stopped := errors.Is(err, sim.ErrStopped)
@@ -114,17 +125,7 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if err != nil {
 		return err
 	}
-	if f.report != "" {
-		if err := analysis.WriteFileAtomic(f.report, func(w io.Writer) error { return analysis.WriteJSON(w, report) }); err != nil {
-			return err
-		}
-	}
-	if f.output == "json" {
-		err = analysis.WriteJSON(c.OutOrStdout(), report)
-	} else {
-		err = analysis.WriteTable(c.OutOrStdout(), report)
-	}
-	if err != nil {
+	if err := f.out.write(c.OutOrStdout(), report); err != nil {
 		return err
 	}
 	if stopped {

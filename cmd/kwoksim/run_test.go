@@ -155,7 +155,11 @@ func TestBadInput(t *testing.T) {
 		{"missing --nodes", []string{"--workload", seedWorkload},
 			[]string{`"nodes" not set`}},
 		{"bad output format", []string{"--nodes", seedNodes, "-o", "xml"},
-			[]string{"--output must be table or json"}},
+			[]string{"--output must be table, json or yaml"}},
+		{"negative sample interval", []string{"--nodes", seedNodes, "--sample-interval", "-1s"},
+			[]string{"--sample-interval must not be negative"}},
+		{"a sample interval too fine for --until", []string{"--nodes", seedNodes, "--until", "24h", "--sample-interval", "1ms"},
+			[]string{"--sample-interval 1ms gives 86400001 points over 24h0m0s"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
