@@ -45,26 +45,23 @@ func (t *tmpl) renderObject(in *renderInput, env Env, fast bool, wrap []byte) (r
 	}
 	e := c.lookup(key)
 	if e == nil {
-		js, err := in.json()
+		// A new read set: render in full, recording the Env calls, and
+		// build its entry from that render.
+		rec := &recordEnv{env: env}
+		r, err := t.renderFull(in, rec, wrap)
 		if err != nil {
-			return rendered{}, err
+			// The failure may depend on the Env's answers: build nothing.
+			return r, err
 		}
-		if e = c.build(js); e == nil {
-			// A sentinel render failed; the full render fails alike and
-			// says how.
-			return t.renderFull(in, env, wrap)
-		}
-		c.store(key, e)
+		js, _ := in.json() // renderFull succeeded, so this did
+		c.store(key, c.build(js, in.obj, rec.calls))
+		return r, nil
 	}
 	if !e.splice {
 		return t.renderFull(in, env, wrap)
 	}
-	args, ok := holeArgs(c.holes, in.obj)
-	if !ok {
-		return t.renderFull(in, env, wrap)
-	}
-	vals, calls, err := callHoles(c.holes, args, env)
-	if err == nil {
+	calls, vals, ok := e.callEnv(c.sites, in.obj, env)
+	if ok {
 		if out, ok := e.fill(vals, wrap); ok {
 			return rendered{data: out, tree: e.tree, vals: vals}, nil
 		}

@@ -3,6 +3,8 @@ package stages
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"text/template"
@@ -11,15 +13,24 @@ import (
 )
 
 // The render cache. A cacheable template (see tmplread.go) renders the same
-// JSON for every object that agrees on what the template reads, except at the
-// holes, where Env results printed through Quote land as whole JSON string
-// values. So the JSON is computed once per distinct read set, with sentinels
-// in the holes, and later renders splice the real values in. The layout is
-// proved on the first render of each read set by rendering with two
-// different sentinel sets and checking that the outputs differ exactly at
-// the sentinels; where that fails the read set is marked and renders in full.
-// Hole values are spliced only when they are printable ASCII, for which
-// Quote, the YAML double-quoted scalar and the JSON re-encoding agree.
+// JSON for every object that agrees on what the template reads and whose Env
+// calls answer with the same shapes, except at the holes, where non-empty
+// strings the Env returned land, through Quote, as whole JSON string values.
+// So the JSON is computed once per distinct read set, with sentinels in the
+// holes, and later renders splice the real values in.
+//
+// The first render of a read set is the full render, with every Env call
+// recorded. Which calls a render makes depends on the read set and on the
+// shapes of earlier answers only, so the entry keeps that sequence of calls
+// (site and shape). The layout is proved by rendering twice more, with two
+// different sentinel sets answering the recorded calls in their shapes, and
+// checking that the outputs differ exactly at the sentinels; where that
+// fails the read set is marked and renders in full. A later render makes the
+// entry's calls in order, reading each site's arguments from the object, and
+// falls back to the full render (replaying the calls made) as soon as an
+// answer's shape differs. Hole values are spliced only when they are
+// printable ASCII, for which Quote, the YAML double-quoted scalar and the
+// JSON re-encoding agree.
 
 // maxCacheEntries bounds one template's cache; when full it starts afresh.
 const maxCacheEntries = 4096
@@ -28,8 +39,8 @@ const sentinelMark = "kwoksim-hole-"
 
 type renderCache struct {
 	plan  *readPlan
-	holes []hole
-	base  *template.Template // the compiled template, cloned for sentinel renders
+	sites []site
+	base  *template.Template // the analysed copy, site functions renamed
 
 	mu      sync.Mutex
 	entries map[string]*cacheEntry
@@ -38,21 +49,90 @@ type renderCache struct {
 
 // cacheEntry is the rendered JSON of one read set, cut at the holes.
 type cacheEntry struct {
-	splice  bool     // false: this read set does not splice; render in full
-	segs    [][]byte // JSON around the hole values: segs[0] v segs[1] v …
-	occ     []int    // the hole printed before segs[i+1]
-	yamlLen int      // rendered YAML length with the A sentinels
-	yamlOcc []int    // per hole: how often its A sentinel is in that YAML
-	sentLen []int    // per hole: the length of Quote(its A sentinel)
-	tree    *pnode   // the decoded JSON with its holes open; nil when the fast merge cannot take it
+	splice  bool        // false: this read set does not splice; render in full
+	calls   []entryCall // the Env calls a render makes, in order
+	slots   int         // holes: the non-empty strings the calls answer
+	segs    [][]byte    // JSON around the hole values: segs[0] v segs[1] v …
+	occ     []int       // the hole printed before segs[i+1]
+	yamlLen int         // rendered YAML length with the A sentinels
+	yamlOcc []int       // per hole: how often its A sentinel is in that YAML
+	sentLen []int       // per hole: the length of Quote(its A sentinel)
+	tree    *pnode      // the decoded JSON with its holes open; nil when the fast merge cannot take it
+}
+
+// entryCall is one Env call of an entry and the shape of its answer.
+type entryCall struct {
+	site  int
+	num   int    // 'v': the answer; 'l': the list's length
+	empty []bool // 'h': whether the answer is ""; 'l': per element
+}
+
+func shapeOf(siteIdx int, c envCall) entryCall {
+	e := entryCall{site: siteIdx}
+	switch siteFuncs[c.fn].result {
+	case 'h':
+		e.empty = []bool{c.str == ""}
+	case 'l':
+		e.num = len(c.strs)
+		e.empty = make([]bool, len(c.strs))
+		for i, s := range c.strs {
+			e.empty[i] = s == ""
+		}
+	case 'v':
+		e.num = c.num
+	}
+	return e
+}
+
+// matches reports whether c answered in e's shape.
+func (e *entryCall) matches(c *envCall) bool {
+	switch siteFuncs[c.fn].result {
+	case 'h':
+		return e.empty[0] == (c.str == "")
+	case 'l':
+		if len(c.strs) != e.num {
+			return false
+		}
+		for i, s := range c.strs {
+			if e.empty[i] != (s == "") {
+				return false
+			}
+		}
+		return true
+	case 'v':
+		return c.num == e.num
+	}
+	return false
+}
+
+// appendSlots appends the hole values of a call's answer.
+func appendSlots(vals []string, c *envCall) []string {
+	switch siteFuncs[c.fn].result {
+	case 'h':
+		if c.str != "" {
+			vals = append(vals, c.str)
+		}
+	case 'l':
+		for _, s := range c.strs {
+			if s != "" {
+				vals = append(vals, s)
+			}
+		}
+	}
+	return vals
 }
 
 func newRenderCache(t *template.Template) *renderCache {
-	r := analyseTemplate(t.Tree)
+	tree := t.Tree.Copy()
+	r := analyseTemplate(tree)
 	if r == nil {
 		return nil
 	}
-	return &renderCache{plan: planOf(r.root), holes: r.holes, base: t, entries: map[string]*cacheEntry{}}
+	base := template.New(t.Name()).Funcs(baseFuncs)
+	if _, err := base.AddParseTree(t.Name(), tree); err != nil {
+		return nil
+	}
+	return &renderCache{plan: planOf(r.root), sites: r.sites, base: base, entries: map[string]*cacheEntry{}}
 }
 
 func (c *renderCache) lookup(key []byte) *cacheEntry {
@@ -71,22 +151,43 @@ func (c *renderCache) store(key []byte, e *cacheEntry) {
 	c.mu.Unlock()
 }
 
-// sentinelTmpl is a clone whose hole functions return sentinels: the k-th
-// Env call of a render returns sentinelMark + prefix + k + "-".
+// errSentinel stops a sentinel render that strays from the recorded calls.
+var errSentinel = errors.New("kwoksim: sentinel render strayed from the recorded calls")
+
+// sentinelTmpl is a clone whose site functions answer the recorded calls in
+// their shapes, each non-empty string replaced by the sentinel
+// sentinelMark + prefix + slot + "-".
 type sentinelTmpl struct {
 	t      *template.Template
 	prefix byte
-	calls  int
-}
-
-func (s *sentinelTmpl) next() string {
-	v := sentinel(s.prefix, s.calls)
-	s.calls++
-	return v
+	calls  []envCall // the recorded calls
+	sites  []int     // the site of each call this render made
+	slot   int
 }
 
 func sentinel(prefix byte, k int) string {
 	return sentinelMark + string(prefix) + strconv.Itoa(k) + "-"
+}
+
+// answer returns the recorded call the render's next call (at site i) stands
+// for, or errSentinel.
+func (s *sentinelTmpl) answer(i int, fn string) (*envCall, error) {
+	k := len(s.sites)
+	s.sites = append(s.sites, i)
+	if k >= len(s.calls) || s.calls[k].fn != fn {
+		return nil, errSentinel
+	}
+	c := &s.calls[k]
+	return c, c.err
+}
+
+func (s *sentinelTmpl) str(v string) string {
+	if v == "" {
+		return ""
+	}
+	out := sentinel(s.prefix, s.slot)
+	s.slot++
+	return out
 }
 
 func (c *renderCache) sentinelClone() (*sentinelTmpl, error) {
@@ -98,66 +199,98 @@ func (c *renderCache) sentinelClone() (*sentinelTmpl, error) {
 		return nil, err
 	}
 	s := &sentinelTmpl{t: t}
-	t.Funcs(template.FuncMap{
-		"Now":        func() string { return s.next() },
-		"StartTime":  func() string { return s.next() },
-		"NodeIP":     func() string { return s.next() },
-		"NodeName":   func() string { return s.next() },
-		"PodIP":      func() string { return s.next() },
-		"NodeIPWith": func(string) string { return s.next() },
-		"PodIPWith": func(string, bool, string, string, string) (string, error) {
-			return s.next(), nil
-		},
-	})
+	funcs := template.FuncMap{}
+	for i, st := range c.sites {
+		switch fn := st.fn; siteFuncs[fn].result {
+		case 'h':
+			funcs[siteFuncName(i)] = func(...any) (string, error) {
+				a, err := s.answer(i, fn)
+				if err != nil {
+					return "", err
+				}
+				return s.str(a.str), nil
+			}
+		case 'l':
+			funcs[siteFuncName(i)] = func(...any) ([]string, error) {
+				a, err := s.answer(i, fn)
+				if err != nil {
+					return nil, err
+				}
+				out := make([]string, len(a.strs))
+				for j, v := range a.strs {
+					out[j] = s.str(v)
+				}
+				return out, nil
+			}
+		case 'v':
+			funcs[siteFuncName(i)] = func(...any) (int, error) {
+				a, err := s.answer(i, fn)
+				if err != nil {
+					return 0, err
+				}
+				return a.num, nil
+			}
+		}
+	}
+	t.Funcs(funcs)
 	return s, nil
 }
 
-// renderSentinels renders obj with sentinels of the given prefix.
-func (c *renderCache) renderSentinels(obj []byte, prefix byte) (yamlOut, jsonOut []byte, calls int, err error) {
+// renderSentinels renders obj with sentinels of the given prefix answering
+// calls; sites is the site of each call the render made.
+func (c *renderCache) renderSentinels(obj []byte, prefix byte, calls []envCall) (yamlOut, jsonOut []byte, sites []int, slots int, err error) {
 	data, err := decodeTemplateData(obj)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, 0, err
 	}
 	s, err := c.sentinelClone()
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, 0, err
 	}
-	s.prefix, s.calls = prefix, 0
+	s.prefix, s.calls, s.sites, s.slot = prefix, calls, nil, 0
 	w := &cappedBuffer{limit: maxRenderBytes}
 	err = s.t.Execute(w, data)
-	calls = s.calls
+	sites, slots = s.sites, s.slot
+	s.calls, s.sites = nil, nil
 	c.pool.Put(s)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, 0, err
 	}
 	js, err := yaml.YAMLToJSON(w.buf.Bytes())
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, 0, err
 	}
-	return w.buf.Bytes(), js, calls, nil
+	return w.buf.Bytes(), js, sites, slots, nil
 }
 
-// build renders a new read set twice and cuts the output at the holes. nil
-// means a sentinel render failed: the full render reports the error.
-func (c *renderCache) build(obj []byte) *cacheEntry {
-	yamlA, jsonA, nA, err := c.renderSentinels(obj, 'A')
-	if err != nil {
-		return nil
-	}
-	_, jsonB, nB, err := c.renderSentinels(obj, 'B')
-	if err != nil {
-		return nil
-	}
+// build makes the entry of a new read set from a full render of obj (js its
+// JSON) that made calls.
+func (c *renderCache) build(js []byte, obj map[string]any, calls []envCall) *cacheEntry {
 	noSplice := &cacheEntry{}
-	if nA != len(c.holes) || nB != len(c.holes) {
+	yamlA, jsonA, sitesA, nA, err := c.renderSentinels(js, 'A', calls)
+	if err != nil {
 		return noSplice
 	}
-	segs, occ, ok := cutAtSentinels(jsonA, 'A', len(c.holes))
+	_, jsonB, sitesB, nB, err := c.renderSentinels(js, 'B', calls)
+	if err != nil || len(sitesA) != len(calls) || !slices.Equal(sitesA, sitesB) || nA != nB {
+		return noSplice
+	}
+	e := &cacheEntry{splice: true, slots: nA, calls: make([]entryCall, len(calls))}
+	for k, call := range calls {
+		// The arguments the fast path will read must be the ones the
+		// template passed.
+		args, ok := siteArgs(&c.sites[sitesA[k]], obj)
+		if !ok || !slices.Equal(args, call.args) {
+			return noSplice
+		}
+		e.calls[k] = shapeOf(sitesA[k], call)
+	}
+	segs, occ, ok := cutAtSentinels(jsonA, 'A', nA)
 	if !ok {
 		return noSplice
 	}
 	// The B render must be the A layout with B sentinels: then nothing but
-	// the holes depends on the Env values.
+	// the holes depends on the hole values.
 	b := make([]byte, 0, len(jsonB))
 	for i, seg := range segs {
 		b = append(b, seg...)
@@ -168,18 +301,41 @@ func (c *renderCache) build(obj []byte) *cacheEntry {
 	if !bytes.Equal(b, jsonB) {
 		return noSplice
 	}
-	e := &cacheEntry{splice: true, segs: segs, occ: occ, yamlLen: len(yamlA),
-		yamlOcc: make([]int, len(c.holes)), sentLen: make([]int, len(c.holes))}
-	for h := range c.holes {
+	e.segs, e.occ, e.yamlLen = segs, occ, len(yamlA)
+	e.yamlOcc, e.sentLen = make([]int, nA), make([]int, nA)
+	for h := range nA {
 		e.yamlOcc[h] = bytes.Count(yamlA, []byte(sentinel('A', h)))
 		e.sentLen[h] = len(sentinel('A', h)) + 2
 	}
 	if v, err := decodeJSON(jsonA); err == nil {
-		if t, ok := newPatchTree(v, len(c.holes)); ok && t.kind == pMap {
+		if t, ok := newPatchTree(v, nA); ok && t.kind == pMap {
 			e.tree = t
 		}
 	}
 	return e
+}
+
+// callEnv makes the entry's Env calls for obj. ok is false when a site's
+// arguments cannot be read or an answer's shape differs from the entry's:
+// calls are then the ones made, for the full render to replay.
+func (e *cacheEntry) callEnv(sites []site, obj map[string]any, env Env) (calls []envCall, vals []string, ok bool) {
+	calls = make([]envCall, 0, len(e.calls))
+	vals = make([]string, 0, e.slots)
+	for i := range e.calls {
+		ec := &e.calls[i]
+		s := &sites[ec.site]
+		args, ok := siteArgs(s, obj)
+		if !ok {
+			return calls, nil, false
+		}
+		calls = append(calls, callEnv(s.fn, args, env))
+		c := &calls[len(calls)-1]
+		if c.err != nil || !ec.matches(c) {
+			return calls, nil, false
+		}
+		vals = appendSlots(vals, c)
+	}
+	return calls, vals, true
 }
 
 // cutAtSentinels splits js at each `"<sentinel>"` that is a whole JSON
