@@ -100,10 +100,10 @@ type holeArg struct {
 type absKind uint8
 
 const (
-	absOpaque absKind = iota // not object data, or fixed by data marked whole
-	absData                  // a value of the object
-	absHole                  // a string the output shows only through Quote; its emptiness is in the key
-	absHoleList              // a list of absHole; its length is in the key
+	absOpaque   absKind = iota // not object data, or fixed by data marked whole
+	absData                    // a value of the object
+	absHole                    // a string the output shows only through Quote; its emptiness is in the key
+	absHoleList                // a list of absHole; its length is in the key
 )
 
 type absVal struct {
