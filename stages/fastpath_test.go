@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -463,6 +465,32 @@ func TestDecodeJSON(t *testing.T) {
 		got, gotErr := decodeJSON([]byte(in))
 		if (gotErr == nil) != (wantErr == nil) || !reflect.DeepEqual(got, want) {
 			t.Errorf("decodeJSON(%q) = %#v, %v; want %#v, %v", in, got, gotErr, want, wantErr)
+		}
+	}
+}
+
+// TestObjectMatchesEncodingJSON holds Object's decoding to encoding/json's on
+// typed objects, plain and with what the fast decoder hands over (escapes,
+// non-ASCII, numbers).
+func TestObjectMatchesEncodingJSON(t *testing.T) {
+	pod := &corev1.Pod{}
+	odd := benchPodObject(t, 3)
+	odd["metadata"].(map[string]any)["labels"] = map[string]any{"a": "<&>", "b": "é", "c": "tab\there"}
+	odd["spec"].(map[string]any)["priority"] = 7
+	odd["spec"].(map[string]any)["activeDeadlineSeconds"] = 1e3
+	for i, v := range []any{
+		benchPodObject(t, 1), odd, pod, rawJSON(benchNode), rawJSON(`null`), []int{1}, "x",
+		&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n", Annotations: map[string]string{"x": "\u2028"}}},
+	} {
+		data, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want map[string]any
+		wantErr := json.Unmarshal(data, &want)
+		got, gotErr := Object(v)
+		if (gotErr == nil) != (wantErr == nil) || !reflect.DeepEqual(got, want) {
+			t.Errorf("object %d: Object = %#v, %v; encoding/json %#v, %v", i, got, gotErr, want, wantErr)
 		}
 	}
 }
