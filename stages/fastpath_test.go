@@ -506,3 +506,49 @@ func TestObjectMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderCacheVariants checks that objects with one read set whose Env
+// answers come in several shapes are each served from a variant of their
+// entry once that shape has been seen, up to maxVariants shapes, and that
+// the output is the reference's throughout.
+func TestRenderCacheVariants(t *testing.T) {
+	data, err := defaultFS.ReadFile("default/pod-ready.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := Parse(data, "pod-ready.yaml") // a fresh cache
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := parsed[0]
+	obj := mustObject(t, `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"ns","uid":"u"},`+
+		`"spec":{"nodeName":"n","containers":[{"name":"c","image":"i"}]},"status":{"phase":"Pending"}}`)
+	shapes := []envShape{
+		{elems: []string{"a"}}, {elems: []string{"a", "b"}}, {elems: nil}, {elems: []string{"", "b"}},
+		{elems: []string{"a", "b", "c"}}, // a fifth shape: no variant left for it
+	}
+	seen := map[int]bool{}
+	for round := range 4 * len(shapes) {
+		i := round % len(shapes)
+		if round >= 2*len(shapes) {
+			i = (round * 3) % len(shapes) // another order
+		}
+		ref, fast := &callLogEnv{envShape: shapes[i]}, &callLogEnv{envShape: shapes[i]}
+		want, err := s.renderSteps(obj, ref, true, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.renderSteps(obj, fast, true, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(withoutTrees(got), want) || !reflect.DeepEqual(fast.log, ref.log) {
+			t.Fatalf("round %d shape %d: got %s, want %s", round, i, stepsText(got), stepsText(want))
+		}
+		cached := got[0].Patch.tree != nil
+		if wantCached := seen[i] && i < maxVariants; cached != wantCached {
+			t.Errorf("round %d shape %d: served from the cache %v, want %v", round, i, cached, wantCached)
+		}
+		seen[i] = true
+	}
+}

@@ -23,14 +23,21 @@ import (
 // different sentinel sets answering the recorded calls in their shapes, and
 // checking that the outputs differ exactly at the sentinels; where that
 // fails the read set is marked and renders in full. A later render makes the
-// entry's calls in order, reading each site's arguments from the object, and
-// falls back to the full render (replaying the calls made) as soon as an
-// answer's shape differs. Hole values are spliced only when they are
+// entry's calls in order, reading each site's arguments from the object. An
+// answer of another shape than the entry's moves the walk to another
+// variant of the read set that agrees with every answer so far; where there
+// is none, the render is in full (replaying the calls made) and makes a new
+// variant, up to maxVariants. Hole values are spliced only when they are
 // printable ASCII, for which Quote, the YAML double-quoted scalar and the
 // JSON re-encoding agree.
 
 // maxCacheEntries bounds one template's cache; when full it starts afresh.
 const maxCacheEntries = 4096
+
+// maxVariants bounds the entries of one read set: objects that agree on
+// what the template reads but get answers of other shapes (a pod on a
+// dual-stack node has two addresses, on another node one).
+const maxVariants = 4
 
 type renderCache struct {
 	plan  *readPlan
@@ -38,8 +45,8 @@ type renderCache struct {
 	base  *template.Template // the analysed copy, site functions renamed
 
 	mu      sync.Mutex
-	entries map[string]*cacheEntry
-	pool    sync.Pool // of *sentinelTmpl
+	entries map[string][]*cacheEntry // per read set, its variants; never changed in place
+	pool    sync.Pool                // of *sentinelTmpl
 }
 
 // cacheEntry is the rendered JSON of one read set, cut at the holes.
@@ -127,23 +134,29 @@ func newRenderCache(t *template.Template) *renderCache {
 	if _, err := base.AddParseTree(t.Name(), tree); err != nil {
 		return nil
 	}
-	return &renderCache{plan: planOf(r.root), sites: r.sites, base: base, entries: map[string]*cacheEntry{}}
+	return &renderCache{plan: planOf(r.root), sites: r.sites, base: base, entries: map[string][]*cacheEntry{}}
 }
 
-func (c *renderCache) lookup(key []byte) *cacheEntry {
+func (c *renderCache) lookup(key []byte) []*cacheEntry {
 	c.mu.Lock()
-	e := c.entries[string(key)]
+	vs := c.entries[string(key)]
 	c.mu.Unlock()
-	return e
+	return vs
 }
 
+// store makes e the first variant of its read set, or adds it as another.
 func (c *renderCache) store(key []byte, e *cacheEntry) {
 	c.mu.Lock()
-	if len(c.entries) >= maxCacheEntries {
+	defer c.mu.Unlock()
+	vs, ok := c.entries[string(key)]
+	if !ok && len(c.entries) >= maxCacheEntries {
 		clear(c.entries)
 	}
-	c.entries[string(key)] = e
-	c.mu.Unlock()
+	if len(vs) >= maxVariants || (ok && (!e.splice || !vs[0].splice)) {
+		return
+	}
+	// A fresh slice: a render may be walking the old one.
+	c.entries[string(key)] = append(slices.Clip(vs), e)
 }
 
 // build makes the entry of a new read set from a full render of obj (js its
@@ -198,27 +211,58 @@ func (c *renderCache) build(js []byte, obj map[string]any, calls []envCall) *cac
 	return e
 }
 
-// callEnv makes the entry's Env calls for obj. ok is false when a site's
-// arguments cannot be read or an answer's shape differs from the entry's:
-// calls are then the ones made, for the full render to replay.
-func (e *cacheEntry) callEnv(sites []site, obj map[string]any, env Env) (calls []envCall, vals []string, ok bool) {
+// callEnv makes the Env calls of the variant (of vs) the answers fit, in
+// order, reading each site's arguments from obj. It returns that variant and
+// the hole values; else nil and the calls made, for the full render to
+// replay, with shapeless true when it was the answers' shapes that no
+// variant has (not an argument that cannot be read or a failed call).
+func callEnv(vs []*cacheEntry, sites []site, obj map[string]any, env Env) (e *cacheEntry, vals []string, calls []envCall, shapeless bool) {
+	e = vs[0]
 	calls = make([]envCall, 0, len(e.calls))
-	vals = make([]string, 0, e.slots)
-	for i := range e.calls {
-		ec := &e.calls[i]
+	for k := 0; k < len(e.calls); k++ {
+		ec := &e.calls[k]
 		s := &sites[ec.site]
 		args, ok := siteArgs(s, obj)
 		if !ok {
-			return calls, nil, false
+			return nil, nil, calls, false
 		}
-		calls = append(calls, callEnv(s.fn, args, env))
-		c := &calls[len(calls)-1]
-		if c.err != nil || !ec.matches(c) {
-			return calls, nil, false
+		calls = append(calls, callEnvFunc(s.fn, args, env))
+		c := &calls[k]
+		if c.err != nil {
+			return nil, nil, calls, false
 		}
-		vals = appendSlots(vals, c)
+		if !ec.matches(c) {
+			if e = fitting(vs, e, calls); e == nil {
+				return nil, nil, calls, true
+			}
+		}
 	}
-	return calls, vals, true
+	vals = make([]string, 0, e.slots)
+	for i := range calls {
+		vals = appendSlots(vals, &calls[i])
+	}
+	return e, vals, calls, false
+}
+
+// fitting finds a variant whose calls begin as cur's did and whose shapes
+// fit the answers so far.
+func fitting(vs []*cacheEntry, cur *cacheEntry, calls []envCall) *cacheEntry {
+	for _, v := range vs {
+		if len(v.calls) < len(calls) {
+			continue
+		}
+		fits := true
+		for i := range calls {
+			if v.calls[i].site != cur.calls[i].site || !v.calls[i].matches(&calls[i]) {
+				fits = false
+				break
+			}
+		}
+		if fits {
+			return v
+		}
+	}
+	return nil
 }
 
 // fill splices the hole values in, or reports that the values cannot be

@@ -112,8 +112,8 @@ func holeTruth(v any, present bool) bool {
 	return false
 }
 
-// callEnv makes fn's call on env with args as siteArgs gives them.
-func callEnv(fn string, args []any, env Env) envCall {
+// callEnvFunc makes fn's call on env with args as siteArgs gives them.
+func callEnvFunc(fn string, args []any, env Env) envCall {
 	c := envCall{fn: fn, args: args}
 	switch fn {
 	case "Now":
@@ -151,7 +151,7 @@ type recordEnv struct {
 }
 
 func (r *recordEnv) do(fn string, args ...any) envCall {
-	c := callEnv(fn, args, r.env)
+	c := callEnvFunc(fn, args, r.env)
 	r.calls = append(r.calls, c)
 	return c
 }
