@@ -43,34 +43,42 @@ func (t *tmpl) renderObject(in *renderInput, env Env, fast bool, wrap []byte) (r
 	if !ok {
 		return t.renderFull(in, env, wrap)
 	}
-	e := c.lookup(key)
-	if e == nil {
-		js, err := in.json()
-		if err != nil {
-			return rendered{}, err
-		}
-		if e = c.build(js); e == nil {
-			// A sentinel render failed; the full render fails alike and
-			// says how.
-			return t.renderFull(in, env, wrap)
-		}
-		c.store(key, e)
+	vs := c.lookup(key)
+	if vs == nil {
+		// A new read set: render in full, recording the Env calls, and
+		// build its entry from that render.
+		return t.renderAndBuild(in, env, wrap, key)
 	}
-	if !e.splice {
+	if !vs[0].splice {
 		return t.renderFull(in, env, wrap)
 	}
-	args, ok := holeArgs(c.holes, in.obj)
-	if !ok {
-		return t.renderFull(in, env, wrap)
-	}
-	vals, calls, err := callHoles(c.holes, args, env)
-	if err == nil {
+	e, vals, calls, shapeless := callEnv(vs, c.sites, in.obj, env)
+	if e != nil {
 		if out, ok := e.fill(vals, wrap); ok {
 			return rendered{data: out, tree: e.tree, vals: vals}, nil
 		}
 	}
-	// Render in full on the Env answers already given.
-	return t.renderFull(in, &replayEnv{env: env, calls: calls}, wrap)
+	// Render in full on the Env answers already given; answers of a new
+	// shape make a new variant of the read set.
+	replay := &replayEnv{env: env, calls: calls}
+	if shapeless {
+		return t.renderAndBuild(in, replay, wrap, key)
+	}
+	return t.renderFull(in, replay, wrap)
+}
+
+// renderAndBuild renders in full, recording the Env calls, and stores the
+// entry built from that render.
+func (t *tmpl) renderAndBuild(in *renderInput, env Env, wrap []byte, key []byte) (rendered, error) {
+	rec := &recordEnv{env: env}
+	r, err := t.renderFull(in, rec, wrap)
+	if err != nil {
+		// The failure may depend on the Env's answers: build nothing.
+		return r, err
+	}
+	js, _ := in.json() // renderFull succeeded, so this did
+	t.cache.store(key, t.cache.build(js, in.obj, rec.calls))
+	return r, nil
 }
 
 func (t *tmpl) renderFull(in *renderInput, env Env, wrap []byte) (rendered, error) {

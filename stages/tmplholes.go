@@ -1,44 +1,51 @@
 package stages
 
 import (
+	"errors"
 	"time"
 )
 
-// envCall is one Env call made for a hole, kept so that a fallback to the
-// full render replays it instead of calling the Env again (PodIP hands out
-// a fresh address per call).
+// envCall is one Env call a render made: the function, its arguments and
+// what it answered. The fast path keeps the calls it has made so that a
+// fallback to the full render replays them instead of calling the Env again
+// (PodIP hands out a fresh address per call); the recording of a full render
+// is what a cache entry is built from.
 type envCall struct {
-	fn  string
-	str string
-	t   time.Time
-	err error
+	fn   string
+	args []any
+	str  string   // the string results; Now and StartTime formatted as templates see them
+	strs []string // the list results
+	num  int      // NodePort
+	t    time.Time
+	err  error
 }
 
-// holeArgs evaluates every hole's arguments as text/template would, without
+// siteArgs evaluates a site's arguments as text/template would, without
 // calling the Env. ok is false when an argument is not exactly of its
 // parameter's type (text/template would fail the call, with a message only
 // the full render produces) or reads something the walk does not model.
-func holeArgs(holes []hole, obj map[string]any) (args [][]any, ok bool) {
-	args = make([][]any, len(holes))
-	for i, h := range holes {
-		params := holeFuncs[h.fn]
-		for j, a := range h.args {
-			v, present, ok := evalHoleArg(a, obj)
-			if !ok || !present {
+func siteArgs(s *site, obj map[string]any) (args []any, ok bool) {
+	if len(s.args) == 0 {
+		return nil, true
+	}
+	params := siteFuncs[s.fn].params
+	args = make([]any, 0, len(s.args))
+	for j, a := range s.args {
+		v, present, ok := evalHoleArg(a, obj)
+		if !ok || !present {
+			return nil, false
+		}
+		switch params[j] {
+		case 's':
+			if _, isStr := v.(string); !isStr {
 				return nil, false
 			}
-			switch params[j] {
-			case 's':
-				if _, isStr := v.(string); !isStr {
-					return nil, false
-				}
-			case 'b':
-				if _, isBool := v.(bool); !isBool {
-					return nil, false
-				}
+		case 'b':
+			if _, isBool := v.(bool); !isBool {
+				return nil, false
 			}
-			args[i] = append(args[i], v)
 		}
+		args = append(args, v)
 	}
 	return args, true
 }
@@ -105,39 +112,69 @@ func holeTruth(v any, present bool) bool {
 	return false
 }
 
-// callHoles calls the Env once per hole, in template order, recording the
-// calls. It stops at the first error.
-func callHoles(holes []hole, args [][]any, env Env) (vals []string, calls []envCall, err error) {
-	vals = make([]string, 0, len(holes))
-	calls = make([]envCall, 0, len(holes))
-	for i, h := range holes {
-		c := envCall{fn: h.fn}
-		a := args[i]
-		switch h.fn {
-		case "Now":
-			c.t = env.Now()
-			c.str = c.t.Format(time.RFC3339Nano)
-		case "StartTime":
-			c.t = env.StartTime()
-			c.str = c.t.Format(time.RFC3339Nano)
-		case "NodeIP":
-			c.str = env.NodeIP()
-		case "NodeName":
-			c.str = env.NodeName()
-		case "PodIP":
-			c.str = env.PodIP()
-		case "NodeIPWith":
-			c.str = env.NodeIPWith(a[0].(string))
-		case "PodIPWith":
-			c.str, c.err = env.PodIPWith(a[0].(string), a[1].(bool), a[2].(string), a[3].(string), a[4].(string))
-		}
-		calls = append(calls, c)
-		if c.err != nil {
-			return nil, calls, c.err
-		}
-		vals = append(vals, c.str)
+// callEnvFunc makes fn's call on env with args as siteArgs gives them.
+func callEnvFunc(fn string, args []any, env Env) envCall {
+	c := envCall{fn: fn, args: args}
+	switch fn {
+	case "Now":
+		c.t = env.Now()
+		c.str = c.t.Format(time.RFC3339Nano)
+	case "StartTime":
+		c.t = env.StartTime()
+		c.str = c.t.Format(time.RFC3339Nano)
+	case "NodeIP":
+		c.str = env.NodeIP()
+	case "NodeName":
+		c.str = env.NodeName()
+	case "NodePort":
+		c.num = env.NodePort()
+	case "PodIP":
+		c.str = env.PodIP()
+	case "NodeIPWith":
+		c.str = env.NodeIPWith(args[0].(string))
+	case "NodeIPsWith":
+		c.strs = env.NodeIPsWith(args[0].(string))
+	case "PodIPWith":
+		c.str, c.err = env.PodIPWith(args[0].(string), args[1].(bool), args[2].(string), args[3].(string), args[4].(string))
+	case "PodIPsWith":
+		c.strs, c.err = env.PodIPsWith(args[0].(string), args[1].(bool), args[2].(string), args[3].(string), args[4].(string))
+	default:
+		c.err = errors.New("kwoksim: no site function " + fn)
 	}
-	return vals, calls, nil
+	return c
+}
+
+// recordEnv passes every call on to env and records it.
+type recordEnv struct {
+	env   Env
+	calls []envCall
+}
+
+func (r *recordEnv) do(fn string, args ...any) envCall {
+	c := callEnvFunc(fn, args, r.env)
+	r.calls = append(r.calls, c)
+	return c
+}
+
+func (r *recordEnv) Now() time.Time       { return r.do("Now").t }
+func (r *recordEnv) StartTime() time.Time { return r.do("StartTime").t }
+func (r *recordEnv) NodeIP() string       { return r.do("NodeIP").str }
+func (r *recordEnv) NodeName() string     { return r.do("NodeName").str }
+func (r *recordEnv) NodePort() int        { return r.do("NodePort").num }
+func (r *recordEnv) PodIP() string        { return r.do("PodIP").str }
+func (r *recordEnv) NodeIPWith(n string) string {
+	return r.do("NodeIPWith", n).str
+}
+func (r *recordEnv) NodeIPsWith(n string) []string {
+	return r.do("NodeIPsWith", n).strs
+}
+func (r *recordEnv) PodIPWith(node string, hostNetwork bool, uid, name, namespace string) (string, error) {
+	c := r.do("PodIPWith", node, hostNetwork, uid, name, namespace)
+	return c.str, c.err
+}
+func (r *recordEnv) PodIPsWith(node string, hostNetwork bool, uid, name, namespace string) ([]string, error) {
+	c := r.do("PodIPsWith", node, hostNetwork, uid, name, namespace)
+	return c.strs, c.err
 }
 
 // replayEnv answers the calls already made, in order, then defers to env.
@@ -183,6 +220,13 @@ func (r *replayEnv) NodeName() string {
 	return r.env.NodeName()
 }
 
+func (r *replayEnv) NodePort() int {
+	if c, ok := r.next("NodePort"); ok {
+		return c.num
+	}
+	return r.env.NodePort()
+}
+
 func (r *replayEnv) PodIP() string {
 	if c, ok := r.next("PodIP"); ok {
 		return c.str
@@ -197,6 +241,13 @@ func (r *replayEnv) NodeIPWith(n string) string {
 	return r.env.NodeIPWith(n)
 }
 
+func (r *replayEnv) NodeIPsWith(n string) []string {
+	if c, ok := r.next("NodeIPsWith"); ok {
+		return c.strs
+	}
+	return r.env.NodeIPsWith(n)
+}
+
 func (r *replayEnv) PodIPWith(node string, hostNetwork bool, uid, name, namespace string) (string, error) {
 	if c, ok := r.next("PodIPWith"); ok {
 		return c.str, c.err
@@ -204,8 +255,9 @@ func (r *replayEnv) PodIPWith(node string, hostNetwork bool, uid, name, namespac
 	return r.env.PodIPWith(node, hostNetwork, uid, name, namespace)
 }
 
-func (r *replayEnv) NodePort() int                 { return r.env.NodePort() }
-func (r *replayEnv) NodeIPsWith(n string) []string { return r.env.NodeIPsWith(n) }
 func (r *replayEnv) PodIPsWith(node string, hostNetwork bool, uid, name, namespace string) ([]string, error) {
+	if c, ok := r.next("PodIPsWith"); ok {
+		return c.strs, c.err
+	}
 	return r.env.PodIPsWith(node, hostNetwork, uid, name, namespace)
 }

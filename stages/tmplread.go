@@ -1,16 +1,24 @@
 package stages
 
 import (
+	"strconv"
+	"strings"
 	"text/template/parse"
 )
 
 // This file analyses a template's parse tree for the render cache: which
 // parts of the object the template reads (a readNode trie), and which calls
-// of the Env are "holes" whose results are only ever printed through Quote.
-// A template whose output is fixed by those reads plus the hole values can be
+// of the Env are "sites" whose results the output depends on only through
+// their shape (a string's emptiness, a list's length, NodePort's number) and
+// through string values printed whole by Quote: the holes. A template whose
+// output is fixed by those reads and shapes plus the hole values can be
 // rendered once per distinct read set and then have the hole values spliced
 // in. Anything the analysis does not model makes the template uncacheable;
 // it must over-approximate reads, never miss one.
+//
+// The analysis runs on a copy of the parse tree and renames each site's
+// function to siteFuncName(i), so that a sentinel render can tell which site
+// made each Env call.
 
 // readNode is what the template reads of one value of the object.
 type readNode struct {
@@ -40,12 +48,27 @@ func (n *readNode) elem() *readNode {
 	return n.elems
 }
 
-// holeFuncs are the Env functions whose (string) results may be holes, with
-// their parameter kinds: 's' string, 'b' bool.
-var holeFuncs = map[string]string{
-	"Now": "", "StartTime": "", "NodeIP": "", "NodeName": "", "PodIP": "",
-	"NodeIPWith": "s", "PodIPWith": "sbsss",
+// siteFunc describes an Env function a site may call: its parameter kinds
+// ('s' string, 'b' bool) and its result: 'h' a string (a hole when not
+// empty), 'l' a list of strings (each non-empty one a hole), 'v' an int the
+// cache key holds whole.
+type siteFunc struct {
+	params string
+	result byte
 }
+
+var siteFuncs = map[string]siteFunc{
+	"Now": {"", 'h'}, "StartTime": {"", 'h'}, "NodeIP": {"", 'h'}, "NodeName": {"", 'h'},
+	"PodIP": {"", 'h'}, "NodeIPWith": {"s", 'h'}, "PodIPWith": {"sbsss", 'h'},
+	"NodeIPsWith": {"s", 'l'}, "PodIPsWith": {"sbsss", 'l'},
+	"NodePort": {"", 'v'},
+}
+
+// siteFuncPrefix names the renamed site functions; no template function
+// starts with it.
+const siteFuncPrefix = "kwoksimSite"
+
+func siteFuncName(i int) string { return siteFuncPrefix + strconv.Itoa(i) }
 
 // envFuncNames are all the functions that read the Env.
 var envFuncNames = func() map[string]bool {
@@ -56,14 +79,16 @@ var envFuncNames = func() map[string]bool {
 	return m
 }()
 
-// hole is one Env call site, evaluated once per render at the top level.
-type hole struct {
+// site is one Env call in the template. It may run any number of times per
+// render (in a range, under an if); its arguments are read from the object
+// afresh at each call.
+type site struct {
 	fn   string
 	args []holeArg
 }
 
-// holeArg is an argument of a hole call: a literal, a path from the root, or
-// `or` of such.
+// holeArg is an argument of a site's call: a literal, a path from the root,
+// or `or` of such.
 type holeArg struct {
 	kind byte // 's' string literal, 'b' bool literal, 'p' path, 'o' or
 	str  string
@@ -75,9 +100,10 @@ type holeArg struct {
 type absKind uint8
 
 const (
-	absOpaque absKind = iota // not object data, or fixed by data marked whole
-	absData                  // a value of the object
-	absHole                  // an Env result (a hole variable)
+	absOpaque   absKind = iota // not object data, or fixed by data marked whole
+	absData                    // a value of the object
+	absHole                    // a string the output shows only through Quote; its emptiness is in the key
+	absHoleList                // a list of absHole; its length is in the key
 )
 
 type absVal struct {
@@ -93,19 +119,19 @@ type scopedVar struct {
 // tmplReads is the analysis result.
 type tmplReads struct {
 	root  *readNode
-	holes []hole
+	sites []site
 }
 
 type analyser struct {
 	root  *readNode
-	holes []hole
+	sites []site
 	vars  []scopedVar
-	depth int             // nesting in if/range/with
 	used  map[string]bool // variables referenced anywhere
 	ok    bool
 }
 
-// analyseTemplate returns nil when the template is not cacheable.
+// analyseTemplate returns nil when the template is not cacheable. It renames
+// the site functions in tree, which must be a copy.
 func analyseTemplate(tree *parse.Tree) *tmplReads {
 	if tree == nil || tree.Root == nil {
 		return nil
@@ -118,7 +144,7 @@ func analyseTemplate(tree *parse.Tree) *tmplReads {
 	if !a.ok || a.root.whole || a.root.shape {
 		return nil
 	}
-	return &tmplReads{root: a.root, holes: a.holes}
+	return &tmplReads{root: a.root, sites: a.sites}
 }
 
 func (a *analyser) fail() { a.ok = false }
@@ -154,23 +180,26 @@ func (a *analyser) branch(b *parse.BranchNode, dot absVal, kind byte) {
 		return
 	}
 	v := a.pipe(&parse.PipeNode{Cmds: p.Cmds}, dot)
-	if v.kind == absHole {
-		a.fail()
-		return
-	}
 	inner := dot
 	mark := len(a.vars)
-	a.depth++
 	switch kind {
 	case 'i':
 		a.truth(v)
 	case 'w':
+		// A hole's emptiness is in the key, so `with` may test it and hand
+		// it on as dot.
 		a.truth(v)
 		inner = v
 	case 'r':
 		elem := absVal{}
-		if v.kind == absData {
+		switch v.kind {
+		case absData:
 			elem = absVal{kind: absData, node: v.node.elem()}
+		case absHoleList:
+			elem = absVal{kind: absHole}
+		case absHole:
+			a.fail()
+			return
 		}
 		inner = elem
 		switch len(p.Decl) {
@@ -184,39 +213,44 @@ func (a *analyser) branch(b *parse.BranchNode, dot absVal, kind byte) {
 	a.vars = a.vars[:mark]
 	a.list(b.ElseList, dot)
 	a.vars = a.vars[:mark]
-	a.depth--
 }
 
+// truth notes that v's emptiness is read. A hole's is part of its shape.
 func (a *analyser) truth(v absVal) {
 	if v.kind == absData {
 		v.node.truth = true
 	}
 }
 
+// whole notes that v's entire value is read; no hole may be read so.
 func (a *analyser) whole(v absVal) {
 	switch v.kind {
 	case absData:
 		v.node.whole = true
-	case absHole:
+	case absHole, absHoleList:
 		a.fail()
 	}
 }
 
-// action handles {{ pipeline }} and {{ $x := pipeline }}.
+func isHole(v absVal) bool { return v.kind == absHole || v.kind == absHoleList }
+
+// action handles {{ pipeline }}, {{ $x := pipeline }} and {{ $x = pipeline }}.
 func (a *analyser) action(p *parse.PipeNode, dot absVal) {
-	if p.IsAssign || len(p.Decl) > 1 {
+	if len(p.Decl) > 1 {
 		a.fail()
+		return
+	}
+	if p.IsAssign {
+		// Reassigning a variable inside a branch makes its value depend
+		// on the path taken: allowed only between values the key fixes.
+		v := a.pipe(&parse.PipeNode{Cmds: p.Cmds}, dot)
+		if len(p.Decl) != 1 || v.kind != absOpaque || a.lookup(p.Decl[0].Ident[0]).kind != absOpaque {
+			a.fail()
+		}
 		return
 	}
 	if len(p.Decl) == 1 {
 		name := p.Decl[0].Ident[0]
-		if a.depth == 0 && len(p.Cmds) == 1 {
-			if h, ok := a.holeCall(p.Cmds[0], dot); ok {
-				a.holes = append(a.holes, h)
-				a.vars = append(a.vars, scopedVar{name, absVal{kind: absHole}})
-				return
-			}
-		}
 		if !a.used[name] && a.deadIndex(p, dot) {
 			a.vars = append(a.vars, scopedVar{name, absVal{}})
 			return
@@ -227,20 +261,12 @@ func (a *analyser) action(p *parse.PipeNode, dot absVal) {
 	}
 	// A printed pipeline: `X | Quote` or `Quote X` with X a hole is a hole
 	// print; anything else prints data in full.
-	if env, quoted := quotedOperand(p); quoted {
-		if a.depth == 0 {
-			if h, ok := a.holeCall(env, dot); ok {
-				a.holes = append(a.holes, h)
-				return
-			}
+	if operand, quoted := quotedOperand(p); quoted {
+		v := a.pipe(&parse.PipeNode{Cmds: []*parse.CommandNode{operand}}, dot)
+		if v.kind != absHole {
+			a.whole(v)
 		}
-		if len(env.Args) == 1 {
-			if v, isVar := env.Args[0].(*parse.VariableNode); isVar && len(v.Ident) == 1 {
-				if a.lookup(v.Ident[0]).kind == absHole {
-					return
-				}
-			}
-		}
+		return
 	}
 	a.whole(a.pipe(p, dot))
 }
@@ -291,26 +317,33 @@ func (a *analyser) deadIndex(p *parse.PipeNode, dot absVal) bool {
 	return true
 }
 
-// holeCall recognises an Env call whose arguments are literals, paths from
-// the root, or `or` of those.
-func (a *analyser) holeCall(c *parse.CommandNode, dot absVal) (hole, bool) {
-	id, ok := c.Args[0].(*parse.IdentifierNode)
-	if !ok {
-		return hole{}, false
+// site registers an Env call (c, headed by id) as a site and renames its
+// function. The arguments must be literals, paths from the root, or `or` of
+// those: the fast path reads them from the object itself.
+func (a *analyser) site(c *parse.CommandNode, id *parse.IdentifierNode, dot absVal) absVal {
+	f, ok := siteFuncs[id.Ident]
+	if !ok || len(c.Args)-1 != len(f.params) {
+		a.fail()
+		return absVal{}
 	}
-	params, ok := holeFuncs[id.Ident]
-	if !ok || len(c.Args)-1 != len(params) {
-		return hole{}, false
-	}
-	h := hole{fn: id.Ident}
+	s := site{fn: id.Ident}
 	for _, arg := range c.Args[1:] {
 		ha, ok := a.holeArg(arg, dot, true)
 		if !ok {
-			return hole{}, false
+			a.fail()
+			return absVal{}
 		}
-		h.args = append(h.args, ha)
+		s.args = append(s.args, ha)
 	}
-	return h, true
+	id.Ident = siteFuncName(len(a.sites))
+	a.sites = append(a.sites, s)
+	switch f.result {
+	case 'h':
+		return absVal{kind: absHole}
+	case 'l':
+		return absVal{kind: absHoleList}
+	}
+	return absVal{} // 'v': its value is in the key
 }
 
 func (a *analyser) holeArg(n parse.Node, dot absVal, allowOr bool) (holeArg, bool) {
@@ -373,9 +406,16 @@ func (a *analyser) pipe(p *parse.PipeNode, dot absVal) absVal {
 
 func (a *analyser) command(c *parse.CommandNode, dot absVal, piped bool, prev absVal) absVal {
 	if id, ok := c.Args[0].(*parse.IdentifierNode); ok {
-		if envFuncNames[id.Ident] {
-			a.fail() // an Env call that is not a hole
+		if strings.HasPrefix(id.Ident, siteFuncPrefix) {
+			a.fail() // visited twice: the analysis has lost track
 			return absVal{}
+		}
+		if envFuncNames[id.Ident] {
+			if piped {
+				a.fail()
+				return absVal{}
+			}
+			return a.site(c, id, dot)
 		}
 		args := make([]absVal, 0, len(c.Args))
 		for _, arg := range c.Args[1:] {
@@ -383,6 +423,20 @@ func (a *analyser) command(c *parse.CommandNode, dot absVal, piped bool, prev ab
 		}
 		if piped {
 			args = append(args, prev)
+		}
+		switch id.Ident {
+		case "or":
+			return a.or(args)
+		case "index":
+			// An element of a hole list, picked by a value the key fixes.
+			if len(args) == 2 && args[0].kind == absHoleList && !isHole(args[1]) {
+				a.whole(args[1])
+				return absVal{kind: absHole}
+			}
+		case "len":
+			if len(args) == 1 && args[0].kind == absHoleList {
+				return absVal{}
+			}
 		}
 		for _, v := range args {
 			if id.Ident == "len" && v.kind == absData {
@@ -400,6 +454,22 @@ func (a *analyser) command(c *parse.CommandNode, dot absVal, piped bool, prev ab
 	return a.arg(c.Args[0], dot)
 }
 
+// or is text/template's or: the first non-empty argument, else the last. A
+// hole may come last: the result is then either data the key holds whole or
+// that hole, a choice the key and the hole's emptiness fix.
+func (a *analyser) or(args []absVal) absVal {
+	last := len(args) - 1
+	for i, v := range args {
+		if i < last || v.kind != absHole {
+			a.whole(v)
+		}
+	}
+	if last >= 0 && args[last].kind == absHole {
+		return absVal{kind: absHole}
+	}
+	return absVal{}
+}
+
 // arg evaluates one operand.
 func (a *analyser) arg(n parse.Node, dot absVal) absVal {
 	switch n := n.(type) {
@@ -408,19 +478,12 @@ func (a *analyser) arg(n parse.Node, dot absVal) absVal {
 	case *parse.FieldNode:
 		return a.fields(dot, n.Ident)
 	case *parse.VariableNode:
-		v := a.lookup(n.Ident[0])
-		if v.kind == absHole && len(n.Ident) > 1 {
-			a.fail()
-			return absVal{}
-		}
-		return a.fields(v, n.Ident[1:])
+		return a.fields(a.lookup(n.Ident[0]), n.Ident[1:])
 	case *parse.PipeNode:
 		return a.pipe(n, dot)
 	case *parse.IdentifierNode:
-		if envFuncNames[n.Ident] {
-			a.fail()
-		}
-		return absVal{}
+		// A function named as an operand is called without arguments.
+		return a.command(&parse.CommandNode{Args: []parse.Node{n}}, dot, false, absVal{})
 	case *parse.StringNode, *parse.NumberNode, *parse.BoolNode, *parse.NilNode:
 		return absVal{}
 	}
@@ -429,7 +492,14 @@ func (a *analyser) arg(n parse.Node, dot absVal) absVal {
 }
 
 func (a *analyser) fields(v absVal, names []string) absVal {
-	if v.kind != absData {
+	if len(names) == 0 {
+		return v
+	}
+	switch v.kind {
+	case absHole, absHoleList:
+		a.fail() // a field of a hole would read its value
+		return absVal{}
+	case absOpaque:
 		return v
 	}
 	n := v.node

@@ -140,13 +140,18 @@ type transitionRunner struct {
 	stages []*Stage
 	rng    *rand.Rand
 	env    *benchEnv
+	kind   string // "" means Pod
 }
 
 // step plays one transition of obj: Match, Pick, Delay, Steps, then the
 // patches. It returns the next state, whether the pod was deleted, and
 // whether any stage matched.
 func (r *transitionRunner) step(obj map[string]any) (next map[string]any, deleted, played bool, err error) {
-	matched, err := Match(r.stages, "Pod", obj)
+	kind := r.kind
+	if kind == "" {
+		kind = "Pod"
+	}
+	matched, err := Match(r.stages, kind, obj)
 	if err != nil || len(matched) == 0 {
 		return obj, false, false, err
 	}
@@ -173,7 +178,7 @@ func (r *transitionRunner) step(obj map[string]any) (next map[string]any, delete
 			return nil, true, true, nil
 		}
 		if st.Patch != nil {
-			if obj, err = ApplyPatch("Pod", obj, st.Patch); err != nil {
+			if obj, err = ApplyPatch(kind, obj, st.Patch); err != nil {
 				return nil, false, false, err
 			}
 		}

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package workloads
+
+import "time"
+
+// processCPU is not measured here; the CPU figures then read +Inf.
+func processCPU() time.Duration { return 0 }
