@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	benchOutputNodes = flag.Int("outputs-nodes", 5000, "nodes in BenchmarkRunOutputs")
+	benchOutputPods  = flag.Int("outputs-pods", 10000, "pods in BenchmarkRunOutputs")
+)
+
+// BenchmarkRunOutputs runs one Deployment on many nodes through the whole command twice,
+// alternating: with the table only (the default), and with every output (-o yaml, --report,
+// --csv, --plots, --html). It reports the wall time of each and their ratio; the issue's
+// target is every output within 10% of the table alone.
+func BenchmarkRunOutputs(b *testing.B) {
+	dir := b.TempDir()
+	nodes, workload := filepath.Join(dir, "nodes.yaml"), filepath.Join(dir, "workload.yaml")
+	writeBenchInputs(b, nodes, workload, *benchOutputNodes, *benchOutputPods)
+	base := []string{"run", "--nodes", nodes, "--workload", workload}
+	all := append(append([]string{}, base...), "-o", "yaml", "--report", filepath.Join(dir, "report.json"),
+		"--csv", filepath.Join(dir, "csv"), "--plots", filepath.Join(dir, "plots"), "--html", filepath.Join(dir, "report.html"))
+	for i := 0; i < b.N; i++ {
+		table := timeRun(b, base)
+		every := timeRun(b, all)
+		b.ReportMetric(table.Seconds(), "table-s")
+		b.ReportMetric(every.Seconds(), "all-outputs-s")
+		b.ReportMetric(every.Seconds()/table.Seconds(), "ratio")
+		b.Logf("%d nodes × %d pods: table only %.1f s, every output %.1f s (ratio %.3f)",
+			*benchOutputNodes, *benchOutputPods, table.Seconds(), every.Seconds(), every.Seconds()/table.Seconds())
+	}
+}
+
+func timeRun(b *testing.B, args []string) time.Duration {
+	start := time.Now()
+	if code := execute(context.Background(), args, io.Discard, io.Discard); code != exitOK {
+		b.Fatalf("kwoksim %s: exit %d", strings.Join(args, " "), code)
+	}
+	return time.Since(start)
+}
+
+func writeBenchInputs(b *testing.B, nodesPath, workloadPath string, nodes, pods int) {
+	var sb strings.Builder
+	for i := 0; i < nodes; i++ {
+		fmt.Fprintf(&sb, `---
+apiVersion: v1
+kind: Node
+metadata: {name: node-%05d, labels: {kubernetes.io/hostname: node-%05d}}
+status:
+  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+`, i, i)
+	}
+	if err := os.WriteFile(nodesPath, []byte(sb.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	deployment := fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: bench, namespace: default}
+spec:
+  replicas: %d
+  selector: {matchLabels: {app: bench}}
+  template:
+    metadata: {labels: {app: bench}}
+    spec:
+      containers:
+      - name: c
+        image: i
+        resources: {requests: {cpu: 100m, memory: 128Mi}}
+`, pods)
+	if err := os.WriteFile(workloadPath, []byte(deployment), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
