@@ -15,12 +15,13 @@ import (
 var (
 	benchOutputNodes = flag.Int("outputs-nodes", 5000, "nodes in BenchmarkRunOutputs")
 	benchOutputPods  = flag.Int("outputs-pods", 10000, "pods in BenchmarkRunOutputs")
+	benchOutputRound = flag.Int("outputs-rounds", 2, "rounds of BenchmarkRunOutputs; each variant keeps its fastest")
 )
 
 // BenchmarkRunOutputs runs one Deployment on many nodes through the whole command twice,
 // alternating: with the table only (the default), and with every output (-o yaml, --report,
-// --csv, --plots, --html). It reports the wall time of each and their ratio; the issue's
-// target is every output within 10% of the table alone.
+// --csv, --plots, --html). It reports the fastest wall time of each over the rounds and their
+// ratio; the target is every output within 10% of the table alone.
 func BenchmarkRunOutputs(b *testing.B) {
 	dir := b.TempDir()
 	nodes, workload := filepath.Join(dir, "nodes.yaml"), filepath.Join(dir, "workload.yaml")
@@ -29,8 +30,16 @@ func BenchmarkRunOutputs(b *testing.B) {
 	all := append(append([]string{}, base...), "-o", "yaml", "--report", filepath.Join(dir, "report.json"),
 		"--csv", filepath.Join(dir, "csv"), "--plots", filepath.Join(dir, "plots"), "--html", filepath.Join(dir, "report.html"))
 	for i := 0; i < b.N; i++ {
-		table := timeRun(b, base)
-		every := timeRun(b, all)
+		var table, every time.Duration
+		for r := 0; r < *benchOutputRound; r++ {
+			t, e := timeRun(b, base), timeRun(b, all)
+			if r == 0 || t < table {
+				table = t
+			}
+			if r == 0 || e < every {
+				every = e
+			}
+		}
 		b.ReportMetric(table.Seconds(), "table-s")
 		b.ReportMetric(every.Seconds(), "all-outputs-s")
 		b.ReportMetric(every.Seconds()/table.Seconds(), "ratio")
