@@ -183,6 +183,16 @@ func TestEmptyPage(t *testing.T) {
 	}
 }
 
+// An interrupted run's page says so at the top, instead of the usual line.
+func TestIncompletePage(t *testing.T) {
+	r := sampleReport()
+	r.Incomplete = true
+	page := string(render(t, r))
+	if !strings.Contains(page, "Incomplete: the run was interrupted after 1.5h of cluster time (seed 7)") || strings.Contains(page, "Simulated 1.5h") {
+		t.Errorf("the page of an interrupted run does not say so at the top")
+	}
+}
+
 // Without grouped reasons in the report, the page groups the unschedulable pods' own reasons:
 // most pods first; bound and deleted pods are not counted.
 func TestReasonsFromPods(t *testing.T) {
