@@ -59,6 +59,9 @@ var baseFuncs = func() template.FuncMap {
 	for name, fn := range envFuncs(inertEnv{}) {
 		m[name] = fn
 	}
+	for name, fn := range budgetFuncs(unboundedBudget) {
+		m[name] = fn
+	}
 	return m
 }()
 

@@ -77,6 +77,7 @@ type sentinelTmpl struct {
 	t      *template.Template
 	prefix byte
 	calls  int
+	budget loopBudget // the render's loop budget (loopbudget.go)
 }
 
 func (s *sentinelTmpl) next() string {
@@ -109,6 +110,7 @@ func (c *renderCache) sentinelClone() (*sentinelTmpl, error) {
 			return s.next(), nil
 		},
 	})
+	t.Funcs(budgetFuncs(func() *loopBudget { return &s.budget }))
 	return s, nil
 }
 
@@ -122,7 +124,7 @@ func (c *renderCache) renderSentinels(obj []byte, prefix byte) (yamlOut, jsonOut
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	s.prefix, s.calls = prefix, 0
+	s.prefix, s.calls, s.budget = prefix, 0, loopBudget{left: maxLoopSteps}
 	w := &cappedBuffer{limit: maxRenderBytes}
 	err = s.t.Execute(w, data)
 	calls = s.calls

@@ -30,6 +30,12 @@ type Scenario struct {
 	Strict bool
 	// KeepRenewals performs every transition of periodic stages (see sim.Config).
 	KeepRenewals bool
+	// Limits of the run; zero values mean the defaults. MaxDocumentBytes bounds a trace's
+	// JSON Lines line or YAML document (see LoadOptions); MaxObjects and MaxEventsPerInstant
+	// are sim.Config's.
+	MaxDocumentBytes    int
+	MaxObjects          int
+	MaxEventsPerInstant int
 }
 
 // InputError is an object the simulated apiserver rejected, with where it came from.
@@ -48,7 +54,7 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	// A trace is checked whole before the run, so that a bad line fails at once rather than
 	// hours into the simulation.
 	for _, p := range sc.Traces {
-		if _, err := CheckTrace(p); err != nil {
+		if _, err := CheckTrace(p, sc.MaxDocumentBytes); err != nil {
 			return nil, err
 		}
 	}
@@ -56,7 +62,8 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	if st == nil {
 		st = stages.Default()
 	}
-	s, err := sim.New(ctx, sim.Config{Seed: sc.Seed, Until: sc.Until, Parallelism: sc.Parallelism, Stages: st, KeepRenewals: sc.KeepRenewals})
+	s, err := sim.New(ctx, sim.Config{Seed: sc.Seed, Until: sc.Until, Parallelism: sc.Parallelism, Stages: st, KeepRenewals: sc.KeepRenewals,
+		MaxObjects: sc.MaxObjects, MaxEventsPerInstant: sc.MaxEventsPerInstant})
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +76,7 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 			}
 		}
 	}
-	rp, err := newReplay(s, sc.Traces, sc.Strict)
+	rp, err := newReplay(s, sc.Traces, sc.Strict, sc.MaxDocumentBytes)
 	if err != nil {
 		return nil, err
 	}

@@ -23,10 +23,11 @@ type runFlags struct {
 	traces      []string
 	strict      bool
 	keepRenew   bool
+	limits      limitFlags
 }
 
 func newRunCommand() *cobra.Command {
-	f := &runFlags{seed: 1, output: "table", parallelism: 1}
+	f := &runFlags{seed: 1, output: "table", parallelism: 1, limits: defaultLimits()}
 	cmd := &cobra.Command{
 		Use:   "run --nodes PATH --workload PATH",
 		Short: "Simulate nodes and workloads and report where pods land and how they fare",
@@ -48,6 +49,7 @@ func newRunCommand() *cobra.Command {
 	fl.StringVar(&f.report, "report", "", "also write the JSON report to this file (atomically: temp file, then rename)")
 	fl.Int32Var(&f.parallelism, "parallelism", f.parallelism, "scheduler parallelism for filtering and scoring; values above 1 are faster on large clusters\nbut make placements depend on goroutine timing, so runs are no longer reproducible")
 	fl.BoolVar(&f.keepRenew, "keep-renewals", false, "perform every transition of a periodic stage (node heartbeats) one by one; by default those that only\nrenew timestamps are counted, not performed. For stage sets that read heartbeat times; slow over long runs")
+	f.limits.register(fl)
 	_ = cmd.MarkFlagRequired("nodes")
 	return cmd
 }
@@ -62,13 +64,16 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if f.until < 0 {
 		return usageError{fmt.Errorf("--until must not be negative, got %v", f.until)}
 	}
-	nodes, err := workloads.Load(f.nodes, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}})
+	if err := f.limits.validate(); err != nil {
+		return err
+	}
+	nodes, err := workloads.Load(f.nodes, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}, MaxDocumentBytes: f.limits.maxDocumentBytes})
 	if err != nil {
 		return err
 	}
 	var objs []workloads.Object
 	if len(f.workload) > 0 {
-		objs, err = workloads.Load(f.workload, workloads.LoadOptions{Kinds: workloads.WorkloadKinds})
+		objs, err = workloads.Load(f.workload, workloads.LoadOptions{Kinds: workloads.WorkloadKinds, MaxDocumentBytes: f.limits.maxDocumentBytes})
 		if err != nil {
 			return err
 		}
@@ -80,6 +85,7 @@ func runE(c *cobra.Command, f *runFlags) error {
 	report, err := workloads.Run(c.Context(), workloads.Scenario{
 		Nodes: nodes, Workloads: objs, Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism,
 		Traces: f.traces, Strict: f.strict, KeepRenewals: f.keepRenew,
+		MaxDocumentBytes: f.limits.maxDocumentBytes, MaxObjects: f.limits.maxObjects, MaxEventsPerInstant: f.limits.maxEventsPerInstant,
 	})
 	if err != nil {
 		return err
