@@ -85,6 +85,15 @@ var loopStages = []string{
 	`{{define "a"}}{{if lt (len .) 40}}{{template "a" (print . "x")}}{{template "a" (print . "x")}}{{end}}{{end}}{{template "a" ""}}`,
 }
 
+// growStages double a value they never print; 40 rounds would be a terabyte.
+var growStages = []string{
+	`{{$x := "ab"}}{{range until 40}}{{$x = print $x $x}}{{end}}`,
+	`{{$x := "ab"}}{{range until 40}}{{$x = printf "%s%s" $x $x}}{{end}}`,
+	`{{$l := list 1}}{{range until 40}}{{$l = concat $l $l}}{{end}}`,
+	`{{$x := "\""}}{{range until 40}}{{$x = toJson $x}}{{end}}`,
+	`{{$x := "ab"}}{{range until 40}}{{$x = b64enc (cat $x $x)}}{{end}}`,
+}
+
 func loopStage(tmpl string) []byte {
 	return []byte(stageDoc("loop", "Pod", "selector:\n  matchExpressions:\n  - key: .metadata.name\n    operator: Exists\n"+
 		"next:\n  statusTemplate: '"+strings.ReplaceAll(tmpl, "'", "''")+"'\n"))
@@ -110,7 +119,7 @@ func FuzzStageEval(f *testing.F) {
 	for _, file := range fuzzStageFiles(f) {
 		f.Add(readFile(f, file), pod, uint64(1))
 	}
-	for _, tmpl := range loopStages {
+	for _, tmpl := range append(loopStages, growStages...) {
 		f.Add(loopStage(tmpl), pod, uint64(1))
 	}
 	f.Fuzz(func(t *testing.T, stageData, objData []byte, seed uint64) {
@@ -158,8 +167,9 @@ func FuzzStageEval(f *testing.F) {
 	})
 }
 
-// The loop budget turns each of loopStages into an error naming the stage and the limit.
-func TestTemplateLoopBudget(t *testing.T) {
+// The loop budget and the size checks turn each of loopStages and growStages into an error
+// naming the stage and the limit.
+func TestTemplateBudgets(t *testing.T) {
 	obj := mustObject(t, `{"metadata":{"name":"p"}}`)
 	for _, tmpl := range loopStages {
 		set, err := Parse(loopStage(tmpl), fuzzSource)
@@ -169,6 +179,16 @@ func TestTemplateLoopBudget(t *testing.T) {
 		_, err = set[0].Steps(obj, stubEnv{})
 		if err == nil || !errors.Is(err, ErrLoopLimit) || !strings.HasPrefix(err.Error(), fuzzSource+`: stage "loop"`) {
 			t.Errorf("%s: got %v, want the loop limit", tmpl, err)
+		}
+	}
+	for _, tmpl := range growStages {
+		set, err := Parse(loopStage(tmpl), fuzzSource)
+		if err != nil {
+			t.Fatalf("%s: %v", tmpl, err)
+		}
+		_, err = set[0].Steps(obj, stubEnv{})
+		if err == nil || !errors.Is(err, ErrRenderTooLarge) || !strings.HasPrefix(err.Error(), fuzzSource+`: stage "loop"`) {
+			t.Errorf("%s: got %v, want the size cap", tmpl, err)
 		}
 	}
 	// Within the budget, ranges and invocations behave as text/template's own.
