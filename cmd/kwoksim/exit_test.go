@@ -20,6 +20,8 @@ func TestExitCodes(t *testing.T) {
 		{usageError{errors.New("--output must be table or json")}, exitBadInput},
 		{errors.New(`unknown command "rnu" for "kwoksim"`), exitBadInput},
 		{&sim.Failure{Msg: "livelock"}, exitSimulationErr},
+		// A limit reached while creating the manifests' objects is the simulation's, not the file's.
+		{&workloads.InputError{Err: &sim.Failure{Msg: "object limit reached"}}, exitSimulationErr},
 		{errors.New("something else broke"), exitSimulationErr},
 	} {
 		if got := exitCode(tc.err); got != tc.want {
