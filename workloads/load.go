@@ -338,7 +338,7 @@ func (l *loader) loadDocument(src Source, data []byte) {
 	// no longer see once the YAML has been turned into a JSON object.
 	j, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
-		line, msg := yamlError(err, src.Line)
+		line, msg := yamlError(err, src.Line, data)
 		l.fail(src, line, "", msg)
 		return
 	}
@@ -359,11 +359,14 @@ var (
 // yamlError turns a sigs.k8s.io/yaml error into a file line and message.
 // The parser counts lines from the start of the document it was given, which
 // starts at docLine in the file.
-func yamlError(err error, docLine int) (int, string) {
+func yamlError(err error, docLine int, doc []byte) (int, string) {
 	msg := strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")
+	// At the end of a document that does not end in a newline the parser names
+	// the line after the last (found by fuzzing: "0: \n0"); point at the last.
+	last := docLine + bytes.Count(doc, []byte("\n"))
 	abs := func(n string) int {
 		i, _ := strconv.Atoi(n)
-		return docLine + i - 1
+		return min(docLine+i-1, last)
 	}
 	if m := yamlSyntaxRE.FindStringSubmatch(msg); m != nil {
 		return abs(m[1]), "yaml: " + m[2]

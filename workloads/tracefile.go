@@ -189,7 +189,7 @@ func parseYAMLTrace(path string, data []byte) (*yamlTrace, error) {
 	// only supplies each event's line.
 	j, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
-		line, msg := yamlError(err, 1)
+		line, msg := yamlError(err, 1, data)
 		return nil, fail(line, "%s", msg)
 	}
 	var doc yamlv3.Node
