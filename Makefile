@@ -8,7 +8,7 @@ PKGS     := ./...
 # One test binary per package; keep the heavy ones (sim, workloads, cmd) few.
 TESTFLAGS ?= -count=1
 
-.PHONY: all build test bench lint demo openb clean
+.PHONY: all build test bench lint demo openb fuzz clean
 
 all: build
 
@@ -24,6 +24,17 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./workloads
 	$(GO) test -run '^$$' -bench . ./clock ./stages
+
+# Each fuzz target for FUZZTIME (default 10m; go runs one target per invocation). `make test`
+# runs only the seed corpora (the repository's inputs and testdata/fuzz/FuzzX/); a crash
+# found here is written to testdata/fuzz/FuzzX/ in the package: fix it, commit the file.
+FUZZTIME ?= 10m
+FUZZ_TARGETS := FuzzLoad:./workloads FuzzTrace:./workloads FuzzParseStages:./stages FuzzStageEval:./stages FuzzConvert:./workloads/openb
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t%%:*} ($${t#*:}, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) $${t#*:}; \
+	done
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -59,6 +59,7 @@ type API struct {
 	admission *admissionChain
 	watchers  []Watcher
 	writes    int64
+	objects   objectLimit
 }
 
 func newAPI(c *clock.Virtual, seed uint64) *API {
@@ -344,7 +345,12 @@ func (a *API) store(k *Kind, old, obj runtime.Object) error {
 	m.SetResourceVersion(fmt.Sprint(a.rv))
 	var err error
 	if old == nil {
-		err = a.tracker.Create(k.GVR, obj, m.GetNamespace())
+		if err := a.objects.admit(k, m.GetNamespace(), m.GetName()); err != nil {
+			return err
+		}
+		if err = a.tracker.Create(k.GVR, obj, m.GetNamespace()); err == nil {
+			a.objects.stored++
+		}
 	} else {
 		err = a.tracker.Update(k.GVR, obj, m.GetNamespace())
 	}
@@ -365,6 +371,7 @@ func (a *API) remove(k *Kind, cur runtime.Object) error {
 	if err := a.tracker.Delete(k.GVR, m.GetNamespace(), m.GetName()); err != nil {
 		return err
 	}
+	a.objects.stored--
 	a.writes++
 	a.deliver(WatchEvent{Kind: k, Type: watch.Deleted, Old: cur, Object: cur})
 	return nil

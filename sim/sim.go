@@ -36,6 +36,9 @@ type Config struct {
 	// MaxEventsPerInstant bounds the events run at one virtual instant, so a stage set that
 	// keeps matching its own output with no delay fails instead of hanging.
 	MaxEventsPerInstant int
+	// MaxObjects bounds the objects the simulated apiserver stores at once (default
+	// DefaultMaxObjects): the create that would pass it fails the run (see limits.go).
+	MaxObjects int
 	// KeepRenewals performs every transition of a periodic stage one by one, even those that
 	// only renew timestamps (node heartbeats), which are otherwise elided and counted (see
 	// renewal.go). For stage sets that read heartbeat times; slow over long runs.
@@ -50,7 +53,8 @@ type Config struct {
 	Stop <-chan struct{}
 }
 
-const defaultMaxEventsPerInstant = 1_000_000
+// DefaultMaxEventsPerInstant is the default of Config.MaxEventsPerInstant.
+const DefaultMaxEventsPerInstant = 1_000_000
 
 func (c *Config) validate() error {
 	if c.Parallelism == 0 {
@@ -63,9 +67,9 @@ func (c *Config) validate() error {
 		return fmt.Errorf("until must not be negative, got %v", c.Until)
 	}
 	if c.MaxEventsPerInstant == 0 {
-		c.MaxEventsPerInstant = defaultMaxEventsPerInstant
+		c.MaxEventsPerInstant = DefaultMaxEventsPerInstant
 	}
-	return nil
+	return c.validateLimits()
 }
 
 // ErrStopped is what Run returns when Config.Stop was closed.
@@ -109,6 +113,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Simulator{cfg: cfg, clock: clock.NewVirtual(Epoch), ctx: ctx, cancel: cancel}
 	s.api = newAPI(s.clock, cfg.Seed)
+	s.api.objects = objectLimit{max: cfg.MaxObjects, abort: s.Abort}
 	s.rec = newRecorder(s.clock)
 	d, err := newDriver(ctx, s.api, newClockAdapter(s.clock), s.rec, schedulerOptions{
 		parallelism: cfg.Parallelism, preemptionRand: s.Rand(streamPreemption)})

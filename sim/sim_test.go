@@ -375,3 +375,31 @@ spec:
 		t.Fatalf("err = %v, want a StageError naming broken-ready", err)
 	}
 }
+
+// The object limit counts what is stored: a delete frees room, and the create past the
+// limit fails the run with a *Failure naming the object and the flag.
+func TestObjectLimit(t *testing.T) {
+	s := newSim(t, Config{MaxObjects: 1_000})
+	base := s.api.objects.stored // the system PriorityClasses and namespaces
+	s = newSim(t, Config{MaxObjects: base + 2})
+	mustCreate(t, s, node("a"), node("b"))
+	nodes, err := KindNamed("Node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.API().Delete(nodes, "", "a", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, node("c")) // in the room node a left
+	_, err = s.API().Create(node("d"))
+	var f *Failure
+	if !errors.As(err, &f) || !strings.Contains(f.Msg, "creating Node d would store more than") || !strings.Contains(f.Msg, MaxObjectsFlag) {
+		t.Fatalf("create past the limit: %v", err)
+	}
+	if err := s.Run(); !errors.As(err, &f) {
+		t.Errorf("the run goes on after the limit: %v", err)
+	}
+	if _, err := New(context.Background(), Config{MaxObjects: -1}); err == nil {
+		t.Error("a negative limit is accepted")
+	}
+}

@@ -59,6 +59,10 @@ var baseFuncs = func() template.FuncMap {
 	for name, fn := range envFuncs(inertEnv{}) {
 		m[name] = fn
 	}
+	checkSizes(m) // before the budget functions, which return what they are given
+	for name, fn := range budgetFuncs(unboundedBudget) {
+		m[name] = fn
+	}
 	return m
 }()
 

@@ -33,8 +33,12 @@ type boundTmpl struct {
 	slot *envSlot
 }
 
-// envSlot is an Env that forwards to the Env of the render in progress.
-type envSlot struct{ env Env }
+// envSlot is an Env that forwards to the Env of the render in progress, with that
+// render's loop budget.
+type envSlot struct {
+	env    Env
+	budget loopBudget
+}
 
 func (s *envSlot) Now() time.Time                { return s.env.Now() }
 func (s *envSlot) StartTime() time.Time          { return s.env.StartTime() }
@@ -63,7 +67,13 @@ func (s *Stage) compileTemplate(field, text string) (*tmpl, error) {
 		}
 		return nil, s.errorf(field, err)
 	}
-	return &tmpl{field: field, t: t, cache: newRenderCache(t)}, nil
+	// The cache analyses the tree as written; the budget calls are added after it.
+	cache := newRenderCache(t)
+	chargeLoops(t)
+	if cache != nil {
+		chargeLoops(cache.base) // the cache's sentinel renders run under the same budget
+	}
+	return &tmpl{field: field, t: t, cache: cache}, nil
 }
 
 func (t *tmpl) bound() (*boundTmpl, error) {
@@ -76,6 +86,7 @@ func (t *tmpl) bound() (*boundTmpl, error) {
 	}
 	slot := &envSlot{}
 	c.Funcs(envFuncs(slot))
+	c.Funcs(budgetFuncs(func() *loopBudget { return &slot.budget }))
 	return &boundTmpl{t: c, slot: slot}, nil
 }
 
@@ -93,6 +104,7 @@ func (t *tmpl) render(obj []byte, env Env) ([]byte, error) {
 		return nil, err
 	}
 	b.slot.env = env
+	b.slot.budget = loopBudget{left: maxLoopSteps}
 	w := &cappedBuffer{limit: maxRenderBytes}
 	err = b.t.Execute(w, data)
 	b.slot.env = nil // hold no Env while pooled

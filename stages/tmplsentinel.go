@@ -27,6 +27,7 @@ type sentinelTmpl struct {
 	calls  []envCall // the recorded calls
 	sites  []int     // the site of each call this render made
 	slot   int
+	budget loopBudget // the render's loop budget (loopbudget.go)
 }
 
 func sentinel(prefix byte, k int) string {
@@ -97,6 +98,7 @@ func (c *renderCache) sentinelClone() (*sentinelTmpl, error) {
 		}
 	}
 	t.Funcs(funcs)
+	t.Funcs(budgetFuncs(func() *loopBudget { return &s.budget }))
 	return s, nil
 }
 
@@ -112,6 +114,7 @@ func (c *renderCache) renderSentinels(obj []byte, prefix byte, calls []envCall) 
 		return nil, nil, nil, 0, err
 	}
 	s.prefix, s.calls, s.sites, s.slot = prefix, calls, nil, 0
+	s.budget = loopBudget{left: maxLoopSteps}
 	w := &cappedBuffer{limit: maxRenderBytes}
 	err = s.t.Execute(w, data)
 	sites, slots = s.sites, s.slot

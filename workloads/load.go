@@ -58,6 +58,29 @@ type LoadOptions struct {
 	// found and the kinds expected. List wrappers are not checked, their
 	// items are.
 	Kinds map[string]bool
+	// MaxDocumentBytes bounds one YAML or JSON document (0: DefaultMaxDocumentBytes), so a
+	// runaway file fails with its name and line instead of exhausting memory in the decoder.
+	MaxDocumentBytes int
+}
+
+// DefaultMaxDocumentBytes is the default bound on one manifest document, one YAML trace and
+// one JSON Lines trace line: generous (the largest real objects are a few MiB), far below
+// what would exhaust memory once decoded.
+const DefaultMaxDocumentBytes = 16 << 20
+
+// MaxDocumentBytesFlag is the command-line flag that raises the bound; limit errors name it.
+const MaxDocumentBytesFlag = "--max-document-bytes"
+
+func (o LoadOptions) maxDocumentBytes() int {
+	if o.MaxDocumentBytes > 0 {
+		return o.MaxDocumentBytes
+	}
+	return DefaultMaxDocumentBytes
+}
+
+// tooLarge is the message for a document or line over the limit.
+func tooLarge(what string, size, limit int) string {
+	return fmt.Sprintf("%s is %d bytes, more than the limit of %d bytes (raise it with %s)", what, size, limit, MaxDocumentBytesFlag)
 }
 
 // LoadError is a problem with one input path or document.
@@ -116,6 +139,11 @@ func Load(paths []string, opts LoadOptions) ([]Object, error) {
 			l.loadFile(f)
 		}
 	}
+	return l.result()
+}
+
+// result is what Load returns: every object, or every error.
+func (l *loader) result() ([]Object, error) {
 	switch len(l.errs) {
 	case 0:
 		return l.objs, nil
@@ -198,14 +226,32 @@ func (l *loader) loadFile(path string) {
 		l.errs = append(l.errs, pathError(path, err))
 		return
 	}
+	l.loadData(path, data)
+}
+
+// loadData decodes the contents of one file; path names it in errors.
+func (l *loader) loadData(path string, data []byte) {
 	docs, lerr := splitDocuments(path, bytes.TrimPrefix(data, utf8BOM))
 	if lerr != nil {
 		l.errs = append(l.errs, lerr)
 		return
 	}
+	limit := l.opts.maxDocumentBytes()
 	for _, d := range docs {
-		l.loadDocument(Source{File: path, Doc: d.index, Line: d.line}, d.data)
+		src := Source{File: path, Doc: d.index, Line: d.line}
+		if len(d.data) > limit {
+			l.fail(src, d.line, "", tooLarge(fmt.Sprintf("document %d", d.index), len(d.data), limit))
+			continue
+		}
+		l.loadDocument(src, d.data)
 	}
+}
+
+// loadBytes is Load for the contents of one file, named path in errors.
+func loadBytes(path string, data []byte, opts LoadOptions) ([]Object, error) {
+	l := &loader{opts: opts}
+	l.loadData(path, data)
+	return l.result()
 }
 
 // document is one YAML document of a file, with the position needed to turn
@@ -292,7 +338,7 @@ func (l *loader) loadDocument(src Source, data []byte) {
 	// no longer see once the YAML has been turned into a JSON object.
 	j, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
-		line, msg := yamlError(err, src.Line)
+		line, msg := yamlError(err, src.Line, data)
 		l.fail(src, line, "", msg)
 		return
 	}
@@ -313,11 +359,14 @@ var (
 // yamlError turns a sigs.k8s.io/yaml error into a file line and message.
 // The parser counts lines from the start of the document it was given, which
 // starts at docLine in the file.
-func yamlError(err error, docLine int) (int, string) {
+func yamlError(err error, docLine int, doc []byte) (int, string) {
 	msg := strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")
+	// At the end of a document that does not end in a newline the parser names
+	// the line after the last (found by fuzzing: "0: \n0"); point at the last.
+	last := docLine + bytes.Count(doc, []byte("\n"))
 	abs := func(n string) int {
 		i, _ := strconv.Atoi(n)
-		return docLine + i - 1
+		return min(docLine+i-1, last)
 	}
 	if m := yamlSyntaxRE.FindStringSubmatch(msg); m != nil {
 		return abs(m[1]), "yaml: " + m[2]

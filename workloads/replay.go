@@ -31,10 +31,10 @@ type traceSource struct {
 	head *TraceEvent // nil once the file is exhausted
 }
 
-func newReplay(s *sim.Simulator, paths []string, strict bool) (*replay, error) {
+func newReplay(s *sim.Simulator, paths []string, strict bool, maxBytes int) (*replay, error) {
 	rp := &replay{s: s, strict: strict}
 	for _, p := range paths {
-		r, err := openTrace(p)
+		r, err := openTrace(p, maxBytes)
 		if err != nil {
 			rp.close()
 			return nil, err

@@ -38,6 +38,12 @@ type Scenario struct {
 	// SampleInterval is the report's time-series step; 0 picks a round one from the run's
 	// length (analysis.DefaultSampleInterval).
 	SampleInterval time.Duration
+	// Limits of the run; zero values mean the defaults. MaxDocumentBytes bounds a trace's
+	// JSON Lines line or YAML document (see LoadOptions); MaxObjects and MaxEventsPerInstant
+	// are sim.Config's.
+	MaxDocumentBytes    int
+	MaxObjects          int
+	MaxEventsPerInstant int
 }
 
 // InputError is an object the simulated apiserver rejected, with where it came from.
@@ -57,7 +63,7 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	// A trace is checked whole before the run, so that a bad line fails at once rather than
 	// hours into the simulation.
 	for _, p := range sc.Traces {
-		if _, err := CheckTrace(p); err != nil {
+		if _, err := CheckTrace(p, sc.MaxDocumentBytes); err != nil {
 			return nil, err
 		}
 	}
@@ -66,7 +72,8 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 		st = stages.Default()
 	}
 	s, err := sim.New(ctx, sim.Config{Seed: sc.Seed, Until: sc.Until, Parallelism: sc.Parallelism, Stages: st,
-		KeepRenewals: sc.KeepRenewals, Progress: sc.Progress, Stop: sc.Stop})
+		KeepRenewals: sc.KeepRenewals, Progress: sc.Progress, Stop: sc.Stop,
+		MaxObjects: sc.MaxObjects, MaxEventsPerInstant: sc.MaxEventsPerInstant})
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +86,7 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 			}
 		}
 	}
-	rp, err := newReplay(s, sc.Traces, sc.Strict)
+	rp, err := newReplay(s, sc.Traces, sc.Strict, sc.MaxDocumentBytes)
 	if err != nil {
 		return nil, err
 	}

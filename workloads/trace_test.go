@@ -107,7 +107,7 @@ events:
 - at: 1h30m
   delete: {kind: Node, name: n1}
 `), 0o644)
-	r, err := openTrace(yamlTrace)
+	r, err := openTrace(yamlTrace, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ events:
 	} {
 		p := filepath.Join(dir, "bad.jsonl")
 		os.WriteFile(p, []byte("\n"+tc.line+"\n"), 0o644)
-		_, err := CheckTrace(p)
+		_, err := CheckTrace(p, 0)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), p+":2: ") {
 			t.Errorf("%s:\n got %v\nwant %s:2: …%s…", tc.line, err, p, tc.want)
 		}

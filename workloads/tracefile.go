@@ -23,21 +23,25 @@ type traceReader interface {
 }
 
 // openTrace opens a trace file: JSON Lines when it ends in .jsonl, else a YAML (or JSON)
-// Trace document. Events come out checked, including that at never decreases.
-func openTrace(path string) (traceReader, error) {
-	if strings.EqualFold(filepath.Ext(path), ".jsonl") {
+// Trace document. Events come out checked, including that at never decreases. maxBytes
+// bounds one JSON Lines line, or a whole YAML trace (0: DefaultMaxDocumentBytes).
+func openTrace(path string, maxBytes int) (traceReader, error) {
+	maxBytes = LoadOptions{MaxDocumentBytes: maxBytes}.maxDocumentBytes()
+	if isJSONL(path) {
 		f, err := os.Open(path)
 		if err != nil {
 			return nil, pathError(path, err)
 		}
-		return &ordered{r: &jsonlReader{file: path, f: f, r: bufio.NewReaderSize(f, 1<<16)}}, nil
+		return &ordered{r: newJSONLReader(path, f, maxBytes)}, nil
 	}
-	r, err := readYAMLTrace(path)
+	r, err := readYAMLTrace(path, maxBytes)
 	if err != nil {
 		return nil, err
 	}
 	return &ordered{r: r}, nil
 }
+
+func isJSONL(path string) bool { return strings.EqualFold(filepath.Ext(path), ".jsonl") }
 
 // ordered rejects an event whose at is before the previous event's.
 type ordered struct {
@@ -60,17 +64,48 @@ func (o *ordered) next() (*TraceEvent, error) {
 
 func (o *ordered) Close() error { return o.r.Close() }
 
-// jsonlReader streams a JSON Lines trace: memory holds one line at a time.
+// jsonlReader streams a JSON Lines trace: memory holds one line at a time, of at most max
+// bytes.
 type jsonlReader struct {
 	file string
-	f    *os.File
+	f    io.Closer // nil: nothing to close
 	r    *bufio.Reader
 	line int
+	max  int
+	buf  []byte
+}
+
+func newJSONLReader(file string, r io.Reader, max int) *jsonlReader {
+	j := &jsonlReader{file: file, r: bufio.NewReaderSize(r, 1<<16), max: max}
+	if c, ok := r.(io.Closer); ok {
+		j.f = c
+	}
+	return j
+}
+
+// readLine returns the next line, newline included, failing as soon as it is longer than
+// the limit rather than after reading it whole.
+func (j *jsonlReader) readLine() ([]byte, error) {
+	j.buf = j.buf[:0]
+	for {
+		chunk, err := j.r.ReadSlice('\n')
+		j.buf = append(j.buf, chunk...)
+		if n := len(bytes.TrimRight(j.buf, "\r\n")); n > j.max {
+			return nil, &LoadError{File: j.file, Line: j.line + 1, Msg: tooLarge("the line", n, j.max)}
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return j.buf, err
+		}
+	}
 }
 
 func (j *jsonlReader) next() (*TraceEvent, error) {
 	for {
-		text, err := j.r.ReadBytes('\n')
+		text, err := j.readLine()
+		var tooLong *LoadError
+		if errors.As(err, &tooLong) {
+			return nil, err
+		}
 		if len(text) == 0 && err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil, io.EOF
@@ -92,7 +127,12 @@ func (j *jsonlReader) next() (*TraceEvent, error) {
 	}
 }
 
-func (j *jsonlReader) Close() error { return j.f.Close() }
+func (j *jsonlReader) Close() error {
+	if j.f == nil {
+		return nil
+	}
+	return j.f.Close()
+}
 
 // jsonSyntaxError describes why a line is not JSON, with the column.
 func jsonSyntaxError(text []byte) string {
@@ -117,11 +157,30 @@ type yamlTrace struct {
 	i      int
 }
 
-func readYAMLTrace(path string) (*yamlTrace, error) {
-	data, err := os.ReadFile(path)
+func readYAMLTrace(path string, maxBytes int) (*yamlTrace, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, pathError(path, err)
 	}
+	defer f.Close()
+	// Read one byte past the limit: enough to know the file is over it, without reading it all.
+	data, err := io.ReadAll(io.LimitReader(f, int64(maxBytes)+1))
+	if err != nil {
+		return nil, pathError(path, err)
+	}
+	if len(data) > maxBytes {
+		size := len(data)
+		if info, err := f.Stat(); err == nil {
+			size = int(info.Size())
+		}
+		return nil, &LoadError{File: path, Line: 1, Msg: tooLarge("the YAML trace (one document)", size, maxBytes) +
+			"; a long trace belongs in JSON Lines (.jsonl), which is streamed"}
+	}
+	return parseYAMLTrace(path, data)
+}
+
+// parseYAMLTrace decodes a YAML trace's contents; path names it in errors.
+func parseYAMLTrace(path string, data []byte) (*yamlTrace, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	fail := func(line int, format string, args ...any) error {
 		return &LoadError{File: path, Line: line, Msg: fmt.Sprintf(format, args...)}
@@ -130,7 +189,7 @@ func readYAMLTrace(path string) (*yamlTrace, error) {
 	// only supplies each event's line.
 	j, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
-		line, msg := yamlError(err, 1)
+		line, msg := yamlError(err, 1, data)
 		return nil, fail(line, "%s", msg)
 	}
 	var doc yamlv3.Node
@@ -221,13 +280,19 @@ type TraceSummary struct {
 
 // CheckTrace reads a whole trace file and reports its first problem, so that a run does not
 // start on a trace it cannot finish. JSON Lines are streamed here too.
-func CheckTrace(path string) (TraceSummary, error) {
-	var s TraceSummary
-	r, err := openTrace(path)
+// maxBytes bounds a line or a YAML trace as in openTrace.
+func CheckTrace(path string, maxBytes int) (TraceSummary, error) {
+	r, err := openTrace(path, maxBytes)
 	if err != nil {
-		return s, err
+		return TraceSummary{}, err
 	}
 	defer r.Close()
+	return checkEvents(r)
+}
+
+// checkEvents reads every event of r.
+func checkEvents(r traceReader) (TraceSummary, error) {
+	var s TraceSummary
 	for {
 		ev, err := r.next()
 		if errors.Is(err, io.EOF) {

@@ -21,6 +21,8 @@ func TestExitCodes(t *testing.T) {
 		{errors.New(`unknown command "rnu" for "kwoksim"`), exitBadInput},
 		{assertionFailure{failed: 1, total: 2}, exitAssertion},
 		{&sim.Failure{Msg: "livelock"}, exitSimulationErr},
+		// A limit reached while creating the manifests' objects is the simulation's, not the file's.
+		{&workloads.InputError{Err: &sim.Failure{Msg: "object limit reached"}}, exitSimulationErr},
 		{errors.New("something else broke"), exitSimulationErr},
 	} {
 		if got := exitCode(tc.err); got != tc.want {

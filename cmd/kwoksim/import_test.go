@@ -106,36 +106,3 @@ func writePodList(t *testing.T, trace, path string) {
 		t.Fatal(err)
 	}
 }
-
-func TestImportOpenbBadInput(t *testing.T) {
-	dir := t.TempDir()
-	pods := filepath.Join(dir, "pods.csv")
-	data, err := os.ReadFile(openbPods)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := strings.Replace(string(data), "pod-share,6000,", "pod-share,6 cores,", 1)
-	if err := os.WriteFile(pods, []byte(bad), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "out")
-	code, stdout, stderr := kwoksim(t, "import", "openb", "--nodes", openbNodes, "--pods", pods, "--out", out)
-	if code != exitBadInput {
-		t.Errorf("exit %d, want %d", code, exitBadInput)
-	}
-	want := "kwoksim: " + pods + `:3: column cpu_milli: expected a non-negative integer, got "6 cores"` + "\n"
-	if stderr != want || stdout != "" {
-		t.Errorf("stderr = %q, want %q; stdout = %q", stderr, want, stdout)
-	}
-	if _, err := os.Stat(out); !os.IsNotExist(err) {
-		t.Errorf("output directory exists after a failed import (stat: %v)", err)
-	}
-
-	// A missing file and a missing flag are bad input too.
-	if code, _, stderr := kwoksim(t, "import", "openb", "--nodes", filepath.Join(dir, "absent.csv"), "--pods", pods, "--out", out); code != exitBadInput || !strings.Contains(stderr, "absent.csv: no such file or directory") {
-		t.Errorf("missing file: exit %d, stderr %q", code, stderr)
-	}
-	if code, _, stderr := kwoksim(t, "import", "openb", "--nodes", openbNodes, "--pods", openbPods); code != exitBadInput || !strings.Contains(stderr, `"out" not set`) {
-		t.Errorf("missing --out: exit %d, stderr %q", code, stderr)
-	}
-}

@@ -28,10 +28,11 @@ type runFlags struct {
 	keepRenew   bool
 	asserts     []string
 	sample      time.Duration
+	limits      limitFlags
 }
 
 func newRunCommand() *cobra.Command {
-	f := &runFlags{seed: 1, out: outputs{format: "table"}, parallelism: 1}
+	f := &runFlags{seed: 1, out: outputs{format: "table"}, parallelism: 1, limits: defaultLimits()}
 	cmd := &cobra.Command{
 		Use:   "run --nodes PATH --workload PATH",
 		Short: "Simulate nodes and workloads and report where pods land and how they fare",
@@ -60,6 +61,7 @@ func newRunCommand() *cobra.Command {
 	fl.Int32Var(&f.parallelism, "parallelism", f.parallelism, "scheduler parallelism for filtering and scoring; values above 1 are faster on large clusters\nbut make placements depend on goroutine timing, so runs are no longer reproducible")
 	fl.BoolVar(&f.keepRenew, "keep-renewals", false, "perform every transition of a periodic stage (node heartbeats) one by one; by default those that only\nrenew timestamps are counted, not performed. For stage sets that read heartbeat times; slow over long runs")
 	fl.StringArrayVar(&f.asserts, "assert", nil, "CEL expression over the JSON report that must hold, e.g. 'summary.pods.unschedulable == 0'; repeatable.\nChecked before the run (exit 2 if invalid); after it, each failure is listed with the values it saw (exit 1)")
+	f.limits.register(fl)
 	_ = cmd.MarkFlagRequired("nodes")
 	return cmd
 }
@@ -85,18 +87,21 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if err := f.visual.check(); err != nil {
 		return err
 	}
+	if err := f.limits.validate(); err != nil {
+		return err
+	}
 	// Assertions are compiled first: a typo fails now, not after hours of simulation.
 	checks, err := analysis.CompileAssertions(f.asserts)
 	if err != nil {
 		return usageError{fmt.Errorf("--assert: %w", err)}
 	}
-	nodes, err := workloads.Load(f.nodes, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}})
+	nodes, err := workloads.Load(f.nodes, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}, MaxDocumentBytes: f.limits.maxDocumentBytes})
 	if err != nil {
 		return err
 	}
 	var objs []workloads.Object
 	if len(f.workload) > 0 {
-		objs, err = workloads.Load(f.workload, workloads.LoadOptions{Kinds: workloads.WorkloadKinds})
+		objs, err = workloads.Load(f.workload, workloads.LoadOptions{Kinds: workloads.WorkloadKinds, MaxDocumentBytes: f.limits.maxDocumentBytes})
 		if err != nil {
 			return err
 		}
@@ -113,6 +118,7 @@ func runE(c *cobra.Command, f *runFlags) error {
 		Nodes: nodes, Workloads: objs, Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism,
 		Traces: f.traces, Strict: f.strict, KeepRenewals: f.keepRenew, SampleInterval: f.sample,
 		Progress: progress.callback(), Stop: c.Context().Done(),
+		MaxDocumentBytes: f.limits.maxDocumentBytes, MaxObjects: f.limits.maxObjects, MaxEventsPerInstant: f.limits.maxEventsPerInstant,
 	})
 	progress.clear()
 	stopped := errors.Is(err, sim.ErrStopped)

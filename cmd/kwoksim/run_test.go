@@ -129,61 +129,6 @@ func TestReportFile(t *testing.T) {
 	}
 }
 
-// Bad input: a clear message naming the file, exit 2, and no report file.
-func TestBadInput(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		args     []string
-		contains []string
-	}{
-		{"missing file", []string{"--nodes", "../../testdata/seed/no-such.yaml"},
-			[]string{"no-such.yaml", "no such file"}},
-		{"yaml syntax error, with its line", []string{"--nodes", seedNodes, "--workload", "../../testdata/bad/syntax.yaml"},
-			[]string{"syntax.yaml:14", "yaml"}},
-		{"unknown kind", []string{"--nodes", seedNodes, "--workload", "../../testdata/bad/unknown-kind.yaml"},
-			[]string{"unknown-kind.yaml:1", "Widget"}},
-		{"unknown field", []string{"--nodes", seedNodes, "--workload", "../../testdata/bad/unknown-field.yaml"},
-			[]string{"unknown-field.yaml", `unknown field "spec.replica"`}},
-		{"invalid object, with the apiserver's field path", []string{"--nodes", seedNodes, "--workload", "../../testdata/bad/invalid-pod.yaml"},
-			[]string{"invalid-pod.yaml:1", `Pod "bad-container-name" is invalid`, "spec.containers[0].name", "Invalid value"}},
-		{"deployment selector does not match its template", []string{"--nodes", seedNodes, "--workload", "../../testdata/bad/selector-mismatch.yaml"},
-			[]string{"selector-mismatch.yaml:1", `Deployment.apps "mismatch" is invalid`, "spec.template.metadata.labels", "`selector` does not match template `labels`"}},
-		{"a workload kind given as nodes", []string{"--nodes", seedWorkload},
-			[]string{"pod.yaml", `kind "Deployment"`, "Node"}},
-		{"unknown flag", []string{"--nodes", seedNodes, "--nodez", "x"},
-			[]string{"unknown flag: --nodez"}},
-		{"missing --nodes", []string{"--workload", seedWorkload},
-			[]string{`"nodes" not set`}},
-		{"bad output format", []string{"--nodes", seedNodes, "-o", "xml"},
-			[]string{"--output must be table, json or yaml"}},
-		{"negative sample interval", []string{"--nodes", seedNodes, "--sample-interval", "-1s"},
-			[]string{"--sample-interval must not be negative"}},
-		{"a sample interval too fine for --until", []string{"--nodes", seedNodes, "--until", "24h", "--sample-interval", "1ms"},
-			[]string{"--sample-interval 1ms gives 86400001 points over 24h0m0s"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			report := filepath.Join(dir, "report.json")
-			args := append([]string{"run", "--report", report}, tc.args...)
-			code, out, errOut := kwoksim(t, args...)
-			if code != exitBadInput {
-				t.Errorf("exit %d, want %d; stderr: %s", code, exitBadInput, errOut)
-			}
-			for _, want := range tc.contains {
-				if !strings.Contains(errOut, want) {
-					t.Errorf("stderr does not mention %q:\n%s", want, errOut)
-				}
-			}
-			if out != "" {
-				t.Errorf("stdout = %q, want nothing", out)
-			}
-			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-				t.Errorf("left %d file(s) behind in the report directory", len(entries))
-			}
-		})
-	}
-}
-
 // A day of the seed node's heartbeats: counted, not performed, unless --keep-renewals asks
 // for each one. Both ways the day holds k beats with k*600s <= 24h < (k+1)*610s.
 func TestKeepRenewals(t *testing.T) {

@@ -82,42 +82,6 @@ func TestEveryKWOKStageFileRuns(t *testing.T) {
 	}
 }
 
-// Stage files are untrusted: each problem is a clear error naming the file or stage and the
-// object, with the right exit code, no hang and no report left behind.
-func TestBadStages(t *testing.T) {
-	for _, tc := range []struct {
-		file     string
-		code     int
-		contains []string
-	}{
-		{"stages-loop.yaml", exitSimulationErr, []string{"livelock", `stage "flip-`, "Pod default/fake-pod-", "stages-loop.yaml"}},
-		{"stages-env.yaml", exitBadInput, []string{"stages-env.yaml", `stage "read-env"`, `function "env" not defined`}},
-		{"stages-jq.yaml", exitBadInput, []string{"stages-jq.yaml", `stage "bad-jq"`, "matchExpressions[0]"}},
-		{"stages-cel-cost.yaml", exitBadInput, []string{"stages-cel-cost.yaml", `stage "expensive-cel"`, "CEL cost limit exceeded", "Pod default/fake-pod-"}},
-		{"stages-jq-loop.yaml", exitBadInput, []string{"stages-jq-loop.yaml", `stage "endless-jq"`, "jq step limit exceeded"}},
-		{"unknown-kind.yaml", exitBadInput, []string{"unknown-kind.yaml", "Widget is not a Stage", "no Stage (kwok.x-k8s.io/v1alpha1) documents"}},
-		{"no-such-dir", exitBadInput, []string{"no-such-dir", "no such file"}},
-	} {
-		t.Run(tc.file, func(t *testing.T) {
-			dir := t.TempDir()
-			report := filepath.Join(dir, "report.json")
-			code, _, errOut := kwoksim(t, "run", "--nodes", seedNodes, "--workload", seedWorkload, "--report", report,
-				"--stages", kwokStages+"node/fast", "--stages", "../../testdata/bad/"+tc.file)
-			if code != tc.code {
-				t.Errorf("exit %d, want %d; stderr: %s", code, tc.code, errOut)
-			}
-			for _, want := range tc.contains {
-				if !strings.Contains(errOut, want) {
-					t.Errorf("stderr does not mention %q:\n%s", want, errOut)
-				}
-			}
-			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-				t.Errorf("left %d file(s) behind in the report directory", len(entries))
-			}
-		})
-	}
-}
-
 // explain shows, for a KWOK golden input, the stage that matches with its chance, delay range
 // and rendered steps, and why each other stage does not match.
 func TestStagesExplain(t *testing.T) {

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const (
+	bad      = "../../testdata/bad/"
+	loadErrs = "../../testdata/load/errors/"
+	tinyNode = bad + "tiny-node.yaml"
+)
+
+// Every bad input, end to end: the exit code, a message naming the file (with the line or
+// field path where there is one) and what was expected, no Go panic trace, and nothing
+// written: no report for run (REPORT is replaced by a path in an empty directory), no output
+// directory for import (OUT likewise).
+func TestBadInputTable(t *testing.T) {
+	seed := []string{"--nodes", seedNodes, "--workload", seedWorkload}
+	run := func(args ...string) []string { return append([]string{"run", "--report", "REPORT"}, args...) }
+	withSeed := func(args ...string) []string { return run(append(seed, args...)...) }
+	withStages := func(file string) []string {
+		return withSeed("--stages", kwokStages+"node/fast", "--stages", bad+file)
+	}
+	trace := func(file string, args ...string) []string {
+		return run(append([]string{"--nodes", seedNodes, "--trace", bad + "traces/" + file}, args...)...)
+	}
+	openb := func(nodes, pods string) []string {
+		return []string{"import", "openb", "--nodes", nodes, "--pods", pods, "--out", "OUT"}
+	}
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		code     int
+		contains []string
+	}{
+		// Manifests.
+		{"missing file", run("--nodes", "../../testdata/seed/no-such.yaml"), exitBadInput,
+			[]string{"no-such.yaml: no such file"}},
+		{"directory without manifests", run("--nodes", "../../testdata/load/nomanifests"), exitBadInput,
+			[]string{"nomanifests: no .yaml, .yml or .json files in directory"}},
+		{"yaml syntax error, with its line", withSeed("--workload", bad+"syntax.yaml"), exitBadInput,
+			[]string{"syntax.yaml:14: yaml"}},
+		{"control characters", run("--nodes", bad+"binary.yaml"), exitBadInput,
+			[]string{"binary.yaml:1: yaml: control characters are not allowed"}},
+		{"duplicate key", run("--nodes", seedNodes, "--workload", loadErrs+"duplicate-field.yaml"), exitBadInput,
+			[]string{"duplicate-field.yaml:7:", `key "replicas" already set`}},
+		{"content after a document separator", run("--nodes", loadErrs+"bad-separator.yaml"), exitBadInput,
+			[]string{"bad-separator.yaml:5:", `after the document separator "---" is not supported`}},
+		{"not a mapping", run("--nodes", loadErrs+"not-mapping.yaml"), exitBadInput,
+			[]string{"not-mapping.yaml:1: expected a mapping with apiVersion and kind, found a list"}},
+		{"List item without a kind", run("--nodes", loadErrs+"list-item.yaml"), exitBadInput,
+			[]string{"list-item.yaml:1: items[1]: missing kind"}},
+		{"unknown kind", withSeed("--workload", bad+"unknown-kind.yaml"), exitBadInput,
+			[]string{"unknown-kind.yaml:1", `kind "Widget" is not accepted here; expected one of`}},
+		{"unknown field", withSeed("--workload", bad+"unknown-field.yaml"), exitBadInput,
+			[]string{"unknown-field.yaml", `unknown field "spec.replica"`}},
+		{"invalid object, with the apiserver's field path", withSeed("--workload", bad+"invalid-pod.yaml"), exitBadInput,
+			[]string{"invalid-pod.yaml:1", `Pod "bad-container-name" is invalid`, "spec.containers[0].name", "Invalid value"}},
+		{"deployment selector does not match its template", withSeed("--workload", bad+"selector-mismatch.yaml"), exitBadInput,
+			[]string{"selector-mismatch.yaml:1", `Deployment.apps "mismatch" is invalid`, "spec.template.metadata.labels", "`selector` does not match template `labels`"}},
+		{"a workload kind given as nodes", run("--nodes", seedWorkload), exitBadInput,
+			[]string{"pod.yaml:1", `kind "Deployment" is not accepted here; expected Node`}},
+		{"an object given to stages explain that it cannot explain", []string{"stages", "explain", bad + "unknown-kind.yaml"}, exitBadInput,
+			[]string{"unknown-kind.yaml:1", `kind "Widget" is not accepted here`}},
+
+		// Flags and arguments.
+		{"unknown flag", run("--nodes", seedNodes, "--nodez", "x"), exitBadInput, []string{"unknown flag: --nodez"}},
+		{"missing --nodes", run("--workload", seedWorkload), exitBadInput, []string{`"nodes" not set`}},
+		{"bad output format", run("--nodes", seedNodes, "-o", "xml"), exitBadInput, []string{"--output must be table, json or yaml"}},
+		{"negative sample interval", run("--nodes", seedNodes, "--sample-interval", "-1s"), exitBadInput, []string{"--sample-interval must not be negative"}},
+		{"a sample interval too fine for --until", run("--nodes", seedNodes, "--until", "24h", "--sample-interval", "1ms"), exitBadInput,
+			[]string{"--sample-interval 1ms gives 86400001 points over 24h0m0s"}},
+		{"an assertion that does not compile", run("--nodes", seedNodes, "--assert", "summary.pods.unschedulabel == 0"), exitBadInput,
+			[]string{`summary.pods has no field "unschedulabel"`}},
+		{"zero parallelism", run("--nodes", seedNodes, "--parallelism", "0"), exitBadInput, []string{"--parallelism must be at least 1, got 0"}},
+		{"negative --until", run("--nodes", seedNodes, "--until", "-1s"), exitBadInput, []string{"--until must not be negative"}},
+		{"seed not a number", run("--nodes", seedNodes, "--seed", "abc"), exitBadInput, []string{`invalid argument "abc" for "--seed" flag`}},
+		{"unknown command", []string{"rnu"}, exitBadInput, []string{`unknown command "rnu"`, "run"}},
+		{"argument to run", run("extra", "--nodes", seedNodes), exitBadInput, []string{`unknown command "extra" for "kwoksim run"`}},
+		{"zero object limit", run("--nodes", seedNodes, "--max-objects", "0"), exitBadInput, []string{"--max-objects must be at least 1, got 0"}},
+		{"negative document limit", run("--nodes", seedNodes, "--max-document-bytes", "-5"), exitBadInput, []string{"--max-document-bytes must be at least 1, got -5"}},
+
+		// Stages.
+		{"stages that loop with no delay", withStages("stages-loop.yaml"), exitSimulationErr,
+			[]string{"livelock", `stage "flip-`, "Pod default/fake-pod-", "stages-loop.yaml"}},
+		{"template reading the environment", withStages("stages-env.yaml"), exitBadInput,
+			[]string{"stages-env.yaml", `stage "read-env"`, `function "env" not defined`}},
+		{"template that does not parse", withStages("stages-template-syntax.yaml"), exitBadInput,
+			[]string{"stages-template-syntax.yaml", `stage "unclosed-action"`, "spec.next (as spec.steps[0]).patch.template", "unclosed action"}},
+		{"template that loops printing nothing", withStages("stages-template-loop.yaml"), exitBadInput,
+			[]string{"stages-template-loop.yaml", `stage "endless-range"`, "template loop limit exceeded", "Pod default/fake-pod-"}},
+		{"jq that does not compile", withStages("stages-jq.yaml"), exitBadInput,
+			[]string{"stages-jq.yaml", `stage "bad-jq"`, "matchExpressions[0]"}},
+		{"jq that never ends", withStages("stages-jq-loop.yaml"), exitBadInput,
+			[]string{"stages-jq-loop.yaml", `stage "endless-jq"`, "jq step limit exceeded"}},
+		{"CEL past its cost limit", withStages("stages-cel-cost.yaml"), exitBadInput,
+			[]string{"stages-cel-cost.yaml", `stage "expensive-cel"`, "CEL cost limit exceeded", "Pod default/fake-pod-"}},
+		{"stage without resourceRef.kind", withStages("stages-no-kind.yaml"), exitBadInput,
+			[]string{"stages-no-kind.yaml", `stage "no-kind"`, "spec.resourceRef.kind: required"}},
+		{"a stage file holding no stages", withStages("unknown-kind.yaml"), exitBadInput,
+			[]string{"unknown-kind.yaml", "Widget is not a Stage", "no Stage (kwok.x-k8s.io/v1alpha1) documents"}},
+		{"missing stage directory", withStages("no-such-dir"), exitBadInput,
+			[]string{"no-such-dir", "no such file"}},
+
+		// Traces.
+		{"unknown trace operation", trace("unknown-op.jsonl"), exitBadInput,
+			[]string{`unknown-op.jsonl:2: unknown operation "restart"; expected one of apply, delete, scale, patch`}},
+		{"malformed JSON line", trace("malformed.jsonl"), exitBadInput,
+			[]string{`malformed.jsonl:2: malformed line: column `}},
+		{"decreasing at in JSON Lines", trace("decreasing.jsonl"), exitBadInput,
+			[]string{`decreasing.jsonl:3: at 10s is before the previous event's 20s (line 2)`}},
+		{"decreasing at in YAML", trace("decreasing.yaml"), exitBadInput,
+			[]string{`decreasing.yaml:6: at 30s is before the previous event's 1m0s (line 4)`}},
+		{"at not a duration", trace("bad-duration.yaml"), exitBadInput,
+			[]string{`bad-duration.yaml:6: at: expected a non-negative Go duration such as "90s" or "36h", got "soon"`}},
+		{"a manifest given as a trace", trace("not-a-trace.yaml"), exitBadInput,
+			[]string{`not-a-trace.yaml:1: expected apiVersion kwoksim/v1alpha1 and kind Trace, got "v1" and "Pod"`}},
+		{"event on a missing object, --strict", append(trace("missing-object.yaml", "--strict"), "--workload", seedWorkload), exitBadInput,
+			[]string{"missing-object.yaml:4: at 10s: Node no-such-node not found (--strict)"}},
+
+		// Limits.
+		{"JSON Lines line over --max-document-bytes", run("--nodes", tinyNode, "--trace", bad+"traces/long-line.jsonl", "--max-document-bytes", "1000"), exitBadInput,
+			[]string{"long-line.jsonl:2: the line is 2169 bytes, more than the limit of 1000 bytes (raise it with --max-document-bytes)"}},
+		{"YAML trace over --max-document-bytes", run("--nodes", tinyNode, "--trace", "../../testdata/traces/operations/trace.yaml", "--max-document-bytes", "1000"), exitBadInput,
+			[]string{"operations/trace.yaml:1: the YAML trace (one document) is", "more than the limit of 1000 bytes (raise it with --max-document-bytes)"}},
+		{"manifest document over --max-document-bytes", withSeed("--max-document-bytes", "900"), exitBadInput,
+			[]string{"node.yaml:1: document 1 is 931 bytes, more than the limit of 900 bytes (raise it with --max-document-bytes)"}},
+		{"more objects than --max-objects at t=0", withSeed("--max-objects", "3"), exitSimulationErr,
+			[]string{"pod.yaml:1: Deployment default/fake-pod: object limit reached", "more than 3 objects", "raise it with --max-objects"}},
+		{"more objects than --max-objects during the run", withSeed("--max-objects", "8"), exitSimulationErr,
+			[]string{"object limit reached: creating Pod default/fake-pod-", "more than 8 objects", "raise it with --max-objects"}},
+		{"more events at one instant than --max-events-per-instant", withSeed("--max-events-per-instant", "5"), exitSimulationErr,
+			[]string{"livelock: more than 5 events at virtual time t=0s"}},
+
+		// The openb importer.
+		{"openb: a value that is not a number", openb(openbNodes, bad+"openb/pods-bad-cpu.csv"), exitBadInput,
+			[]string{`pods-bad-cpu.csv:3: column cpu_milli: expected a non-negative integer, got "6 cores"`}},
+		{"openb: a missing column", openb(bad+"openb/nodes-missing-column.csv", openbPods), exitBadInput,
+			[]string{`nodes-missing-column.csv:1: missing column "memory_mib" in the header; expected the columns sn,cpu_milli,memory_mib,gpu,model`}},
+		{"openb: a missing file", openb(bad+"openb/absent.csv", openbPods), exitBadInput,
+			[]string{"absent.csv: no such file or directory"}},
+		{"openb: no --out", []string{"import", "openb", "--nodes", openbNodes, "--pods", openbPods}, exitBadInput,
+			[]string{`"out" not set`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := make([]string, len(tc.args))
+			for i, a := range tc.args {
+				args[i] = strings.NewReplacer("REPORT", filepath.Join(dir, "report.json"), "OUT", filepath.Join(dir, "out")).Replace(a)
+			}
+			code, out, errOut := kwoksim(t, args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tc.code, errOut)
+			}
+			for _, want := range tc.contains {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("stderr does not mention %q:\n%s", want, errOut)
+				}
+			}
+			if strings.Contains(errOut, "goroutine ") || strings.Contains(errOut, "panic:") {
+				t.Errorf("stderr holds a Go panic trace:\n%s", errOut)
+			}
+			if out != "" {
+				t.Errorf("stdout = %q, want nothing", out)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("left %d file(s) behind: no report or output may be written", len(entries))
+			}
+		})
+	}
+}
