@@ -234,7 +234,7 @@ func (d *driver) drain(ctx context.Context, limit int) (int, error) {
 			return cycles, ErrStopped
 		}
 		if cycles >= limit {
-			return cycles, fmt.Errorf("the scheduler ran %d cycles without virtual time moving; pods keep failing and being retried", cycles)
+			return cycles, fmt.Errorf("the scheduler ran %d cycles without virtual time moving; pods keep failing and being retried (the limit is %s)", cycles, MaxEventsPerInstantFlag)
 		}
 		d.budget--
 		cycles++

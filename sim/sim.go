@@ -235,8 +235,8 @@ func (s *Simulator) Run() error {
 		if next.Equal(instant) {
 			atInstant++
 			if atInstant > s.cfg.MaxEventsPerInstant {
-				return &Failure{Msg: fmt.Sprintf("livelock: more than %d events at virtual time t=%s without time moving; %s",
-					s.cfg.MaxEventsPerInstant, next.Sub(Epoch), s.lastActivity())}
+				return &Failure{Msg: fmt.Sprintf("livelock: more than %d events at virtual time t=%s without time moving; %s (if the run is sound, raise the limit with %s)",
+					s.cfg.MaxEventsPerInstant, next.Sub(Epoch), s.lastActivity(), MaxEventsPerInstantFlag)}
 			}
 		} else {
 			instant, atInstant = next, 1

@@ -133,7 +133,7 @@ func TestBadInputTable(t *testing.T) {
 		{"more objects than --max-objects during the run", withSeed("--max-objects", "8"), exitSimulationErr,
 			[]string{"object limit reached: creating Pod default/fake-pod-", "more than 8 objects", "raise it with --max-objects"}},
 		{"more events at one instant than --max-events-per-instant", withSeed("--max-events-per-instant", "5"), exitSimulationErr,
-			[]string{"livelock: more than 5 events at virtual time t=0s"}},
+			[]string{"livelock: more than 5 events at virtual time t=0s", "raise the limit with --max-events-per-instant"}},
 
 		// The openb importer.
 		{"openb: a value that is not a number", openb(openbNodes, bad+"openb/pods-bad-cpu.csv"), exitBadInput,
