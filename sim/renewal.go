@@ -17,8 +17,11 @@ import (
 
 // A periodic stage on an object at rest, such as KWOK's node heartbeat, renews timestamps and
 // nothing else, every ten minutes per node: over the openb trace's 149 days and 1,523 nodes that
-// is 32 million transitions that change nothing anyone reads. The stage runner elides them: once
-// a transition is shown (by a dry run) to be a renewal, it is not scheduled at all. Its
+// is 32 million transitions that change nothing anyone reads. The stage runner elides them: when
+// a periodic stage's transition has just written the object and a dry run shows its next one to
+// be a renewal, that one is not scheduled at all. (Only then: the dry run renders the stage,
+// and an object's first transition, or the first after someone else's write, may never come
+// in a run that ends before it; it is performed as usual.) Its
 // renewals are counted when the object is next written or deleted, and when the run is
 // observed: each renewal that fell due before then goes into a per-stage tally of delays, and
 // the object keeps the timestamps of the last transition that really ran.

@@ -29,6 +29,12 @@ type objectRef struct {
 	uid  types.UID
 }
 
+// performing names a transition in progress.
+type performing struct {
+	ref   objectRef
+	stage *stages.Stage
+}
+
 type pendingTransition struct {
 	event *clock.Event
 	stage *stages.Stage
@@ -68,7 +74,10 @@ type stageRunner struct {
 	tallies      map[tallyKey]map[time.Duration]int64
 	seed         uint64
 	keepRenewals bool
-	err          error
+	// performing is the transition whose steps are being performed: a periodic stage is
+	// considered for elision only when its own transition wrote the object.
+	performing performing
+	err        error
 	// instant and atInstant count each object's transitions at the current virtual instant:
 	// a stage set that keeps matching its own output with no delay would otherwise spin
 	// until the simulator's much larger global guard, at a millisecond a transition.
@@ -180,7 +189,7 @@ func (r *stageRunner) plan(kind string, ref objectRef, obj runtime.Object) error
 	run := func() { r.execute(kind, ref, ns, name, p) }
 	var event *clock.Event
 	if delay > 0 && r.recurs(stage, o, obj) {
-		if len(matched) == 1 {
+		if len(matched) == 1 && r.performing == (performing{ref, stage}) {
 			if c := r.elidable(kind, ref, stage, o, obj, delay); c != nil {
 				r.renewing[ref] = c
 				return nil
@@ -237,6 +246,8 @@ func (r *stageRunner) execute(kind string, ref objectRef, ns, name string, p *pe
 		return
 	}
 	r.log = append(r.log, Transition{At: r.clock.Now().Sub(Epoch), Kind: kind, Namespace: ns, Name: name, Stage: stage.Name, Delay: delay})
+	r.performing = performing{ref, stage}
+	defer func() { r.performing = performing{} }()
 	for _, st := range steps {
 		if st.Event != nil {
 			r.rec.record(Event{At: r.clock.Now().Sub(Epoch), Kind: kind, Namespace: ns, Name: name,
