@@ -63,7 +63,7 @@ func (r *stageRunner) elidable(kind string, ref objectRef, stage *stages.Stage, 
 	if !ok || lo <= 0 {
 		return nil
 	}
-	before, after, ok := r.dryRun(stage, o, obj, false)
+	before, after, ok := r.dryRun(stage, o, obj, true)
 	if !ok || !sameButTimestamps(before, after) {
 		return nil
 	}
@@ -78,10 +78,11 @@ func (r *stageRunner) elidable(kind string, ref objectRef, stage *stages.Stage, 
 	}
 }
 
-// dryRun renders the stage's steps for the object and applies their patches to a copy,
-// returning the object's JSON form before and after. ok is false when a step does more than
-// patch (an event too, unless events are allowed), or anything fails.
-func (r *stageRunner) dryRun(stage *stages.Stage, o map[string]any, obj runtime.Object, allowEvents bool) (before, after map[string]any, ok bool) {
+// dryRun renders the stage's steps for the object and applies their patches (and finalizer
+// changes, unless patchesOnly) to a copy, returning the object's JSON form before and after.
+// ok is false when a step deletes or applies, when patchesOnly and a step does more than
+// patch, or when anything fails.
+func (r *stageRunner) dryRun(stage *stages.Stage, o map[string]any, obj runtime.Object, patchesOnly bool) (before, after map[string]any, ok bool) {
 	steps, err := stage.Steps(o, r.env(stage.Kind, o))
 	if err != nil {
 		return nil, nil, false
@@ -92,13 +93,10 @@ func (r *stageRunner) dryRun(stage *stages.Stage, o map[string]any, obj runtime.
 	}
 	cur := orig
 	for _, st := range steps {
-		if st.Delete || st.Apply != nil || (st.Event != nil && !allowEvents) {
+		if st.Delete || st.Apply != nil || (patchesOnly && (st.Event != nil || st.Finalizers != nil)) {
 			return nil, nil, false
 		}
 		if st.Finalizers != nil {
-			if !allowEvents {
-				return nil, nil, false
-			}
 			if cur, err = applyPatch(cur, types.JSONPatchType, st.Finalizers.Data, obj); err != nil {
 				return nil, nil, false
 			}

@@ -217,7 +217,7 @@ func (r *stageRunner) recurs(stage *stages.Stage, o map[string]any, obj runtime.
 }
 
 func (r *stageRunner) matchesOwnOutput(stage *stages.Stage, o map[string]any, obj runtime.Object) bool {
-	_, after, ok := r.dryRun(stage, o, obj, true)
+	_, after, ok := r.dryRun(stage, o, obj, false)
 	if !ok {
 		return false
 	}
