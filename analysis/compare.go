@@ -171,30 +171,11 @@ func placementDiffs(a, b *Report) []PlacementDiff {
 		}
 		return m
 	}
-	na, nb := nodes(a), nodes(b)
-	keys := slices.Collect(maps.Keys(na))
-	for k := range nb {
-		if _, ok := na[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.SortFunc(keys, func(x, y key) int { return cmp.Or(cmp.Compare(x.ns, y.ns), cmp.Compare(x.name, y.name)) })
 	out := []PlacementDiff{}
-	for _, k := range keys {
-		va, inA := na[k]
-		vb, inB := nb[k]
-		if inA && inB && va == vb {
-			continue
-		}
-		d := PlacementDiff{Namespace: k.ns, Name: k.name}
-		if inA {
-			d.A = &va
-		}
-		if inB {
-			d.B = &vb
-		}
-		out = append(out, d)
-	}
+	differences(nodes(a), nodes(b), func(x, y key) int { return cmp.Or(cmp.Compare(x.ns, y.ns), cmp.Compare(x.name, y.name)) },
+		func(k key, va, vb *string) {
+			out = append(out, PlacementDiff{Namespace: k.ns, Name: k.name, A: va, B: vb})
+		})
 	return out
 }
 
@@ -207,29 +188,35 @@ func nodeDiffs(a, b *Report) []NodeDiff {
 		}
 		return m
 	}
-	pa, pb := pods(a), pods(b)
-	names := slices.Collect(maps.Keys(pa))
-	for n := range pb {
-		if _, ok := pa[n]; !ok {
-			names = append(names, n)
+	out := []NodeDiff{}
+	differences(pods(a), pods(b), cmp.Compare[string],
+		func(n string, va, vb *int) { out = append(out, NodeDiff{Name: n, A: va, B: vb}) })
+	return out
+}
+
+// differences calls add, in key order, for every key whose value differs between a and b or
+// that only one of them has; a value is nil where its map lacks the key.
+func differences[K comparable, V comparable](a, b map[K]V, order func(K, K) int, add func(k K, va, vb *V)) {
+	keys := slices.Collect(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
 		}
 	}
-	slices.Sort(names)
-	out := []NodeDiff{}
-	for _, n := range names {
-		va, inA := pa[n]
-		vb, inB := pb[n]
+	slices.SortFunc(keys, order)
+	for _, k := range keys {
+		va, inA := a[k]
+		vb, inB := b[k]
 		if inA && inB && va == vb {
 			continue
 		}
-		d := NodeDiff{Name: n}
+		var pa, pb *V
 		if inA {
-			d.A = &va
+			pa = &va
 		}
 		if inB {
-			d.B = &vb
+			pb = &vb
 		}
-		out = append(out, d)
+		add(k, pa, pb)
 	}
-	return out
 }
