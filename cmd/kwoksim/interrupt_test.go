@@ -102,20 +102,25 @@ func TestInterruptWritesThePartialReport(t *testing.T) {
 // A second interrupt does not wait for anything. (Two signals sent to a process back to back
 // can merge into one, so this is checked on the handler itself.)
 func TestSecondInterruptExitsAtOnce(t *testing.T) {
-	sig := make(chan os.Signal)
-	cancelled, exited := make(chan struct{}), make(chan int)
+	sig := make(chan os.Signal) // unbuffered: a send succeeds only while the handler listens
+	cancelled, exited := make(chan struct{}), make(chan int, 2)
 	var stderr bytes.Buffer
 	go onInterrupts(sig, &stderr, func() { close(cancelled) }, func(code int) { exited <- code })
-	sig <- syscall.SIGINT
-	<-cancelled
-	select {
-	case code := <-exited:
-		t.Fatalf("exited with %d on the first signal", code)
-	default:
+	send := func(s os.Signal) {
+		select {
+		case sig <- s:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the handler no longer listens for %v", s)
+		}
 	}
-	sig <- syscall.SIGTERM
+	send(syscall.SIGINT)
+	<-cancelled
+	send(syscall.SIGTERM) // fails if the first signal already ended the handler
 	if code := <-exited; code != exitInterrupted {
 		t.Errorf("exit %d on the second signal, want %d", code, exitInterrupted)
+	}
+	if len(exited) != 0 {
+		t.Errorf("exit was called more than once")
 	}
 	if !strings.Contains(stderr.String(), "interrupt again to quit at once") {
 		t.Errorf("the first signal did not say how to quit at once: %q", stderr.String())
