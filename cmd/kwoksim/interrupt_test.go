@@ -20,6 +20,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv("KWOKSIM_TEST_AS_MAIN") == "1" {
 		main()
 	}
+	// Plans and sweeps run their simulations as child processes of this binary.
+	childEnv = []string{"KWOKSIM_TEST_AS_MAIN=1"}
 	os.Exit(m.Run())
 }
 

@@ -16,6 +16,7 @@ import (
 
 type runFlags struct {
 	nodes       []string
+	template    templateFlags
 	workload    []string
 	stages      []string
 	visual      visualFlags
@@ -49,6 +50,7 @@ func newRunCommand() *cobra.Command {
 	fl.StringArrayVar(&f.nodes, "nodes", nil, "Node manifests: a file (multi-document YAML or a List) or a directory of them; repeatable")
 	fl.StringArrayVar(&f.workload, "workload", nil, "workload manifests (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, Pod, PriorityClass, Namespace), applied at t=0: a file or a directory; repeatable")
 	fl.StringArrayVar(&f.traces, "trace", nil, "trace of timed events (apply, delete, scale, patch) replayed on top of --nodes and --workload:\na YAML Trace (kwoksim/v1alpha1) or JSON Lines (.jsonl, streamed); repeatable, merged by time")
+	f.template.register(fl)
 	f.visual.register(fl)
 	fl.BoolVar(&f.strict, "strict", false, "fail (exit 2) on a trace event that cannot be carried out, e.g. one naming a missing object,\ninstead of listing it under traceErrors in the report")
 	fl.StringArrayVar(&f.stages, "stages", nil, "KWOK Stage files (kwok.x-k8s.io/v1alpha1): a file or a directory; repeatable.\nReplaces the built-in stage-fast set; to keep it, list it too")
@@ -62,7 +64,6 @@ func newRunCommand() *cobra.Command {
 	fl.BoolVar(&f.keepRenew, "keep-renewals", false, "perform every transition of a periodic stage (node heartbeats) one by one; by default those that only\nrenew timestamps are counted, not performed. For stage sets that read heartbeat times; slow over long runs")
 	fl.StringArrayVar(&f.asserts, "assert", nil, "CEL expression over the JSON report that must hold, e.g. 'summary.pods.unschedulable == 0'; repeatable.\nChecked before the run (exit 2 if invalid); after it, each failure is listed with the values it saw (exit 1)")
 	f.limits.register(fl)
-	_ = cmd.MarkFlagRequired("nodes")
 	return cmd
 }
 
@@ -95,8 +96,14 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--assert: %w", err)}
 	}
+	if err := f.template.check(f.nodes); err != nil {
+		return err
+	}
 	nodes, err := workloads.Load(f.nodes, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}, MaxDocumentBytes: f.limits.maxDocumentBytes})
 	if err != nil {
+		return err
+	}
+	if nodes, err = f.template.add(nodes, f.limits.maxDocumentBytes); err != nil {
 		return err
 	}
 	var objs []workloads.Object
