@@ -103,6 +103,7 @@ func keyFigures(r *Report) map[string]float64 {
 		"summary.pods.deleted":       float64(p.Deleted),
 		"summary.nodes.total":        float64(n.Total),
 		"summary.nodes.ready":        float64(n.Ready),
+		"summary.nodes.used":         float64(usedNodes(r)),
 		"traceErrors":                float64(len(r.TraceErrors)),
 	}
 	for name, d := range map[string]Distribution{"latency.scheduling": r.Latency.Scheduling, "latency.startup": r.Latency.Startup} {
@@ -117,6 +118,18 @@ func keyFigures(r *Report) map[string]float64 {
 	return f
 }
 
+// usedNodes counts the nodes holding a pod from nodes[], which is what summary.nodes.used
+// counts, so that a report written before that field existed compares too.
+func usedNodes(r *Report) int {
+	n := 0
+	for _, nr := range r.Nodes {
+		if nr.Pods > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 func transitionFigure(t TransitionReport) string {
 	return fmt.Sprintf("transitions[%s/%s]", t.Kind, t.Stage)
 }
@@ -128,7 +141,7 @@ func figureNames(a, b *Report) []string {
 		"simulatedSeconds",
 		"summary.pods.total", "summary.pods.scheduled", "summary.pods.unschedulable", "summary.pods.pending",
 		"summary.pods.running", "summary.pods.succeeded", "summary.pods.failed", "summary.pods.deleted",
-		"summary.nodes.total", "summary.nodes.ready",
+		"summary.nodes.total", "summary.nodes.ready", "summary.nodes.used",
 	}
 	for _, l := range []string{"latency.scheduling", "latency.startup"} {
 		names = append(names, l+".p50", l+".p90", l+".p99", l+".max")

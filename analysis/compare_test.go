@@ -42,6 +42,7 @@ func TestCompare(t *testing.T) {
 		"simulatedSeconds":                  "90 90 0",
 		"summary.pods.unschedulable":        "1 0 -1",
 		"summary.pods.scheduled":            "2 3 +1",
+		"summary.nodes.used":                "1 2 +1",         // counted from nodes[]: n1 in A; n1 and n2 in B
 		"latency.startup.p99":               "42.5 40.1 -2.4", // rounded: 40.1 − 42.5 is -2.3999999999999986 in floating point
 		"utilization.cpu.mean":              "0.25 0.3 +0.05",
 		"utilization.memory.max":            "- 0.2 -",
@@ -54,7 +55,7 @@ func TestCompare(t *testing.T) {
 		}
 	}
 	wantOrder := "simulatedSeconds summary.pods.total summary.pods.scheduled summary.pods.unschedulable summary.pods.pending " +
-		"summary.pods.running summary.pods.succeeded summary.pods.failed summary.pods.deleted summary.nodes.total summary.nodes.ready " +
+		"summary.pods.running summary.pods.succeeded summary.pods.failed summary.pods.deleted summary.nodes.total summary.nodes.ready summary.nodes.used " +
 		"latency.scheduling.p50 latency.scheduling.p90 latency.scheduling.p99 latency.scheduling.max " +
 		"latency.startup.p50 latency.startup.p90 latency.startup.p99 latency.startup.max " +
 		"utilization.cpu.mean utilization.cpu.max utilization.memory.mean utilization.memory.max " +

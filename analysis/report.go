@@ -104,10 +104,12 @@ type PodSummary struct {
 	Deleted       int `json:"deleted"`
 }
 
-// NodeSummary counts nodes and those whose Ready condition is True.
+// NodeSummary counts the nodes that exist at the end of the run, those whose Ready condition
+// is True, and those used: holding at least one bound pod that has not terminated.
 type NodeSummary struct {
 	Total int `json:"total"`
 	Ready int `json:"ready"`
+	Used  int `json:"used"`
 }
 
 // PodReport is one pod. Times are virtual seconds since the start; nil means never.

@@ -22,3 +22,24 @@ func (e *schedulerEvents) Eventf(regarding, _ runtime.Object, eventType, reason,
 }
 
 func (e *schedulerEvents) WithLogger(klog.Logger) events.EventRecorderLogger { return e }
+
+// quietLogger drops the scheduler's informational messages and keeps its errors. Building a
+// framework from a configuration that re-weights a default plugin logs "MultiPoint plugin is
+// explicitly re-configured" at level 0: what kube-scheduler prints when it starts, but noise on
+// the stderr of a command whose output is a report.
+func quietLogger(l klog.Logger) klog.Logger {
+	if l.GetSink() == nil {
+		return l
+	}
+	return l.WithSink(quietSink{l.GetSink()})
+}
+
+type quietSink struct{ klog.LogSink }
+
+func (quietSink) Enabled(int) bool { return false }
+
+func (s quietSink) WithValues(kv ...any) klog.LogSink {
+	return quietSink{s.LogSink.WithValues(kv...)}
+}
+
+func (s quietSink) WithName(name string) klog.LogSink { return quietSink{s.LogSink.WithName(name)} }

@@ -85,6 +85,7 @@ func exitCode(err error) int {
 		assertion assertionFailure
 		stopped   interrupted
 		sampling  *analysis.SamplingError
+		schedCfg  *sim.SchedulerConfigError
 	)
 	switch {
 	case errors.As(err, &stopped):
@@ -94,7 +95,7 @@ func exitCode(err error) int {
 	case errors.As(err, &failure):
 		return exitSimulationErr
 	case errors.As(err, &load), errors.As(err, &input), errors.As(err, &usage), errors.As(err, &inputFile),
-		errors.As(err, &stage), errors.As(err, &sampling):
+		errors.As(err, &stage), errors.As(err, &sampling), errors.As(err, &schedCfg):
 		return exitBadInput
 	}
 	// Cobra's own argument errors (unknown command, wrong arguments) are usage errors too.
