@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 )
@@ -72,7 +73,7 @@ func Compare(a, b *Report, fileA, fileB string) *Comparison {
 			d.B = &v
 		}
 		if d.A != nil && d.B != nil {
-			diff := roundDiff(*d.B - *d.A)
+			diff := roundDiff(*d.A, *d.B)
 			d.Diff = &diff
 		}
 		c.Figures = append(c.Figures, d)
@@ -82,8 +83,15 @@ func Compare(a, b *Report, fileA, fileB string) *Comparison {
 	return c
 }
 
-// roundDiff drops the last digits' floating-point noise (0.3 − 0.1 is 0.19999999999999998).
-func roundDiff(d float64) float64 {
+// roundDiff is b − a without the last digits' floating-point noise (0.3 − 0.1 is
+// 0.19999999999999998). Two means of the same values summed in another order differ by
+// about 1e-18, which is noise too: a difference below 12 significant digits of the operands
+// is 0.
+func roundDiff(a, b float64) float64 {
+	d := b - a
+	if math.Abs(d) <= 1e-12*math.Max(math.Abs(a), math.Abs(b)) {
+		return 0
+	}
 	r, _ := strconv.ParseFloat(strconv.FormatFloat(d, 'g', 12, 64), 64)
 	return r
 }

@@ -147,3 +147,18 @@ func TestReadReport(t *testing.T) {
 		}
 	}
 }
+
+func TestRoundDiff(t *testing.T) {
+	for _, tc := range []struct{ a, b, want float64 }{
+		{0.1, 0.3, 0.2}, // 0.19999999999999998 in floating point
+		{42.5, 40.1, -2.4},
+		// The mean pod utilization of 10 nodes, summed in two orders (kwoksim compare of a
+		// spread and a packed placement of the same pods): the same figure.
+		{0.01090909090909091, 0.010909090909090908, 0},
+		{0, 1e-18, 1e-18}, // tiny, but not beside a larger operand: kept
+	} {
+		if got := roundDiff(tc.a, tc.b); got != tc.want {
+			t.Errorf("roundDiff(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/runtime"
 	configv1 "k8s.io/kube-scheduler/config/v1"
 	schedulerapi "k8s.io/kubernetes/pkg/scheduler/apis/config"
 	schedulerscheme "k8s.io/kubernetes/pkg/scheduler/apis/config/scheme"
@@ -51,6 +52,10 @@ func LoadSchedulerConfig(path string) (*schedulerapi.KubeSchedulerConfiguration,
 	// The UniversalDecoder converts to the internal type and applies the v1 defaults: the
 	// default plugins merged into every profile, default plugin arguments, and so on.
 	obj, gvk, err := schedulerscheme.Codecs.UniversalDecoder().Decode(data, nil, nil)
+	if runtime.IsNotRegisteredError(err) || runtime.IsMissingKind(err) || runtime.IsMissingVersion(err) {
+		// Another kind of file, or an older version: say what was expected.
+		return nil, fail(fmt.Errorf("expected a KubeSchedulerConfiguration (%s): %w", configv1.SchemeGroupVersion, err))
+	}
 	if err != nil {
 		return nil, fail(err)
 	}
