@@ -91,8 +91,9 @@ type Summary struct {
 }
 
 // PodSummary counts pods. Scheduled counts pods that were ever bound; Unschedulable counts
-// existing pods left unbound after the scheduler rejected them; Deleted and the phase counts
-// (of the pods that still exist) partition Total.
+// existing pods left unbound with a reason: the scheduler rejected them, or no profile of the
+// scheduler takes them; Deleted and the phase counts (of the pods that still exist) partition
+// Total.
 type PodSummary struct {
 	Total         int `json:"total"`
 	Scheduled     int `json:"scheduled"`

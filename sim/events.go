@@ -23,11 +23,12 @@ func (e *schedulerEvents) Eventf(regarding, _ runtime.Object, eventType, reason,
 
 func (e *schedulerEvents) WithLogger(klog.Logger) events.EventRecorderLogger { return e }
 
-// quietLogger drops the scheduler's informational messages and keeps its errors. Building a
-// framework from a configuration that re-weights a default plugin logs "MultiPoint plugin is
-// explicitly re-configured" at level 0: what kube-scheduler prints when it starts, but noise on
-// the stderr of a command whose output is a report.
-func quietLogger(l klog.Logger) klog.Logger {
+// QuietLogger drops a logger's informational messages and keeps its errors. The scheduler's
+// config scheme and framework log at level 0 what kube-scheduler prints when it starts ("MultiPoint
+// plugin is explicitly re-configured" when a profile re-weights a default plugin): noise on the
+// stderr of a command whose output is a report. The simulator gives the scheduler such a
+// logger; a command sets one as klog's global logger for the config scheme, which logs there.
+func QuietLogger(l klog.Logger) klog.Logger {
 	if l.GetSink() == nil {
 		return l
 	}

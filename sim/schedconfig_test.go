@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/klog/v2"
+	"k8s.io/klog/v2/textlogger"
 	schedulerapi "k8s.io/kubernetes/pkg/scheduler/apis/config"
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/names"
 )
@@ -203,4 +205,45 @@ func TestLoadSchedulerConfigErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzSchedulerConfig holds --scheduler-config to the contract with user files: no panic, and
+// every error a *SchedulerConfigError whose message starts with the file; an accepted
+// configuration has uniquely named profiles. `make fuzz` runs it for a set time; plain
+// `go test` runs the seeds: the repository's configurations, good and bad.
+func FuzzSchedulerConfig(f *testing.F) {
+	for _, pattern := range []string{"../testdata/scheduler-config/*.yaml", "../testdata/bad/scheduler-config/*.yaml"} {
+		files, err := filepath.Glob(pattern)
+		if err != nil || len(files) == 0 {
+			f.Fatalf("no seeds match %s (%v)", pattern, err)
+		}
+		for _, file := range files {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(data)
+		}
+	}
+	// The config scheme logs its defaulting notes to klog's global logger; as the command
+	// keeps them off stderr, so does the fuzzer, whose output would otherwise fill with them.
+	klog.SetLogger(QuietLogger(textlogger.NewLogger(textlogger.NewConfig())))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := LoadSchedulerConfig(path)
+		if err != nil {
+			var ce *SchedulerConfigError
+			if !errors.As(err, &ce) || ce.File != path || !strings.HasPrefix(err.Error(), path+": ") {
+				t.Fatalf("error %T does not name the file: %v", err, err)
+			}
+			return
+		}
+		names := profileNames(cfg)
+		if len(names) == 0 || names[0] == "" || len(slices.Compact(slices.Clone(names))) != len(names) {
+			t.Fatalf("accepted a configuration with profiles %q", names)
+		}
+	})
 }

@@ -143,7 +143,7 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 	// The options kube-scheduler's own setup derives from its configuration, except
 	// parallelism, which the simulator's flag decides (see Config.SchedulerConfig), and
 	// extenders, which LoadSchedulerConfig refuses.
-	sched, err := scheduler.New(klog.NewContext(ctx, quietLogger(klog.FromContext(ctx))), api.Client(), factory, nil, recorderFactory,
+	sched, err := scheduler.New(klog.NewContext(ctx, QuietLogger(klog.FromContext(ctx))), api.Client(), factory, nil, recorderFactory,
 		scheduler.WithClock(clk),
 		scheduler.WithParallelism(opts.parallelism),
 		scheduler.WithProfiles(profiles...),
