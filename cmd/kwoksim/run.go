@@ -97,6 +97,10 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--assert: %w", err)}
 	}
+	schedConfig, err := loadSchedulerConfig(f.schedConfig)
+	if err != nil {
+		return err
+	}
 	nodes, err := workloads.Load(f.nodes, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}, MaxDocumentBytes: f.limits.maxDocumentBytes})
 	if err != nil {
 		return err
@@ -109,10 +113,6 @@ func runE(c *cobra.Command, f *runFlags) error {
 		}
 	}
 	set, err := loadStages(c.ErrOrStderr(), f.stages)
-	if err != nil {
-		return err
-	}
-	schedConfig, err := loadSchedulerConfig(f.schedConfig)
 	if err != nil {
 		return err
 	}
