@@ -36,7 +36,8 @@ func runJSON(t *testing.T, args ...string) *analysis.Report {
 }
 
 // The same 12 pods of 1 CPU on ten 4-CPU nodes: spread by the default LeastAllocated scoring,
-// packed by MostAllocated onto the fewest nodes they fit on, 3.
+// packed by MostAllocated, and by RequestedToCapacityRatio with a rising shape, onto the fewest
+// nodes they fit on, 3.
 func TestSchedulerConfigScoringStrategy(t *testing.T) {
 	run := func(config ...string) *analysis.Report {
 		args := []string{"run", "--nodes", schedConfigs + "nodes.yaml", "--workload", schedConfigs + "deployment.yaml"}
@@ -50,6 +51,9 @@ func TestSchedulerConfigScoringStrategy(t *testing.T) {
 		return r
 	}
 	defaults, least, most := run(), run("least-allocated.yaml"), run("most-allocated.yaml")
+	if ratio := run("requested-to-capacity-ratio.yaml"); ratio.Summary.Nodes.Used != 3 {
+		t.Errorf("RequestedToCapacityRatio (rising shape) used %d nodes, want 3", ratio.Summary.Nodes.Used)
+	}
 	if most.Summary.Nodes.Used >= least.Summary.Nodes.Used {
 		t.Errorf("MostAllocated used %d nodes, LeastAllocated %d: packing should use fewer", most.Summary.Nodes.Used, least.Summary.Nodes.Used)
 	}
