@@ -13,7 +13,7 @@ func f64(v float64) *float64 { return &v }
 func assertReport() *Report {
 	return &Report{
 		APIVersion: APIVersion, Kind: ReportKind, Seed: 7, SimulatedSeconds: 90,
-		Summary: Summary{Pods: PodSummary{Total: 3, Scheduled: 2, Unschedulable: 1, Running: 2, Pending: 1}, Nodes: NodeSummary{Total: 1, Ready: 1}},
+		Summary: Summary{Pods: PodSummary{Total: 3, Scheduled: 2, Unschedulable: 1, Running: 2, Pending: 1}, Nodes: NodeSummary{Total: 1, Ready: 1, Used: 1}},
 		Pods: []PodReport{
 			{Namespace: "default", Name: "a", Node: "n1", Phase: "Running", CreatedAt: f64(0), ScheduledAt: f64(1.5), Attempts: 1},
 			{Namespace: "default", Name: "b", Node: "n1", Phase: "Running", CreatedAt: f64(0), ScheduledAt: f64(2), Attempts: 1},

@@ -143,6 +143,9 @@ func Build(o Observation) *Report {
 		if nr.Ready {
 			r.Summary.Nodes.Ready++
 		}
+		if nr.Pods > 0 {
+			r.Summary.Nodes.Used++
+		}
 	}
 	sort.SliceStable(r.Nodes, func(i, j int) bool { return r.Nodes[i].Name < r.Nodes[j].Name })
 	r.Transitions = transitionReports(o.Transitions, o.TransitionTallies)

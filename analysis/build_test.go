@@ -35,24 +35,27 @@ func TestBuild(t *testing.T) {
 	o := Observation{
 		Seed:    9,
 		Elapsed: 90 * time.Second,
-		Nodes:   []*corev1.Node{node, {ObjectMeta: metav1.ObjectMeta{Name: "a-not-ready"}}},
+		// z-done holds only a pod that has terminated: it exists but is not used.
+		Nodes: []*corev1.Node{node, {ObjectMeta: metav1.ObjectMeta{Name: "a-not-ready"}}, {ObjectMeta: metav1.ObjectMeta{Name: "z-done"}}},
 		Pods: []PodRecord{
 			{Pod: podOn("b-running", "n1", corev1.PodRunning, "500m"), CreatedAt: dur(0), ScheduledAt: dur(time.Second), RunningAt: dur(2 * time.Second), Attempts: 1},
 			{Pod: podOn("a-running", "n1", corev1.PodRunning, "250m"), CreatedAt: dur(0), ScheduledAt: dur(0), RunningAt: dur(0), Attempts: 2, Reason: "was unschedulable once"},
 			{Pod: podOn("c-done", "n1", corev1.PodSucceeded, "1"), CreatedAt: dur(0), ScheduledAt: dur(0), Attempts: 1},
 			{Pod: podOn("d-waiting", "", corev1.PodPending, "8"), CreatedAt: dur(3 * time.Second), Attempts: 4, Reason: "0/1 nodes are available"},
 			{Pod: podOn("e-new", "", corev1.PodPending, ""), CreatedAt: dur(80 * time.Second)},
+			{Pod: podOn("f-done", "z-done", corev1.PodSucceeded, "1"), CreatedAt: dur(0), ScheduledAt: dur(0), Attempts: 1},
 		},
 	}
 	r := Build(o)
 	if r.APIVersion != APIVersion || r.Kind != ReportKind || r.Seed != 9 || r.SimulatedSeconds != 90 {
 		t.Errorf("header = %+v", r)
 	}
-	want := PodSummary{Total: 5, Scheduled: 3, Unschedulable: 1, Pending: 2, Running: 2, Succeeded: 1}
+	want := PodSummary{Total: 6, Scheduled: 4, Unschedulable: 1, Pending: 2, Running: 2, Succeeded: 2}
 	if r.Summary.Pods != want {
 		t.Errorf("summary.pods = %+v, want %+v", r.Summary.Pods, want)
 	}
-	if r.Summary.Nodes != (NodeSummary{Total: 2, Ready: 1}) {
+	// Used: n1 only; a-not-ready holds nothing and z-done only a terminated pod.
+	if r.Summary.Nodes != (NodeSummary{Total: 3, Ready: 1, Used: 1}) {
 		t.Errorf("summary.nodes = %+v", r.Summary.Nodes)
 	}
 	var names []string

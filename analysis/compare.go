@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 )
@@ -72,7 +73,7 @@ func Compare(a, b *Report, fileA, fileB string) *Comparison {
 			d.B = &v
 		}
 		if d.A != nil && d.B != nil {
-			diff := roundDiff(*d.B - *d.A)
+			diff := roundDiff(*d.A, *d.B)
 			d.Diff = &diff
 		}
 		c.Figures = append(c.Figures, d)
@@ -82,8 +83,15 @@ func Compare(a, b *Report, fileA, fileB string) *Comparison {
 	return c
 }
 
-// roundDiff drops the last digits' floating-point noise (0.3 − 0.1 is 0.19999999999999998).
-func roundDiff(d float64) float64 {
+// roundDiff is b − a without the last digits' floating-point noise (0.3 − 0.1 is
+// 0.19999999999999998). Two means of the same values summed in another order differ by
+// about 1e-18, which is noise too: a difference below 12 significant digits of the operands
+// is 0.
+func roundDiff(a, b float64) float64 {
+	d := b - a
+	if math.Abs(d) <= 1e-12*math.Max(math.Abs(a), math.Abs(b)) {
+		return 0
+	}
 	r, _ := strconv.ParseFloat(strconv.FormatFloat(d, 'g', 12, 64), 64)
 	return r
 }
@@ -103,6 +111,7 @@ func keyFigures(r *Report) map[string]float64 {
 		"summary.pods.deleted":       float64(p.Deleted),
 		"summary.nodes.total":        float64(n.Total),
 		"summary.nodes.ready":        float64(n.Ready),
+		"summary.nodes.used":         float64(usedNodes(r)),
 		"traceErrors":                float64(len(r.TraceErrors)),
 	}
 	for name, d := range map[string]Distribution{"latency.scheduling": r.Latency.Scheduling, "latency.startup": r.Latency.Startup} {
@@ -117,6 +126,18 @@ func keyFigures(r *Report) map[string]float64 {
 	return f
 }
 
+// usedNodes counts the nodes holding a pod from nodes[], which is what summary.nodes.used
+// counts, so that a report written before that field existed compares too.
+func usedNodes(r *Report) int {
+	n := 0
+	for _, nr := range r.Nodes {
+		if nr.Pods > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 func transitionFigure(t TransitionReport) string {
 	return fmt.Sprintf("transitions[%s/%s]", t.Kind, t.Stage)
 }
@@ -128,7 +149,7 @@ func figureNames(a, b *Report) []string {
 		"simulatedSeconds",
 		"summary.pods.total", "summary.pods.scheduled", "summary.pods.unschedulable", "summary.pods.pending",
 		"summary.pods.running", "summary.pods.succeeded", "summary.pods.failed", "summary.pods.deleted",
-		"summary.nodes.total", "summary.nodes.ready",
+		"summary.nodes.total", "summary.nodes.ready", "summary.nodes.used",
 	}
 	for _, l := range []string{"latency.scheduling", "latency.startup"} {
 		names = append(names, l+".p50", l+".p90", l+".p99", l+".max")

@@ -42,6 +42,7 @@ func TestCompare(t *testing.T) {
 		"simulatedSeconds":                  "90 90 0",
 		"summary.pods.unschedulable":        "1 0 -1",
 		"summary.pods.scheduled":            "2 3 +1",
+		"summary.nodes.used":                "1 2 +1",         // counted from nodes[]: n1 in A; n1 and n2 in B
 		"latency.startup.p99":               "42.5 40.1 -2.4", // rounded: 40.1 − 42.5 is -2.3999999999999986 in floating point
 		"utilization.cpu.mean":              "0.25 0.3 +0.05",
 		"utilization.memory.max":            "- 0.2 -",
@@ -54,7 +55,7 @@ func TestCompare(t *testing.T) {
 		}
 	}
 	wantOrder := "simulatedSeconds summary.pods.total summary.pods.scheduled summary.pods.unschedulable summary.pods.pending " +
-		"summary.pods.running summary.pods.succeeded summary.pods.failed summary.pods.deleted summary.nodes.total summary.nodes.ready " +
+		"summary.pods.running summary.pods.succeeded summary.pods.failed summary.pods.deleted summary.nodes.total summary.nodes.ready summary.nodes.used " +
 		"latency.scheduling.p50 latency.scheduling.p90 latency.scheduling.p99 latency.scheduling.max " +
 		"latency.startup.p50 latency.startup.p90 latency.startup.p99 latency.startup.max " +
 		"utilization.cpu.mean utilization.cpu.max utilization.memory.mean utilization.memory.max " +
@@ -143,6 +144,21 @@ func TestReadReport(t *testing.T) {
 		_, err := ReadReport(p)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.name) {
 			t.Errorf("%s: error %v, want one naming the file and saying %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestRoundDiff(t *testing.T) {
+	for _, tc := range []struct{ a, b, want float64 }{
+		{0.1, 0.3, 0.2}, // 0.19999999999999998 in floating point
+		{42.5, 40.1, -2.4},
+		// The mean pod utilization of 10 nodes, summed in two orders (kwoksim compare of a
+		// spread and a packed placement of the same pods): the same figure.
+		{0.01090909090909091, 0.010909090909090908, 0},
+		{0, 1e-18, 1e-18}, // tiny, but not beside a larger operand: kept
+	} {
+		if got := roundDiff(tc.a, tc.b); got != tc.want {
+			t.Errorf("roundDiff(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
 	}
 }

@@ -91,8 +91,9 @@ type Summary struct {
 }
 
 // PodSummary counts pods. Scheduled counts pods that were ever bound; Unschedulable counts
-// existing pods left unbound after the scheduler rejected them; Deleted and the phase counts
-// (of the pods that still exist) partition Total.
+// existing pods left unbound with a reason: the scheduler rejected them, or no profile of the
+// scheduler takes them; Deleted and the phase counts (of the pods that still exist) partition
+// Total.
 type PodSummary struct {
 	Total         int `json:"total"`
 	Scheduled     int `json:"scheduled"`
@@ -104,10 +105,12 @@ type PodSummary struct {
 	Deleted       int `json:"deleted"`
 }
 
-// NodeSummary counts nodes and those whose Ready condition is True.
+// NodeSummary counts the nodes that exist at the end of the run, those whose Ready condition
+// is True, and those used: holding at least one bound pod that has not terminated.
 type NodeSummary struct {
 	Total int `json:"total"`
 	Ready int `json:"ready"`
+	Used  int `json:"used"`
 }
 
 // PodReport is one pod. Times are virtual seconds since the start; nil means never.

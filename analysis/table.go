@@ -33,7 +33,7 @@ func WriteTable(w io.Writer, r *Report) error {
 		fmt.Fprintf(w, ", %d deleted", p.Deleted)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Nodes: %d total, %d ready\n", n.Total, n.Ready)
+	fmt.Fprintf(w, "Nodes: %d total, %d ready, %d used\n", n.Total, n.Ready, n.Used)
 
 	if len(r.Nodes) > 0 {
 		fmt.Fprintln(w)

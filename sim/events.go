@@ -22,3 +22,25 @@ func (e *schedulerEvents) Eventf(regarding, _ runtime.Object, eventType, reason,
 }
 
 func (e *schedulerEvents) WithLogger(klog.Logger) events.EventRecorderLogger { return e }
+
+// QuietLogger drops a logger's informational messages and keeps its errors. The scheduler's
+// config scheme and framework log at level 0 what kube-scheduler prints when it starts ("MultiPoint
+// plugin is explicitly re-configured" when a profile re-weights a default plugin): noise on the
+// stderr of a command whose output is a report. The simulator gives the scheduler such a
+// logger; a command sets one as klog's global logger for the config scheme, which logs there.
+func QuietLogger(l klog.Logger) klog.Logger {
+	if l.GetSink() == nil {
+		return l
+	}
+	return l.WithSink(quietSink{l.GetSink()})
+}
+
+type quietSink struct{ klog.LogSink }
+
+func (quietSink) Enabled(int) bool { return false }
+
+func (s quietSink) WithValues(kv ...any) klog.LogSink {
+	return quietSink{s.LogSink.WithValues(kv...)}
+}
+
+func (s quietSink) WithName(name string) klog.LogSink { return quietSink{s.LogSink.WithName(name)} }

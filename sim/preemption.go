@@ -2,9 +2,9 @@ package sim
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -118,10 +118,11 @@ func (p *seededOffsets) OrderedScoreFuncs(ctx context.Context, victims map[strin
 	}
 }
 
-// newSeededPreemption builds the real plugin with the profile's DefaultPreemption arguments
-// and points its evaluator at the seeded override.
-func newSeededPreemption(args runtime.Object, rng *rand.Rand) func(context.Context, runtime.Object, fwk.Handle) (fwk.Plugin, error) {
-	return func(ctx context.Context, _ runtime.Object, fh fwk.Handle) (fwk.Plugin, error) {
+// newSeededPreemption builds the real plugin with the arguments its profile gives it (the
+// DefaultPreemption entry of the profile's pluginConfig, renamed by useSeededPreemption) and
+// points its evaluator at the seeded override.
+func newSeededPreemption(rng *rand.Rand) func(context.Context, runtime.Object, fwk.Handle) (fwk.Plugin, error) {
+	return func(ctx context.Context, args runtime.Object, fh fwk.Handle) (fwk.Plugin, error) {
 		fts := plfeature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate)
 		pl, err := defaultpreemption.New(ctx, args, fh, fts)
 		if err != nil {
@@ -133,26 +134,40 @@ func newSeededPreemption(args runtime.Object, rng *rand.Rand) func(context.Conte
 	}
 }
 
-// useSeededPreemption swaps DefaultPreemption for the seeded plugin in a profile and returns
-// the real plugin's arguments from it.
-func useSeededPreemption(p *schedulerapi.KubeSchedulerProfile) (runtime.Object, error) {
-	var args runtime.Object
-	for _, c := range p.PluginConfig {
-		if c.Name == names.DefaultPreemption {
-			args = c.Args
+// useSeededPreemption puts the seeded plugin in DefaultPreemption's place in a defaulted
+// profile: wherever the profile enables or disables DefaultPreemption (MultiPoint, where the
+// defaults put it, or an extension point a configuration names), and in its pluginConfig, so
+// the seeded plugin gets this profile's arguments. Renaming in place keeps the PostFilter
+// order and whatever the configuration disabled stays disabled; a profile without
+// DefaultPreemption is left without it.
+func useSeededPreemption(p *schedulerapi.KubeSchedulerProfile) {
+	if p.Plugins != nil {
+		for _, set := range pluginSets(p.Plugins) {
+			for _, list := range [][]schedulerapi.Plugin{set.Enabled, set.Disabled} {
+				for i := range list {
+					if list[i].Name == names.DefaultPreemption {
+						list[i].Name = seededPreemptionName
+					}
+				}
+			}
 		}
 	}
-	if args == nil {
-		return nil, fmt.Errorf("the default profile has no %s arguments", names.DefaultPreemption)
-	}
-	// The profile is already defaulted, so MultiPoint.Disabled would no longer be merged:
-	// replace the plugin where it stands, which keeps the PostFilter order.
-	mp := &p.Plugins.MultiPoint
-	for i, pl := range mp.Enabled {
-		if pl.Name == names.DefaultPreemption {
-			mp.Enabled[i].Name = seededPreemptionName
-			return args, nil
+	for i := range p.PluginConfig {
+		if p.PluginConfig[i].Name == names.DefaultPreemption {
+			p.PluginConfig[i].Name = seededPreemptionName
 		}
 	}
-	return nil, fmt.Errorf("the default profile does not enable %s", names.DefaultPreemption)
+}
+
+// pluginSets are every extension point of a profile's plugins, found by type so that one a
+// later release adds is not missed.
+func pluginSets(ps *schedulerapi.Plugins) []*schedulerapi.PluginSet {
+	var sets []*schedulerapi.PluginSet
+	v := reflect.ValueOf(ps).Elem()
+	for i := range v.NumField() {
+		if set, ok := v.Field(i).Addr().Interface().(*schedulerapi.PluginSet); ok {
+			sets = append(sets, set)
+		}
+	}
+	return sets
 }

@@ -13,12 +13,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
-	configv1 "k8s.io/kube-scheduler/config/v1"
 	fwk "k8s.io/kube-scheduler/framework"
 	"k8s.io/kubernetes/pkg/api/legacyscheme"
 	"k8s.io/kubernetes/pkg/scheduler"
 	schedulerapi "k8s.io/kubernetes/pkg/scheduler/apis/config"
-	schedulerscheme "k8s.io/kubernetes/pkg/scheduler/apis/config/scheme"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 	"k8s.io/kubernetes/pkg/scheduler/profile"
@@ -27,7 +25,8 @@ import (
 const (
 	// unschedulableFlushPeriod and maxUnschedulableDuration are the scheduling queue's own
 	// cadence (PriorityQueue.Run's wall-clock loop, and DefaultPodMaxInUnschedulablePodsDuration),
-	// reproduced here on virtual time.
+	// reproduced here on virtual time. Neither is part of a scheduler configuration file: the
+	// maximum is kube-scheduler's deprecated --pod-max-in-unschedulable-pods-duration flag.
 	unschedulableFlushPeriod = 30 * time.Second
 	maxUnschedulableDuration = 5 * time.Minute
 )
@@ -67,7 +66,9 @@ type driver struct {
 	armFlush func()
 	// stopped reports whether the run was asked to stop; checked between two cycles.
 	stopped func() bool
-	logger  klog.Logger
+	// profiles are the scheduler names of the configured profiles, sorted.
+	profiles []string
+	logger   klog.Logger
 }
 
 // visibleToScheduler mirrors the field selector of the scheduler's pod informer, which
@@ -87,6 +88,8 @@ type schedulerOptions struct {
 	parallelism int32
 	// preemptionRand feeds DefaultPreemption's choice of where its candidate search starts.
 	preemptionRand *rand.Rand
+	// config is the scheduler's configuration; nil means kube-scheduler's defaults.
+	config *schedulerapi.KubeSchedulerConfiguration
 }
 
 func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks SchedulerHooks, opts schedulerOptions) (*driver, error) {
@@ -115,31 +118,44 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 		unschedulableSince: map[types.UID]time.Time{},
 		logger:             klog.FromContext(ctx),
 	}
-	profiles, err := defaultProfiles()
-	if err != nil {
-		return nil, err
-	}
-	var preemptionArgs runtime.Object
-	for i := range profiles {
-		addRecorderPlugin(&profiles[i])
-		if preemptionArgs, err = useSeededPreemption(&profiles[i]); err != nil {
+	cfg := opts.config
+	if cfg == nil {
+		var err error
+		if cfg, err = DefaultSchedulerConfig(); err != nil {
 			return nil, err
 		}
+	}
+	d.profiles = profileNames(cfg)
+	// A copy: the simulator adds its own plugins to every profile, and the caller's
+	// configuration may serve several runs.
+	profiles := cfg.DeepCopy().Profiles
+	for i := range profiles {
+		addRecorderPlugin(&profiles[i])
+		useSeededPreemption(&profiles[i])
 	}
 	registry := frameworkruntime.Registry{
 		recorderPluginName: func(context.Context, runtime.Object, fwk.Handle) (fwk.Plugin, error) {
 			return &recorderPlugin{d: d}, nil
 		},
-		seededPreemptionName: newSeededPreemption(preemptionArgs, opts.preemptionRand),
+		seededPreemptionName: newSeededPreemption(opts.preemptionRand),
 	}
 	recorderFactory := profile.RecorderFactory(func(string) eventRecorder { return &schedulerEvents{hooks: hooks} })
-	sched, err := scheduler.New(ctx, api.Client(), factory, nil, recorderFactory,
+	// The options kube-scheduler's own setup derives from its configuration, except
+	// parallelism, which the simulator's flag decides (see Config.SchedulerConfig), and
+	// extenders, which LoadSchedulerConfig refuses.
+	sched, err := scheduler.New(klog.NewContext(ctx, QuietLogger(klog.FromContext(ctx))), api.Client(), factory, nil, recorderFactory,
 		scheduler.WithClock(clk),
 		scheduler.WithParallelism(opts.parallelism),
 		scheduler.WithProfiles(profiles...),
+		scheduler.WithPercentageOfNodesToScore(cfg.PercentageOfNodesToScore),
+		scheduler.WithPodInitialBackoffSeconds(cfg.PodInitialBackoffSeconds),
+		scheduler.WithPodMaxBackoffSeconds(cfg.PodMaxBackoffSeconds),
 		scheduler.WithFrameworkOutOfTreeRegistry(registry),
 		scheduler.WithPodMaxInUnschedulablePodsDuration(maxUnschedulableDuration),
 	)
+	if err != nil && opts.config != nil {
+		return nil, &SchedulerConfigError{Err: err}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("creating the scheduler: %w", err)
 	}
@@ -169,17 +185,6 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 		d.failed(pi.Pod, status)
 	}
 	return d, nil
-}
-
-// defaultProfiles returns the scheduler's default profile, defaulted by its own config scheme.
-func defaultProfiles() ([]schedulerapi.KubeSchedulerProfile, error) {
-	var versioned configv1.KubeSchedulerConfiguration
-	schedulerscheme.Scheme.Default(&versioned)
-	var cfg schedulerapi.KubeSchedulerConfiguration
-	if err := schedulerscheme.Scheme.Convert(&versioned, &cfg, nil); err != nil {
-		return nil, err
-	}
-	return cfg.Profiles, nil
 }
 
 // failed is the wrapped FailureHandler: it runs in the scheduling cycle, or in the binding

@@ -11,6 +11,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 
+	schedulerapi "k8s.io/kubernetes/pkg/scheduler/apis/config"
+	"k8s.io/kubernetes/pkg/scheduler/apis/config/validation"
+
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/clock"
 	"github.com/kwoksim/kwoksim/stages"
@@ -30,6 +33,12 @@ type Config struct {
 	// Parallelism of the scheduler's filter and score phases. 1 (the default) keeps placements
 	// deterministic; more trades that for speed (see DESIGN.md on feasible-node order).
 	Parallelism int32
+	// SchedulerConfig is the scheduler's configuration (see LoadSchedulerConfig); nil means
+	// kube-scheduler's defaults. Its profiles, their plugins and plugin arguments,
+	// percentageOfNodesToScore and the pod backoff are honoured; its parallelism is not
+	// (Parallelism above decides), nor what concerns a process talking to an apiserver
+	// (clientConnection, leaderElection, profiling); extenders are refused.
+	SchedulerConfig *schedulerapi.KubeSchedulerConfiguration
 	// Stages drive node and pod lifecycles (KWOK Stage semantics). Empty means no stages:
 	// nodes stay as created and bound pods stay Pending.
 	Stages []*stages.Stage
@@ -68,6 +77,14 @@ func (c *Config) validate() error {
 	}
 	if c.MaxEventsPerInstant == 0 {
 		c.MaxEventsPerInstant = DefaultMaxEventsPerInstant
+	}
+	if c.SchedulerConfig != nil {
+		if err := validation.ValidateKubeSchedulerConfiguration(c.SchedulerConfig); err != nil {
+			return &SchedulerConfigError{Err: err}
+		}
+		if err := checkSimulable(c.SchedulerConfig); err != nil {
+			return &SchedulerConfigError{Err: err}
+		}
 	}
 	return c.validateLimits()
 }
@@ -116,7 +133,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	s.api.objects = objectLimit{max: cfg.MaxObjects, abort: s.Abort}
 	s.rec = newRecorder(s.clock)
 	d, err := newDriver(ctx, s.api, newClockAdapter(s.clock), s.rec, schedulerOptions{
-		parallelism: cfg.Parallelism, preemptionRand: s.Rand(streamPreemption)})
+		parallelism: cfg.Parallelism, preemptionRand: s.Rand(streamPreemption), config: cfg.SchedulerConfig})
 	if err != nil {
 		cancel()
 		return nil, err
@@ -309,6 +326,7 @@ func (s *Simulator) Transitions() []Transition {
 // Observe returns what the run observed, for analysis.Build.
 func (s *Simulator) Observe() (analysis.Observation, error) {
 	o := analysis.Observation{Seed: s.cfg.Seed, Elapsed: s.Elapsed(), Pods: s.rec.Pods(), Transitions: s.Transitions()}
+	s.explainUnclaimed(o.Pods)
 	if s.stages != nil {
 		o.TransitionTallies = s.stages.renewalTallies()
 	}
@@ -320,4 +338,22 @@ func (s *Simulator) Observe() (analysis.Observation, error) {
 		o.Nodes = append(o.Nodes, n.(*corev1.Node))
 	}
 	return o, nil
+}
+
+// explainUnclaimed gives the pods no profile is responsible for a reason: kube-scheduler
+// ignores a pod whose spec.schedulerName none of its profiles has, so without one such a pod
+// would sit Pending with no attempt and no word on why. With the reason the report counts it
+// as unschedulable and groups it under that reason.
+func (s *Simulator) explainUnclaimed(pods []analysis.PodRecord) {
+	known := make(map[string]bool, len(s.driver.profiles))
+	for _, name := range s.driver.profiles {
+		known[name] = true
+	}
+	for i := range pods {
+		p := pods[i].Pod
+		if p == nil || p.Spec.NodeName != "" || pods[i].Reason != "" || known[p.Spec.SchedulerName] {
+			continue
+		}
+		pods[i].Reason = noProfileReason(p.Spec.SchedulerName, s.driver.profiles)
+	}
 }

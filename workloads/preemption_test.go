@@ -1,6 +1,9 @@
 package workloads
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 
+	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
 )
@@ -185,5 +189,74 @@ func TestPriorityAdmission(t *testing.T) {
 		if p := mustGet[*corev1.Pod](t, s, "Pod", name).Spec.Priority; p == nil || *p != want {
 			t.Errorf("%s: priority %v, want %d", name, p, want)
 		}
+	}
+}
+
+// A configured profile preempts exactly as the default one does, seeded: the same seed evicts
+// the same victim and different seeds spread the choice. A profile that disables
+// DefaultPreemption never evicts, so its pod stays unschedulable.
+func TestPreemptionUnderASchedulerConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(`apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+profiles:
+- schedulerName: default-scheduler
+  plugins:
+    postFilter:
+      disabled:
+      - name: DefaultPreemption
+- schedulerName: preemptor
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := sim.LoadSchedulerConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(seed uint64, profile string) ([]string, analysis.PodRecord) {
+		s := testSim(t, sim.Config{Seed: seed, Stages: stages.Default(), SchedulerConfig: cfg})
+		var deleted []string
+		s.API().Watch(func(ev sim.WatchEvent) {
+			if p, ok := ev.Object.(*corev1.Pod); ok && ev.Type == watch.Deleted {
+				deleted = append(deleted, p.Name)
+			}
+		})
+		mustCreate(t, s, priorityClass("low", 10, false), priorityClass("urgent", 1000, false))
+		for i := 1; i <= 12; i++ {
+			mustCreate(t, s, hostNode(fmt.Sprintf("n%02d", i), "1"))
+		}
+		for i := 1; i <= 12; i++ {
+			mustCreate(t, s, priorityPod(fmt.Sprintf("p%02d", i), "1", "low"))
+		}
+		s.Clock().AfterDelay(time.Minute, func() {
+			p := priorityPod("urgent", "1", "urgent")
+			p.Spec.SchedulerName = profile
+			if _, err := s.API().Create(p); err != nil {
+				t.Error(err)
+			}
+		})
+		if err := s.Run(); err != nil {
+			t.Fatal(err)
+		}
+		return deleted, podRecord(t, s, "urgent")
+	}
+	seen := map[string]bool{}
+	for seed := uint64(1); seed <= 6; seed++ {
+		deleted, urgent := run(seed, "preemptor")
+		if len(deleted) != 1 || urgent.Pod.Spec.NodeName == "" {
+			t.Fatalf("seed %d: deleted %v, preemptor on %q; want one victim and the preemptor bound", seed, deleted, urgent.Pod.Spec.NodeName)
+		}
+		if again, _ := run(seed, "preemptor"); !slices.Equal(again, deleted) {
+			t.Errorf("seed %d: victims %v, then %v", seed, deleted, again)
+		}
+		seen[deleted[0]] = true
+	}
+	if len(seen) < 2 {
+		t.Errorf("six seeds all picked the victim %v; the configured profile's preemption does not follow the seed", seen)
+	}
+	deleted, urgent := run(1, "default-scheduler")
+	if len(deleted) != 0 || urgent.Pod.Spec.NodeName != "" || !strings.Contains(urgent.Reason, "0/12 nodes are available") {
+		t.Errorf("with DefaultPreemption disabled: deleted %v, preemptor on %q, reason %q; want no victim and the pod unschedulable",
+			deleted, urgent.Pod.Spec.NodeName, urgent.Reason)
 	}
 }

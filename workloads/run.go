@@ -8,6 +8,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	schedulerapi "k8s.io/kubernetes/pkg/scheduler/apis/config"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
@@ -24,6 +25,9 @@ type Scenario struct {
 	Seed        uint64
 	Until       time.Duration
 	Parallelism int32
+	// SchedulerConfig is the scheduler's configuration (sim.LoadSchedulerConfig); nil means
+	// kube-scheduler's defaults.
+	SchedulerConfig *schedulerapi.KubeSchedulerConfiguration
 	// Traces are trace files replayed on top of Nodes and Workloads (see TraceKind).
 	Traces []string
 	// Strict makes a trace event that cannot be carried out end the run with an error,
@@ -71,7 +75,7 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	if st == nil {
 		st = stages.Default()
 	}
-	s, err := sim.New(ctx, sim.Config{Seed: sc.Seed, Until: sc.Until, Parallelism: sc.Parallelism, Stages: st,
+	s, err := sim.New(ctx, sim.Config{Seed: sc.Seed, Until: sc.Until, Parallelism: sc.Parallelism, Stages: st, SchedulerConfig: sc.SchedulerConfig,
 		KeepRenewals: sc.KeepRenewals, Progress: sc.Progress, Stop: sc.Stop,
 		MaxObjects: sc.MaxObjects, MaxEventsPerInstant: sc.MaxEventsPerInstant})
 	if err != nil {

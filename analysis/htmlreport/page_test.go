@@ -21,7 +21,7 @@ func sampleReport() *analysis.Report {
 		APIVersion: analysis.APIVersion, Kind: analysis.ReportKind, Seed: 7, SimulatedSeconds: 5400,
 		Summary: analysis.Summary{
 			Pods:  analysis.PodSummary{Total: 4, Scheduled: 3, Unschedulable: 1, Pending: 1, Running: 3},
-			Nodes: analysis.NodeSummary{Total: 2, Ready: 1},
+			Nodes: analysis.NodeSummary{Total: 2, Ready: 1, Used: 2},
 		},
 		Pods: []analysis.PodReport{
 			{Namespace: "shop", Name: "web-0", Node: "node-a", Phase: "Running", CreatedAt: ptr(0), RunningAt: ptr(3)},
@@ -137,7 +137,7 @@ func TestPageContent(t *testing.T) {
 	got := strings.Join(strings.Fields(text.String()), " ")
 	for _, want := range []string{
 		"Simulated 1.5h of cluster time with seed 7",
-		"4 pods", "1 unschedulable", "2 nodes", "1 nodes ready",
+		"4 pods", "1 unschedulable", "2 nodes", "1 nodes ready", "2 nodes used",
 		"Startup latency (created → Running) 3s 5s 5s 5s 3",
 		"Scheduling attempts per pod 1 4 4 4 4",
 		"cpu 50.0% 25.0% 75.0%",

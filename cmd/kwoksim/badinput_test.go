@@ -27,6 +27,9 @@ func TestBadInputTable(t *testing.T) {
 	trace := func(file string, args ...string) []string {
 		return run(append([]string{"--nodes", seedNodes, "--trace", bad + "traces/" + file}, args...)...)
 	}
+	schedConfig := func(file string) []string {
+		return withSeed("--scheduler-config", bad+"scheduler-config/"+file)
+	}
 	openb := func(nodes, pods string) []string {
 		return []string{"import", "openb", "--nodes", nodes, "--pods", pods, "--out", "OUT"}
 	}
@@ -104,6 +107,26 @@ func TestBadInputTable(t *testing.T) {
 			[]string{"unknown-kind.yaml", "Widget is not a Stage", "no Stage (kwok.x-k8s.io/v1alpha1) documents"}},
 		{"missing stage directory", withStages("no-such-dir"), exitBadInput,
 			[]string{"no-such-dir", "no such file"}},
+
+		// Scheduler configuration: the scheduler's own decoding, validation and framework errors.
+		{"scheduler config: not YAML", schedConfig("syntax.yaml"), exitBadInput,
+			[]string{"scheduler-config/syntax.yaml: yaml: line 7: did not find expected ',' or '}'"}},
+		{"scheduler config: unknown field (strict decoding)", schedConfig("unknown-field.yaml"), exitBadInput,
+			[]string{`unknown-field.yaml: strict decoding error: unknown field "podMaxInUnschedulablePodsDuration"`}},
+		{"scheduler config: a profile without schedulerName", schedConfig("empty-name.yaml"), exitBadInput,
+			[]string{"empty-name.yaml: profiles[1].schedulerName: Required value"}},
+		{"scheduler config: two profiles of one name", schedConfig("duplicate-names.yaml"), exitBadInput,
+			[]string{"duplicate-names.yaml: profiles[1].schedulerName: Duplicate value"}},
+		{"scheduler config: an unknown scoring strategy", schedConfig("bad-strategy.yaml"), exitBadInput,
+			[]string{`bad-strategy.yaml: initializing profiles: creating profile for scheduler name default-scheduler: initializing plugin "NodeResourcesFit": scoringStrategy.type: Unsupported value: "Packed"`}},
+		{"scheduler config: a plugin that does not exist", schedConfig("unknown-plugin.yaml"), exitBadInput,
+			[]string{"unknown-plugin.yaml: ", `ScorePlugin "NodeResourcesFitt" does not exist`}},
+		{"scheduler config: extenders", schedConfig("extenders.yaml"), exitBadInput,
+			[]string{"extenders.yaml: extenders: 1 extender(s) configured; kwoksim runs offline"}},
+		{"scheduler config: missing file", schedConfig("absent.yaml"), exitBadInput,
+			[]string{"scheduler-config/absent.yaml: no such file or directory"}},
+		{"scheduler config: a manifest instead", withSeed("--scheduler-config", seedWorkload), exitBadInput,
+			[]string{"pod.yaml: expected a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)"}},
 
 		// Traces.
 		{"unknown trace operation", trace("unknown-op.jsonl"), exitBadInput,

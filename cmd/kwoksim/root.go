@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
+	"k8s.io/klog/v2/textlogger"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
@@ -62,6 +64,9 @@ reproducible from a seed.`,
 
 // execute runs the command line and returns the process exit code.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// Kubernetes libraries log to klog's global logger; their errors may matter, their
+	// informational lines (the scheduler's config defaulting notes) are not for a report's reader.
+	klog.SetLogger(sim.QuietLogger(textlogger.NewLogger(textlogger.NewConfig())))
 	root := newRootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -85,6 +90,7 @@ func exitCode(err error) int {
 		assertion assertionFailure
 		stopped   interrupted
 		sampling  *analysis.SamplingError
+		schedCfg  *sim.SchedulerConfigError
 	)
 	switch {
 	case errors.As(err, &stopped):
@@ -94,7 +100,7 @@ func exitCode(err error) int {
 	case errors.As(err, &failure):
 		return exitSimulationErr
 	case errors.As(err, &load), errors.As(err, &input), errors.As(err, &usage), errors.As(err, &inputFile),
-		errors.As(err, &stage), errors.As(err, &sampling):
+		errors.As(err, &stage), errors.As(err, &sampling), errors.As(err, &schedCfg):
 		return exitBadInput
 	}
 	// Cobra's own argument errors (unknown command, wrong arguments) are usage errors too.

@@ -30,6 +30,7 @@ type runFlags struct {
 	asserts     []string
 	sample      time.Duration
 	limits      limitFlags
+	schedConfig string
 }
 
 func newRunCommand() *cobra.Command {
@@ -63,6 +64,7 @@ func newRunCommand() *cobra.Command {
 	fl.Int32Var(&f.parallelism, "parallelism", f.parallelism, "scheduler parallelism for filtering and scoring; values above 1 are faster on large clusters\nbut make placements depend on goroutine timing, so runs are no longer reproducible")
 	fl.BoolVar(&f.keepRenew, "keep-renewals", false, "perform every transition of a periodic stage (node heartbeats) one by one; by default those that only\nrenew timestamps are counted, not performed. For stage sets that read heartbeat times; slow over long runs")
 	fl.StringArrayVar(&f.asserts, "assert", nil, "CEL expression over the JSON report that must hold, e.g. 'summary.pods.unschedulable == 0'; repeatable.\nChecked before the run (exit 2 if invalid); after it, each failure is listed with the values it saw (exit 1)")
+	fl.StringVar(&f.schedConfig, "scheduler-config", "", "KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) the scheduler runs with: profiles, plugins, plugin arguments")
 	f.limits.register(fl)
 	return cmd
 }
@@ -99,6 +101,10 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if err := f.template.check(f.nodes); err != nil {
 		return err
 	}
+	schedConfig, err := loadSchedulerConfig(f.schedConfig)
+	if err != nil {
+		return err
+	}
 	nodes, err := workloads.Load(f.nodes, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}, MaxDocumentBytes: f.limits.maxDocumentBytes})
 	if err != nil {
 		return err
@@ -122,7 +128,7 @@ func runE(c *cobra.Command, f *runFlags) error {
 	// boundary; the simulator itself keeps running to that point, and the report so far is
 	// written as usual, marked incomplete.
 	report, err := workloads.Run(context.WithoutCancel(c.Context()), workloads.Scenario{
-		Nodes: nodes, Workloads: objs, Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism,
+		Nodes: nodes, Workloads: objs, Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism, SchedulerConfig: schedConfig,
 		Traces: f.traces, Strict: f.strict, KeepRenewals: f.keepRenew, SampleInterval: f.sample,
 		Progress: progress.callback(), Stop: c.Context().Done(),
 		MaxDocumentBytes: f.limits.maxDocumentBytes, MaxObjects: f.limits.maxObjects, MaxEventsPerInstant: f.limits.maxEventsPerInstant,
