@@ -1,0 +1,57 @@
+package capacity
+
+import "fmt"
+
+// conclude sets a template's answer, cost and warnings from its runs (sorted by nodes).
+//
+// The answer is the smallest count that passed, provided the count just below it failed or
+// it is 0: the runs themselves establish it, whether the search ran to its end or was
+// stopped. The search always ends on such a pair when some count passes, since every count it
+// tries lies between the largest failure and the smallest pass so far.
+func conclude(t *TemplatePlan, maxNodes int, incomplete bool) {
+	failed := map[int]bool{}
+	for _, r := range t.Runs {
+		if !r.Passed {
+			failed[r.Nodes] = true
+		}
+	}
+	for _, r := range t.Runs {
+		if r.Passed {
+			if r.Nodes == 0 || failed[r.Nodes-1] {
+				n := r.Nodes
+				t.NodesNeeded = &n
+			}
+			break
+		}
+	}
+	if t.NodesNeeded != nil && t.CostPerNode != nil {
+		c := float64(*t.NodesNeeded) * *t.CostPerNode
+		t.Cost = &c
+	}
+	t.Warnings = append(t.Warnings, nonMonotonic(t.Runs)...)
+	switch {
+	case incomplete && t.NodesNeeded == nil:
+		t.Warnings = append(t.Warnings, "interrupted before the runs that finished established an answer")
+	case !incomplete && t.NodesNeeded == nil:
+		t.Warnings = append(t.Warnings, fmt.Sprintf("the goal was not met with up to %d nodes of the template", maxNodes))
+	}
+}
+
+// nonMonotonic lists each failing run that has a smaller passing one: more nodes, a worse
+// outcome. The scheduler places pods one at a time and does not undo a placement, so more
+// nodes can lead it to spread pods in a way that leaves none of them room for a large pod;
+// the search assumes the opposite, so its answer is then only the smallest passing count it
+// happened to try.
+func nonMonotonic(runs []Run) []string {
+	var out []string
+	lastPass := -1
+	for _, r := range runs {
+		switch {
+		case r.Passed:
+			lastPass = r.Nodes
+		case lastPass >= 0:
+			out = append(out, fmt.Sprintf("non-monotonic: %d nodes fail the goal although %d pass", r.Nodes, lastPass))
+		}
+	}
+	return out
+}

@@ -1,0 +1,107 @@
+package capacity
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteJSON writes the plan as indented JSON; map keys come out sorted, so the bytes depend
+// only on the plan.
+func WriteJSON(w io.Writer, p *Plan) error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// WriteTable writes the plan for a person: the goal, one row per template with its answer
+// and cost, then each template's runs with their figures and warnings.
+func WriteTable(w io.Writer, p *Plan) error {
+	if p.Incomplete {
+		fmt.Fprintln(w, "INCOMPLETE: interrupted; only the runs that finished are shown, and an answer only where they establish it.")
+	}
+	goal := "every pod bound to a node at the end of the run"
+	if len(p.Assertions) > 0 {
+		goal = strings.Join(p.Assertions, " && ")
+	}
+	fmt.Fprintf(w, "Goal: %s.\n", goal)
+	fmt.Fprintf(w, "Each run: %d given node(s) plus the template's copies, up to %d; %d run(s) at a time.\n\n", p.GivenNodes, p.MaxNodes, p.Parallel)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TEMPLATE\tFILE\tNODES NEEDED\tCOST/NODE\tTOTAL COST")
+	for _, t := range p.Templates {
+		needed := "none"
+		if t.NodesNeeded != nil {
+			needed = strconv.Itoa(*t.NodesNeeded)
+		} else if p.Incomplete {
+			needed = "unknown"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.File, needed, formatCost(t.CostPerNode), formatCost(t.Cost))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, t := range p.Templates {
+		fmt.Fprintf(w, "\n%s: %d run(s)\n", t.Name, len(t.Runs))
+		if err := writeRuns(w, t.Runs); err != nil {
+			return err
+		}
+		for _, warn := range t.Warnings {
+			fmt.Fprintf(w, "warning: %s\n", warn)
+		}
+	}
+	return nil
+}
+
+func writeRuns(w io.Writer, runs []Run) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	var resources []string
+	seen := map[string]bool{}
+	for _, r := range runs {
+		for name := range r.Utilization {
+			if !seen[name] {
+				seen[name] = true
+				resources = append(resources, name)
+			}
+		}
+	}
+	sort.Strings(resources)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := []string{"NODES", "GOAL", "UNSCHEDULABLE", "UNBOUND", "USED"}
+	for _, name := range resources {
+		head = append(head, strings.ToUpper(name))
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for _, r := range runs {
+		goal := "fail"
+		if r.Passed {
+			goal = "pass"
+		}
+		row := []string{strconv.Itoa(r.Nodes), goal, strconv.Itoa(r.Unschedulable), strconv.Itoa(r.Unbound), strconv.Itoa(r.Used)}
+		for _, name := range resources {
+			if u, ok := r.Utilization[name]; ok {
+				row = append(row, fmt.Sprintf("%.1f%%", 100*u))
+			} else {
+				row = append(row, "-")
+			}
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	return tw.Flush()
+}
+
+func formatCost(c *float64) string {
+	if c == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*c, 'f', -1, 64)
+}
