@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/analysis/capacity"
+	"github.com/kwoksim/kwoksim/sim"
+	"github.com/kwoksim/kwoksim/workloads"
+)
+
+// forwardedFlags are run's flags that a plan passes unchanged to each of its runs; their
+// names, defaults and help are run's own. Adding one is adding its name here.
+var forwardedFlags = []string{
+	"nodes", "workload", "trace", "stages", "seed", "until", "scheduler-config", "keep-renewals", "strict",
+	sim.MaxObjectsFlag[2:], sim.MaxEventsPerInstantFlag[2:], workloads.MaxDocumentBytesFlag[2:],
+}
+
+// addForwardedFlags defines the forwarded flags on a plan, taking their definitions from a
+// run command made for the purpose.
+func addForwardedFlags(fl *pflag.FlagSet) {
+	run := newRunCommand().Flags()
+	for _, name := range forwardedFlags {
+		fl.AddFlag(run.Lookup(name))
+	}
+}
+
+// forwardArgs is the forwarded flags the user set, as arguments of a run.
+func forwardArgs(fl *pflag.FlagSet) []string {
+	var args []string
+	for _, name := range forwardedFlags {
+		f := fl.Lookup(name)
+		if !f.Changed {
+			continue
+		}
+		if s, ok := f.Value.(pflag.SliceValue); ok {
+			for _, v := range s.GetSlice() {
+				args = append(args, "--"+name+"="+v)
+			}
+			continue
+		}
+		args = append(args, "--"+name+"="+f.Value.String())
+	}
+	return args
+}
+
+// planInputs are what the plan itself needs from its inputs.
+type planInputs struct {
+	templates  []capacity.Template
+	givenNodes int
+	checks     []*analysis.Assertion
+}
+
+// checkPlan validates the flags and reads every input once, as a run would, so that bad
+// input fails here, once, naming the file, and not in each of the runs.
+func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, error) {
+	switch {
+	case f.format != "table" && f.format != "json":
+		return nil, usageError{fmt.Errorf("--output must be table or json, not %q", f.format)}
+	case len(f.templates) == 0:
+		return nil, usageError{fmt.Errorf(`required flag(s) "node-template" not set`)}
+	case f.parallel < 1:
+		return nil, usageError{fmt.Errorf("--parallel must be at least 1, got %d", f.parallel)}
+	case f.maxNodes < 0:
+		return nil, usageError{fmt.Errorf("--max-nodes must not be negative, got %d", f.maxNodes)}
+	}
+	checks, err := analysis.CompileAssertions(f.asserts)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--assert: %w", err)}
+	}
+	paths := func(name string) []string { v, _ := fl.GetStringArray(name); return v }
+	limit := func(flag string) int { v, _ := fl.GetInt(flag[2:]); return v }
+	limits := limitFlags{maxObjects: limit(sim.MaxObjectsFlag), maxEventsPerInstant: limit(sim.MaxEventsPerInstantFlag),
+		maxDocumentBytes: limit(workloads.MaxDocumentBytesFlag)}
+	if err := limits.validate(); err != nil {
+		return nil, err
+	}
+	if until, _ := fl.GetDuration("until"); until < 0 {
+		return nil, usageError{fmt.Errorf("--until must not be negative, got %v", until)}
+	}
+	if len(paths("workload")) == 0 && len(paths("trace")) == 0 {
+		return nil, usageError{fmt.Errorf(`required flag(s) "workload" not set: give --workload or --trace`)}
+	}
+	schedConfig, _ := fl.GetString("scheduler-config")
+	if _, err := loadSchedulerConfig(schedConfig); err != nil {
+		return nil, err
+	}
+	opts := workloads.LoadOptions{MaxDocumentBytes: limits.maxDocumentBytes}
+	in := &planInputs{checks: checks}
+	for _, path := range f.templates {
+		t, err := workloads.LoadNodeTemplate(path, opts)
+		if err != nil {
+			return nil, err
+		}
+		in.templates = append(in.templates, capacity.Template{Name: t.Name(), File: path, CostPerNode: t.Cost})
+	}
+	nodes, err := workloads.Load(paths("nodes"), workloads.LoadOptions{Kinds: map[string]bool{"Node": true}, MaxDocumentBytes: limits.maxDocumentBytes})
+	if err != nil {
+		return nil, err
+	}
+	in.givenNodes = len(nodes)
+	if w := paths("workload"); len(w) > 0 {
+		if _, err := workloads.Load(w, workloads.LoadOptions{Kinds: workloads.WorkloadKinds, MaxDocumentBytes: limits.maxDocumentBytes}); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range paths("trace") {
+		if _, err := workloads.CheckTrace(p, limits.maxDocumentBytes); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := loadStages(stderr, paths("stages")); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
