@@ -62,6 +62,12 @@ type driver struct {
 	// unschedulableSince holds when each pod last failed or was flushed, to reproduce the
 	// queue's leftover flush, which selects pods unschedulable for longer than the maximum.
 	unschedulableSince map[types.UID]time.Time
+	// errorBackoff holds the pods waiting in the queue's error backoff (see errorbackoff.go).
+	errorBackoff map[types.UID]bool
+	// initialBackoff and maxBackoff are the queue's pod backoff bounds (from the config).
+	initialBackoff, maxBackoff time.Duration
+	// armRetry schedules a retry of pods whose error backoff ends at the given time.
+	armRetry func(at time.Time, pod *corev1.Pod)
 	// armFlush makes sure a flush is scheduled; called when a pod becomes unschedulable.
 	armFlush func()
 	// stopped reports whether the run was asked to stop; checked between two cycles.
@@ -116,6 +122,7 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 		hooks:              hooks,
 		done:               make(chan struct{}, 1),
 		unschedulableSince: map[types.UID]time.Time{},
+		errorBackoff:       map[types.UID]bool{},
 		logger:             klog.FromContext(ctx),
 	}
 	cfg := opts.config
@@ -125,6 +132,8 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 			return nil, err
 		}
 	}
+	d.initialBackoff = time.Duration(cfg.PodInitialBackoffSeconds) * time.Second
+	d.maxBackoff = time.Duration(cfg.PodMaxBackoffSeconds) * time.Second
 	d.profiles = profileNames(cfg)
 	// A copy: the simulator adds its own plugins to every profile, and the caller's
 	// configuration may serve several runs.
@@ -182,20 +191,25 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 	fail := sched.FailureHandler
 	sched.FailureHandler = func(ctx context.Context, f framework.Framework, pi *framework.QueuedPodInfo, status *fwk.Status, ni *fwk.NominatingInfo, start time.Time) {
 		fail(ctx, f, pi, status, ni, start)
-		d.failed(pi.Pod, status)
+		d.failed(pi, status)
 	}
 	return d, nil
 }
 
 // failed is the wrapped FailureHandler: it runs in the scheduling cycle, or in the binding
 // goroutine when binding failed, and ends the cycle in both cases.
-func (d *driver) failed(pod *corev1.Pod, status *fwk.Status) {
+func (d *driver) failed(pi *framework.QueuedPodInfo, status *fwk.Status) {
+	pod := pi.Pod
 	unschedulable := status.IsRejected()
+	delete(d.errorBackoff, pod.UID)
 	if unschedulable {
 		d.unschedulableSince[pod.UID] = d.clock.Now()
 		if d.armFlush != nil {
 			d.armFlush()
 		}
+	}
+	if inErrorBackoff(status) {
+		d.backingOffAfterError(pi)
 	}
 	d.hooks.Failed(pod, status.Message(), unschedulable)
 	d.endCycle()
@@ -209,6 +223,7 @@ func (d *driver) reserved(pod *corev1.Pod) {
 
 func (d *driver) bound(pod *corev1.Pod) {
 	delete(d.unschedulableSince, pod.UID)
+	delete(d.errorBackoff, pod.UID)
 	d.endCycle()
 }
 
@@ -219,8 +234,11 @@ func (d *driver) endCycle() {
 	}
 }
 
-// forget drops a deleted pod from the flush bookkeeping.
-func (d *driver) forget(uid types.UID) { delete(d.unschedulableSince, uid) }
+// forget drops a deleted pod from the flush and retry bookkeeping.
+func (d *driver) forget(uid types.UID) {
+	delete(d.unschedulableSince, uid)
+	delete(d.errorBackoff, uid)
+}
 
 // drain schedules until the active and backoff queues are empty. With SchedulerPopFromBackoffQ
 // (GA) the queue pops from backoffQ when activeQ is empty, so backoff never holds a pod back
@@ -230,7 +248,7 @@ func (d *driver) drain(ctx context.Context, limit int) (int, error) {
 	for {
 		if d.budget == 0 {
 			q := d.sched.SchedulingQueue
-			d.budget = len(q.PodsInActiveQ()) + len(q.PodsInBackoffQ())
+			d.budget = len(q.PodsInActiveQ()) + d.poppableFromBackoff(q.PodsInBackoffQ())
 			if d.budget == 0 {
 				return cycles, nil
 			}

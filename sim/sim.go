@@ -160,6 +160,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 		s.api.Watch(r.observe)
 	}
 	d.armFlush = s.armFlush
+	d.armRetry = s.armRetry
 	d.stopped = s.stopped
 	return s, nil
 }

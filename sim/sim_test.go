@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -284,6 +285,59 @@ func TestNodeAddedSchedulesWaitingPod(t *testing.T) {
 	recs := s.Recorder().Pods()
 	if recs[0].ScheduledAt == nil || *recs[0].ScheduledAt != 100*time.Second || recs[0].Pod.Spec.NodeName != "free" {
 		t.Errorf("scheduledAt = %v on %q, want 100s on free", recs[0].ScheduledAt, recs[0].Pod.Spec.NodeName)
+	}
+}
+
+// With no node at all the scheduler fails with an error, not a rejection, and the pod waits in
+// the queue's error backoff, which only the queue's flush empties. Its retries follow the
+// queue's backoff: 1 s doubling to 10 s, expiries truncated to the 1 s window, each moved by
+// the first flush after it — attempts at 0, 2, 5, 10, 19, 30, 41, 52 s. A node added at 25 s
+// is used at the next retry (30 s), as in a real scheduler. Without --until the retries are
+// background work and the run ends at once.
+func TestNoNodesRetriesOnTheErrorBackoff(t *testing.T) {
+	attempts := func(s *Simulator) []time.Duration {
+		var at []time.Duration
+		for _, ev := range s.Recorder().Events() {
+			if ev.Reason == "FailedScheduling" || ev.Reason == "Scheduled" {
+				at = append(at, ev.At)
+			}
+		}
+		return at
+	}
+	s := newSim(t, Config{Seed: 1, Until: time.Minute})
+	mustCreate(t, s, pod("p"))
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{0, 2 * time.Second, 5 * time.Second, 10 * time.Second, 19 * time.Second, 30 * time.Second, 41 * time.Second, 52 * time.Second}
+	if got := attempts(s); !slices.Equal(got, want) {
+		t.Errorf("attempts at %v, want %v", got, want)
+	}
+	if recs := s.Recorder().Pods(); recs[0].Reason != "no nodes available to schedule pods" {
+		t.Errorf("reason = %q", recs[0].Reason)
+	}
+
+	s = newSim(t, Config{Seed: 1, Until: time.Minute})
+	mustCreate(t, s, pod("p"))
+	s.Clock().AfterDelay(25*time.Second, func() {
+		if _, err := s.API().Create(node("late")); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if recs := s.Recorder().Pods(); recs[0].ScheduledAt == nil || *recs[0].ScheduledAt != 30*time.Second {
+		t.Errorf("scheduledAt = %v, want 30s (the retry after the node came)", recs[0].ScheduledAt)
+	}
+
+	s = newSim(t, Config{Seed: 1})
+	mustCreate(t, s, pod("p"))
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Elapsed() != 0 || len(attempts(s)) != 1 {
+		t.Errorf("without --until: ended at %v after %d attempts, want 0s and 1", s.Elapsed(), len(attempts(s)))
 	}
 }
 

@@ -32,6 +32,17 @@ func TestNodeTemplateAddsCopies(t *testing.T) {
 	if pods != 10 || r.Summary.Nodes.Ready != 4 {
 		t.Errorf("%d pods placed, %d nodes ready", pods, r.Summary.Nodes.Ready)
 	}
+
+	// Zero copies and no --nodes is a cluster without nodes: every pod unschedulable, with the
+	// scheduler's own reason.
+	code, out, errOut = kwoksim(t, "run", "--node-template", seedNodes, "--workload", seedWorkload, "-o", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r = decodeReport(t, out)
+	if r.Summary.Nodes.Total != 0 || r.Summary.Pods.Unschedulable != 10 || r.Pods[0].UnschedulableReason != "no nodes available to schedule pods" {
+		t.Errorf("without nodes: summary %+v, first pod %+v", r.Summary, r.Pods[0])
+	}
 }
 
 func TestNodeTemplateErrors(t *testing.T) {
