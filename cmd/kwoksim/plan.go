@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -52,6 +53,7 @@ func planE(c *cobra.Command, f *planFlags) error {
 		return err
 	}
 	forwarded := forwardArgs(c.Flags())
+	var mu sync.Mutex // runs end in several goroutines at once
 	eval := func(ctx context.Context, i, n int) (capacity.Run, error) {
 		args := append([]string{"run"}, forwarded...)
 		args = append(args, "--node-template", f.templates[i], "--template-nodes", strconv.Itoa(n))
@@ -62,7 +64,13 @@ func planE(c *cobra.Command, f *planFlags) error {
 		case res.Err != nil:
 			return capacity.Run{}, childFailure{exit: res.Exit, err: res.Err}
 		}
-		return capacity.Judge(res.Report, in.checks)
+		run, err := capacity.Judge(res.Report, in.checks)
+		if err == nil {
+			mu.Lock()
+			fmt.Fprintf(c.ErrOrStderr(), "kwoksim: plan: %d × %s: %s\n", n, in.templates[i].Name, outcome(run))
+			mu.Unlock()
+		}
+		return run, err
 	}
 	plan, err := capacity.Search(c.Context(), in.templates, capacity.Options{
 		MaxNodes: f.maxNodes, Parallel: f.parallel, GivenNodes: in.givenNodes, Assertions: f.asserts,
@@ -78,6 +86,18 @@ func planE(c *cobra.Command, f *planFlags) error {
 		return err
 	}
 	return planOutcome(plan)
+}
+
+// outcome says how a run fared, for the line each finished run writes to stderr (in the
+// order they finish, unlike the plan).
+func outcome(r capacity.Run) string {
+	switch {
+	case r.Passed:
+		return "goal met"
+	case len(r.FailedAssertions) > 0:
+		return fmt.Sprintf("not met, failed: %s", strings.Join(r.FailedAssertions, "; "))
+	}
+	return fmt.Sprintf("not met, %d pod(s) unbound", r.Unbound)
 }
 
 // childFailure is a run that failed in its process: the plan ends with its message and exit
