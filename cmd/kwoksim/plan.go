@@ -40,7 +40,7 @@ func newPlanCommand() *cobra.Command {
 	fl.StringArrayVar(&f.templates, "node-template", nil, "a file holding one Node, the shape of the nodes added; repeatable: each template is searched\non its own and the answers are set side by side (with the kwoksim.io/cost annotation, at what cost)")
 	fl.StringArrayVar(&f.asserts, "assert", nil, "the goal of a run: a CEL expression over its JSON report that must hold; repeatable.\nDefault goal: every pod that exists at the end bound to a node")
 	fl.IntVar(&f.maxNodes, "max-nodes", f.maxNodes, "the most nodes of a template tried")
-	fl.IntVar(&f.parallel, "parallel", f.parallel, "how many runs to simulate at once, each in a process of its own (default: the number of CPUs)")
+	fl.IntVar(&f.parallel, "parallel", f.parallel, "how many runs to simulate at once, each in a process of its own; the default is the number of CPUs")
 	fl.StringVarP(&f.format, "output", "o", f.format, "output format: table or json")
 	fl.StringVar(&f.report, "report", "", "also write the JSON plan to this file (atomically: temp file, then rename)")
 	addForwardedFlags(fl)
