@@ -58,7 +58,7 @@ reproducible from a seed.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
 	})
-	root.AddCommand(newRunCommand(), newCompareCommand(), newStagesCommand(), newImportCommand())
+	root.AddCommand(newRunCommand(), newCompareCommand(), newStagesCommand(), newImportCommand(), newSweepCommand())
 	return root
 }
 
