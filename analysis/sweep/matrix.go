@@ -151,7 +151,7 @@ func (m *Matrix) checkFields(n *yaml.Node, kind, path string) error {
 			k, v := n.Content[i], n.Content[i+1]
 			field := join(path, k.Value)
 			if !contains(allowed, k.Value) {
-				return &Error{File: m.File, Line: k.Line, Field: field, Msg: "unknown field; expected one of "+strings.Join(allowed, ", ")}
+				return &Error{File: m.File, Line: k.Line, Field: field, Msg: "unknown field; expected one of " + strings.Join(allowed, ", ")}
 			}
 			child := ""
 			switch {
