@@ -27,7 +27,8 @@ func ScaleReplicas(objs []Object, factor float64) error {
 	if factor == 1 {
 		return nil
 	}
-	f, ok := new(big.Rat).SetString(strconv.FormatFloat(factor, 'g', -1, 64))
+	text := strconv.FormatFloat(factor, 'g', -1, 64)
+	f, ok := new(big.Rat).SetString(text)
 	if !ok {
 		return fmt.Errorf("the replica scale %v is not a decimal number", factor)
 	}
@@ -51,7 +52,7 @@ func ScaleReplicas(objs []Object, factor float64) error {
 			if *c != nil {
 				n = **c
 			}
-			scaled, err := scaleCount(n, f)
+			scaled, err := scaleCount(n, f, text)
 			if err != nil {
 				return fmt.Errorf("%s: %w", o.Source, err)
 			}
@@ -62,7 +63,7 @@ func ScaleReplicas(objs []Object, factor float64) error {
 }
 
 // scaleCount is ⌈n·f⌉, at least 1 when n is above 0.
-func scaleCount(n int32, f *big.Rat) (int32, error) {
+func scaleCount(n int32, f *big.Rat, text string) (int32, error) {
 	if n <= 0 {
 		return n, nil
 	}
@@ -72,7 +73,7 @@ func scaleCount(n int32, f *big.Rat) (int32, error) {
 		q.Add(q, big.NewInt(1))
 	}
 	if !q.IsInt64() || q.Int64() > math.MaxInt32 {
-		return 0, fmt.Errorf("%d scaled by %s is more than %d", n, f.FloatString(6), math.MaxInt32)
+		return 0, fmt.Errorf("%d × %s is %s, more than the limit of %d", n, text, q, math.MaxInt32)
 	}
 	return max(int32(q.Int64()), 1), nil
 }

@@ -123,7 +123,7 @@ func TestScaleReplicas(t *testing.T) {
 			t.Errorf("×%v: err %v, want a refusal", bad, err)
 		}
 	}
-	if err := ScaleReplicas(objs, 1e9); err == nil || !strings.Contains(err.Error(), "scale.yaml:1: 10 scaled by") {
+	if err := ScaleReplicas(objs, 1e9); err == nil || !strings.Contains(err.Error(), "scale.yaml:1: 10 × 1e+09 is 10000000000, more than the limit of 2147483647") {
 		t.Errorf("an overflowing scale: err %v, want one naming the manifest", err)
 	}
 }
