@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -183,23 +184,33 @@ matrix:
 		t.Fatal(err)
 	}
 	runs := filepath.Join(dir, "runs")
-	cmd, stdout, stderr := startKwoksim(t, "sweep", matrix, "--parallel", "1", "--reports", runs, "-o", "json")
+	// The sweep leads a process group of its own, which gets the signal as a terminal's Ctrl-C
+	// would: each child must still hear it only once, from its parent.
+	cmd := exec.Command(os.Args[0], "sweep", matrix, "--parallel", "1", "--reports", runs, "-o", "json")
+	cmd.Env = append(os.Environ(), "KWOKSIM_TEST_AS_MAIN=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	deadline := time.Now().Add(time.Minute)
 	for {
 		if _, err := os.Stat(filepath.Join(runs, "0.json")); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("combination 0 did not finish within a minute; stderr:\n%s", stderr)
+			t.Fatalf("combination 0 did not finish within a minute; stderr:\n%s", stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(300 * time.Millisecond) // let combination 1 start simulating
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+	time.Sleep(time.Second) // let combination 1 start simulating
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	if code := waitExit(t, cmd); code != exitInterrupted {
-		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitInterrupted, stderr)
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitInterrupted, stderr.String())
 	}
 	res := decodeResult(t, stdout.String())
 	if !res.Incomplete || len(res.Combinations) != 2 {
@@ -214,7 +225,7 @@ matrix:
 		t.Logf("combination 1 was interrupted with %d pods of 10,000 running", r.Summary.Pods.Running)
 	}
 	if !strings.Contains(stderr.String(), "interrupted: 1 of 2 combinations finished") {
-		t.Errorf("stderr does not say what finished:\n%s", stderr)
+		t.Errorf("stderr does not say what finished:\n%s", stderr.String())
 	}
 }
 
