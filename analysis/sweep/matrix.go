@@ -130,6 +130,12 @@ func Parse(path string, data []byte) (*Matrix, error) {
 	if err := m.checkFields(m.root, "", ""); err != nil {
 		return nil, err
 	}
+	// Checked before decoding, which would only say that a number is not a list.
+	for _, axis := range known["matrix"] {
+		if n := m.node("matrix", axis); n != nil && (n.Kind != yaml.SequenceNode || len(n.Content) == 0) {
+			return nil, m.fail("an axis must be a list of at least one value", "matrix", axis)
+		}
+	}
 	if err := m.root.Decode(m); err != nil {
 		return nil, m.yamlError(err, "")
 	}
@@ -268,8 +274,11 @@ func (m *Matrix) node(path ...any) *yaml.Node {
 // fail is an error at a field path ("matrix", "seed", 2 → matrix.seed[2]), with its line.
 func (m *Matrix) fail(msg string, path ...any) *Error {
 	e := &Error{File: m.File, Field: fieldPath(path...), Msg: msg}
-	if n := m.node(path...); n != nil {
-		e.Line = n.Line
+	// The line of the field, or of the nearest enclosing one the file has.
+	for k := len(path); k > 0 && e.Line == 0; k-- {
+		if n := m.node(path[:k]...); n != nil {
+			e.Line = n.Line
+		}
 	}
 	return e
 }
@@ -295,11 +304,6 @@ func (m *Matrix) validate() error {
 	}
 	if m.node("matrix") == nil {
 		return m.fail("missing: a sweep needs at least one axis (schedulerConfig, nodes, replicaScale or seed)", "matrix")
-	}
-	for _, axis := range known["matrix"] {
-		if n := m.node("matrix", axis); n != nil && (n.Kind != yaml.SequenceNode || len(n.Content) == 0) {
-			return m.fail("an axis must be a list of at least one value", "matrix", axis)
-		}
 	}
 	if m.axisCount() == 0 {
 		return m.fail("no axis given; expected at least one of schedulerConfig, nodes, replicaScale, seed", "matrix")
@@ -331,14 +335,14 @@ func (m *Matrix) validate() error {
 		}
 	}
 	for i, ns := range m.Axes.Nodes {
+		if ns.Count != nil && ns.Template == "" {
+			return m.fail("a count needs a template", "matrix", "nodes", i, "count")
+		}
 		if len(ns.Files) == 0 && ns.Template == "" {
 			return m.fail("expected files, or a template and a count", "matrix", "nodes", i)
 		}
 		if ns.Template != "" && ns.Count == nil {
 			return m.fail("a template needs a count", "matrix", "nodes", i, "template")
-		}
-		if ns.Count != nil && ns.Template == "" {
-			return m.fail("a count needs a template", "matrix", "nodes", i, "count")
 		}
 		if ns.Count != nil && *ns.Count < 0 {
 			return m.fail(fmt.Sprintf("must not be negative, got %d", *ns.Count), "matrix", "nodes", i, "count")
