@@ -31,7 +31,7 @@ func newSweepCommand() *cobra.Command {
 		Example: `  kwoksim sweep sweep.yaml
   kwoksim sweep sweep.yaml --parallel 4 -o json --csv out/ --plots out/ --reports out/runs/
   kwoksim sweep sweep.yaml --index 3 -o json
-  kwoksim sweep sweep.yaml --emit-job job/ --image registry.example/kwoksim:v1
+  kwoksim sweep sweep.yaml --emit-job job/ --image my/kwoksim:v1
   kwoksim sweep collect reports/`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error { return sweepE(c, args[0], f) },

@@ -251,7 +251,7 @@ matrix:
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "job")
-	code, stdout, errOut := kwoksim(t, "sweep", matrix, "--emit-job", out, "--image", "example.com/kwoksim:v1", "--parallel", "3")
+	code, stdout, errOut := kwoksim(t, "sweep", matrix, "--emit-job", out, "--image", "my/kwoksim:v1", "--parallel", "3")
 	if code != exitOK || !strings.Contains(stdout, "an Indexed Job of 4 completions") {
 		t.Fatalf("exit %d: %s%s", code, stdout, errOut)
 	}
@@ -295,7 +295,7 @@ matrix:
 		t.Errorf("job spec: mode %v, completions %d, parallelism %d", *spec.CompletionMode, *spec.Completions, *spec.Parallelism)
 	}
 	c := spec.Template.Spec.Containers[0]
-	if c.Image != "example.com/kwoksim:v1" || strings.Join(c.Args, " ") != "sweep /inputs/sweep.yaml --index $(JOB_COMPLETION_INDEX) -o json" {
+	if c.Image != "my/kwoksim:v1" || strings.Join(c.Args, " ") != "sweep /inputs/sweep.yaml --index $(JOB_COMPLETION_INDEX) -o json" {
 		t.Errorf("container: image %s, args %v", c.Image, c.Args)
 	}
 	if len(c.Env) != 1 || c.Env[0].Name != "JOB_COMPLETION_INDEX" || c.Env[0].ValueFrom.FieldRef.FieldPath != "metadata.annotations['batch.kubernetes.io/job-completion-index']" {
