@@ -104,7 +104,7 @@ func (m *Matrix) EmitJob(opts JobOptions) (*Job, error) {
 			if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") || !manifestExt[strings.ToLower(filepath.Ext(e.Name()))] {
 				continue
 			}
-			key := unique(flat+"_"+flatName(e.Name()), used)
+			key := unique(flatName(flat+"_"+e.Name()), used)
 			if err := addFile(key, flat+"/"+e.Name(), filepath.Join(in.Resolved, e.Name())); err != nil {
 				return nil, m.InputError(in, err)
 			}
@@ -213,11 +213,18 @@ func flatName(p string) string {
 	}
 	p = strings.TrimPrefix(p, "/")
 	s := notKeyChars.ReplaceAllString(strings.ReplaceAll(p, "/", "_"), "_")
+	// Keys are at most 253 characters and each is also a file name in the volume (255 bytes
+	// at most on most file systems); the end of a long path says the most about it.
+	if len(s) > maxFlatName {
+		s = strings.TrimLeft(s[len(s)-maxFlatName:], "_-")
+	}
 	if s == "" || s == "." || s == ".." || strings.HasPrefix(s, ".") {
 		s = "input" + s
 	}
 	return s
 }
+
+const maxFlatName = 100
 
 // unique returns name, or name with -2, -3, … before its extension, whichever is not used yet.
 func unique(name string, used map[string]bool) string {

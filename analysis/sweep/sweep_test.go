@@ -131,6 +131,7 @@ func TestFlatNames(t *testing.T) {
 		{"nodes.yaml", "nodes-2.yaml"},
 		{"sweep.yaml", "sweep-2.yaml"},
 		{".hidden", "input.hidden"},
+		{strings.Repeat("d/", 60) + "x.yaml", strings.Repeat("d_", 47) + "x.yaml"},
 	} {
 		if got := unique(flatName(tc.in), used); got != tc.want {
 			t.Errorf("%q → %q, want %q", tc.in, got, tc.want)
