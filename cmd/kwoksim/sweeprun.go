@@ -66,7 +66,6 @@ func runSweep(c *cobra.Command, m *sweep.Matrix, f *sweepFlags) error {
 	ctx, stderr := c.Context(), c.ErrOrStderr()
 	combos := m.Combinations()
 	res := sweep.NewResult(combos)
-	runs := make([]*sweep.Run, len(combos))
 	exits := make([]int, len(combos))
 	var (
 		mu       sync.Mutex
@@ -81,12 +80,10 @@ func runSweep(c *cobra.Command, m *sweep.Matrix, f *sweepFlags) error {
 	forEachParallel(ctx, len(combos), f.parallel, func(i int) {
 		child := runChild(ctx, combos[i].Args)
 		var err error
-		if child.Report != nil {
-			runs[i] = sweep.NewRun(combos[i], len(combos), child.Report)
-			if f.reportsDir != "" {
-				err = analysis.WriteFileAtomic(filepath.Join(f.reportsDir, runFileName(i, len(combos))),
-					func(w io.Writer) error { return sweep.WriteRunJSON(w, runs[i]) })
-			}
+		if child.Report != nil && f.reportsDir != "" {
+			run := sweep.NewRun(combos[i], len(combos), child.Report)
+			err = analysis.WriteFileAtomic(filepath.Join(f.reportsDir, runFileName(i, len(combos))),
+				func(w io.Writer) error { return sweep.WriteRunJSON(w, run) })
 		}
 		mu.Lock()
 		defer mu.Unlock()
