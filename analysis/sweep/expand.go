@@ -204,6 +204,5 @@ func (m *Matrix) Inputs() []Input {
 
 // InputError is an input that does not load, named by the matrix field that refers to it.
 func (m *Matrix) InputError(in Input, err error) error {
-	e := m.fail(err.Error(), in.path...)
-	return e
+	return m.fail(err.Error(), in.path...)
 }
