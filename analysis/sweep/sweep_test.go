@@ -234,3 +234,47 @@ func TestCollectErrors(t *testing.T) {
 		}
 	}
 }
+
+// Rows are filled by index: the comparison does not depend on the order runs finish in.
+func TestResultIndependentOfCompletionOrder(t *testing.T) {
+	m, err := Parse("m.yaml", []byte("apiVersion: kwoksim/v1alpha1\nkind: Sweep\nbase: {nodes: [n.yaml]}\nmatrix: {seed: [1, 2, 3, 4]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := func(i int) *analysis.Report {
+		return &analysis.Report{APIVersion: analysis.APIVersion, Kind: analysis.ReportKind, Seed: uint64(i + 1),
+			Summary:     analysis.Summary{Nodes: analysis.NodeSummary{Total: 4, Used: i}},
+			Utilization: map[string]analysis.UtilizationStats{"cpu": {Mean: 0.1 * float64(i)}, "memory": {Mean: 0.2}}}
+	}
+	render := func(order []int) string {
+		res := NewResult(m.Combinations())
+		for _, i := range order {
+			if i == 2 {
+				res.SetError(i, "exit code 3")
+			} else {
+				res.SetReport(i, report(i))
+			}
+		}
+		var b strings.Builder
+		for _, w := range []func(*strings.Builder, *Result) error{
+			func(b *strings.Builder, r *Result) error { return WriteJSON(b, r) },
+			func(b *strings.Builder, r *Result) error { return WriteCSV(b, r) },
+			func(b *strings.Builder, r *Result) error { return WriteTable(b, r) },
+		} {
+			if err := w(&b, res); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return b.String()
+	}
+	first := render([]int{0, 1, 2, 3})
+	if got := render([]int{3, 1, 2, 0}); got != first {
+		t.Errorf("the comparison depends on completion order:\n%s\n---\n%s", first, got)
+	}
+	for _, want := range []string{"Sweep of 4 combinations: 3 done, 1 failed.", "combination 2 (seed=3) failed: exit code 3",
+		"2,seed=3,,,,3,failed,exit code 3,,", `"status": "failed"`} {
+		if !strings.Contains(first, want) {
+			t.Errorf("no %q in:\n%s", want, first)
+		}
+	}
+}

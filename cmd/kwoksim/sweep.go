@@ -24,7 +24,7 @@ type sweepFlags struct {
 }
 
 func newSweepCommand() *cobra.Command {
-	f := &sweepFlags{parallel: runtime.NumCPU(), out: sweepOutputs{format: "table"}, index: -1, image: "kwoksim:latest"}
+	f := &sweepFlags{parallel: runtime.NumCPU(), out: sweepOutputs{format: "table"}, image: "kwoksim:latest"}
 	cmd := &cobra.Command{
 		Use:   "sweep FILE",
 		Short: "Run a matrix of variations (scheduler configs, nodes, replica scale, seeds) and compare them",
@@ -37,8 +37,8 @@ func newSweepCommand() *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error { return sweepE(c, args[0], f) },
 	}
 	fl := cmd.Flags()
-	fl.IntVar(&f.parallel, "parallel", f.parallel, "simulations run at once, each a process of its own (default: the number of CPUs);\nwith --emit-job, the Job's parallelism (default: every combination at once)")
-	f.out.register(cmd)
+	fl.IntVar(&f.parallel, "parallel", f.parallel, "simulations run at once, each a process of its own (by default one per CPU);\nwith --emit-job, the Job's parallelism (every combination at once unless given)")
+	f.out.register(cmd, "also write the JSON comparison to this file (with --index: the combination's SweepRun)")
 	fl.StringVar(&f.reportsDir, "reports", "", "also keep each combination's full report in this directory: <index>.json, as --index -o json prints it")
 	fl.IntVar(&f.index, "index", f.index, "run combination I alone, in this process (what each pod of the --emit-job Job does);\nprints the combination and its report (-o json: a SweepRun object)")
 	fl.StringVar(&f.emitJob, "emit-job", "", "write a Kubernetes Indexed Job and a ConfigMap of the matrix and its inputs to this directory,\ninstead of running")
@@ -70,7 +70,7 @@ func newSweepCollectCommand() *cobra.Command {
 			return nil
 		},
 	}
-	out.register(cmd)
+	out.register(cmd, "also write the JSON comparison to this file")
 	return cmd
 }
 
@@ -152,10 +152,10 @@ type sweepOutputs struct {
 	plotsDir string
 }
 
-func (o *sweepOutputs) register(cmd *cobra.Command) {
+func (o *sweepOutputs) register(cmd *cobra.Command, reportHelp string) {
 	fl := cmd.Flags()
 	fl.StringVarP(&o.format, "output", "o", o.format, "output format: table or json")
-	fl.StringVar(&o.report, "report", "", "also write the JSON comparison to this file (with --index: the combination's SweepRun)")
+	fl.StringVar(&o.report, "report", "", reportHelp)
 	fl.StringVar(&o.csvDir, "csv", "", "also write the comparison as "+sweep.CSVFile+" to this directory (created if missing)")
 	fl.StringVar(&o.plotsDir, "plots", "", "also draw the comparison's plots into this directory (created), each as PNG and SVG")
 }
