@@ -206,3 +206,24 @@ func (m *Matrix) Inputs() []Input {
 func (m *Matrix) InputError(in Input, err error) error {
 	return m.fail(err.Error(), in.path...)
 }
+
+// ReplicaScale is one replica scale the matrix gives, with where it gives it.
+type ReplicaScale struct {
+	Value float64
+	Path  []any
+}
+
+// ReplicaScales lists the replica scales of the base and of the axis.
+func (m *Matrix) ReplicaScales() []ReplicaScale {
+	var out []ReplicaScale
+	if m.Base.ReplicaScale != nil {
+		out = append(out, ReplicaScale{*m.Base.ReplicaScale, []any{"base", "replicaScale"}})
+	}
+	for i, s := range m.Axes.ReplicaScale {
+		out = append(out, ReplicaScale{s, []any{"matrix", "replicaScale", i}})
+	}
+	return out
+}
+
+// Fail is an error at a field of the matrix, given as keys and indexes, with its line.
+func (m *Matrix) Fail(msg string, path ...any) error { return m.fail(msg, path...) }

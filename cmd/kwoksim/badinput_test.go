@@ -185,6 +185,8 @@ func TestBadInputTable(t *testing.T) {
 			[]string{"duplicate-value.yaml:6: matrix.seed[2]: the same value as matrix.seed[0]"}},
 		{"sweep: not a Sweep", sweepFile("wrong-kind.yaml"), exitBadInput,
 			[]string{`wrong-kind.yaml:2: kind: expected apiVersion kwoksim/v1alpha1 and kind Sweep, got "kwoksim/v1alpha1" and "Trace"`}},
+		{"sweep: a replica scale past the replica limit", sweepFile("scale-overflow.yaml"), exitBadInput,
+			[]string{"scale-overflow.yaml:7: matrix.replicaScale[1]: ", "seed/pod.yaml:1: 10 × 1e+09 is 10000000000, more than the limit of 2147483647"}},
 		{"sweep: missing matrix file", sweepFile("absent.yaml"), exitBadInput,
 			[]string{"sweep/absent.yaml: no such file or directory"}},
 		{"sweep: --index past the last combination", goodSweep("--index", "2"), exitBadInput,

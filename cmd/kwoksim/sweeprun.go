@@ -33,6 +33,7 @@ func (e sweepStopped) Unwrap() error { return interrupted{} }
 // uses, so that a bad one fails now, naming the matrix field, and not in every child run.
 func checkSweepInputs(m *sweep.Matrix) error {
 	seen := map[string]bool{}
+	var workload []workloads.Object
 	for _, in := range m.Inputs() {
 		if seen[in.Kind+"\x00"+in.Resolved] {
 			continue
@@ -43,7 +44,9 @@ func checkSweepInputs(m *sweep.Matrix) error {
 		case "nodes":
 			_, err = workloads.Load([]string{in.Resolved}, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}})
 		case "workload":
-			_, err = workloads.Load([]string{in.Resolved}, workloads.LoadOptions{Kinds: workloads.WorkloadKinds})
+			var objs []workloads.Object
+			objs, err = workloads.Load([]string{in.Resolved}, workloads.LoadOptions{Kinds: workloads.WorkloadKinds})
+			workload = append(workload, objs...)
 		case "template":
 			_, err = workloads.LoadNodeTemplate(in.Resolved, workloads.LoadOptions{})
 		case "trace":
@@ -55,6 +58,16 @@ func checkSweepInputs(m *sweep.Matrix) error {
 		}
 		if err != nil {
 			return inputError{m.InputError(in, err)}
+		}
+	}
+	// A replica scale that takes a count past its limit fails here too, not in every run.
+	for _, scale := range m.ReplicaScales() {
+		objs := make([]workloads.Object, len(workload))
+		for i, o := range workload {
+			objs[i] = workloads.Object{Obj: o.Obj.DeepCopyObject(), Source: o.Source}
+		}
+		if err := workloads.ScaleReplicas(objs, scale.Value); err != nil {
+			return inputError{m.Fail(err.Error(), scale.Path...)}
 		}
 	}
 	return nil
