@@ -156,11 +156,21 @@ func (m *Matrix) combination(idx int, axes []axis, digits []int) Combination {
 	return c
 }
 
+// What an input must hold: the kinds of Input.
+const (
+	InputNodes           = "nodes"
+	InputNodeTemplate    = "template"
+	InputWorkload        = "workload"
+	InputTrace           = "trace"
+	InputStages          = "stages"
+	InputSchedulerConfig = "schedulerConfig"
+)
+
 // Input is one file or directory the matrix refers to.
 type Input struct {
 	// Field is where the matrix names it (base.workload[0], matrix.nodes[1].template).
 	Field string
-	// Kind is what it must hold: nodes, template, workload, trace, stages or schedulerConfig.
+	// Kind is what it must hold: one of the Input* constants.
 	Kind string
 	// Path is as written; Resolved is joined to the matrix file's directory.
 	Path, Resolved string
@@ -178,26 +188,26 @@ func (m *Matrix) Inputs() []Input {
 		out = append(out, Input{Field: fieldPath(path...), Kind: kind, Path: p, Resolved: m.resolve(p), path: path})
 	}
 	for i, p := range m.Base.Nodes {
-		add("nodes", p, "base", "nodes", i)
+		add(InputNodes, p, "base", "nodes", i)
 	}
 	for i, p := range m.Base.Workload {
-		add("workload", p, "base", "workload", i)
+		add(InputWorkload, p, "base", "workload", i)
 	}
 	for i, p := range m.Base.Trace {
-		add("trace", p, "base", "trace", i)
+		add(InputTrace, p, "base", "trace", i)
 	}
 	for i, p := range m.Base.Stages {
-		add("stages", p, "base", "stages", i)
+		add(InputStages, p, "base", "stages", i)
 	}
-	add("schedulerConfig", m.Base.SchedulerConfig, "base", "schedulerConfig")
+	add(InputSchedulerConfig, m.Base.SchedulerConfig, "base", "schedulerConfig")
 	for i, p := range m.Axes.SchedulerConfig {
-		add("schedulerConfig", p, "matrix", "schedulerConfig", i)
+		add(InputSchedulerConfig, p, "matrix", "schedulerConfig", i)
 	}
 	for i, ns := range m.Axes.Nodes {
 		for j, p := range ns.Files {
-			add("nodes", p, "matrix", "nodes", i, "files", j)
+			add(InputNodes, p, "matrix", "nodes", i, "files", j)
 		}
-		add("template", ns.Template, "matrix", "nodes", i, "template")
+		add(InputNodeTemplate, ns.Template, "matrix", "nodes", i, "template")
 	}
 	return out
 }

@@ -41,19 +41,19 @@ func checkSweepInputs(m *sweep.Matrix) error {
 		seen[in.Kind+"\x00"+in.Resolved] = true
 		var err error
 		switch in.Kind {
-		case "nodes":
+		case sweep.InputNodes:
 			_, err = workloads.Load([]string{in.Resolved}, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}})
-		case "workload":
+		case sweep.InputWorkload:
 			var objs []workloads.Object
 			objs, err = workloads.Load([]string{in.Resolved}, workloads.LoadOptions{Kinds: workloads.WorkloadKinds})
 			workload = append(workload, objs...)
-		case "template":
+		case sweep.InputNodeTemplate:
 			_, err = workloads.LoadNodeTemplate(in.Resolved, workloads.LoadOptions{})
-		case "trace":
+		case sweep.InputTrace:
 			_, err = workloads.CheckTrace(in.Resolved, 0)
-		case "stages":
+		case sweep.InputStages:
 			_, err = loadStages(io.Discard, []string{in.Resolved})
-		case "schedulerConfig":
+		case sweep.InputSchedulerConfig:
 			_, err = sim.LoadSchedulerConfig(in.Resolved)
 		}
 		if err != nil {
