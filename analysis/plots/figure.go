@@ -111,11 +111,16 @@ func drawFigure(p *plot.Plot, c draw.Canvas) {
 // WriteDir writes every figure as NAME.png and NAME.svg into dir, creating it, each file
 // atomically. It returns the paths written, in order.
 func WriteDir(dir string, r *analysis.Report) ([]string, error) {
+	return writeFigures(dir, Figures(r))
+}
+
+// writeFigures writes each figure as NAME.png and NAME.svg into dir, creating it.
+func writeFigures(dir string, figures []Figure) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("plots directory: %w", err)
 	}
 	var written []string
-	for _, f := range Figures(r) {
+	for _, f := range figures {
 		for _, out := range []struct {
 			ext   string
 			write func(io.Writer) error

@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 
 	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/analysis/sweep"
 )
 
 func ptr(f float64) *float64 { return &f }
@@ -370,5 +371,53 @@ func TestCDFPoints(t *testing.T) {
 		if got[i].X < got[i-1].X || got[i].Y < got[i-1].Y || got[i].Y != 100*(got[i].X+1)/5000 {
 			t.Fatalf("point %d %v after %v is not on the CDF", i, got[i], got[i-1])
 		}
+	}
+}
+
+// The sweep's figures: a group of bars per combination, labelled by index, the series in the
+// legend, the same bytes each time; a sweep with no report at all is titled as having no data.
+func TestSweepFigures(t *testing.T) {
+	combos := []sweep.Combination{{Index: 0, Label: "seed=1"}, {Index: 1, Label: "seed=2"}, {Index: 2, Label: "seed=3"}}
+	res := sweep.NewResult(combos)
+	for i, used := range []int{10, 3} {
+		r := sampleReport()
+		r.Summary.Nodes = analysis.NodeSummary{Total: 10, Ready: 10, Used: used}
+		r.Summary.Pods.Scheduled = 12 + i
+		r.Utilization = map[string]analysis.UtilizationStats{"cpu": {Mean: 0.3, Nodes: 10}, "memory": {Mean: 0.1 * float64(i+1), Nodes: 10}}
+		res.SetReport(i, r)
+	}
+	res.SetError(2, "the simulation failed")
+	want := map[string][]string{
+		"sweep-nodes":       {"Nodes by combination", "total", "used", "0", "1", "2"},
+		"sweep-pods":        {"Pods by combination", "scheduled", "unschedulable"},
+		"sweep-latency":     {"p99 latency by combination", "scheduling", "startup"},
+		"sweep-utilization": {"Mean utilization by combination", "cpu", "memory"},
+	}
+	figs := SweepFigures(res)
+	if len(figs) != len(want) {
+		t.Fatalf("%d figures, want %d", len(figs), len(want))
+	}
+	for _, f := range figs {
+		svg := renderSVG(t, f)
+		if !bytes.Equal(svg, renderSVG(t, f)) {
+			t.Errorf("%s: two renderings differ", f.Name)
+		}
+		doc := parseSVG(t, svg)
+		for _, w := range want[f.Name] {
+			if !slices.Contains(doc.texts, w) {
+				t.Errorf("%s: no text %q in %q", f.Name, w, doc.texts)
+			}
+		}
+	}
+	none := sweep.NewResult(combos)
+	for _, f := range SweepFigures(none) {
+		if texts := parseSVG(t, renderSVG(t, f)).texts; !slices.ContainsFunc(texts, func(s string) bool { return strings.HasSuffix(s, "(no data)") }) {
+			t.Errorf("%s of a sweep without reports: no '(no data)' title in %q", f.Name, texts)
+		}
+	}
+	dir := t.TempDir()
+	paths, err := WriteSweepDir(dir, res)
+	if err != nil || len(paths) != 8 {
+		t.Errorf("WriteSweepDir: %v, %d files", err, len(paths))
 	}
 }

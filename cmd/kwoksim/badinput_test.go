@@ -30,6 +30,12 @@ func TestBadInputTable(t *testing.T) {
 	schedConfig := func(file string) []string {
 		return withSeed("--scheduler-config", bad+"scheduler-config/"+file)
 	}
+	sweepFile := func(file string, args ...string) []string {
+		return append([]string{"sweep", bad + "sweep/" + file, "--report", "REPORT"}, args...)
+	}
+	goodSweep := func(args ...string) []string {
+		return append([]string{"sweep", "../../testdata/sweep/scheduler-configs.yaml", "--report", "REPORT"}, args...)
+	}
 	openb := func(nodes, pods string) []string {
 		return []string{"import", "openb", "--nodes", nodes, "--pods", pods, "--out", "OUT"}
 	}
@@ -157,6 +163,42 @@ func TestBadInputTable(t *testing.T) {
 			[]string{"object limit reached: creating Pod default/fake-pod-", "more than 8 objects", "raise it with --max-objects"}},
 		{"more events at one instant than --max-events-per-instant", withSeed("--max-events-per-instant", "5"), exitSimulationErr,
 			[]string{"livelock: more than 5 events at virtual time t=0s", "raise the limit with --max-events-per-instant"}},
+
+		// Sweeps: the matrix file and line, the field path, what was expected.
+		{"sweep: unknown field", sweepFile("unknown-field.yaml"), exitBadInput,
+			[]string{"unknown-field.yaml:7: matrix.schedulerConfigs: unknown field; expected one of schedulerConfig, nodes, replicaScale, seed"}},
+		{"sweep: empty axis", sweepFile("empty-axis.yaml"), exitBadInput,
+			[]string{"empty-axis.yaml:6: matrix.seed: an axis must be a list of at least one value"}},
+		{"sweep: a replica scale of 0", sweepFile("bad-scale.yaml"), exitBadInput,
+			[]string{"bad-scale.yaml:7: matrix.replicaScale[1]: expected a positive number, got 0"}},
+		{"sweep: a node template without a count", sweepFile("template-without-count.yaml"), exitBadInput,
+			[]string{"template-without-count.yaml:8: matrix.nodes[1].template: a template needs a count"}},
+		{"sweep: a missing input file", sweepFile("missing-file.yaml"), exitBadInput,
+			[]string{"missing-file.yaml:7: matrix.schedulerConfig[1]: ", "sweep/no-such-config.yaml: no such file or directory"}},
+		{"sweep: an input that does not load", sweepFile("bad-input.yaml"), exitBadInput,
+			[]string{"bad-input.yaml:5: base.workload[0]: ", `unknown-field.yaml:1: strict decoding error: unknown field "spec.replica"`}},
+		{"sweep: a value of the wrong type", sweepFile("not-a-number.yaml"), exitBadInput,
+			[]string{"not-a-number.yaml:6: matrix.seed[1]: cannot unmarshal !!str `two` into uint64"}},
+		{"sweep: seed in base and as an axis", sweepFile("seed-twice.yaml"), exitBadInput,
+			[]string{"seed-twice.yaml:5: base.seed: given in base and as an axis of matrix; give it in one place"}},
+		{"sweep: an axis value twice", sweepFile("duplicate-value.yaml"), exitBadInput,
+			[]string{"duplicate-value.yaml:6: matrix.seed[2]: the same value as matrix.seed[0]"}},
+		{"sweep: not a Sweep", sweepFile("wrong-kind.yaml"), exitBadInput,
+			[]string{`wrong-kind.yaml:2: kind: expected apiVersion kwoksim/v1alpha1 and kind Sweep, got "kwoksim/v1alpha1" and "Trace"`}},
+		{"sweep: a replica scale past the replica limit", sweepFile("scale-overflow.yaml"), exitBadInput,
+			[]string{"scale-overflow.yaml:7: matrix.replicaScale[1]: ", "seed/pod.yaml:1: 10 × 1e+09 is 10000000000, more than the limit of 2147483647"}},
+		{"sweep: missing matrix file", sweepFile("absent.yaml"), exitBadInput,
+			[]string{"sweep/absent.yaml: no such file or directory"}},
+		{"sweep: --index past the last combination", goodSweep("--index", "2"), exitBadInput,
+			[]string{"--index 2: ../../testdata/sweep/scheduler-configs.yaml has 2 combinations, 0 to 1"}},
+		{"sweep: zero parallelism", goodSweep("--parallel", "0"), exitBadInput, []string{"--parallel must be at least 1, got 0"}},
+		{"sweep: yaml output", goodSweep("-o", "yaml"), exitBadInput, []string{"--output must be table or json"}},
+		{"sweep: --image without --emit-job", goodSweep("--image", "x"), exitBadInput, []string{"--image needs --emit-job"}},
+		{"sweep collect: files that are not sweep runs", []string{"sweep", "collect", bad + "sweep", "--report", "REPORT"}, exitBadInput,
+			[]string{"bad-input.yaml: no JSON document (expected a SweepRun"}},
+		{"run: --scale-replicas 0", withSeed("--scale-replicas", "0"), exitBadInput, []string{"--scale-replicas must be a positive number, got 0"}},
+		{"run: --scale-replicas past the replica limit", withSeed("--scale-replicas", "1e9"), exitBadInput,
+			[]string{"--scale-replicas: ../../testdata/seed/pod.yaml:1: 10 × 1e+09 is 10000000000, more than the limit of 2147483647"}},
 
 		// The openb importer.
 		{"openb: a value that is not a number", openb(openbNodes, bad+"openb/pods-bad-cpu.csv"), exitBadInput,

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +88,52 @@ spec:
 `, pods)
 	if err := os.WriteFile(workloadPath, []byte(deployment), 0o644); err != nil {
 		b.Fatal(err)
+	}
+}
+
+var (
+	benchSweepNodes = flag.Int("sweep-nodes", 1000, "nodes in BenchmarkSweep")
+	benchSweepPods  = flag.Int("sweep-pods", 3000, "pods in BenchmarkSweep")
+	benchSweepRound = flag.Int("sweep-rounds", 2, "rounds of BenchmarkSweep; each variant keeps its fastest")
+)
+
+// BenchmarkSweep compares a sweep of 8 combinations (seeds 1–8 of one Deployment on many
+// nodes) with one of its combinations run alone, both as child processes, alternating. It
+// reports the fastest wall time of each over the rounds and their ratio; the issue's target is
+// well under 8 (the combinations run --parallel, by default one per CPU).
+func BenchmarkSweep(b *testing.B) {
+	dir := b.TempDir()
+	nodes, workload := filepath.Join(dir, "nodes.yaml"), filepath.Join(dir, "workload.yaml")
+	writeBenchInputs(b, nodes, workload, *benchSweepNodes, *benchSweepPods)
+	matrix := filepath.Join(dir, "sweep.yaml")
+	if err := os.WriteFile(matrix, []byte(`apiVersion: kwoksim/v1alpha1
+kind: Sweep
+base: {nodes: [nodes.yaml], workload: [workload.yaml]}
+matrix: {seed: [1, 2, 3, 4, 5, 6, 7, 8]}
+`), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	one := []string{"run", "--nodes", nodes, "--workload", workload, "--seed", "1"}
+	for i := 0; i < b.N; i++ {
+		var alone, all time.Duration
+		for r := 0; r < *benchSweepRound; r++ {
+			start := time.Now()
+			if res := runChild(context.Background(), one); res.Exit != exitOK {
+				b.Fatalf("one combination: exit %d: %v", res.Exit, res.Err)
+			}
+			a := time.Since(start)
+			s := timeRun(b, []string{"sweep", matrix, "-o", "json"})
+			if r == 0 || a < alone {
+				alone = a
+			}
+			if r == 0 || s < all {
+				all = s
+			}
+		}
+		b.ReportMetric(alone.Seconds(), "one-s")
+		b.ReportMetric(all.Seconds(), "sweep8-s")
+		b.ReportMetric(all.Seconds()/alone.Seconds(), "ratio")
+		b.Logf("%d nodes × %d pods, %d CPUs: one combination %.2f s, a sweep of 8 %.2f s (ratio %.2f)",
+			*benchSweepNodes, *benchSweepPods, runtime.NumCPU(), alone.Seconds(), all.Seconds(), all.Seconds()/alone.Seconds())
 	}
 }

@@ -56,6 +56,7 @@ func runChild(ctx context.Context, args []string) childResult {
 	cmd.Env = append(os.Environ(), childEnv...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = childWaitDelay
+	ownProcessGroup(cmd)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()

@@ -58,7 +58,7 @@ reproducible from a seed.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
 	})
-	root.AddCommand(newRunCommand(), newPlanCommand(), newCompareCommand(), newStagesCommand(), newImportCommand())
+	root.AddCommand(newRunCommand(), newPlanCommand(), newSweepCommand(), newCompareCommand(), newStagesCommand(), newImportCommand())
 	return root
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,10 +32,11 @@ type runFlags struct {
 	sample      time.Duration
 	limits      limitFlags
 	schedConfig string
+	scale       float64
 }
 
 func newRunCommand() *cobra.Command {
-	f := &runFlags{seed: 1, out: outputs{format: "table"}, parallelism: 1, limits: defaultLimits()}
+	f := &runFlags{seed: 1, out: outputs{format: "table"}, parallelism: 1, limits: defaultLimits(), scale: 1}
 	cmd := &cobra.Command{
 		Use:   "run --nodes PATH --workload PATH",
 		Short: "Simulate nodes and workloads and report where pods land and how they fare",
@@ -65,6 +67,7 @@ func newRunCommand() *cobra.Command {
 	fl.BoolVar(&f.keepRenew, "keep-renewals", false, "perform every transition of a periodic stage (node heartbeats) one by one; by default those that only\nrenew timestamps are counted, not performed. For stage sets that read heartbeat times; slow over long runs")
 	fl.StringArrayVar(&f.asserts, "assert", nil, "CEL expression over the JSON report that must hold, e.g. 'summary.pods.unschedulable == 0'; repeatable.\nChecked before the run (exit 2 if invalid); after it, each failure is listed with the values it saw (exit 1)")
 	fl.StringVar(&f.schedConfig, "scheduler-config", "", "KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) the scheduler runs with: profiles, plugins, plugin arguments")
+	fl.Float64Var(&f.scale, "scale-replicas", f.scale, "multiply the replicas of --workload's Deployments, ReplicaSets and StatefulSets, and Jobs'\nparallelism and completions, by this factor, rounding up (a count above 0 stays at least 1)")
 	f.limits.register(fl)
 	return cmd
 }
@@ -83,6 +86,9 @@ func runE(c *cobra.Command, f *runFlags) error {
 	}
 	if f.parallelism < 1 {
 		return usageError{fmt.Errorf("--parallelism must be at least 1, got %d", f.parallelism)}
+	}
+	if !(f.scale > 0) || math.IsInf(f.scale, 0) {
+		return usageError{fmt.Errorf("--scale-replicas must be a positive number, got %v", f.scale)}
 	}
 	if f.until < 0 {
 		return usageError{fmt.Errorf("--until must not be negative, got %v", f.until)}
@@ -117,6 +123,9 @@ func runE(c *cobra.Command, f *runFlags) error {
 		objs, err = workloads.Load(f.workload, workloads.LoadOptions{Kinds: workloads.WorkloadKinds, MaxDocumentBytes: f.limits.maxDocumentBytes})
 		if err != nil {
 			return err
+		}
+		if err := workloads.ScaleReplicas(objs, f.scale); err != nil {
+			return usageError{fmt.Errorf("--scale-replicas: %w", err)}
 		}
 	}
 	set, err := loadStages(c.ErrOrStderr(), f.stages)

@@ -1,0 +1,104 @@
+package plots
+
+import (
+	"math"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/kwoksim/kwoksim/analysis/sweep"
+)
+
+// SweepFigures returns the figures of a sweep: one group of bars per combination, by index
+// (the table names each). A combination without a report has no bar.
+func SweepFigures(res *sweep.Result) []Figure {
+	return []Figure{
+		{"sweep-nodes", "Nodes by combination",
+			"The nodes of each combination at the end, and how many of them hold a running pod.",
+			func() (*plot.Plot, error) {
+				return sweepBars(res, "Nodes by combination", "nodes", true, []sweepSeries{
+					{"total", func(f *sweep.Figures) float64 { return float64(f.Summary.Nodes.Total) }},
+					{"used", func(f *sweep.Figures) float64 { return float64(f.Summary.Nodes.Used) }},
+				})
+			}},
+		{"sweep-pods", "Pods by combination",
+			"The pods each combination scheduled, and those left unschedulable.",
+			func() (*plot.Plot, error) {
+				return sweepBars(res, "Pods by combination", "pods", true, []sweepSeries{
+					{"scheduled", func(f *sweep.Figures) float64 { return float64(f.Summary.Pods.Scheduled) }},
+					{"unschedulable", func(f *sweep.Figures) float64 { return float64(f.Summary.Pods.Unschedulable) }},
+				})
+			}},
+		{"sweep-latency", "p99 latency by combination",
+			"The 99th percentile of scheduling and startup latency of each combination, in virtual seconds.",
+			func() (*plot.Plot, error) {
+				return sweepBars(res, "p99 latency by combination", "seconds", false, []sweepSeries{
+					{"scheduling", func(f *sweep.Figures) float64 { return f.Latency.Scheduling.P99 }},
+					{"startup", func(f *sweep.Figures) float64 { return f.Latency.Startup.P99 }},
+				})
+			}},
+		{"sweep-utilization", "Mean utilization by combination",
+			"The mean across nodes of requested / allocatable at the end, per resource.",
+			func() (*plot.Plot, error) {
+				var series []sweepSeries
+				for _, r := range res.Resources() {
+					series = append(series, sweepSeries{r, func(f *sweep.Figures) float64 { return 100 * f.Utilization[r].Mean }})
+				}
+				return sweepBars(res, "Mean utilization by combination", "requested / allocatable (%)", false, series)
+			}},
+	}
+}
+
+// sweepSeries is one bar of each combination's group.
+type sweepSeries struct {
+	name  string
+	value func(*sweep.Figures) float64
+}
+
+func sweepBars(res *sweep.Result, title, yLabel string, counts bool, series []sweepSeries) (*plot.Plot, error) {
+	p := newPlot(title, "combination", yLabel)
+	if counts {
+		p.Y.Tick.Marker = integerTicks{}
+	}
+	p.Y.Min, p.Y.Max = 0, 1
+	labels := make([]string, len(res.Combinations))
+	for i, row := range res.Combinations {
+		labels[i] = strconv.Itoa(row.Index)
+	}
+	p.NominalX(labels...)
+	if len(series) == 0 || res.Count(sweep.StatusNotRun)+res.Count(sweep.StatusFailed) == len(res.Combinations) {
+		p.Title.Text = noData(title)
+		p.X.Min, p.X.Max = -0.5, float64(len(labels))-0.5
+		return p, nil
+	}
+	// A group is narrower than the distance between combinations however many there are.
+	group := math.Min(36, 640/float64(max(len(labels), 1)))
+	width := vg.Points(group / float64(len(series)))
+	for i, s := range series {
+		vals := make(plotter.Values, len(res.Combinations))
+		for j, row := range res.Combinations {
+			if row.Figures != nil {
+				vals[j] = s.value(row.Figures)
+			}
+		}
+		b, err := plotter.NewBarChart(vals, width)
+		if err != nil {
+			return nil, err
+		}
+		b.Offset = vg.Length(float64(i)-float64(len(series)-1)/2) * width
+		b.Color = plotutil.Color(i)
+		b.LineStyle.Width = 0
+		p.Add(b)
+		p.Legend.Add(s.name, b)
+	}
+	return p, nil
+}
+
+// WriteSweepDir writes every sweep figure as NAME.png and NAME.svg into dir, creating it, each
+// file atomically. It returns the paths written, in order.
+func WriteSweepDir(dir string, res *sweep.Result) ([]string, error) {
+	return writeFigures(dir, SweepFigures(res))
+}

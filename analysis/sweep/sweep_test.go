@@ -1,0 +1,280 @@
+package sweep
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kwoksim/kwoksim/analysis"
+)
+
+const full = `apiVersion: kwoksim/v1alpha1
+kind: Sweep
+base:
+  nodes: [nodes.yaml]
+  workload: [apps/, /abs/job.yaml]
+  trace: [trace.jsonl]
+  stages: [stages/]
+  until: 1h
+matrix:
+  schedulerConfig: ["", most.yaml]
+  nodes:
+  - {files: [small.yaml]}
+  - {template: node.yaml, count: 10}
+  - {files: [a.yaml, b.yaml], template: t.yaml, count: 0}
+  replicaScale: [1, 2.5]
+  seed: [1, 2, 3]
+`
+
+func TestCombinations(t *testing.T) {
+	m, err := Parse("dir/sweep.yaml", []byte(full))
+	if err != nil {
+		t.Fatal(err)
+	}
+	combos := m.Combinations()
+	if len(combos) != 2*3*2*3 || m.Len() != 36 {
+		t.Fatalf("%d combinations, want 36", len(combos))
+	}
+	for i, want := range map[int]string{
+		0:  "schedulerConfig=(defaults) nodes=small.yaml replicaScale=1 seed=1",
+		1:  "schedulerConfig=(defaults) nodes=small.yaml replicaScale=1 seed=2",
+		3:  "schedulerConfig=(defaults) nodes=small.yaml replicaScale=2.5 seed=1",
+		6:  "schedulerConfig=(defaults) nodes=node.yaml×10 replicaScale=1 seed=1",
+		12: "schedulerConfig=(defaults) nodes=a.yaml+b.yaml+t.yaml×0 replicaScale=1 seed=1",
+		35: "schedulerConfig=most.yaml nodes=a.yaml+b.yaml+t.yaml×0 replicaScale=2.5 seed=3",
+	} {
+		if combos[i].Index != i || combos[i].Label != want {
+			t.Errorf("combination %d: %d %q, want %q", i, combos[i].Index, combos[i].Label, want)
+		}
+	}
+	c := combos[25] // most.yaml, node.yaml×10, 1, seed 2
+	if got, want := strings.Join(c.Args, " "), "run --nodes dir/nodes.yaml --node-template dir/node.yaml --template-nodes 10 "+
+		"--workload dir/apps --workload /abs/job.yaml --trace dir/trace.jsonl --stages dir/stages "+
+		"--scheduler-config dir/most.yaml --until 1h --seed 2 --scale-replicas 1"; got != want {
+		t.Errorf("args:\n got %s\nwant %s", got, want)
+	}
+	if *c.Values.SchedulerConfig != "most.yaml" || *c.Values.Nodes != "node.yaml×10" || *c.Values.ReplicaScale != 1 || *c.Values.Seed != 2 {
+		t.Errorf("values %+v", c.Values)
+	}
+	if got, ok := m.Combination(25); !ok || got.Label != c.Label {
+		t.Errorf("Combination(25) = %q, %v", got.Label, ok)
+	}
+	if _, ok := m.Combination(36); ok {
+		t.Error("Combination(36) exists")
+	}
+	var fields []string
+	for _, in := range m.Inputs() {
+		fields = append(fields, in.Field+"="+in.Resolved)
+	}
+	if got := strings.Join(fields, " "); got != "base.nodes[0]=dir/nodes.yaml base.workload[0]=dir/apps base.workload[1]=/abs/job.yaml "+
+		"base.trace[0]=dir/trace.jsonl base.stages[0]=dir/stages matrix.schedulerConfig[1]=dir/most.yaml "+
+		"matrix.nodes[0].files[0]=dir/small.yaml matrix.nodes[1].template=dir/node.yaml matrix.nodes[2].files[0]=dir/a.yaml "+
+		"matrix.nodes[2].files[1]=dir/b.yaml matrix.nodes[2].template=dir/t.yaml" {
+		t.Errorf("inputs: %s", got)
+	}
+}
+
+// Errors the command-line table does not cover, each with its line and field.
+func TestParseErrors(t *testing.T) {
+	head := "apiVersion: kwoksim/v1alpha1\nkind: Sweep\n"
+	for _, tc := range []struct{ text, want string }{
+		{head + "base: {nodes: [n.yaml]}\nmatrix: {seed: [1]}\n---\na: 1\n", "m.yaml:5: a sweep file holds one YAML document"},
+		{"- a\n", "m.yaml:1: expected a mapping with apiVersion, kind, base and matrix"},
+		{head + "base: {nodes: [n.yaml]\n", "m.yaml:2: yaml: did not find expected ',' or '}'"},
+		{head + "base: {nodes: [n.yaml]}\n", "m.yaml: matrix: missing: a sweep needs at least one axis"},
+		{head + "base: {nodes: [n.yaml]}\nmatrix: {}\n", "m.yaml:4: matrix: no axis given"},
+		{head + "base: {}\nmatrix: {seed: [1]}\n", "m.yaml:3: base.nodes: no nodes: give base.nodes or a matrix.nodes axis"},
+		{head + "base: {nodes: [n.yaml], until: soon}\nmatrix: {seed: [1]}\n", `m.yaml:3: base.until: expected a non-negative duration such as 90s or 24h, got "soon"`},
+		{head + "base: {nodes: [n.yaml]}\nmatrix:\n  nodes: [{template: t.yaml, count: -1}]\n", "m.yaml:5: matrix.nodes[0].count: must not be negative, got -1"},
+		{head + "base: {nodes: [n.yaml]}\nmatrix:\n  nodes: [{count: 3}]\n", "m.yaml:5: matrix.nodes[0].count: a count needs a template"},
+		{head + "base: {nodes: [n.yaml]}\nmatrix:\n  nodes: [{}]\n", "m.yaml:5: matrix.nodes[0]: expected files, or a template and a count"},
+		{head + "base: {nodes: [n.yaml]}\nmatrix:\n  nodes: [{files: [a], size: 3}]\n", "m.yaml:5: matrix.nodes[0].size: unknown field; expected one of files, template, count"},
+		{head + "base: {nodes: [n.yaml], replicaScale: 2}\nmatrix: {replicaScale: [1]}\n", "m.yaml:3: base.replicaScale: given in base and as an axis"},
+		{head + "base: {nodes: [n.yaml]}\nmatrix: {seed: 1}\n", "m.yaml:4: matrix.seed: an axis must be a list of at least one value"},
+		{head + "base: {nodes: [\"\"]}\nmatrix: {seed: [1]}\n", "m.yaml:3: base.nodes[0]: an empty path"},
+		{head + "base: {nodes: [n.yaml]}\nmatrix: {seed: [x]}\n", "m.yaml:4: matrix.seed[0]: cannot unmarshal !!str `x` into uint64"},
+	} {
+		_, err := Parse("m.yaml", []byte(tc.text))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q:\n got %v\nwant %q", tc.text, err, tc.want)
+		}
+	}
+	var seeds []string
+	for i := range MaxCombinations + 1 {
+		seeds = append(seeds, itoa(i))
+	}
+	_, err := Parse("m.yaml", []byte(head+"base: {nodes: [n.yaml]}\nmatrix: {seed: ["+strings.Join(seeds, ",")+"]}\n"))
+	if err == nil || !strings.Contains(err.Error(), "10001 combinations, more than the limit of 10000") {
+		t.Errorf("too many combinations: %v", err)
+	}
+}
+
+func itoa(i int) string {
+	s := ""
+	for {
+		s = string(rune('0'+i%10)) + s
+		i /= 10
+		if i == 0 {
+			return s
+		}
+	}
+}
+
+func TestFlatNames(t *testing.T) {
+	used := map[string]bool{MatrixKey: true}
+	for _, tc := range []struct{ in, want string }{
+		{"nodes.yaml", "nodes.yaml"},
+		{"../configs/most allocated.yaml", "configs_most_allocated.yaml"},
+		{"apps/", "apps"},
+		{"/abs/x.yaml", "abs_x.yaml"},
+		{"nodes.yaml", "nodes-2.yaml"},
+		{"sweep.yaml", "sweep-2.yaml"},
+		{".hidden", "input.hidden"},
+		{strings.Repeat("d/", 60) + "x.yaml", strings.Repeat("d_", 47) + "x.yaml"},
+	} {
+		if got := unique(flatName(tc.in), used); got != tc.want {
+			t.Errorf("%q → %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	for _, name := range []string{"x", "my sweep.yaml", strings.Repeat("long", 20) + ".yaml", "Sweep.yaml"} {
+		if n := jobName(name); len(n) > 48 || strings.Trim(n, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || strings.HasSuffix(n, "-") {
+			t.Errorf("jobName(%q) = %q", name, n)
+		}
+	}
+}
+
+// The matrix copy of an emitted Job names the inputs by their keys, keeps its comments and
+// expands to the same combinations.
+func TestEmitJobRewritesTheMatrix(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("sub/nodes.yaml", "n")
+	write("apps/a.yaml", "a")
+	write("apps/b.json", "b")
+	write("apps/README.md", "not copied")
+	write("most.yaml", "m")
+	matrix := "# packing\napiVersion: kwoksim/v1alpha1\nkind: Sweep\nbase:\n  nodes: [sub/nodes.yaml]\n  workload: [apps/]\n" +
+		"matrix:\n  schedulerConfig: [\"\", most.yaml]\n  nodes: [{template: sub/nodes.yaml, count: 2}]\n"
+	write("sweep.yaml", matrix)
+	m, err := Load(filepath.Join(dir, "sweep.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := m.EmitJob(JobOptions{Image: "i"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyText := job.ConfigMap.Data[MatrixKey]
+	if !strings.HasPrefix(copyText, "# packing\n") || !strings.Contains(copyText, "nodes: [sub_nodes.yaml]") ||
+		!strings.Contains(copyText, "workload: [apps]") || !strings.Contains(copyText, "template: sub_nodes.yaml") {
+		t.Errorf("matrix copy:\n%s", copyText)
+	}
+	var keys []string
+	for _, it := range job.Job.Spec.Template.Spec.Volumes[0].ConfigMap.Items {
+		keys = append(keys, it.Key+"→"+it.Path)
+	}
+	if got := strings.Join(keys, " "); got != "apps_a.yaml→apps/a.yaml apps_b.json→apps/b.json most.yaml→most.yaml sub_nodes.yaml→sub_nodes.yaml sweep.yaml→sweep.yaml" {
+		t.Errorf("items: %s", got)
+	}
+	c, err := Parse("/inputs/sweep.yaml", []byte(copyText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Len() != 2 || strings.Join(c.Combinations()[1].Args, " ") !=
+		"run --nodes /inputs/sub_nodes.yaml --node-template /inputs/sub_nodes.yaml --template-nodes 2 --workload /inputs/apps --scheduler-config /inputs/most.yaml" {
+		t.Errorf("the copy's combination 1: %v", c.Combinations()[1].Args)
+	}
+	if m2, _ := Load(filepath.Join(dir, "sweep.yaml")); m.Combinations()[1].Label != m2.Combinations()[1].Label {
+		t.Error("emitting changed the matrix in memory")
+	}
+	write("big.yaml", strings.Repeat("x", MaxConfigMapBytes))
+	write("sweep.yaml", strings.Replace(matrix, "[apps/]", "[apps/, big.yaml]", 1))
+	m, _ = Load(filepath.Join(dir, "sweep.yaml"))
+	if _, err := m.EmitJob(JobOptions{}); err == nil || !strings.Contains(err.Error(), "more than a ConfigMap holds (1048576 bytes)") {
+		t.Errorf("over 1 MiB: %v", err)
+	}
+}
+
+func TestCollectErrors(t *testing.T) {
+	run := func(index, total int) *Run {
+		c := Combination{Index: index, Label: "seed=" + itoa(index)}
+		return NewRun(c, total, &analysis.Report{APIVersion: analysis.APIVersion, Kind: analysis.ReportKind})
+	}
+	for _, tc := range []struct {
+		runs []*Run
+		want string
+	}{
+		{[]*Run{run(0, 2), run(0, 2)}, "b.json: combination 0 is also in "},
+		{[]*Run{run(0, 2), run(1, 3)}, "b.json: a run of a sweep of 3 combinations"},
+		{[]*Run{run(2, 2)}, "a.json: index 2 is not a combination of a sweep of 2"},
+		{nil, "no sweep runs (SweepRun documents) found"},
+	} {
+		dir := t.TempDir()
+		for i, r := range tc.runs {
+			f, err := os.Create(filepath.Join(dir, string(rune('a'+i))+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteRunJSON(f, r); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		}
+		if _, err := Collect(dir); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %v, want %q", err, tc.want)
+		}
+	}
+}
+
+// Rows are filled by index: the comparison does not depend on the order runs finish in.
+func TestResultIndependentOfCompletionOrder(t *testing.T) {
+	m, err := Parse("m.yaml", []byte("apiVersion: kwoksim/v1alpha1\nkind: Sweep\nbase: {nodes: [n.yaml]}\nmatrix: {seed: [1, 2, 3, 4]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := func(i int) *analysis.Report {
+		return &analysis.Report{APIVersion: analysis.APIVersion, Kind: analysis.ReportKind, Seed: uint64(i + 1),
+			Summary:     analysis.Summary{Nodes: analysis.NodeSummary{Total: 4, Used: i}},
+			Utilization: map[string]analysis.UtilizationStats{"cpu": {Mean: 0.1 * float64(i)}, "memory": {Mean: 0.2}}}
+	}
+	render := func(order []int) string {
+		res := NewResult(m.Combinations())
+		for _, i := range order {
+			if i == 2 {
+				res.SetError(i, "exit code 3")
+			} else {
+				res.SetReport(i, report(i))
+			}
+		}
+		var b strings.Builder
+		for _, w := range []func(*strings.Builder, *Result) error{
+			func(b *strings.Builder, r *Result) error { return WriteJSON(b, r) },
+			func(b *strings.Builder, r *Result) error { return WriteCSV(b, r) },
+			func(b *strings.Builder, r *Result) error { return WriteTable(b, r) },
+		} {
+			if err := w(&b, res); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return b.String()
+	}
+	first := render([]int{0, 1, 2, 3})
+	if got := render([]int{3, 1, 2, 0}); got != first {
+		t.Errorf("the comparison depends on completion order:\n%s\n---\n%s", first, got)
+	}
+	for _, want := range []string{"Sweep of 4 combinations: 3 done, 1 failed.", "combination 2 (seed=3) failed: exit code 3",
+		"2,seed=3,,,,3,failed,exit code 3,,", `"status": "failed"`} {
+		if !strings.Contains(first, want) {
+			t.Errorf("no %q in:\n%s", want, first)
+		}
+	}
+}

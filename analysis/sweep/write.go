@@ -1,0 +1,149 @@
+package sweep
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/kwoksim/kwoksim/analysis"
+)
+
+// WriteJSON writes the comparison as indented JSON.
+func WriteJSON(w io.Writer, res *Result) error {
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// WriteRunJSON writes one combination's run as indented JSON.
+func WriteRunJSON(w io.Writer, run *Run) error {
+	b, err := json.MarshalIndent(run, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// WriteTable writes the comparison for a person: a line of counts, a row per combination,
+// then the error of each that failed.
+func WriteTable(w io.Writer, res *Result) error {
+	fmt.Fprintf(w, "Sweep of %d combinations: %d done", len(res.Combinations), res.Count(StatusDone))
+	for _, s := range []string{StatusIncomplete, StatusFailed, StatusNotRun} {
+		if n := res.Count(s); n > 0 {
+			fmt.Fprintf(w, ", %d %s", n, s)
+		}
+	}
+	fmt.Fprint(w, ".\n\n")
+	resources := res.Resources()
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprint(tw, "#\tCOMBINATION\tSTATUS\tPODS\tSCHEDULED\tUNSCHEDULABLE\tNODES\tUSED\tSCHED P50\tSCHED P99\tSTARTUP P50\tSTARTUP P99")
+	for _, r := range resources {
+		fmt.Fprintf(tw, "\t%s", r)
+	}
+	fmt.Fprintln(tw)
+	for _, row := range res.Combinations {
+		fmt.Fprintf(tw, "%d\t%s\t%s", row.Index, row.Label, row.Status)
+		if row.Figures == nil {
+			for range 9 + len(resources) {
+				fmt.Fprint(tw, "\t-")
+			}
+			fmt.Fprintln(tw)
+			continue
+		}
+		s, l := row.Summary, row.Latency
+		fmt.Fprintf(tw, "\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s", s.Pods.Total, s.Pods.Scheduled, s.Pods.Unschedulable,
+			s.Nodes.Total, s.Nodes.Used, analysis.FormatSeconds(l.Scheduling.P50), analysis.FormatSeconds(l.Scheduling.P99),
+			analysis.FormatSeconds(l.Startup.P50), analysis.FormatSeconds(l.Startup.P99))
+		for _, r := range resources {
+			if u, ok := row.Utilization[r]; ok {
+				fmt.Fprintf(tw, "\t%.1f%%", 100*u.Mean)
+			} else {
+				fmt.Fprint(tw, "\t-")
+			}
+		}
+		fmt.Fprintln(tw)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(resources) > 0 {
+		fmt.Fprintln(w, "\nResource columns: mean utilization (requested / allocatable) across the nodes at the end.")
+	}
+	for _, row := range res.Combinations {
+		if row.Error != "" {
+			fmt.Fprintf(w, "\ncombination %d (%s) failed: %s\n", row.Index, row.Label, row.Error)
+		}
+	}
+	return nil
+}
+
+// CSVFile is the name of the comparison's CSV file in --csv DIR.
+const CSVFile = "sweep.csv"
+
+// WriteCSV writes one row per combination: index, label, the axis values, status, error, then
+// the figures (empty for a combination without a report) and the mean and max utilization of
+// each resource.
+func WriteCSV(w io.Writer, res *Result) error {
+	resources := res.Resources()
+	cw := csv.NewWriter(w)
+	header := []string{"index", "label", "schedulerConfig", "nodes", "replicaScale", "seed", "status", "error",
+		"simulatedSeconds", "pods.total", "pods.scheduled", "pods.unschedulable", "pods.running", "pods.succeeded", "pods.failed",
+		"nodes.total", "nodes.ready", "nodes.used",
+		"latency.scheduling.p50", "latency.scheduling.p90", "latency.scheduling.p99", "latency.scheduling.max",
+		"latency.startup.p50", "latency.startup.p90", "latency.startup.p99", "latency.startup.max", "traceErrors"}
+	for _, r := range resources {
+		header = append(header, "utilization."+r+".mean", "utilization."+r+".max")
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+	for _, row := range res.Combinations {
+		rec := []string{strconv.Itoa(row.Index), row.Label, "", "", "", "", row.Status, row.Error}
+		if v := row.Values.SchedulerConfig; v != nil {
+			rec[2] = *v
+		}
+		if v := row.Values.Nodes; v != nil {
+			rec[3] = *v
+		}
+		if v := row.Values.ReplicaScale; v != nil {
+			rec[4] = f(*v)
+		}
+		if v := row.Values.Seed; v != nil {
+			rec[5] = strconv.FormatUint(*v, 10)
+		}
+		if row.Figures == nil {
+			rec = append(rec, make([]string, len(header)-len(rec))...)
+		} else {
+			s, l := row.Summary, row.Latency
+			rec = append(rec, f(row.SimulatedSeconds))
+			for _, n := range []int{s.Pods.Total, s.Pods.Scheduled, s.Pods.Unschedulable, s.Pods.Running, s.Pods.Succeeded,
+				s.Pods.Failed, s.Nodes.Total, s.Nodes.Ready, s.Nodes.Used} {
+				rec = append(rec, strconv.Itoa(n))
+			}
+			for _, d := range []analysis.Distribution{l.Scheduling, l.Startup} {
+				rec = append(rec, f(d.P50), f(d.P90), f(d.P99), f(d.Max))
+			}
+			rec = append(rec, strconv.Itoa(row.TraceErrors))
+			for _, r := range resources {
+				if u, ok := row.Utilization[r]; ok {
+					rec = append(rec, f(u.Mean), f(u.Max))
+				} else {
+					rec = append(rec, "", "")
+				}
+			}
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
