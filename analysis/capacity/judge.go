@@ -2,7 +2,8 @@ package capacity
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
@@ -66,7 +67,7 @@ func clusterUtilization(nodes []analysis.NodeReport) (map[string]float64, error)
 	}
 	for _, n := range nodes {
 		// Sorted, so that no error depends on map order.
-		for _, name := range sortedKeys(n.Allocatable) {
+		for _, name := range slices.Sorted(maps.Keys(n.Allocatable)) {
 			if err := add(allocatable, n.Name, name, n.Allocatable[name]); err != nil {
 				return nil, err
 			}
@@ -89,13 +90,4 @@ func clusterUtilization(nodes []analysis.NodeReport) (map[string]float64, error)
 		out[name] = r / a.AsApproximateFloat64()
 	}
 	return out, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
