@@ -20,9 +20,11 @@ test:
 
 # Throughput of kwoksim against the bare scheduler pattern (DESIGN.md), 5,000 nodes × 10,000
 # pods of one Deployment (best of two rounds), plus the clock and stage micro-benchmarks. Takes about
-# 15 minutes on a 2-core machine.
+# 15 minutes on a 2-core machine. BENCHARGS go to the throughput benchmark, e.g.
+# BENCHARGS='-bench-probe' or BENCHARGS='-bench-pods 2000 -bench-rounds 1'.
+BENCHARGS ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./workloads
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./workloads -args $(BENCHARGS)
 	$(GO) test -run '^$$' -bench . ./clock ./stages
 
 # Each fuzz target for FUZZTIME (default 10m; go runs one target per invocation). `make test`

@@ -60,6 +60,11 @@ type API struct {
 	watchers  []Watcher
 	writes    int64
 	objects   objectLimit
+	labels    labelSets
+	layout    nodeLayout
+	// clientWrite is set, under mu, while a write made through the fake clientset (by the
+	// scheduler) is being served.
+	clientWrite bool
 }
 
 func newAPI(c *clock.Virtual, seed uint64) *API {
@@ -239,6 +244,10 @@ func (a *API) updateObject(obj runtime.Object, subresource string) (runtime.Obje
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	return a.updateLocked(k, m, obj, subresource)
+}
+
+func (a *API) updateLocked(k *Kind, m metav1.Object, obj runtime.Object, subresource string) (runtime.Object, error) {
 	cur, err := a.tracker.Get(k.GVR, m.GetNamespace(), m.GetName())
 	if err != nil {
 		return nil, err
@@ -266,6 +275,9 @@ func (a *API) update(k *Kind, cur, next runtime.Object, subresource string) (run
 	if rv := nextMeta.GetResourceVersion(); rv != "" && rv != curMeta.GetResourceVersion() {
 		return nil, apierrors.NewConflict(k.GVR.GroupResource(), curMeta.GetName(),
 			fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+	}
+	if a.clientWrite {
+		virtualizeConditionTimes(cur, next, metaTime(a.clock.Now()))
 	}
 	legacyscheme.Scheme.Default(next)
 	nextInt, curInt := k.newInternal(), k.newInternal()
@@ -306,18 +318,11 @@ func (a *API) update(k *Kind, cur, next runtime.Object, subresource string) (run
 
 // shareUnchangedMetadata lets an updated object share the metadata its previous version had
 // when an update left it unchanged. A patch is decoded from JSON, which allocates every string
-// anew; stored objects are immutable, so sharing is safe, saves memory, and keeps the strings
-// that the scheduler compares millions of times per run (label keys and values, namespaces)
-// identical in memory, which makes those comparisons cheap.
+// anew; stored objects are immutable, so sharing is safe and saves memory. Labels and the
+// namespace are shared more widely, across objects, when stored (see labelSets).
 func shareUnchangedMetadata(out, cur metav1.Object) {
-	if out.GetNamespace() == cur.GetNamespace() {
-		out.SetNamespace(cur.GetNamespace())
-	}
 	if out.GetName() == cur.GetName() {
 		out.SetName(cur.GetName())
-	}
-	if maps.Equal(out.GetLabels(), cur.GetLabels()) {
-		out.SetLabels(cur.GetLabels())
 	}
 	if maps.Equal(out.GetAnnotations(), cur.GetAnnotations()) {
 		out.SetAnnotations(cur.GetAnnotations())
@@ -341,6 +346,7 @@ func shouldDeleteDuringUpdate(next, cur runtime.Object) bool {
 // store writes an object with the next resourceVersion and delivers the change.
 func (a *API) store(k *Kind, old, obj runtime.Object) error {
 	m, _ := meta.Accessor(obj)
+	a.labels.share(m)
 	a.rv++
 	m.SetResourceVersion(fmt.Sprint(a.rv))
 	var err error
@@ -358,6 +364,9 @@ func (a *API) store(k *Kind, old, obj runtime.Object) error {
 		return err
 	}
 	a.writes++
+	if k.Name() == "Node" {
+		a.layout.noteWrite()
+	}
 	t := watch.Added
 	if old != nil {
 		t = watch.Modified
@@ -393,10 +402,21 @@ func (a *API) deliver(ev WatchEvent) {
 	}
 }
 
+// relayoutNodes lays the scheduler's nodes out afresh when enough were written (see nodeLayout).
+func (a *API) relayoutNodes() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.layout.relayout(a.informers["Node"])
+}
+
 // Patch applies a JSON, merge or strategic merge patch to an object or its status.
 func (a *API) Patch(k *Kind, ns, name string, pt types.PatchType, data []byte, subresource string) (runtime.Object, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	return a.patchLocked(k, ns, name, pt, data, subresource)
+}
+
+func (a *API) patchLocked(k *Kind, ns, name string, pt types.PatchType, data []byte, subresource string) (runtime.Object, error) {
 	cur, err := a.tracker.Get(k.GVR, ns, name)
 	if err != nil {
 		return nil, err

@@ -156,3 +156,15 @@ func (i *syncInformer) SetTransform(t cache.TransformFunc) error {
 	i.transform = t
 	return nil
 }
+
+// replace swaps a stored object for an identical copy laid out elsewhere in memory (see
+// nodeLayout) and tells the handlers, as an informer's resync would.
+func (i *syncInformer) replace(old, cur interface{}) {
+	i.mu.Lock()
+	handlers := i.handlers
+	i.mu.Unlock()
+	_ = i.indexer.Update(cur)
+	for _, h := range handlers {
+		h.handler.OnUpdate(old, cur)
+	}
+}

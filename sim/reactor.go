@@ -2,6 +2,8 @@ package sim
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
 )
@@ -42,10 +44,19 @@ func (a *API) react(action k8stesting.Action) (bool, runtime.Object, error) {
 		obj, err := a.Create(act.GetObject())
 		return true, obj, err
 	case k8stesting.UpdateAction:
-		obj, err := a.updateObject(act.GetObject(), act.GetSubresource())
+		m, err := meta.Accessor(act.GetObject())
+		if err != nil {
+			return true, nil, err
+		}
+		var obj runtime.Object
+		a.asClient(func() { obj, err = a.updateLocked(k, m, act.GetObject(), act.GetSubresource()) })
 		return true, obj, err
 	case k8stesting.PatchAction:
-		obj, err := a.Patch(k, act.GetNamespace(), act.GetName(), act.GetPatchType(), act.GetPatch(), act.GetSubresource())
+		var obj runtime.Object
+		var err error
+		a.asClient(func() {
+			obj, err = a.patchLocked(k, act.GetNamespace(), act.GetName(), act.GetPatchType(), act.GetPatch(), act.GetSubresource())
+		})
 		return true, obj, err
 	case k8stesting.DeleteAction:
 		opts := act.GetDeleteOptions()
@@ -61,4 +72,39 @@ func kindForResource(resource string) *Kind {
 		}
 	}
 	return nil
+}
+
+// asClient serves one write made through the fake clientset, holding the API's lock.
+func (a *API) asClient(write func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.clientWrite = true
+	defer func() { a.clientWrite = false }()
+	write()
+}
+
+// virtualizeConditionTimes puts the virtual time on the pod conditions a client write changed.
+// The scheduler's status updates stamp a changed condition with metav1.Now() (podutil's
+// UpdatePodCondition), the wall clock, which would make stored objects, and every stage or
+// report that reads them, differ from run to run. A condition whose lastTransitionTime the
+// write left as stored keeps it.
+func virtualizeConditionTimes(cur, next runtime.Object, now metav1.Time) {
+	c, ok := cur.(*corev1.Pod)
+	n, ok2 := next.(*corev1.Pod)
+	if !ok || !ok2 {
+		return
+	}
+	stored := map[corev1.PodConditionType]metav1.Time{}
+	for _, cond := range c.Status.Conditions {
+		stored[cond.Type] = cond.LastTransitionTime
+	}
+	for i := range n.Status.Conditions {
+		cond := &n.Status.Conditions[i]
+		if t, ok := stored[cond.Type]; ok && t.Equal(&cond.LastTransitionTime) {
+			continue
+		}
+		if !cond.LastTransitionTime.IsZero() {
+			cond.LastTransitionTime = now
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 
+	"k8s.io/kubernetes/pkg/scheduler"
 	schedulerapi "k8s.io/kubernetes/pkg/scheduler/apis/config"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config/validation"
 
@@ -60,6 +61,11 @@ type Config struct {
 	// cycles, where nothing is half done: Run returns ErrStopped and the simulator can still
 	// be observed. It is how an interrupted run still reports what it reached.
 	Stop <-chan struct{}
+	// RelayoutNodeWrites is how many node writes make the simulator lay the scheduler's nodes
+	// out afresh in memory before its next scheduling cycle (see layout.go). Zero means the
+	// default: 1,024 writes and at least a quarter of the nodes; negative means never. Only
+	// the speed of a run depends on it, never its report.
+	RelayoutNodeWrites int
 }
 
 // DefaultMaxEventsPerInstant is the default of Config.MaxEventsPerInstant.
@@ -130,6 +136,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Simulator{cfg: cfg, clock: clock.NewVirtual(Epoch), ctx: ctx, cancel: cancel}
 	s.api = newAPI(s.clock, cfg.Seed)
+	s.api.layout.threshold = cfg.RelayoutNodeWrites
 	s.api.objects = objectLimit{max: cfg.MaxObjects, abort: s.Abort}
 	s.rec = newRecorder(s.clock)
 	d, err := newDriver(ctx, s.api, newClockAdapter(s.clock), s.rec, schedulerOptions{
@@ -170,6 +177,10 @@ func (s *Simulator) Close() { s.cancel() }
 
 // API is the simulated apiserver.
 func (s *Simulator) API() *API { return s.api }
+
+// Scheduler is the scheduler the simulator drives, for inspection: benchmarks read its
+// snapshot. Running it (Run, ScheduleOne) from outside would break the run's determinism.
+func (s *Simulator) Scheduler() *scheduler.Scheduler { return s.driver.sched }
 
 // Clock is the virtual clock; events scheduled on it run inside Run.
 func (s *Simulator) Clock() *clock.Virtual { return s.clock }
@@ -227,6 +238,7 @@ func (s *Simulator) Run() error {
 		next, ok := s.clock.NextAt()
 		if !ok || next.After(s.clock.Now()) {
 			// Nothing else is due now: let the scheduler work at this instant.
+			s.api.relayoutNodes()
 			if _, err := s.driver.drain(s.ctx, s.cfg.MaxEventsPerInstant); errors.Is(err, ErrStopped) {
 				return err
 			} else if err != nil {

@@ -269,6 +269,37 @@ func TestUnschedulablePodIsRetriedAfterMaxDuration(t *testing.T) {
 	}
 }
 
+// The condition the scheduler writes on an unschedulable pod carries the virtual time of the
+// attempt that changed it, not the wall clock its client code stamps, and keeps it while
+// later attempts fail the same way; the binding then moves it, again on virtual time.
+func TestSchedulerConditionTimesAreVirtual(t *testing.T) {
+	s := newSim(t, Config{Seed: 1, Until: 20 * time.Minute})
+	mustCreate(t, s, node("n1", corev1.Taint{Key: "k", Effect: corev1.TaintEffectNoSchedule}), pod("p"))
+	s.Clock().At(Epoch.Add(7*time.Minute+30*time.Second), func() {
+		mustCreate(t, s, node("n2"))
+	})
+	condition := func() corev1.PodCondition {
+		for _, c := range getPod(t, s, "p").Status.Conditions {
+			if c.Type == corev1.PodScheduled {
+				return c
+			}
+		}
+		t.Fatal("no PodScheduled condition")
+		return corev1.PodCondition{}
+	}
+	s.Clock().At(Epoch.Add(6*time.Minute), func() {
+		if c := condition(); c.Status != corev1.ConditionFalse || !c.LastTransitionTime.Time.Equal(Epoch) {
+			t.Errorf("after two failed attempts: %s since %v, want False since %v", c.Status, c.LastTransitionTime, Epoch)
+		}
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if c, want := condition(), Epoch.Add(7*time.Minute+30*time.Second); c.Status != corev1.ConditionTrue || !c.LastTransitionTime.Time.Equal(want) {
+		t.Errorf("after the binding: %s since %v, want True since %v", c.Status, c.LastTransitionTime, want)
+	}
+}
+
 // A cluster event (here a node that fits) moves an unschedulable pod through the queueing
 // hints at once, without waiting for the flush.
 func TestNodeAddedSchedulesWaitingPod(t *testing.T) {

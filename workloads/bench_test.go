@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"sync/atomic"
@@ -34,6 +35,7 @@ var (
 	benchPods        = flag.Int("bench-pods", 10000, "pods in BenchmarkSchedulingThroughput")
 	benchParallelism = flag.Int("bench-parallelism", 1, "scheduler parallelism in BenchmarkSchedulingThroughput")
 	benchRounds      = flag.Int("bench-rounds", 2, "rounds of BenchmarkSchedulingThroughput; each variant reports its best round")
+	benchOnly        = flag.String("bench-only", "", "run one variant of BenchmarkSchedulingThroughput (bare, kwoksim or nostages), e.g. to profile it alone")
 )
 
 func benchNode(i int) *corev1.Node {
@@ -62,9 +64,16 @@ func benchPodSpec() corev1.PodSpec {
 // nodes Ready and pods Running, and the observation of every write.
 func BenchmarkSchedulingThroughput(b *testing.B) {
 	nodes, pods, par := *benchNodes, *benchPods, int32(*benchParallelism)
+	switch *benchOnly {
+	case "", "bare", "kwoksim", "nostages":
+	default:
+		b.Fatalf("-bench-only %q: want bare, kwoksim or nostages", *benchOnly)
+	}
 	// Both variants run under the garbage-collector setting of the kwoksim binary and the
 	// scheduler feature gates of the simulator (see sim/features.go).
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	if err := sim.ConfigureScheduler(); err != nil {
 		b.Fatal(err)
 	}
@@ -76,12 +85,24 @@ func BenchmarkSchedulingThroughput(b *testing.B) {
 		// binding with scheduling on a second core, so its CPU figure is below its wall one).
 		var bare, ours, core rates
 		for r := 0; r < *benchRounds; r++ {
-			runtime.GC()
-			bare = bare.best(barePattern(b, nodes, pods, par))
-			runtime.GC()
-			ours = ours.best(kwoksimRun(b, nodes, pods, par, stages.Default()))
-			runtime.GC()
-			core = core.best(kwoksimRun(b, nodes, pods, par, nil))
+			if runs("bare") {
+				runtime.GC()
+				bare = bare.best(barePattern(b, nodes, pods, par))
+			}
+			if runs("kwoksim") {
+				runtime.GC()
+				ours = ours.best(kwoksimRun(b, nodes, pods, par, stages.Default()))
+			}
+			if runs("nostages") {
+				runtime.GC()
+				core = core.best(kwoksimRun(b, nodes, pods, par, nil))
+			}
+		}
+		if *benchOnly != "" {
+			r := map[string]rates{"bare": bare, "kwoksim": ours, "nostages": core}[*benchOnly]
+			b.ReportMetric(r.wall, *benchOnly+"-pods/s")
+			b.Logf("%d nodes × %d pods, parallelism %d: %s %.0f pods/s (%.0f per CPU second)", nodes, pods, par, *benchOnly, r.wall, r.cpu)
+			continue
 		}
 		b.ReportMetric(bare.wall, "bare-pods/s")
 		b.ReportMetric(ours.wall, "kwoksim-pods/s")
@@ -94,6 +115,9 @@ func BenchmarkSchedulingThroughput(b *testing.B) {
 			bare.cpu, ours.cpu, ours.cpu/bare.cpu, core.cpu, core.cpu/bare.cpu)
 	}
 }
+
+// runs reports whether the variant is to run (see -bench-only).
+func runs(variant string) bool { return *benchOnly == "" || *benchOnly == variant }
 
 // rates are pods scheduled per second of wall time and per second of the process's CPU time.
 type rates struct{ wall, cpu float64 }
@@ -167,7 +191,9 @@ func barePattern(b *testing.B, nodes, pods int, parallelism int32) rates {
 	case <-time.After(10 * time.Minute):
 		b.Fatalf("bare pattern bound %d of %d pods in 10 minutes", bound.Load(), pods)
 	}
-	return start.rates(pods)
+	r := start.rates(pods)
+	probeLayout(b, "bare", sched, objs[len(objs)-1].(*corev1.Pod))
+	return r
 }
 
 func benchDeployment(replicas int) *appsv1.Deployment {
@@ -219,6 +245,13 @@ func kwoksimRun(b *testing.B, nodes, pods int, parallelism int32, set []*stages.
 	}
 	if scheduled != pods {
 		b.Fatalf("kwoksim scheduled %d of %d pods", scheduled, pods)
+	}
+	if *benchProbe {
+		variant := "kwoksim"
+		if set == nil {
+			variant = "nostages"
+		}
+		probeLayout(b, variant, s.Scheduler(), obs.Pods[len(obs.Pods)-1].Pod)
 	}
 	return r
 }

@@ -48,6 +48,8 @@ type Scenario struct {
 	MaxDocumentBytes    int
 	MaxObjects          int
 	MaxEventsPerInstant int
+	// RelayoutNodeWrites is sim.Config's: a speed knob that never changes the report.
+	RelayoutNodeWrites int
 }
 
 // InputError is an object the simulated apiserver rejected, with where it came from.
@@ -77,7 +79,7 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	}
 	s, err := sim.New(ctx, sim.Config{Seed: sc.Seed, Until: sc.Until, Parallelism: sc.Parallelism, Stages: st, SchedulerConfig: sc.SchedulerConfig,
 		KeepRenewals: sc.KeepRenewals, Progress: sc.Progress, Stop: sc.Stop,
-		MaxObjects: sc.MaxObjects, MaxEventsPerInstant: sc.MaxEventsPerInstant})
+		MaxObjects: sc.MaxObjects, MaxEventsPerInstant: sc.MaxEventsPerInstant, RelayoutNodeWrites: sc.RelayoutNodeWrites})
 	if err != nil {
 		return nil, err
 	}
