@@ -69,8 +69,9 @@ func BenchmarkSchedulingThroughput(b *testing.B) {
 	default:
 		b.Fatalf("-bench-only %q: want bare, kwoksim or nostages", *benchOnly)
 	}
-	// Both variants run under the garbage-collector setting of the kwoksim binary and the
-	// scheduler feature gates of the simulator (see sim/features.go).
+	// Both variants run under the garbage-collector setting of the kwoksim binary (400, or
+	// GOGC when set, as for the binary) and the scheduler feature gates of the simulator (see
+	// sim/features.go).
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
