@@ -38,6 +38,8 @@ type Recorder struct {
 	// logged of each node, to leave out the writes that change nothing it counts.
 	history analysis.History
 	nodes   map[string]nodeState
+	// traceErrors are the trace events that could not be carried out, in trace order.
+	traceErrors []analysis.TraceErrorRecord
 }
 
 // nodeState is what the change log last said about a node.
@@ -204,4 +206,9 @@ func (r *Recorder) record(ev Event) { r.events = append(r.events, ev) }
 func (r *Recorder) Warn(kind, namespace, name, reason, message string) {
 	r.events = append(r.events, Event{At: r.clock.Now().Sub(Epoch), Kind: kind, Namespace: namespace,
 		Name: name, Type: corev1.EventTypeWarning, Reason: reason, Message: message})
+}
+
+// TraceError records a trace event that could not be carried out.
+func (r *Recorder) TraceError(rec analysis.TraceErrorRecord) {
+	r.traceErrors = append(r.traceErrors, rec)
 }

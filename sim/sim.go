@@ -66,6 +66,9 @@ type Config struct {
 	// default: 1,024 writes and at least a quarter of the nodes; negative means never. Only
 	// the speed of a run depends on it, never its report.
 	RelayoutNodeWrites int
+	// SampleInterval is the step of the report's time series (analysis.Observation's); zero
+	// picks a round one from the run's length. The simulation itself does not use it.
+	SampleInterval time.Duration
 }
 
 // DefaultMaxEventsPerInstant is the default of Config.MaxEventsPerInstant.
@@ -338,7 +341,8 @@ func (s *Simulator) Transitions() []Transition {
 
 // Observe returns what the run observed, for analysis.Build.
 func (s *Simulator) Observe() (analysis.Observation, error) {
-	o := analysis.Observation{Seed: s.cfg.Seed, Elapsed: s.Elapsed(), Pods: s.rec.Pods(), Transitions: s.Transitions()}
+	o := analysis.Observation{Seed: s.cfg.Seed, Elapsed: s.Elapsed(), Pods: s.rec.Pods(), Transitions: s.Transitions(),
+		TraceErrors: s.rec.traceErrors, History: s.rec.History(), SampleInterval: s.cfg.SampleInterval}
 	s.explainUnclaimed(o.Pods)
 	if s.stages != nil {
 		o.TransitionTallies = s.stages.renewalTallies()

@@ -1,4 +1,4 @@
-package workloads
+package workloads_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package workloads
+package workloads_test
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/deployment"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -57,7 +60,7 @@ func benchPodSpec() corev1.PodSpec {
 }
 
 // BenchmarkSchedulingThroughput measures pods scheduled per second of wall time, kwoksim
-// against the bare pattern of DESIGN.md (scheduler.New + fake clientset + sched.Run, binds
+// against the bare pattern of docs/design.md, "The bare-pattern benchmark" (scheduler.New + fake clientset + sched.Run, binds
 // counted by a reactor) in the same run and at the same parallelism, and reports the ratio.
 // kwoksim's figure includes everything a run does after the inputs are applied: the
 // Deployment and ReplicaSet controllers creating and validating pods, the stage engine taking
@@ -152,8 +155,8 @@ func barePattern(b *testing.B, nodes, pods int, parallelism int32) rates {
 	hash := controller.ComputeHash(&template, nil)
 	template.Labels = labelsutil.CloneAndAddLabel(template.Labels, appsv1.DefaultDeploymentUniqueLabelKey, hash)
 	rs := &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: replicaSetName(d.Name, hash), Namespace: "default", UID: "rs-uid", Labels: template.Labels,
-			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(d, deploymentKind)}},
+		ObjectMeta: metav1.ObjectMeta{Name: deployment.ReplicaSetName(d.Name, hash), Namespace: "default", UID: "rs-uid", Labels: template.Labels,
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(d, appsv1.SchemeGroupVersion.WithKind("Deployment"))}},
 		Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To(int32(pods)), Template: template,
 			Selector: labelsutil.CloneSelectorAndAddLabel(d.Spec.Selector, appsv1.DefaultDeploymentUniqueLabelKey, hash)},
 	}
@@ -161,7 +164,7 @@ func barePattern(b *testing.B, nodes, pods int, parallelism int32) rates {
 	for i := 0; i < pods; i++ {
 		objs = append(objs, &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%05d", rs.Name, i), Namespace: "default", UID: types.UID(fmt.Sprintf("uid-%05d", i)),
-				Labels: template.Labels, OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(rs, replicaSetKind)}},
+				Labels: template.Labels, OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(rs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))}},
 			Spec: withScheduler(benchPodSpec()),
 		})
 	}
@@ -220,7 +223,7 @@ func kwoksimRun(b *testing.B, nodes, pods int, parallelism int32, set []*stages.
 		b.Fatal(err)
 	}
 	defer s.Close()
-	Install(s)
+	workloads.Install(s)
 	for i := 0; i < nodes; i++ {
 		if _, err := s.API().Create(benchNode(i)); err != nil {
 			b.Fatal(err)

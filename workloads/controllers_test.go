@@ -1,9 +1,11 @@
-package workloads
+package workloads_test
 
 import (
 	"context"
 	"regexp"
 	"testing"
+
+	"github.com/kwoksim/kwoksim/workloads"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -22,7 +24,7 @@ func TestControllersNameAndOwnLikeKubernetes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	Install(s)
+	workloads.Install(s)
 	// The seed node is tainted; these workloads do not tolerate it, so use an untainted copy.
 	node := sc.Nodes[0].Obj.(*corev1.Node).DeepCopy()
 	node.Spec.Taints = nil

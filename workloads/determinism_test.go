@@ -1,4 +1,4 @@
-package workloads
+package workloads_test
 
 import (
 	"bytes"
@@ -7,26 +7,35 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kwoksim/kwoksim/workloads/manifest"
+
+	"k8s.io/utils/ptr"
+
+	"github.com/kwoksim/kwoksim/workloads"
+
+	"github.com/kwoksim/kwoksim/workloads/workloadstest"
 
 	"github.com/kwoksim/kwoksim/analysis"
 )
 
-func loadScenario(t *testing.T, nodes, workloads string) Scenario {
+func loadScenario(t *testing.T, nodes, workloadsPath string) workloads.Scenario {
 	t.Helper()
-	n, err := Load([]string{nodes}, LoadOptions{Kinds: map[string]bool{"Node": true}})
+	n, err := manifest.Load([]string{nodes}, manifest.LoadOptions{Kinds: map[string]bool{"Node": true}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := Load([]string{workloads}, LoadOptions{Kinds: WorkloadKinds})
+	w, err := manifest.Load([]string{workloadsPath}, manifest.LoadOptions{Kinds: manifest.WorkloadKinds})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Scenario{Nodes: n, Workloads: w}
+	return workloads.Scenario{Nodes: n, Workloads: w}
 }
 
-func reportJSON(t *testing.T, sc Scenario) ([]byte, *analysis.Report) {
+func reportJSON(t *testing.T, sc workloads.Scenario) ([]byte, *analysis.Report) {
 	t.Helper()
-	r, err := Run(context.Background(), sc)
+	r, err := workloads.Run(context.Background(), sc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +70,7 @@ func TestReportIsDeterministic(t *testing.T) {
 			continue
 		}
 		if !bytes.Equal(first, got) {
-			t.Fatalf("run %d (GOMAXPROCS=%d) differs from run 0:\n%s", i, procs, firstDifference(first, got))
+			t.Fatalf("run %d (GOMAXPROCS=%d) differs from run 0:\n%s", i, procs, workloadstest.FirstDifference(first, got))
 		}
 	}
 
@@ -73,12 +82,32 @@ func TestReportIsDeterministic(t *testing.T) {
 	}
 }
 
-func firstDifference(a, b []byte) string {
-	la, lb := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
-	for i := 0; i < len(la) && i < len(lb); i++ {
-		if la[i] != lb[i] {
-			return fmt.Sprintf("line %d:\n  %s\n  %s", i+1, la[i], lb[i])
+// The same scenario — a Job, a StatefulSet and a DaemonSet on three nodes, with a node added
+// mid-run — gives the same pod names, nodes and times, run after run.
+func TestJobStatefulSetDaemonSetDeterministic(t *testing.T) {
+	run := func() string {
+		s := workloadstest.SlowSim(t)
+		log := workloadstest.WatchPods(s)
+		workloadstest.Create(t, s, workloadstest.KWOKNode("n1", "2"), workloadstest.KWOKNode("n2", "2"), workloadstest.KWOKNode("n3", "2"),
+			workloadstest.Job("batch", ptr.To[int32](6), ptr.To[int32](3), "40s"), workloadstest.StatefulSet("db", 3, ""), workloadstest.DaemonSet("agent"))
+		s.Clock().AfterDelay(30*time.Second, func() { workloadstest.Create(t, s, workloadstest.KWOKNode("n4", "2")) })
+		if err := s.Run(); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, e := range *log {
+			fmt.Fprintf(&b, "%v %s %s %s\n", e.At, e.What, e.Pod, e.UID)
+		}
+		b.WriteString(workloadstest.Placement(t, s))
+		return b.String()
+	}
+	first := run()
+	if strings.Count(first, " created ") < 13 {
+		t.Fatalf("scenario did not run as expected:\n%s", first)
+	}
+	for i := 0; i < 2; i++ {
+		if again := run(); again != first {
+			t.Fatalf("run %d differs:\n%s", i+2, workloadstest.FirstDifference([]byte(first), []byte(again)))
 		}
 	}
-	return "lengths differ"
 }

@@ -1,2 +1,16 @@
-// Package workloads loads manifests and runs deterministic workload controllers (Deployment, ReplicaSet) on the simulated cluster.
+// Package workloads runs a scenario: it starts a simulator, installs the workload controllers
+// (Deployment, ReplicaSet, Job, StatefulSet, DaemonSet; one package each, on the runtime of
+// package manager), creates the nodes and workloads read by package manifest, replays the
+// traces of package trace, and builds the report.
+//
+// The packages below it:
+//
+//   - manifest: Node and workload manifests decoded as kubectl would, node templates,
+//     --scale-replicas.
+//   - trace: trace files (YAML and JSON Lines) and their replay on the virtual clock.
+//   - manager: what every controller runs on (dispatch of changes, the work queue on virtual
+//     time, the owner index, garbage collection).
+//   - deployment, replicaset, job, statefulset, daemonset: the controllers.
+//   - openb: the Alibaba GPU trace importer.
+//   - workloadstest: simulators and fixtures for the controllers' tests.
 package workloads

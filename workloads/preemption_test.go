@@ -1,4 +1,4 @@
-package workloads
+package workloads_test
 
 import (
 	"fmt"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kwoksim/kwoksim/workloads/workloadstest"
 
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -36,7 +38,7 @@ func priorityPod(name, cpu, class string) *corev1.Pod {
 
 // hostNode is a kwok node with the hostname label the kubelet would set.
 func hostNode(name, cpu string) *corev1.Node {
-	n := kwokNode(name, cpu)
+	n := workloadstest.KWOKNode(name, cpu)
 	n.Labels["kubernetes.io/hostname"] = name
 	return n
 }
@@ -44,7 +46,7 @@ func hostNode(name, cpu string) *corev1.Node {
 // preemptionSim is a simulator with the default stages and a log of the pods deleted.
 func preemptionSim(t *testing.T, seed uint64) (*sim.Simulator, *[]string) {
 	t.Helper()
-	s := testSim(t, sim.Config{Seed: seed, Stages: stages.Default()})
+	s := workloadstest.Sim(t, sim.Config{Seed: seed, Stages: stages.Default()})
 	var deleted []string
 	s.API().Watch(func(ev sim.WatchEvent) {
 		if p, ok := ev.Object.(*corev1.Pod); ok && ev.Type == watch.Deleted {
@@ -72,14 +74,14 @@ func preemptionSim(t *testing.T, seed uint64) (*sim.Simulator, *[]string) {
 // candidates, mid-b1 and every pod of nodes a and c survive, and the preemptor lands on b.
 func TestPreemptionPicksTheRealVictims(t *testing.T) {
 	s, deleted := preemptionSim(t, 1)
-	mustCreate(t, s,
+	workloadstest.Create(t, s,
 		priorityClass("tiny", 1, false), priorityClass("low", 10, false), priorityClass("mid", 50, false), priorityClass("urgent", 1000, false),
 		hostNode("a", "4"), hostNode("b", "4"), hostNode("c", "4"))
 	place := func(p *corev1.Pod, node string) *corev1.Pod {
 		p.Spec.NodeSelector = map[string]string{"kubernetes.io/hostname": node}
 		return p
 	}
-	mustCreate(t, s,
+	workloadstest.Create(t, s,
 		place(priorityPod("low-a1", "2", "low"), "a"), place(priorityPod("low-a2", "2", "low"), "a"),
 		place(priorityPod("mid-b1", "1", "mid"), "b"), place(priorityPod("tiny-b2", "1", "tiny"), "b"), place(priorityPod("tiny-b3", "2", "tiny"), "b"),
 		place(priorityPod("mid-c1", "4", "mid"), "c"))
@@ -137,12 +139,12 @@ func TestPreemptionPicksTheRealVictims(t *testing.T) {
 func TestPreemptionTieBreakFollowsTheSeed(t *testing.T) {
 	victim := func(seed uint64) string {
 		s, deleted := preemptionSim(t, seed)
-		mustCreate(t, s, priorityClass("low", 10, false), priorityClass("urgent", 1000, false))
+		workloadstest.Create(t, s, priorityClass("low", 10, false), priorityClass("urgent", 1000, false))
 		for _, n := range []string{"n01", "n02", "n03", "n04", "n05", "n06", "n07", "n08", "n09", "n10", "n11", "n12"} {
-			mustCreate(t, s, hostNode(n, "1"))
+			workloadstest.Create(t, s, hostNode(n, "1"))
 		}
 		for _, n := range []string{"p01", "p02", "p03", "p04", "p05", "p06", "p07", "p08", "p09", "p10", "p11", "p12"} {
-			mustCreate(t, s, priorityPod(n, "1", "low"))
+			workloadstest.Create(t, s, priorityPod(n, "1", "low"))
 		}
 		s.Clock().AfterDelay(time.Minute, func() {
 			if _, err := s.API().Create(priorityPod("urgent", "1", "urgent")); err != nil {
@@ -175,8 +177,8 @@ func TestPreemptionTieBreakFollowsTheSeed(t *testing.T) {
 // rejected, and the system classes exist from the start.
 func TestPriorityAdmission(t *testing.T) {
 	s, _ := preemptionSim(t, 1)
-	mustCreate(t, s, priorityClass("batch", 100, true), hostNode("n1", "8"))
-	mustCreate(t, s, priorityPod("classless", "1", ""), priorityPod("critical", "1", "system-node-critical"))
+	workloadstest.Create(t, s, priorityClass("batch", 100, true), hostNode("n1", "8"))
+	workloadstest.Create(t, s, priorityPod("classless", "1", ""), priorityPod("critical", "1", "system-node-critical"))
 	_, err := s.API().Create(priorityPod("typo", "1", "bacth"))
 	if err == nil || !strings.Contains(err.Error(), `no PriorityClass with name bacth was found`) {
 		t.Errorf("creating a pod of an unknown class: %v", err)
@@ -186,7 +188,7 @@ func TestPriorityAdmission(t *testing.T) {
 		t.Errorf("a second global default class: %v", err)
 	}
 	for name, want := range map[string]int32{"classless": 100, "critical": 2000001000} {
-		if p := mustGet[*corev1.Pod](t, s, "Pod", name).Spec.Priority; p == nil || *p != want {
+		if p := workloadstest.MustGet[*corev1.Pod](t, s, "Pod", name).Spec.Priority; p == nil || *p != want {
 			t.Errorf("%s: priority %v, want %d", name, p, want)
 		}
 	}
@@ -214,19 +216,19 @@ profiles:
 		t.Fatal(err)
 	}
 	run := func(seed uint64, profile string) ([]string, analysis.PodRecord) {
-		s := testSim(t, sim.Config{Seed: seed, Stages: stages.Default(), SchedulerConfig: cfg})
+		s := workloadstest.Sim(t, sim.Config{Seed: seed, Stages: stages.Default(), SchedulerConfig: cfg})
 		var deleted []string
 		s.API().Watch(func(ev sim.WatchEvent) {
 			if p, ok := ev.Object.(*corev1.Pod); ok && ev.Type == watch.Deleted {
 				deleted = append(deleted, p.Name)
 			}
 		})
-		mustCreate(t, s, priorityClass("low", 10, false), priorityClass("urgent", 1000, false))
+		workloadstest.Create(t, s, priorityClass("low", 10, false), priorityClass("urgent", 1000, false))
 		for i := 1; i <= 12; i++ {
-			mustCreate(t, s, hostNode(fmt.Sprintf("n%02d", i), "1"))
+			workloadstest.Create(t, s, hostNode(fmt.Sprintf("n%02d", i), "1"))
 		}
 		for i := 1; i <= 12; i++ {
-			mustCreate(t, s, priorityPod(fmt.Sprintf("p%02d", i), "1", "low"))
+			workloadstest.Create(t, s, priorityPod(fmt.Sprintf("p%02d", i), "1", "low"))
 		}
 		s.Clock().AfterDelay(time.Minute, func() {
 			p := priorityPod("urgent", "1", "urgent")

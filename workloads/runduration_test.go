@@ -1,8 +1,10 @@
-package workloads
+package workloads_test
 
 import (
 	"testing"
 	"time"
+
+	"github.com/kwoksim/kwoksim/workloads/workloadstest"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,7 +18,7 @@ import (
 // that long after it is Running, when its restartPolicy lets it end; a Job's pod waits for
 // its run time instead of completing at once; a pod that restarts Always keeps running.
 func TestRunDurationAnnotation(t *testing.T) {
-	s := testSim(t, sim.Config{Seed: 5, Stages: stages.Default()})
+	s := workloadstest.Sim(t, sim.Config{Seed: 5, Stages: stages.Default()})
 	isController := true
 	job := &metav1.OwnerReference{APIVersion: "batch/v1", Kind: "Job", Name: "batch", UID: types.UID("job-uid"), Controller: &isController}
 	annotated := func(name, runFor string, policy corev1.RestartPolicy, owner *metav1.OwnerReference) *corev1.Pod {
@@ -25,7 +27,7 @@ func TestRunDurationAnnotation(t *testing.T) {
 		p.Spec.RestartPolicy = policy
 		return p
 	}
-	mustCreate(t, s, kwokNode("n1", "4"),
+	workloadstest.Create(t, s, workloadstest.KWOKNode("n1", "4"),
 		annotated("never", "90s", corev1.RestartPolicyNever, nil),
 		annotated("onfailure", "1h30m", corev1.RestartPolicyOnFailure, nil),
 		annotated("job-pod", "10m", corev1.RestartPolicyNever, job),

@@ -1,15 +1,15 @@
-package workloads
+package workloads_test
 
 import (
 	"testing"
 	"time"
 
+	"github.com/kwoksim/kwoksim/workloads/workloadstest"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kwoksim/kwoksim/analysis"
@@ -32,28 +32,7 @@ func stageSim(t *testing.T, until time.Duration, dirs ...string) *sim.Simulator 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testSim(t, sim.Config{Seed: 7, Stages: set, Until: until})
-}
-
-func kwokNode(name string, cpu string) *corev1.Node {
-	res := corev1.ResourceList{
-		corev1.ResourceCPU:    resource.MustParse(cpu),
-		corev1.ResourceMemory: resource.MustParse("8Gi"),
-		corev1.ResourcePods:   resource.MustParse("110"),
-	}
-	return &corev1.Node{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Node"},
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"type": "kwok"}},
-		Status:     corev1.NodeStatus{Capacity: res, Allocatable: res},
-	}
-}
-
-func podSpec(cpu string) corev1.PodSpec {
-	c := corev1.Container{Name: "app", Image: "app:1"}
-	if cpu != "" {
-		c.Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu)}
-	}
-	return corev1.PodSpec{Containers: []corev1.Container{c}, RestartPolicy: corev1.RestartPolicyNever}
+	return workloadstest.Sim(t, sim.Config{Seed: 7, Stages: set, Until: until})
 }
 
 // defaultPlusStages is a simulator with the default stages and the stages in doc.
@@ -63,13 +42,13 @@ func defaultPlusStages(t *testing.T, doc string) *sim.Simulator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testSim(t, sim.Config{Seed: 1, Stages: append(stages.Default(), set...)})
+	return workloadstest.Sim(t, sim.Config{Seed: 1, Stages: append(stages.Default(), set...)})
 }
 
 // kwokDeployment is a Deployment of long-running pods labelled app=name.
 func kwokDeployment(name string, replicas int32, cpu string) *appsv1.Deployment {
 	labels := map[string]string{"app": name}
-	spec := podSpec(cpu)
+	spec := workloadstest.PodSpec(cpu)
 	spec.RestartPolicy = corev1.RestartPolicyAlways
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
@@ -89,7 +68,7 @@ func TestGeneralStagesWalkDeploymentPodsToReady(t *testing.T) {
 	s := stageSim(t, 0, "node/fast", "pod/general")
 	replicas := int32(8)
 	d := kwokDeployment("web", replicas, "100m")
-	mustCreate(t, s, kwokNode("n1", "4"), d)
+	workloadstest.Create(t, s, workloadstest.KWOKNode("n1", "4"), d)
 	if err := s.Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -132,20 +111,11 @@ func TestGeneralStagesWalkDeploymentPodsToReady(t *testing.T) {
 	}
 }
 
-func mustCreate(t *testing.T, s *sim.Simulator, objs ...runtime.Object) {
-	t.Helper()
-	for _, o := range objs {
-		if _, err := s.API().Create(o); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func barePod(name, cpu string, owner *metav1.OwnerReference) *corev1.Pod {
 	p := &corev1.Pod{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
-		Spec:       podSpec(cpu),
+		Spec:       workloadstest.PodSpec(cpu),
 	}
 	if owner != nil {
 		p.OwnerReferences = []metav1.OwnerReference{*owner}
@@ -185,7 +155,7 @@ func TestJobPodCompletesAndFreesCapacity(t *testing.T) {
 	s := stageSim(t, 0, "node/fast", "pod/general")
 	isController := true
 	job := &metav1.OwnerReference{APIVersion: "batch/v1", Kind: "Job", Name: "batch", UID: types.UID("job-uid"), Controller: &isController}
-	mustCreate(t, s, kwokNode("n1", "1"), barePod("worker", "1", job))
+	workloadstest.Create(t, s, workloadstest.KWOKNode("n1", "1"), barePod("worker", "1", job))
 	s.Clock().AfterDelay(500*time.Millisecond, func() {
 		if _, err := s.API().Create(barePod("waiting", "1", nil)); err != nil {
 			t.Error(err)
@@ -218,7 +188,7 @@ func TestDeletingPodWithFinalizerWaitsForStage(t *testing.T) {
 	s := stageSim(t, 0, "node/fast", "pod/general", "../../stages/release-finalizers.yaml")
 	p := barePod("guarded", "", nil)
 	p.Finalizers = []string{"example.com/keep"}
-	mustCreate(t, s, kwokNode("n1", "1"), p)
+	workloadstest.Create(t, s, workloadstest.KWOKNode("n1", "1"), p)
 	podKind, _ := sim.KindNamed("Pod")
 	const deleteAt = 60 * time.Second
 	s.Clock().AfterDelay(deleteAt, func() {
@@ -284,7 +254,7 @@ spec:
     - template: '{"metadata": {"annotations": {"reviewed": "{{ Now }}"}}}'
 `)
 	d := kwokDeployment("api", 2, "")
-	mustCreate(t, s, kwokNode("n1", "1"), d)
+	workloadstest.Create(t, s, workloadstest.KWOKNode("n1", "1"), d)
 	if err := s.Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +272,7 @@ spec:
 // the pod Failed.
 func TestChaosLabels(t *testing.T) {
 	s := stageSim(t, 10*time.Minute, "node/fast", "node/chaos", "pod/general", "pod/chaos")
-	mustCreate(t, s, kwokNode("n1", "2"), kwokNode("n2", "2"), barePod("victim", "", nil), barePod("bystander", "", nil))
+	workloadstest.Create(t, s, workloadstest.KWOKNode("n1", "2"), workloadstest.KWOKNode("n2", "2"), barePod("victim", "", nil), barePod("bystander", "", nil))
 	nodeKind, _ := sim.KindNamed("Node")
 	podKind, _ := sim.KindNamed("Pod")
 	label := func(k *sim.Kind, ns, name, l string) {
@@ -374,8 +344,8 @@ spec:
 	first.Labels = map[string]string{"role": "app"}
 	second.Labels = map[string]string{"role": "app"}
 	first.Namespace, second.Namespace = "team", "team"
-	mustCreate(t, s, kwokNode("n1", "1"), first)
-	s.Clock().AfterDelay(time.Minute, func() { mustCreate(t, s, second) })
+	workloadstest.Create(t, s, workloadstest.KWOKNode("n1", "1"), first)
+	s.Clock().AfterDelay(time.Minute, func() { workloadstest.Create(t, s, second) })
 	if err := s.Run(); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/manifest"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -14,7 +15,7 @@ func TestExitCodes(t *testing.T) {
 		err  error
 		want int
 	}{
-		{&workloads.LoadError{File: "x.yaml", Msg: "bad"}, exitBadInput},
+		{&manifest.LoadError{File: "x.yaml", Msg: "bad"}, exitBadInput},
 		{fmt.Errorf("wrapped: %w", &workloads.InputError{Err: errors.New("invalid")}), exitBadInput},
 		{&sim.StageError{Err: errors.New("template failed")}, exitBadInput},
 		{usageError{errors.New("--output must be table or json")}, exitBadInput},

@@ -11,6 +11,7 @@ import (
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
 	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/manifest"
 )
 
 func newStagesCommand() *cobra.Command {
@@ -62,7 +63,7 @@ func explainE(c *cobra.Command, f *explainFlags, path string) error {
 	for _, k := range sim.SupportedKinds() {
 		kinds[k] = true
 	}
-	objs, err := workloads.Load([]string{path}, workloads.LoadOptions{Kinds: kinds})
+	objs, err := manifest.Load([]string{path}, manifest.LoadOptions{Kinds: kinds})
 	if err != nil {
 		return err
 	}
@@ -91,7 +92,7 @@ func explainE(c *cobra.Command, f *explainFlags, path string) error {
 	return nil
 }
 
-func explainObject(w io.Writer, set []*stages.Stage, src workloads.Source, obj runtime.Object) error {
+func explainObject(w io.Writer, set []*stages.Stage, src manifest.Source, obj runtime.Object) error {
 	k, err := sim.KindOf(obj)
 	if err != nil {
 		return &workloads.InputError{Source: src, Err: err}

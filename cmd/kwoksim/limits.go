@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kwoksim/kwoksim/sim"
-	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/manifest"
 )
 
 // limitFlags bound what a run may grow to, so that a runaway input fails with a message
@@ -21,7 +21,7 @@ func defaultLimits() limitFlags {
 	return limitFlags{
 		maxObjects:          sim.DefaultMaxObjects,
 		maxEventsPerInstant: sim.DefaultMaxEventsPerInstant,
-		maxDocumentBytes:    workloads.DefaultMaxDocumentBytes,
+		maxDocumentBytes:    manifest.DefaultMaxDocumentBytes,
 	}
 }
 
@@ -30,7 +30,7 @@ func (l *limitFlags) register(fl *pflag.FlagSet) {
 		"most objects the simulated apiserver stores at once; the create that would pass it fails the run (exit 3)")
 	fl.IntVar(&l.maxEventsPerInstant, sim.MaxEventsPerInstantFlag[2:], l.maxEventsPerInstant,
 		"most events run at one virtual instant before the run fails as a livelock (exit 3)")
-	fl.IntVar(&l.maxDocumentBytes, workloads.MaxDocumentBytesFlag[2:], l.maxDocumentBytes,
+	fl.IntVar(&l.maxDocumentBytes, manifest.MaxDocumentBytesFlag[2:], l.maxDocumentBytes,
 		"largest manifest document, YAML trace or JSON Lines trace line, in bytes; a larger one is bad input (exit 2)")
 }
 
@@ -41,7 +41,7 @@ func (l *limitFlags) validate() error {
 	}{
 		{sim.MaxObjectsFlag, l.maxObjects},
 		{sim.MaxEventsPerInstantFlag, l.maxEventsPerInstant},
-		{workloads.MaxDocumentBytesFlag, l.maxDocumentBytes},
+		{manifest.MaxDocumentBytesFlag, l.maxDocumentBytes},
 	} {
 		if f.value < 1 {
 			return usageError{fmt.Errorf("%s must be at least 1, got %d", f.name, f.value)}

@@ -9,14 +9,15 @@ import (
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/capacity"
 	"github.com/kwoksim/kwoksim/sim"
-	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/manifest"
+	"github.com/kwoksim/kwoksim/workloads/trace"
 )
 
 // forwardedFlags are run's flags that a plan passes unchanged to each of its runs; their
 // names, defaults and help are run's own. Adding one is adding its name here.
 var forwardedFlags = []string{
 	"nodes", "workload", "trace", "stages", "seed", "until", "scheduler-config", "keep-renewals", "strict",
-	sim.MaxObjectsFlag[2:], sim.MaxEventsPerInstantFlag[2:], workloads.MaxDocumentBytesFlag[2:],
+	sim.MaxObjectsFlag[2:], sim.MaxEventsPerInstantFlag[2:], manifest.MaxDocumentBytesFlag[2:],
 }
 
 // addForwardedFlags defines the forwarded flags on a plan, taking their definitions from a
@@ -74,7 +75,7 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, 
 	paths := func(name string) []string { v, _ := fl.GetStringArray(name); return v }
 	limit := func(flag string) int { v, _ := fl.GetInt(flag[2:]); return v }
 	limits := limitFlags{maxObjects: limit(sim.MaxObjectsFlag), maxEventsPerInstant: limit(sim.MaxEventsPerInstantFlag),
-		maxDocumentBytes: limit(workloads.MaxDocumentBytesFlag)}
+		maxDocumentBytes: limit(manifest.MaxDocumentBytesFlag)}
 	if err := limits.validate(); err != nil {
 		return nil, err
 	}
@@ -88,27 +89,27 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, 
 	if _, err := loadSchedulerConfig(schedConfig); err != nil {
 		return nil, err
 	}
-	opts := workloads.LoadOptions{MaxDocumentBytes: limits.maxDocumentBytes}
+	opts := manifest.LoadOptions{MaxDocumentBytes: limits.maxDocumentBytes}
 	in := &planInputs{checks: checks}
 	for _, path := range f.templates {
-		t, err := workloads.LoadNodeTemplate(path, opts)
+		t, err := manifest.LoadNodeTemplate(path, opts)
 		if err != nil {
 			return nil, err
 		}
 		in.templates = append(in.templates, capacity.Template{Name: t.Name(), File: path, CostPerNode: t.Cost})
 	}
-	nodes, err := workloads.Load(paths("nodes"), workloads.LoadOptions{Kinds: map[string]bool{"Node": true}, MaxDocumentBytes: limits.maxDocumentBytes})
+	nodes, err := manifest.Load(paths("nodes"), manifest.LoadOptions{Kinds: map[string]bool{"Node": true}, MaxDocumentBytes: limits.maxDocumentBytes})
 	if err != nil {
 		return nil, err
 	}
 	in.givenNodes = len(nodes)
 	if w := paths("workload"); len(w) > 0 {
-		if _, err := workloads.Load(w, workloads.LoadOptions{Kinds: workloads.WorkloadKinds, MaxDocumentBytes: limits.maxDocumentBytes}); err != nil {
+		if _, err := manifest.Load(w, manifest.LoadOptions{Kinds: manifest.WorkloadKinds, MaxDocumentBytes: limits.maxDocumentBytes}); err != nil {
 			return nil, err
 		}
 	}
 	for _, p := range paths("trace") {
-		if _, err := workloads.CheckTrace(p, limits.maxDocumentBytes); err != nil {
+		if _, err := trace.CheckTrace(p, limits.maxDocumentBytes); err != nil {
 			return nil, err
 		}
 	}

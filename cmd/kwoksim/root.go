@@ -14,6 +14,7 @@ import (
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/manifest"
 )
 
 // Exit codes, kept by every command.
@@ -81,7 +82,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func exitCode(err error) int {
 	var (
-		load      *workloads.LoadError
+		load      *manifest.LoadError
 		input     *workloads.InputError
 		usage     usageError
 		inputFile inputError

@@ -13,6 +13,7 @@ import (
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/manifest"
 )
 
 type runFlags struct {
@@ -111,20 +112,20 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if err != nil {
 		return err
 	}
-	nodes, err := workloads.Load(f.nodes, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}, MaxDocumentBytes: f.limits.maxDocumentBytes})
+	nodes, err := manifest.Load(f.nodes, manifest.LoadOptions{Kinds: map[string]bool{"Node": true}, MaxDocumentBytes: f.limits.maxDocumentBytes})
 	if err != nil {
 		return err
 	}
 	if nodes, err = f.template.add(nodes, f.limits.maxDocumentBytes); err != nil {
 		return err
 	}
-	var objs []workloads.Object
+	var objs []manifest.Object
 	if len(f.workload) > 0 {
-		objs, err = workloads.Load(f.workload, workloads.LoadOptions{Kinds: workloads.WorkloadKinds, MaxDocumentBytes: f.limits.maxDocumentBytes})
+		objs, err = manifest.Load(f.workload, manifest.LoadOptions{Kinds: manifest.WorkloadKinds, MaxDocumentBytes: f.limits.maxDocumentBytes})
 		if err != nil {
 			return err
 		}
-		if err := workloads.ScaleReplicas(objs, f.scale); err != nil {
+		if err := manifest.ScaleReplicas(objs, f.scale); err != nil {
 			return usageError{fmt.Errorf("--scale-replicas: %w", err)}
 		}
 	}
@@ -137,10 +138,12 @@ func runE(c *cobra.Command, f *runFlags) error {
 	// boundary; the simulator itself keeps running to that point, and the report so far is
 	// written as usual, marked incomplete.
 	report, err := workloads.Run(context.WithoutCancel(c.Context()), workloads.Scenario{
-		Nodes: nodes, Workloads: objs, Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism, SchedulerConfig: schedConfig,
-		Traces: f.traces, Strict: f.strict, KeepRenewals: f.keepRenew, SampleInterval: f.sample,
-		Progress: progress.callback(), Stop: c.Context().Done(),
-		MaxDocumentBytes: f.limits.maxDocumentBytes, MaxObjects: f.limits.maxObjects, MaxEventsPerInstant: f.limits.maxEventsPerInstant,
+		Config: sim.Config{
+			Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism, SchedulerConfig: schedConfig,
+			KeepRenewals: f.keepRenew, SampleInterval: f.sample, Progress: progress.callback(), Stop: c.Context().Done(),
+			MaxObjects: f.limits.maxObjects, MaxEventsPerInstant: f.limits.maxEventsPerInstant,
+		},
+		Nodes: nodes, Workloads: objs, Traces: f.traces, Strict: f.strict, MaxDocumentBytes: f.limits.maxDocumentBytes,
 	})
 	progress.clear()
 	stopped := errors.Is(err, sim.ErrStopped)

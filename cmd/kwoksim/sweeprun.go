@@ -16,7 +16,8 @@ import (
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/sweep"
 	"github.com/kwoksim/kwoksim/sim"
-	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/manifest"
+	"github.com/kwoksim/kwoksim/workloads/trace"
 )
 
 // sweepStopped is a sweep that an interrupt stopped: the comparison of what finished is
@@ -33,7 +34,7 @@ func (e sweepStopped) Unwrap() error { return interrupted{} }
 // uses, so that a bad one fails now, naming the matrix field, and not in every child run.
 func checkSweepInputs(m *sweep.Matrix) error {
 	seen := map[string]bool{}
-	var workload []workloads.Object
+	var workload []manifest.Object
 	for _, in := range m.Inputs() {
 		if seen[in.Kind+"\x00"+in.Resolved] {
 			continue
@@ -42,15 +43,15 @@ func checkSweepInputs(m *sweep.Matrix) error {
 		var err error
 		switch in.Kind {
 		case sweep.InputNodes:
-			_, err = workloads.Load([]string{in.Resolved}, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}})
+			_, err = manifest.Load([]string{in.Resolved}, manifest.LoadOptions{Kinds: map[string]bool{"Node": true}})
 		case sweep.InputWorkload:
-			var objs []workloads.Object
-			objs, err = workloads.Load([]string{in.Resolved}, workloads.LoadOptions{Kinds: workloads.WorkloadKinds})
+			var objs []manifest.Object
+			objs, err = manifest.Load([]string{in.Resolved}, manifest.LoadOptions{Kinds: manifest.WorkloadKinds})
 			workload = append(workload, objs...)
 		case sweep.InputNodeTemplate:
-			_, err = workloads.LoadNodeTemplate(in.Resolved, workloads.LoadOptions{})
+			_, err = manifest.LoadNodeTemplate(in.Resolved, manifest.LoadOptions{})
 		case sweep.InputTrace:
-			_, err = workloads.CheckTrace(in.Resolved, 0)
+			_, err = trace.CheckTrace(in.Resolved, 0)
 		case sweep.InputStages:
 			_, err = loadStages(io.Discard, []string{in.Resolved})
 		case sweep.InputSchedulerConfig:
@@ -62,11 +63,11 @@ func checkSweepInputs(m *sweep.Matrix) error {
 	}
 	// A replica scale that takes a count past its limit fails here too, not in every run.
 	for _, scale := range m.ReplicaScales() {
-		objs := make([]workloads.Object, len(workload))
+		objs := make([]manifest.Object, len(workload))
 		for i, o := range workload {
-			objs[i] = workloads.Object{Obj: o.Obj.DeepCopyObject(), Source: o.Source}
+			objs[i] = manifest.Object{Obj: o.Obj.DeepCopyObject(), Source: o.Source}
 		}
-		if err := workloads.ScaleReplicas(objs, scale.Value); err != nil {
+		if err := manifest.ScaleReplicas(objs, scale.Value); err != nil {
 			return inputError{m.Fail(err.Error(), scale.Path...)}
 		}
 	}

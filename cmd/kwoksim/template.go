@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/manifest"
 )
 
 // templateFlags add copies of a node template to a run's nodes: the what-if "these nodes plus
@@ -36,11 +36,11 @@ func (t *templateFlags) check(nodes []string) error {
 }
 
 // add appends the template's copies to nodes.
-func (t *templateFlags) add(nodes []workloads.Object, maxDocumentBytes int) ([]workloads.Object, error) {
+func (t *templateFlags) add(nodes []manifest.Object, maxDocumentBytes int) ([]manifest.Object, error) {
 	if t.file == "" {
 		return nodes, nil
 	}
-	tmpl, err := workloads.LoadNodeTemplate(t.file, workloads.LoadOptions{MaxDocumentBytes: maxDocumentBytes})
+	tmpl, err := manifest.LoadNodeTemplate(t.file, manifest.LoadOptions{MaxDocumentBytes: maxDocumentBytes})
 	if err != nil {
 		return nil, err
 	}

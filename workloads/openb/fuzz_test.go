@@ -9,7 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/manifest"
+	"github.com/kwoksim/kwoksim/workloads/trace"
 )
 
 // FuzzConvert holds the importer to its contract with CSV files of any shape: no panic,
@@ -32,20 +33,20 @@ func FuzzConvert(f *testing.F) {
 			return
 		}
 		dir := t.TempDir()
-		nodesYAML, trace := filepath.Join(dir, "nodes.yaml"), filepath.Join(dir, "trace.jsonl")
+		nodesYAML, traceFile := filepath.Join(dir, "nodes.yaml"), filepath.Join(dir, "trace.jsonl")
 		if err := os.WriteFile(nodesYAML, out.Nodes, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(trace, out.Trace, 0o644); err != nil {
+		if err := os.WriteFile(traceFile, out.Trace, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if out.Summary.Nodes > 0 {
-			objs, err := workloads.Load([]string{nodesYAML}, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}})
+			objs, err := manifest.Load([]string{nodesYAML}, manifest.LoadOptions{Kinds: map[string]bool{"Node": true}})
 			if err != nil || len(objs) != out.Summary.Nodes {
 				t.Fatalf("nodes.yaml of %d nodes loads as %d objects: %v\n%s", out.Summary.Nodes, len(objs), err, out.Nodes)
 			}
 		}
-		sum, err := workloads.CheckTrace(trace, 0)
+		sum, err := trace.CheckTrace(traceFile, 0)
 		if err != nil || sum.Events != out.Summary.Events {
 			t.Fatalf("trace.jsonl of %d events checks as %d: %v\n%s", out.Summary.Events, sum.Events, err, out.Trace)
 		}

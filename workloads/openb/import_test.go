@@ -19,7 +19,7 @@ import (
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 	"k8s.io/client-go/kubernetes/scheme"
 
-	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/manifest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/openb/golden from the current output")
@@ -77,7 +77,7 @@ func TestNodesDecode(t *testing.T) {
 	if _, err := Import(fixtureNodes, fixturePods, out); err != nil {
 		t.Fatal(err)
 	}
-	objs, err := workloads.Load([]string{filepath.Join(out, NodesFile)}, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}})
+	objs, err := manifest.Load([]string{filepath.Join(out, NodesFile)}, manifest.LoadOptions{Kinds: map[string]bool{"Node": true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -486,7 +486,7 @@ func TestRealTrace(t *testing.T) {
 		t.Errorf("%d applies, want %d", applies, sum.Pods)
 	}
 
-	objs, err := workloads.Load([]string{filepath.Join(out, NodesFile)}, workloads.LoadOptions{Kinds: map[string]bool{"Node": true}})
+	objs, err := manifest.Load([]string{filepath.Join(out, NodesFile)}, manifest.LoadOptions{Kinds: map[string]bool{"Node": true}})
 	if err != nil {
 		t.Fatal(err)
 	}

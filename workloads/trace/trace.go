@@ -1,0 +1,269 @@
+package trace
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kwoksim/kwoksim/workloads/manifest"
+)
+
+// A trace is a timed list of operations on the cluster: `kwoksim run --trace FILE`. The
+// format is YAML {apiVersion: kwoksim/v1alpha1, kind: Trace, events: [...]} or JSON Lines
+// (one event per line, read as the run goes, so a long trace costs no memory).
+const (
+	TraceAPIVersion = "kwoksim/v1alpha1"
+	TraceKind       = "Trace"
+)
+
+// TraceOp is what a trace event does.
+type TraceOp string
+
+const (
+	OpApply  TraceOp = "apply"
+	OpDelete TraceOp = "delete"
+	OpScale  TraceOp = "scale"
+	OpPatch  TraceOp = "patch"
+)
+
+var traceOps = []TraceOp{OpApply, OpDelete, OpScale, OpPatch}
+
+// TraceEvent is one decoded event.
+type TraceEvent struct {
+	At     time.Duration
+	Source Source
+	Op     TraceOp
+	// Objects are the manifests of an apply (one, or the items of a List).
+	Objects []Object
+	// Target names the object of a delete, scale or patch.
+	Target ObjectRef
+	// Replicas is the scale's new size.
+	Replicas  int32
+	PatchType types.PatchType
+	Patch     []byte
+}
+
+// ObjectRef names one object.
+type ObjectRef struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+}
+
+func (r ObjectRef) String() string {
+	if r.Namespace == "" {
+		return r.Kind + " " + r.Name
+	}
+	return r.Kind + " " + r.Namespace + "/" + r.Name
+}
+
+// scalableKinds are the kinds a scale event accepts, as the issue's contract names them.
+var scalableKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "StatefulSet": true}
+
+// TraceApplyKinds are the kinds an apply event accepts: everything the simulation serves.
+var TraceApplyKinds = func() map[string]bool {
+	m := map[string]bool{"Node": true}
+	for k := range manifest.WorkloadKinds {
+		m[k] = true
+	}
+	return m
+}()
+
+var patchTypes = map[string]types.PatchType{
+	"strategic": types.StrategicMergePatchType,
+	"merge":     types.MergePatchType,
+	"json":      types.JSONPatchType,
+}
+
+// decodeEvent parses one event, given as a JSON object, from src.
+func decodeEvent(src Source, j []byte) (*TraceEvent, error) {
+	fail := func(format string, args ...any) error {
+		return &LoadError{File: src.File, Line: src.Line, Msg: fmt.Sprintf(format, args...)}
+	}
+	j = bytes.TrimSpace(j)
+	if len(j) == 0 || j[0] != '{' {
+		return nil, fail("expected an event, a mapping with at and one of %s; found %s", opList(), jsonType(j))
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(j, &fields); err != nil {
+		return nil, fail("malformed event: %v", err)
+	}
+	ev := &TraceEvent{Source: src}
+	rawAt, ok := fields["at"]
+	if !ok {
+		return nil, fail(`missing "at": the event's time from the start, a Go duration such as "90s" or "36h"`)
+	}
+	var at string
+	if err := json.Unmarshal(rawAt, &at); err != nil {
+		return nil, fail(`at: expected a Go duration such as "90s" or "36h", found %s`, jsonType(rawAt))
+	}
+	d, err := time.ParseDuration(at)
+	if err != nil || d < 0 {
+		return nil, fail(`at: expected a non-negative Go duration such as "90s" or "36h", got %q`, at)
+	}
+	ev.At = d
+	var ops []string
+	for k := range fields {
+		if k == "at" {
+			continue
+		}
+		if !slices.Contains(traceOps, TraceOp(k)) {
+			return nil, fail("unknown operation %q; expected one of %s", k, opList())
+		}
+		ops = append(ops, k)
+	}
+	sort.Strings(ops)
+	switch len(ops) {
+	case 0:
+		return nil, fail("the event has no operation; expected one of %s", opList())
+	case 1:
+	default:
+		return nil, fail("the event has %d operations (%s); give each its own event", len(ops), strings.Join(ops, ", "))
+	}
+	ev.Op = TraceOp(ops[0])
+	body := fields[ops[0]]
+	switch ev.Op {
+	case OpApply:
+		objs, err := manifest.Decode(src, body, TraceApplyKinds, "apply: ")
+		if err != nil {
+			return nil, err
+		}
+		if len(objs) == 0 {
+			return nil, fail("apply: the List has no items")
+		}
+		ev.Objects = objs
+	case OpDelete:
+		if ev.Target, err = decodeRef(body, "delete", nil); err != nil {
+			return nil, fail("%v", err)
+		}
+	case OpScale:
+		var s struct {
+			ObjectRef
+			Replicas *int32 `json:"replicas"`
+		}
+		if err := strictUnmarshal(body, &s); err != nil {
+			return nil, fail("scale: %v", err)
+		}
+		if ev.Target, err = checkRef(s.ObjectRef, "scale", scalableKinds); err != nil {
+			return nil, fail("%v", err)
+		}
+		if s.Replicas == nil || *s.Replicas < 0 {
+			return nil, fail("scale: replicas: expected a non-negative integer")
+		}
+		ev.Replicas = *s.Replicas
+	case OpPatch:
+		var p struct {
+			ObjectRef
+			Type  string          `json:"type"`
+			Patch json.RawMessage `json:"patch"`
+		}
+		if err := strictUnmarshal(body, &p); err != nil {
+			return nil, fail("patch: %v", err)
+		}
+		if ev.Target, err = checkRef(p.ObjectRef, "patch", nil); err != nil {
+			return nil, fail("%v", err)
+		}
+		if p.Type == "" {
+			p.Type = "strategic"
+		}
+		pt, ok := patchTypes[p.Type]
+		if !ok {
+			return nil, fail("patch: type: expected strategic, merge or json, got %q", p.Type)
+		}
+		ev.PatchType = pt
+		if ev.Patch, err = patchBody(p.Patch, pt); err != nil {
+			return nil, fail("patch: patch: %v", err)
+		}
+	}
+	return ev, nil
+}
+
+func opList() string {
+	s := make([]string, len(traceOps))
+	for i, op := range traceOps {
+		s[i] = string(op)
+	}
+	return strings.Join(s, ", ")
+}
+
+func decodeRef(body json.RawMessage, op string, kinds map[string]bool) (ObjectRef, error) {
+	var r ObjectRef
+	if err := strictUnmarshal(body, &r); err != nil {
+		return r, fmt.Errorf("%s: %v", op, err)
+	}
+	return checkRef(r, op, kinds)
+}
+
+// checkRef checks that a reference names a kind the operation accepts; a namespaced kind
+// without a namespace means "default", as kubectl takes it.
+func checkRef(r ObjectRef, op string, kinds map[string]bool) (ObjectRef, error) {
+	if kinds == nil {
+		kinds = TraceApplyKinds
+	}
+	if r.Kind == "" {
+		return r, fmt.Errorf("%s: missing kind; expected %s", op, expectedKinds(kinds))
+	}
+	if !kinds[r.Kind] {
+		return r, fmt.Errorf("%s: kind %q is not accepted here; expected %s", op, r.Kind, expectedKinds(kinds))
+	}
+	if r.Name == "" {
+		return r, fmt.Errorf("%s: missing name", op)
+	}
+	if clusterScoped[r.Kind] {
+		if r.Namespace != "" {
+			return r, fmt.Errorf("%s: %s is cluster-scoped; remove namespace %q", op, r.Kind, r.Namespace)
+		}
+	} else if r.Namespace == "" {
+		r.Namespace = "default"
+	}
+	return r, nil
+}
+
+var clusterScoped = map[string]bool{"Node": true, "Namespace": true, "PriorityClass": true}
+
+// patchBody returns the patch as JSON. It is given inline (a mapping; a list for a JSON
+// patch) or as a string holding JSON.
+func patchBody(raw json.RawMessage, pt types.PatchType) ([]byte, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, errors.New("missing")
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, err
+		}
+		raw = bytes.TrimSpace([]byte(s))
+		if !json.Valid(raw) {
+			return nil, errors.New("the string is not JSON")
+		}
+	}
+	want := byte('{')
+	if pt == types.JSONPatchType {
+		want = '['
+	}
+	if len(raw) == 0 || raw[0] != want {
+		if want == '[' {
+			return nil, fmt.Errorf("a json patch is a list of operations, found %s", jsonType(raw))
+		}
+		return nil, fmt.Errorf("a %s patch is a mapping, found %s", map[types.PatchType]string{types.StrategicMergePatchType: "strategic", types.MergePatchType: "merge"}[pt], jsonType(raw))
+	}
+	return raw, nil
+}
+
+// strictUnmarshal decodes JSON, rejecting unknown fields.
+func strictUnmarshal(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,307 @@
+package trace
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	yamlv3 "go.yaml.in/yaml/v3"
+	"sigs.k8s.io/yaml"
+)
+
+// traceReader yields one trace file's events in order; next returns io.EOF at the end.
+type traceReader interface {
+	next() (*TraceEvent, error)
+	Close() error
+}
+
+// openTrace opens a trace file: JSON Lines when it ends in .jsonl, else a YAML (or JSON)
+// Trace document. Events come out checked, including that at never decreases. maxBytes
+// bounds one JSON Lines line, or a whole YAML trace (0: DefaultMaxDocumentBytes).
+func openTrace(path string, maxBytes int) (traceReader, error) {
+	maxBytes = LoadOptions{MaxDocumentBytes: maxBytes}.DocumentLimit()
+	if isJSONL(path) {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, pathError(path, err)
+		}
+		return &ordered{r: newJSONLReader(path, f, maxBytes)}, nil
+	}
+	r, err := readYAMLTrace(path, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	return &ordered{r: r}, nil
+}
+
+func isJSONL(path string) bool { return strings.EqualFold(filepath.Ext(path), ".jsonl") }
+
+// ordered rejects an event whose at is before the previous event's.
+type ordered struct {
+	r    traceReader
+	last *TraceEvent
+}
+
+func (o *ordered) next() (*TraceEvent, error) {
+	ev, err := o.r.next()
+	if err != nil {
+		return nil, err
+	}
+	if o.last != nil && ev.At < o.last.At {
+		return nil, &LoadError{File: ev.Source.File, Line: ev.Source.Line, Msg: fmt.Sprintf(
+			"at %v is before the previous event's %v (line %d); events must be in time order", ev.At, o.last.At, o.last.Source.Line)}
+	}
+	o.last = ev
+	return ev, nil
+}
+
+func (o *ordered) Close() error { return o.r.Close() }
+
+// jsonlReader streams a JSON Lines trace: memory holds one line at a time, of at most max
+// bytes.
+type jsonlReader struct {
+	file string
+	f    io.Closer // nil: nothing to close
+	r    *bufio.Reader
+	line int
+	max  int
+	buf  []byte
+}
+
+func newJSONLReader(file string, r io.Reader, max int) *jsonlReader {
+	j := &jsonlReader{file: file, r: bufio.NewReaderSize(r, 1<<16), max: max}
+	if c, ok := r.(io.Closer); ok {
+		j.f = c
+	}
+	return j
+}
+
+// readLine returns the next line, newline included, failing as soon as it is longer than
+// the limit rather than after reading it whole.
+func (j *jsonlReader) readLine() ([]byte, error) {
+	j.buf = j.buf[:0]
+	for {
+		chunk, err := j.r.ReadSlice('\n')
+		j.buf = append(j.buf, chunk...)
+		if n := len(bytes.TrimRight(j.buf, "\r\n")); n > j.max {
+			return nil, &LoadError{File: j.file, Line: j.line + 1, Msg: tooLarge("the line", n, j.max)}
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return j.buf, err
+		}
+	}
+}
+
+func (j *jsonlReader) next() (*TraceEvent, error) {
+	for {
+		text, err := j.readLine()
+		var tooLong *LoadError
+		if errors.As(err, &tooLong) {
+			return nil, err
+		}
+		if len(text) == 0 && err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, io.EOF
+			}
+			return nil, &LoadError{File: j.file, Line: j.line + 1, Msg: err.Error(), Err: err}
+		}
+		j.line++
+		text = bytes.TrimSpace(text)
+		if j.line == 1 {
+			text = bytes.TrimPrefix(text, utf8BOM)
+		}
+		if len(text) == 0 {
+			continue // blank lines separate nothing, but are harmless
+		}
+		if !json.Valid(text) {
+			return nil, &LoadError{File: j.file, Line: j.line, Msg: "malformed line: " + jsonSyntaxError(text)}
+		}
+		return decodeEvent(Source{File: j.file, Line: j.line}, text)
+	}
+}
+
+func (j *jsonlReader) Close() error {
+	if j.f == nil {
+		return nil
+	}
+	return j.f.Close()
+}
+
+// jsonSyntaxError describes why a line is not JSON, with the column.
+func jsonSyntaxError(text []byte) string {
+	var v any
+	err := json.Unmarshal(text, &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("column %d: %v", se.Offset, se)
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return "not JSON"
+}
+
+// yamlTrace holds a YAML trace's events: YAML traces are written by hand and short, so the
+// whole document is read at once; long traces belong in JSON Lines.
+type yamlTrace struct {
+	file   string
+	events []json.RawMessage
+	lines  []int
+	i      int
+}
+
+func readYAMLTrace(path string, maxBytes int) (*yamlTrace, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, pathError(path, err)
+	}
+	defer f.Close()
+	// Read one byte past the limit: enough to know the file is over it, without reading it all.
+	data, err := io.ReadAll(io.LimitReader(f, int64(maxBytes)+1))
+	if err != nil {
+		return nil, pathError(path, err)
+	}
+	if len(data) > maxBytes {
+		size := len(data)
+		if info, err := f.Stat(); err == nil {
+			size = int(info.Size())
+		}
+		return nil, &LoadError{File: path, Line: 1, Msg: tooLarge("the YAML trace (one document)", size, maxBytes) +
+			"; a long trace belongs in JSON Lines (.jsonl), which is streamed"}
+	}
+	return parseYAMLTrace(path, data)
+}
+
+// parseYAMLTrace decodes a YAML trace's contents; path names it in errors.
+func parseYAMLTrace(path string, data []byte) (*yamlTrace, error) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	fail := func(line int, format string, args ...any) error {
+		return &LoadError{File: path, Line: line, Msg: fmt.Sprintf(format, args...)}
+	}
+	// The values are converted as manifests are (sigs.k8s.io/yaml, strictly); the node tree
+	// only supplies each event's line.
+	j, err := yaml.YAMLToJSONStrict(data)
+	if err != nil {
+		line, msg := yamlError(err, 1, data)
+		return nil, fail(line, "%s", msg)
+	}
+	var doc yamlv3.Node
+	if err := yamlv3.Unmarshal(data, &doc); err != nil {
+		return nil, fail(1, "%v", err)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(j, &top); err != nil {
+		return nil, fail(1, "expected a Trace: a mapping with apiVersion %s, kind %s and events", TraceAPIVersion, TraceKind)
+	}
+	for k := range top {
+		switch k {
+		case "apiVersion", "kind", "metadata", "events":
+		default:
+			return nil, fail(keyLine(&doc, k), "unknown field %q in a Trace; expected apiVersion, kind, metadata and events", k)
+		}
+	}
+	var apiVersion, kind string
+	_ = json.Unmarshal(top["apiVersion"], &apiVersion)
+	_ = json.Unmarshal(top["kind"], &kind)
+	if apiVersion != TraceAPIVersion || kind != TraceKind {
+		return nil, fail(1, "expected apiVersion %s and kind %s, got %q and %q (a JSON Lines trace must end in .jsonl)",
+			TraceAPIVersion, TraceKind, apiVersion, kind)
+	}
+	t := &yamlTrace{file: path}
+	if raw, ok := top["events"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &t.events); err != nil {
+			return nil, fail(keyLine(&doc, "events"), "events must be a list")
+		}
+	}
+	seq := valueNode(&doc, "events")
+	for i := range t.events {
+		line := keyLine(&doc, "events")
+		if seq != nil && i < len(seq.Content) {
+			line = seq.Content[i].Line
+		}
+		t.lines = append(t.lines, line)
+	}
+	return t, nil
+}
+
+func (t *yamlTrace) next() (*TraceEvent, error) {
+	if t.i >= len(t.events) {
+		return nil, io.EOF
+	}
+	i := t.i
+	t.i++
+	return decodeEvent(Source{File: t.file, Line: t.lines[i]}, t.events[i])
+}
+
+func (t *yamlTrace) Close() error { return nil }
+
+// valueNode returns the value of a top-level key of a YAML document, or nil.
+func valueNode(doc *yamlv3.Node, key string) *yamlv3.Node {
+	if doc.Kind != yamlv3.DocumentNode || len(doc.Content) == 0 {
+		return nil
+	}
+	m := doc.Content[0]
+	if m.Kind != yamlv3.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// keyLine is the line of a top-level key, or 1.
+func keyLine(doc *yamlv3.Node, key string) int {
+	if doc.Kind == yamlv3.DocumentNode && len(doc.Content) > 0 && doc.Content[0].Kind == yamlv3.MappingNode {
+		m := doc.Content[0]
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value == key {
+				return m.Content[i].Line
+			}
+		}
+	}
+	return 1
+}
+
+// TraceSummary describes a checked trace file.
+type TraceSummary struct {
+	Events int
+	Last   time.Duration
+}
+
+// CheckTrace reads a whole trace file and reports its first problem, so that a run does not
+// start on a trace it cannot finish. JSON Lines are streamed here too.
+// maxBytes bounds a line or a YAML trace as in openTrace.
+func CheckTrace(path string, maxBytes int) (TraceSummary, error) {
+	r, err := openTrace(path, maxBytes)
+	if err != nil {
+		return TraceSummary{}, err
+	}
+	defer r.Close()
+	return checkEvents(r)
+}
+
+// checkEvents reads every event of r.
+func checkEvents(r traceReader) (TraceSummary, error) {
+	var s TraceSummary
+	for {
+		ev, err := r.next()
+		if errors.Is(err, io.EOF) {
+			return s, nil
+		}
+		if err != nil {
+			return s, err
+		}
+		s.Events++
+		s.Last = ev.At
+	}
+}
