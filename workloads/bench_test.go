@@ -60,8 +60,8 @@ func benchPodSpec() corev1.PodSpec {
 }
 
 // BenchmarkSchedulingThroughput measures pods scheduled per second of wall time, kwoksim
-// against the bare pattern of docs/design.md, "The bare-pattern benchmark" (scheduler.New + fake clientset + sched.Run, binds
-// counted by a reactor) in the same run and at the same parallelism, and reports the ratio.
+// against the bare pattern (docs/design.md, "The bare-pattern benchmark": scheduler.New + fake
+// clientset + sched.Run, binds counted by a reactor) in the same run and at the same parallelism, and reports the ratio.
 // kwoksim's figure includes everything a run does after the inputs are applied: the
 // Deployment and ReplicaSet controllers creating and validating pods, the stage engine taking
 // nodes Ready and pods Running, and the observation of every write.
