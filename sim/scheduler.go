@@ -241,8 +241,9 @@ func (d *driver) forget(uid types.UID) {
 }
 
 // drain schedules until the active and backoff queues are empty. With SchedulerPopFromBackoffQ
-// (GA) the queue pops from backoffQ when activeQ is empty, so backoff never holds a pod back
-// while the scheduler is idle, exactly as in a real scheduler with nothing else to do.
+// (beta, on by default in v1.37) the queue pops from backoffQ when activeQ is empty, so backoff
+// never holds a pod back while the scheduler is idle, exactly as in a real scheduler with
+// nothing else to do.
 func (d *driver) drain(ctx context.Context, limit int) (int, error) {
 	cycles := 0
 	for {

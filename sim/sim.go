@@ -32,7 +32,8 @@ type Config struct {
 	// work (node heartbeats, the scheduler's retry of unschedulable pods) is pending.
 	Until time.Duration
 	// Parallelism of the scheduler's filter and score phases. 1 (the default) keeps placements
-	// deterministic; more trades that for speed (see DESIGN.md on feasible-node order).
+	// deterministic; more trades that for speed (see docs/design.md, "Hazards inside the real
+	// scheduler", on feasible-node order).
 	Parallelism int32
 	// SchedulerConfig is the scheduler's configuration (see LoadSchedulerConfig); nil means
 	// kube-scheduler's defaults. Its profiles, their plugins and plugin arguments,
