@@ -15,8 +15,11 @@ type PodRecord struct {
 	Pod                               *corev1.Pod
 	CreatedAt, ScheduledAt, RunningAt *time.Duration
 	Attempts                          int
-	// Reason is the scheduler's message from the pod's last failed attempt.
-	Reason string
+	// Reason is the scheduler's message from the pod's last failed attempt, and Outcome the
+	// structured outcome of that attempt; Outcome is nil when Reason is not the scheduler's
+	// (a pod no profile takes) or the pod never failed.
+	Reason  string
+	Outcome *SchedulingOutcome
 	// DeletedAt is when the pod went away for good; nil while it exists.
 	DeletedAt *time.Duration
 }
@@ -70,7 +73,7 @@ func Build(o Observation) *Report {
 			Attempts:    rec.Attempts,
 		}
 		if pr.Node == "" {
-			pr.UnschedulableReason = rec.Reason
+			pr.UnschedulableReason, pr.outcome = rec.Reason, rec.Outcome
 		}
 		deleted := rec.DeletedAt != nil
 		r.Pods = append(r.Pods, pr)

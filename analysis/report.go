@@ -32,8 +32,8 @@ type Report struct {
 	// Utilization is, per resource, the spread across nodes of requested/allocatable at the
 	// end of the run.
 	Utilization map[string]UtilizationStats `json:"utilization"`
-	// UnschedulableReasons groups the unschedulable pods by the scheduler's message, most
-	// frequent first, then by reason.
+	// UnschedulableReasons groups the unschedulable pods by the scheduler's message and its
+	// structured outcome, most frequent first, then by reason.
 	UnschedulableReasons []ReasonCount `json:"unschedulableReasons"`
 	// Timeseries samples the cluster on virtual time.
 	Timeseries Timeseries `json:"timeseries"`
@@ -66,10 +66,30 @@ type UtilizationStats struct {
 	Nodes  int     `json:"nodes"`
 }
 
-// ReasonCount is how many pods were left unschedulable with one reason.
+// ReasonCount is how many pods were left unschedulable with one reason, and the scheduler's
+// structured outcome behind it (see SchedulingOutcome).
 type ReasonCount struct {
 	Reason string `json:"reason"`
 	Count  int    `json:"count"`
+	// Code is the status code of the failed cycle ("Unschedulable", "Error", …); empty for
+	// the pods no profile takes, which the scheduler never tried.
+	Code string `json:"code"`
+	// Plugins are the plugins that rejected the pods, sorted; empty for a failure that is
+	// not a fit error.
+	Plugins []string `json:"plugins"`
+	// PendingPlugins are the plugins that marked the pods Pending, sorted.
+	PendingPlugins []string `json:"pendingPlugins,omitempty"`
+	// Nodes is how many nodes the scheduler considered (its "0/N nodes are available"); 0
+	// when the failure is not a fit error.
+	Nodes int `json:"nodes"`
+	// PluginNodes counts, per plugin, the nodes that plugin rejected, sorted by plugin.
+	PluginNodes []PluginNodes `json:"pluginNodes"`
+}
+
+// PluginNodes is how many nodes one plugin rejected in a failed scheduling cycle.
+type PluginNodes struct {
+	Plugin string `json:"plugin"`
+	Nodes  int    `json:"nodes"`
 }
 
 // Timeseries is the cluster sampled at the virtual times T (seconds). Every slice has len(T)
@@ -125,6 +145,9 @@ type PodReport struct {
 	DeletedAt           *float64 `json:"deletedAt"`
 	Attempts            int      `json:"attempts"`
 	UnschedulableReason string   `json:"unschedulableReason"`
+	// outcome is the structured form of UnschedulableReason, which unschedulableReasons
+	// reports; nil when the scheduler gave none. It is not part of the pod's JSON.
+	outcome *SchedulingOutcome
 }
 
 // NodeReport is one node: what it offers and what the pods bound to it request.

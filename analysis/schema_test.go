@@ -97,6 +97,12 @@ func TestReportSchemaRejects(t *testing.T) {
 			r["nodes"].([]any)[0].(map[string]any)["allocatable"].(map[string]any)["cpu"] = "eight"
 		}, "/nodes/0/allocatable/cpu"},
 		{"wrong kind", func(r map[string]any) { r["kind"] = "Trace" }, "/kind"},
+		{"per-plugin node counts as a map", func(r map[string]any) {
+			r["unschedulableReasons"].([]any)[0].(map[string]any)["pluginNodes"] = map[string]any{"NodeAffinity": 3}
+		}, "/unschedulableReasons/0/pluginNodes"},
+		{"reason without its code", func(r map[string]any) {
+			delete(r["unschedulableReasons"].([]any)[0].(map[string]any), "code")
+		}, "missing property 'code'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var r map[string]any

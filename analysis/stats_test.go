@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"encoding/json"
 	"math"
 	"reflect"
 	"testing"
@@ -92,8 +93,40 @@ func TestUnschedulableReasons(t *testing.T) {
 		{Name: "never tried"},
 	}}
 	got := unschedulableReasons(r)
-	want := []ReasonCount{{"b: no toleration", 2}, {"a: selector", 1}, {"z: too big", 1}}
+	none := func(reason string, count int) ReasonCount {
+		return ReasonCount{Reason: reason, Count: count, Plugins: []string{}, PluginNodes: []PluginNodes{}}
+	}
+	want := []ReasonCount{none("b: no toleration", 2), none("a: selector", 1), none("z: too big", 1)}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+// Pods with one message share an entry, which carries their structured outcome; pods with one
+// message and different outcomes (a message counts nodes per reason, not per plugin) get an
+// entry each, ordered by outcome after count and message.
+func TestUnschedulableReasonsCarryTheOutcome(t *testing.T) {
+	const msg = "0/3 nodes are available: 1 node(s) had untolerated taint {k: }, 2 Insufficient cpu."
+	fit := func(taint, cpu int) *SchedulingOutcome {
+		return &SchedulingOutcome{Code: "Unschedulable", Plugins: []string{"NodeResourcesFit", "TaintToleration"}, Nodes: 3,
+			PluginNodes: []PluginNodes{{"NodeResourcesFit", cpu}, {"TaintToleration", taint}}}
+	}
+	r := &Report{Pods: []PodReport{
+		{Name: "a", UnschedulableReason: msg, outcome: fit(1, 2)},
+		{Name: "b", UnschedulableReason: "no nodes available to schedule pods", outcome: &SchedulingOutcome{Code: "UnschedulableAndUnresolvable"}},
+		{Name: "c", UnschedulableReason: msg, outcome: fit(1, 2)},
+		{Name: "d", UnschedulableReason: msg, outcome: fit(2, 1)},
+		{Name: "e", UnschedulableReason: "waiting", outcome: &SchedulingOutcome{Code: "Unschedulable", Plugins: []string{}, PendingPlugins: []string{"P"}, Nodes: 1}},
+	}}
+	got, err := json.Marshal(unschedulableReasons(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `[{"reason":"` + msg + `","count":2,"code":"Unschedulable","plugins":["NodeResourcesFit","TaintToleration"],"nodes":3,"pluginNodes":[{"plugin":"NodeResourcesFit","nodes":2},{"plugin":"TaintToleration","nodes":1}]},` +
+		`{"reason":"` + msg + `","count":1,"code":"Unschedulable","plugins":["NodeResourcesFit","TaintToleration"],"nodes":3,"pluginNodes":[{"plugin":"NodeResourcesFit","nodes":1},{"plugin":"TaintToleration","nodes":2}]},` +
+		`{"reason":"no nodes available to schedule pods","count":1,"code":"UnschedulableAndUnresolvable","plugins":[],"nodes":0,"pluginNodes":[]},` +
+		`{"reason":"waiting","count":1,"code":"Unschedulable","plugins":[],"pendingPlugins":["P"],"nodes":1,"pluginNodes":[]}]`
+	if string(got) != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }

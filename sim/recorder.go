@@ -155,9 +155,9 @@ func (r *Recorder) Attempted(pod *corev1.Pod) {
 }
 
 // Failed implements SchedulerHooks.
-func (r *Recorder) Failed(pod *corev1.Pod, message string, _ bool) {
+func (r *Recorder) Failed(pod *corev1.Pod, message string, outcome analysis.SchedulingOutcome) {
 	if i, ok := r.index[pod.UID]; ok {
-		r.pods[i].Reason = message
+		r.pods[i].Reason, r.pods[i].Outcome = message, &outcome
 	}
 }
 

@@ -20,6 +20,8 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 	"k8s.io/kubernetes/pkg/scheduler/profile"
+
+	"github.com/kwoksim/kwoksim/analysis"
 )
 
 const (
@@ -35,8 +37,9 @@ const (
 type SchedulerHooks interface {
 	// Attempted is called when a scheduling cycle starts for a pod.
 	Attempted(pod *corev1.Pod)
-	// Failed is called with the scheduler's own message when a cycle fails.
-	Failed(pod *corev1.Pod, message string, unschedulable bool)
+	// Failed is called with the scheduler's own message, and the structured outcome it is
+	// made from, when a cycle fails.
+	Failed(pod *corev1.Pod, message string, outcome analysis.SchedulingOutcome)
 	// Event is called for every event the scheduler records (Scheduled, FailedScheduling, …).
 	Event(regarding runtime.Object, eventType, reason, note string)
 }
@@ -190,15 +193,18 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 	}
 	fail := sched.FailureHandler
 	sched.FailureHandler = func(ctx context.Context, f framework.Framework, pi *framework.QueuedPodInfo, status *fwk.Status, ni *fwk.NominatingInfo, start time.Time) {
+		// Read before the handler runs: the queue keeps the fit error's plugin sets as the
+		// pod's, and may change them.
+		outcome := outcomeOf(status)
 		fail(ctx, f, pi, status, ni, start)
-		d.failed(pi, status)
+		d.failed(pi, status, outcome)
 	}
 	return d, nil
 }
 
 // failed is the wrapped FailureHandler: it runs in the scheduling cycle, or in the binding
 // goroutine when binding failed, and ends the cycle in both cases.
-func (d *driver) failed(pi *framework.QueuedPodInfo, status *fwk.Status) {
+func (d *driver) failed(pi *framework.QueuedPodInfo, status *fwk.Status, outcome analysis.SchedulingOutcome) {
 	pod := pi.Pod
 	unschedulable := status.IsRejected()
 	delete(d.errorBackoff, pod.UID)
@@ -211,7 +217,7 @@ func (d *driver) failed(pi *framework.QueuedPodInfo, status *fwk.Status) {
 	if inErrorBackoff(status) {
 		d.backingOffAfterError(pi)
 	}
-	d.hooks.Failed(pod, status.Message(), unschedulable)
+	d.hooks.Failed(pod, status.Message(), outcome)
 	d.endCycle()
 }
 

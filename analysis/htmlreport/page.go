@@ -151,9 +151,10 @@ func unschedulable(p analysis.PodReport) bool {
 	return p.Node == "" && p.UnschedulableReason != "" && p.DeletedAt == nil
 }
 
-// reasons pairs each unschedulable reason with the first pods it kept out. A report whose
-// statistics do not group the reasons gets them grouped from its pods, in the same order: most
-// pods first, then by reason.
+// reasons pairs each unschedulable reason with the first pods it kept out, most pods first,
+// then by reason. A report whose statistics do not group the reasons gets them grouped from
+// its pods; one that gives a reason an entry per structured outcome gets them added up, as
+// the table shows them.
 func reasons(r *analysis.Report) []reason {
 	counts := r.UnschedulableReasons
 	if len(counts) == 0 {
@@ -168,11 +169,26 @@ func reasons(r *analysis.Report) []reason {
 		}
 		sort.SliceStable(counts, func(i, j int) bool { return counts[i].Count > counts[j].Count })
 	}
+	// The report may give a message an entry per structured outcome; the page, as the table,
+	// shows messages.
 	out := make([]reason, 0, len(counts))
 	index := map[string]int{}
-	for i, rc := range counts {
-		index[rc.Reason] = i
+	for _, rc := range counts {
+		if i, ok := index[rc.Reason]; ok {
+			out[i].Count += rc.Count
+			continue
+		}
+		index[rc.Reason] = len(out)
 		out = append(out, reason{ReasonCount: rc})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Reason < out[j].Reason
+	})
+	for i, rc := range out {
+		index[rc.Reason] = i
 	}
 	for _, p := range r.Pods {
 		i, ok := index[p.UnschedulableReason]

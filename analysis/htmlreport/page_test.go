@@ -210,6 +210,32 @@ func TestReasonsFromPods(t *testing.T) {
 	}
 }
 
+// A reason the report gives two entries (one per structured outcome) is one row, placed by its
+// total, with its pods.
+func TestReasonsAddUpOutcomes(t *testing.T) {
+	r := &analysis.Report{
+		Pods: []analysis.PodReport{
+			{Namespace: "a", Name: "p1", UnschedulableReason: "cpu"},
+			{Namespace: "a", Name: "p2", UnschedulableReason: "taint"},
+			{Namespace: "a", Name: "p3", UnschedulableReason: "cpu"},
+			{Namespace: "a", Name: "p4", UnschedulableReason: "zone"},
+			{Namespace: "a", Name: "p5", UnschedulableReason: "zone"},
+		},
+		UnschedulableReasons: []analysis.ReasonCount{
+			{Reason: "zone", Count: 2, Code: "Unschedulable"},
+			{Reason: "cpu", Count: 1, Code: "Unschedulable"},
+			{Reason: "cpu", Count: 1, Code: "UnschedulableAndUnresolvable"},
+			{Reason: "taint", Count: 1, Code: "Unschedulable"},
+		},
+	}
+	got := reasons(r)
+	if len(got) != 3 || got[0].Reason != "cpu" || got[0].Count != 2 || strings.Join(got[0].Pods, " ") != "a/p1 a/p3" ||
+		got[1].Reason != "zone" || got[1].Count != 2 || strings.Join(got[1].Pods, " ") != "a/p4 a/p5" ||
+		got[2].Reason != "taint" || got[2].Count != 1 || strings.Join(got[2].Pods, " ") != "a/p2" {
+		t.Errorf("reasons = %+v, want cpu (a/p1, a/p3), zone (a/p4, a/p5), taint (a/p2)", got)
+	}
+}
+
 // The page of a large run: 5,000 nodes (1,000 shown), 10,000 pods, 1,001 samples. Reports the
 // page's size too.
 func BenchmarkWrite(b *testing.B) {

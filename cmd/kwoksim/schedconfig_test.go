@@ -114,7 +114,8 @@ func TestSchedulerConfigProfiles(t *testing.T) {
 	if got := reasonOf(r, "orphan"); got[want] != 1 {
 		t.Errorf("orphan's reason: %v, want %q", got, want)
 	}
-	if len(r.UnschedulableReasons) != 1 || r.UnschedulableReasons[0] != (analysis.ReasonCount{Reason: want, Count: 1}) {
+	if len(r.UnschedulableReasons) != 1 || r.UnschedulableReasons[0].Reason != want || r.UnschedulableReasons[0].Count != 1 ||
+		r.UnschedulableReasons[0].Code != "" || len(r.UnschedulableReasons[0].Plugins) != 0 {
 		t.Errorf("unschedulableReasons = %+v", r.UnschedulableReasons)
 	}
 
