@@ -1,0 +1,101 @@
+package manager
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kwoksim/kwoksim/clock"
+)
+
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// queueLog is a Queue whose syncs are written down as "t name".
+func queueLog(t *testing.T) (*clock.Virtual, *Queue, *[]string) {
+	t.Helper()
+	c := clock.NewVirtual(epoch)
+	var log []string
+	q := newQueue(c, "Kind", func(ns, name string) error {
+		log = append(log, fmt.Sprintf("%v %s/%s", c.Since(epoch), ns, name))
+		return nil
+	}, func(kind, ns, name, reason, msg string) { t.Errorf("warning %s %s/%s %s: %s", kind, ns, name, reason, msg) })
+	return c, q, &log
+}
+
+func run(c *clock.Virtual) {
+	for c.Step() {
+	}
+}
+
+// Requests for an object already waiting for a sync at this instant collapse into it, as
+// the work queue's dirty set collapses them; another object gets its own sync.
+func TestQueueAddCollapses(t *testing.T) {
+	c, q, log := queueLog(t)
+	q.Add("ns", "a")
+	q.Add("ns", "a")
+	q.Add("ns", "b")
+	q.Add("ns", "a")
+	run(c)
+	q.Add("ns", "a") // after the sync ran: a new one
+	run(c)
+	if got, want := strings.Join(*log, ", "), "0s ns/a, 0s ns/b, 0s ns/a"; got != want {
+		t.Errorf("syncs %s, want %s", got, want)
+	}
+}
+
+// A delayed sync waits at the earliest time asked for; a later request changes nothing,
+// an earlier one moves it; Forget drops it.
+func TestQueueAddAfterKeepsTheEarliest(t *testing.T) {
+	c, q, log := queueLog(t)
+	q.AddAfter("ns", "a", 10*time.Second)
+	q.AddAfter("ns", "a", 20*time.Second)
+	q.AddAfter("ns", "a", 5*time.Second)
+	q.AddAt("ns", "b", epoch.Add(7*time.Second))
+	q.AddAfter("ns", "c", 3*time.Second)
+	q.Forget("ns", "c")
+	run(c)
+	if got, want := strings.Join(*log, ", "), "5s ns/a, 7s ns/b"; got != want {
+		t.Errorf("syncs %s, want %s", got, want)
+	}
+}
+
+// A delayed sync does not stand in for an immediate one: both run, as the delaying queue's
+// waiting entry stays when the item is also added at once.
+func TestQueueAddDoesNotCancelAWaitingSync(t *testing.T) {
+	c, q, log := queueLog(t)
+	q.AddAfter("ns", "a", 10*time.Second)
+	q.Add("ns", "a")
+	run(c)
+	if got, want := strings.Join(*log, ", "), "0s ns/a, 10s ns/a"; got != want {
+		t.Errorf("syncs %s, want %s", got, want)
+	}
+}
+
+// Background syncs do not keep the clock busy; a foreground request for the same object
+// makes the waiting sync foreground, at the earliest of the two times.
+func TestQueueBackground(t *testing.T) {
+	c, q, _ := queueLog(t)
+	q.AddAfterInBackground("ns", "a", 10*time.Second)
+	if c.HasWork() {
+		t.Fatal("a background sync alone keeps the clock busy")
+	}
+	q.AddAfterInBackground("ns", "a", 20*time.Second)
+	if at, _ := c.NextAt(); !at.Equal(epoch.Add(10 * time.Second)) {
+		t.Errorf("next event at %v, want 10s", at.Sub(epoch))
+	}
+	q.AddAfter("ns", "a", 30*time.Second)
+	if !c.HasWork() {
+		t.Fatal("a foreground request left the waiting sync in the background")
+	}
+	if at, _ := c.NextAt(); !at.Equal(epoch.Add(10 * time.Second)) {
+		t.Errorf("next event at %v, want 10s (the earliest asked for)", at.Sub(epoch))
+	}
+	q.AddAfterInBackground("ns", "a", 5*time.Second)
+	if !c.HasWork() {
+		t.Error("a background request turned a foreground sync into background work")
+	}
+	if at, _ := c.NextAt(); !at.Equal(epoch.Add(5 * time.Second)) {
+		t.Errorf("next event at %v, want 5s", at.Sub(epoch))
+	}
+}
