@@ -21,24 +21,24 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/workloadstest"
 )
 
-// deploySim is a simulator with KWOK's default stages (pods Ready as soon as bound, deleted
+// newSim is a simulator with KWOK's default stages (pods Ready as soon as bound, deleted
 // pods gone at once) and the workload controllers.
-func deploySim(t *testing.T, seed uint64, until time.Duration) *sim.Simulator {
-	return deploySimWith(t, seed, until, stages.Default())
+func newSim(t *testing.T, seed uint64, until time.Duration) *sim.Simulator {
+	return newSimWith(t, seed, until, stages.Default())
 }
 
-func deploySimWith(t *testing.T, seed uint64, until time.Duration, set []*stages.Stage) *sim.Simulator {
+func newSimWith(t *testing.T, seed uint64, until time.Duration, set []*stages.Stage) *sim.Simulator {
 	t.Helper()
 	return workloadstest.Sim(t, sim.Config{Seed: seed, Stages: set, Until: until})
 }
 
-// deployState is the cluster as a replay of the history reached it.
-type deployState struct {
+// clusterState is the cluster as a replay of the history reached it.
+type clusterState struct {
 	pods map[types.UID]*corev1.Pod
 	rss  map[types.UID]*appsv1.ReplicaSet
 }
 
-func (st *deployState) apply(ev sim.WatchEvent) {
+func (st *clusterState) apply(ev sim.WatchEvent) {
 	switch o := ev.Object.(type) {
 	case *corev1.Pod:
 		if ev.Type == watch.Deleted {
@@ -55,10 +55,10 @@ func (st *deployState) apply(ev sim.WatchEvent) {
 	}
 }
 
-// deployReplay replays the history, calling perEvent after every write and perInstant once
+// replay replays the history, calling perEvent after every write and perInstant once
 // all writes of a virtual instant are in.
-func deployReplay(h []workloadstest.Entry, perEvent func(st *deployState, e workloadstest.Entry), perInstant func(st *deployState, at time.Duration)) {
-	st := &deployState{pods: map[types.UID]*corev1.Pod{}, rss: map[types.UID]*appsv1.ReplicaSet{}}
+func replay(h []workloadstest.Entry, perEvent func(st *clusterState, e workloadstest.Entry), perInstant func(st *clusterState, at time.Duration)) {
+	st := &clusterState{pods: map[types.UID]*corev1.Pod{}, rss: map[types.UID]*appsv1.ReplicaSet{}}
 	for i, e := range h {
 		st.apply(e.Event)
 		if perEvent != nil {
@@ -70,9 +70,9 @@ func deployReplay(h []workloadstest.Entry, perEvent func(st *deployState, e work
 	}
 }
 
-// deployPodCounts counts the pods of the state: active (not being deleted, not terminal),
+// podCounts counts the pods of the state: active (not being deleted, not terminal),
 // terminating, and available at t (Ready for minReadySeconds and not being deleted).
-func deployPodCounts(st *deployState, minReady int32, at time.Duration) (active, terminating, available int) {
+func podCounts(st *clusterState, minReady int32, at time.Duration) (active, terminating, available int) {
 	now := metav1.NewTime(sim.Epoch.Add(at))
 	for _, p := range st.pods {
 		switch {
@@ -88,12 +88,12 @@ func deployPodCounts(st *deployState, minReady int32, at time.Duration) (active,
 	return
 }
 
-func deployGet(t *testing.T, s *sim.Simulator, name string) *appsv1.Deployment {
+func getDeployment(t *testing.T, s *sim.Simulator, name string) *appsv1.Deployment {
 	t.Helper()
 	return workloadstest.MustGet[*appsv1.Deployment](t, s, "Deployment", name)
 }
 
-func deployCondition(d *appsv1.Deployment, ct appsv1.DeploymentConditionType) string {
+func conditionOf(d *appsv1.Deployment, ct appsv1.DeploymentConditionType) string {
 	c := deploymentutil.GetDeploymentCondition(d.Status, ct)
 	if c == nil {
 		return "<none>"
@@ -101,10 +101,10 @@ func deployCondition(d *appsv1.Deployment, ct appsv1.DeploymentConditionType) st
 	return string(c.Status) + "/" + c.Reason
 }
 
-// deployGeneralStages are KWOK's general node and pod stages: pods are created, then Ready,
+// generalStages are KWOK's general node and pod stages: pods are created, then Ready,
 // each 1–5 s after the previous step, and a deleted pod goes 1 s or more later (up to its
 // deletionTimestamp).
-func deployGeneralStages(t *testing.T) []*stages.Stage {
+func generalStages(t *testing.T) []*stages.Stage {
 	t.Helper()
 	set, err := stages.Load([]string{"../../testdata/kwok/stages/node/fast", "../../testdata/kwok/stages/pod/general"})
 	if err != nil {
@@ -113,11 +113,11 @@ func deployGeneralStages(t *testing.T) []*stages.Stage {
 	return set
 }
 
-// deployRollout is the scenario of the issue: 5 nodes with room for 15 one-CPU pods, a
+// rollout is the scenario of the issue: 5 nodes with room for 15 one-CPU pods, a
 // Deployment of 10 (maxSurge 25% = 3, maxUnavailable 25% = 2, minReadySeconds 5 so that
 // availability takes time and the rollout spans several instants), its image patched at t=60s.
-func deployRollout(t *testing.T, seed uint64, set []*stages.Stage) (*sim.Simulator, []workloadstest.Entry) {
-	s := deploySimWith(t, seed, 0, set)
+func rollout(t *testing.T, seed uint64, set []*stages.Stage) (*sim.Simulator, []workloadstest.Entry) {
+	s := newSimWith(t, seed, 0, set)
 	h := workloadstest.Record(s)
 	for i := range 5 {
 		workloadstest.Create(t, s, workloadstest.CPUNode(fmt.Sprintf("node-%d", i), 3))
@@ -159,17 +159,17 @@ func deployRollout(t *testing.T, seed uint64, set []*stages.Stage) (*sim.Simulat
 // take seconds to become Ready and terminating pods linger: the same bounds hold there, except
 // that terminating pods do come on top of the surge.
 func TestDeploymentRollingUpdateKeepsBounds(t *testing.T) {
-	t.Run("default stages", func(t *testing.T) { deployCheckRollout(t, stages.Default(), true) })
-	t.Run("general stages", func(t *testing.T) { deployCheckRollout(t, deployGeneralStages(t), false) })
+	t.Run("default stages", func(t *testing.T) { checkRollout(t, stages.Default(), true) })
+	t.Run("general stages", func(t *testing.T) { checkRollout(t, generalStages(t), false) })
 }
 
-// deployCheckRollout runs the rollout scenario and checks its history; instantDeletion says
+// checkRollout runs the rollout scenario and checks its history; instantDeletion says
 // terminating pods are gone by the end of each instant.
-func deployCheckRollout(t *testing.T, set []*stages.Stage, instantDeletion bool) {
-	s, h := deployRollout(t, 1, set)
+func checkRollout(t *testing.T, set []*stages.Stage, instantDeletion bool) {
+	s, h := rollout(t, 1, set)
 	const replicas, surge, unavailable, minReady = 10, 3, 2, 5
 
-	d := deployGet(t, s, "web")
+	d := getDeployment(t, s, "web")
 	newHash := controller.ComputeHash(&d.Spec.Template, d.Status.CollisionCount)
 	pods := workloadstest.List[*corev1.Pod](t, s, "Pod")
 	running := 0
@@ -189,10 +189,10 @@ func deployCheckRollout(t *testing.T, set []*stages.Stage, instantDeletion bool)
 		st.UnavailableReplicas != 0 || st.ObservedGeneration != d.Generation || d.Generation != 2 {
 		t.Errorf("status %+v (generation %d)", st, d.Generation)
 	}
-	if got := deployCondition(d, appsv1.DeploymentAvailable); got != "True/MinimumReplicasAvailable" {
+	if got := conditionOf(d, appsv1.DeploymentAvailable); got != "True/MinimumReplicasAvailable" {
 		t.Errorf("Available = %s", got)
 	}
-	if got := deployCondition(d, appsv1.DeploymentProgressing); got != "True/NewReplicaSetAvailable" {
+	if got := conditionOf(d, appsv1.DeploymentProgressing); got != "True/NewReplicaSetAvailable" {
 		t.Errorf("Progressing = %s", got)
 	}
 	if d.Annotations[deploymentutil.RevisionAnnotation] != "2" {
@@ -214,7 +214,7 @@ func deployCheckRollout(t *testing.T, set []*stages.Stage, instantDeletion bool)
 
 	var maxSpec, maxActive, maxExisting, maxExistingInInstant, minAvailable int32 = 0, 0, 0, 0, replicas
 	var done time.Duration
-	deployReplay(h, func(st *deployState, e workloadstest.Entry) {
+	replay(h, func(st *clusterState, e workloadstest.Entry) {
 		sum := int32(0)
 		for _, rs := range st.rss {
 			sum += *rs.Spec.Replicas
@@ -224,14 +224,14 @@ func deployCheckRollout(t *testing.T, set []*stages.Stage, instantDeletion bool)
 			t.Errorf("t=%v after %s %s %s: ReplicaSets' replicas sum to %d > %d", e.At, e.Event.Type, e.Event.Kind.Name(), e.Event.Object.(metav1.Object).GetName(), sum, replicas+surge)
 		}
 		if e.At >= 60*time.Second {
-			active, terminating, _ := deployPodCounts(st, minReady, e.At)
+			active, terminating, _ := podCounts(st, minReady, e.At)
 			maxExistingInInstant = max(maxExistingInInstant, int32(active+terminating))
 		}
-	}, func(st *deployState, at time.Duration) {
+	}, func(st *clusterState, at time.Duration) {
 		if at < 60*time.Second {
 			return
 		}
-		active, terminating, available := deployPodCounts(st, minReady, at)
+		active, terminating, available := podCounts(st, minReady, at)
 		maxActive, maxExisting = max(maxActive, int32(active)), max(maxExisting, int32(active+terminating))
 		minAvailable = min(minAvailable, int32(available))
 		if active > replicas+surge || available < replicas-unavailable {
@@ -268,7 +268,7 @@ func deployCheckRollout(t *testing.T, set []*stages.Stage, instantDeletion bool)
 // Two runs of the same scenario and seed give the same history, write for write.
 func TestDeploymentRolloutIsDeterministic(t *testing.T) {
 	digest := func(seed uint64) []string {
-		s, h := deployRollout(t, seed, stages.Default())
+		s, h := rollout(t, seed, stages.Default())
 		out := make([]string, 0, len(h)+len(s.Recorder().Events()))
 		for _, e := range h {
 			m := e.Event.Object.(metav1.Object)
@@ -303,7 +303,7 @@ func TestDeploymentRolloutIsDeterministic(t *testing.T) {
 // A Recreate rollout scales the old ReplicaSet to 0 and creates no pod of the new template
 // while any old pod that is not terminal (terminating included) exists.
 func TestDeploymentRecreate(t *testing.T) {
-	s := deploySim(t, 2, 0)
+	s := newSim(t, 2, 0)
 	h := workloadstest.Record(s)
 	workloadstest.Create(t, s, workloadstest.CPUNode("n1", 4), workloadstest.CPUNode("n2", 4))
 	d := workloadstest.Deployment("db", 4)
@@ -316,7 +316,7 @@ func TestDeploymentRecreate(t *testing.T) {
 	}
 	newHash := func(p *corev1.Pod) bool { return p.Labels["version"] == "2" }
 	sawNew := false
-	deployReplay(*h, func(st *deployState, e workloadstest.Entry) {
+	replay(*h, func(st *clusterState, e workloadstest.Entry) {
 		old, fresh := 0, 0
 		for _, p := range st.pods {
 			switch {
@@ -340,7 +340,7 @@ func TestDeploymentRecreate(t *testing.T) {
 			t.Errorf("pod %s: labels %v phase %s", p.Name, p.Labels, p.Status.Phase)
 		}
 	}
-	if got := deployCondition(deployGet(t, s, "db"), appsv1.DeploymentProgressing); got != "True/NewReplicaSetAvailable" {
+	if got := conditionOf(getDeployment(t, s, "db"), appsv1.DeploymentProgressing); got != "True/NewReplicaSetAvailable" {
 		t.Errorf("Progressing = %s", got)
 	}
 }
@@ -352,7 +352,7 @@ func TestDeploymentRecreate(t *testing.T) {
 // old 8 → 15 and new 5 → 10, with no leftover. The stuck rollout then times out: with the run
 // going on, Progressing turns False a second after progressDeadlineSeconds without progress.
 func TestDeploymentProportionalScalingDuringRollout(t *testing.T) {
-	s := deploySim(t, 3, 10*time.Minute)
+	s := newSim(t, 3, 10*time.Minute)
 	for i := range 4 {
 		workloadstest.Create(t, s, workloadstest.CPUNode(fmt.Sprintf("n%d", i), 5))
 	}
@@ -376,7 +376,7 @@ func TestDeploymentProportionalScalingDuringRollout(t *testing.T) {
 	var beforeCond string
 	s.Clock().At(sim.Epoch.Add(59*time.Second), func() {
 		before = sizes()
-		beforeCond = deployCondition(deployGet(t, s, "api"), appsv1.DeploymentProgressing)
+		beforeCond = conditionOf(getDeployment(t, s, "api"), appsv1.DeploymentProgressing)
 	})
 	workloadstest.PatchAt(t, s, 60*time.Second, "Deployment", "default", "api", `{"spec":{"replicas":20}}`)
 	var after map[string]int32
@@ -399,7 +399,7 @@ func TestDeploymentProportionalScalingDuringRollout(t *testing.T) {
 	if strings.Join(scaled, ",") != "Scaled up,Scaled up" {
 		t.Errorf("ScalingReplicaSet events at 60s: %v", scaled)
 	}
-	dep := deployGet(t, s, "api")
+	dep := getDeployment(t, s, "api")
 	cond := deploymentutil.GetDeploymentCondition(dep.Status, appsv1.DeploymentProgressing)
 	if cond == nil || cond.Reason != deploymentutil.TimedOutReason || cond.Status != corev1.ConditionFalse {
 		t.Fatalf("Progressing = %+v, want False/ProgressDeadlineExceeded", cond)
@@ -412,7 +412,7 @@ func TestDeploymentProportionalScalingDuringRollout(t *testing.T) {
 	if dep.Status.Replicas != 25 || dep.Status.UpdatedReplicas != 10 || dep.Status.AvailableReplicas != 15 || dep.Status.UnavailableReplicas != 10 {
 		t.Errorf("status %+v", dep.Status)
 	}
-	if got := deployCondition(dep, appsv1.DeploymentAvailable); got != "True/MinimumReplicasAvailable" {
+	if got := conditionOf(dep, appsv1.DeploymentAvailable); got != "True/MinimumReplicasAvailable" {
 		t.Errorf("Available = %s", got)
 	}
 }
@@ -420,7 +420,7 @@ func TestDeploymentProportionalScalingDuringRollout(t *testing.T) {
 // A paused Deployment scales but does not roll out; resumed, it rolls out. Old ReplicaSets
 // beyond revisionHistoryLimit are deleted once they have no pods.
 func TestDeploymentPauseAndRevisionHistory(t *testing.T) {
-	s := deploySim(t, 4, 0)
+	s := newSim(t, 4, 0)
 	workloadstest.Create(t, s, workloadstest.CPUNode("n1", 8), workloadstest.CPUNode("n2", 8))
 	d := workloadstest.Deployment("svc", 2)
 	d.Spec.RevisionHistoryLimit = ptr.To(int32(1))
@@ -438,7 +438,7 @@ func TestDeploymentPauseAndRevisionHistory(t *testing.T) {
 		for _, p := range workloadstest.List[*corev1.Pod](t, s, "Pod") {
 			paused = append(paused, p.Spec.Containers[0].Image)
 		}
-		pausedCond = deployCondition(deployGet(t, s, "svc"), appsv1.DeploymentProgressing)
+		pausedCond = conditionOf(getDeployment(t, s, "svc"), appsv1.DeploymentProgressing)
 	})
 	workloadstest.PatchAt(t, s, 60*time.Second, "Deployment", "default", "svc", `{"spec":{"paused":false}}`)
 	if err := s.Run(); err != nil {
@@ -460,7 +460,7 @@ func TestDeploymentPauseAndRevisionHistory(t *testing.T) {
 			t.Errorf("pod %s: %s %s", p.Name, p.Spec.Containers[0].Image, p.Status.Phase)
 		}
 	}
-	if got := deployCondition(deployGet(t, s, "svc"), appsv1.DeploymentProgressing); got != "True/NewReplicaSetAvailable" {
+	if got := conditionOf(getDeployment(t, s, "svc"), appsv1.DeploymentProgressing); got != "True/NewReplicaSetAvailable" {
 		t.Errorf("Progressing = %s", got)
 	}
 }

@@ -128,7 +128,7 @@ func (dc *Controller) syncRolloutStatus(allRSs []*appsv1.ReplicaSet, newRS *apps
 	return dc.updateStatus(d)
 }
 
-// deployReplicaFailures are the ReplicaFailure conditions of the new ReplicaSet, else of any.
+// replicaFailures are the ReplicaFailure conditions of the new ReplicaSet, else of any.
 func replicaFailures(allRSs []*appsv1.ReplicaSet, newRS *appsv1.ReplicaSet) []appsv1.DeploymentCondition {
 	collect := func(rss []*appsv1.ReplicaSet) []appsv1.DeploymentCondition {
 		var out []appsv1.DeploymentCondition
