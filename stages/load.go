@@ -7,10 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -179,71 +175,4 @@ func compile(in *internalversion.Stage, source string, fromNext bool) (*Stage, e
 		return nil, err
 	}
 	return s, nil
-}
-
-// Load reads each path, a file or a directory, and Parses it. A directory
-// contributes its regular *.yaml and *.yml files in lexical order, not
-// recursively, skipping kustomization.yaml/.yml and hidden files; stages come
-// back in path order, then file order, then document order (the order KWOK
-// matches them in).
-func Load(paths []string) ([]*Stage, error) {
-	out, _, err := LoadSkipping(paths)
-	return out, err
-}
-
-// LoadSkipping is Load that also returns the documents it skipped: KWOK's
-// stage directories hold other manifests too (a StorageClass beside the volume
-// stages), which KWOK's config loader skips with a warning.
-func LoadSkipping(paths []string) ([]*Stage, []Skipped, error) {
-	var out []*Stage
-	var skipped []Skipped
-	for _, p := range paths {
-		files, err := stageFiles(p)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				return nil, nil, err
-			}
-			stages, sk, err := parseDocs(data, f)
-			if err != nil {
-				return nil, nil, err
-			}
-			out = append(out, stages...)
-			skipped = append(skipped, sk...)
-		}
-	}
-	return out, skipped, nil
-}
-
-// stageFiles expands p into the files Load reads.
-func stageFiles(p string) ([]string, error) {
-	info, err := os.Stat(p)
-	if err != nil {
-		return nil, err
-	}
-	if !info.IsDir() {
-		return []string{p}, nil
-	}
-	entries, err := os.ReadDir(p)
-	if err != nil {
-		return nil, err
-	}
-	var files []string
-	for _, e := range entries {
-		name := e.Name()
-		ext := filepath.Ext(name)
-		switch {
-		case !e.Type().IsRegular(),
-			strings.HasPrefix(name, "."),
-			ext != ".yaml" && ext != ".yml",
-			strings.TrimSuffix(name, ext) == "kustomization":
-			continue
-		}
-		files = append(files, filepath.Join(p, name))
-	}
-	sort.Strings(files) // ReadDir sorts already; keep the order explicit
-	return files, nil
 }

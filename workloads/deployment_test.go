@@ -21,6 +21,7 @@ import (
 
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
+	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
 // deploySim is a simulator with KWOK's default stages (pods Ready as soon as bound, deleted
@@ -197,7 +198,7 @@ func deployCondition(d *appsv1.Deployment, ct appsv1.DeploymentConditionType) st
 // deletionTimestamp).
 func deployGeneralStages(t *testing.T) []*stages.Stage {
 	t.Helper()
-	set, err := stages.Load([]string{"../testdata/kwok/stages/node/fast", "../testdata/kwok/stages/pod/general"})
+	set, err := input.LoadStages([]string{"../testdata/kwok/stages/node/fast", "../testdata/kwok/stages/pod/general"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package workloads
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -14,6 +13,8 @@ import (
 
 	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
 // traceReader yields one trace file's events in order; next returns io.EOF at the end.
@@ -24,13 +25,15 @@ type traceReader interface {
 
 // openTrace opens a trace file: JSON Lines when it ends in .jsonl, else a YAML (or JSON)
 // Trace document. Events come out checked, including that at never decreases. maxBytes
-// bounds one JSON Lines line, or a whole YAML trace (0: DefaultMaxDocumentBytes).
+// bounds one JSON Lines line, or a whole YAML trace (0: DefaultMaxDocumentBytes). A trace is
+// opened twice, checked before the run and replayed during it, so it must be a file: the
+// zero input.Reader refuses standard input.
 func openTrace(path string, maxBytes int) (traceReader, error) {
 	maxBytes = LoadOptions{MaxDocumentBytes: maxBytes}.maxDocumentBytes()
 	if isJSONL(path) {
-		f, err := os.Open(path)
+		f, err := new(input.Reader).Open(path)
 		if err != nil {
-			return nil, pathError(path, err)
+			return nil, err
 		}
 		return &ordered{r: newJSONLReader(path, f, maxBytes)}, nil
 	}
@@ -65,65 +68,35 @@ func (o *ordered) next() (*TraceEvent, error) {
 func (o *ordered) Close() error { return o.r.Close() }
 
 // jsonlReader streams a JSON Lines trace: memory holds one line at a time, of at most max
-// bytes.
+// bytes (see input.Lines).
 type jsonlReader struct {
-	file string
-	f    io.Closer // nil: nothing to close
-	r    *bufio.Reader
-	line int
-	max  int
-	buf  []byte
+	file  string
+	f     io.Closer // nil: nothing to close
+	lines *input.Lines
 }
 
 func newJSONLReader(file string, r io.Reader, max int) *jsonlReader {
-	j := &jsonlReader{file: file, r: bufio.NewReaderSize(r, 1<<16), max: max}
+	j := &jsonlReader{file: file, lines: input.NewLines(r, file, max)}
 	if c, ok := r.(io.Closer); ok {
 		j.f = c
 	}
 	return j
 }
 
-// readLine returns the next line, newline included, failing as soon as it is longer than
-// the limit rather than after reading it whole.
-func (j *jsonlReader) readLine() ([]byte, error) {
-	j.buf = j.buf[:0]
-	for {
-		chunk, err := j.r.ReadSlice('\n')
-		j.buf = append(j.buf, chunk...)
-		if n := len(bytes.TrimRight(j.buf, "\r\n")); n > j.max {
-			return nil, &LoadError{File: j.file, Line: j.line + 1, Msg: tooLarge("the line", n, j.max)}
-		}
-		if !errors.Is(err, bufio.ErrBufferFull) {
-			return j.buf, err
-		}
-	}
-}
-
 func (j *jsonlReader) next() (*TraceEvent, error) {
 	for {
-		text, err := j.readLine()
-		var tooLong *LoadError
-		if errors.As(err, &tooLong) {
-			return nil, err
+		line, err := j.lines.Next()
+		if err != nil {
+			return nil, err // io.EOF, or an *input.Error (a *LoadError)
 		}
-		if len(text) == 0 && err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil, io.EOF
-			}
-			return nil, &LoadError{File: j.file, Line: j.line + 1, Msg: err.Error(), Err: err}
-		}
-		j.line++
-		text = bytes.TrimSpace(text)
-		if j.line == 1 {
-			text = bytes.TrimPrefix(text, utf8BOM)
-		}
+		text := bytes.TrimSpace(line.Data)
 		if len(text) == 0 {
 			continue // blank lines separate nothing, but are harmless
 		}
 		if !json.Valid(text) {
-			return nil, &LoadError{File: j.file, Line: j.line, Msg: "malformed line: " + jsonSyntaxError(text)}
+			return nil, &LoadError{File: j.file, Line: line.Number, Msg: "malformed line: " + jsonSyntaxError(text)}
 		}
-		return decodeEvent(Source{File: j.file, Line: j.line}, text)
+		return decodeEvent(Source{File: j.file, Line: line.Number}, text)
 	}
 }
 
@@ -158,26 +131,26 @@ type yamlTrace struct {
 }
 
 func readYAMLTrace(path string, maxBytes int) (*yamlTrace, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, pathError(path, err)
-	}
-	defer f.Close()
-	// Read one byte past the limit: enough to know the file is over it, without reading it all.
-	data, err := io.ReadAll(io.LimitReader(f, int64(maxBytes)+1))
-	if err != nil {
-		return nil, pathError(path, err)
-	}
-	if len(data) > maxBytes {
-		size := len(data)
-		if info, err := f.Stat(); err == nil {
+	// Reads one byte past the limit: enough to know the file is over it, without reading it all.
+	data, err := new(input.Reader).ReadFile(path, maxBytes)
+	if errors.Is(err, input.ErrTooLarge) {
+		size := maxBytes + 1
+		if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
 			size = int(info.Size())
 		}
-		return nil, &LoadError{File: path, Line: 1, Msg: tooLarge("the YAML trace (one document)", size, maxBytes) +
-			"; a long trace belongs in JSON Lines (.jsonl), which is streamed"}
+		return nil, &LoadError{File: path, Line: 1, Msg: input.TooLarge("the YAML trace (one document)", size, maxBytes) +
+			"; a long trace belongs in JSON Lines (.jsonl), which is streamed", Err: err}
+	}
+	if err != nil {
+		return nil, err
 	}
 	return parseYAMLTrace(path, data)
 }
+
+// utf8BOM is dropped from the start of a YAML trace read whole (input.Documents and
+// input.Lines drop it from streams): editors on Windows add it and it would otherwise stick
+// to the first key.
+var utf8BOM = []byte("\ufeff")
 
 // parseYAMLTrace decodes a YAML trace's contents; path names it in errors.
 func parseYAMLTrace(path string, data []byte) (*yamlTrace, error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
 	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
 func newStagesCommand() *cobra.Command {
@@ -51,7 +52,11 @@ dump; --created first stores it as the apiserver does on create (defaults, UID, 
 }
 
 func explainE(c *cobra.Command, f *explainFlags, path string) error {
-	set, err := loadStages(c.ErrOrStderr(), f.stages)
+	if err := checkStdin(flagPaths{"--stages", f.stages}, flagPaths{"OBJECT.yaml", []string{path}}); err != nil {
+		return err
+	}
+	in := &input.Reader{Stdin: c.InOrStdin()}
+	set, err := loadStages(c.ErrOrStderr(), in, f.stages, 0)
 	if err != nil {
 		return err
 	}
@@ -62,7 +67,7 @@ func explainE(c *cobra.Command, f *explainFlags, path string) error {
 	for _, k := range sim.SupportedKinds() {
 		kinds[k] = true
 	}
-	objs, err := workloads.Load([]string{path}, workloads.LoadOptions{Kinds: kinds})
+	objs, err := workloads.Load([]string{path}, workloads.LoadOptions{Kinds: kinds, Input: in})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/kwoksim/kwoksim/analysis/capacity"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
 // forwardedFlags are run's flags that a plan passes unchanged to each of its runs; their
@@ -85,7 +86,13 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, 
 		return nil, usageError{fmt.Errorf(`required flag(s) "workload" not set: give --workload or --trace`)}
 	}
 	schedConfig, _ := fl.GetString("scheduler-config")
-	if _, err := loadSchedulerConfig(schedConfig); err != nil {
+	if err := refuseStdin("a plan", flagPaths{"--node-template", f.templates}, flagPaths{"--nodes", paths("nodes")},
+		flagPaths{"--workload", paths("workload")}, flagPaths{"--trace", paths("trace")}, flagPaths{"--stages", paths("stages")},
+		flagPaths{"--scheduler-config", []string{schedConfig}}); err != nil {
+		return nil, err
+	}
+	reader := new(input.Reader) // no standard input
+	if _, err := loadSchedulerConfig(reader, schedConfig, limits.maxDocumentBytes); err != nil {
 		return nil, err
 	}
 	opts := workloads.LoadOptions{MaxDocumentBytes: limits.maxDocumentBytes}
@@ -112,7 +119,7 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, 
 			return nil, err
 		}
 	}
-	if _, err := loadStages(stderr, paths("stages")); err != nil {
+	if _, err := loadStages(stderr, reader, paths("stages"), limits.maxDocumentBytes); err != nil {
 		return nil, err
 	}
 	return in, nil

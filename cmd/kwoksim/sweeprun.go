@@ -15,8 +15,8 @@ import (
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/sweep"
-	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
 // sweepStopped is a sweep that an interrupt stopped: the comparison of what finished is
@@ -52,9 +52,9 @@ func checkSweepInputs(m *sweep.Matrix) error {
 		case sweep.InputTrace:
 			_, err = workloads.CheckTrace(in.Resolved, 0)
 		case sweep.InputStages:
-			_, err = loadStages(io.Discard, []string{in.Resolved})
+			_, err = loadStages(io.Discard, new(input.Reader), []string{in.Resolved}, 0)
 		case sweep.InputSchedulerConfig:
-			_, err = sim.LoadSchedulerConfig(in.Resolved)
+			_, err = loadSchedulerConfig(new(input.Reader), in.Resolved, 0)
 		}
 		if err != nil {
 			return inputError{m.InputError(in, err)}

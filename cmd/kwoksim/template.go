@@ -35,12 +35,12 @@ func (t *templateFlags) check(nodes []string) error {
 	return nil
 }
 
-// add appends the template's copies to nodes.
-func (t *templateFlags) add(nodes []workloads.Object, maxDocumentBytes int) ([]workloads.Object, error) {
+// add appends the template's copies to nodes; opts reads the template.
+func (t *templateFlags) add(nodes []workloads.Object, opts workloads.LoadOptions) ([]workloads.Object, error) {
 	if t.file == "" {
 		return nodes, nil
 	}
-	tmpl, err := workloads.LoadNodeTemplate(t.file, workloads.LoadOptions{MaxDocumentBytes: maxDocumentBytes})
+	tmpl, err := workloads.LoadNodeTemplate(t.file, opts)
 	if err != nil {
 		return nil, err
 	}
