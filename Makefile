@@ -31,7 +31,7 @@ bench:
 # runs only the seed corpora (the repository's inputs and testdata/fuzz/FuzzX/); a crash
 # found here is written to testdata/fuzz/FuzzX/ in the package: fix it, commit the file.
 FUZZTIME ?= 10m
-FUZZ_TARGETS := FuzzLoad:./workloads FuzzTrace:./workloads FuzzParseStages:./stages FuzzStageEval:./stages FuzzConvert:./workloads/openb FuzzSchedulerConfig:./sim
+FUZZ_TARGETS := FuzzLoad:./workloads FuzzTrace:./workloads FuzzDocuments:./workloads/input FuzzParseStages:./stages FuzzStageEval:./stages FuzzConvert:./workloads/openb FuzzSchedulerConfig:./sim
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t%%:*} ($${t#*:}, $(FUZZTIME))"; \
