@@ -18,10 +18,9 @@ build:
 test:
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
-# Throughput of kwoksim against the bare scheduler pattern (docs/design.md, "The bare-pattern
-# benchmark"), 5,000 nodes × 10,000 pods of one Deployment (best of two rounds), plus the clock
-# and stage micro-benchmarks. Takes about 15 minutes on a 2-core machine. BENCHARGS go to the
-# throughput benchmark, e.g.
+# Throughput of kwoksim against the bare scheduler pattern (DESIGN.md), 5,000 nodes × 10,000
+# pods of one Deployment (best of two rounds), plus the clock and stage micro-benchmarks. Takes about
+# 15 minutes on a 2-core machine. BENCHARGS go to the throughput benchmark, e.g.
 # BENCHARGS='-bench-probe' or BENCHARGS='-bench-pods 2000 -bench-rounds 1'.
 BENCHARGS ?=
 bench:
@@ -32,7 +31,7 @@ bench:
 # runs only the seed corpora (the repository's inputs and testdata/fuzz/FuzzX/); a crash
 # found here is written to testdata/fuzz/FuzzX/ in the package: fix it, commit the file.
 FUZZTIME ?= 10m
-FUZZ_TARGETS := FuzzLoad:./workloads/trace FuzzTrace:./workloads/trace FuzzParseStages:./stages FuzzStageEval:./stages FuzzConvert:./workloads/openb FuzzSchedulerConfig:./sim
+FUZZ_TARGETS := FuzzLoad:./workloads/trace FuzzTrace:./workloads/trace FuzzDocuments:./workloads/input FuzzParseStages:./stages FuzzStageEval:./stages FuzzConvert:./workloads/openb FuzzSchedulerConfig:./sim
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t%%:*} ($${t#*:}, $(FUZZTIME))"; \

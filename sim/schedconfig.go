@@ -40,15 +40,21 @@ func (e *SchedulerConfigError) Unwrap() error { return e.Err }
 // framework checks (a plugin that does not exist, a plugin enabled twice) also fails here,
 // naming the file, before any input is loaded. Every error is a *SchedulerConfigError.
 func LoadSchedulerConfig(path string) (*schedulerapi.KubeSchedulerConfiguration, error) {
-	fail := func(err error) error { return &SchedulerConfigError{File: path, Err: err} }
 	data, err := os.ReadFile(path)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err // the path is already in the message
 		}
-		return nil, fail(err)
+		return nil, &SchedulerConfigError{File: path, Err: err}
 	}
+	return ParseSchedulerConfig(path, data)
+}
+
+// ParseSchedulerConfig is LoadSchedulerConfig for a configuration already read (the command
+// reads its inputs through package workloads/input); file names it in errors.
+func ParseSchedulerConfig(file string, data []byte) (*schedulerapi.KubeSchedulerConfiguration, error) {
+	fail := func(err error) error { return &SchedulerConfigError{File: file, Err: err} }
 	// The UniversalDecoder converts to the internal type and applies the v1 defaults: the
 	// default plugins merged into every profile, default plugin arguments, and so on.
 	obj, gvk, err := schedulerscheme.Codecs.UniversalDecoder().Decode(data, nil, nil)

@@ -81,3 +81,22 @@ func TestDependencies(t *testing.T) {
 		}
 	}
 }
+
+// TestNoFileIO keeps the engine from reading files itself: stage files are read, and cut into
+// documents, by package workloads/input, which hands them to ParseDocument.
+func TestNoFileIO(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go not in PATH")
+	}
+	out, err := exec.Command(goBin, "list", "-f", `{{join .Imports " "}}`, ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, imp := range strings.Fields(string(out)) {
+		switch imp {
+		case "os", "os/exec", "io/ioutil", "path/filepath", "net", "net/http":
+			t.Errorf("stages imports %s", imp)
+		}
+	}
+}

@@ -7,10 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -50,7 +46,9 @@ func (s *Stage) ImmediateNextStage() bool { return s.immediate }
 // defaulted as KWOK's CRD defaults them, converted to internalversion (which
 // turns the deprecated `next` into steps) and compiled: a bad jq, CEL or
 // template is an error here, not when the stage first runs. source names
-// data in errors.
+// data in errors. Parse is for stages already in memory (the built-in set,
+// tests); stage files are read, and cut into the documents ParseDocument
+// decodes, by package workloads/input.
 func Parse(data []byte, source string) ([]*Stage, error) {
 	out, _, err := parseDocs(data, source)
 	return out, err
@@ -69,27 +67,44 @@ func parseDocs(data []byte, source string) ([]*Stage, []Skipped, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: document %d: %w", source, doc, err)
 		}
-		js, err := yaml.YAMLToJSON(raw)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: document %d: %w", source, doc, err)
-		}
-		if t := bytes.TrimSpace(js); len(t) == 0 || bytes.Equal(t, []byte("null")) {
-			continue
-		}
-		var tm metav1.TypeMeta
-		if err := json.Unmarshal(js, &tm); err != nil {
-			return nil, nil, fmt.Errorf("%s: document %d: %w", source, doc, err)
-		}
-		if skippable(tm) {
-			skipped = append(skipped, Skipped{Source: source, Doc: doc, APIVersion: tm.APIVersion, Kind: tm.Kind})
-			continue
-		}
-		s, err := decodeStage(js, source, doc)
-		if err != nil {
+		s, sk, err := ParseDocument(raw, source, doc)
+		switch {
+		case err != nil:
 			return nil, nil, err
+		case s != nil:
+			out = append(out, s)
+		case sk != nil:
+			skipped = append(skipped, *sk)
 		}
-		out = append(out, s)
 	}
+}
+
+// ParseDocument decodes one document of a stage file, cut from it by the caller (the files
+// themselves are read by package workloads/input, so that this package does no I/O): the
+// Stage, as Parse decodes it; or, for a document of another kind that a stage file may hold
+// (a StorageClass beside the volume stages, which KWOK's loader skips with a warning), what
+// was skipped; or neither, for an empty document. source and doc (1-based) name the document
+// in errors.
+func ParseDocument(data []byte, source string, doc int) (*Stage, *Skipped, error) {
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: document %d: %w", source, doc, err)
+	}
+	if t := bytes.TrimSpace(js); len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		return nil, nil, nil
+	}
+	var tm metav1.TypeMeta
+	if err := json.Unmarshal(js, &tm); err != nil {
+		return nil, nil, fmt.Errorf("%s: document %d: %w", source, doc, err)
+	}
+	if skippable(tm) {
+		return nil, &Skipped{Source: source, Doc: doc, APIVersion: tm.APIVersion, Kind: tm.Kind}, nil
+	}
+	s, err := decodeStage(js, source, doc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, nil, nil
 }
 
 func decodeStage(js []byte, source string, doc int) (*Stage, error) {
@@ -160,71 +175,4 @@ func compile(in *internalversion.Stage, source string, fromNext bool) (*Stage, e
 		return nil, err
 	}
 	return s, nil
-}
-
-// Load reads each path, a file or a directory, and Parses it. A directory
-// contributes its regular *.yaml and *.yml files in lexical order, not
-// recursively, skipping kustomization.yaml/.yml and hidden files; stages come
-// back in path order, then file order, then document order (the order KWOK
-// matches them in).
-func Load(paths []string) ([]*Stage, error) {
-	out, _, err := LoadSkipping(paths)
-	return out, err
-}
-
-// LoadSkipping is Load that also returns the documents it skipped: KWOK's
-// stage directories hold other manifests too (a StorageClass beside the volume
-// stages), which KWOK's config loader skips with a warning.
-func LoadSkipping(paths []string) ([]*Stage, []Skipped, error) {
-	var out []*Stage
-	var skipped []Skipped
-	for _, p := range paths {
-		files, err := stageFiles(p)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				return nil, nil, err
-			}
-			stages, sk, err := parseDocs(data, f)
-			if err != nil {
-				return nil, nil, err
-			}
-			out = append(out, stages...)
-			skipped = append(skipped, sk...)
-		}
-	}
-	return out, skipped, nil
-}
-
-// stageFiles expands p into the files Load reads.
-func stageFiles(p string) ([]string, error) {
-	info, err := os.Stat(p)
-	if err != nil {
-		return nil, err
-	}
-	if !info.IsDir() {
-		return []string{p}, nil
-	}
-	entries, err := os.ReadDir(p)
-	if err != nil {
-		return nil, err
-	}
-	var files []string
-	for _, e := range entries {
-		name := e.Name()
-		ext := filepath.Ext(name)
-		switch {
-		case !e.Type().IsRegular(),
-			strings.HasPrefix(name, "."),
-			ext != ".yaml" && ext != ".yml",
-			strings.TrimSuffix(name, ext) == "kustomization":
-			continue
-		}
-		files = append(files, filepath.Join(p, name))
-	}
-	sort.Strings(files) // ReadDir sorts already; keep the order explicit
-	return files, nil
 }

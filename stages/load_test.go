@@ -92,44 +92,6 @@ func TestParseDefaultsAndDocuments(t *testing.T) {
 	}
 }
 
-func TestLoadDirectory(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, content string) {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("b.yaml", stageDoc("b1", "Pod", "selector: {}")+"---\n"+stageDoc("b2", "Pod", "selector: {}"))
-	write("a.yml", stageDoc("a", "Pod", "selector: {}"))
-	write("kustomization.yaml", "resources: [a.yml]\n")
-	write(".hidden.yaml", "not: a stage\n")
-	write("notes.txt", "not yaml\n")
-	write("sub/c.yaml", stageDoc("c", "Pod", "selector: {}"))
-	write("z.yaml", stageDoc("z", "Pod", "selector: {}"))
-
-	stages, err := Load([]string{dir, filepath.Join(dir, "sub", "c.yaml")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := stageNames(stages)
-	want := []string{"a", "b1", "b2", "z", "c"}
-	if !slices.Equal(got, want) {
-		t.Errorf("Load = %v, want %v", got, want)
-	}
-	if _, err := Load([]string{filepath.Join(dir, "missing")}); err == nil {
-		t.Error("Load of a missing path: no error")
-	}
-	write("bad/x.yaml", stageDoc("x", "Pod", jqSelector(".[", "Exists")))
-	if _, err := Load([]string{filepath.Join(dir, "bad")}); err == nil || !strings.Contains(err.Error(), filepath.Join("bad", "x.yaml")) {
-		t.Errorf("Load error %v does not name the file", err)
-	}
-}
-
 // TestEveryStageFileParses parses every file in the KWOK stage tree that
 // holds Stage documents.
 func TestEveryStageFileParses(t *testing.T) {

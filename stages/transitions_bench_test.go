@@ -27,7 +27,7 @@ const (
 // generalPodStages loads KWOK's general pod stages.
 func generalPodStages(tb testing.TB) []*Stage {
 	tb.Helper()
-	stages, err := Load([]string{filepath.Join("..", "testdata", "kwok", "stages", "pod", "general")})
+	stages, err := profileStages(filepath.Join("..", "testdata", "kwok", "stages", "pod", "general"))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	// A trace is checked whole before the run, so that a bad line fails at once rather than
 	// hours into the simulation.
 	for _, p := range sc.Traces {
-		if _, err := trace.CheckTrace(p, sc.MaxDocumentBytes); err != nil {
+		if _, err := trace.Check(p, sc.MaxDocumentBytes); err != nil {
 			return nil, err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
+	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
 // Scenario tests of KWOK's own stage files (testdata/kwok/stages, copied unchanged) running
@@ -28,7 +29,7 @@ func stageSim(t *testing.T, until time.Duration, dirs ...string) *sim.Simulator 
 	for i, d := range dirs {
 		paths[i] = kwokStages + d
 	}
-	set, err := stages.Load(paths)
+	set, err := input.LoadStages(paths)
 	if err != nil {
 		t.Fatal(err)
 	}

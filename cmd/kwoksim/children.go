@@ -68,6 +68,10 @@ func runChild(ctx context.Context, args []string) childResult {
 		if res.Exit < 0 { // killed by a signal it did not handle
 			res.Exit = exitInterrupted
 		}
+	case err != nil && ctx.Err() != nil:
+		// Interrupted before the child started (exec.Cmd.Start checks the context first):
+		// a run that did not happen, like one the interrupt stopped before any report.
+		return childResult{Exit: exitInterrupted, Err: fmt.Errorf("not started: %w", err)}
 	case err != nil:
 		return childResult{Exit: exitSimulationErr, Err: fmt.Errorf("running kwoksim: %w", err)}
 	}

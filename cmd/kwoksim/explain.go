@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/kwoksim/kwoksim/workloads/manifest"
+
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -11,7 +13,7 @@ import (
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
 	"github.com/kwoksim/kwoksim/workloads"
-	"github.com/kwoksim/kwoksim/workloads/manifest"
+	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
 func newStagesCommand() *cobra.Command {
@@ -52,7 +54,11 @@ dump; --created first stores it as the apiserver does on create (defaults, UID, 
 }
 
 func explainE(c *cobra.Command, f *explainFlags, path string) error {
-	set, err := loadStages(c.ErrOrStderr(), f.stages)
+	if err := checkStdin(flagPaths{"--stages", f.stages}, flagPaths{"OBJECT.yaml", []string{path}}); err != nil {
+		return err
+	}
+	in := &input.Reader{Stdin: c.InOrStdin()}
+	set, err := loadStages(c.ErrOrStderr(), in, f.stages, 0)
 	if err != nil {
 		return err
 	}
@@ -63,7 +69,7 @@ func explainE(c *cobra.Command, f *explainFlags, path string) error {
 	for _, k := range sim.SupportedKinds() {
 		kinds[k] = true
 	}
-	objs, err := manifest.Load([]string{path}, manifest.LoadOptions{Kinds: kinds})
+	objs, err := manifest.Load([]string{path}, manifest.LoadOptions{Kinds: kinds, Input: in})
 	if err != nil {
 		return err
 	}

@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/kwoksim/kwoksim/workloads/manifest"
+	"github.com/kwoksim/kwoksim/workloads/trace"
+
 	"github.com/spf13/pflag"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/capacity"
 	"github.com/kwoksim/kwoksim/sim"
-	"github.com/kwoksim/kwoksim/workloads/manifest"
-	"github.com/kwoksim/kwoksim/workloads/trace"
+	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
 // forwardedFlags are run's flags that a plan passes unchanged to each of its runs; their
@@ -86,7 +88,13 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, 
 		return nil, usageError{fmt.Errorf(`required flag(s) "workload" not set: give --workload or --trace`)}
 	}
 	schedConfig, _ := fl.GetString("scheduler-config")
-	if _, err := loadSchedulerConfig(schedConfig); err != nil {
+	if err := refuseStdin("a plan", flagPaths{"--node-template", f.templates}, flagPaths{"--nodes", paths("nodes")},
+		flagPaths{"--workload", paths("workload")}, flagPaths{"--trace", paths("trace")}, flagPaths{"--stages", paths("stages")},
+		flagPaths{"--scheduler-config", []string{schedConfig}}); err != nil {
+		return nil, err
+	}
+	reader := new(input.Reader) // no standard input
+	if _, err := loadSchedulerConfig(reader, schedConfig, limits.maxDocumentBytes); err != nil {
 		return nil, err
 	}
 	opts := manifest.LoadOptions{MaxDocumentBytes: limits.maxDocumentBytes}
@@ -109,11 +117,11 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, 
 		}
 	}
 	for _, p := range paths("trace") {
-		if _, err := trace.CheckTrace(p, limits.maxDocumentBytes); err != nil {
+		if _, err := trace.Check(p, limits.maxDocumentBytes); err != nil {
 			return nil, err
 		}
 	}
-	if _, err := loadStages(stderr, paths("stages")); err != nil {
+	if _, err := loadStages(stderr, reader, paths("stages"), limits.maxDocumentBytes); err != nil {
 		return nil, err
 	}
 	return in, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -65,11 +66,17 @@ reproducible from a seed.`,
 
 // execute runs the command line and returns the process exit code.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return executeIO(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// executeIO is execute with the standard input that an input path "-" reads.
+func executeIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Kubernetes libraries log to klog's global logger; their errors may matter, their
 	// informational lines (the scheduler's config defaulting notes) are not for a report's reader.
 	klog.SetLogger(sim.QuietLogger(textlogger.NewLogger(textlogger.NewConfig())))
 	root := newRootCommand()
 	root.SetArgs(args)
+	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)

@@ -8,12 +8,14 @@ import (
 	"math"
 	"time"
 
+	"github.com/kwoksim/kwoksim/workloads/manifest"
+
 	"github.com/spf13/cobra"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads"
-	"github.com/kwoksim/kwoksim/workloads/manifest"
+	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
 type runFlags struct {
@@ -51,13 +53,13 @@ func newRunCommand() *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error { return runE(c, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVar(&f.nodes, "nodes", nil, "Node manifests: a file (multi-document YAML or a List) or a directory of them; repeatable")
-	fl.StringArrayVar(&f.workload, "workload", nil, "workload manifests (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, Pod, PriorityClass, Namespace), applied at t=0: a file or a directory; repeatable")
+	fl.StringArrayVar(&f.nodes, "nodes", nil, "Node manifests: a file (multi-document YAML or a List), a directory of them, or - for standard input; repeatable")
+	fl.StringArrayVar(&f.workload, "workload", nil, "workload manifests (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, Pod, PriorityClass, Namespace), applied at t=0: a file, a directory or -; repeatable")
 	fl.StringArrayVar(&f.traces, "trace", nil, "trace of timed events (apply, delete, scale, patch) replayed on top of --nodes and --workload:\na YAML Trace (kwoksim/v1alpha1) or JSON Lines (.jsonl, streamed); repeatable, merged by time")
 	f.template.register(fl)
 	f.visual.register(fl)
 	fl.BoolVar(&f.strict, "strict", false, "fail (exit 2) on a trace event that cannot be carried out, e.g. one naming a missing object,\ninstead of listing it under traceErrors in the report")
-	fl.StringArrayVar(&f.stages, "stages", nil, "KWOK Stage files (kwok.x-k8s.io/v1alpha1): a file or a directory; repeatable.\nReplaces the built-in stage-fast set; to keep it, list it too")
+	fl.StringArrayVar(&f.stages, "stages", nil, "KWOK Stage files (kwok.x-k8s.io/v1alpha1): a file, a directory or -; repeatable.\nReplaces the built-in stage-fast set; to keep it, list it too")
 	fl.Uint64Var(&f.seed, "seed", f.seed, "seed of every random choice in the run; the same inputs and seed give the same report")
 	fl.DurationVar(&f.until, "until", 0, "virtual time to run for (e.g. 90s, 24h); default: until only periodic background work is left")
 	fl.StringVarP(&f.out.format, "output", "o", f.out.format, "output format: table, json or yaml")
@@ -108,20 +110,27 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if err := f.template.check(f.nodes); err != nil {
 		return err
 	}
-	schedConfig, err := loadSchedulerConfig(f.schedConfig)
+	if err := checkStdin(flagPaths{"--nodes", f.nodes}, flagPaths{"--workload", f.workload}, flagPaths{"--stages", f.stages},
+		flagPaths{"--trace", f.traces}, flagPaths{"--node-template", []string{f.template.file}},
+		flagPaths{"--scheduler-config", []string{f.schedConfig}}); err != nil {
+		return err
+	}
+	in := &input.Reader{Stdin: c.InOrStdin()}
+	maxDoc := f.limits.maxDocumentBytes
+	schedConfig, err := loadSchedulerConfig(in, f.schedConfig, maxDoc)
 	if err != nil {
 		return err
 	}
-	nodes, err := manifest.Load(f.nodes, manifest.LoadOptions{Kinds: map[string]bool{"Node": true}, MaxDocumentBytes: f.limits.maxDocumentBytes})
+	nodes, err := manifest.Load(f.nodes, manifest.LoadOptions{Kinds: map[string]bool{"Node": true}, MaxDocumentBytes: maxDoc, Input: in})
 	if err != nil {
 		return err
 	}
-	if nodes, err = f.template.add(nodes, f.limits.maxDocumentBytes); err != nil {
+	if nodes, err = f.template.add(nodes, manifest.LoadOptions{MaxDocumentBytes: maxDoc, Input: in}); err != nil {
 		return err
 	}
 	var objs []manifest.Object
 	if len(f.workload) > 0 {
-		objs, err = manifest.Load(f.workload, manifest.LoadOptions{Kinds: manifest.WorkloadKinds, MaxDocumentBytes: f.limits.maxDocumentBytes})
+		objs, err = manifest.Load(f.workload, manifest.LoadOptions{Kinds: manifest.WorkloadKinds, MaxDocumentBytes: maxDoc, Input: in})
 		if err != nil {
 			return err
 		}
@@ -129,7 +138,7 @@ func runE(c *cobra.Command, f *runFlags) error {
 			return usageError{fmt.Errorf("--scale-replicas: %w", err)}
 		}
 	}
-	set, err := loadStages(c.ErrOrStderr(), f.stages)
+	set, err := loadStages(c.ErrOrStderr(), in, f.stages, maxDoc)
 	if err != nil {
 		return err
 	}

@@ -3,20 +3,21 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
+	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
-// loadStages reads the --stages paths; none means the built-in default (nil). A stage for a
-// kind the simulation does not store can never run, which is worth a warning, not an error:
-// KWOK's own stage directories mix pod, node and volume stages.
-func loadStages(stderr io.Writer, paths []string) ([]*stages.Stage, error) {
+// loadStages reads the --stages paths through in, each document bounded by maxDocumentBytes
+// (0: the default); none means the built-in default (nil). A stage for a kind the simulation
+// does not store can never run, which is worth a warning, not an error: KWOK's own stage
+// directories mix pod, node and volume stages.
+func loadStages(stderr io.Writer, in *input.Reader, paths []string, maxDocumentBytes int) ([]*stages.Stage, error) {
 	if len(paths) == 0 {
 		return nil, nil
 	}
-	set, skipped, err := stages.LoadSkipping(paths)
+	set, skipped, err := in.Stages(paths, maxDocumentBytes)
 	if err != nil {
 		return nil, inputError{err}
 	}
@@ -29,8 +30,8 @@ func loadStages(stderr io.Writer, paths []string) ([]*stages.Stage, error) {
 		from[s.Source()] = true
 	}
 	for _, p := range paths {
-		if info, err := os.Stat(p); err == nil && !info.IsDir() && !from[p] {
-			return nil, inputError{fmt.Errorf("%s: no Stage (kwok.x-k8s.io/v1alpha1) documents in the file", p)}
+		if !input.IsDir(p) && !from[input.Name(p)] {
+			return nil, inputError{fmt.Errorf("%s: no Stage (kwok.x-k8s.io/v1alpha1) documents in the file", input.Name(p))}
 		}
 	}
 	if len(set) == 0 {

@@ -11,13 +11,14 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/kwoksim/kwoksim/workloads/manifest"
+	"github.com/kwoksim/kwoksim/workloads/trace"
+
 	"github.com/spf13/cobra"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/sweep"
-	"github.com/kwoksim/kwoksim/sim"
-	"github.com/kwoksim/kwoksim/workloads/manifest"
-	"github.com/kwoksim/kwoksim/workloads/trace"
+	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
 // sweepStopped is a sweep that an interrupt stopped: the comparison of what finished is
@@ -51,11 +52,11 @@ func checkSweepInputs(m *sweep.Matrix) error {
 		case sweep.InputNodeTemplate:
 			_, err = manifest.LoadNodeTemplate(in.Resolved, manifest.LoadOptions{})
 		case sweep.InputTrace:
-			_, err = trace.CheckTrace(in.Resolved, 0)
+			_, err = trace.Check(in.Resolved, 0)
 		case sweep.InputStages:
-			_, err = loadStages(io.Discard, []string{in.Resolved})
+			_, err = loadStages(io.Discard, new(input.Reader), []string{in.Resolved}, 0)
 		case sweep.InputSchedulerConfig:
-			_, err = sim.LoadSchedulerConfig(in.Resolved)
+			_, err = loadSchedulerConfig(new(input.Reader), in.Resolved, 0)
 		}
 		if err != nil {
 			return inputError{m.InputError(in, err)}

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/spf13/pflag"
-
 	"github.com/kwoksim/kwoksim/workloads/manifest"
+
+	"github.com/spf13/pflag"
 )
 
 // templateFlags add copies of a node template to a run's nodes: the what-if "these nodes plus
@@ -35,12 +35,12 @@ func (t *templateFlags) check(nodes []string) error {
 	return nil
 }
 
-// add appends the template's copies to nodes.
-func (t *templateFlags) add(nodes []manifest.Object, maxDocumentBytes int) ([]manifest.Object, error) {
+// add appends the template's copies to nodes; opts reads the template.
+func (t *templateFlags) add(nodes []manifest.Object, opts manifest.LoadOptions) ([]manifest.Object, error) {
 	if t.file == "" {
 		return nodes, nil
 	}
-	tmpl, err := manifest.LoadNodeTemplate(t.file, manifest.LoadOptions{MaxDocumentBytes: maxDocumentBytes})
+	tmpl, err := manifest.LoadNodeTemplate(t.file, opts)
 	if err != nil {
 		return nil, err
 	}

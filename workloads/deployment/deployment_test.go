@@ -18,6 +18,7 @@ import (
 
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
+	"github.com/kwoksim/kwoksim/workloads/input"
 	"github.com/kwoksim/kwoksim/workloads/workloadstest"
 )
 
@@ -106,7 +107,7 @@ func conditionOf(d *appsv1.Deployment, ct appsv1.DeploymentConditionType) string
 // deletionTimestamp).
 func generalStages(t *testing.T) []*stages.Stage {
 	t.Helper()
-	set, err := stages.Load([]string{"../../testdata/kwok/stages/node/fast", "../../testdata/kwok/stages/pod/general"})
+	set, err := input.LoadStages([]string{"../../testdata/kwok/stages/node/fast", "../../testdata/kwok/stages/pod/general"})
 	if err != nil {
 		t.Fatal(err)
 	}

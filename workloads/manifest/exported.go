@@ -21,16 +21,9 @@ func Decode(src Source, j []byte, kinds map[string]bool, where string) ([]Object
 // JSONType names the JSON type of a value for messages ("a list", "a string", …).
 func JSONType(j []byte) string { return jsonType(j) }
 
-// PathError reports an os error against the path it is about.
-func PathError(path string, err error) *LoadError { return pathError(path, err) }
-
 // YAMLError turns a sigs.k8s.io/yaml error in a document starting at docLine into a file line
 // and a message.
 func YAMLError(err error, docLine int, doc []byte) (int, string) { return yamlError(err, docLine, doc) }
-
-// TooLarge is the message for a document or line over the size limit, naming the flag that
-// raises it.
-func TooLarge(what string, size, limit int) string { return tooLarge(what, size, limit) }
 
 // ExpectedKinds lists a set of kinds for a message: "Node", or "one of A, B".
 func ExpectedKinds(kinds map[string]bool) string { return expectedKinds(kinds) }

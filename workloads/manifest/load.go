@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"maps"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -20,6 +18,8 @@ import (
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
 // Source says where an object came from, for error messages.
@@ -59,17 +59,21 @@ type LoadOptions struct {
 	// items are.
 	Kinds map[string]bool
 	// MaxDocumentBytes bounds one YAML or JSON document (0: DefaultMaxDocumentBytes), so a
-	// runaway file fails with its name and line instead of exhausting memory in the decoder.
+	// runaway file fails with its name and line instead of exhausting memory in the decoder;
+	// it is applied while reading (see input.Documents).
 	MaxDocumentBytes int
+	// Input opens the paths; nil refuses standard input ("-"). A command passes the same
+	// Reader to every load, so that standard input is read once.
+	Input *input.Reader
 }
 
 // DefaultMaxDocumentBytes is the default bound on one manifest document, one YAML trace and
 // one JSON Lines trace line: generous (the largest real objects are a few MiB), far below
 // what would exhaust memory once decoded.
-const DefaultMaxDocumentBytes = 16 << 20
+const DefaultMaxDocumentBytes = input.DefaultMaxDocumentBytes
 
 // MaxDocumentBytesFlag is the command-line flag that raises the bound; limit errors name it.
-const MaxDocumentBytesFlag = "--max-document-bytes"
+const MaxDocumentBytesFlag = input.MaxDocumentBytesFlag
 
 // DocumentLimit is the bound on one document these options set.
 func (o LoadOptions) DocumentLimit() int {
@@ -79,34 +83,18 @@ func (o LoadOptions) DocumentLimit() int {
 	return DefaultMaxDocumentBytes
 }
 
-// tooLarge is the message for a document or line over the limit.
-func tooLarge(what string, size, limit int) string {
-	return fmt.Sprintf("%s is %d bytes, more than the limit of %d bytes (raise it with %s)", what, size, limit, MaxDocumentBytesFlag)
-}
-
-// LoadError is a problem with one input path or document.
-type LoadError struct {
-	File string // path as given, or joined with its directory
-	Line int    // 1-based line in the file, 0 when the problem is with the file as a whole
-	Doc  int    // 1-based document index, 0 when the problem is not inside a document
-	Msg  string
-	// Err is the underlying error, if any, so callers can still test for
-	// e.g. fs.ErrNotExist with errors.Is.
-	Err error
-}
-
-func (e *LoadError) Error() string {
-	if e.Line == 0 {
-		return e.File + ": " + e.Msg
+func (o LoadOptions) input() *input.Reader {
+	if o.Input != nil {
+		return o.Input
 	}
-	return e.File + ":" + strconv.Itoa(e.Line) + ": " + e.Msg
+	return new(input.Reader)
 }
 
-func (e *LoadError) Unwrap() error { return e.Err }
-
-// manifestExts are the extensions read from directories, the same set
-// kubectl's -f <dir> reads.
-var manifestExts = map[string]bool{".yaml": true, ".yml": true, ".json": true}
+// LoadError is a problem with one input path or document: the File (path as given, joined
+// with its directory, or input.StdinName), the 1-based Line and Doc where there is one, and
+// the underlying Err, so that callers can still test for e.g. fs.ErrNotExist with errors.Is.
+// It is the input package's error, so that every input reports alike.
+type LoadError = input.Error
 
 // decoder turns one JSON document into the typed object of its
 // apiVersion/kind. It is strict, like kubectl's default --validate=strict,
@@ -116,9 +104,10 @@ var manifestExts = map[string]bool{".yaml": true, ".yml": true, ".json": true}
 var decoder = kjson.NewSerializerWithOptions(kjson.DefaultMetaFactory, scheme.Scheme, scheme.Scheme,
 	kjson.SerializerOptions{Strict: true})
 
-// Load reads every path (a file, or a directory whose regular *.yaml, *.yml
-// and *.json files are read in lexical order, not recursively, skipping
-// hidden files) and decodes every document. Multi-document YAML (---) and
+// Load reads every path (a file, input.Stdin, or a directory whose regular
+// *.yaml, *.yml and *.json files are read in lexical order, not recursively,
+// skipping hidden files and following symbolic links; see input.Expand) and
+// decodes every document. Multi-document YAML (---) and
 // kind: List (v1 List, and any *List like PodList) are expanded into their
 // items; each item keeps the Source of its document. Empty documents (only
 // comments/whitespace) are skipped. Objects are returned in input order
@@ -129,7 +118,7 @@ var decoder = kjson.NewSerializerWithOptions(kjson.DefaultMetaFactory, scheme.Sc
 // mistake; the error is then a single *LoadError, or an errors.Join of them
 // in input order, and no objects are returned.
 func Load(paths []string, opts LoadOptions) ([]Object, error) {
-	l := &loader{opts: opts}
+	l := &loader{opts: opts, in: opts.input()}
 	for _, p := range paths {
 		files, err := manifestFiles(p)
 		if err != nil {
@@ -157,35 +146,9 @@ func (l *loader) result() ([]Object, error) {
 
 // manifestFiles expands one path into the files to read.
 func manifestFiles(path string) ([]string, error) {
-	info, err := os.Stat(path)
+	files, err := input.Expand(path, input.Manifests)
 	if err != nil {
-		return nil, pathError(path, err)
-	}
-	if !info.IsDir() {
-		// A file named explicitly is read whatever its extension: the user
-		// asked for it.
-		return []string{path}, nil
-	}
-	entries, err := os.ReadDir(path) // sorted by name
-	if err != nil {
-		return nil, pathError(path, err)
-	}
-	var files []string
-	for _, e := range entries {
-		name := e.Name()
-		if strings.HasPrefix(name, ".") || !manifestExts[filepath.Ext(name)] {
-			continue
-		}
-		full := filepath.Join(path, name)
-		// Stat rather than e.Type() so that a symlink to a manifest counts
-		// like the manifest itself, as with kubectl.
-		fi, err := os.Stat(full)
-		if err != nil {
-			return nil, pathError(full, err)
-		}
-		if fi.Mode().IsRegular() {
-			files = append(files, full)
-		}
+		return nil, err
 	}
 	if len(files) == 0 {
 		return nil, &LoadError{File: path, Msg: "no .yaml, .yml or .json files in directory"}
@@ -193,20 +156,9 @@ func manifestFiles(path string) ([]string, error) {
 	return files, nil
 }
 
-// pathError reports an os error against the path. The *fs.PathError text
-// already contains the path, so only its cause goes in Msg to avoid saying
-// the path twice.
-func pathError(path string, err error) *LoadError {
-	msg := err.Error()
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		msg = pe.Err.Error()
-	}
-	return &LoadError{File: path, Msg: msg, Err: err}
-}
-
 type loader struct {
 	opts LoadOptions
+	in   *input.Reader
 	objs []Object
 	errs []error
 }
@@ -217,121 +169,44 @@ func (l *loader) fail(src Source, line int, where, msg string) {
 	l.errs = append(l.errs, &LoadError{File: src.File, Line: line, Doc: src.Doc, Msg: where + msg})
 }
 
-// utf8BOM is dropped from the start of a file: editors on Windows add it and
-// it would otherwise stick to the first key.
-var utf8BOM = []byte("\ufeff")
-
 func (l *loader) loadFile(path string) {
-	data, err := os.ReadFile(path)
+	f, err := l.in.Open(path)
 	if err != nil {
-		l.errs = append(l.errs, pathError(path, err))
+		l.errs = append(l.errs, err)
 		return
 	}
-	l.loadData(path, data)
+	defer f.Close()
+	l.loadReader(input.Name(path), f)
 }
 
-// loadData decodes the contents of one file; path names it in errors.
-func (l *loader) loadData(path string, data []byte) {
-	docs, lerr := splitDocuments(path, bytes.TrimPrefix(data, utf8BOM))
-	if lerr != nil {
-		l.errs = append(l.errs, lerr)
-		return
-	}
-	limit := l.opts.DocumentLimit()
-	for _, d := range docs {
-		src := Source{File: path, Doc: d.index, Line: d.line}
-		if len(d.data) > limit {
-			l.fail(src, d.line, "", tooLarge(fmt.Sprintf("document %d", d.index), len(d.data), limit))
+// loadReader decodes the documents of one file as they are read; name names it in errors.
+func (l *loader) loadReader(name string, r io.Reader) {
+	mark := len(l.errs)
+	docs := input.NewDocuments(r, name, l.opts.DocumentLimit())
+	for {
+		d, err := docs.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			// A document over the limit is one bad document among others. A file that cannot
+			// be cut into documents (content after a separator, a failed read) has that
+			// error alone, as when files were split whole before decoding.
+			if !errors.Is(err, input.ErrTooLarge) {
+				l.errs = l.errs[:mark]
+			}
+			l.errs = append(l.errs, err)
 			continue
 		}
-		l.loadDocument(src, d.data)
+		l.loadDocument(Source{File: name, Doc: d.Index, Line: d.Line}, d.Data)
 	}
 }
 
 // LoadBytes is Load for the contents of one file, named path in errors.
 func LoadBytes(path string, data []byte, opts LoadOptions) ([]Object, error) {
 	l := &loader{opts: opts}
-	l.loadData(path, data)
+	l.loadReader(path, bytes.NewReader(data))
 	return l.result()
-}
-
-// document is one YAML document of a file, with the position needed to turn
-// parser line numbers (relative to data) into file line numbers.
-type document struct {
-	index int // 1-based
-	line  int // 1-based line of data's first byte in the file
-	data  []byte
-}
-
-// splitDocuments cuts a file at its "---" lines. It does the splitting
-// itself instead of using apimachinery's YAMLReader because that reader
-// merges consecutive separators and does not say how many lines it
-// consumed, and error lines must be exact. Separators follow the same rule
-// as kubectl's reader: "---" at the start of a line, followed only by
-// whitespace or a comment.
-func splitDocuments(file string, data []byte) ([]document, *LoadError) {
-	var docs []document
-	start, startLine := 0, 1
-	explicit := false // the current chunk was opened by a separator
-	index := 0
-	flush := func(end int) {
-		chunk := data[start:end]
-		// As in YAML itself, text before the first "---" is a document only
-		// if it has content (a header comment is not one), while every "---"
-		// opens a document, possibly an empty one. This keeps document
-		// numbers the ones a reader counts.
-		if explicit || !blank(chunk) {
-			index++
-			docs = append(docs, document{index: index, line: startLine, data: chunk})
-		}
-	}
-	line := 1
-	for off := 0; off < len(data); line++ {
-		next := len(data)
-		if i := bytes.IndexByte(data[off:], '\n'); i >= 0 {
-			next = off + i + 1
-		}
-		if sep, rest := separator(data[off:next]); sep {
-			flush(off)
-			if rest != "" {
-				return nil, &LoadError{File: file, Line: line, Doc: index + 1,
-					Msg: fmt.Sprintf("content %q after the document separator \"---\" is not supported; start the document on the next line", rest)}
-			}
-			start, startLine, explicit = next, line+1, true
-		}
-		off = next
-	}
-	flush(len(data))
-	return docs, nil
-}
-
-// separator reports whether a line is a document separator and returns
-// anything other than a comment that follows the "---" on it.
-func separator(line []byte) (bool, string) {
-	rest, ok := bytes.CutPrefix(bytes.TrimRight(line, "\r\n"), []byte("---"))
-	if !ok {
-		return false, ""
-	}
-	// "----" or "---x" is an ordinary scalar, not a separator.
-	if len(rest) > 0 && rest[0] != ' ' && rest[0] != '\t' {
-		return false, ""
-	}
-	rest = bytes.TrimSpace(rest)
-	if len(rest) == 0 || rest[0] == '#' {
-		return true, ""
-	}
-	return true, string(rest)
-}
-
-// blank reports whether text holds only whitespace and comments.
-func blank(text []byte) bool {
-	for l := range bytes.Lines(text) {
-		l = bytes.TrimSpace(l)
-		if len(l) > 0 && l[0] != '#' {
-			return false
-		}
-	}
-	return true
 }
 
 func (l *loader) loadDocument(src Source, data []byte) {

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,6 +14,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
 const (
@@ -529,5 +532,75 @@ func TestLoadErrorString(t *testing.T) {
 				t.Errorf("Error() = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestLoadSymlinks follows links in a directory, as kubectl does, and names a dangling one.
+func TestLoadSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	seed, err := filepath.Abs(filepath.Join(seedDir, "node.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "node.yaml")
+	if err := os.Symlink(seed, link); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := Load([]string{dir}, LoadOptions{Kinds: map[string]bool{"Node": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLoaded(t, objs, []loaded{{"v1/Node", "kwok-node-0", Source{link, 1, 1}}})
+
+	if err := os.Symlink("gone.yaml", filepath.Join(dir, "z.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load([]string{dir}, LoadOptions{})
+	var le *LoadError
+	want := filepath.Join(dir, "z.yaml") + ": symbolic link to gone.yaml, which does not exist"
+	if !errors.As(err, &le) || err.Error() != want || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}
+
+// TestLoadStdin reads "-" from the Reader's standard input, once, and refuses it without one.
+func TestLoadStdin(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(seedDir, "node.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &input.Reader{Stdin: bytes.NewReader(data)}
+	objs, err := Load([]string{input.Stdin}, LoadOptions{Input: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLoaded(t, objs, []loaded{{"v1/Node", "kwok-node-0", Source{"<stdin>", 1, 1}}})
+	if _, err := Load([]string{input.Stdin}, LoadOptions{Input: in}); err == nil || !strings.Contains(err.Error(), "<stdin>: standard input (-) can be read only once") {
+		t.Errorf("second read of standard input: %v", err)
+	}
+	if _, err := Load([]string{input.Stdin}, LoadOptions{}); err == nil || err.Error() != "<stdin>: standard input (-) is not accepted here; give a file" {
+		t.Errorf("standard input without a Reader: %v", err)
+	}
+}
+
+// zeros is /dev/zero: it never ends.
+type zeros struct{ read int }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	clear(p)
+	z.read += len(p)
+	return len(p), nil
+}
+
+// TestLoadEndless is `--nodes /dev/zero`: refused after about the limit, not read whole.
+func TestLoadEndless(t *testing.T) {
+	z := &zeros{}
+	_, err := Load([]string{input.Stdin}, LoadOptions{Input: &input.Reader{Stdin: z}, MaxDocumentBytes: 1 << 20})
+	want := "<stdin>:1: document 1 is at least "
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !errors.Is(err, input.ErrTooLarge) {
+		t.Errorf("error %v, want %q…", err, want)
+	}
+	if z.read > 2<<20 {
+		t.Errorf("read %d bytes for a limit of 1 MiB", z.read)
 	}
 }

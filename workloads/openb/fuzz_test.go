@@ -46,7 +46,7 @@ func FuzzConvert(f *testing.F) {
 				t.Fatalf("nodes.yaml of %d nodes loads as %d objects: %v\n%s", out.Summary.Nodes, len(objs), err, out.Nodes)
 			}
 		}
-		sum, err := trace.CheckTrace(traceFile, 0)
+		sum, err := trace.Check(traceFile, 0)
 		if err != nil || sum.Events != out.Summary.Events {
 			t.Fatalf("trace.jsonl of %d events checks as %d: %v\n%s", out.Summary.Events, sum.Events, err, out.Trace)
 		}

@@ -15,7 +15,7 @@ import (
 )
 
 // The fuzz targets hold manifest and trace decoding to their contract with user files: no
-// panic, no unbounded work, and every error a *LoadError naming the file and a line inside
+// panic, no unbounded work, and every error a *manifest.LoadError naming the file and a line inside
 // it. Both live here because trace events carry manifests. `make fuzz` runs each for a set time; plain `go test` runs the seed corpus (the
 // repository's manifests and traces, good and bad, plus testdata/fuzz/FuzzX/).
 
@@ -43,7 +43,7 @@ func fuzzSeeds(f *testing.F, patterns ...string) [][]byte {
 	return out
 }
 
-// checkLoadErrors checks that err is one *LoadError, or a join of them, each naming file and
+// checkLoadErrors checks that err is one *manifest.LoadError, or a join of them, each naming file and
 // a line of data (0 for the file as a whole).
 func checkLoadErrors(t *testing.T, err error, file string, data []byte) {
 	t.Helper()
@@ -53,7 +53,7 @@ func checkLoadErrors(t *testing.T, err error, file string, data []byte) {
 	}
 	lines := bytes.Count(data, []byte("\n")) + 1
 	for _, e := range errs {
-		var le *LoadError
+		var le *manifest.LoadError
 		if !errors.As(e, &le) {
 			t.Fatalf("error %T is not a *LoadError: %v", e, e)
 		}
@@ -73,7 +73,7 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte, workloadsOnly bool) {
 		const file = "fuzz.yaml"
-		opts := LoadOptions{MaxDocumentBytes: 1 << 16}
+		opts := manifest.LoadOptions{MaxDocumentBytes: 1 << 16}
 		if workloadsOnly {
 			opts.Kinds = manifest.WorkloadKinds
 		}
@@ -125,7 +125,7 @@ func checkTraceEvents(t *testing.T, file string, data []byte, open func() (trace
 	}
 	defer r.Close()
 	lines := bytes.Count(data, []byte("\n")) + 1
-	var last *TraceEvent
+	var last *Event
 	for {
 		ev, err := r.next()
 		if errors.Is(err, io.EOF) {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/kwoksim/kwoksim/workloads/manifest"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,7 +29,7 @@ type Replay struct {
 
 type traceSource struct {
 	r    traceReader
-	head *TraceEvent // nil once the file is exhausted
+	head *Event // nil once the file is exhausted
 }
 
 // Start opens the traces and schedules their first events on the simulation's clock.
@@ -101,7 +103,7 @@ func (rp *Replay) fire(at time.Duration) {
 			if err := rp.apply(ev); err != nil {
 				rec := analysis.TraceErrorRecord{At: ev.At, File: ev.Source.File, Line: ev.Source.Line, Message: err.Error()}
 				if rp.strict {
-					rp.s.Abort(&LoadError{File: rec.File, Line: rec.Line, Msg: fmt.Sprintf("at %v: %s (--strict)", ev.At, rec.Message)})
+					rp.s.Abort(&manifest.LoadError{File: rec.File, Line: rec.Line, Msg: fmt.Sprintf("at %v: %s (--strict)", ev.At, rec.Message)})
 					rp.Close()
 					return
 				}
@@ -118,7 +120,7 @@ func (rp *Replay) fire(at time.Duration) {
 }
 
 // apply carries out one event through the simulated apiserver.
-func (rp *Replay) apply(ev *TraceEvent) error {
+func (rp *Replay) apply(ev *Event) error {
 	api := rp.s.API()
 	switch ev.Op {
 	case OpApply:

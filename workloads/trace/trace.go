@@ -23,25 +23,25 @@ const (
 	TraceKind       = "Trace"
 )
 
-// TraceOp is what a trace event does.
-type TraceOp string
+// Op is what a trace event does.
+type Op string
 
 const (
-	OpApply  TraceOp = "apply"
-	OpDelete TraceOp = "delete"
-	OpScale  TraceOp = "scale"
-	OpPatch  TraceOp = "patch"
+	OpApply  Op = "apply"
+	OpDelete Op = "delete"
+	OpScale  Op = "scale"
+	OpPatch  Op = "patch"
 )
 
-var traceOps = []TraceOp{OpApply, OpDelete, OpScale, OpPatch}
+var traceOps = []Op{OpApply, OpDelete, OpScale, OpPatch}
 
-// TraceEvent is one decoded event.
-type TraceEvent struct {
+// Event is one decoded event.
+type Event struct {
 	At     time.Duration
-	Source Source
-	Op     TraceOp
+	Source manifest.Source
+	Op     Op
 	// Objects are the manifests of an apply (one, or the items of a List).
-	Objects []Object
+	Objects []manifest.Object
 	// Target names the object of a delete, scale or patch.
 	Target ObjectRef
 	// Replicas is the scale's new size.
@@ -67,8 +67,8 @@ func (r ObjectRef) String() string {
 // scalableKinds are the kinds a scale event accepts, as the issue's contract names them.
 var scalableKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "StatefulSet": true}
 
-// TraceApplyKinds are the kinds an apply event accepts: everything the simulation serves.
-var TraceApplyKinds = func() map[string]bool {
+// ApplyKinds are the kinds an apply event accepts: everything the simulation serves.
+var ApplyKinds = func() map[string]bool {
 	m := map[string]bool{"Node": true}
 	for k := range manifest.WorkloadKinds {
 		m[k] = true
@@ -83,26 +83,26 @@ var patchTypes = map[string]types.PatchType{
 }
 
 // decodeEvent parses one event, given as a JSON object, from src.
-func decodeEvent(src Source, j []byte) (*TraceEvent, error) {
+func decodeEvent(src manifest.Source, j []byte) (*Event, error) {
 	fail := func(format string, args ...any) error {
-		return &LoadError{File: src.File, Line: src.Line, Msg: fmt.Sprintf(format, args...)}
+		return &manifest.LoadError{File: src.File, Line: src.Line, Msg: fmt.Sprintf(format, args...)}
 	}
 	j = bytes.TrimSpace(j)
 	if len(j) == 0 || j[0] != '{' {
-		return nil, fail("expected an event, a mapping with at and one of %s; found %s", opList(), jsonType(j))
+		return nil, fail("expected an event, a mapping with at and one of %s; found %s", opList(), manifest.JSONType(j))
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(j, &fields); err != nil {
 		return nil, fail("malformed event: %v", err)
 	}
-	ev := &TraceEvent{Source: src}
+	ev := &Event{Source: src}
 	rawAt, ok := fields["at"]
 	if !ok {
 		return nil, fail(`missing "at": the event's time from the start, a Go duration such as "90s" or "36h"`)
 	}
 	var at string
 	if err := json.Unmarshal(rawAt, &at); err != nil {
-		return nil, fail(`at: expected a Go duration such as "90s" or "36h", found %s`, jsonType(rawAt))
+		return nil, fail(`at: expected a Go duration such as "90s" or "36h", found %s`, manifest.JSONType(rawAt))
 	}
 	d, err := time.ParseDuration(at)
 	if err != nil || d < 0 {
@@ -114,7 +114,7 @@ func decodeEvent(src Source, j []byte) (*TraceEvent, error) {
 		if k == "at" {
 			continue
 		}
-		if !slices.Contains(traceOps, TraceOp(k)) {
+		if !slices.Contains(traceOps, Op(k)) {
 			return nil, fail("unknown operation %q; expected one of %s", k, opList())
 		}
 		ops = append(ops, k)
@@ -127,11 +127,11 @@ func decodeEvent(src Source, j []byte) (*TraceEvent, error) {
 	default:
 		return nil, fail("the event has %d operations (%s); give each its own event", len(ops), strings.Join(ops, ", "))
 	}
-	ev.Op = TraceOp(ops[0])
+	ev.Op = Op(ops[0])
 	body := fields[ops[0]]
 	switch ev.Op {
 	case OpApply:
-		objs, err := manifest.Decode(src, body, TraceApplyKinds, "apply: ")
+		objs, err := manifest.Decode(src, body, ApplyKinds, "apply: ")
 		if err != nil {
 			return nil, err
 		}
@@ -205,13 +205,13 @@ func decodeRef(body json.RawMessage, op string, kinds map[string]bool) (ObjectRe
 // without a namespace means "default", as kubectl takes it.
 func checkRef(r ObjectRef, op string, kinds map[string]bool) (ObjectRef, error) {
 	if kinds == nil {
-		kinds = TraceApplyKinds
+		kinds = ApplyKinds
 	}
 	if r.Kind == "" {
-		return r, fmt.Errorf("%s: missing kind; expected %s", op, expectedKinds(kinds))
+		return r, fmt.Errorf("%s: missing kind; expected %s", op, manifest.ExpectedKinds(kinds))
 	}
 	if !kinds[r.Kind] {
-		return r, fmt.Errorf("%s: kind %q is not accepted here; expected %s", op, r.Kind, expectedKinds(kinds))
+		return r, fmt.Errorf("%s: kind %q is not accepted here; expected %s", op, r.Kind, manifest.ExpectedKinds(kinds))
 	}
 	if r.Name == "" {
 		return r, fmt.Errorf("%s: missing name", op)
@@ -251,9 +251,9 @@ func patchBody(raw json.RawMessage, pt types.PatchType) ([]byte, error) {
 	}
 	if len(raw) == 0 || raw[0] != want {
 		if want == '[' {
-			return nil, fmt.Errorf("a json patch is a list of operations, found %s", jsonType(raw))
+			return nil, fmt.Errorf("a json patch is a list of operations, found %s", manifest.JSONType(raw))
 		}
-		return nil, fmt.Errorf("a %s patch is a mapping, found %s", map[types.PatchType]string{types.StrategicMergePatchType: "strategic", types.MergePatchType: "merge"}[pt], jsonType(raw))
+		return nil, fmt.Errorf("a %s patch is a mapping, found %s", map[types.PatchType]string{types.StrategicMergePatchType: "strategic", types.MergePatchType: "merge"}[pt], manifest.JSONType(raw))
 	}
 	return raw, nil
 }

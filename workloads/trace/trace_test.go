@@ -66,7 +66,7 @@ events:
 	} {
 		p := filepath.Join(dir, "bad.jsonl")
 		os.WriteFile(p, []byte("\n"+tc.line+"\n"), 0o644)
-		_, err := CheckTrace(p, 0)
+		_, err := Check(p, 0)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), p+":2: ") {
 			t.Errorf("%s:\n got %v\nwant %s:2: …%s…", tc.line, err, p, tc.want)
 		}

@@ -1,7 +1,6 @@
 package trace
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -12,25 +11,31 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kwoksim/kwoksim/workloads/manifest"
+
 	yamlv3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
 // traceReader yields one trace file's events in order; next returns io.EOF at the end.
 type traceReader interface {
-	next() (*TraceEvent, error)
+	next() (*Event, error)
 	Close() error
 }
 
 // openTrace opens a trace file: JSON Lines when it ends in .jsonl, else a YAML (or JSON)
 // Trace document. Events come out checked, including that at never decreases. maxBytes
-// bounds one JSON Lines line, or a whole YAML trace (0: DefaultMaxDocumentBytes).
+// bounds one JSON Lines line, or a whole YAML trace (0: DefaultMaxDocumentBytes). A trace is
+// opened twice, checked before the run and replayed during it, so it must be a file: the
+// zero input.Reader refuses standard input.
 func openTrace(path string, maxBytes int) (traceReader, error) {
-	maxBytes = LoadOptions{MaxDocumentBytes: maxBytes}.DocumentLimit()
+	maxBytes = manifest.LoadOptions{MaxDocumentBytes: maxBytes}.DocumentLimit()
 	if isJSONL(path) {
-		f, err := os.Open(path)
+		f, err := new(input.Reader).Open(path)
 		if err != nil {
-			return nil, pathError(path, err)
+			return nil, err
 		}
 		return &ordered{r: newJSONLReader(path, f, maxBytes)}, nil
 	}
@@ -46,16 +51,16 @@ func isJSONL(path string) bool { return strings.EqualFold(filepath.Ext(path), ".
 // ordered rejects an event whose at is before the previous event's.
 type ordered struct {
 	r    traceReader
-	last *TraceEvent
+	last *Event
 }
 
-func (o *ordered) next() (*TraceEvent, error) {
+func (o *ordered) next() (*Event, error) {
 	ev, err := o.r.next()
 	if err != nil {
 		return nil, err
 	}
 	if o.last != nil && ev.At < o.last.At {
-		return nil, &LoadError{File: ev.Source.File, Line: ev.Source.Line, Msg: fmt.Sprintf(
+		return nil, &manifest.LoadError{File: ev.Source.File, Line: ev.Source.Line, Msg: fmt.Sprintf(
 			"at %v is before the previous event's %v (line %d); events must be in time order", ev.At, o.last.At, o.last.Source.Line)}
 	}
 	o.last = ev
@@ -65,65 +70,35 @@ func (o *ordered) next() (*TraceEvent, error) {
 func (o *ordered) Close() error { return o.r.Close() }
 
 // jsonlReader streams a JSON Lines trace: memory holds one line at a time, of at most max
-// bytes.
+// bytes (see input.Lines).
 type jsonlReader struct {
-	file string
-	f    io.Closer // nil: nothing to close
-	r    *bufio.Reader
-	line int
-	max  int
-	buf  []byte
+	file  string
+	f     io.Closer // nil: nothing to close
+	lines *input.Lines
 }
 
 func newJSONLReader(file string, r io.Reader, max int) *jsonlReader {
-	j := &jsonlReader{file: file, r: bufio.NewReaderSize(r, 1<<16), max: max}
+	j := &jsonlReader{file: file, lines: input.NewLines(r, file, max)}
 	if c, ok := r.(io.Closer); ok {
 		j.f = c
 	}
 	return j
 }
 
-// readLine returns the next line, newline included, failing as soon as it is longer than
-// the limit rather than after reading it whole.
-func (j *jsonlReader) readLine() ([]byte, error) {
-	j.buf = j.buf[:0]
+func (j *jsonlReader) next() (*Event, error) {
 	for {
-		chunk, err := j.r.ReadSlice('\n')
-		j.buf = append(j.buf, chunk...)
-		if n := len(bytes.TrimRight(j.buf, "\r\n")); n > j.max {
-			return nil, &LoadError{File: j.file, Line: j.line + 1, Msg: tooLarge("the line", n, j.max)}
+		line, err := j.lines.Next()
+		if err != nil {
+			return nil, err // io.EOF, or an *input.Error (a *manifest.LoadError)
 		}
-		if !errors.Is(err, bufio.ErrBufferFull) {
-			return j.buf, err
-		}
-	}
-}
-
-func (j *jsonlReader) next() (*TraceEvent, error) {
-	for {
-		text, err := j.readLine()
-		var tooLong *LoadError
-		if errors.As(err, &tooLong) {
-			return nil, err
-		}
-		if len(text) == 0 && err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil, io.EOF
-			}
-			return nil, &LoadError{File: j.file, Line: j.line + 1, Msg: err.Error(), Err: err}
-		}
-		j.line++
-		text = bytes.TrimSpace(text)
-		if j.line == 1 {
-			text = bytes.TrimPrefix(text, utf8BOM)
-		}
+		text := bytes.TrimSpace(line.Data)
 		if len(text) == 0 {
 			continue // blank lines separate nothing, but are harmless
 		}
 		if !json.Valid(text) {
-			return nil, &LoadError{File: j.file, Line: j.line, Msg: "malformed line: " + jsonSyntaxError(text)}
+			return nil, &manifest.LoadError{File: j.file, Line: line.Number, Msg: "malformed line: " + jsonSyntaxError(text)}
 		}
-		return decodeEvent(Source{File: j.file, Line: j.line}, text)
+		return decodeEvent(manifest.Source{File: j.file, Line: line.Number}, text)
 	}
 }
 
@@ -158,38 +133,38 @@ type yamlTrace struct {
 }
 
 func readYAMLTrace(path string, maxBytes int) (*yamlTrace, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, pathError(path, err)
-	}
-	defer f.Close()
-	// Read one byte past the limit: enough to know the file is over it, without reading it all.
-	data, err := io.ReadAll(io.LimitReader(f, int64(maxBytes)+1))
-	if err != nil {
-		return nil, pathError(path, err)
-	}
-	if len(data) > maxBytes {
-		size := len(data)
-		if info, err := f.Stat(); err == nil {
+	// Reads one byte past the limit: enough to know the file is over it, without reading it all.
+	data, err := new(input.Reader).ReadFile(path, maxBytes)
+	if errors.Is(err, input.ErrTooLarge) {
+		size := maxBytes + 1
+		if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
 			size = int(info.Size())
 		}
-		return nil, &LoadError{File: path, Line: 1, Msg: tooLarge("the YAML trace (one document)", size, maxBytes) +
-			"; a long trace belongs in JSON Lines (.jsonl), which is streamed"}
+		return nil, &manifest.LoadError{File: path, Line: 1, Msg: input.TooLarge("the YAML trace (one document)", size, maxBytes) +
+			"; a long trace belongs in JSON Lines (.jsonl), which is streamed", Err: err}
+	}
+	if err != nil {
+		return nil, err
 	}
 	return parseYAMLTrace(path, data)
 }
+
+// utf8BOM is dropped from the start of a YAML trace read whole (input.Documents and
+// input.Lines drop it from streams): editors on Windows add it and it would otherwise stick
+// to the first key.
+var utf8BOM = []byte("\ufeff")
 
 // parseYAMLTrace decodes a YAML trace's contents; path names it in errors.
 func parseYAMLTrace(path string, data []byte) (*yamlTrace, error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	fail := func(line int, format string, args ...any) error {
-		return &LoadError{File: path, Line: line, Msg: fmt.Sprintf(format, args...)}
+		return &manifest.LoadError{File: path, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
 	// The values are converted as manifests are (sigs.k8s.io/yaml, strictly); the node tree
 	// only supplies each event's line.
 	j, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
-		line, msg := yamlError(err, 1, data)
+		line, msg := manifest.YAMLError(err, 1, data)
 		return nil, fail(line, "%s", msg)
 	}
 	var doc yamlv3.Node
@@ -231,13 +206,13 @@ func parseYAMLTrace(path string, data []byte) (*yamlTrace, error) {
 	return t, nil
 }
 
-func (t *yamlTrace) next() (*TraceEvent, error) {
+func (t *yamlTrace) next() (*Event, error) {
 	if t.i >= len(t.events) {
 		return nil, io.EOF
 	}
 	i := t.i
 	t.i++
-	return decodeEvent(Source{File: t.file, Line: t.lines[i]}, t.events[i])
+	return decodeEvent(manifest.Source{File: t.file, Line: t.lines[i]}, t.events[i])
 }
 
 func (t *yamlTrace) Close() error { return nil }
@@ -272,27 +247,27 @@ func keyLine(doc *yamlv3.Node, key string) int {
 	return 1
 }
 
-// TraceSummary describes a checked trace file.
-type TraceSummary struct {
+// Summary describes a checked trace file.
+type Summary struct {
 	Events int
 	Last   time.Duration
 }
 
-// CheckTrace reads a whole trace file and reports its first problem, so that a run does not
+// Check reads a whole trace file and reports its first problem, so that a run does not
 // start on a trace it cannot finish. JSON Lines are streamed here too.
 // maxBytes bounds a line or a YAML trace as in openTrace.
-func CheckTrace(path string, maxBytes int) (TraceSummary, error) {
+func Check(path string, maxBytes int) (Summary, error) {
 	r, err := openTrace(path, maxBytes)
 	if err != nil {
-		return TraceSummary{}, err
+		return Summary{}, err
 	}
 	defer r.Close()
 	return checkEvents(r)
 }
 
 // checkEvents reads every event of r.
-func checkEvents(r traceReader) (TraceSummary, error) {
-	var s TraceSummary
+func checkEvents(r traceReader) (Summary, error) {
+	var s Summary
 	for {
 		ev, err := r.next()
 		if errors.Is(err, io.EOF) {
