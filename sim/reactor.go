@@ -20,6 +20,8 @@ const (
 
 // react routes the scheduler's writes through the fake clientset into the API layer, so they
 // get the same treatment as the simulator's own writes. Reads fall through to the tracker.
+// Every write checks the Watcher rule before taking the API's lock: Create, Bind and Delete
+// in the API methods they call, Update and Patch here (see API.watcherWrote).
 func (a *API) react(action k8stesting.Action) (bool, runtime.Object, error) {
 	k := kindForResource(action.GetResource().Resource)
 	if k == nil {
@@ -48,10 +50,16 @@ func (a *API) react(action k8stesting.Action) (bool, runtime.Object, error) {
 		if err != nil {
 			return true, nil, err
 		}
+		if a.watching.Load() {
+			return true, nil, a.watcherWrote("Update", k, m.GetNamespace(), m.GetName())
+		}
 		var obj runtime.Object
 		a.asClient(func() { obj, err = a.updateLocked(k, m, act.GetObject(), act.GetSubresource()) })
 		return true, obj, err
 	case k8stesting.PatchAction:
+		if a.watching.Load() {
+			return true, nil, a.watcherWrote("Patch", k, act.GetNamespace(), act.GetName())
+		}
 		var obj runtime.Object
 		var err error
 		a.asClient(func() {

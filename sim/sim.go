@@ -98,8 +98,8 @@ func (c *Config) validate() error {
 // ErrStopped is what Run returns when Config.Stop was closed.
 var ErrStopped = errors.New("the run was stopped before its end")
 
-// Failure is an error of the simulation itself (as opposed to bad input): a livelock, or the
-// scheduler failing to settle.
+// Failure is an error of the simulation itself (as opposed to bad input): a livelock, the
+// scheduler failing to settle, or a Watcher breaking the Watcher rule.
 type Failure struct{ Msg string }
 
 func (f *Failure) Error() string { return f.Msg }
@@ -138,6 +138,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	s.api = newAPI(s.clock, cfg.Seed)
 	s.api.layout.threshold = cfg.RelayoutNodeWrites
 	s.api.objects = objectLimit{max: cfg.MaxObjects, abort: s.Abort}
+	s.api.abort = s.Abort
 	s.rec = newRecorder(s.clock)
 	d, err := newDriver(ctx, s.api, newClockAdapter(s.clock), s.rec, schedulerOptions{
 		parallelism: cfg.Parallelism, preemptionRand: s.Rand(streamPreemption), config: cfg.SchedulerConfig})
