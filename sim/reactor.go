@@ -27,8 +27,14 @@ func (a *API) react(action k8stesting.Action) (bool, runtime.Object, error) {
 	if k == nil {
 		return false, nil, nil
 	}
-	switch act := action.(type) {
-	case k8stesting.CreateAction:
+	// Dispatch on the verb: CreateAction and UpdateAction have the same method set, so a type
+	// switch would take every update for a create.
+	switch action.GetVerb() {
+	case "create":
+		act, ok := action.(k8stesting.CreateAction)
+		if !ok {
+			return false, nil, nil
+		}
 		if act.GetSubresource() == "binding" {
 			b, ok := act.GetObject().(*corev1.Binding)
 			if !ok {
@@ -45,7 +51,11 @@ func (a *API) react(action k8stesting.Action) (bool, runtime.Object, error) {
 		}
 		obj, err := a.Create(act.GetObject())
 		return true, obj, err
-	case k8stesting.UpdateAction:
+	case "update":
+		act, ok := action.(k8stesting.UpdateAction)
+		if !ok {
+			return false, nil, nil
+		}
 		m, err := meta.Accessor(act.GetObject())
 		if err != nil {
 			return true, nil, err
@@ -56,7 +66,11 @@ func (a *API) react(action k8stesting.Action) (bool, runtime.Object, error) {
 		var obj runtime.Object
 		a.asClient(func() { obj, err = a.updateLocked(k, m, act.GetObject(), act.GetSubresource()) })
 		return true, obj, err
-	case k8stesting.PatchAction:
+	case "patch":
+		act, ok := action.(k8stesting.PatchAction)
+		if !ok {
+			return false, nil, nil
+		}
 		if a.watching.Load() {
 			return true, nil, a.watcherWrote("Patch", k, act.GetNamespace(), act.GetName())
 		}
@@ -66,7 +80,11 @@ func (a *API) react(action k8stesting.Action) (bool, runtime.Object, error) {
 			obj, err = a.patchLocked(k, act.GetNamespace(), act.GetName(), act.GetPatchType(), act.GetPatch(), act.GetSubresource())
 		})
 		return true, obj, err
-	case k8stesting.DeleteAction:
+	case "delete":
+		act, ok := action.(k8stesting.DeleteAction)
+		if !ok {
+			return false, nil, nil
+		}
 		opts := act.GetDeleteOptions()
 		return true, nil, a.Delete(k, act.GetNamespace(), act.GetName(), *opts.DeepCopy())
 	}

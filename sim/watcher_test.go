@@ -90,6 +90,12 @@ func TestWatcherWritingSynchronouslyFailsTheRun(t *testing.T) {
 			_, err := s.API().Client().CoreV1().Pods("default").Create(ctx, pod("x"), metav1.CreateOptions{})
 			return err
 		}, "Create Pod default/x"},
+		{"Update through the clientset", podCreated, func(s *Simulator, ev WatchEvent) error {
+			p := ev.Object.(*corev1.Pod).DeepCopy()
+			p.Labels = map[string]string{"a": "b"}
+			_, err := s.API().Client().CoreV1().Pods("default").Update(ctx, p, metav1.UpdateOptions{})
+			return err
+		}, "Update Pod default/p"},
 		{"Patch through the clientset", podCreated, func(s *Simulator, _ WatchEvent) error {
 			_, err := s.API().Client().CoreV1().Pods("default").Patch(ctx, "p", types.MergePatchType, labelPatch, metav1.PatchOptions{})
 			return err
