@@ -109,6 +109,10 @@ func (f *Failure) Error() string { return f.Msg }
 type StageError struct{ Err error }
 
 func (e *StageError) Error() string { return "stage: " + e.Err.Error() }
+
+// BadInput marks the error as bad input (kwoksim exits 2).
+func (*StageError) BadInput() {}
+
 func (e *StageError) Unwrap() error { return e.Err }
 
 // Simulator is one simulated cluster. It is not safe for concurrent use: one goroutine owns

@@ -101,6 +101,9 @@ func (e *LoadError) Error() string {
 	return e.File + ":" + strconv.Itoa(e.Line) + ": " + e.Msg
 }
 
+// BadInput marks the error as bad input (kwoksim exits 2).
+func (*LoadError) BadInput() {}
+
 func (e *LoadError) Unwrap() error { return e.Err }
 
 // manifestExts are the extensions read from directories, the same set
