@@ -50,6 +50,9 @@ type AssertionError struct {
 
 func (e *AssertionError) Error() string { return fmt.Sprintf("assertion %q: %s", e.Expr, e.Msg) }
 
+// BadInput marks the error as bad input (kwoksim exits 2).
+func (*AssertionError) BadInput() {}
+
 // AssertionResult is one assertion evaluated on one report.
 type AssertionResult struct {
 	Expr   string

@@ -55,6 +55,9 @@ func (e *SamplingError) Error() string {
 		e.Interval, e.Samples, e.Elapsed, MaxSamples)
 }
 
+// BadInput marks the error as bad input (kwoksim exits 2).
+func (*SamplingError) BadInput() {}
+
 // CheckSampleInterval tells whether a sample interval (0 for the default) can sample a run of
 // the given length.
 func CheckSampleInterval(elapsed, interval time.Duration) error {

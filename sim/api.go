@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,8 +39,18 @@ type WatchEvent struct {
 	Old, Object runtime.Object
 }
 
-// Watcher observes every write after the informers have. It must not write synchronously:
-// it schedules follow-up work on the clock instead, which keeps writes from nesting.
+// Watcher observes every write after the informers have.
+//
+// The Watcher rule: a Watcher must not write synchronously; it schedules follow-up work on the
+// clock instead (Clock().AfterDelay(0, …)), which keeps writes from nesting. Watchers are
+// called while the API holds its write lock, so a nested write could only deadlock: instead
+// the API refuses it (Create, Update, UpdateStatus, Patch, Delete, Bind, and writes through
+// Client) with an error naming the rule, and aborts the run with that error (see API.Watch).
+//
+// A Watcher reads through Get and List, and does not call Client at all: the scheduler's own
+// writes come through client-go's fake clientset, which holds a lock of its own while it
+// serves them, so a Watcher's call into the clientset during one of them blocks inside
+// client-go, before the API can refuse it.
 type Watcher func(WatchEvent)
 
 // API is the simulated apiserver: client-go's fake clientset as storage, plus what a real
@@ -58,10 +69,16 @@ type API struct {
 	informers map[string]*syncInformer
 	admission *admissionChain
 	watchers  []Watcher
-	writes    int64
-	objects   objectLimit
-	labels    labelSets
-	layout    nodeLayout
+	// watching is set while deliver calls the watchers; every write checks it before taking
+	// mu (see watcherWrote).
+	watching atomic.Bool
+	// abort stops the run when a Watcher breaks its rule (nil: an API built without a
+	// Simulator, in tests).
+	abort   func(error)
+	writes  atomic.Int64
+	objects objectLimit
+	labels  labelSets
+	layout  nodeLayout
 	// clientWrite is set, under mu, while a write made through the fake clientset (by the
 	// scheduler) is being served.
 	clientWrite bool
@@ -83,15 +100,32 @@ func newAPI(c *clock.Virtual, seed uint64) *API {
 // Client is the clientset the scheduler talks to; its writes come back through the API layer.
 func (a *API) Client() *fake.Clientset { return a.client }
 
-// Watch registers w for every later write.
+// Watch registers w for every later write. w must follow the Watcher rule (see Watcher): a
+// write it makes synchronously fails with a *Failure naming the rule, and the run is aborted
+// with that error, so Simulator.Run returns it.
 func (a *API) Watch(w Watcher) { a.watchers = append(a.watchers, w) }
 
-// Writes is the number of writes stored so far.
-func (a *API) Writes() int64 {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.writes
+// watcherWrote refuses a write made while the watchers are being called: every write checks
+// the watching flag before it takes mu, which the write being delivered holds, and calls this
+// when it is set. Such a write can only come from a Watcher: writes come from the simulation
+// loop's goroutine and from the scheduler's binding goroutine, but never overlap in time,
+// because the driver waits for each binding cycle to end before doing anything else (see
+// driver.drain). So the write whose watchers are running is the only one in flight, and a
+// write arriving meanwhile is made from inside one of them, on the same goroutine: taking mu
+// would deadlock. The check is one atomic load per write; the message is built only here.
+func (a *API) watcherWrote(verb string, k *Kind, ns, name string) error {
+	err := &Failure{Msg: fmt.Sprintf("sim: a Watcher wrote to the API synchronously (%s %s %s); "+
+		"a Watcher must schedule writes on the clock instead (the Watcher rule, see API.Watch)",
+		verb, k.Name(), key(ns, name))}
+	if a.abort != nil {
+		// The Watcher may drop the error; the run must not go on without the write.
+		a.abort(err)
+	}
+	return err
 }
+
+// Writes is the number of writes stored so far.
+func (a *API) Writes() int64 { return a.writes.Load() }
 
 // requestContext carries what kube-apiserver's handler chain puts in a request's context; the
 // strategies (declarative validation in particular) read it.
@@ -140,6 +174,19 @@ func (a *API) Create(obj runtime.Object) (runtime.Object, error) {
 	k, err := KindOf(obj)
 	if err != nil {
 		return nil, apierrors.NewBadRequest(err.Error())
+	}
+	if a.watching.Load() {
+		ns, name := "", ""
+		if m, err := meta.Accessor(obj); err == nil {
+			ns, name = m.GetNamespace(), m.GetName()
+			if name == "" {
+				name = m.GetGenerateName()
+			}
+		}
+		if k.Namespaced && ns == "" {
+			ns = metav1.NamespaceDefault
+		}
+		return nil, a.watcherWrote("Create", k, ns, name)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -225,15 +272,15 @@ func (a *API) external(k *Kind, internal runtime.Object) (runtime.Object, error)
 
 // Update replaces an object's spec and metadata (its status is kept, as on kube-apiserver).
 func (a *API) Update(obj runtime.Object) (runtime.Object, error) {
-	return a.updateObject(obj, "")
+	return a.updateObject("Update", obj, "")
 }
 
 // UpdateStatus replaces an object's status through the status subresource.
 func (a *API) UpdateStatus(obj runtime.Object) (runtime.Object, error) {
-	return a.updateObject(obj, "status")
+	return a.updateObject("UpdateStatus", obj, "status")
 }
 
-func (a *API) updateObject(obj runtime.Object, subresource string) (runtime.Object, error) {
+func (a *API) updateObject(verb string, obj runtime.Object, subresource string) (runtime.Object, error) {
 	k, err := KindOf(obj)
 	if err != nil {
 		return nil, apierrors.NewBadRequest(err.Error())
@@ -241,6 +288,9 @@ func (a *API) updateObject(obj runtime.Object, subresource string) (runtime.Obje
 	m, err := meta.Accessor(obj)
 	if err != nil {
 		return nil, err
+	}
+	if a.watching.Load() {
+		return nil, a.watcherWrote(verb, k, m.GetNamespace(), m.GetName())
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -363,7 +413,7 @@ func (a *API) store(k *Kind, old, obj runtime.Object) error {
 	if err != nil {
 		return err
 	}
-	a.writes++
+	a.writes.Add(1)
 	if k.Name() == "Node" {
 		a.layout.noteWrite()
 	}
@@ -381,7 +431,7 @@ func (a *API) remove(k *Kind, cur runtime.Object) error {
 		return err
 	}
 	a.objects.stored--
-	a.writes++
+	a.writes.Add(1)
 	a.deliver(WatchEvent{Kind: k, Type: watch.Deleted, Old: cur, Object: cur})
 	return nil
 }
@@ -397,6 +447,8 @@ func (a *API) deliver(ev WatchEvent) {
 			inf.deliver(ev.Old, nil)
 		}
 	}
+	a.watching.Store(true)
+	defer a.watching.Store(false)
 	for _, w := range a.watchers {
 		w(ev)
 	}
@@ -411,6 +463,9 @@ func (a *API) relayoutNodes() {
 
 // Patch applies a JSON, merge or strategic merge patch to an object or its status.
 func (a *API) Patch(k *Kind, ns, name string, pt types.PatchType, data []byte, subresource string) (runtime.Object, error) {
+	if a.watching.Load() {
+		return nil, a.watcherWrote("Patch", k, ns, name)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.patchLocked(k, ns, name, pt, data, subresource)
@@ -443,6 +498,9 @@ func (a *API) patchLocked(k *Kind, ns, name string, pt types.PatchType, data []b
 // deletionTimestamp and waits for a final delete with no grace period; finalizers keep an
 // object until the last one is removed.
 func (a *API) Delete(k *Kind, ns, name string, opts metav1.DeleteOptions) error {
+	if a.watching.Load() {
+		return a.watcherWrote("Delete", k, ns, name)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	cur, err := a.tracker.Get(k.GVR, ns, name)
@@ -519,6 +577,9 @@ func (a *API) delete(k *Kind, cur runtime.Object, opts *metav1.DeleteOptions) er
 // BindingREST does: only an unassigned, live pod can be bound, and PodScheduled becomes True.
 func (a *API) Bind(b *corev1.Binding) error {
 	k := kinds["Pod"]
+	if a.watching.Load() {
+		return a.watcherWrote("Bind", k, b.Namespace, b.Name)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	obj, err := a.tracker.Get(k.GVR, b.Namespace, b.Name)

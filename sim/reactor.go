@@ -20,13 +20,21 @@ const (
 
 // react routes the scheduler's writes through the fake clientset into the API layer, so they
 // get the same treatment as the simulator's own writes. Reads fall through to the tracker.
+// Every write checks the Watcher rule before taking the API's lock: Create, Bind and Delete
+// in the API methods they call, Update and Patch here (see API.watcherWrote).
 func (a *API) react(action k8stesting.Action) (bool, runtime.Object, error) {
 	k := kindForResource(action.GetResource().Resource)
 	if k == nil {
 		return false, nil, nil
 	}
-	switch act := action.(type) {
-	case k8stesting.CreateAction:
+	// Dispatch on the verb: CreateAction and UpdateAction have the same method set, so a type
+	// switch would take every update for a create.
+	switch action.GetVerb() {
+	case "create":
+		act, ok := action.(k8stesting.CreateAction)
+		if !ok {
+			return false, nil, nil
+		}
 		if act.GetSubresource() == "binding" {
 			b, ok := act.GetObject().(*corev1.Binding)
 			if !ok {
@@ -43,22 +51,40 @@ func (a *API) react(action k8stesting.Action) (bool, runtime.Object, error) {
 		}
 		obj, err := a.Create(act.GetObject())
 		return true, obj, err
-	case k8stesting.UpdateAction:
+	case "update":
+		act, ok := action.(k8stesting.UpdateAction)
+		if !ok {
+			return false, nil, nil
+		}
 		m, err := meta.Accessor(act.GetObject())
 		if err != nil {
 			return true, nil, err
 		}
+		if a.watching.Load() {
+			return true, nil, a.watcherWrote("Update", k, m.GetNamespace(), m.GetName())
+		}
 		var obj runtime.Object
 		a.asClient(func() { obj, err = a.updateLocked(k, m, act.GetObject(), act.GetSubresource()) })
 		return true, obj, err
-	case k8stesting.PatchAction:
+	case "patch":
+		act, ok := action.(k8stesting.PatchAction)
+		if !ok {
+			return false, nil, nil
+		}
+		if a.watching.Load() {
+			return true, nil, a.watcherWrote("Patch", k, act.GetNamespace(), act.GetName())
+		}
 		var obj runtime.Object
 		var err error
 		a.asClient(func() {
 			obj, err = a.patchLocked(k, act.GetNamespace(), act.GetName(), act.GetPatchType(), act.GetPatch(), act.GetSubresource())
 		})
 		return true, obj, err
-	case k8stesting.DeleteAction:
+	case "delete":
+		act, ok := action.(k8stesting.DeleteAction)
+		if !ok {
+			return false, nil, nil
+		}
 		opts := act.GetDeleteOptions()
 		return true, nil, a.Delete(k, act.GetNamespace(), act.GetName(), *opts.DeepCopy())
 	}

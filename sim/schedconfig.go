@@ -31,6 +31,9 @@ func (e *SchedulerConfigError) Error() string {
 	return e.File + ": " + e.Err.Error()
 }
 
+// BadInput marks the error as bad input (kwoksim exits 2).
+func (*SchedulerConfigError) BadInput() {}
+
 func (e *SchedulerConfigError) Unwrap() error { return e.Err }
 
 // LoadSchedulerConfig reads a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) the

@@ -102,8 +102,8 @@ func (c *Config) validate() error {
 // ErrStopped is what Run returns when Config.Stop was closed.
 var ErrStopped = errors.New("the run was stopped before its end")
 
-// Failure is an error of the simulation itself (as opposed to bad input): a livelock, or the
-// scheduler failing to settle.
+// Failure is an error of the simulation itself (as opposed to bad input): a livelock, the
+// scheduler failing to settle, or a Watcher breaking the Watcher rule.
 type Failure struct{ Msg string }
 
 func (f *Failure) Error() string { return f.Msg }
@@ -113,6 +113,10 @@ func (f *Failure) Error() string { return f.Msg }
 type StageError struct{ Err error }
 
 func (e *StageError) Error() string { return "stage: " + e.Err.Error() }
+
+// BadInput marks the error as bad input (kwoksim exits 2).
+func (*StageError) BadInput() {}
+
 func (e *StageError) Unwrap() error { return e.Err }
 
 // Simulator is one simulated cluster. It is not safe for concurrent use: one goroutine owns
@@ -142,6 +146,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	s.api = newAPI(s.clock, cfg.Seed)
 	s.api.layout.threshold = cfg.RelayoutNodeWrites
 	s.api.objects = objectLimit{max: cfg.MaxObjects, abort: s.Abort}
+	s.api.abort = s.Abort
 	s.rec = newRecorder(s.clock)
 	d, err := newDriver(ctx, s.api, newClockAdapter(s.clock), s.rec, schedulerOptions{
 		parallelism: cfg.Parallelism, preemptionRand: s.Rand(streamPreemption), config: cfg.SchedulerConfig})

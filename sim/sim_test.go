@@ -161,6 +161,38 @@ func TestUpdateThatChangesNothingIsNotAWrite(t *testing.T) {
 	}
 }
 
+// Updates made through the clientset are served by the API layer, like its own: the update
+// keeps the status, the status update keeps the spec, and both are writes.
+func TestClientsetUpdatesGoThroughTheAPI(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	mustCreate(t, s, pod("p"))
+	pods := s.API().Client().CoreV1().Pods("default")
+	ctx := context.Background()
+	before := s.API().Writes()
+	p := getPod(t, s, "p")
+	p.Labels = map[string]string{"a": "b"}
+	p.Status.Message = "ignored by an update"
+	if _, err := pods.Update(ctx, p, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	p = getPod(t, s, "p")
+	if p.Labels["a"] != "b" || p.Status.Message != "" {
+		t.Errorf("after the update: labels %v, status message %q; want a=b and no message", p.Labels, p.Status.Message)
+	}
+	p.Spec.ActiveDeadlineSeconds = ptr.To[int64](60)
+	p.Status.Message = "set by the status update"
+	if _, err := pods.UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("status update: %v", err)
+	}
+	p = getPod(t, s, "p")
+	if p.Spec.ActiveDeadlineSeconds != nil || p.Status.Message != "set by the status update" {
+		t.Errorf("after the status update: activeDeadlineSeconds %v, status message %q; want no deadline and the message", p.Spec.ActiveDeadlineSeconds, p.Status.Message)
+	}
+	if got := s.API().Writes(); got != before+2 {
+		t.Errorf("writes went from %d to %d for two updates through the clientset, want 2 more", before, got)
+	}
+}
+
 func TestBindingSubresource(t *testing.T) {
 	s := newSim(t, Config{Seed: 1})
 	mustCreate(t, s, pod("p"))

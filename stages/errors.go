@@ -36,6 +36,9 @@ func (e *Error) Error() string {
 	return msg + ": " + e.Err.Error()
 }
 
+// BadInput marks the error as bad input (kwoksim exits 2).
+func (*Error) BadInput() {}
+
 func (e *Error) Unwrap() error { return e.Err }
 
 // errorf builds an Error for stage s at field.

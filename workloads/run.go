@@ -47,6 +47,10 @@ type InputError struct {
 }
 
 func (e *InputError) Error() string { return fmt.Sprintf("%s: %v", e.Source, e.Err) }
+
+// BadInput marks the error as bad input (kwoksim exits 2).
+func (*InputError) BadInput() {}
+
 func (e *InputError) Unwrap() error { return e.Err }
 
 // Run simulates the scenario and returns its report. Bad input is an *InputError (or a

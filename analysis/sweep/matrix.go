@@ -83,6 +83,9 @@ func (e *Error) Error() string {
 	return where + ": " + e.Msg
 }
 
+// BadInput marks the error as bad input (kwoksim exits 2).
+func (*Error) BadInput() {}
+
 // known lists the fields of each mapping in the file: strict decoding, with the field path
 // and line of an unknown one.
 var known = map[string][]string{

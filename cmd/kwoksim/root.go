@@ -6,16 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/textlogger"
 
-	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
-	"github.com/kwoksim/kwoksim/workloads"
-	"github.com/kwoksim/kwoksim/workloads/manifest"
 )
 
 // Exit codes, kept by every command.
@@ -29,13 +25,36 @@ const (
 	exitInterrupted = 130
 )
 
-// usageError marks bad flags or arguments.
+// badInput is the mark of an error that is bad input: the command line or an input file
+// (manifests, a trace, stages, a scheduler configuration, a sweep matrix, a CSV to import) is
+// wrong, the message says where, and running again with the same input fails the same way.
+// kwoksim exits 2 (exitBadInput) when the error, or any error its chain wraps (errors.As),
+// has the method; an interruption, a failed assertion or a *sim.Failure in the chain takes
+// precedence (an object limit reached while creating a manifest's objects is the run's).
+// Error types in any package mark themselves with an empty method:
+//
+//	// BadInput marks the error as bad input (kwoksim exits 2).
+//	func (*LoadError) BadInput() {}
+//
+// An error type without the method exits 3, a failed simulation.
+type badInput interface {
+	error
+	BadInput()
+}
+
+// usageError marks bad flags or arguments, cobra's own included (see markUsageErrors).
 type usageError struct{ error }
+
+// BadInput marks the error as bad input (kwoksim exits 2).
+func (usageError) BadInput() {}
 
 // inputError marks an input file the command cannot use (its message names the file).
 type inputError struct{ error }
 
 func (e inputError) Unwrap() error { return e.error }
+
+// BadInput marks the error as bad input (kwoksim exits 2).
+func (inputError) BadInput() {}
 
 // assertionFailure is a run whose report failed some --assert expressions (listed already).
 type assertionFailure struct{ failed, total int }
@@ -58,10 +77,60 @@ reproducible from a seed.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
+		return fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())
 	})
 	root.AddCommand(newRunCommand(), newPlanCommand(), newSweepCommand(), newCompareCommand(), newStagesCommand(), newImportCommand())
 	return root
+}
+
+// markUsageErrors makes the errors cobra itself finds on the command line of cmd and its
+// subcommands usageErrors, from the hooks cobra calls them in, so that no message has to be
+// recognized by its text. In cobra v1.10.2 they come from:
+//   - parsing flags (unknown flag, flag needs an argument, invalid argument "x" for "--seed"):
+//     cmd's FlagErrorFunc, wrapped here (the subcommands, having none, use their root's);
+//   - the Args validators (accepts 1 arg(s), unknown command "x" for "kwoksim run"): wrapped
+//     here;
+//   - required flags and flag groups (required flag(s) "out" not set): checked here before
+//     cobra does, in a PreRunE, with cobra's own ValidateRequiredFlags and ValidateFlagGroups;
+//   - the command lookup, which finds an unknown command under the root before any command
+//     runs: executeArgs marks its error (an Args or RunE on the root would also change the
+//     usage lines of its help).
+func markUsageErrors(cmd *cobra.Command) {
+	flagErr := cmd.FlagErrorFunc()
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{flagErr(c, err)} })
+	markArgsErrors(cmd)
+}
+
+func markArgsErrors(cmd *cobra.Command) {
+	if args := cmd.Args; args != nil {
+		cmd.Args = func(c *cobra.Command, a []string) error {
+			if err := args(c, a); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	if cmd.Runnable() {
+		preE, pre := cmd.PreRunE, cmd.PreRun
+		cmd.PreRunE = func(c *cobra.Command, a []string) error {
+			if err := c.ValidateRequiredFlags(); err != nil {
+				return usageError{err}
+			}
+			if err := c.ValidateFlagGroups(); err != nil {
+				return usageError{err}
+			}
+			if preE != nil {
+				return preE(c, a)
+			}
+			if pre != nil {
+				pre(c, a)
+			}
+			return nil
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		markArgsErrors(sub)
+	}
 }
 
 // execute runs the command line and returns the process exit code.
@@ -75,11 +144,8 @@ func executeIO(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	// informational lines (the scheduler's config defaulting notes) are not for a report's reader.
 	klog.SetLogger(sim.QuietLogger(textlogger.NewLogger(textlogger.NewConfig())))
 	root := newRootCommand()
-	root.SetArgs(args)
 	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	err := executeArgs(ctx, root, args, stdout, stderr)
 	if err == nil {
 		return exitOK
 	}
@@ -87,18 +153,39 @@ func executeIO(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	return exitCode(err)
 }
 
+// executeArgs runs the top-level command cmd on the command line args, with cobra's own
+// errors about the command line marked as usageErrors (see markUsageErrors).
+func executeArgs(ctx context.Context, cmd *cobra.Command, args []string, stdout, stderr io.Writer) error {
+	cmd.SetArgs(args)
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
+	// Execute adds cobra's help and completion commands; add them first so that they are
+	// marked too (both calls do nothing when repeated, as Execute does).
+	cmd.InitDefaultHelpCmd()
+	cmd.InitDefaultCompletionCmd(args...)
+	markUsageErrors(cmd)
+	found, err := cmd.ExecuteContextC(ctx)
+	switch {
+	case err == nil || found == nil:
+		return err
+	case found.CalledAs() == "":
+		// The command was never called: cobra's command lookup failed, on an unknown command.
+		return usageError{err}
+	case found.Name() == cobra.ShellCompRequestCmd:
+		// The hidden __complete command is created inside Execute, too late to be marked; the
+		// only error it returns is its Args validator's.
+		return usageError{err}
+	}
+	return err
+}
+
+// exitCode maps the error a command ended with to the process's exit code.
 func exitCode(err error) int {
 	var (
-		load      *manifest.LoadError
-		input     *workloads.InputError
-		usage     usageError
-		inputFile inputError
-		failure   *sim.Failure
-		stage     *sim.StageError
-		assertion assertionFailure
 		stopped   interrupted
-		sampling  *analysis.SamplingError
-		schedCfg  *sim.SchedulerConfigError
+		assertion assertionFailure
+		failure   *sim.Failure
+		bad       badInput
 	)
 	switch {
 	case errors.As(err, &stopped):
@@ -107,23 +194,8 @@ func exitCode(err error) int {
 		return exitAssertion
 	case errors.As(err, &failure):
 		return exitSimulationErr
-	case errors.As(err, &load), errors.As(err, &input), errors.As(err, &usage), errors.As(err, &inputFile),
-		errors.As(err, &stage), errors.As(err, &sampling), errors.As(err, &schedCfg):
-		return exitBadInput
-	}
-	// Cobra's own argument errors (unknown command, wrong arguments) are usage errors too.
-	if isCobraUsageError(err) {
+	case errors.As(err, &bad):
 		return exitBadInput
 	}
 	return exitSimulationErr
-}
-
-func isCobraUsageError(err error) bool {
-	msg := err.Error()
-	for _, prefix := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires ", "invalid argument", "flag needs an argument", "required flag"} {
-		if strings.HasPrefix(msg, prefix) {
-			return true
-		}
-	}
-	return false
 }

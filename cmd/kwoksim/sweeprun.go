@@ -172,10 +172,7 @@ func sweepIndex(c *cobra.Command, m *sweep.Matrix, f *sweepFlags) error {
 	var stdout bytes.Buffer
 	run := newRunCommand()
 	run.SilenceErrors, run.SilenceUsage = true, true
-	run.SetArgs(append(append([]string(nil), combo.Args[1:]...), "-o", "json"))
-	run.SetOut(&stdout)
-	run.SetErr(c.ErrOrStderr())
-	runErr := run.ExecuteContext(c.Context())
+	runErr := executeArgs(c.Context(), run, append(append([]string(nil), combo.Args[1:]...), "-o", "json"), &stdout, c.ErrOrStderr())
 	var stopped interrupted
 	if runErr != nil && !errors.As(runErr, &stopped) {
 		return runErr

@@ -39,6 +39,9 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// BadInput marks the error as bad input (kwoksim exits 2).
+func (*Error) BadInput() {}
+
 // TooLarge is the message for a document or line over the limit: "document 2 is 2169 bytes,
 // more than the limit of 1000 bytes (raise it with --max-document-bytes)".
 func TooLarge(what string, size, limit int) string {

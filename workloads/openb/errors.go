@@ -29,6 +29,9 @@ func (e *Error) Error() string {
 	return s + e.Msg
 }
 
+// BadInput marks the error as bad input (kwoksim exits 2).
+func (*Error) BadInput() {}
+
 func (e *Error) Unwrap() error { return e.Err }
 
 // maxErrors bounds how many problems one import reports: enough to fix a batch of mistakes
