@@ -57,17 +57,32 @@ func Parse(data []byte, source string) ([]*Stage, error) {
 // parseDocs is Parse that also returns the documents it skipped (see skippable).
 func parseDocs(data []byte, source string) ([]*Stage, []Skipped, error) {
 	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	doc := 0
+	return ParseAll(source, func() ([]byte, int, error) {
+		doc++
+		raw, err := r.Read()
+		if err != nil && !errors.Is(err, io.EOF) {
+			err = fmt.Errorf("%s: document %d: %w", source, doc, err)
+		}
+		return raw, doc, err
+	})
+}
+
+// ParseAll decodes every document next hands out (its bytes and its 1-based number, then
+// io.EOF; any other error ends the parse as it is) with ParseDocument: the stages in order,
+// and the documents skipped.
+func ParseAll(source string, next func() ([]byte, int, error)) ([]*Stage, []Skipped, error) {
 	var out []*Stage
 	var skipped []Skipped
-	for doc := 1; ; doc++ {
-		raw, err := r.Read()
+	for {
+		data, doc, err := next()
 		if errors.Is(err, io.EOF) {
 			return out, skipped, nil
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: document %d: %w", source, doc, err)
+			return nil, nil, err
 		}
-		s, sk, err := ParseDocument(raw, source, doc)
+		s, sk, err := ParseDocument(data, source, doc)
 		switch {
 		case err != nil:
 			return nil, nil, err

@@ -1,9 +1,6 @@
 package input
 
 import (
-	"errors"
-	"io"
-
 	"github.com/kwoksim/kwoksim/stages"
 )
 
@@ -41,26 +38,10 @@ func (r *Reader) stageFile(path string, maxDocumentBytes int) ([]*stages.Stage, 
 	defer f.Close()
 	name := Name(path)
 	docs := NewDocuments(f, name, maxDocumentBytes)
-	var out []*stages.Stage
-	var skipped []stages.Skipped
-	for {
+	return stages.ParseAll(name, func() ([]byte, int, error) {
 		d, err := docs.Next()
-		if errors.Is(err, io.EOF) {
-			return out, skipped, nil
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		s, sk, err := stages.ParseDocument(d.Data, name, d.Index)
-		switch {
-		case err != nil:
-			return nil, nil, err
-		case s != nil:
-			out = append(out, s)
-		case sk != nil:
-			skipped = append(skipped, *sk)
-		}
-	}
+		return d.Data, d.Index, err
+	})
 }
 
 // LoadStages is Stages of files (no standard input) with the default limit, without what

@@ -19,7 +19,9 @@ func queueLog(t *testing.T) (*clock.Virtual, *Queue, *[]string) {
 	q := newQueue(c, "Kind", func(ns, name string) error {
 		log = append(log, fmt.Sprintf("%v %s/%s", c.Since(epoch), ns, name))
 		return nil
-	}, func(kind, ns, name, reason, msg string) { t.Errorf("warning %s %s/%s %s: %s", kind, ns, name, reason, msg) })
+	}, func(kind, ns, name, reason, msg string) {
+		t.Errorf("warning %s %s/%s %s: %s", kind, ns, name, reason, msg)
+	})
 	return c, q, &log
 }
 
