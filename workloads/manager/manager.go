@@ -91,9 +91,6 @@ func (m *Manager) Simulator() *sim.Simulator { return m.s }
 // Clock is the simulation's virtual clock.
 func (m *Manager) Clock() *clock.Virtual { return m.s.Clock() }
 
-// Now is the current virtual time.
-func (m *Manager) Now() metav1.Time { return metav1.NewTime(m.s.Clock().Now()) }
-
 // API is the simulated apiserver controllers write through.
 func (m *Manager) API() *sim.API { return m.s.API() }
 
