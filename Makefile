@@ -18,9 +18,9 @@ build:
 test:
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
-# Throughput of kwoksim against the bare scheduler pattern (docs/design.md, "The bare-pattern benchmark"), 5,000 nodes × 10,000
-# pods of one Deployment (best of two rounds), plus the clock and stage micro-benchmarks. Takes about
-# 15 minutes on a 2-core machine. BENCHARGS go to the throughput benchmark, e.g.
+# Throughput of kwoksim against the bare scheduler pattern (docs/design.md, "The bare-pattern
+# benchmark"), 5,000 nodes × 10,000 pods of one Deployment (best of two rounds), plus the clock
+# and stage micro-benchmarks. Takes about 15 minutes on a 2-core machine. BENCHARGS go to the throughput benchmark, e.g.
 # BENCHARGS='-bench-probe' or BENCHARGS='-bench-pods 2000 -bench-rounds 1'.
 BENCHARGS ?=
 bench:
