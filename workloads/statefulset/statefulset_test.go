@@ -2,14 +2,17 @@ package statefulset_test
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads/workloadstest"
@@ -250,6 +253,117 @@ func TestStatefulSetReplacesFailedPodAndOnDelete(t *testing.T) {
 	for _, e := range *log {
 		if e.What == "terminating" && e.At >= time.Minute && e.At < 2*time.Minute {
 			t.Errorf("deletion %s: OnDelete deletes nothing on a template change", e)
+		}
+	}
+}
+
+// The Parallel policy's control creates, and deletes, pods from goroutines of its own
+// (slowStartBatch); the writes are made in ordinal order all the same, so a run gives the same
+// UIDs, times and events whatever the number of OS threads. 40 pods make batches of 1, 2, 4,
+// 8, 16 and 9 goroutines.
+func TestStatefulSetParallelIsDeterministic(t *testing.T) {
+	run := func(procs int) string {
+		prev := runtime.GOMAXPROCS(procs)
+		defer runtime.GOMAXPROCS(prev)
+		s := workloadstest.SlowSim(t)
+		log := workloadstest.WatchPods(s)
+		workloadstest.Create(t, s, workloadstest.KWOKNode("n1", "8"), workloadstest.StatefulSet("par", 40, appsv1.ParallelPodManagement))
+		updateSetAt(t, s, time.Minute, "par", func(set *appsv1.StatefulSet) {
+			r, unavailable := int32(45), intstr.FromInt32(10)
+			set.Spec.Replicas = &r
+			set.Spec.Template.Spec.Containers[0].Image = "app:2"
+			set.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{MaxUnavailable: &unavailable}
+		})
+		updateSetAt(t, s, 5*time.Minute, "par", func(set *appsv1.StatefulSet) { set.Spec.Replicas = new(int32) })
+		if err := s.Run(); err != nil {
+			t.Fatal(err)
+		}
+		workloadstest.NoWarnings(t, s)
+		var b strings.Builder
+		for _, e := range *log {
+			fmt.Fprintf(&b, "%s %s %s\n", e, e.UID, e.Rev)
+		}
+		for _, e := range s.Recorder().Events() {
+			if e.Kind == "StatefulSet" {
+				fmt.Fprintf(&b, "%v %s %s\n", e.At, e.Reason, e.Message)
+			}
+		}
+		return b.String()
+	}
+	first := run(1)
+	for i, want := range []string{
+		"0s SuccessfulCreate Create Pod par-0 in StatefulSet par successful\n0s SuccessfulCreate Create Pod par-1 in StatefulSet par successful\n",
+		"par-39 created@0s", "par-44 created@1m0s", "SuccessfulDelete Delete Pod par-44 in StatefulSet par successful",
+	} {
+		if !strings.Contains(first, want) {
+			t.Fatalf("%d: no %q in\n%s", i, want, first)
+		}
+	}
+	for _, procs := range []int{4, 2, 1} {
+		if again := run(procs); again != first {
+			t.Fatalf("GOMAXPROCS=%d differs:\n%s", procs, workloadstest.FirstDifference([]byte(first), []byte(again)))
+		}
+	}
+}
+
+// PersistentVolumeClaims are not simulated: a StatefulSet with volumeClaimTemplates gets no
+// pods, and a warning says why, instead of pods that run without their storage.
+func TestStatefulSetWithClaimTemplatesFailsClearly(t *testing.T) {
+	s := workloadstest.SlowSim(t)
+	log := workloadstest.WatchPods(s)
+	set := workloadstest.StatefulSet("vol", 2, "")
+	set.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{{
+		ObjectMeta: metav1.ObjectMeta{Name: "data"},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+		},
+	}}
+	workloadstest.Create(t, s, workloadstest.KWOKNode("n1", "4"), set)
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if len(*log) != 0 {
+		t.Errorf("pods %v, want none", *log)
+	}
+	var warned bool
+	for _, e := range s.Recorder().Events() {
+		if e.Kind == "StatefulSet" && e.Name == "vol" && e.Type == corev1.EventTypeWarning && e.Reason == "SyncFailed" &&
+			strings.Contains(e.Message, "volumeClaimTemplates are not simulated yet") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Errorf("no SyncFailed warning about the claims in %+v", s.Recorder().Events())
+	}
+}
+
+// Going back to an earlier template goes back to its revision (the control renumbers the
+// stored ControllerRevision instead of creating one), so the pods get their first hash again.
+func TestStatefulSetRollbackReusesRevision(t *testing.T) {
+	s := workloadstest.SlowSim(t)
+	workloadstest.Create(t, s, workloadstest.KWOKNode("n1", "4"), workloadstest.StatefulSet("rb", 2, ""))
+	var first, second string
+	s.Clock().AfterDelay(59*time.Second, func() { first = getSet(t, s, "rb").Status.UpdateRevision })
+	updateSetAt(t, s, time.Minute, "rb", func(set *appsv1.StatefulSet) { set.Spec.Template.Spec.Containers[0].Image = "app:2" })
+	s.Clock().AfterDelay(3*time.Minute-time.Second, func() { second = getSet(t, s, "rb").Status.UpdateRevision })
+	updateSetAt(t, s, 3*time.Minute, "rb", func(set *appsv1.StatefulSet) { set.Spec.Template.Spec.Containers[0].Image = "app:1" })
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	workloadstest.NoWarnings(t, s)
+	st := getSet(t, s, "rb").Status
+	if first == "" || second == first || st.UpdateRevision != first || st.CurrentRevision != first || st.UpdatedReplicas != 2 || *st.CollisionCount != 0 {
+		t.Errorf("revisions %s, then %s, then status %+v: want the first again, all pods updated", first, second, st)
+	}
+	podKind, _ := sim.KindNamed("Pod")
+	for _, name := range []string{"rb-0", "rb-1"} {
+		obj, err := s.API().Get(podKind, "default", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := obj.(*corev1.Pod); p.Labels[appsv1.ControllerRevisionHashLabelKey] != first || p.Spec.Containers[0].Image != "app:1" {
+			t.Errorf("%s at revision %s with image %s, want %s and app:1", name, p.Labels[appsv1.ControllerRevisionHashLabelKey], p.Spec.Containers[0].Image, first)
 		}
 	}
 }
