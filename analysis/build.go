@@ -37,6 +37,8 @@ type Observation struct {
 	TransitionTallies []TransitionTally
 	// TraceErrors are the trace events that could not be carried out, in order.
 	TraceErrors []TraceErrorRecord
+	// Warnings are the simulated controllers' warnings, in the order they were raised.
+	Warnings []WarningRecord
 	// History is the change log the time series is swept from.
 	History History
 	// SampleInterval is the time series' step; 0 picks one from Elapsed (see
@@ -153,6 +155,7 @@ func Build(o Observation) *Report {
 	sort.SliceStable(r.Nodes, func(i, j int) bool { return r.Nodes[i].Name < r.Nodes[j].Name })
 	r.Transitions = transitionReports(o.Transitions, o.TransitionTallies)
 	r.TraceErrors = traceErrorReports(o.TraceErrors)
+	r.Warnings = warningReports(o.Warnings)
 	r.Latency, r.Attempts = latencies(o.Pods)
 	r.Utilization = utilizationStats(r.Nodes)
 	r.UnschedulableReasons = unschedulableReasons(r)

@@ -24,6 +24,10 @@ type Report struct {
 	// TraceErrors are the trace events that could not be carried out (an object that does
 	// not exist, a change the apiserver rejected); the run went on without them.
 	TraceErrors []TraceErrorReport `json:"traceErrors"`
+	// Warnings are what the simulated controllers could not do (a sync that failed, a
+	// dependent not deleted), each distinct warning once with its count; the run went on
+	// without it.
+	Warnings []WarningReport `json:"warnings"`
 	// Latency is how long pods waited, in virtual seconds: created → bound (scheduling) and
 	// created → Running (startup), over the pods that got there.
 	Latency Latency `json:"latency"`

@@ -92,6 +92,21 @@ func WriteTable(w io.Writer, r *Report) error {
 		}
 	}
 
+	if len(r.Warnings) > 0 {
+		fmt.Fprintf(w, "\nWarnings from the simulated controllers (%d):\n", len(r.Warnings))
+		for i, e := range r.Warnings {
+			if i == maxReasonTableLength {
+				fmt.Fprintf(w, "  … %d more (see -o json)\n", len(r.Warnings)-maxReasonTableLength)
+				break
+			}
+			times := ""
+			if e.Count > 1 {
+				times = fmt.Sprintf(" (%d times)", e.Count)
+			}
+			fmt.Fprintf(w, "  t=%s %s %s: %s: %s%s\n", formatSeconds(e.At), e.Kind, objectName(e.Namespace, e.Name), e.Reason, e.Message, times)
+		}
+	}
+
 	groups := unschedulableByReason(r)
 	if len(groups) > 0 {
 		fmt.Fprintf(w, "\nUnschedulable pods (%d), by the scheduler's reason:\n", p.Unschedulable)
@@ -183,4 +198,12 @@ func taintSummary(r *Report) string {
 		parts = append(parts, fmt.Sprintf("%s (%d node(s))", t, count[t]))
 	}
 	return "taints " + strings.Join(parts, ", ")
+}
+
+// objectName is namespace/name, or name for a cluster-scoped object.
+func objectName(namespace, name string) string {
+	if namespace == "" {
+		return name
+	}
+	return namespace + "/" + name
 }

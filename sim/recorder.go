@@ -40,6 +40,8 @@ type Recorder struct {
 	nodes   map[string]nodeState
 	// traceErrors are the trace events that could not be carried out, in trace order.
 	traceErrors []analysis.TraceErrorRecord
+	// warnings are the simulated controllers' warnings (Warn), in the order raised.
+	warnings []analysis.WarningRecord
 }
 
 // nodeState is what the change log last said about a node.
@@ -203,9 +205,13 @@ func key(ns, name string) string {
 func (r *Recorder) record(ev Event) { r.events = append(r.events, ev) }
 
 // Warn records a warning event about an object, from a simulated controller.
+// They reach the report (analysis.Report.Warnings) as well as Events.
 func (r *Recorder) Warn(kind, namespace, name, reason, message string) {
-	r.events = append(r.events, Event{At: r.clock.Now().Sub(Epoch), Kind: kind, Namespace: namespace,
+	at := r.clock.Now().Sub(Epoch)
+	r.events = append(r.events, Event{At: at, Kind: kind, Namespace: namespace,
 		Name: name, Type: corev1.EventTypeWarning, Reason: reason, Message: message})
+	r.warnings = append(r.warnings, analysis.WarningRecord{At: at, Kind: kind, Namespace: namespace, Name: name,
+		Reason: reason, Message: message})
 }
 
 // TraceError records a trace event that could not be carried out.

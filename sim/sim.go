@@ -348,7 +348,7 @@ func (s *Simulator) Transitions() []Transition {
 // Observe returns what the run observed, for analysis.Build.
 func (s *Simulator) Observe() (analysis.Observation, error) {
 	o := analysis.Observation{Seed: s.cfg.Seed, Elapsed: s.Elapsed(), Pods: s.rec.Pods(), Transitions: s.Transitions(),
-		TraceErrors: s.rec.traceErrors, History: s.rec.History(), SampleInterval: s.cfg.SampleInterval}
+		TraceErrors: s.rec.traceErrors, Warnings: s.rec.warnings, History: s.rec.History(), SampleInterval: s.cfg.SampleInterval}
 	s.explainUnclaimed(o.Pods)
 	if s.stages != nil {
 		o.TransitionTallies = s.stages.renewalTallies()

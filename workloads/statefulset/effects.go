@@ -90,10 +90,10 @@ var (
 )
 
 // errClaims is the failure of a sync of a StatefulSet with volumeClaimTemplates.
-var errClaims = errors.New("volumeClaimTemplates are not simulated yet: the simulator serves no " +
-	"PersistentVolumeClaims (issue 20, \"Volumes\"), and the StatefulSet controller creates a pod only " +
-	"once its claims exist, so this StatefulSet gets no pods; remove its volumeClaimTemplates to " +
-	"simulate it without storage")
+var errClaims = errors.New("volumeClaimTemplates are not simulated yet: kwoksim stores no " +
+	"PersistentVolumeClaims, and the StatefulSet controller creates a pod only once its claims exist " +
+	"(a real cluster would create and bind them first), so this StatefulSet gets no pods; remove its " +
+	"volumeClaimTemplates to simulate it without storage")
 
 // begin starts a sync on the calling goroutine, deferring writes or not.
 func (e *effects) begin(deferring bool) {

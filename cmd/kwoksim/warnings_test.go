@@ -1,0 +1,69 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// claimedSet is a StatefulSet with a volumeClaimTemplate: claims are not simulated, so its
+// controller refuses it (see workloads/statefulset) and the refusal must reach the report.
+const claimedSet = `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  replicas: 2
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      tolerations: [{key: kwok.x-k8s.io/node, operator: Exists}]
+      containers: [{name: db, image: db:1}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 1Gi}}
+`
+
+// A controller's warning (here: a StatefulSet refused for its claims) reaches the JSON report,
+// the table and --assert: the run does not drop what it could not simulate in silence.
+func TestControllerWarningsReachTheReport(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.yaml")
+	if err := os.WriteFile(path, []byte(claimedSet), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"run", "--nodes", "../../testdata/seed/node.yaml", "--workload", path}
+
+	code, out, errOut := kwoksim(t, append(args, "-o", "json")...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := decodeReport(t, out)
+	if len(r.Warnings) != 1 {
+		t.Fatalf("warnings %+v, want one", r.Warnings)
+	}
+	w := r.Warnings[0]
+	if w.Kind != "StatefulSet" || w.Namespace != "default" || w.Name != "db" || w.Reason != "SyncFailed" ||
+		!strings.Contains(w.Message, "volumeClaimTemplates are not simulated") || w.Count < 1 || w.At != 0 {
+		t.Errorf("warning %+v", w)
+	}
+	if r.Summary.Pods.Total != 0 {
+		t.Errorf("%d pods, want none: the set is refused", r.Summary.Pods.Total)
+	}
+
+	code, out, errOut = kwoksim(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "\nWarnings from the simulated controllers (1):\n  t=0s StatefulSet default/db: SyncFailed: volumeClaimTemplates are not simulated") {
+		t.Errorf("the table does not show the warning:\n%s", out)
+	}
+
+	code, _, errOut = kwoksim(t, append(args, "--assert", "size(warnings) == 0")...)
+	if code != exitAssertion {
+		t.Errorf("--assert 'size(warnings) == 0': exit %d, want %d; stderr:\n%s", code, exitAssertion, errOut)
+	}
+}
