@@ -94,16 +94,13 @@ func New(m *manager.Manager) *Controller {
 // Kind is "DaemonSet".
 func (x *Controller) Kind() string { return "DaemonSet" }
 
-// OwnedChanged: a daemon pod created, gone, terminating, bound, or changing phase or readiness.
+// OwnedChanged: a daemon pod created, gone, terminating, bound, or changing phase,
+// readiness or labels.
 func (x *Controller) OwnedChanged(ev sim.WatchEvent) bool {
-	if ev.Kind.Name() != "Pod" || ev.Old == nil || ev.Type == watch.Deleted {
+	if manager.PodChanged(ev) {
 		return true
 	}
-	old, cur := ev.Old.(*corev1.Pod), ev.Object.(*corev1.Pod)
-	return old.Status.Phase != cur.Status.Phase || old.Spec.NodeName != cur.Spec.NodeName ||
-		(old.DeletionTimestamp == nil) != (cur.DeletionTimestamp == nil) ||
-		podutil.IsPodReady(old) != podutil.IsPodReady(cur) ||
-		!reflect.DeepEqual(old.Labels, cur.Labels)
+	return ev.Old.(*corev1.Pod).Spec.NodeName != ev.Object.(*corev1.Pod).Spec.NodeName
 }
 
 // Observe keeps the node cache and the DaemonSet keys, and resyncs every DaemonSet when a node

@@ -2,7 +2,6 @@ package statefulset
 
 import (
 	"context"
-	"reflect"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -11,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/klog/v2"
-	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
 	"k8s.io/kubernetes/pkg/controller"
 	upstream "k8s.io/kubernetes/pkg/controller/statefulset"
 
@@ -81,18 +79,8 @@ func New(m *manager.Manager) *Controller {
 func (x *Controller) Kind() string { return "StatefulSet" }
 
 // OwnedChanged reports the pod changes a StatefulSet acts on: a pod created or gone, starting
-// to terminate, changing phase or readiness, or relabelled. Other status changes (IPs, …)
-// change nothing it decides.
-func (x *Controller) OwnedChanged(ev sim.WatchEvent) bool {
-	if ev.Kind.Name() != "Pod" || ev.Old == nil || ev.Type == watch.Deleted {
-		return true
-	}
-	old, cur := ev.Old.(*corev1.Pod), ev.Object.(*corev1.Pod)
-	return old.Status.Phase != cur.Status.Phase ||
-		(old.DeletionTimestamp == nil) != (cur.DeletionTimestamp == nil) ||
-		podutil.IsPodReady(old) != podutil.IsPodReady(cur) ||
-		!reflect.DeepEqual(old.Labels, cur.Labels)
-}
+// to terminate, changing phase or readiness, or relabelled (manager.PodChanged).
+func (x *Controller) OwnedChanged(ev sim.WatchEvent) bool { return manager.PodChanged(ev) }
 
 // Observe deletes a deleted StatefulSet's revisions.
 func (x *Controller) Observe(ev sim.WatchEvent) {
