@@ -54,8 +54,9 @@ func (*InputError) BadInput() {}
 func (e *InputError) Unwrap() error { return e.Err }
 
 // Run simulates the scenario and returns its report. Bad input is an *InputError (or a
-// *manifest.LoadError from a trace); a simulation that cannot progress is a *sim.Failure. When sc.Stop
-// ends the run early, the report so far comes back, marked incomplete, with sim.ErrStopped.
+// *manifest.LoadError from a trace); a simulation that cannot progress is a *sim.Failure. When
+// sc.Stop ends the run early, the report so far comes back, marked incomplete, with
+// sim.ErrStopped.
 func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	wall := time.Now() // only for the report's runtime section
 	// A trace is checked whole before the run, so that a bad line fails at once rather than
