@@ -5,6 +5,8 @@
 //
 // The packages below it:
 //
+//   - input: the one reader of every input (paths, directories, symbolic links, "-" for
+//     standard input, documents and lines with their numbers, limits applied while reading).
 //   - manifest: Node and workload manifests decoded as kubectl would, node templates,
 //     --scale-replicas.
 //   - trace: trace files (YAML and JSON Lines) and their replay on the virtual clock.
