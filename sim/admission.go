@@ -7,22 +7,53 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes/fake"
 	schedulingapiv1 "k8s.io/kubernetes/pkg/apis/scheduling/v1"
+	"k8s.io/kubernetes/plugin/pkg/admission/limitranger"
 	"k8s.io/kubernetes/plugin/pkg/admission/priority"
 )
 
-// admissionChain is the part of kube-apiserver's admission chain a simulation needs: the real
-// Priority plugin, which resolves a pod's priorityClassName (or the global default class) to
-// spec.priority and spec.preemptionPolicy, rejects unknown classes, and keeps a single global
-// default among PriorityClasses. It reads PriorityClasses through the synchronous informer.
+// admissionChain is the part of kube-apiserver's admission chain a simulation needs, in the
+// order of AllOrderedPlugins (k8s.io/kubernetes/pkg/kubeapiserver/options/plugins.go):
+//
+//   - LimitRanger, the real plugin: it defaults a new pod's container requests and limits from
+//     the namespace's LimitRanges (mutating) and refuses a pod outside their min/max/ratio
+//     (validating);
+//   - Priority, the real plugin: it resolves a pod's priorityClassName (or the global default
+//     class) to spec.priority and spec.preemptionPolicy, rejects unknown classes, and keeps a
+//     single global default among PriorityClasses;
+//   - ResourceQuota, last of the validating plugins, as in kube-apiserver: the real
+//     resourcequota.CheckRequest with the real evaluators, run synchronously (sim/quota.go).
+//
+// The plugins read LimitRanges, PriorityClasses and ResourceQuotas through the synchronous
+// informers.
 type admissionChain struct {
-	priority *priority.Plugin
+	limitRanger *limitranger.LimitRanger
+	priority    *priority.Plugin
+	quota       *quotaAdmission
 }
 
-func newAdmission(f informers.SharedInformerFactory) *admissionChain {
+func newAdmission(api *API, f informers.SharedInformerFactory) (*admissionChain, error) {
+	lr, err := limitranger.NewLimitRanger(&limitranger.DefaultLimitRangerActions{})
+	if err != nil {
+		return nil, err
+	}
+	lr.SetExternalKubeInformerFactory(f)
+	// When the lister finds no LimitRange in a namespace, LimitRanger asks the apiserver
+	// directly (GetLimitRanges), in case its informer lags, and caches that answer for 30 s of
+	// wall time. The synchronous informer never lags: storage has no LimitRange there either.
+	// So the plugin gets a client of its own with nothing in it, which gives the same answer
+	// without a wall-clock-dependent read of the simulator's storage; the wall clock then only
+	// decides how often that empty answer is asked for again, never what it is. Its own
+	// clientset also keeps the lookup off the scheduler's, whose lock may be held by the write
+	// being admitted.
+	lr.SetExternalKubeClientSet(fake.NewSimpleClientset())
+	if err := lr.ValidateInitialization(); err != nil {
+		return nil, err
+	}
 	p := priority.NewPlugin()
 	p.SetExternalKubeInformerFactory(f)
-	return &admissionChain{priority: p}
+	return &admissionChain{limitRanger: lr, priority: p, quota: newQuotaAdmission(api, f)}, nil
 }
 
 func (c *admissionChain) attributes(k *Kind, op admission.Operation, obj, old runtime.Object, ns, name, subresource string) admission.Attributes {
@@ -35,15 +66,32 @@ func (c *admissionChain) admit(ctx context.Context, k *Kind, op admission.Operat
 	if c == nil {
 		return nil
 	}
-	return c.priority.Admit(ctx, c.attributes(k, op, obj, old, ns, name, subresource), nil)
+	attrs := c.attributes(k, op, obj, old, ns, name, subresource)
+	if c.limitRanger.Handles(op) {
+		if err := c.limitRanger.Admit(ctx, attrs, nil); err != nil {
+			return err
+		}
+	}
+	return c.priority.Admit(ctx, attrs, nil)
 }
 
 // validate runs the validating plugins, after the strategy has validated the object.
+// ResourceQuota, the last, charges the object to the namespace's quotas: it stores their new
+// status.used before the object itself is stored, as the real plugin does.
 func (c *admissionChain) validate(ctx context.Context, k *Kind, op admission.Operation, obj, old runtime.Object, ns, name, subresource string) error {
 	if c == nil {
 		return nil
 	}
-	return c.priority.Validate(ctx, c.attributes(k, op, obj, old, ns, name, subresource), nil)
+	attrs := c.attributes(k, op, obj, old, ns, name, subresource)
+	if c.limitRanger.Handles(op) {
+		if err := c.limitRanger.Validate(ctx, attrs, nil); err != nil {
+			return err
+		}
+	}
+	if err := c.priority.Validate(ctx, attrs, nil); err != nil {
+		return err
+	}
+	return c.quota.validate(attrs)
 }
 
 // bootstrap creates what kube-apiserver creates when it starts: the system PriorityClasses.

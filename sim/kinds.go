@@ -26,6 +26,9 @@ import (
 	podregistry "k8s.io/kubernetes/pkg/registry/core/pod"
 	priorityclassregistry "k8s.io/kubernetes/pkg/registry/scheduling/priorityclass"
 
+	limitrangeregistry "k8s.io/kubernetes/pkg/registry/core/limitrange"
+	resourcequotaregistry "k8s.io/kubernetes/pkg/registry/core/resourcequota"
+
 	// The install packages register the internal types, conversions and the real defaulting
 	// functions with legacyscheme.Scheme, exactly as kube-apiserver does.
 	_ "k8s.io/kubernetes/pkg/apis/apps/install"
@@ -103,6 +106,19 @@ var kinds = func() map[string]*Kind {
 			GVK: schedulingv1.SchemeGroupVersion.WithKind("PriorityClass"), GVR: schedulingv1.SchemeGroupVersion.WithResource("priorityclasses"),
 			newInternal: func() runtime.Object { return &scheduling.PriorityClass{} },
 			strategy:    priorityclassregistry.Strategy,
+		},
+		// LimitRange and ResourceQuota: read by the LimitRanger and ResourceQuota admission
+		// plugins (sim/admission.go, sim/quota.go); the quota's status is written by the
+		// resource quota controller (workloads/resourcequota) and by admission itself.
+		{
+			GVK: corev1.SchemeGroupVersion.WithKind("LimitRange"), GVR: corev1.SchemeGroupVersion.WithResource("limitranges"), Namespaced: true,
+			newInternal: func() runtime.Object { return &core.LimitRange{} },
+			strategy:    limitrangeregistry.Strategy,
+		},
+		{
+			GVK: corev1.SchemeGroupVersion.WithKind("ResourceQuota"), GVR: corev1.SchemeGroupVersion.WithResource("resourcequotas"), Namespaced: true,
+			newInternal: func() runtime.Object { return &core.ResourceQuota{} },
+			strategy:    resourcequotaregistry.Strategy, status: resourcequotaregistry.StatusStrategy,
 		},
 	}
 	m := make(map[string]*Kind, len(list))

@@ -171,7 +171,9 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 	if err != nil {
 		return nil, fmt.Errorf("creating the scheduler: %w", err)
 	}
-	api.admission = newAdmission(factory)
+	if api.admission, err = newAdmission(api, factory); err != nil {
+		return nil, err
+	}
 	factory.Start(ctx.Done())
 	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
 		if !ok {
