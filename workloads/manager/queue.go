@@ -26,6 +26,7 @@ type Queue struct {
 	warn    func(kind, ns, name, reason, msg string)
 	dirty   map[objectName]bool
 	waiting map[objectName]*waiting
+	retry   retries // see ratelimit.go
 }
 
 type objectName struct{ namespace, name string }
