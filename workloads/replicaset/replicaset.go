@@ -1,6 +1,7 @@
 package replicaset
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -72,9 +73,27 @@ func (r *Controller) OwnedChanged(ev sim.WatchEvent) bool {
 		!maps.Equal(old.Labels, cur.Labels)
 }
 
-// Sync is syncReplicaSet: manage the replicas of a live ReplicaSet, then write its status,
-// then plan the availability check minReadySeconds calls for.
+// Sync is processNextWorkItem around syncReplicaSet: a failed sync is retried after the
+// queue's rate-limited back-off (AddRateLimited), a successful one forgets its failures. Pods
+// that could not be created were reported as the pod control reports them (FailedCreate
+// warnings) and in the ReplicaFailure condition; the real controller only logs the error, so
+// they are not reported again as a failed sync.
 func (r *Controller) Sync(ns, name string) error {
+	err := r.sync(ns, name)
+	if err == nil {
+		r.queue.ForgetFailures(ns, name)
+		return nil
+	}
+	r.queue.AddRateLimited(ns, name)
+	if errors.As(err, new(*createError)) {
+		return nil
+	}
+	return err
+}
+
+// sync is syncReplicaSet: manage the replicas of a live ReplicaSet, then write its status,
+// then plan the availability check minReadySeconds calls for.
+func (r *Controller) sync(ns, name string) error {
 	obj, err := r.m.Get("ReplicaSet", ns, name)
 	if err != nil {
 		return nil // deleted since
@@ -124,7 +143,7 @@ func (r *Controller) manageReplicas(rs *appsv1.ReplicaSet, activeCount int32, ac
 	diff := int(activeCount) - int(*rs.Spec.Replicas)
 	if diff < 0 {
 		ref := metav1.NewControllerRef(rs, replicaSetKind)
-		for i := 0; i < min(-diff, burstReplicas); i++ {
+		return slowStartBatch(min(-diff, burstReplicas), func() error {
 			pod, err := controller.GetPodFromTemplate(&rs.Spec.Template, rs, ref)
 			if err != nil {
 				return err
@@ -132,10 +151,12 @@ func (r *Controller) manageReplicas(rs *appsv1.ReplicaSet, activeCount int32, ac
 			// The real controller passes the namespace to the client call, not in the pod.
 			pod.Namespace = rs.Namespace
 			if _, err := r.m.API().Create(pod); err != nil {
-				return fmt.Errorf("creating a pod: %w", err)
+				// RealPodControl.createPods reports each refused pod.
+				r.m.Warn("ReplicaSet", rs.Namespace, rs.Name, "FailedCreate", fmt.Sprintf("Error creating: %v", err))
+				return &createError{err}
 			}
-		}
-		return nil
+			return nil
+		})
 	}
 	if diff == 0 {
 		return nil

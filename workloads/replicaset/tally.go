@@ -59,6 +59,10 @@ func (r *Controller) observe(ev sim.WatchEvent) {
 		if ev.Type == watch.Deleted {
 			delete(r.tallies, o.UID)
 		}
+	case *corev1.ResourceQuota, *corev1.LimitRange:
+		// A change that may let a refused pod in: the waiting retries must run, even if
+		// nothing else keeps the run going until they are due (see Queue.AddRateLimited).
+		r.queue.WakeRetries(ev.Object.(metav1.Object).GetNamespace())
 	}
 }
 
