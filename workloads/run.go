@@ -18,6 +18,7 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/manager"
 	"github.com/kwoksim/kwoksim/workloads/manifest"
 	"github.com/kwoksim/kwoksim/workloads/replicaset"
+	"github.com/kwoksim/kwoksim/workloads/resourcequota"
 	"github.com/kwoksim/kwoksim/workloads/statefulset"
 	"github.com/kwoksim/kwoksim/workloads/trace"
 )
@@ -114,6 +115,10 @@ func Install(s *sim.Simulator) *manager.Manager {
 	job.New(m)
 	statefulset.New(m)
 	daemonset.New(m)
+	// Last: after a pod goes, the ReplicaSet controller's create reaches the apiserver before
+	// the quota controller's replenished status does (that takes one more write and watch), so
+	// a replacement under a full quota waits for the ReplicaSet's rate-limited retry.
+	resourcequota.New(m)
 	m.Start()
 	return m
 }
