@@ -101,3 +101,29 @@ func TestQueueBackground(t *testing.T) {
 		t.Errorf("next event at %v, want 5s", at.Sub(epoch))
 	}
 }
+
+// A rate-limited retry waits 5 ms after the first failure and twice as long after each
+// further one (the default controller rate limiter's per-item back-off), until
+// ForgetFailures; it is background work, which WakeRetries makes foreground at the same time.
+func TestQueueAddRateLimitedBacksOff(t *testing.T) {
+	c, q, log := queueLog(t)
+	for range 3 {
+		q.AddRateLimited("ns", "a")
+		if c.HasWork() {
+			t.Fatal("a retry keeps the run going; want background work")
+		}
+		run(c)
+	}
+	q.ForgetFailures("ns", "a")
+	q.AddRateLimited("ns", "a")
+	q.AddRateLimited("ns", "b")
+	q.WakeRetries("ns")
+	if !c.HasWork() {
+		t.Fatal("woken retries are still background work")
+	}
+	run(c)
+	// 5 ms, then 10 ms and 20 ms after the syncs that failed; 5 ms again after ForgetFailures.
+	if got, want := strings.Join(*log, ", "), "5ms ns/a, 15ms ns/a, 35ms ns/a, 40ms ns/a, 40ms ns/b"; got != want {
+		t.Errorf("syncs %s, want %s", got, want)
+	}
+}
