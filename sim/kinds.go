@@ -20,10 +20,12 @@ import (
 	deploymentregistry "k8s.io/kubernetes/pkg/registry/apps/deployment"
 	replicasetregistry "k8s.io/kubernetes/pkg/registry/apps/replicaset"
 	statefulsetregistry "k8s.io/kubernetes/pkg/registry/apps/statefulset"
+	cronjobregistry "k8s.io/kubernetes/pkg/registry/batch/cronjob"
 	jobregistry "k8s.io/kubernetes/pkg/registry/batch/job"
 	namespaceregistry "k8s.io/kubernetes/pkg/registry/core/namespace"
 	noderegistry "k8s.io/kubernetes/pkg/registry/core/node"
 	podregistry "k8s.io/kubernetes/pkg/registry/core/pod"
+	replicationcontrollerregistry "k8s.io/kubernetes/pkg/registry/core/replicationcontroller"
 	priorityclassregistry "k8s.io/kubernetes/pkg/registry/scheduling/priorityclass"
 
 	// The install packages register the internal types, conversions and the real defaulting
@@ -103,6 +105,16 @@ var kinds = func() map[string]*Kind {
 			GVK: schedulingv1.SchemeGroupVersion.WithKind("PriorityClass"), GVR: schedulingv1.SchemeGroupVersion.WithResource("priorityclasses"),
 			newInternal: func() runtime.Object { return &scheduling.PriorityClass{} },
 			strategy:    priorityclassregistry.Strategy,
+		},
+		{
+			GVK: batchv1.SchemeGroupVersion.WithKind("CronJob"), GVR: batchv1.SchemeGroupVersion.WithResource("cronjobs"), Namespaced: true,
+			newInternal: func() runtime.Object { return &batch.CronJob{} },
+			strategy:    cronjobregistry.Strategy, status: cronjobregistry.StatusStrategy,
+		},
+		{
+			GVK: corev1.SchemeGroupVersion.WithKind("ReplicationController"), GVR: corev1.SchemeGroupVersion.WithResource("replicationcontrollers"), Namespaced: true,
+			newInternal: func() runtime.Object { return &core.ReplicationController{} },
+			strategy:    replicationcontrollerregistry.Strategy, status: replicationcontrollerregistry.StatusStrategy,
 		},
 	}
 	m := make(map[string]*Kind, len(list))

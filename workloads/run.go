@@ -12,6 +12,7 @@ import (
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
+	"github.com/kwoksim/kwoksim/workloads/cronjob"
 	"github.com/kwoksim/kwoksim/workloads/daemonset"
 	"github.com/kwoksim/kwoksim/workloads/deployment"
 	"github.com/kwoksim/kwoksim/workloads/job"
@@ -112,6 +113,7 @@ func Install(s *sim.Simulator) *manager.Manager {
 	deployment.New(m)
 	replicaset.New(m)
 	job.New(m)
+	cronjob.New(m)
 	statefulset.New(m)
 	daemonset.New(m)
 	m.Start()
