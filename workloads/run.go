@@ -112,6 +112,7 @@ func Install(s *sim.Simulator) *manager.Manager {
 	m := manager.New(s)
 	deployment.New(m)
 	replicaset.New(m)
+	replicaset.NewReplicationManager(m)
 	job.New(m)
 	cronjob.New(m)
 	statefulset.New(m)
