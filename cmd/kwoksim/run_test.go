@@ -184,6 +184,9 @@ func TestRunCronJob(t *testing.T) {
 				legacy++
 			}
 		}
+		if strings.Contains(errOut, "note: CronJob") {
+			t.Errorf("--until %s: a note about --until was printed:\n%s", tc.until, errOut)
+		}
 		if len(created) != tc.jobs || legacy != 3 {
 			t.Errorf("--until %s: %d Job pods (created at %v) and %d running pods of the ReplicationController, want %d and 3", tc.until, len(created), created, legacy, tc.jobs)
 			continue
@@ -193,5 +196,10 @@ func TestRunCronJob(t *testing.T) {
 				t.Errorf("--until %s: Job pod %d created at %vs, want %vs", tc.until, i, at, want)
 			}
 		}
+	}
+	// Without --until the run ends when nothing else is left to do, before 00:05: say so.
+	code, _, errOut := kwoksim(t, "run", "--nodes", seedNodes, "--workload", "../../testdata/scenarios/cron/workloads.yaml")
+	if want := "kwoksim: note: CronJob tick (../../testdata/scenarios/cron/workloads.yaml:1) fires only while the run goes on; without --until"; code != exitOK || !strings.Contains(errOut, want) {
+		t.Errorf("without --until: exit %d, stderr lacks %q:\n%s", code, want, errOut)
 	}
 }
