@@ -112,7 +112,7 @@ func (c *Controller) syncCronJob(cj *batchv1.CronJob, jobs []*batchv1.Job) (*tim
 		for _, ref := range slices.Clone(cj.Status.Active) {
 			obj, err := c.m.Get("Job", ref.Namespace, ref.Name)
 			if err != nil {
-				c.warn(cj, "FailedGet", fmt.Sprintf("Get job: %v", err))
+				c.event(cj, corev1.EventTypeWarning, "FailedGet", fmt.Sprintf("Get job: %v", err))
 				return nil, updateStatus, err
 			}
 			if !c.deleteJob(cj, obj.(*batchv1.Job)) {
@@ -142,7 +142,8 @@ func (c *Controller) syncCronJob(cj *batchv1.CronJob, jobs []*batchv1.Job) (*tim
 		}
 		created = existing
 	case err != nil:
-		c.warn(cj, "FailedCreate", fmt.Sprintf("Error creating job: %v", err))
+		// The error reaches the report as the sync's warning (SyncFailed).
+		c.event(cj, corev1.EventTypeWarning, "FailedCreate", fmt.Sprintf("Error creating job: %v", err))
 		return nil, updateStatus, err
 	default:
 		c.event(cj, corev1.EventTypeNormal, "SuccessfulCreate", "Created job "+name)
