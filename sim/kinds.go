@@ -20,10 +20,12 @@ import (
 	deploymentregistry "k8s.io/kubernetes/pkg/registry/apps/deployment"
 	replicasetregistry "k8s.io/kubernetes/pkg/registry/apps/replicaset"
 	statefulsetregistry "k8s.io/kubernetes/pkg/registry/apps/statefulset"
+	cronjobregistry "k8s.io/kubernetes/pkg/registry/batch/cronjob"
 	jobregistry "k8s.io/kubernetes/pkg/registry/batch/job"
 	namespaceregistry "k8s.io/kubernetes/pkg/registry/core/namespace"
 	noderegistry "k8s.io/kubernetes/pkg/registry/core/node"
 	podregistry "k8s.io/kubernetes/pkg/registry/core/pod"
+	replicationcontrollerregistry "k8s.io/kubernetes/pkg/registry/core/replicationcontroller"
 	priorityclassregistry "k8s.io/kubernetes/pkg/registry/scheduling/priorityclass"
 
 	limitrangeregistry "k8s.io/kubernetes/pkg/registry/core/limitrange"
@@ -119,6 +121,16 @@ var kinds = func() map[string]*Kind {
 			GVK: corev1.SchemeGroupVersion.WithKind("ResourceQuota"), GVR: corev1.SchemeGroupVersion.WithResource("resourcequotas"), Namespaced: true,
 			newInternal: func() runtime.Object { return &core.ResourceQuota{} },
 			strategy:    resourcequotaregistry.Strategy, status: resourcequotaregistry.StatusStrategy,
+		},
+		{
+			GVK: batchv1.SchemeGroupVersion.WithKind("CronJob"), GVR: batchv1.SchemeGroupVersion.WithResource("cronjobs"), Namespaced: true,
+			newInternal: func() runtime.Object { return &batch.CronJob{} },
+			strategy:    cronjobregistry.Strategy, status: cronjobregistry.StatusStrategy,
+		},
+		{
+			GVK: corev1.SchemeGroupVersion.WithKind("ReplicationController"), GVR: corev1.SchemeGroupVersion.WithResource("replicationcontrollers"), Namespaced: true,
+			newInternal: func() runtime.Object { return &core.ReplicationController{} },
+			strategy:    replicationcontrollerregistry.Strategy, status: replicationcontrollerregistry.StatusStrategy,
 		},
 	}
 	m := make(map[string]*Kind, len(list))

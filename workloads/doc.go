@@ -1,6 +1,6 @@
 // Package workloads runs a scenario: it starts a simulator, installs the workload controllers
-// (Deployment, ReplicaSet, Job, StatefulSet, DaemonSet; one package each, on the runtime of
-// package manager), creates the nodes and workloads read by package manifest, replays the
+// (Deployment, ReplicaSet and ReplicationController, Job, CronJob, StatefulSet, DaemonSet; one
+// package each, on the runtime of package manager), creates the nodes and workloads read by package manifest, replays the
 // traces of package trace, and builds the report.
 //
 // The packages below it:

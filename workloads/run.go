@@ -12,6 +12,7 @@ import (
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
+	"github.com/kwoksim/kwoksim/workloads/cronjob"
 	"github.com/kwoksim/kwoksim/workloads/daemonset"
 	"github.com/kwoksim/kwoksim/workloads/deployment"
 	"github.com/kwoksim/kwoksim/workloads/job"
@@ -112,7 +113,9 @@ func Install(s *sim.Simulator) *manager.Manager {
 	m := manager.New(s)
 	deployment.New(m)
 	replicaset.New(m)
+	replicaset.NewReplicationManager(m)
 	job.New(m)
+	cronjob.New(m)
 	statefulset.New(m)
 	daemonset.New(m)
 	// Last: after a pod goes, the ReplicaSet controller's create reaches the apiserver before

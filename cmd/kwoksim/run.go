@@ -137,6 +137,7 @@ func runE(c *cobra.Command, f *runFlags) error {
 		if err := manifest.ScaleReplicas(objs, f.scale); err != nil {
 			return usageError{fmt.Errorf("--scale-replicas: %w", err)}
 		}
+		noteCronJobsNeedUntil(c.ErrOrStderr(), objs, f.until)
 	}
 	set, err := loadStages(c.ErrOrStderr(), in, f.stages, maxDoc)
 	if err != nil {

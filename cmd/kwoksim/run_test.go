@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -156,5 +157,49 @@ func TestKeepRenewals(t *testing.T) {
 	}
 	if events[true] < events[false]+141 {
 		t.Errorf("events processed: %d with --keep-renewals, %d without; want every heartbeat performed", events[true], events[false])
+	}
+}
+
+// The issue's example at the command line: a CronJob "*/5 * * * *" and a
+// ReplicationController of 3 (testdata/scenarios/cron). Created at t=0, the CronJob first fires
+// at 00:05, each Job 100 ms after its scheduled time (the real controller's requeue padding):
+// `--until 1h` sees the 11 Jobs of 00:05 … 00:55, and the 12th, of 01:00, needs 100 ms more.
+func TestRunCronJob(t *testing.T) {
+	for _, tc := range []struct {
+		until string
+		jobs  int
+	}{{"1h", 11}, {"1h0m0.1s", 12}} {
+		code, out, errOut := kwoksim(t, "run", "--nodes", seedNodes, "--workload", "../../testdata/scenarios/cron/workloads.yaml", "--until", tc.until, "-o", "json")
+		if code != exitOK {
+			t.Fatalf("--until %s: exit %d: %s", tc.until, code, errOut)
+		}
+		r := decodeReport(t, out)
+		var created []float64
+		legacy := 0
+		for _, p := range r.Pods {
+			switch {
+			case strings.HasPrefix(p.Name, "tick-") && p.CreatedAt != nil:
+				created = append(created, *p.CreatedAt)
+			case strings.HasPrefix(p.Name, "legacy-") && p.Phase == "Running":
+				legacy++
+			}
+		}
+		if strings.Contains(errOut, "note: CronJob") {
+			t.Errorf("--until %s: a note about --until was printed:\n%s", tc.until, errOut)
+		}
+		if len(created) != tc.jobs || legacy != 3 {
+			t.Errorf("--until %s: %d Job pods (created at %v) and %d running pods of the ReplicationController, want %d and 3", tc.until, len(created), created, legacy, tc.jobs)
+			continue
+		}
+		for i, at := range created {
+			if want := float64(300*(i+1)) + 0.1; math.Abs(at-want) > 1e-9 {
+				t.Errorf("--until %s: Job pod %d created at %vs, want %vs", tc.until, i, at, want)
+			}
+		}
+	}
+	// Without --until the run ends when nothing else is left to do, before 00:05: say so.
+	code, _, errOut := kwoksim(t, "run", "--nodes", seedNodes, "--workload", "../../testdata/scenarios/cron/workloads.yaml")
+	if want := "kwoksim: note: CronJob tick (../../testdata/scenarios/cron/workloads.yaml:1) fires only while the run goes on; without --until"; code != exitOK || !strings.Contains(errOut, want) {
+		t.Errorf("without --until: exit %d, stderr lacks %q:\n%s", code, want, errOut)
 	}
 }

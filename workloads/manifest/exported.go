@@ -8,6 +8,7 @@ var WorkloadKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "Sta
 	// Applied by the real admission plugins (LimitRanger, ResourceQuota) to the pods created
 	// after them.
 	"LimitRange": true, "ResourceQuota": true,
+	"CronJob": true, "ReplicationController": true,
 }
 
 // Decode decodes one JSON object (a document, a List, or an item found elsewhere such as a

@@ -8,15 +8,16 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // ScaleReplicas multiplies the size of every scalable workload by factor, rounding up, so that
 // a sweep can ask "and with 2.5 times the load?" of the same manifests. Deployments,
-// ReplicaSets and StatefulSets have their replicas scaled (an unset count is the apiserver's
-// default, 1); Jobs have their parallelism scaled (unset: 1) and their completions when set,
-// so a Job does proportionally more work with proportionally more pods at once (a work-queue
-// Job, without completions, keeps none). DaemonSets (one pod per node) and bare Pods are left
-// alone. A count above 0 stays at least 1; 0 stays 0. factor must be positive and finite.
+// ReplicaSets, ReplicationControllers and StatefulSets have their replicas scaled (an unset
+// count is the apiserver's default, 1); Jobs, and the Jobs of CronJobs, have their parallelism
+// scaled (unset: 1) and their completions when set, so a Job does proportionally more work
+// with proportionally more pods at once (a work-queue Job, without completions, keeps none).
+// DaemonSets (one pod per node) and bare Pods are left alone. A count above 0 stays at least 1; 0 stays 0. factor must be positive and finite.
 //
 // The product is computed on the factor's shortest decimal form, exactly: 10 × 1.1 is 11, not
 // the 12 that rounding 11.000000000000002 up would give.
@@ -41,11 +42,12 @@ func ScaleReplicas(objs []Object, factor float64) error {
 			counts = []**int32{&w.Spec.Replicas}
 		case *appsv1.StatefulSet:
 			counts = []**int32{&w.Spec.Replicas}
+		case *corev1.ReplicationController:
+			counts = []**int32{&w.Spec.Replicas}
 		case *batchv1.Job:
-			counts = []**int32{&w.Spec.Parallelism}
-			if w.Spec.Completions != nil {
-				counts = append(counts, &w.Spec.Completions)
-			}
+			counts = jobCounts(&w.Spec)
+		case *batchv1.CronJob:
+			counts = jobCounts(&w.Spec.JobTemplate.Spec)
 		}
 		for _, c := range counts {
 			n := int32(1)
@@ -60,6 +62,15 @@ func ScaleReplicas(objs []Object, factor float64) error {
 		}
 	}
 	return nil
+}
+
+// jobCounts are the counts of a Job that scale: its parallelism, and its completions when set.
+func jobCounts(spec *batchv1.JobSpec) []**int32 {
+	counts := []**int32{&spec.Parallelism}
+	if spec.Completions != nil {
+		counts = append(counts, &spec.Completions)
+	}
+	return counts
 }
 
 // scaleCount is ⌈n·f⌉, at least 1 when n is above 0.

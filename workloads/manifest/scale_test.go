@@ -6,6 +6,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 )
 
 const scaleManifests = `apiVersion: apps/v1
@@ -125,5 +126,41 @@ func TestScaleReplicas(t *testing.T) {
 	}
 	if err := ScaleReplicas(objs, 1e9); err == nil || !strings.Contains(err.Error(), "scale.yaml:1: 10 × 1e+09 is 10000000000, more than the limit of 2147483647") {
 		t.Errorf("an overflowing scale: err %v, want one naming the manifest", err)
+	}
+}
+
+// ReplicationControllers scale as ReplicaSets do, and CronJobs as the Jobs they create.
+func TestScaleReplicasOfReplicationControllersAndCronJobs(t *testing.T) {
+	const manifests = `apiVersion: v1
+kind: ReplicationController
+metadata: {name: legacy}
+spec:
+  replicas: 3
+  template:
+    metadata: {labels: {app: legacy}}
+    spec: {containers: [{name: c, image: busybox}]}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: tick}
+spec:
+  schedule: "*/5 * * * *"
+  jobTemplate:
+    spec:
+      completions: 4
+      template:
+        spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}
+`
+	objs, err := LoadBytes("scale.yaml", []byte(manifests), LoadOptions{Kinds: WorkloadKinds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ScaleReplicas(objs, 2.5); err != nil {
+		t.Fatal(err)
+	}
+	rc := objs[0].Obj.(*corev1.ReplicationController)
+	job := objs[1].Obj.(*batchv1.CronJob).Spec.JobTemplate.Spec
+	if *rc.Spec.Replicas != 8 || *job.Parallelism != 3 || *job.Completions != 10 {
+		t.Errorf("×2.5: replicas %d, parallelism %d, completions %d; want 8, 3 (1 unset ×2.5) and 10", *rc.Spec.Replicas, *job.Parallelism, *job.Completions)
 	}
 }

@@ -13,7 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
@@ -24,18 +23,18 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/manager"
 )
 
-var replicaSetKind = appsv1.SchemeGroupVersion.WithKind("ReplicaSet")
-
 // burstReplicas is replicaset.BurstReplicas, the burst kube-controller-manager gives the
 // controller: at most this many pods are created or deleted per sync.
 const burstReplicas = 500
 
 // Controller is the ReplicaSet controller (k8s.io/kubernetes/pkg/controller/replicaset) on
 // virtual time. Reads are fresh from the simulated apiserver, so it needs none of the real
-// controller's expectations; what it decides and writes is the same.
+// controller's expectations; what it decides and writes is the same. One Controller serves
+// one kind: ReplicaSets (New) or ReplicationControllers (NewReplicationManager).
 type Controller struct {
 	m     *manager.Manager
 	queue *manager.Queue
+	kind  servedKind
 	// tallies count each ReplicaSet's pods as they change, so that a sync costs nothing per
 	// pod unless it deletes pods or waits for minReadySeconds.
 	tallies map[types.UID]*podTally
@@ -46,17 +45,20 @@ var (
 	_ manager.OwnedFilter = (*Controller)(nil)
 )
 
-// New registers a ReplicaSet controller with m. It keeps its tallies from a watch of its own,
-// registered before the manager starts, so they are current when the manager's syncs run.
-func New(m *manager.Manager) *Controller {
-	r := &Controller{m: m, tallies: map[types.UID]*podTally{}}
+// New registers a ReplicaSet controller with m.
+func New(m *manager.Manager) *Controller { return register(m, replicaSets) }
+
+// register registers the controller of a kind with m. It keeps its tallies from a watch of its
+// own, registered before the manager starts, so they are current when the manager's syncs run.
+func register(m *manager.Manager, kind servedKind) *Controller {
+	r := &Controller{m: m, kind: kind, tallies: map[types.UID]*podTally{}}
 	r.queue = m.Register(r)
 	m.API().Watch(r.observe)
 	return r
 }
 
-// Kind is "ReplicaSet".
-func (r *Controller) Kind() string { return "ReplicaSet" }
+// Kind is "ReplicaSet" or "ReplicationController".
+func (r *Controller) Kind() string { return r.kind.name }
 
 // OwnedChanged reports a pod change that alters what a ReplicaSet does or reports: a pod
 // created or gone, active or terminating no more, Ready flipped, labels changed. Binding, IPs
@@ -94,11 +96,12 @@ func (r *Controller) Sync(ns, name string) error {
 // sync is syncReplicaSet: manage the replicas of a live ReplicaSet, then write its status,
 // then plan the availability check minReadySeconds calls for.
 func (r *Controller) sync(ns, name string) error {
-	obj, err := r.m.Get("ReplicaSet", ns, name)
-	if err != nil {
+	rs, err := r.kind.get(r.m, ns, name)
+	if apierrors.IsNotFound(err) {
 		return nil // deleted since
+	} else if err != nil {
+		return err
 	}
-	rs := obj.(*appsv1.ReplicaSet)
 	// As the real controller does, the status counts the pods as they were before this sync
 	// created or deleted any: those changes come back as pod events and another sync.
 	counts := r.tally(rs).podCounts
@@ -118,7 +121,7 @@ func (r *Controller) sync(ns, name string) error {
 	if rs.DeletionTimestamp == nil {
 		manageErr = r.manageReplicas(rs, counts.active, active)
 	}
-	status := calculateStatus(rs, counts, available, manageErr, now)
+	status := calculateStatus(rs, counts, available, manageErr, now, r.kind.terminatingReplicas)
 	updated, err := r.updateStatus(rs, status)
 	if err != nil {
 		return err
@@ -142,7 +145,7 @@ func (r *Controller) sync(ns, name string) error {
 func (r *Controller) manageReplicas(rs *appsv1.ReplicaSet, activeCount int32, active []*corev1.Pod) error {
 	diff := int(activeCount) - int(*rs.Spec.Replicas)
 	if diff < 0 {
-		ref := metav1.NewControllerRef(rs, replicaSetKind)
+		ref := metav1.NewControllerRef(rs, r.kind.gvk)
 		return slowStartBatch(min(-diff, burstReplicas), func() error {
 			pod, err := controller.GetPodFromTemplate(&rs.Spec.Template, rs, ref)
 			if err != nil {
@@ -152,7 +155,7 @@ func (r *Controller) manageReplicas(rs *appsv1.ReplicaSet, activeCount int32, ac
 			pod.Namespace = rs.Namespace
 			if _, err := r.m.API().Create(pod); err != nil {
 				// RealPodControl.createPods reports each refused pod.
-				r.m.Warn("ReplicaSet", rs.Namespace, rs.Name, "FailedCreate", fmt.Sprintf("Error creating: %v", err))
+				r.m.Warn(r.kind.gvk.Kind, rs.Namespace, rs.Name, "FailedCreate", fmt.Sprintf("Error creating: %v", err))
 				return &createError{err}
 			}
 			return nil
@@ -175,24 +178,22 @@ func (r *Controller) manageReplicas(rs *appsv1.ReplicaSet, activeCount int32, ac
 }
 
 // relatedPodsOnNodes counts, by node, the active pods of getIndirectlyRelatedPods: those of
-// every ReplicaSet with the same controller (the ReplicaSets of one Deployment). A ReplicaSet
-// without a controller has none, as in the real controller, so its pods all rank equal on
-// co-location. The real controller lists the pods each ReplicaSet's selector matches; these
-// are the pods each one controls, the same set unless pods are shared with or orphaned from
-// another controller.
+// every ReplicaSet (or ReplicationController) with the same controller (the ReplicaSets of one
+// Deployment). One without a controller has none, as in the real controller, so its pods all
+// rank equal on co-location. The real controller lists the pods each one's selector matches;
+// these are the pods each one controls, the same set unless pods are shared with or orphaned
+// from another controller.
 func (r *Controller) relatedPodsOnNodes(rs *appsv1.ReplicaSet) map[string]int {
 	onNode := map[string]int{}
 	ref := metav1.GetControllerOfNoCopy(rs)
 	if ref == nil {
 		return onNode
 	}
-	r.m.EachOwned(ref.UID, func(o runtime.Object) {
-		if related, ok := o.(*appsv1.ReplicaSet); ok {
-			for _, p := range r.activePods(related.UID) {
-				onNode[p.Spec.NodeName]++
-			}
+	for _, o := range r.m.OwnedBy(ref.UID, r.kind.name) {
+		for _, p := range r.activePods(o.(metav1.Object).GetUID()) {
+			onNode[p.Spec.NodeName]++
 		}
-	})
+	}
 	return onNode
 }
 
@@ -255,8 +256,9 @@ func podsToDelete(active []*corev1.Pod, onNode map[string]int, diff int, now tim
 const selectLimit = 8
 
 // calculateStatus is calculateStatus of the real controller, from the counts of the pods,
-// with the ReplicaFailure condition stamped on virtual time.
-func calculateStatus(rs *appsv1.ReplicaSet, counts podCounts, available int32, manageErr error, now time.Time) appsv1.ReplicaSetStatus {
+// with the ReplicaFailure condition stamped on virtual time. terminating says whether the
+// kind reports status.terminatingReplicas.
+func calculateStatus(rs *appsv1.ReplicaSet, counts podCounts, available int32, manageErr error, now time.Time, terminating bool) appsv1.ReplicaSetStatus {
 	status := *rs.Status.DeepCopy()
 	failure := condition(status, appsv1.ReplicaSetReplicaFailure)
 	switch {
@@ -283,8 +285,9 @@ func calculateStatus(rs *appsv1.ReplicaSet, counts podCounts, available int32, m
 	status.FullyLabeledReplicas = counts.labeled
 	status.ReadyReplicas = counts.ready
 	status.AvailableReplicas = available
-	// DeploymentReplicaSetTerminatingReplicas is beta and on in v1.37.
-	status.TerminatingReplicas = ptr.To(counts.terminating)
+	if terminating {
+		status.TerminatingReplicas = ptr.To(counts.terminating)
+	}
 	return status
 }
 
@@ -321,11 +324,11 @@ func (r *Controller) updateStatus(rs *appsv1.ReplicaSet, status appsv1.ReplicaSe
 	status.ObservedGeneration = rs.Generation
 	next := rs.DeepCopy()
 	next.Status = status
-	out, err := r.m.API().UpdateStatus(next)
+	out, err := r.kind.updateStatus(r.m, next)
 	if err != nil {
 		return nil, fmt.Errorf("updating status: %w", err)
 	}
-	return out.(*appsv1.ReplicaSet), nil
+	return out, nil
 }
 
 func int32PtrEqual(a, b *int32) bool {

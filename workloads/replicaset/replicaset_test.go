@@ -1,6 +1,7 @@
 package replicaset_test
 
 import (
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -158,4 +159,69 @@ func equalRSStatus(a, b appsv1.ReplicaSetStatus) bool {
 	return a.Replicas == b.Replicas && a.FullyLabeledReplicas == b.FullyLabeledReplicas && a.ReadyReplicas == b.ReadyReplicas &&
 		a.AvailableReplicas == b.AvailableReplicas && a.ObservedGeneration == b.ObservedGeneration &&
 		ptr.Equal(a.TerminatingReplicas, b.TerminatingReplicas)
+}
+
+// A ReplicationController is run as the ReplicaSet controller runs a ReplicaSet, as the real
+// ReplicationManager does: 3 pods controlled by it (apiVersion v1), scaled to 5 at 30 s and to
+// 2 at 60 s, and a pod deleted at 90 s replaced at that instant. Its status counts the pods
+// as a ReplicaSet's does, without terminatingReplicas, which ReplicationControllers lack.
+func TestReplicationController(t *testing.T) {
+	s := workloadstest.Sim(t, sim.Config{Seed: 13, Stages: stages.Default()})
+	log := workloadstest.WatchPods(s)
+	d := workloadstest.Deployment("legacy", 3) // only its template is used
+	rc := &corev1.ReplicationController{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ReplicationController"},
+		ObjectMeta: metav1.ObjectMeta{Name: "legacy", Namespace: "default"},
+		Spec: corev1.ReplicationControllerSpec{
+			Replicas: ptr.To[int32](3),
+			Selector: map[string]string{"app": "legacy"},
+			Template: &d.Spec.Template,
+		},
+	}
+	workloadstest.Create(t, s, workloadstest.CPUNode("big", 8), rc)
+	workloadstest.PatchAt(t, s, 30*time.Second, "ReplicationController", "default", "legacy", `{"spec":{"replicas":5}}`)
+	workloadstest.PatchAt(t, s, 60*time.Second, "ReplicationController", "default", "legacy", `{"spec":{"replicas":2}}`)
+	var victim string
+	s.Clock().At(sim.Epoch.Add(90*time.Second), func() {
+		podKind, _ := sim.KindNamed("Pod")
+		victim = workloadstest.List[*corev1.Pod](t, s, "Pod")[0].Name
+		if err := s.API().Delete(podKind, "default", victim, metav1.DeleteOptions{}); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	workloadstest.NoWarnings(t, s)
+
+	created := map[time.Duration]int{}
+	terminating := map[time.Duration]int{}
+	for _, e := range *log {
+		switch e.What {
+		case "created":
+			created[e.At]++
+		case "terminating":
+			terminating[e.At]++
+		}
+	}
+	wantCreated := map[time.Duration]int{0: 3, 30 * time.Second: 2, 90 * time.Second: 1}
+	wantTerminating := map[time.Duration]int{60 * time.Second: 3, 90 * time.Second: 1}
+	if !maps.Equal(created, wantCreated) || !maps.Equal(terminating, wantTerminating) {
+		t.Errorf("pods created %v and deleted %v, want %v and %v", created, terminating, wantCreated, wantTerminating)
+	}
+	cur := workloadstest.MustGet[*corev1.ReplicationController](t, s, "ReplicationController", "legacy")
+	pods := workloadstest.List[*corev1.Pod](t, s, "Pod")
+	if len(pods) != 2 {
+		t.Fatalf("%d pods left, want 2", len(pods))
+	}
+	for _, p := range pods {
+		ref := metav1.GetControllerOf(p)
+		if p.Name == victim || ref == nil || ref.APIVersion != "v1" || ref.Kind != "ReplicationController" || ref.UID != cur.UID || p.Status.Phase != corev1.PodRunning {
+			t.Errorf("pod %s (phase %s) controlled by %+v, want a running pod of the ReplicationController, not %s", p.Name, p.Status.Phase, ref, victim)
+		}
+	}
+	st := cur.Status
+	if st.Replicas != 2 || st.FullyLabeledReplicas != 2 || st.ReadyReplicas != 2 || st.AvailableReplicas != 2 || st.ObservedGeneration != cur.Generation || cur.Generation != 3 {
+		t.Errorf("status %+v (generation %d), want 2 replicas, all labeled, ready and available, generation 3 observed", st, cur.Generation)
+	}
 }

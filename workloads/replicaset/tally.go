@@ -55,9 +55,9 @@ func (r *Controller) observe(ev sim.WatchEvent) {
 		if ev.Type != watch.Deleted {
 			r.count(o, 1)
 		}
-	case *appsv1.ReplicaSet:
-		if ev.Type == watch.Deleted {
-			delete(r.tallies, o.UID)
+	default:
+		if ev.Type == watch.Deleted && ev.Kind.Name() == r.kind.name {
+			delete(r.tallies, ev.Object.(metav1.Object).GetUID())
 		}
 	case *corev1.ResourceQuota, *corev1.LimitRange:
 		// A change that may let a refused pod in: the waiting retries must run, even if

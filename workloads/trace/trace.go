@@ -64,8 +64,9 @@ func (r ObjectRef) String() string {
 	return r.Kind + " " + r.Namespace + "/" + r.Name
 }
 
-// scalableKinds are the kinds a scale event accepts, as the contract names them.
-var scalableKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "StatefulSet": true}
+// scalableKinds are the kinds a scale event accepts, as the contract names them, and
+// ReplicationControllers, which scale as ReplicaSets do.
+var scalableKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "ReplicationController": true, "StatefulSet": true}
 
 // ApplyKinds are the kinds an apply event accepts: everything the simulation serves.
 var ApplyKinds = func() map[string]bool {

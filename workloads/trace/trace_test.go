@@ -53,7 +53,7 @@ events:
 	}
 
 	for _, tc := range []struct{ line, want string }{
-		{`{"at":"1s","scale":{"kind":"Job","name":"x","replicas":1}}`, `scale: kind "Job" is not accepted here; expected one of Deployment, ReplicaSet, StatefulSet`},
+		{`{"at":"1s","scale":{"kind":"Job","name":"x","replicas":1}}`, `scale: kind "Job" is not accepted here; expected one of Deployment, ReplicaSet, ReplicationController, StatefulSet`},
 		{`{"at":"1s","scale":{"kind":"Deployment","name":"x"}}`, "scale: replicas: expected a non-negative integer"},
 		{`{"at":"1s","patch":{"kind":"Node","name":"n","type":"apply","patch":{}}}`, `patch: type: expected strategic, merge or json, got "apply"`},
 		{`{"at":"1s","patch":{"kind":"Node","name":"n","type":"json","patch":{}}}`, "a json patch is a list of operations"},
