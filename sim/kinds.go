@@ -162,7 +162,7 @@ var kinds = func() map[string]*Kind {
 			GVK: autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"), GVR: autoscalingv2.SchemeGroupVersion.WithResource("horizontalpodautoscalers"), Namespaced: true,
 			newInternal: func() runtime.Object { return &autoscaling.HorizontalPodAutoscaler{} },
 			strategy:    hparegistry.Strategy, status: hparegistry.StatusStrategy,
-			alsoFrom:    []schema.GroupVersion{autoscalingv1.SchemeGroupVersion},
+			alsoFrom: []schema.GroupVersion{autoscalingv1.SchemeGroupVersion},
 		},
 	}
 	m := make(map[string]*Kind, len(list))
