@@ -14,6 +14,7 @@ import (
 	"github.com/kwoksim/kwoksim/stages"
 	"github.com/kwoksim/kwoksim/workloads/daemonset"
 	"github.com/kwoksim/kwoksim/workloads/deployment"
+	"github.com/kwoksim/kwoksim/workloads/disruption"
 	"github.com/kwoksim/kwoksim/workloads/job"
 	"github.com/kwoksim/kwoksim/workloads/manager"
 	"github.com/kwoksim/kwoksim/workloads/manifest"
@@ -114,6 +115,7 @@ func Install(s *sim.Simulator) *manager.Manager {
 	job.New(m)
 	statefulset.New(m)
 	daemonset.New(m)
+	disruption.New(m)
 	m.Start()
 	return m
 }
