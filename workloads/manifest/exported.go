@@ -4,7 +4,8 @@ package manifest
 // are decoded, and report problems the same way.
 
 // WorkloadKinds are the kinds `--workload` accepts.
-var WorkloadKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "StatefulSet": true, "DaemonSet": true, "Job": true, "Pod": true, "Namespace": true, "PriorityClass": true}
+var WorkloadKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "StatefulSet": true, "DaemonSet": true, "Job": true, "Pod": true, "Namespace": true, "PriorityClass": true,
+	"Service": true, "PodDisruptionBudget": true, "StorageClass": true, "PersistentVolume": true, "PersistentVolumeClaim": true, "HorizontalPodAutoscaler": true}
 
 // Decode decodes one JSON object (a document, a List, or an item found elsewhere such as a
 // trace event's body) from src, accepting the given kinds (nil: any). where prefixes every
