@@ -45,8 +45,10 @@ func podWithClaim(name, claimName string) *corev1.Pod {
 // kwoksim has no PV controller yet: in a real cluster the Immediate claim would be bound by
 // kube-controller-manager (or provisioned) and the pod then scheduled; the
 // WaitForFirstConsumer one stays unschedulable there too until a matching PV exists. A claim of
-// a class with a real provisioner would pass Filter and then wait, in PreBind, for the
-// provisioner to bind it (the volumes issue adds provisioning).
+// a class with a real provisioner passes Filter, and PreBind asks for provisioning on the
+// chosen node (the claim's selected-node annotation); in a real cluster the provisioner then
+// creates and binds a volume and the pod starts, here nothing does and the pod stays pending
+// (the volumes issue adds provisioning).
 func TestVolumeBindingReadsClaims(t *testing.T) {
 	s := newSim(t, Config{Seed: 1})
 	create := func(obj runtime.Object) {
@@ -60,11 +62,15 @@ func TestVolumeBindingReadsClaims(t *testing.T) {
 		VolumeBindingMode: ptr.To(storagev1.VolumeBindingWaitForFirstConsumer)})
 	create(&storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "immediate"}, Provisioner: "example.com/csi",
 		VolumeBindingMode: ptr.To(storagev1.VolumeBindingImmediate)})
+	create(&storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "csi"}, Provisioner: "example.com/csi",
+		VolumeBindingMode: ptr.To(storagev1.VolumeBindingWaitForFirstConsumer)})
 	create(claim("local-claim", "local"))
 	create(claim("immediate-claim", "immediate"))
+	create(claim("csi-claim", "csi"))
 	create(podWithClaim("missing", "nope"))
 	create(podWithClaim("delayed", "local-claim"))
 	create(podWithClaim("immediate", "immediate-claim"))
+	create(podWithClaim("provisioned", "csi-claim"))
 	if err := s.Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +78,16 @@ func TestVolumeBindingReadsClaims(t *testing.T) {
 		"missing":   `persistentvolumeclaim "nope" not found`,
 		"delayed":   "0/1 nodes are available: 1 node(s) didn't find available persistent volumes to bind.",
 		"immediate": "pod has unbound immediate PersistentVolumeClaims",
+		// Filter passes (the class can provision); PreBind asks for provisioning on n1, then
+		// gives up at once rather than poll the wall clock for ten minutes (noVolumeBindWait).
+		"provisioned": "binding volumes: context deadline exceeded",
+	}
+	c, err := s.API().Get(kinds["PersistentVolumeClaim"], "default", "csi-claim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := c.(*corev1.PersistentVolumeClaim).Annotations["volume.kubernetes.io/selected-node"]; n != "n1" {
+		t.Errorf("csi-claim selected node %q, want n1", n)
 	}
 	for _, rec := range s.Recorder().Pods() {
 		w, ok := want[rec.Pod.Name]
