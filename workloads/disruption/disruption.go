@@ -115,7 +115,10 @@ func (c *Controller) Observe(ev sim.WatchEvent) {
 		if ev.Old != nil {
 			old = ev.Old.(*corev1.Pod).Labels
 		}
-		for name, b := range c.budgets[pod.Namespace] {
+		// In name order: each Add is a clock event, and their order is the order of the syncs.
+		budgets := c.budgets[pod.Namespace]
+		for _, name := range slices.Sorted(maps.Keys(budgets)) {
+			b := budgets[name]
 			if b.selector == nil {
 				continue
 			}
@@ -127,15 +130,14 @@ func (c *Controller) Observe(ev sim.WatchEvent) {
 }
 
 // podsFor is getPodsForPdb: the pods of the budget's namespace its selector matches, whatever
-// their phase, sorted by name.
+// their phase, in no particular order (what is computed from them is a count, or sorted first).
 func (c *Controller) podsFor(b budget) []*corev1.Pod {
 	if b.selector == nil {
 		return nil
 	}
-	ns := c.pods[b.pdb.Namespace]
 	var out []*corev1.Pod
-	for _, name := range slices.Sorted(maps.Keys(ns)) {
-		if p := ns[name]; b.selector.Matches(labels.Set(p.Labels)) {
+	for _, p := range c.pods[b.pdb.Namespace] {
+		if b.selector.Matches(labels.Set(p.Labels)) {
 			out = append(out, p)
 		}
 	}

@@ -3,6 +3,7 @@ package disruption
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -18,6 +19,8 @@ import (
 // each counted once. Pods without a controller are unmanaged; a pod whose controller cannot
 // be found fails the computation.
 func (c *Controller) expectedScale(pods []*corev1.Pod) (int32, []string, error) {
+	// By name, so that the pod an error names does not depend on map order.
+	pods = slices.SortedFunc(slices.Values(pods), func(a, b *corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
 	scales := map[types.UID]int32{}
 	var unmanaged []string
 	for _, pod := range pods {
