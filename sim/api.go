@@ -231,6 +231,11 @@ func (a *API) create(k *Kind, obj runtime.Object) (runtime.Object, error) {
 	if err := a.admission.admit(ctx, k, admission.Create, internal, nil, ns, m.GetName(), ""); err != nil {
 		return nil, err
 	}
+	if k.beginCreate != nil {
+		if err := k.beginCreate(a, k, internal); err != nil {
+			return nil, err
+		}
+	}
 	if err := rest.BeforeCreate(k.strategy, ctx, internal); err != nil {
 		return nil, err
 	}
@@ -340,6 +345,11 @@ func (a *API) update(k *Kind, cur, next runtime.Object, subresource string) (run
 	ctx := a.requestContext(k, "update", curMeta.GetNamespace(), curMeta.GetName(), subresource)
 	if err := a.admission.admit(ctx, k, admission.Update, nextInt, curInt, curMeta.GetNamespace(), curMeta.GetName(), subresource); err != nil {
 		return nil, err
+	}
+	if k.beginUpdate != nil && subresource == "" {
+		if err := k.beginUpdate(a, k, nextInt, curInt); err != nil {
+			return nil, err
+		}
 	}
 	if err := rest.BeforeUpdate(strategy, ctx, nextInt, curInt); err != nil {
 		return nil, err

@@ -2,31 +2,45 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/kubernetes/pkg/api/legacyscheme"
 	apps "k8s.io/kubernetes/pkg/apis/apps"
+	"k8s.io/kubernetes/pkg/apis/autoscaling"
 	"k8s.io/kubernetes/pkg/apis/batch"
 	core "k8s.io/kubernetes/pkg/apis/core"
+	"k8s.io/kubernetes/pkg/apis/policy"
 	"k8s.io/kubernetes/pkg/apis/scheduling"
+	"k8s.io/kubernetes/pkg/apis/storage"
 	daemonsetregistry "k8s.io/kubernetes/pkg/registry/apps/daemonset"
 	deploymentregistry "k8s.io/kubernetes/pkg/registry/apps/deployment"
 	replicasetregistry "k8s.io/kubernetes/pkg/registry/apps/replicaset"
 	statefulsetregistry "k8s.io/kubernetes/pkg/registry/apps/statefulset"
+	hparegistry "k8s.io/kubernetes/pkg/registry/autoscaling/horizontalpodautoscaler"
 	cronjobregistry "k8s.io/kubernetes/pkg/registry/batch/cronjob"
 	jobregistry "k8s.io/kubernetes/pkg/registry/batch/job"
 	namespaceregistry "k8s.io/kubernetes/pkg/registry/core/namespace"
 	noderegistry "k8s.io/kubernetes/pkg/registry/core/node"
+	pvregistry "k8s.io/kubernetes/pkg/registry/core/persistentvolume"
+	pvcregistry "k8s.io/kubernetes/pkg/registry/core/persistentvolumeclaim"
 	podregistry "k8s.io/kubernetes/pkg/registry/core/pod"
 	replicationcontrollerregistry "k8s.io/kubernetes/pkg/registry/core/replicationcontroller"
+	serviceregistry "k8s.io/kubernetes/pkg/registry/core/service"
+	pdbregistry "k8s.io/kubernetes/pkg/registry/policy/poddisruptionbudget"
 	priorityclassregistry "k8s.io/kubernetes/pkg/registry/scheduling/priorityclass"
+	storageclassregistry "k8s.io/kubernetes/pkg/registry/storage/storageclass"
 
 	limitrangeregistry "k8s.io/kubernetes/pkg/registry/core/limitrange"
 	resourcequotaregistry "k8s.io/kubernetes/pkg/registry/core/resourcequota"
@@ -34,9 +48,12 @@ import (
 	// The install packages register the internal types, conversions and the real defaulting
 	// functions with legacyscheme.Scheme, exactly as kube-apiserver does.
 	_ "k8s.io/kubernetes/pkg/apis/apps/install"
+	_ "k8s.io/kubernetes/pkg/apis/autoscaling/install"
 	_ "k8s.io/kubernetes/pkg/apis/batch/install"
 	_ "k8s.io/kubernetes/pkg/apis/core/install"
+	_ "k8s.io/kubernetes/pkg/apis/policy/install"
 	_ "k8s.io/kubernetes/pkg/apis/scheduling/install"
+	_ "k8s.io/kubernetes/pkg/apis/storage/install"
 )
 
 // strategy is what the apiserver's generic registry needs from a resource: the real REST
@@ -57,6 +74,13 @@ type Kind struct {
 	strategy    strategy
 	// status is the strategy of the status subresource; nil if the kind has none.
 	status rest.RESTUpdateStrategy
+	// alsoFrom are other versions of the kind a create or update accepts: the scheme converts
+	// them to GVK, as kube-apiserver serves several versions of one stored resource.
+	alsoFrom []schema.GroupVersion
+	// beginCreate and beginUpdate, when set, run on the internal object before the strategy,
+	// as the generic registry's BeginCreate and BeginUpdate hooks do (Service's allocators).
+	beginCreate func(a *API, k *Kind, obj runtime.Object) error
+	beginUpdate func(a *API, k *Kind, obj, old runtime.Object) error
 }
 
 // Name is the kind's name, e.g. "Pod".
@@ -132,6 +156,42 @@ var kinds = func() map[string]*Kind {
 			newInternal: func() runtime.Object { return &core.ReplicationController{} },
 			strategy:    replicationcontrollerregistry.Strategy, status: replicationcontrollerregistry.StatusStrategy,
 		},
+		// Kinds that bear on scheduling or lifecycle without a controller of their own here:
+		// Services feed default topology spreading, PodDisruptionBudgets preemption (their
+		// status comes from workloads/disruption), the storage kinds the VolumeBinding plugin;
+		// HorizontalPodAutoscalers are stored and not acted on.
+		{
+			GVK: corev1.SchemeGroupVersion.WithKind("Service"), GVR: corev1.SchemeGroupVersion.WithResource("services"), Namespaced: true,
+			newInternal: func() runtime.Object { return &core.Service{} },
+			strategy:    serviceregistry.Strategy, status: serviceregistry.StatusStrategy,
+			beginCreate: serviceBeginCreate, beginUpdate: serviceBeginUpdate,
+		},
+		{
+			GVK: policyv1.SchemeGroupVersion.WithKind("PodDisruptionBudget"), GVR: policyv1.SchemeGroupVersion.WithResource("poddisruptionbudgets"), Namespaced: true,
+			newInternal: func() runtime.Object { return &policy.PodDisruptionBudget{} },
+			strategy:    pdbregistry.Strategy, status: pdbregistry.StatusStrategy,
+		},
+		{
+			GVK: storagev1.SchemeGroupVersion.WithKind("StorageClass"), GVR: storagev1.SchemeGroupVersion.WithResource("storageclasses"),
+			newInternal: func() runtime.Object { return &storage.StorageClass{} },
+			strategy:    storageclassregistry.Strategy,
+		},
+		{
+			GVK: corev1.SchemeGroupVersion.WithKind("PersistentVolume"), GVR: corev1.SchemeGroupVersion.WithResource("persistentvolumes"),
+			newInternal: func() runtime.Object { return &core.PersistentVolume{} },
+			strategy:    pvregistry.Strategy, status: pvregistry.StatusStrategy,
+		},
+		{
+			GVK: corev1.SchemeGroupVersion.WithKind("PersistentVolumeClaim"), GVR: corev1.SchemeGroupVersion.WithResource("persistentvolumeclaims"), Namespaced: true,
+			newInternal: func() runtime.Object { return &core.PersistentVolumeClaim{} },
+			strategy:    pvcregistry.Strategy, status: pvcregistry.StatusStrategy,
+		},
+		{
+			GVK: autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"), GVR: autoscalingv2.SchemeGroupVersion.WithResource("horizontalpodautoscalers"), Namespaced: true,
+			newInternal: func() runtime.Object { return &autoscaling.HorizontalPodAutoscaler{} },
+			strategy:    hparegistry.Strategy, status: hparegistry.StatusStrategy,
+			alsoFrom: []schema.GroupVersion{autoscalingv1.SchemeGroupVersion},
+		},
 	}
 	m := make(map[string]*Kind, len(list))
 	for _, k := range list {
@@ -147,7 +207,7 @@ func KindOf(obj runtime.Object) (*Kind, error) {
 		return nil, err
 	}
 	for _, gvk := range gvks {
-		if k, ok := kinds[gvk.Kind]; ok && k.GVK == gvk {
+		if k, ok := kinds[gvk.Kind]; ok && (k.GVK == gvk || slices.Contains(k.alsoFrom, gvk.GroupVersion())) {
 			return k, nil
 		}
 	}

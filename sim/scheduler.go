@@ -144,6 +144,7 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 	for i := range profiles {
 		addRecorderPlugin(&profiles[i])
 		useSeededPreemption(&profiles[i])
+		noVolumeBindWait(&profiles[i])
 	}
 	registry := frameworkruntime.Registry{
 		recorderPluginName: func(context.Context, runtime.Object, fwk.Handle) (fwk.Plugin, error) {

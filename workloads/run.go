@@ -15,6 +15,7 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/cronjob"
 	"github.com/kwoksim/kwoksim/workloads/daemonset"
 	"github.com/kwoksim/kwoksim/workloads/deployment"
+	"github.com/kwoksim/kwoksim/workloads/disruption"
 	"github.com/kwoksim/kwoksim/workloads/job"
 	"github.com/kwoksim/kwoksim/workloads/manager"
 	"github.com/kwoksim/kwoksim/workloads/manifest"
@@ -118,6 +119,7 @@ func Install(s *sim.Simulator) *manager.Manager {
 	cronjob.New(m)
 	statefulset.New(m)
 	daemonset.New(m)
+	disruption.New(m)
 	// Last: after a pod goes, the ReplicaSet controller's create reaches the apiserver before
 	// the quota controller's replenished status does (that takes one more write and watch), so
 	// a replacement under a full quota waits for the ReplicaSet's rate-limited retry.

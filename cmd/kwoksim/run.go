@@ -54,7 +54,7 @@ func newRunCommand() *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.nodes, "nodes", nil, "Node manifests: a file (multi-document YAML or a List), a directory of them, or - for standard input; repeatable")
-	fl.StringArrayVar(&f.workload, "workload", nil, "workload manifests (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, Pod, PriorityClass, Namespace), applied at t=0: a file, a directory or -; repeatable")
+	fl.StringArrayVar(&f.workload, "workload", nil, "workload manifests (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, Pod, PriorityClass, Namespace, Service, PodDisruptionBudget, StorageClass, PersistentVolume, PersistentVolumeClaim, HorizontalPodAutoscaler), applied at t=0: a file, a directory or -; repeatable")
 	fl.StringArrayVar(&f.traces, "trace", nil, "trace of timed events (apply, delete, scale, patch) replayed on top of --nodes and --workload:\na YAML Trace (kwoksim/v1alpha1) or JSON Lines (.jsonl, streamed); repeatable, merged by time")
 	f.template.register(fl)
 	f.visual.register(fl)

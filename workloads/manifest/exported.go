@@ -9,7 +9,7 @@ var WorkloadKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "Sta
 	// after them.
 	"LimitRange": true, "ResourceQuota": true,
 	"CronJob": true, "ReplicationController": true,
-}
+	"Service": true, "PodDisruptionBudget": true, "StorageClass": true, "PersistentVolume": true, "PersistentVolumeClaim": true, "HorizontalPodAutoscaler": true}
 
 // Decode decodes one JSON object (a document, a List, or an item found elsewhere such as a
 // trace event's body) from src, accepting the given kinds (nil: any). where prefixes every

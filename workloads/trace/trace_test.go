@@ -59,7 +59,7 @@ events:
 		{`{"at":"1s","patch":{"kind":"Node","name":"n","type":"json","patch":{}}}`, "a json patch is a list of operations"},
 		{`{"at":"1s","delete":{"kind":"Node","namespace":"x","name":"n"}}`, `Node is cluster-scoped; remove namespace "x"`},
 		{`{"at":"1s","delete":{"kind":"Pod","name":"p"},"scale":{}}`, "the event has 2 operations (delete, scale)"},
-		{`{"at":"1s","apply":{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}}}`, `apply: kind "Service" is not accepted here`},
+		{`{"at":"1s","apply":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"s"}}}`, `apply: kind "ConfigMap" is not accepted here`},
 		{`{"at":"1s","apply":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containerz":[]}}}`, `unknown field "spec.containerz"`},
 		{`{"apply":{}}`, `missing "at"`},
 		{`[1,2]`, "expected an event, a mapping with at and one of apply, delete, scale, patch; found a list"},

@@ -1,0 +1,155 @@
+// Package disruption is the PodDisruptionBudget status controller
+// (k8s.io/kubernetes/pkg/controller/disruption) on virtual time: it keeps each budget's
+// status (currentHealthy, desiredHealthy, expectedPods, disruptionsAllowed, the
+// DisruptionAllowed condition, observedGeneration) as the real controller computes it, so that
+// the scheduler's DefaultPreemption, which reads budgets through its lister, sees the
+// disruptions a real cluster would allow. Without it every budget would allow none.
+//
+// Deliberate deviations:
+//   - A pod change re-syncs every budget whose selector matches the pod before or after the
+//     change. The real controller re-syncs only the first budget its lister returns for the
+//     pod's new labels (getPdbForPod), in the lister's unspecified order; the others wait for
+//     a change of their own.
+//   - Warnings (UnmanagedPods, CalculateExpectedPodCountFailed) are recorded once per budget
+//     until their message changes, where the real controller repeats the event at every sync.
+//   - The stale DisruptionTarget condition cleanup is not done: nothing sets that condition
+//     yet (the eviction side is a later issue).
+package disruption
+
+import (
+	"maps"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/kwoksim/kwoksim/sim"
+	"github.com/kwoksim/kwoksim/workloads/manager"
+)
+
+const kind = "PodDisruptionBudget"
+
+// Controller computes the status of PodDisruptionBudgets.
+type Controller struct {
+	m     *manager.Manager
+	queue *manager.Queue
+	// pods and budgets index the stored objects by namespace and name, as the real
+	// controller's informers do; stored objects are immutable, so they are shared.
+	pods    map[string]map[string]*corev1.Pod
+	budgets map[string]map[string]budget
+	// warned is the last warning recorded per budget and reason (see the package comment).
+	warned map[warningKey]string
+}
+
+type budget struct {
+	pdb *policyv1.PodDisruptionBudget
+	// selector is nil when the budget's selector does not parse: it matches no pod, as in
+	// the lister's GetPodPodDisruptionBudgets.
+	selector labels.Selector
+}
+
+type warningKey struct{ ns, name, reason string }
+
+var (
+	_ manager.Controller = (*Controller)(nil)
+	_ manager.Observer   = (*Controller)(nil)
+)
+
+// New registers the controller with m.
+func New(m *manager.Manager) *Controller {
+	c := &Controller{
+		m:       m,
+		pods:    map[string]map[string]*corev1.Pod{},
+		budgets: map[string]map[string]budget{},
+		warned:  map[warningKey]string{},
+	}
+	c.queue = m.Register(c)
+	return c
+}
+
+// Kind is "PodDisruptionBudget". Every change of a budget, its status included, asks for a
+// sync, as the real controller's updateDB does; a sync that finds the status right writes
+// nothing.
+func (c *Controller) Kind() string { return kind }
+
+// Observe keeps the indexes and asks for the syncs the real controller's pod handlers ask
+// for: a pod added, changed or deleted re-syncs the budgets that select it.
+func (c *Controller) Observe(ev sim.WatchEvent) {
+	switch ev.Kind.Name() {
+	case kind:
+		pdb := ev.Object.(*policyv1.PodDisruptionBudget)
+		if ev.Type == watch.Deleted {
+			delete(c.budgets[pdb.Namespace], pdb.Name)
+			for k := range c.warned {
+				if k.ns == pdb.Namespace && k.name == pdb.Name {
+					delete(c.warned, k)
+				}
+			}
+			return
+		}
+		b := budget{pdb: pdb}
+		if sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector); err == nil {
+			b.selector = sel
+		}
+		if c.budgets[pdb.Namespace] == nil {
+			c.budgets[pdb.Namespace] = map[string]budget{}
+		}
+		c.budgets[pdb.Namespace][pdb.Name] = b
+	case "Pod":
+		pod := ev.Object.(*corev1.Pod)
+		if ev.Type == watch.Deleted {
+			delete(c.pods[pod.Namespace], pod.Name)
+		} else {
+			if c.pods[pod.Namespace] == nil {
+				c.pods[pod.Namespace] = map[string]*corev1.Pod{}
+			}
+			c.pods[pod.Namespace][pod.Name] = pod
+		}
+		if len(c.budgets[pod.Namespace]) == 0 || !manager.PodChanged(ev) {
+			return
+		}
+		var old labels.Set
+		if ev.Old != nil {
+			old = ev.Old.(*corev1.Pod).Labels
+		}
+		// In name order: each Add is a clock event, and their order is the order of the syncs.
+		budgets := c.budgets[pod.Namespace]
+		for _, name := range slices.Sorted(maps.Keys(budgets)) {
+			b := budgets[name]
+			if b.selector == nil {
+				continue
+			}
+			if b.selector.Matches(labels.Set(pod.Labels)) || (old != nil && b.selector.Matches(old)) {
+				c.queue.Add(pod.Namespace, name)
+			}
+		}
+	}
+}
+
+// podsFor is getPodsForPdb: the pods of the budget's namespace its selector matches, whatever
+// their phase, in no particular order (what is computed from them is a count, or sorted first).
+func (c *Controller) podsFor(b budget) []*corev1.Pod {
+	if b.selector == nil {
+		return nil
+	}
+	var out []*corev1.Pod
+	for _, p := range c.pods[b.pdb.Namespace] {
+		if b.selector.Matches(labels.Set(p.Labels)) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// warn records a warning on the budget unless the same one was the last recorded.
+func (c *Controller) warn(pdb *policyv1.PodDisruptionBudget, reason, msg string) {
+	k := warningKey{pdb.Namespace, pdb.Name, reason}
+	if c.warned[k] == msg {
+		return
+	}
+	c.warned[k] = msg
+	c.m.Warn(kind, pdb.Namespace, pdb.Name, reason, msg)
+}
