@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,5 +202,140 @@ func TestSnapshotPlusDeploymentPlacesOnlyItsPods(t *testing.T) {
 	}
 	if running != 4 {
 		t.Errorf("%d of the new Deployment's pods Running, want 4: %v", running, got)
+	}
+}
+
+// newDeployment is a fresh Deployment (a request, no uid) of n pods of 1 CPU.
+func newDeployment(name string, n int32) *appsv1.Deployment {
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(n),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: name,
+					Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}}}},
+			},
+		},
+	}
+}
+
+// run → WriteState → run: the second run loads the first's final state, places every pod
+// where the first did, and no controller or stage writes anything.
+func TestSnapshotStateRoundTrip(t *testing.T) {
+	sc := workloads.Scenario{Workloads: loadSnapshot(t, snapshotPath)}
+	sc.Workloads = append(sc.Workloads, manifest.Object{Obj: newDeployment("extra", 4)})
+	var state bytes.Buffer
+	sc.WriteState = func(objs []runtime.Object) error { return sim.WriteState(&state, objs) }
+	first, err := workloads.Run(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := loadSnapshot(t, writeTemp(t, state.Bytes()))
+	s, log := restoreAndRun(t, stored)
+	if len(log) != 0 {
+		t.Errorf("the run from the state written %d times, want 0:\n%v", len(log), log)
+	}
+	want := map[string]string{}
+	for _, p := range first.Pods {
+		if p.DeletedAt == nil {
+			want[p.Namespace+"/"+p.Name] = p.Node + " " + p.Phase
+		}
+	}
+	got := map[string]string{}
+	for name, v := range placements(t, s) {
+		got[name] = v[:len(v)-len(" 00000000-0000-4000-8000-000000000000")]
+	}
+	if len(want) != 9 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("placements from the state:\n%v\nwant the first run's 9:\n%v", got, want)
+	}
+	// The state of the second run is the first's: the same objects, UIDs and contents, but
+	// for resourceVersions and times, which a restore re-assigns and shifts.
+	var again bytes.Buffer
+	state2, err := s.API().State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.WriteState(&again, state2); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := normalizeState(state.String()), normalizeState(again.String()); a != b {
+		t.Errorf("the state changed across a round trip:\n%s", lineDiffs(a, b))
+	}
+}
+
+func writeTemp(t *testing.T, data []byte) string {
+	t.Helper()
+	p := t.TempDir() + "/state.yaml"
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var volatile = regexp.MustCompile(`(resourceVersion: "\d*"|"?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"?)`)
+
+func normalizeState(s string) string { return volatile.ReplaceAllString(s, "…") }
+
+func lineDiffs(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	var out []string
+	for i := 0; i < max(len(al), len(bl)) && len(out) < 20; i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			out = append(out, fmt.Sprintf("line %d: %q != %q", i+1, x, y))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// The report counts restored pods as bound and Running from the start, on their nodes, and
+// leaves them out of the latencies: only the pods the run created have one.
+func TestSnapshotReport(t *testing.T) {
+	sc := workloads.Scenario{Workloads: loadSnapshot(t, snapshotPath)}
+	sc.Workloads = append(sc.Workloads, manifest.Object{Obj: newDeployment("extra", 2)})
+	r, err := workloads.Run(context.Background(), sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Summary.Pods; s.Total != 7 || s.Scheduled != 7 || s.Running != 7 || s.Deleted != 0 {
+		t.Errorf("summary.pods = %+v, want 7 scheduled and Running", s)
+	}
+	if r.Latency.Startup.Count != 2 || r.Latency.Scheduling.Count != 2 {
+		t.Errorf("latency counts scheduling %d startup %d, want the 2 new pods only", r.Latency.Scheduling.Count, r.Latency.Startup.Count)
+	}
+	restored := 0
+	for _, p := range r.Pods {
+		fresh := strings.HasPrefix(p.Name, "extra-")
+		if p.Restored == fresh {
+			t.Errorf("pod %s restored = %v", p.Name, p.Restored)
+		}
+		if p.Restored {
+			restored++
+			if p.CreatedAt != nil || p.ScheduledAt == nil || *p.ScheduledAt != 0 || p.RunningAt == nil || *p.RunningAt != 0 || p.Attempts != 0 {
+				t.Errorf("restored pod %s: createdAt %v scheduledAt %v runningAt %v attempts %d; want none, 0, 0, 0",
+					p.Name, p.CreatedAt, p.ScheduledAt, p.RunningAt, p.Attempts)
+			}
+		}
+	}
+	if restored != 5 {
+		t.Errorf("%d restored pods, want 5", restored)
+	}
+	for _, n := range r.Nodes {
+		// Each node has its agent pod; web's 2 are on nodes 0 and 1 (500m each).
+		want := map[string]int{"kwok-node-0": 2, "kwok-node-1": 2, "kwok-node-2": 1}[n.Name]
+		if n.Pods < want {
+			t.Errorf("node %s holds %d pods, want at least the snapshot's %d", n.Name, n.Pods, want)
+		}
+	}
+	if ts := r.Timeseries; len(ts.T) == 0 || ts.T[0] != 0 || ts.Running[0] < 5 || ts.ReadyNodes[0] != 3 {
+		t.Errorf("time series starts at %v with %v Running and %v Ready nodes, want the 5 restored pods Running and 3 nodes Ready at 0", ts.T, ts.Running, ts.ReadyNodes)
 	}
 }
