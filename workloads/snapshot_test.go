@@ -339,3 +339,20 @@ func TestSnapshotReport(t *testing.T) {
 		t.Errorf("time series starts at %v with %v Running and %v Ready nodes, want the 5 restored pods Running and 3 nodes Ready at 0", ts.T, ts.Running, ts.ReadyNodes)
 	}
 }
+
+// A StatefulSet at rest keeps its pods: the revision its controller computes from the
+// template is the one a real cluster named (db-8b55bc699), so no pod is rolled, and the
+// status it computes is the stored one.
+func TestSnapshotStatefulSetAtRest(t *testing.T) {
+	stored := append(loadSnapshot(t, snapshotPath), loadSnapshot(t, "../testdata/snapshot/statefulset.yaml")...)
+	s, log := restoreAndRun(t, stored)
+	if len(log) != 0 {
+		t.Errorf("a cluster at rest was written to %d times, want 0:\n%v", len(log), log)
+	}
+	got := placements(t, s)
+	for _, p := range []string{"db-0", "db-1"} {
+		if !strings.HasPrefix(got["default/"+p], "kwok-node-") {
+			t.Errorf("pod %s: %q, want the snapshot's", p, got["default/"+p])
+		}
+	}
+}
