@@ -61,12 +61,40 @@ func (a *API) Restore(objs []runtime.Object) error {
 	defer a.mu.Unlock()
 	a.restoring = true
 	defer func() { a.restoring = false }()
-	for i, obj := range objs {
-		if err := a.restore(obj, shift); err != nil {
+	for _, i := range restoreOrder(objs) {
+		if err := a.restore(objs[i], shift); err != nil {
 			return &RestoreError{Index: i, Err: err}
 		}
 	}
 	return nil
+}
+
+// restoreOrder is the order objects are restored in: namespaces and PriorityClasses, then
+// nodes, then everything else, each in input order. Nodes come before pods as a cluster's
+// nodes exist before the pods bound to them: the stage runner manages the pods of nodes it
+// knows, as KWOK takes over the pods of the nodes it fakes when it starts.
+func restoreOrder(objs []runtime.Object) []int {
+	rank := func(obj runtime.Object) int {
+		k, err := KindOf(obj)
+		switch {
+		case err != nil:
+			return 2 // refused when its turn comes
+		case k.Name() == "Namespace" || k.Name() == "PriorityClass":
+			return 0
+		case k.Name() == "Node":
+			return 1
+		}
+		return 2
+	}
+	order := make([]int, 0, len(objs))
+	for r := 0; r <= 2; r++ {
+		for i, obj := range objs {
+			if rank(obj) == r {
+				order = append(order, i)
+			}
+		}
+	}
+	return order
 }
 
 func (a *API) restore(in runtime.Object, shift time.Duration) error {
