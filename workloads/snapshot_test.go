@@ -356,3 +356,46 @@ func TestSnapshotStatefulSetAtRest(t *testing.T) {
 		}
 	}
 }
+
+// The garbage collector knows the restored owners of restored dependents, listed before or
+// after them: deleting the Deployment takes its ReplicaSet and that ReplicaSet's pods, and
+// nothing else.
+func TestSnapshotDeletedOwnerCollectsRestoredDependents(t *testing.T) {
+	s, err := sim.New(context.Background(), sim.Config{Seed: 1, Stages: stages.Default()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	workloads.Install(s)
+	var objs []runtime.Object
+	for _, o := range loadSnapshot(t, snapshotPath) {
+		objs = append(objs, o.Obj)
+	}
+	if err := s.API().Restore(objs); err != nil {
+		t.Fatal(err)
+	}
+	var log writeLog
+	s.API().Watch(log.watch)
+	dKind, _ := sim.KindNamed("Deployment")
+	if err := s.API().Delete(dKind, "default", "web", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	var deleted []string
+	for _, w := range log {
+		if strings.HasPrefix(w, "DELETED ") {
+			deleted = append(deleted, w)
+		}
+	}
+	slices.Sort(deleted)
+	want := []string{"DELETED Deployment default/web", "DELETED Pod default/web-bfdd7c745-5xk2p",
+		"DELETED Pod default/web-bfdd7c745-m8wqd", "DELETED ReplicaSet default/web-bfdd7c745"}
+	if !slices.Equal(deleted, want) {
+		t.Errorf("deleted %v, want %v", deleted, want)
+	}
+	if n := log.count(watch.Added, "Pod"); n != 0 {
+		t.Errorf("%d pods created, want 0", n)
+	}
+}
