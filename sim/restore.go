@@ -43,7 +43,8 @@ func (e *RestoreError) Unwrap() error { return e.Err }
 // (resourceVersion, managedFields, selfLink) is dropped.
 //
 // The dump's times are wall times. They move, all by one offset, so that the latest time any
-// object carries is the current virtual time: their order and distances are kept, and nothing
+// object carries (deletionTimestamps aside: they lie ahead by a grace period) is the current
+// virtual time: their order and distances are kept, and nothing
 // restored is in the future (a stage whose delay is computed from a timestamp would otherwise
 // wait for a dump taken after sim.Epoch to come true). The Added events Restore delivers are
 // marked Restored, so the recorder counts those pods as bound and Running from the start but
@@ -201,8 +202,9 @@ func restoreShift(objs []runtime.Object, now time.Time) time.Duration {
 		if json.Unmarshal(data, &v) != nil {
 			continue
 		}
-		walkTimes(v, "", func(t time.Time) (time.Time, bool) {
-			if t.After(latest) {
+		walkTimes(v, "", func(key string, t time.Time) (time.Time, bool) {
+			// A deletionTimestamp lies a grace period ahead of when it was written.
+			if key != "deletionTimestamp" && t.After(latest) {
 				latest = t
 			}
 			return t, false
@@ -229,7 +231,7 @@ func shiftTimes(k *Kind, obj runtime.Object, shift time.Duration) (runtime.Objec
 			delete(md, "managedFields") // its times are of no use, and it is dropped anyway
 		}
 	}
-	walkTimes(v, "", func(t time.Time) (time.Time, bool) { return t.Add(shift), true })
+	walkTimes(v, "", func(_ string, t time.Time) (time.Time, bool) { return t.Add(shift), true })
 	if data, err = json.Marshal(v); err != nil {
 		return nil, err
 	}
@@ -247,7 +249,7 @@ func shiftTimes(k *Kind, obj runtime.Object, shift time.Duration) (runtime.Objec
 // time is an RFC 3339 string under a key named as the API names its metav1.Time fields
 // (creationTimestamp, lastTransitionTime, startedAt…); labels and annotations are the users'
 // and are left alone.
-func walkTimes(v any, key string, fn func(time.Time) (time.Time, bool)) any {
+func walkTimes(v any, key string, fn func(key string, t time.Time) (time.Time, bool)) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
@@ -268,7 +270,7 @@ func walkTimes(v any, key string, fn func(time.Time) (time.Time, bool)) any {
 		if err != nil {
 			return x
 		}
-		if nt, ok := fn(t); ok {
+		if nt, ok := fn(key, t); ok {
 			return nt.UTC().Format(time.RFC3339)
 		}
 	}

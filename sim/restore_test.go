@@ -183,3 +183,13 @@ func TestIsStored(t *testing.T) {
 		t.Error("IsStored: want false for a manifest, true for a stored pod")
 	}
 }
+
+// The shift brings the dump's latest time to now; a terminating pod's deletionTimestamp,
+// a grace period ahead of the dump, does not count.
+func TestRestoreShift(t *testing.T) {
+	p := storedPod()
+	p.DeletionTimestamp = ptr.To(dumpTime("10:00:30"))
+	if got, want := restoreShift([]runtime.Object{p, storedNode()}, Epoch), Epoch.Sub(dumpTime("10:00:00").Time); got != want {
+		t.Errorf("shift %v, want %v (the node's heartbeat at 10:00:00 to Epoch)", got, want)
+	}
+}
