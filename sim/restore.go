@@ -38,15 +38,17 @@ func (e *RestoreError) Unwrap() error { return e.Err }
 // cluster at rest is made of, as a dump of it shows it. Unlike Create, which is a request,
 // each object keeps its UID, ownerReferences, labels, annotations, generation, status and
 // spec.nodeName; it is defaulted and validated as kube-apiserver did when it stored it (spec
-// and metadata with the create strategy, status with the status strategy), and gets a
-// resourceVersion of the simulator's. What a dump carries that the simulator must not trust
-// (resourceVersion, managedFields, selfLink) is dropped.
+// and metadata by rest.BeforeCreate with the create strategy, k8s.io/apiserver's
+// pkg/registry/rest/create.go; status by the status strategy's ValidateUpdate, as the write of
+// its controller or kubelet was), and gets a resourceVersion of the simulator's. What a dump
+// carries that the simulator must not trust (resourceVersion, managedFields, selfLink) is
+// dropped.
 //
 // The dump's times are wall times. They move, all by one offset, so that the latest time any
 // object carries (deletionTimestamps aside: they lie ahead by a grace period) is the current
-// virtual time: their order and distances are kept, and nothing
-// restored is in the future (a stage whose delay is computed from a timestamp would otherwise
-// wait for a dump taken after sim.Epoch to come true). The Added events Restore delivers are
+// virtual time: their order and distances are kept, and nothing restored is in the future (a
+// stage whose delay is computed from a timestamp would otherwise wait for a dump taken after
+// sim.Epoch to come true). The Added events Restore delivers are
 // marked Restored, so the recorder counts those pods as bound and Running from the start but
 // not as created by the run.
 //
