@@ -22,6 +22,9 @@ type PodRecord struct {
 	Outcome *SchedulingOutcome
 	// DeletedAt is when the pod went away for good; nil while it exists.
 	DeletedAt *time.Duration
+	// Restored marks a pod that existed before the run (loaded from a snapshot): CreatedAt is
+	// nil, so it counts in no latency, and it is bound or Running from the start if it was.
+	Restored bool
 }
 
 // Observation is everything a report is built from.
@@ -73,6 +76,7 @@ func Build(o Observation) *Report {
 			RunningAt:   seconds(rec.RunningAt),
 			DeletedAt:   seconds(rec.DeletedAt),
 			Attempts:    rec.Attempts,
+			Restored:    rec.Restored,
 		}
 		if pr.Node == "" {
 			pr.UnschedulableReason, pr.outcome = rec.Reason, rec.Outcome

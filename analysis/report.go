@@ -149,6 +149,9 @@ type PodReport struct {
 	DeletedAt           *float64 `json:"deletedAt"`
 	Attempts            int      `json:"attempts"`
 	UnschedulableReason string   `json:"unschedulableReason"`
+	// Restored is true for a pod that existed before the run (loaded from a snapshot); its
+	// createdAt is null.
+	Restored bool `json:"restored,omitempty"`
 	// outcome is the structured form of UnschedulableReason, which unschedulableReasons
 	// reports; nil when the scheduler gave none. It is not part of the pod's JSON.
 	outcome *SchedulingOutcome

@@ -37,6 +37,9 @@ type WatchEvent struct {
 	Type watch.EventType
 	// Old is nil for Added; Object is the object as stored (for Deleted: its last state).
 	Old, Object runtime.Object
+	// Restored marks the Added event of an object loaded as stored state (API.Restore): it
+	// existed before the run, in the state it has.
+	Restored bool
 }
 
 // Watcher observes every write after the informers have.
@@ -82,6 +85,8 @@ type API struct {
 	// clientWrite is set, under mu, while a write made through the fake clientset (by the
 	// scheduler) is being served.
 	clientWrite bool
+	// restoring is set, under mu, while API.Restore loads a snapshot.
+	restoring bool
 }
 
 func newAPI(c *clock.Virtual, seed uint64) *API {
@@ -431,7 +436,7 @@ func (a *API) store(k *Kind, old, obj runtime.Object) error {
 	if old != nil {
 		t = watch.Modified
 	}
-	a.deliver(WatchEvent{Kind: k, Type: t, Old: old, Object: obj})
+	a.deliver(WatchEvent{Kind: k, Type: t, Old: old, Object: obj, Restored: a.restoring && old == nil})
 	return nil
 }
 

@@ -66,18 +66,25 @@ func (r *Recorder) observe(ev WatchEvent) {
 	r.last = fmt.Sprintf("last write: %s %s %s", ev.Type, ev.Kind.Name(), key(m.GetNamespace(), m.GetName()))
 	switch o := ev.Object.(type) {
 	case *corev1.Pod:
-		r.observePod(ev.Type, o)
+		r.observePod(ev.Type, o, ev.Restored)
 	case *corev1.Node:
 		r.observeNode(ev.Type, o)
 	}
 }
 
-func (r *Recorder) observePod(typ watch.EventType, pod *corev1.Pod) {
+// observePod updates a pod's record. A restored pod (API.Restore) existed before the run: it
+// has no creation time in it, so it counts in no latency, and whatever it already was (bound,
+// Running) it is from the start.
+func (r *Recorder) observePod(typ watch.EventType, pod *corev1.Pod, restored bool) {
 	i, ok := r.index[pod.UID]
 	if !ok {
 		i = int32(len(r.pods))
 		r.index[pod.UID] = i
-		r.pods = append(r.pods, analysis.PodRecord{CreatedAt: r.elapsed()})
+		rec := analysis.PodRecord{CreatedAt: r.elapsed()}
+		if restored {
+			rec = analysis.PodRecord{Restored: true}
+		}
+		r.pods = append(r.pods, rec)
 	}
 	rec := &r.pods[i]
 	prev := rec.Pod

@@ -140,12 +140,31 @@ func (r *stageRunner) observe(ev WatchEvent) {
 		}
 		return
 	}
-	if pod, ok := ev.Object.(*corev1.Pod); ok && !r.managesPodOn(pod.Spec.NodeName) {
-		return
+	if pod, ok := ev.Object.(*corev1.Pod); ok {
+		if !r.managesPodOn(pod.Spec.NodeName) {
+			return
+		}
+		if ev.Restored {
+			r.useRestoredIPs(pod)
+		}
 	}
 	if err := r.plan(kind, ref, ev.Object); err != nil {
 		r.fail(fmt.Errorf("%s %s: %w", kind, key(m.GetNamespace(), m.GetName()), err))
 	}
+}
+
+// useRestoredIPs holds the addresses a restored pod already reports, as KWOK does for the
+// pods that exist when it starts, so that no new pod is given one of them. An address outside
+// the node's pod CIDRs is not the IPAM's to hold and is ignored.
+func (r *stageRunner) useRestoredIPs(pod *corev1.Pod) {
+	if pod.Spec.HostNetwork || len(pod.Status.PodIPs) == 0 {
+		return
+	}
+	ips := make([]string, len(pod.Status.PodIPs))
+	for i, ip := range pod.Status.PodIPs {
+		ips[i] = ip.IP
+	}
+	_ = r.ipam.Use(string(pod.UID), r.nodeInfo(pod.Spec.NodeName).podCIDRs, ips)
 }
 
 // managesPodOn reports whether a pod on that node is managed: KWOK manages the pods of the

@@ -8,6 +8,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
@@ -41,6 +42,9 @@ type Scenario struct {
 	// MaxDocumentBytes bounds a trace's JSON Lines line or YAML document (see
 	// manifest.LoadOptions); zero means the default.
 	MaxDocumentBytes int
+	// WriteState, when set, is given the cluster's final state after the run (sim.API.State),
+	// the form a snapshot is loaded from; a stopped run gives the state it reached.
+	WriteState func([]runtime.Object) error
 }
 
 // InputError is an object the simulated apiserver rejected, with where it came from.
@@ -79,12 +83,8 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	}
 	defer s.Close()
 	Install(s)
-	for _, group := range [][]manifest.Object{sc.Nodes, sc.Workloads} {
-		for _, o := range group {
-			if _, err := s.API().Create(o.Obj); err != nil {
-				return nil, &InputError{Source: o.Source, Err: describe(o, err)}
-			}
-		}
+	if err := load(s, append(append([]manifest.Object(nil), sc.Nodes...), sc.Workloads...)); err != nil {
+		return nil, err
 	}
 	rp, err := trace.Start(s, sc.Traces, sc.Strict, sc.MaxDocumentBytes)
 	if err != nil {
@@ -94,6 +94,15 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	runErr := s.Run()
 	if runErr != nil && !errors.Is(runErr, sim.ErrStopped) {
 		return nil, runErr
+	}
+	if sc.WriteState != nil {
+		state, err := s.API().State()
+		if err != nil {
+			return nil, err
+		}
+		if err := sc.WriteState(state); err != nil {
+			return nil, err
+		}
 	}
 	obs, err := s.Observe()
 	if err != nil {
@@ -107,6 +116,38 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	// A stopped run still reports what it reached, marked incomplete, with sim.ErrStopped.
 	r.Incomplete = runErr != nil
 	return r, runErr
+}
+
+// load puts the t=0 objects in the cluster: first, all at once, the stored state a snapshot
+// holds (objects with a UID, see sim.IsStored), then the others, created in order as requests.
+func load(s *sim.Simulator, objs []manifest.Object) error {
+	var stored []manifest.Object
+	var restore []runtime.Object
+	for _, o := range objs {
+		if sim.IsStored(o.Obj) {
+			stored = append(stored, o)
+			restore = append(restore, o.Obj)
+		}
+	}
+	if len(restore) > 0 {
+		if err := s.API().Restore(restore); err != nil {
+			var re *sim.RestoreError
+			if errors.As(err, &re) {
+				o := stored[re.Index]
+				return &InputError{Source: o.Source, Err: describe(o, re.Err)}
+			}
+			return err
+		}
+	}
+	for _, o := range objs {
+		if sim.IsStored(o.Obj) {
+			continue
+		}
+		if _, err := s.API().Create(o.Obj); err != nil {
+			return &InputError{Source: o.Source, Err: describe(o, err)}
+		}
+	}
+	return nil
 }
 
 // Install starts the workload controllers on s, in the order in which they see each change.

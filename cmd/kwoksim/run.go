@@ -36,6 +36,7 @@ type runFlags struct {
 	limits      limitFlags
 	schedConfig string
 	scale       float64
+	stateOut    stateOut
 }
 
 func newRunCommand() *cobra.Command {
@@ -71,12 +72,16 @@ func newRunCommand() *cobra.Command {
 	fl.StringArrayVar(&f.asserts, "assert", nil, "CEL expression over the JSON report that must hold, e.g. 'summary.pods.unschedulable == 0'; repeatable.\nChecked before the run (exit 2 if invalid); after it, each failure is listed with the values it saw (exit 1)")
 	fl.StringVar(&f.schedConfig, "scheduler-config", "", "KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) the scheduler runs with: profiles, plugins, plugin arguments")
 	fl.Float64Var(&f.scale, "scale-replicas", f.scale, "multiply the replicas of --workload's Deployments, ReplicaSets and StatefulSets, and Jobs'\nparallelism and completions, by this factor, rounding up (a count above 0 stays at least 1)")
+	fl.StringVar((*string)(&f.stateOut), "state-out", "", "also write the cluster's final state to this file as a v1 List in YAML, the form of `kubectl get -o yaml`,\nwhich a later run loads as a snapshot (atomically: temp file, then rename)")
 	f.limits.register(fl)
 	return cmd
 }
 
 func runE(c *cobra.Command, f *runFlags) error {
 	if err := f.out.check(); err != nil {
+		return err
+	}
+	if err := f.stateOut.check(); err != nil {
 		return err
 	}
 	if f.sample < 0 {
@@ -154,6 +159,7 @@ func runE(c *cobra.Command, f *runFlags) error {
 			MaxObjects: f.limits.maxObjects, MaxEventsPerInstant: f.limits.maxEventsPerInstant,
 		},
 		Nodes: nodes, Workloads: objs, Traces: f.traces, Strict: f.strict, MaxDocumentBytes: f.limits.maxDocumentBytes,
+		WriteState: f.stateOut.writer(),
 	})
 	progress.clear()
 	stopped := errors.Is(err, sim.ErrStopped)
