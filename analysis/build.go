@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/runtime"
 	resourcehelper "k8s.io/component-helpers/resource"
 )
 
@@ -22,6 +23,9 @@ type PodRecord struct {
 	Outcome *SchedulingOutcome
 	// DeletedAt is when the pod went away for good; nil while it exists.
 	DeletedAt *time.Duration
+	// Gated is why the scheduling queue holds the pod before any attempt (see
+	// PodReport.GatedReason); empty when it does not.
+	Gated string
 }
 
 // Observation is everything a report is built from.
@@ -39,6 +43,12 @@ type Observation struct {
 	TraceErrors []TraceErrorRecord
 	// Warnings are the simulated controllers' warnings, in the order they were raised.
 	Warnings []WarningRecord
+	// Workloads are the workload objects (DaemonSets, Deployments, Jobs, ReplicaSets,
+	// StatefulSets) that exist at the end of the run, by kind, namespace and name.
+	Workloads []runtime.Object
+	// SyncFailures are the objects whose controller's last sync failed, with that failure,
+	// by kind, namespace and name.
+	SyncFailures []WarningRecord
 	// History is the change log the time series is swept from.
 	History History
 	// SampleInterval is the time series' step; 0 picks one from Elapsed (see
@@ -76,6 +86,7 @@ func Build(o Observation) *Report {
 		}
 		if pr.Node == "" {
 			pr.UnschedulableReason, pr.outcome = rec.Reason, rec.Outcome
+			pr.GatedReason = rec.Gated
 		}
 		deleted := rec.DeletedAt != nil
 		r.Pods = append(r.Pods, pr)
@@ -86,6 +97,9 @@ func Build(o Observation) *Report {
 		}
 		if pr.Node == "" && pr.UnschedulableReason != "" && !deleted {
 			s.Unschedulable++
+		}
+		if gated(pr) {
+			s.Gated++
 		}
 		switch {
 		case deleted:
@@ -156,6 +170,7 @@ func Build(o Observation) *Report {
 	r.Transitions = transitionReports(o.Transitions, o.TransitionTallies)
 	r.TraceErrors = traceErrorReports(o.TraceErrors)
 	r.Warnings = warningReports(o.Warnings)
+	r.Workloads, r.Summary.Workloads = workloadReports(o.Workloads, o.SyncFailures)
 	r.Latency, r.Attempts = latencies(o.Pods)
 	r.Utilization = utilizationStats(r.Nodes)
 	r.UnschedulableReasons = unschedulableReasons(r)

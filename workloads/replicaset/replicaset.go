@@ -132,7 +132,9 @@ func (r *Controller) manageReplicas(rs *appsv1.ReplicaSet, activeCount int32, ac
 			// The real controller passes the namespace to the client call, not in the pod.
 			pod.Namespace = rs.Namespace
 			if _, err := r.m.API().Create(pod); err != nil {
-				return fmt.Errorf("creating a pod: %w", err)
+				// The apiserver's error as it is: the real controller's ReplicaFailure
+				// message is this error (slowStartBatch returns it unwrapped).
+				return err
 			}
 		}
 		return nil
