@@ -57,7 +57,7 @@ func workloadObservation() Observation {
 		Status: batchv1.JobStatus{Failed: 7, Conditions: []batchv1.JobCondition{
 			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit"}}}}
 	return Observation{
-		Elapsed: time.Minute,
+		Elapsed:   time.Minute,
 		Workloads: []runtime.Object{agent, stuck, waiting, web, failed, batch, tail, bare, webRS, db},
 		SyncFailures: []WarningRecord{
 			{Kind: "ReplicaSet", Namespace: "default", Name: "web-abc", Reason: "SyncFailed", Message: forbidden},
