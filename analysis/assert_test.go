@@ -151,14 +151,14 @@ func TestAssertionCompileErrors(t *testing.T) {
 		{"latency.startup.p99.max > 0", "latency.startup.p99 is a double, it has no field"},
 		{"pods.node == 'x'", "pods is a list"},
 		// The report's variables are dyn; what a field or an operator gives is known anyway.
-		{"summary.pods.unschedulable", "gives a int, want bool"},
-		{"nodes[0].pods", "gives a int, want bool"},
+		{"summary.pods.unschedulable", "gives an int, want bool"},
+		{"nodes[0].pods", "gives an int, want bool"},
 		{"summary.workloads", "gives a map, want bool"},
 		{"latency.startup.p99", "gives a double, want bool"},
 		{"pods", "gives a list, want bool"},
 		{"pods[0].name", "gives a string, want bool"},
 		{"summary.pods.total - summary.pods.scheduled", "gives the result of -, want bool"},
-		{"seed == 1 ? true : summary.pods.total", "gives a int, want bool"},
+		{"seed == 1 ? true : summary.pods.total", "gives an int, want bool"},
 	} {
 		_, err := CompileAssertion(tc.expr)
 		var ae *AssertionError

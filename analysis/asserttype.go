@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"reflect"
+	"strings"
 
 	celast "github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/operators"
@@ -31,7 +32,7 @@ func notBool(e celast.Expr, types map[int64]reflect.Type) (string, bool) {
 		case reflect.Slice, reflect.Array:
 			return "a list", true
 		}
-		return "a " + kindName(t), true
+		return article(kindName(t)), true
 	}
 	if e.Kind() != celast.CallKind {
 		return "", false
@@ -48,4 +49,12 @@ func notBool(e celast.Expr, types map[int64]reflect.Type) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// article puts "a" or "an" before a type name.
+func article(name string) string {
+	if strings.ContainsRune("aeiou", rune(name[0])) {
+		return "an " + name
+	}
+	return "a " + name
 }
