@@ -15,8 +15,9 @@ const failingWorkload = "../../testdata/scenarios/failing/workloads.yaml"
 // plugin refuses each ("no PriorityClass with name … was found", plugin/pkg/admission/priority),
 // and its ReplicaSet's ReplicaFailure condition (FailedCreate, the apiserver's error as
 // message), which the Deployment carries, says so. The run reports it failing, and an
-// assertion on summary.workloads.failing fails. The gated pod is counted and explained with
-// the SchedulingGates plugin's message, not left pending without a reason.
+// assertion on summary.workloads.failing fails. The pods the scheduler's queue holds before
+// any attempt are counted and explained with the PreEnqueue plugin's message (SchedulingGates
+// for the gate, DynamicResources for the missing claim), not left pending without a reason.
 func TestFailingWorkloadIsReported(t *testing.T) {
 	report := filepath.Join(t.TempDir(), "report.json")
 	code, out, errOut := kwoksim(t, "run", "--nodes", seedNodes, "--workload", failingWorkload, "--report", report,
@@ -25,7 +26,7 @@ func TestFailingWorkloadIsReported(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
 	for _, want := range []string{
-		"Pods:  3 total, 2 scheduled, 0 unschedulable, 1 gated;",
+		"Pods:  4 total, 2 scheduled, 0 unschedulable, 2 gated;",
 		"Workloads: 2 total, 1 failing\n\nFailing workloads (1):\n  Deployment default/web: 0/3 ready\n    ReplicaFailure (FailedCreate): pods \"web-",
 		"\" is forbidden: no PriorityClass with name does-not-exist was found\n",
 		"1 pod(s): SchedulingGates: waiting for scheduling gates: [example.com/wait]\n    default/held\n",
@@ -59,16 +60,23 @@ func TestFailingWorkloadIsReported(t *testing.T) {
 		!strings.HasSuffix(failure.Message, "is forbidden: no PriorityClass with name does-not-exist was found") {
 		t.Errorf("web's ReplicaFailure = %+v in %+v", failure, web.Conditions)
 	}
-	if s := r.Summary; s.Workloads.Total != 2 || s.Workloads.Failing != 1 || s.Pods.Gated != 1 || s.Pods.Unschedulable != 0 {
+	if s := r.Summary; s.Workloads.Total != 2 || s.Workloads.Failing != 1 || s.Pods.Gated != 2 || s.Pods.Unschedulable != 0 {
 		t.Errorf("summary = %+v", s)
 	}
 	for _, p := range r.Pods {
-		want := ""
-		if p.Name == "held" {
-			want = "SchedulingGates: waiting for scheduling gates: [example.com/wait]"
-		}
-		if p.GatedReason != want || (p.Name == "held" && p.Attempts != 0) {
-			t.Errorf("pod %s: gatedReason %q, attempts %d; want %q", p.Name, p.GatedReason, p.Attempts, want)
+		switch p.Name {
+		case "held":
+			if p.GatedReason != "SchedulingGates: waiting for scheduling gates: [example.com/wait]" || p.Attempts != 0 {
+				t.Errorf("held: gatedReason %q, attempts %d", p.GatedReason, p.Attempts)
+			}
+		case "claims":
+			if !strings.HasPrefix(p.GatedReason, "DynamicResources: ") || !strings.Contains(p.GatedReason, `"default/my-claim"`) || p.Attempts != 0 {
+				t.Errorf("claims: gatedReason %q, attempts %d", p.GatedReason, p.Attempts)
+			}
+		default:
+			if p.GatedReason != "" {
+				t.Errorf("pod %s: gatedReason %q, want none", p.Name, p.GatedReason)
+			}
 		}
 	}
 }
@@ -78,7 +86,7 @@ func TestFailingWorkloadIsReported(t *testing.T) {
 func TestPlanFailingWorkload(t *testing.T) {
 	code, out, errOut := kwoksim(t, "plan", "--node-template", cpu4Template, "--workload", failingWorkload,
 		"--max-nodes", "2", "--parallel", "2", "-o", "json")
-	if code != exitAssertion || !strings.Contains(errOut, "not met, 1 pod(s) unbound, 1 workload(s) failing") {
+	if code != exitAssertion || !strings.Contains(errOut, "not met, 2 pod(s) unbound, 1 workload(s) failing") {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
 	var p struct {
