@@ -12,8 +12,9 @@ import (
 const failingWorkload = "../../testdata/scenarios/failing/workloads.yaml"
 
 // A Deployment naming a PriorityClass that does not exist gets no pod: the Priority admission
-// plugin refuses each ("no PriorityClass with name … was found", plugin/pkg/admission/priority),
-// and its ReplicaSet's ReplicaFailure condition (FailedCreate, the apiserver's error as
+// plugin refuses each ("no PriorityClass with name … was found", plugin/pkg/admission/priority)
+// before the pod's name is generated, so the error names its generateName
+// (admission.NewForbidden), and its ReplicaSet's ReplicaFailure condition (FailedCreate, the apiserver's error as
 // message), which the Deployment carries, says so. The run reports it failing, and an
 // assertion on summary.workloads.failing fails. The pods the scheduler's queue holds before
 // any attempt are counted and explained with the PreEnqueue plugin's message (SchedulingGates
@@ -57,7 +58,9 @@ func TestFailingWorkloadIsReported(t *testing.T) {
 		}
 	}
 	if failure == nil || failure.Status != "True" || failure.Reason != "FailedCreate" ||
-		!strings.HasSuffix(failure.Message, "is forbidden: no PriorityClass with name does-not-exist was found") {
+		!strings.HasPrefix(failure.Message, `pods "web-`) ||
+		// Admission runs before the name is generated, so the error names the prefix.
+		!strings.HasSuffix(failure.Message, `-" is forbidden: no PriorityClass with name does-not-exist was found`) {
 		t.Errorf("web's ReplicaFailure = %+v in %+v", failure, web.Conditions)
 	}
 	if s := r.Summary; s.Workloads.Total != 2 || s.Workloads.Failing != 1 || s.Pods.Gated != 2 || s.Pods.Unschedulable != 0 {

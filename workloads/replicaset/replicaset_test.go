@@ -190,7 +190,7 @@ func TestReplicaFailureUntilTheSyncSucceeds(t *testing.T) {
 	want := `pods "web-`
 	if len(before) != 1 || !before[0].Failing || len(analysis.FailingConditions(before[0])) != 1 ||
 		!strings.HasPrefix(analysis.FailingConditions(before[0])[0], "ReplicaFailure (FailedCreate): "+want) ||
-		!strings.HasSuffix(analysis.FailingConditions(before[0])[0], `is forbidden: no PriorityClass with name late was found`) {
+		!strings.HasSuffix(analysis.FailingConditions(before[0])[0], `-" is forbidden: no PriorityClass with name late was found`) {
 		t.Fatalf("at 10s: %+v", before)
 	}
 	o, err := s.Observe()
