@@ -106,7 +106,8 @@ func CompileAssertions(exprs []string) ([]*Assertion, error) {
 }
 
 // CompileAssertion compiles one expression; its static type must be bool (or dyn, checked
-// when it runs), and every report field it names through a chain of selections must exist.
+// when it runs, unless a report field's type or an operator shows it is no bool: notBool),
+// and every report field it names through a chain of selections must exist.
 func CompileAssertion(expr string) (*Assertion, error) {
 	env, err := assertEnv()
 	if err != nil {
@@ -122,6 +123,9 @@ func CompileAssertion(expr string) (*Assertion, error) {
 	refs, types, err := fieldRefsOf(ast.NativeRep())
 	if err != nil {
 		return nil, &AssertionError{Expr: expr, Msg: err.Error()}
+	}
+	if what, ok := notBool(ast.NativeRep().Expr(), types); ok {
+		return nil, &AssertionError{Expr: expr, Msg: fmt.Sprintf("the expression gives %s, want bool", what)}
 	}
 	prg, err := env.Program(ast)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/runtime"
 	resourcehelper "k8s.io/component-helpers/resource"
 )
 
@@ -25,6 +26,9 @@ type PodRecord struct {
 	// Restored marks a pod that existed before the run (loaded from a snapshot): CreatedAt is
 	// nil, so it counts in no latency, and it is bound or Running from the start if it was.
 	Restored bool
+	// Gated is why the scheduling queue holds the pod before any attempt (see
+	// PodReport.GatedReason); empty when it does not.
+	Gated string
 }
 
 // Observation is everything a report is built from.
@@ -42,6 +46,12 @@ type Observation struct {
 	TraceErrors []TraceErrorRecord
 	// Warnings are the simulated controllers' warnings, in the order they were raised.
 	Warnings []WarningRecord
+	// Workloads are the workload objects (DaemonSets, Deployments, Jobs, ReplicaSets,
+	// StatefulSets) that exist at the end of the run, by kind, namespace and name.
+	Workloads []runtime.Object
+	// SyncFailures are the objects whose controller's last sync failed, with that failure,
+	// by kind, namespace and name.
+	SyncFailures []WarningRecord
 	// History is the change log the time series is swept from.
 	History History
 	// SampleInterval is the time series' step; 0 picks one from Elapsed (see
@@ -80,6 +90,7 @@ func Build(o Observation) *Report {
 		}
 		if pr.Node == "" {
 			pr.UnschedulableReason, pr.outcome = rec.Reason, rec.Outcome
+			pr.GatedReason = rec.Gated
 		}
 		deleted := rec.DeletedAt != nil
 		r.Pods = append(r.Pods, pr)
@@ -90,6 +101,9 @@ func Build(o Observation) *Report {
 		}
 		if pr.Node == "" && pr.UnschedulableReason != "" && !deleted {
 			s.Unschedulable++
+		}
+		if gated(pr) {
+			s.Gated++
 		}
 		switch {
 		case deleted:
@@ -160,6 +174,7 @@ func Build(o Observation) *Report {
 	r.Transitions = transitionReports(o.Transitions, o.TransitionTallies)
 	r.TraceErrors = traceErrorReports(o.TraceErrors)
 	r.Warnings = warningReports(o.Warnings)
+	r.Workloads, r.Summary.Workloads = workloadReports(o.Workloads, o.SyncFailures)
 	r.Latency, r.Attempts = latencies(o.Pods)
 	r.Utilization = utilizationStats(r.Nodes)
 	r.UnschedulableReasons = unschedulableReasons(r)

@@ -13,6 +13,12 @@ func unschedulable(pr PodReport) bool {
 	return pr.Node == "" && pr.UnschedulableReason != "" && pr.DeletedAt == nil
 }
 
+// gated reports whether the report counts a pod as gated: it exists, is unbound, and the
+// scheduling queue holds it before any attempt.
+func gated(pr PodReport) bool {
+	return pr.Node == "" && pr.GatedReason != "" && pr.DeletedAt == nil
+}
+
 // unschedulableByReason groups unschedulable pods, largest group first, then by reason.
 func unschedulableByReason(r *Report) []reasonGroup {
 	by := map[string]*reasonGroup{}

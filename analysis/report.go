@@ -28,6 +28,9 @@ type Report struct {
 	// dependent not deleted), each distinct warning once with its count; the run went on
 	// without it.
 	Warnings []WarningReport `json:"warnings"`
+	// Workloads are the workload objects at the end of the run, by kind, namespace and name,
+	// each with its counts and conditions, and whether it is failing (see WorkloadReport).
+	Workloads []WorkloadReport `json:"workloads"`
 	// Latency is how long pods waited, in virtual seconds: created → bound (scheduling) and
 	// created → Running (startup), over the pods that got there.
 	Latency Latency `json:"latency"`
@@ -110,18 +113,21 @@ type Timeseries struct {
 
 // Summary counts pods and nodes at the end of the run.
 type Summary struct {
-	Pods  PodSummary  `json:"pods"`
-	Nodes NodeSummary `json:"nodes"`
+	Pods      PodSummary      `json:"pods"`
+	Nodes     NodeSummary     `json:"nodes"`
+	Workloads WorkloadSummary `json:"workloads"`
 }
 
 // PodSummary counts pods. Scheduled counts pods that were ever bound; Unschedulable counts
 // existing pods left unbound with a reason: the scheduler rejected them, or no profile of the
-// scheduler takes them; Deleted and the phase counts (of the pods that still exist) partition
-// Total.
+// scheduler takes them; Gated counts existing pods the scheduling queue holds before any
+// attempt (scheduling gates, another PreEnqueue plugin); Deleted and the phase counts (of the
+// pods that still exist) partition Total.
 type PodSummary struct {
 	Total         int `json:"total"`
 	Scheduled     int `json:"scheduled"`
 	Unschedulable int `json:"unschedulable"`
+	Gated         int `json:"gated"`
 	Pending       int `json:"pending"`
 	Running       int `json:"running"`
 	Succeeded     int `json:"succeeded"`
@@ -152,6 +158,10 @@ type PodReport struct {
 	// Restored is true for a pod that existed before the run (loaded from a snapshot); its
 	// createdAt is null.
 	Restored bool `json:"restored,omitempty"`
+	// GatedReason is why the scheduling queue holds the unbound pod before any attempt: the
+	// PreEnqueue plugin and its message ("SchedulingGates: waiting for scheduling gates:
+	// [name]"); left out for a pod not held (test with has(p.gatedReason)).
+	GatedReason string `json:"gatedReason,omitempty"`
 	// outcome is the structured form of UnschedulableReason, which unschedulableReasons
 	// reports; nil when the scheduler gave none. It is not part of the pod's JSON.
 	outcome *SchedulingOutcome

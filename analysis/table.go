@@ -27,13 +27,20 @@ func WriteTable(w io.Writer, r *Report) error {
 	} else {
 		fmt.Fprintf(w, "Simulated %s of cluster time (seed %d).\n\n", formatSeconds(r.SimulatedSeconds), r.Seed)
 	}
-	fmt.Fprintf(w, "Pods:  %d total, %d scheduled, %d unschedulable; %d pending, %d running, %d succeeded, %d failed",
-		p.Total, p.Scheduled, p.Unschedulable, p.Pending, p.Running, p.Succeeded, p.Failed)
+	fmt.Fprintf(w, "Pods:  %d total, %d scheduled, %d unschedulable", p.Total, p.Scheduled, p.Unschedulable)
+	if p.Gated > 0 {
+		fmt.Fprintf(w, ", %d gated", p.Gated)
+	}
+	fmt.Fprintf(w, "; %d pending, %d running, %d succeeded, %d failed", p.Pending, p.Running, p.Succeeded, p.Failed)
 	if p.Deleted > 0 {
 		fmt.Fprintf(w, ", %d deleted", p.Deleted)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Nodes: %d total, %d ready, %d used\n", n.Total, n.Ready, n.Used)
+	if wl := r.Summary.Workloads; wl.Total > 0 {
+		fmt.Fprintf(w, "Workloads: %d total, %d failing\n", wl.Total, wl.Failing)
+	}
+	writeFailingWorkloads(w, r)
 
 	if len(r.Nodes) > 0 {
 		fmt.Fprintln(w)
@@ -50,6 +57,10 @@ func WriteTable(w io.Writer, r *Report) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+	}
+
+	if err := writeWorkloadTable(w, r); err != nil {
+		return err
 	}
 
 	if orphans := podsOnUnknownNodes(r); len(orphans) > 0 {
@@ -128,6 +139,7 @@ func WriteTable(w io.Writer, r *Report) error {
 			}
 		}
 	}
+	writeGated(w, r)
 	return nil
 }
 

@@ -214,8 +214,14 @@ func (a *API) create(k *Kind, obj runtime.Object) (runtime.Object, error) {
 			return nil, err
 		}
 	}
+	// The name is drawn here, so that the seeded stream is read in the same order as ever, but
+	// set only after mutating admission: kube-apiserver admits an object before it generates
+	// its name (createHandler, then Store.Create's rest.BeforeCreate), so an admission error
+	// names the generateName prefix (admission.NewForbidden: "pods \"web-5d4f8-\" is
+	// forbidden"), the same for every retry of a controller's create.
+	generated := ""
 	if m.GetName() == "" && m.GetGenerateName() != "" {
-		m.SetName(a.generateName(k, ns, m.GetGenerateName()))
+		generated = a.generateName(k, ns, m.GetGenerateName())
 	}
 	legacyscheme.Scheme.Default(obj)
 	m.SetUID(a.newUID())
@@ -228,7 +234,7 @@ func (a *API) create(k *Kind, obj runtime.Object) (runtime.Object, error) {
 	if err := legacyscheme.Scheme.Convert(obj, internal, nil); err != nil {
 		return nil, apierrors.NewBadRequest(err.Error())
 	}
-	if m.GetName() == "" {
+	if m.GetName() == "" && generated == "" {
 		return nil, apierrors.NewInvalid(k.GVK.GroupKind(), "", field.ErrorList{
 			field.Required(field.NewPath("metadata", "name"), "name or generateName is required")})
 	}
@@ -240,6 +246,15 @@ func (a *API) create(k *Kind, obj runtime.Object) (runtime.Object, error) {
 		if err := k.beginCreate(a, k, internal); err != nil {
 			return nil, err
 		}
+	}
+	if generated != "" {
+		m.SetName(generated)
+		internalMeta, err := meta.Accessor(internal)
+		if err != nil {
+			return nil, err
+		}
+		internalMeta.SetName(generated)
+		ctx = a.requestContext(k, "create", ns, generated, "")
 	}
 	if err := rest.BeforeCreate(k.strategy, ctx, internal); err != nil {
 		return nil, err

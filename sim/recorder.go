@@ -42,6 +42,8 @@ type Recorder struct {
 	traceErrors []analysis.TraceErrorRecord
 	// warnings are the simulated controllers' warnings (Warn), in the order raised.
 	warnings []analysis.WarningRecord
+	// syncFailures are the objects whose last controller sync failed (see Synced).
+	syncFailures map[objectKey]analysis.WarningRecord
 }
 
 // nodeState is what the change log last said about a node.

@@ -347,9 +347,15 @@ func (s *Simulator) Transitions() []Transition {
 
 // Observe returns what the run observed, for analysis.Build.
 func (s *Simulator) Observe() (analysis.Observation, error) {
+	var err error
 	o := analysis.Observation{Seed: s.cfg.Seed, Elapsed: s.Elapsed(), Pods: s.rec.Pods(), Transitions: s.Transitions(),
 		TraceErrors: s.rec.traceErrors, Warnings: s.rec.warnings, History: s.rec.History(), SampleInterval: s.cfg.SampleInterval}
 	s.explainUnclaimed(o.Pods)
+	s.explainGated(o.Pods)
+	o.SyncFailures = s.rec.currentSyncFailures()
+	if o.Workloads, err = s.workloadObjects(); err != nil {
+		return o, err
+	}
 	if s.stages != nil {
 		o.TransitionTallies = s.stages.renewalTallies()
 	}

@@ -1,6 +1,9 @@
 package capacity
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // conclude sets a template's answer, cost and warnings from its runs (sorted by nodes).
 //
@@ -29,6 +32,9 @@ func conclude(t *TemplatePlan, maxNodes int, incomplete bool) {
 		t.Cost = &c
 	}
 	t.Warnings = append(t.Warnings, nonMonotonic(t.Runs)...)
+	if t.NodesNeeded == nil {
+		t.Warnings = append(t.Warnings, alwaysFailing(t.Runs)...)
+	}
 	switch {
 	case incomplete && t.NodesNeeded == nil:
 		t.Warnings = append(t.Warnings, "interrupted before the runs that finished established an answer")
@@ -54,4 +60,39 @@ func nonMonotonic(runs []Run) []string {
 		}
 	}
 	return out
+}
+
+// alwaysFailing lists the workloads that failed in every run, as the first run saw them: more
+// nodes did not help them (a pod the apiserver refuses, whatever the cluster), so they are
+// likely why no count met the goal.
+func alwaysFailing(runs []Run) []string {
+	if len(runs) == 0 {
+		return nil
+	}
+	count := map[string]int{}
+	for _, r := range runs {
+		seen := map[string]bool{}
+		for _, w := range r.FailingWorkloads {
+			if k := workloadOf(w); !seen[k] {
+				seen[k] = true
+				count[k]++
+			}
+		}
+	}
+	var out []string
+	for _, w := range runs[0].FailingWorkloads {
+		if count[workloadOf(w)] == len(runs) {
+			out = append(out, "failing in every run: "+w)
+		}
+	}
+	return out
+}
+
+// workloadOf is the "Kind namespace/name" a FailingWorkloads entry starts with: its message
+// names generated pods, which differ between runs.
+func workloadOf(entry string) string {
+	if i := strings.Index(entry, ": "); i >= 0 {
+		return entry[:i]
+	}
+	return entry
 }

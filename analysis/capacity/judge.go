@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
@@ -12,15 +13,18 @@ import (
 
 // Judge takes a finished run's figures from its report and decides whether it met the goal:
 // every assertion holding, or without assertions, no pod that exists at the end left without
-// a node. The default goal counts unbound pods, not only those the scheduler rejected: a pod
-// it had not tried yet when --until ended the run did not get a node either, and a plan that
-// called that enough would be wrong. A pod bound but not yet Running (a slow startup stage)
-// has its node, and passes.
+// a node and no workload failing. The default goal counts unbound pods, not only those the
+// scheduler rejected: a pod it had not tried yet when --until ended the run did not get a node
+// either, and a plan that called that enough would be wrong. A pod bound but not yet Running
+// (a slow startup stage) has its node, and passes. A failing workload (a Deployment whose pods
+// the apiserver refuses, see analysis.WorkloadFailing) fails the goal: it may create no pod at
+// all, and a plan would otherwise answer 0 nodes for a workload that never ran.
 func Judge(r *analysis.Report, checks []*analysis.Assertion) (Run, error) {
 	run := Run{
 		Unschedulable:    r.Summary.Pods.Unschedulable,
 		Used:             r.Summary.Nodes.Used,
 		FailedAssertions: []string{},
+		FailingWorkloads: failingWorkloads(r),
 	}
 	for _, p := range r.Pods {
 		if p.Node == "" && p.DeletedAt == nil {
@@ -33,7 +37,7 @@ func Judge(r *analysis.Report, checks []*analysis.Assertion) (Run, error) {
 	}
 	run.Utilization = u
 	if len(checks) == 0 {
-		run.Passed = run.Unbound == 0
+		run.Passed = run.Unbound == 0 && len(run.FailingWorkloads) == 0
 		return run, nil
 	}
 	results, err := analysis.CheckAssertions(r, checks)
@@ -45,6 +49,22 @@ func Judge(r *analysis.Report, checks []*analysis.Assertion) (Run, error) {
 	}
 	run.Passed = len(run.FailedAssertions) == 0
 	return run, nil
+}
+
+// failingWorkloads names the report's failing workloads with what makes each fail.
+func failingWorkloads(r *analysis.Report) []string {
+	out := []string{}
+	for _, w := range r.Workloads {
+		if !w.Failing {
+			continue
+		}
+		name := w.Name
+		if w.Namespace != "" {
+			name = w.Namespace + "/" + name
+		}
+		out = append(out, fmt.Sprintf("%s %s: %s", w.Kind, name, strings.Join(analysis.FailingConditions(w), "; ")))
+	}
+	return out
 }
 
 // clusterUtilization is, per resource some node offers, the sum of what the nodes' pods

@@ -84,3 +84,49 @@ func TestJudgeBadQuantity(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// A workload that creates no pod (its pods refused by the apiserver) leaves nothing unbound;
+// it still fails the default goal, named, so a plan never answers 0 nodes for it. With
+// assertions, the goal is theirs, and the run still names it.
+func TestJudgeFailingWorkload(t *testing.T) {
+	r := judgeReport()
+	r.Pods = r.Pods[:1]
+	r.Workloads = []analysis.WorkloadReport{
+		{Kind: "Deployment", Namespace: "default", Name: "ok"},
+		{Kind: "Deployment", Namespace: "default", Name: "web", Failing: true, Conditions: []analysis.WorkloadCondition{
+			{Type: "Available", Status: "False", Reason: "MinimumReplicasUnavailable"},
+			{Type: "ReplicaFailure", Status: "True", Reason: "FailedCreate", Message: "no PriorityClass with name x was found"}}},
+	}
+	run, err := Judge(r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Deployment default/web: ReplicaFailure (FailedCreate): no PriorityClass with name x was found"}
+	if run.Passed || run.Unbound != 0 || !reflect.DeepEqual(run.FailingWorkloads, want) {
+		t.Errorf("run %+v, want failed with %q", run, want)
+	}
+	checks, err := analysis.CompileAssertions([]string{"summary.nodes.used <= 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run, _ := Judge(r, checks); !run.Passed || !reflect.DeepEqual(run.FailingWorkloads, want) {
+		t.Errorf("with an assertion that holds: %+v", run)
+	}
+}
+
+// A plan whose every run has the same failing workload says so beside "not met": more nodes
+// did not help it. One failing in some runs only is not named.
+func TestConcludeNamesWorkloadsFailingInEveryRun(t *testing.T) {
+	tp := &TemplatePlan{Runs: []Run{
+		{Nodes: 0, FailingWorkloads: []string{`Deployment default/web: ReplicaFailure (FailedCreate): pods "web-1" is forbidden`, "Job default/j: SyncFailed: x"}},
+		{Nodes: 1, FailingWorkloads: []string{`Deployment default/web: ReplicaFailure (FailedCreate): pods "web-2" is forbidden`}},
+	}}
+	conclude(tp, 1, false)
+	want := []string{
+		`failing in every run: Deployment default/web: ReplicaFailure (FailedCreate): pods "web-1" is forbidden`,
+		"the goal was not met with up to 1 nodes of the template",
+	}
+	if tp.NodesNeeded != nil || !reflect.DeepEqual(tp.Warnings, want) {
+		t.Errorf("nodes needed %v, warnings %q, want %q", tp.NodesNeeded, tp.Warnings, want)
+	}
+}

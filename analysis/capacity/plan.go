@@ -61,6 +61,9 @@ type Run struct {
 	Utilization map[string]float64 `json:"utilization"`
 	// FailedAssertions are the goal's assertions this run failed, in the order given.
 	FailedAssertions []string `json:"failedAssertions"`
+	// FailingWorkloads are the run's failing workloads (the report's workloads[] with
+	// failing true), each as "Kind namespace/name: what fails", in the report's order.
+	FailingWorkloads []string `json:"failingWorkloads"`
 }
 
 // Template is one node shape to search over.

@@ -127,6 +127,9 @@ func searchOne(ctx context.Context, slots chan struct{}, opts Options, eval func
 				}
 				runs[j], errs[j] = eval(ctx, n)
 				runs[j].Nodes = n
+				if runs[j].FailingWorkloads == nil { // the plan's JSON has [] for none
+					runs[j].FailingWorkloads = []string{}
+				}
 			}()
 		}
 		wg.Wait()

@@ -27,7 +27,7 @@ func WriteTable(w io.Writer, p *Plan) error {
 	if p.Incomplete {
 		fmt.Fprintln(w, "INCOMPLETE: interrupted; only the runs that finished are shown, and an answer only where they establish it.")
 	}
-	goal := "every pod bound to a node at the end of the run"
+	goal := "every pod bound to a node and no workload failing at the end of the run"
 	if len(p.Assertions) > 0 {
 		goal = strings.Join(p.Assertions, " && ")
 	}

@@ -87,7 +87,7 @@ func TestWriteTable(t *testing.T) {
 	}
 	// m5: [0 1 2 4]: 2 passes and 4 fails; 1 failed, so 2 is the answer, at 2.5 each.
 	// tiny: [0 1 2 4] and [8] = max fail.
-	want := `Goal: every pod bound to a node at the end of the run.
+	want := `Goal: every pod bound to a node and no workload failing at the end of the run.
 Each run: 2 given node(s) plus the template's copies, up to 8; 4 run(s) at a time.
 
 TEMPLATE  FILE       NODES NEEDED  COST/NODE  TOTAL COST

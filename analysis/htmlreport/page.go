@@ -48,6 +48,9 @@ type view struct {
 	Nodes        []nodeRow
 	MoreNodes    int
 	Reasons      []reason
+	Workloads    []workloadRow
+	MoreWorkload int
+	Gated        []gatedRow
 	TraceErrors  []analysis.TraceErrorReport
 	MoreErrors   int
 }
@@ -79,6 +82,20 @@ type usage struct {
 	Text    string
 	Percent float64
 	Known   bool
+}
+
+// workloadRow is one workload and, when it is failing, the conditions that make it so.
+type workloadRow struct {
+	analysis.WorkloadReport
+	Failures []string
+}
+
+// gatedRow is a reason the scheduling queue holds pods before any attempt, and those pods.
+type gatedRow struct {
+	Reason string
+	Count  int
+	Pods   []string
+	More   int
 }
 
 type reason struct {
@@ -118,6 +135,21 @@ func newView(r *analysis.Report) (*view, error) {
 		v.Nodes = append(v.Nodes, row)
 	}
 	v.Reasons = reasons(r)
+	for i, w := range analysis.WorkloadsFailingFirst(r) {
+		if i == maxNodes {
+			v.MoreWorkload = len(r.Workloads) - maxNodes
+			break
+		}
+		v.Workloads = append(v.Workloads, workloadRow{WorkloadReport: w, Failures: analysis.FailingConditions(w)})
+	}
+	gatedReasons, gatedPods := analysis.GatedByReason(r)
+	for _, g := range gatedReasons {
+		row := gatedRow{Reason: g, Count: len(gatedPods[g]), Pods: gatedPods[g]}
+		if len(row.Pods) > maxPodsPerRow {
+			row.More, row.Pods = len(row.Pods)-maxPodsPerRow, row.Pods[:maxPodsPerRow]
+		}
+		v.Gated = append(v.Gated, row)
+	}
 	v.TraceErrors = r.TraceErrors
 	if len(v.TraceErrors) > maxTraceErrors {
 		v.MoreErrors = len(v.TraceErrors) - maxTraceErrors

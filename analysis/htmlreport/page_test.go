@@ -283,3 +283,37 @@ func TestPageCapsNodes(t *testing.T) {
 		t.Error("the page does not say 2 nodes were left out")
 	}
 }
+
+// Failing workloads come first in the workload table, with what makes them fail; pods held
+// before scheduling are listed with their reason.
+func TestPageWorkloadsAndGatedPods(t *testing.T) {
+	r := sampleReport()
+	r.Summary.Workloads = analysis.WorkloadSummary{Total: 2, Failing: 1}
+	r.Workloads = []analysis.WorkloadReport{
+		{Kind: "Deployment", Namespace: "default", Name: "api", Desired: 2, Current: 2, Ready: 2},
+		{Kind: "Deployment", Namespace: "default", Name: "web", Desired: 3, Failing: true, Conditions: []analysis.WorkloadCondition{
+			{Type: "ReplicaFailure", Status: "True", Reason: "FailedCreate", Message: "no PriorityClass with name x was found"}}},
+	}
+	r.Summary.Pods.Gated = 1
+	r.Pods = append(r.Pods, analysis.PodReport{Namespace: "default", Name: "held", Phase: "Pending",
+		GatedReason: "SchedulingGates: waiting for scheduling gates: [a]"})
+	var buf bytes.Buffer
+	if err := Write(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	web, api := strings.Index(page, "default/web"), strings.Index(page, "default/api")
+	if web < 0 || api < 0 || web > api {
+		t.Errorf("failing default/web not listed before default/api")
+	}
+	for _, want := range []string{
+		"Workloads (2, 1 failing)",
+		"ReplicaFailure (FailedCreate): no PriorityClass with name x was found",
+		"Pods held before scheduling (1)",
+		"SchedulingGates: waiting for scheduling gates: [a]<ul class=\"pods\"><li class=\"mono\">default/held</li>",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}

@@ -33,6 +33,10 @@ func TestRunAssert(t *testing.T) {
 			seedNodes, exitBadInput, []string{`summary.pods has no field "unschedulabel"`}, false},
 		{"not a bool", []string{"size(pods)"},
 			seedNodes, exitBadInput, []string{`assertion "size(pods)": the expression has type int, want bool`}, false},
+		// The report's fields are dyn to CEL; their type is known all the same, before the
+		// nodes are even read.
+		{"a field that is no bool, before anything is loaded", []string{"summary.workloads.failing"},
+			"../../testdata/seed/no-such.yaml", exitBadInput, []string{`assertion "summary.workloads.failing": the expression gives an int, want bool`}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

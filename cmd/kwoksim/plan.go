@@ -96,6 +96,10 @@ func outcome(r capacity.Run) string {
 		return "goal met"
 	case len(r.FailedAssertions) > 0:
 		return fmt.Sprintf("not met, failed: %s", strings.Join(r.FailedAssertions, "; "))
+	case len(r.FailingWorkloads) > 0 && r.Unbound == 0:
+		return fmt.Sprintf("not met, %d workload(s) failing: %s", len(r.FailingWorkloads), strings.Join(r.FailingWorkloads, "; "))
+	case len(r.FailingWorkloads) > 0:
+		return fmt.Sprintf("not met, %d pod(s) unbound, %d workload(s) failing", r.Unbound, len(r.FailingWorkloads))
 	}
 	return fmt.Sprintf("not met, %d pod(s) unbound", r.Unbound)
 }

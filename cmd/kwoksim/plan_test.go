@@ -162,7 +162,7 @@ func TestPlanTable(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	want := `Goal: every pod bound to a node at the end of the run.
+	want := `Goal: every pod bound to a node and no workload failing at the end of the run.
 Each run: 2 given node(s) plus the template's copies, up to 1000; 2 run(s) at a time.
 
 TEMPLATE  FILE                           NODES NEEDED  COST/NODE  TOTAL COST

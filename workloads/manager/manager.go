@@ -28,7 +28,8 @@ type Controller interface {
 	Kind() string
 	// Sync brings one object of the kind to its desired state. A missing object is not an
 	// error: it was deleted since the sync was asked for. An error is recorded as a warning
-	// (reason SyncFailed) on the object.
+	// (reason SyncFailed) on the object, and stays the object's current failure, which the
+	// report shows, until a later sync succeeds (sim.Recorder.Synced).
 	Sync(ns, name string) error
 }
 
@@ -76,7 +77,7 @@ func New(s *sim.Simulator) *Manager {
 // order they were registered.
 func (m *Manager) Register(c Controller) *Queue {
 	kind := c.Kind()
-	r := &registered{c: c, queue: newQueue(m.s.Clock(), kind, c.Sync, m.Warn)}
+	r := &registered{c: c, queue: newQueue(m.s.Clock(), kind, c.Sync, m.s.Recorder().Synced)}
 	m.controllers = append(m.controllers, r)
 	m.byKind[kind] = r
 	return r.queue

@@ -20,10 +20,11 @@ import (
 // runs on past it, but does not keep a run going on its own (see clock.Virtual.Daemon). A
 // request from the foreground makes the waiting sync foreground.
 type Queue struct {
-	clock   *clock.Virtual
-	kind    string
-	sync    func(ns, name string) error
-	warn    func(kind, ns, name, reason, msg string)
+	clock *clock.Virtual
+	kind  string
+	sync  func(ns, name string) error
+	// synced is told the outcome of every sync.
+	synced  func(kind, ns, name string, err error)
 	dirty   map[objectName]bool
 	waiting map[objectName]*waiting
 	retry   retries // see ratelimit.go
@@ -36,8 +37,8 @@ type waiting struct {
 	background bool
 }
 
-func newQueue(c *clock.Virtual, kind string, sync func(ns, name string) error, warn func(kind, ns, name, reason, msg string)) *Queue {
-	return &Queue{clock: c, kind: kind, sync: sync, warn: warn, dirty: map[objectName]bool{}, waiting: map[objectName]*waiting{}}
+func newQueue(c *clock.Virtual, kind string, sync func(ns, name string) error, synced func(kind, ns, name string, err error)) *Queue {
+	return &Queue{clock: c, kind: kind, sync: sync, synced: synced, dirty: map[objectName]bool{}, waiting: map[objectName]*waiting{}}
 }
 
 // Add schedules one sync of an object at the current instant; repeated requests before it
@@ -50,9 +51,7 @@ func (q *Queue) Add(ns, name string) {
 	q.dirty[k] = true
 	q.clock.AfterDelay(0, func() {
 		delete(q.dirty, k)
-		if err := q.sync(ns, name); err != nil {
-			q.warn(q.kind, ns, name, "SyncFailed", err.Error())
-		}
+		q.synced(q.kind, ns, name, q.sync(ns, name))
 	})
 }
 

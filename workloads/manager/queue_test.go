@@ -19,8 +19,10 @@ func queueLog(t *testing.T) (*clock.Virtual, *Queue, *[]string) {
 	q := newQueue(c, "Kind", func(ns, name string) error {
 		log = append(log, fmt.Sprintf("%v %s/%s", c.Since(epoch), ns, name))
 		return nil
-	}, func(kind, ns, name, reason, msg string) {
-		t.Errorf("warning %s %s/%s %s: %s", kind, ns, name, reason, msg)
+	}, func(kind, ns, name string, err error) {
+		if err != nil {
+			t.Errorf("sync of %s %s/%s failed: %v", kind, ns, name, err)
+		}
 	})
 	return c, q, &log
 }

@@ -3,15 +3,18 @@ package replicaset_test
 import (
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 
+	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
 	"github.com/kwoksim/kwoksim/workloads/workloadstest"
@@ -223,5 +226,49 @@ func TestReplicationController(t *testing.T) {
 	st := cur.Status
 	if st.Replicas != 2 || st.FullyLabeledReplicas != 2 || st.ReadyReplicas != 2 || st.AvailableReplicas != 2 || st.ObservedGeneration != cur.Generation || cur.Generation != 3 {
 		t.Errorf("status %+v (generation %d), want 2 replicas, all labeled, ready and available, generation 3 observed", st, cur.Generation)
+	}
+}
+
+// A ReplicaSet whose pods the apiserver refuses (their PriorityClass does not exist yet) is
+// failing, as a real cluster shows it: its ReplicaFailure condition True with reason
+// FailedCreate and the apiserver's error (calculateStatus,
+// pkg/controller/replicaset/replica_set_utils.go), carried by its Deployment. Once the class
+// exists and a sync succeeds, the condition goes and the workload is no longer failing.
+func TestReplicaFailureUntilTheSyncSucceeds(t *testing.T) {
+	s := workloadstest.Sim(t, sim.Config{Seed: 3})
+	d := workloadstest.Deployment("web", 2)
+	d.Spec.Template.Spec.PriorityClassName = "late"
+	workloadstest.Create(t, s, workloadstest.CPUNode("n", 4), d)
+	var before []analysis.WorkloadReport
+	s.Clock().At(sim.Epoch.Add(10*time.Second), func() {
+		o, err := s.Observe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		before = analysis.Build(o).Workloads
+		workloadstest.Create(t, s, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "late"}, Value: 10})
+	})
+	// The real controller would retry on its own, rate limited; here a scale makes it sync.
+	workloadstest.PatchAt(t, s, 20*time.Second, "Deployment", "default", "web", `{"spec":{"replicas":3}}`)
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	want := `pods "web-`
+	if len(before) != 1 || !before[0].Failing || len(analysis.FailingConditions(before[0])) != 1 ||
+		!strings.HasPrefix(analysis.FailingConditions(before[0])[0], "ReplicaFailure (FailedCreate): "+want) ||
+		!strings.HasSuffix(analysis.FailingConditions(before[0])[0], `-" is forbidden: no PriorityClass with name late was found`) {
+		t.Fatalf("at 10s: %+v", before)
+	}
+	o, err := s.Observe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := analysis.Build(o)
+	if len(o.SyncFailures) != 0 || after.Summary.Workloads != (analysis.WorkloadSummary{Total: 1, Failing: 0}) {
+		t.Errorf("at the end: sync failures %+v, workloads %+v", o.SyncFailures, after.Workloads)
+	}
+	rs := workloadstest.List[*appsv1.ReplicaSet](t, s, "ReplicaSet")
+	if len(rs) != 1 || len(rs[0].Status.Conditions) != 0 || rs[0].Status.Replicas != 3 {
+		t.Errorf("ReplicaSet status %+v, want 3 replicas and no condition", rs[0].Status)
 	}
 }
