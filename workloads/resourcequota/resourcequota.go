@@ -48,9 +48,9 @@ type Controller struct {
 	registry quota.Registry
 	// index holds every live namespaced object by kind, namespace and name; nil until the first
 	// ResourceQuota is seen.
-	index  *index
-	resync *clock.Event
-	start  time.Time
+	index *index
+	// start is when the controller started: the periodic resync counts from it.
+	start time.Time
 }
 
 var (
@@ -143,7 +143,7 @@ func (c *Controller) begin() {
 func (c *Controller) armResync() {
 	elapsed := c.clock.Now().Sub(c.start)
 	next := c.start.Add((elapsed/SyncPeriod + 1) * SyncPeriod)
-	c.resync = c.clock.Daemon(next, func() {
+	c.clock.Daemon(next, func() {
 		for _, key := range c.index.keys("ResourceQuota", "") {
 			c.queue.Add(key.Namespace, key.Name)
 		}
