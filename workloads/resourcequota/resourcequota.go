@@ -36,9 +36,9 @@ const SyncPeriod = 5 * time.Minute
 //     quota.CalculateUsage measures with the real evaluators, written when it changed.
 //
 // Deliberate deviations: the real controller's two queues (one prioritising quotas that have
-// no usage yet) and its five workers collapse into one sync at the instant of the change;
-// a failed sync is reported as a warning instead of being retried at once with a back-off
-// (the next change or the periodic resync retries it). The objects counted are indexed from
+// no usage yet) and its five workers collapse into one sync at the instant of the change.
+// A failed sync is retried with the work queue's back-off, as the worker does, and reported
+// as a warning (SyncFailed), where the real controller logs it. The objects counted are indexed from
 // the watch, like the controller's informers, only once a quota exists, so that runs without
 // quotas pay nothing.
 type Controller struct {
@@ -198,8 +198,20 @@ func (c *Controller) replenish(gr schema.GroupResource, ns string) {
 	}
 }
 
-// Sync is syncResourceQuota.
+// Sync is the worker around syncResourceQuota: a failed sync is retried after the queue's
+// rate-limited back-off, a successful one forgets its failures.
 func (c *Controller) Sync(ns, name string) error {
+	err := c.sync(ns, name)
+	if err != nil {
+		c.queue.AddRateLimited(ns, name)
+	} else {
+		c.queue.ForgetFailures(ns, name)
+	}
+	return err
+}
+
+// sync is syncResourceQuota.
+func (c *Controller) sync(ns, name string) error {
 	obj, err := c.m.Get("ResourceQuota", ns, name)
 	if err != nil {
 		return nil // deleted since
