@@ -38,9 +38,9 @@ const SyncPeriod = 5 * time.Minute
 // Deliberate deviations: the real controller's two queues (one prioritising quotas that have
 // no usage yet) and its five workers collapse into one sync at the instant of the change.
 // A failed sync is retried with the work queue's back-off, as the worker does, and reported
-// as a warning (SyncFailed), where the real controller logs it. The objects counted are indexed from
-// the watch, like the controller's informers, only once a quota exists, so that runs without
-// quotas pay nothing.
+// as a warning (SyncFailed), where the real controller logs it. The objects counted are
+// indexed from the watch, like the controller's informers, only once a quota exists, so that
+// runs without quotas pay nothing.
 type Controller struct {
 	m        *manager.Manager
 	queue    *manager.Queue
