@@ -36,11 +36,11 @@ const SyncPeriod = 5 * time.Minute
 //     quota.CalculateUsage measures with the real evaluators, written when it changed.
 //
 // Deliberate deviations: the real controller's two queues (one prioritising quotas that have
-// no usage yet) and its five workers collapse into one sync at the instant of the change;
-// a failed sync is reported as a warning instead of being retried at once with a back-off
-// (the next change or the periodic resync retries it). The objects counted are indexed from
-// the watch, like the controller's informers, only once a quota exists, so that runs without
-// quotas pay nothing.
+// no usage yet) and its five workers collapse into one sync at the instant of the change.
+// A failed sync is retried with the work queue's back-off, as the worker does, and reported
+// as a warning (SyncFailed), where the real controller logs it. The objects counted are
+// indexed from the watch, like the controller's informers, only once a quota exists, so that
+// runs without quotas pay nothing.
 type Controller struct {
 	m        *manager.Manager
 	queue    *manager.Queue
@@ -48,9 +48,9 @@ type Controller struct {
 	registry quota.Registry
 	// index holds every live namespaced object by kind, namespace and name; nil until the first
 	// ResourceQuota is seen.
-	index  *index
-	resync *clock.Event
-	start  time.Time
+	index *index
+	// start is when the controller started: the periodic resync counts from it.
+	start time.Time
 }
 
 var (
@@ -143,7 +143,7 @@ func (c *Controller) begin() {
 func (c *Controller) armResync() {
 	elapsed := c.clock.Now().Sub(c.start)
 	next := c.start.Add((elapsed/SyncPeriod + 1) * SyncPeriod)
-	c.resync = c.clock.Daemon(next, func() {
+	c.clock.Daemon(next, func() {
 		for _, key := range c.index.keys("ResourceQuota", "") {
 			c.queue.Add(key.Namespace, key.Name)
 		}
@@ -198,8 +198,20 @@ func (c *Controller) replenish(gr schema.GroupResource, ns string) {
 	}
 }
 
-// Sync is syncResourceQuota.
+// Sync is the worker around syncResourceQuota: a failed sync is retried after the queue's
+// rate-limited back-off, a successful one forgets its failures.
 func (c *Controller) Sync(ns, name string) error {
+	err := c.sync(ns, name)
+	if err != nil {
+		c.queue.AddRateLimited(ns, name)
+	} else {
+		c.queue.ForgetFailures(ns, name)
+	}
+	return err
+}
+
+// sync is syncResourceQuota.
+func (c *Controller) sync(ns, name string) error {
 	obj, err := c.m.Get("ResourceQuota", ns, name)
 	if err != nil {
 		return nil // deleted since
