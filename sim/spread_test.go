@@ -74,7 +74,7 @@ func zonesOfBarePods(t *testing.T, withService bool) map[string]int {
 // ⌊100·(1 − (m+1)/256)⌋ on a with m pods (99, 99, 98, 98, 98, …) and ⌊100·(1 − (k+1)/16)⌋ on b
 // or c with k pods (93, 87, 81, …).
 //
-// Without the Service, a wins every cycle (98 > 93 up to the sixth pod): 6 / 0 / 0.
+// Without the Service, a wins every cycle (at least 97 against 93 up to the sixth pod): 6 / 0 / 0.
 //
 // With it, the system defaults apply (zone maxSkew 5, hostname maxSkew 3, ScheduleAnyway).
 // With one node per zone and 3 nodes, both weights are ln(3+2), so a node whose zone holds c
