@@ -38,6 +38,8 @@ type Scenario struct {
 	// MaxDocumentBytes bounds a trace's JSON Lines line or YAML document (see
 	// manifest.LoadOptions); zero means the default.
 	MaxDocumentBytes int
+	// Skipped are the input objects left out (see CountSkipped), listed in the report.
+	Skipped []analysis.SkippedKind
 }
 
 // InputError is an object the simulated apiserver rejected, with where it came from.
@@ -76,7 +78,8 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	}
 	defer s.Close()
 	Install(s)
-	for _, group := range [][]manifest.Object{sc.Nodes, sc.Workloads} {
+	nodes, notes := RegisterNodes(sc.Nodes)
+	for _, group := range [][]manifest.Object{nodes, sc.Workloads} {
 		for _, o := range group {
 			if _, err := s.API().Create(o.Obj); err != nil {
 				return nil, &InputError{Source: o.Source, Err: describe(o, err)}
@@ -100,6 +103,7 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 		return nil, err
 	}
 	r := analysis.Build(obs)
+	r.Skipped, r.NotActedOn, r.Notes = sc.Skipped, CountNotActedOn(sc.Nodes, sc.Workloads), notes
 	r.Runtime = analysis.Runtime{WallSeconds: time.Since(wall).Seconds(), EventsProcessed: s.Clock().Processed()}
 	// A stopped run still reports what it reached, marked incomplete, with sim.ErrStopped.
 	r.Incomplete = runErr != nil

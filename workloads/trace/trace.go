@@ -12,6 +12,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads/manifest"
 )
 
@@ -67,10 +68,11 @@ func (r ObjectRef) String() string {
 // scalableKinds are the kinds a scale event accepts, as the contract names them.
 var scalableKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "StatefulSet": true}
 
-// ApplyKinds are the kinds an apply event accepts: everything the simulation serves.
+// ApplyKinds are the kinds an apply event accepts: everything the simulated apiserver serves,
+// taken from the simulator so that a kind it learns to serve is accepted here too.
 var ApplyKinds = func() map[string]bool {
-	m := map[string]bool{"Node": true}
-	for k := range manifest.WorkloadKinds {
+	m := map[string]bool{}
+	for _, k := range sim.SupportedKinds() {
 		m[k] = true
 	}
 	return m
@@ -216,7 +218,7 @@ func checkRef(r ObjectRef, op string, kinds map[string]bool) (ObjectRef, error) 
 	if r.Name == "" {
 		return r, fmt.Errorf("%s: missing name", op)
 	}
-	if clusterScoped[r.Kind] {
+	if k, err := sim.KindNamed(r.Kind); err == nil && !k.Namespaced {
 		if r.Namespace != "" {
 			return r, fmt.Errorf("%s: %s is cluster-scoped; remove namespace %q", op, r.Kind, r.Namespace)
 		}
@@ -225,8 +227,6 @@ func checkRef(r ObjectRef, op string, kinds map[string]bool) (ObjectRef, error) 
 	}
 	return r, nil
 }
-
-var clusterScoped = map[string]bool{"Node": true, "Namespace": true, "PriorityClass": true}
 
 // patchBody returns the patch as JSON. It is given inline (a mapping; a list for a JSON
 // patch) or as a string holding JSON.
