@@ -2,6 +2,8 @@ package workloads_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads"
 	"github.com/kwoksim/kwoksim/workloads/manifest"
+	"github.com/kwoksim/kwoksim/workloads/trace"
 	"github.com/kwoksim/kwoksim/workloads/workloadstest"
 )
 
@@ -109,5 +112,35 @@ func TestCountNotActedOn(t *testing.T) {
 		Note: "the HPA controller would scale the target from metrics; kwoksim keeps the replicas as written"}
 	if got[0] != want {
 		t.Errorf("got %+v, want %+v", got[0], want)
+	}
+}
+
+// A Node a trace applies later joins as a kubelet registers it too, with the labels it lacks;
+// one the trace replaces keeps what the trace wrote.
+func TestTraceNodeRegisteredWithKubeletLabels(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "trace.yaml")
+	if err := os.WriteFile(path, []byte(`apiVersion: kwoksim/v1alpha1
+kind: Trace
+events:
+- at: 1m
+  apply: {apiVersion: v1, kind: Node, metadata: {name: late, labels: {kubernetes.io/arch: arm64}}}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := workloadstest.Sim(t, sim.Config{Seed: 1})
+	rp, err := trace.Start(s, []string{path}, true, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rp.Close()
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	got := workloadstest.MustGet[*corev1.Node](t, s, "Node", "late").Labels
+	want := map[string]string{corev1.LabelHostname: "late", corev1.LabelOSStable: "linux", corev1.LabelArchStable: "arm64"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("label %s = %q, want %q (labels %v)", k, got[k], v, got)
+		}
 	}
 }

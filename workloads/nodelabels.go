@@ -10,57 +10,39 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/manifest"
 )
 
-// kubeletLabels are the labels a kubelet puts on the Node it registers, with the value each
-// takes here: pkg/kubelet/kubelet_node_status.go, (*Kubelet).initialNode, sets
-// kubernetes.io/hostname to the host's name and kubernetes.io/os and kubernetes.io/arch to the
-// kubelet's GOOS and GOARCH. kwoksim has no host, so the hostname is the node's name (what
-// it is unless --hostname-override says otherwise) and the platform the common linux/amd64.
-var kubeletLabels = []struct {
-	key   string
-	value func(*corev1.Node) string
-}{
-	{corev1.LabelHostname, func(n *corev1.Node) string { return n.Name }},
-	{corev1.LabelOSStable, func(*corev1.Node) string { return "linux" }},
-	{corev1.LabelArchStable, func(*corev1.Node) string { return "amd64" }},
-}
-
 // RegisterNodes gives each Node the kubelet's labels it lacks, as a kubelet registering it
-// would, and returns the nodes (a changed Node is a copy; the others are shared) and a note
-// per label added, for the report. Without kubernetes.io/hostname the scheduler's hostname
+// would (see manifest.AddKubeletLabels), and returns the nodes (a changed Node is a copy, the
+// others are shared) and a note per set of labels added, for the report. Without kubernetes.io/hostname the scheduler's hostname
 // topology (anti-affinity, spreading) finds no domain on the node, and two pods that must not
 // share a node would silently share one.
 func RegisterNodes(nodes []manifest.Object) ([]manifest.Object, []string) {
 	out := make([]manifest.Object, len(nodes))
 	copy(out, nodes)
-	added := make([][]string, len(kubeletLabels))
+	added := make([][]string, len(manifest.KubeletLabelKeys))
 	for i, o := range out {
 		n, ok := o.Obj.(*corev1.Node)
-		if !ok {
+		if !ok || hasAll(n.Labels, manifest.KubeletLabelKeys) {
 			continue
 		}
-		copied := false
-		for j, l := range kubeletLabels {
-			if _, ok := n.Labels[l.key]; ok {
-				continue
-			}
-			if !copied {
-				n = n.DeepCopy()
-				if n.Labels == nil {
-					n.Labels = map[string]string{}
-				}
-				out[i].Obj, copied = n, true
-			}
-			n.Labels[l.key] = l.value(n)
+		c := n.DeepCopy()
+		keys := manifest.AddKubeletLabels(c)
+		if len(keys) == 0 {
+			continue
+		}
+		out[i].Obj = c
+		for _, key := range keys {
+			j := slices.Index(manifest.KubeletLabelKeys, key)
 			added[j] = append(added[j], n.Name)
 		}
 	}
 	// One note per set of nodes: a node written without labels lacks all three.
 	var notes []string
-	for j := 0; j < len(kubeletLabels); {
-		keys := []string{kubeletLabels[j].key}
+	all := manifest.KubeletLabelKeys
+	for j := 0; j < len(all); {
+		keys := []string{all[j]}
 		k := j + 1
-		for ; k < len(kubeletLabels) && slices.Equal(added[k], added[j]); k++ {
-			keys = append(keys, kubeletLabels[k].key)
+		for ; k < len(all) && slices.Equal(added[k], added[j]); k++ {
+			keys = append(keys, all[k])
 		}
 		if len(added[j]) > 0 {
 			what, pronoun := "label "+keys[0], "it"
@@ -73,6 +55,15 @@ func RegisterNodes(nodes []manifest.Object) ([]manifest.Object, []string) {
 		j = k
 	}
 	return out, notes
+}
+
+func hasAll(labels map[string]string, keys []string) bool {
+	for _, k := range keys {
+		if _, ok := labels[k]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func nodeCount(n int) string {

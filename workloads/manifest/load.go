@@ -319,7 +319,8 @@ func (l *loader) decode(src Source, j []byte, where string) {
 			return
 		}
 	}
-	if l.opts.Kinds != nil && !l.opts.Kinds[kind] && (l.opts.Served == nil || !scheme.Scheme.Recognizes(gvk)) {
+	// A mixed load checks Kinds once the object is known to be served (below).
+	if l.opts.Kinds != nil && !l.opts.Kinds[kind] && l.opts.Served == nil {
 		l.fail(src, src.Line, where, fmt.Sprintf("kind %q is not accepted here; expected %s", kind, expectedKinds(l.opts.Kinds)))
 		return
 	}
@@ -341,7 +342,7 @@ func (l *loader) decode(src Source, j []byte, where string) {
 		l.skipped = append(l.skipped, Skipped{APIVersion: apiVersion, Kind: kind, Reason: ReasonNotSimulated, Source: src})
 		return
 	}
-	if l.opts.Kinds != nil && !l.opts.Kinds[kind] {
+	if l.opts.Served != nil && l.opts.Kinds != nil && !l.opts.Kinds[kind] {
 		l.fail(src, src.Line, where, fmt.Sprintf("kind %q is not accepted here; expected %s", kind, expectedKinds(l.opts.Kinds)))
 		return
 	}
