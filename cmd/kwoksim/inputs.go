@@ -41,10 +41,13 @@ func noArgsOrGlob(c *cobra.Command, args []string) error {
 	for i, a := range args {
 		quoted[i] = fmt.Sprintf("%q", a)
 	}
-	dir := filepath.Dir(args[0])
-	return fmt.Errorf("%s takes no arguments, got %s: --%s takes one path; repeat the flag for each file "+
+	dir, what := filepath.Dir(args[0]), "argument"
+	if len(args) > 1 {
+		what = "arguments"
+	}
+	return fmt.Errorf("unexpected %s %s: --%s takes one path; repeat the flag for each file "+
 		"(--%s a.yaml --%s b.yaml) or pass the directory (--%s %s/); a shell glob such as --%s %s/*.yaml expands to several arguments",
-		c.CommandPath(), strings.Join(quoted, " "), flag, flag, flag, flag, dir, flag, dir)
+		what, strings.Join(quoted, " "), flag, flag, flag, flag, dir, flag, dir)
 }
 
 // looksLikePath is whether an argument is a path a glob could have produced: it has a

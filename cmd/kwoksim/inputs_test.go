@@ -135,7 +135,7 @@ func TestMixedTypos(t *testing.T) {
 // them instead of cobra's "unknown command".
 func TestPathFlagGlob(t *testing.T) {
 	code, _, errOut := kwoksim(t, "run", "--nodes", bundleNodes, inputsDir+"typo-kind.yaml", inputsDir+"typo-version.yaml")
-	want := `kwoksim run takes no arguments, got "../../testdata/inputs/typo-kind.yaml" "../../testdata/inputs/typo-version.yaml": ` +
+	want := `kwoksim: unexpected arguments "../../testdata/inputs/typo-kind.yaml" "../../testdata/inputs/typo-version.yaml": ` +
 		"--nodes takes one path; repeat the flag for each file (--nodes a.yaml --nodes b.yaml) or pass the directory (--nodes ../../testdata/inputs/)"
 	if code != exitBadInput || !strings.Contains(errOut, want) {
 		t.Errorf("exit %d, stderr:\n%s\nwant 2 and %q", code, errOut, want)
