@@ -31,6 +31,15 @@ type Report struct {
 	// Workloads are the workload objects at the end of the run, by kind, namespace and name,
 	// each with its counts and conditions, and whether it is failing (see WorkloadReport).
 	Workloads []WorkloadReport `json:"workloads"`
+	// Skipped counts the input objects left out (kinds the simulator does not serve, custom
+	// resources, Helm hooks), per apiVersion, kind and reason; absent when none were.
+	Skipped []SkippedKind `json:"skipped,omitempty"`
+	// NotActedOn counts the input objects the simulator stores but no simulated controller
+	// acts on, with what a real cluster would do; absent when there are none.
+	NotActedOn []NotActedOnKind `json:"notActedOn,omitempty"`
+	// Notes say what was added to the inputs as a real cluster would add it (labels the
+	// kubelet sets on a Node it registers); absent when nothing was.
+	Notes []string `json:"notes,omitempty"`
 	// Latency is how long pods waited, in virtual seconds: created → bound (scheduling) and
 	// created → Running (startup), over the pods that got there.
 	Latency Latency `json:"latency"`

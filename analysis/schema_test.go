@@ -67,6 +67,18 @@ func TestReportSchemaAcceptsGoldens(t *testing.T) {
 	if err := validate(sch, buf.Bytes()); err != nil {
 		t.Errorf("empty run: %v\n%s", err, buf.String())
 	}
+	// What a run says about its inputs.
+	r := Build(Observation{Elapsed: time.Minute})
+	r.Skipped = []SkippedKind{{APIVersion: "v1", Kind: "ConfigMap", Count: 2, Reason: "kwoksim does not simulate this kind"}}
+	r.NotActedOn = []NotActedOnKind{{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Count: 1, Note: "kept as written"}}
+	r.Notes = []string{"label kubernetes.io/os set on 1 node that lacked it"}
+	buf.Reset()
+	if err := WriteJSON(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := validate(sch, buf.Bytes()); err != nil {
+		t.Errorf("a run with skipped inputs: %v\n%s", err, buf.String())
+	}
 }
 
 // The schema is closed where the contract is: a missing field, an unknown one, a wrong type
@@ -103,6 +115,12 @@ func TestReportSchemaRejects(t *testing.T) {
 		{"reason without its code", func(r map[string]any) {
 			delete(r["unschedulableReasons"].([]any)[0].(map[string]any), "code")
 		}, "missing property 'code'"},
+		{"a skipped kind without its count", func(r map[string]any) {
+			r["skipped"] = []any{map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "reason": "not simulated"}}
+		}, "missing property 'count'"},
+		{"a kind not acted on without its note", func(r map[string]any) {
+			r["notActedOn"] = []any{map[string]any{"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "count": 1}}
+		}, "missing property 'note'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var r map[string]any

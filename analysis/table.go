@@ -118,6 +118,8 @@ func WriteTable(w io.Writer, r *Report) error {
 		}
 	}
 
+	writeInputs(w, r)
+
 	groups := unschedulableByReason(r)
 	if len(groups) > 0 {
 		fmt.Fprintf(w, "\nUnschedulable pods (%d), by the scheduler's reason:\n", p.Unschedulable)

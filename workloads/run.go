@@ -45,6 +45,8 @@ type Scenario struct {
 	// WriteState, when set, is given the cluster's final state after the run (sim.API.State),
 	// the form a snapshot is loaded from; a stopped run gives the state it reached.
 	WriteState func([]runtime.Object) error
+	// Skipped are the input objects left out (see CountSkipped), listed in the report.
+	Skipped []analysis.SkippedKind
 }
 
 // InputError is an object the simulated apiserver rejected, with where it came from.
@@ -83,7 +85,8 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	}
 	defer s.Close()
 	Install(s)
-	if err := load(s, append(append([]manifest.Object(nil), sc.Nodes...), sc.Workloads...)); err != nil {
+	nodes, notes := RegisterNodes(sc.Nodes)
+	if err := load(s, append(append([]manifest.Object(nil), nodes...), sc.Workloads...)); err != nil {
 		return nil, err
 	}
 	rp, err := trace.Start(s, sc.Traces, sc.Strict, sc.MaxDocumentBytes)
@@ -112,6 +115,7 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 		return nil, err
 	}
 	r := analysis.Build(obs)
+	r.Skipped, r.NotActedOn, r.Notes = sc.Skipped, CountNotActedOn(sc.Nodes, sc.Workloads), notes
 	r.Runtime = analysis.Runtime{WallSeconds: time.Since(wall).Seconds(), EventsProcessed: s.Clock().Processed()}
 	// A stopped run still reports what it reached, marked incomplete, with sim.ErrStopped.
 	r.Incomplete = runErr != nil

@@ -317,3 +317,24 @@ func TestPageWorkloadsAndGatedPods(t *testing.T) {
 		}
 	}
 }
+
+// The inputs section appears only when there is something to say, and lists what was skipped,
+// what is not acted on and the notes.
+func TestInputsSection(t *testing.T) {
+	if strings.Contains(string(render(t, sampleReport())), `id="inputs"`) {
+		t.Error("an inputs section without skipped kinds, kinds not acted on or notes")
+	}
+	r := sampleReport()
+	r.Skipped = []analysis.SkippedKind{{APIVersion: "example.com/v1", Kind: "Widget", Count: 2, Reason: "custom resource"}}
+	r.NotActedOn = []analysis.NotActedOnKind{{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Count: 1, Note: "the HPA controller would scale"}}
+	r.Notes = []string{"labels set on 1 node"}
+	page := string(render(t, r))
+	for _, want := range []string{`<h2 id="inputs">Inputs</h2>`,
+		`<tr><td class="mono">example.com/v1</td><td>Widget</td><td class="num">2</td><td>custom resource</td></tr>`,
+		`<td>HorizontalPodAutoscaler</td><td class="num">1</td><td>the HPA controller would scale</td>`,
+		`<li>labels set on 1 node</li>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+}

@@ -62,8 +62,10 @@ func TestBadInputTable(t *testing.T) {
 			[]string{"not-mapping.yaml:1: expected a mapping with apiVersion and kind, found a list"}},
 		{"List item without a kind", run("--nodes", loadErrs+"list-item.yaml"), exitBadInput,
 			[]string{"list-item.yaml:1: items[1]: missing kind"}},
-		{"unknown kind", withSeed("--workload", bad+"unknown-kind.yaml"), exitBadInput,
-			[]string{"unknown-kind.yaml:1", `kind "Widget" is not accepted here; expected one of`}},
+		{"a custom resource under --strict-kinds", withSeed("--workload", bad+"unknown-kind.yaml", "--strict-kinds"), exitBadInput,
+			[]string{"example.com/v1 Widget ×1: custom resource", "--strict-kinds"}},
+		{"a misspelt built-in kind", withSeed("-f", "../../testdata/inputs/typo-kind.yaml"), exitBadInput,
+			[]string{"typo-kind.yaml:1", `unknown kind "Deploymnet" in apiVersion "apps/v1"`}},
 		{"unknown field", withSeed("--workload", bad+"unknown-field.yaml"), exitBadInput,
 			[]string{"unknown-field.yaml", `unknown field "spec.replica"`}},
 		{"invalid object, with the apiserver's field path", withSeed("--workload", bad+"invalid-pod.yaml"), exitBadInput,
@@ -73,7 +75,7 @@ func TestBadInputTable(t *testing.T) {
 		{"a workload kind given as nodes", run("--nodes", seedWorkload), exitBadInput,
 			[]string{"pod.yaml:1", `kind "Deployment" is not accepted here; expected Node`}},
 		{"an object given to stages explain that it cannot explain", []string{"stages", "explain", bad + "unknown-kind.yaml"}, exitBadInput,
-			[]string{"unknown-kind.yaml:1", `kind "Widget" is not accepted here`}},
+			[]string{"unknown-kind.yaml: nothing to explain: skipped 1 object of 1 kind kwoksim does not simulate: Widget ×1 (custom resource)"}},
 
 		// Flags and arguments.
 		{"unknown flag", run("--nodes", seedNodes, "--nodez", "x"), exitBadInput, []string{"unknown flag: --nodez"}},

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
 	"github.com/kwoksim/kwoksim/workloads"
@@ -65,13 +66,16 @@ func explainE(c *cobra.Command, f *explainFlags, path string) error {
 	if set == nil {
 		set = stages.Default()
 	}
-	kinds := map[string]bool{}
-	for _, k := range sim.SupportedKinds() {
-		kinds[k] = true
-	}
-	objs, err := manifest.Load([]string{path}, manifest.LoadOptions{Kinds: kinds, Input: in})
+	// An object of a kind the simulator does not serve has no stages: it is skipped, and said.
+	objs, skipped, err := manifest.LoadMixed([]string{path}, manifest.LoadOptions{Input: in}, workloads.Served)
 	if err != nil {
 		return err
+	}
+	if line := analysis.SkippedLine(workloads.CountSkipped(skipped)); line != "" {
+		if len(objs) == 0 {
+			return &workloads.SkippedError{Msg: fmt.Sprintf("%s: nothing to explain: %s", path, line)}
+		}
+		fmt.Fprintf(c.ErrOrStderr(), "kwoksim: %s\n", line)
 	}
 	var s *sim.Simulator
 	if f.created {

@@ -18,7 +18,7 @@ import (
 // forwardedFlags are run's flags that a plan passes unchanged to each of its runs; their
 // names, defaults and help are run's own. Adding one is adding its name here.
 var forwardedFlags = []string{
-	"nodes", "workload", "trace", "stages", "seed", "until", "scheduler-config", "keep-renewals", "strict",
+	"nodes", "workload", "filename", "strict-kinds", "trace", "stages", "seed", "until", "scheduler-config", "keep-renewals", "strict",
 	sim.MaxObjectsFlag[2:], sim.MaxEventsPerInstantFlag[2:], manifest.MaxDocumentBytesFlag[2:],
 }
 
@@ -84,12 +84,12 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, 
 	if until, _ := fl.GetDuration("until"); until < 0 {
 		return nil, usageError{fmt.Errorf("--until must not be negative, got %v", until)}
 	}
-	if len(paths("workload")) == 0 && len(paths("trace")) == 0 {
-		return nil, usageError{fmt.Errorf(`required flag(s) "workload" not set: give --workload or --trace`)}
+	if len(paths("workload")) == 0 && len(paths("filename")) == 0 && len(paths("trace")) == 0 {
+		return nil, usageError{fmt.Errorf(`required flag(s) "workload" not set: give --workload, -f or --trace`)}
 	}
 	schedConfig, _ := fl.GetString("scheduler-config")
 	if err := refuseStdin("a plan", flagPaths{"--node-template", f.templates}, flagPaths{"--nodes", paths("nodes")},
-		flagPaths{"--workload", paths("workload")}, flagPaths{"--trace", paths("trace")}, flagPaths{"--stages", paths("stages")},
+		flagPaths{"--workload", paths("workload")}, flagPaths{"-f", paths("filename")}, flagPaths{"--trace", paths("trace")}, flagPaths{"--stages", paths("stages")},
 		flagPaths{"--scheduler-config", []string{schedConfig}}); err != nil {
 		return nil, err
 	}
@@ -110,12 +110,12 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, 
 	if err != nil {
 		return nil, err
 	}
-	in.givenNodes = len(nodes)
-	if w := paths("workload"); len(w) > 0 {
-		if _, err := manifest.Load(w, manifest.LoadOptions{Kinds: manifest.WorkloadKinds, MaxDocumentBytes: limits.maxDocumentBytes}); err != nil {
-			return nil, err
-		}
+	strictKinds, _ := fl.GetBool("strict-kinds")
+	mixed, err := loadMixed(stderr, paths("workload"), paths("filename"), manifest.LoadOptions{MaxDocumentBytes: limits.maxDocumentBytes}, strictKinds)
+	if err != nil {
+		return nil, err
 	}
+	in.givenNodes = len(nodes) + len(mixed.nodes)
 	for _, p := range paths("trace") {
 		if _, err := trace.Check(p, limits.maxDocumentBytes); err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/kwoksim/kwoksim/workloads/manifest"
@@ -22,6 +23,8 @@ type runFlags struct {
 	nodes       []string
 	template    templateFlags
 	workload    []string
+	files       []string
+	strictKinds bool
 	stages      []string
 	visual      visualFlags
 	seed        uint64
@@ -42,20 +45,23 @@ type runFlags struct {
 func newRunCommand() *cobra.Command {
 	f := &runFlags{seed: 1, out: outputs{format: "table"}, parallelism: 1, limits: defaultLimits(), scale: 1}
 	cmd := &cobra.Command{
-		Use:   "run --nodes PATH --workload PATH",
+		Use:   "run --nodes PATH --workload PATH | -f PATH",
 		Short: "Simulate nodes and workloads and report where pods land and how they fare",
 		Example: `  kwoksim run --nodes node.yaml --workload pod.yaml
+  helm template my-chart | kwoksim run -f - --nodes nodes/
   kwoksim run --nodes node.yaml --workload pod.yaml --plots plots/ --html report.html
   kwoksim run --nodes nodes/ --workload apps/ --until 24h -o json --report report.json
   kwoksim run --nodes nodes/ --workload apps/ --csv out/ --sample-interval 1m
   kwoksim run --nodes nodes.yaml --trace trace.jsonl --strict
   kwoksim run --nodes nodes/ --workload apps/ --assert 'summary.pods.unschedulable == 0' --assert 'latency.startup.p99 < 30.0'`,
-		Args: cobra.NoArgs,
+		Args: noArgsOrGlob,
 		RunE: func(c *cobra.Command, _ []string) error { return runE(c, f) },
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.nodes, "nodes", nil, "Node manifests: a file (multi-document YAML or a List), a directory of them, or - for standard input; repeatable")
-	fl.StringArrayVar(&f.workload, "workload", nil, "workload manifests (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, Pod, PriorityClass, Namespace, Service, PodDisruptionBudget, StorageClass, PersistentVolume, PersistentVolumeClaim, HorizontalPodAutoscaler), applied at t=0: a file, a directory or -; repeatable")
+	fl.StringArrayVar(&f.workload, "workload", nil, "workload manifests (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, Pod, PriorityClass, Namespace, …), applied at t=0\nas -f is: a file, a directory or -; repeatable. Kinds kwoksim does not simulate are skipped and listed")
+	fl.StringArrayVarP(&f.files, "filename", "f", nil, "manifests of any mix of kinds (Nodes and workloads together, as helm template or kubectl kustomize print them), applied at t=0:\na file, a directory or -; repeatable. Nodes first, then the rest in Helm's install order;\nkinds kwoksim does not simulate are skipped and listed")
+	fl.BoolVar(&f.strictKinds, "strict-kinds", false, "fail (exit 2) when --workload or -f holds kinds kwoksim does not simulate, instead of skipping them")
 	fl.StringArrayVar(&f.traces, "trace", nil, "trace of timed events (apply, delete, scale, patch) replayed on top of --nodes and --workload:\na YAML Trace (kwoksim/v1alpha1) or JSON Lines (.jsonl, streamed); repeatable, merged by time")
 	f.template.register(fl)
 	f.visual.register(fl)
@@ -71,7 +77,7 @@ func newRunCommand() *cobra.Command {
 	fl.BoolVar(&f.keepRenew, "keep-renewals", false, "perform every transition of a periodic stage (node heartbeats) one by one; by default those that only\nrenew timestamps are counted, not performed. For stage sets that read heartbeat times; slow over long runs")
 	fl.StringArrayVar(&f.asserts, "assert", nil, "CEL expression over the JSON report that must hold, e.g. 'summary.pods.unschedulable == 0'; repeatable.\nChecked before the run (exit 2 if invalid); after it, each failure is listed with the values it saw (exit 1)")
 	fl.StringVar(&f.schedConfig, "scheduler-config", "", "KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) the scheduler runs with: profiles, plugins, plugin arguments")
-	fl.Float64Var(&f.scale, "scale-replicas", f.scale, "multiply the replicas of --workload's Deployments, ReplicaSets and StatefulSets, and Jobs'\nparallelism and completions, by this factor, rounding up (a count above 0 stays at least 1)")
+	fl.Float64Var(&f.scale, "scale-replicas", f.scale, "multiply the replicas of --workload's and -f's Deployments, ReplicaSets and StatefulSets, and Jobs'\nparallelism and completions, by this factor, rounding up (a count above 0 stays at least 1)")
 	fl.StringVar((*string)(&f.stateOut), "state-out", "", "also write the cluster's final state to this file as a v1 List in YAML, the form of `kubectl get -o yaml`,\nwhich a later run loads as a snapshot (atomically: temp file, then rename)")
 	f.limits.register(fl)
 	return cmd
@@ -112,10 +118,10 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--assert: %w", err)}
 	}
-	if err := f.template.check(f.nodes); err != nil {
+	if err := f.template.check(slices.Concat(f.nodes, f.files, f.workload)); err != nil {
 		return err
 	}
-	if err := checkStdin(flagPaths{"--nodes", f.nodes}, flagPaths{"--workload", f.workload}, flagPaths{"--stages", f.stages},
+	if err := checkStdin(flagPaths{"--nodes", f.nodes}, flagPaths{"--workload", f.workload}, flagPaths{"-f", f.files}, flagPaths{"--stages", f.stages},
 		flagPaths{"--trace", f.traces}, flagPaths{"--node-template", []string{f.template.file}},
 		flagPaths{"--scheduler-config", []string{f.schedConfig}}); err != nil {
 		return err
@@ -133,17 +139,18 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if nodes, err = f.template.add(nodes, manifest.LoadOptions{MaxDocumentBytes: maxDoc, Input: in}); err != nil {
 		return err
 	}
-	var objs []manifest.Object
-	if len(f.workload) > 0 {
-		objs, err = manifest.Load(f.workload, manifest.LoadOptions{Kinds: manifest.WorkloadKinds, MaxDocumentBytes: maxDoc, Input: in})
-		if err != nil {
-			return err
-		}
-		if err := manifest.ScaleReplicas(objs, f.scale); err != nil {
-			return usageError{fmt.Errorf("--scale-replicas: %w", err)}
-		}
-		noteCronJobsNeedUntil(c.ErrOrStderr(), objs, f.until)
+	mixed, err := loadMixed(c.ErrOrStderr(), f.workload, f.files, manifest.LoadOptions{MaxDocumentBytes: maxDoc, Input: in}, f.strictKinds)
+	if err != nil {
+		return err
 	}
+	nodes, objs := append(nodes, mixed.nodes...), mixed.objs
+	if len(nodes) == 0 && f.template.file == "" {
+		return usageError{errors.New(`required flag(s) "nodes" not set: give --nodes, -f with Nodes, or --node-template with --template-nodes`)}
+	}
+	if err := manifest.ScaleReplicas(objs, f.scale); err != nil {
+		return usageError{fmt.Errorf("--scale-replicas: %w", err)}
+	}
+	noteCronJobsNeedUntil(c.ErrOrStderr(), objs, f.until)
 	set, err := loadStages(c.ErrOrStderr(), in, f.stages, maxDoc)
 	if err != nil {
 		return err
@@ -159,9 +166,10 @@ func runE(c *cobra.Command, f *runFlags) error {
 			MaxObjects: f.limits.maxObjects, MaxEventsPerInstant: f.limits.maxEventsPerInstant,
 		},
 		Nodes: nodes, Workloads: objs, Traces: f.traces, Strict: f.strict, MaxDocumentBytes: f.limits.maxDocumentBytes,
-		WriteState: f.stateOut.writer(),
+		WriteState: f.stateOut.writer(), Skipped: mixed.skipped,
 	})
 	progress.clear()
+	reportInputs(c.ErrOrStderr(), report)
 	stopped := errors.Is(err, sim.ErrStopped)
 	if stopped {
 		err = nil

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/sweep"
+	"github.com/kwoksim/kwoksim/workloads"
 	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
@@ -47,7 +48,7 @@ func checkSweepInputs(m *sweep.Matrix) error {
 			_, err = manifest.Load([]string{in.Resolved}, manifest.LoadOptions{Kinds: map[string]bool{"Node": true}})
 		case sweep.InputWorkload:
 			var objs []manifest.Object
-			objs, err = manifest.Load([]string{in.Resolved}, manifest.LoadOptions{Kinds: manifest.WorkloadKinds})
+			objs, _, err = manifest.LoadMixed([]string{in.Resolved}, manifest.LoadOptions{}, workloads.Served)
 			workload = append(workload, objs...)
 		case sweep.InputNodeTemplate:
 			_, err = manifest.LoadNodeTemplate(in.Resolved, manifest.LoadOptions{})

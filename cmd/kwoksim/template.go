@@ -30,7 +30,7 @@ func (t *templateFlags) check(nodes []string) error {
 	case t.count > 0 && t.file == "":
 		return usageError{errors.New("--template-nodes needs --node-template")}
 	case t.file == "" && len(nodes) == 0:
-		return usageError{errors.New(`required flag(s) "nodes" not set: give --nodes, or --node-template with --template-nodes`)}
+		return usageError{errors.New(`required flag(s) "nodes" not set: give --nodes, -f with Nodes, or --node-template with --template-nodes`)}
 	}
 	return nil
 }

@@ -3,13 +3,10 @@ package manifest
 // What trace files share with manifests: events that apply objects decode them as manifests
 // are decoded, and report problems the same way.
 
-// WorkloadKinds are the kinds `--workload` accepts.
-var WorkloadKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "StatefulSet": true, "DaemonSet": true, "Job": true, "Pod": true, "Namespace": true, "PriorityClass": true,
-	// Applied by the real admission plugins (LimitRanger, ResourceQuota) to the pods created
-	// after them.
-	"LimitRange": true, "ResourceQuota": true,
-	"CronJob": true, "ReplicationController": true,
-	"Service": true, "PodDisruptionBudget": true, "StorageClass": true, "PersistentVolume": true, "PersistentVolumeClaim": true, "HorizontalPodAutoscaler": true}
+// WorkloadKinds are the workload kinds kwoksim started with, for loads that must refuse any
+// other (tests). `--workload` and `-f` take whatever the simulator serves and skip the rest
+// (see LoadMixed), and trace apply takes every served kind: neither reads this list.
+var WorkloadKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "StatefulSet": true, "DaemonSet": true, "Job": true, "Pod": true, "Namespace": true, "PriorityClass": true}
 
 // Decode decodes one JSON object (a document, a List, or an item found elsewhere such as a
 // trace event's body) from src, accepting the given kinds (nil: any). where prefixes every

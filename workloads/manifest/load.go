@@ -65,6 +65,10 @@ type LoadOptions struct {
 	// Input opens the paths; nil refuses standard input ("-"). A command passes the same
 	// Reader to every load, so that standard input is read once.
 	Input *input.Reader
+	// Served, when non-nil, makes Load keep what the simulator stores and skip the rest
+	// instead of failing on it (see LoadMixed): it reports whether the simulator serves a
+	// decoded object's kind. Kinds is still applied to what is kept.
+	Served func(runtime.Object) bool
 }
 
 // DefaultMaxDocumentBytes is the default bound on one manifest document, one YAML trace and
@@ -157,10 +161,11 @@ func manifestFiles(path string) ([]string, error) {
 }
 
 type loader struct {
-	opts LoadOptions
-	in   *input.Reader
-	objs []Object
-	errs []error
+	opts    LoadOptions
+	in      *input.Reader
+	objs    []Object
+	skipped []Skipped
+	errs    []error
 }
 
 // fail records a problem with a document; where prefixes the message with
@@ -308,7 +313,14 @@ func (l *loader) decode(src Source, j []byte, where string) {
 		l.decodeList(src, fields, where, gvk)
 		return
 	}
-	if l.opts.Kinds != nil && !l.opts.Kinds[kind] {
+	if l.opts.Served != nil {
+		if reason := skipUndecoded(gvk, fields); reason != "" {
+			l.skipped = append(l.skipped, Skipped{APIVersion: apiVersion, Kind: kind, Reason: reason, Source: src})
+			return
+		}
+	}
+	// A mixed load checks Kinds once the object is known to be served (below).
+	if l.opts.Kinds != nil && !l.opts.Kinds[kind] && l.opts.Served == nil {
 		l.fail(src, src.Line, where, fmt.Sprintf("kind %q is not accepted here; expected %s", kind, expectedKinds(l.opts.Kinds)))
 		return
 	}
@@ -326,6 +338,14 @@ func (l *loader) decode(src Source, j []byte, where string) {
 	// The decoder keeps the TypeMeta it read; set it explicitly so every
 	// object prints with apiVersion and kind whatever path produced it.
 	obj.GetObjectKind().SetGroupVersionKind(gvk)
+	if l.opts.Served != nil && !l.opts.Served(obj) {
+		l.skipped = append(l.skipped, Skipped{APIVersion: apiVersion, Kind: kind, Reason: ReasonNotSimulated, Source: src})
+		return
+	}
+	if l.opts.Served != nil && l.opts.Kinds != nil && !l.opts.Kinds[kind] {
+		l.fail(src, src.Line, where, fmt.Sprintf("kind %q is not accepted here; expected %s", kind, expectedKinds(l.opts.Kinds)))
+		return
+	}
 	l.objs = append(l.objs, Object{Obj: obj, Source: src})
 }
 

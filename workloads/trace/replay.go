@@ -8,6 +8,7 @@ import (
 
 	"github.com/kwoksim/kwoksim/workloads/manifest"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -173,6 +174,12 @@ func (rp *Replay) applyObject(obj runtime.Object) error {
 		ns = metav1.NamespaceDefault
 	}
 	if _, err := api.Get(k, ns, m.GetName()); apierrors.IsNotFound(err) {
+		if n, ok := obj.(*corev1.Node); ok {
+			// A node joins the cluster as a kubelet registers it, with its labels.
+			n = n.DeepCopy()
+			manifest.AddKubeletLabels(n)
+			obj = n
+		}
 		_, err := api.Create(obj)
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads/manifest"
 )
 
@@ -68,10 +69,11 @@ func (r ObjectRef) String() string {
 // ReplicationControllers, which scale as ReplicaSets do.
 var scalableKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "ReplicationController": true, "StatefulSet": true}
 
-// ApplyKinds are the kinds an apply event accepts: everything the simulation serves.
+// ApplyKinds are the kinds an apply event accepts: everything the simulated apiserver serves,
+// taken from the simulator so that a kind it learns to serve is accepted here too.
 var ApplyKinds = func() map[string]bool {
-	m := map[string]bool{"Node": true}
-	for k := range manifest.WorkloadKinds {
+	m := map[string]bool{}
+	for _, k := range sim.SupportedKinds() {
 		m[k] = true
 	}
 	return m
@@ -217,7 +219,7 @@ func checkRef(r ObjectRef, op string, kinds map[string]bool) (ObjectRef, error) 
 	if r.Name == "" {
 		return r, fmt.Errorf("%s: missing name", op)
 	}
-	if clusterScoped[r.Kind] {
+	if k, err := sim.KindNamed(r.Kind); err == nil && !k.Namespaced {
 		if r.Namespace != "" {
 			return r, fmt.Errorf("%s: %s is cluster-scoped; remove namespace %q", op, r.Kind, r.Namespace)
 		}
@@ -226,8 +228,6 @@ func checkRef(r ObjectRef, op string, kinds map[string]bool) (ObjectRef, error) 
 	}
 	return r, nil
 }
-
-var clusterScoped = map[string]bool{"Node": true, "Namespace": true, "PriorityClass": true}
 
 // patchBody returns the patch as JSON. It is given inline (a mapping; a list for a JSON
 // patch) or as a string holding JSON.

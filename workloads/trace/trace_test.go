@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kwoksim/kwoksim/workloads/manifest"
 )
 
 // Trace parsing: events keep their file line, a List applies all its items, a patch can be
@@ -69,6 +71,26 @@ events:
 		_, err := Check(p, 0)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), p+":2: ") {
 			t.Errorf("%s:\n got %v\nwant %s:2: …%s…", tc.line, err, p, tc.want)
+		}
+	}
+}
+
+// An apply event takes every kind the simulator serves, and names them for a kind it does not
+// serve, a custom resource included: a trace cannot skip an event silently.
+func TestApplyKinds(t *testing.T) {
+	for _, kind := range []string{"Node", "Namespace", "PriorityClass", "Pod", "Deployment", "Job"} {
+		if !ApplyKinds[kind] {
+			t.Errorf("apply does not take %s", kind)
+		}
+	}
+	for _, body := range []string{
+		`{"at": "1s", "apply": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}}`,
+		`{"at": "1s", "apply": {"apiVersion": "example.com/v1", "kind": "ConfigMap", "metadata": {"name": "c"}}}`,
+	} {
+		_, err := decodeEvent(manifest.Source{File: "t.jsonl", Line: 3}, []byte(body))
+		want := `t.jsonl:3: apply: kind "ConfigMap" is not accepted here; expected one of `
+		if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "Deployment") {
+			t.Errorf("%s: err = %v, want %q and the served kinds", body, err, want)
 		}
 	}
 }
