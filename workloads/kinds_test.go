@@ -17,7 +17,7 @@ import (
 // autoscaling versions of a HorizontalPodAutoscaler load, stored as autoscaling/v2.
 func TestClusterObjectsOfAManifestLoad(t *testing.T) {
 	objs, err := manifest.Load([]string{filepath.Join("..", "testdata", "kinds", "cluster-objects.yaml")},
-		manifest.LoadOptions{Kinds: manifest.WorkloadKinds})
+		manifest.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -151,7 +151,7 @@ spec:
       template:
         spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}
 `
-	objs, err := LoadBytes("scale.yaml", []byte(manifests), LoadOptions{Kinds: WorkloadKinds})
+	objs, err := LoadBytes("scale.yaml", []byte(manifests), LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
