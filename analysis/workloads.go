@@ -9,10 +9,13 @@ import (
 )
 
 // WorkloadReport is one workload object that exists at the end of the run: a Deployment, a
-// ReplicaSet no Deployment controls, a StatefulSet, a DaemonSet or a Job.
+// ReplicaSet no Deployment controls, a ReplicationController, a StatefulSet, a DaemonSet, a
+// Job or a CronJob.
 //
 // Desired, Current and Ready are, per kind:
-//   - Deployment, ReplicaSet, StatefulSet: spec.replicas, status.replicas, status.readyReplicas;
+//   - Deployment, ReplicaSet, ReplicationController, StatefulSet: spec.replicas,
+//     status.replicas, status.readyReplicas;
+//   - CronJob: the Jobs it has running (status.active), all three;
 //   - DaemonSet: status.desiredNumberScheduled, currentNumberScheduled, numberReady;
 //   - Job: the active pods its controller wants (manageJob's wantActive in
 //     pkg/controller/job/job_controller.go: parallelism, capped by the completions not yet
@@ -192,6 +195,17 @@ func workloadReport(o runtime.Object) (WorkloadReport, bool) {
 		for _, c := range x.Status.Conditions {
 			w.Conditions = append(w.Conditions, WorkloadCondition{string(c.Type), string(c.Status), c.Reason, c.Message})
 		}
+	case *corev1.ReplicationController:
+		w = WorkloadReport{Kind: "ReplicationController", Namespace: x.Namespace, Name: x.Name,
+			Desired: replicas(x.Spec.Replicas), Current: x.Status.Replicas, Ready: x.Status.ReadyReplicas}
+		for _, c := range x.Status.Conditions {
+			w.Conditions = append(w.Conditions, WorkloadCondition{string(c.Type), string(c.Status), c.Reason, c.Message})
+		}
+	case *batchv1.CronJob:
+		// A CronJob has no replicas: its counts are the Jobs it has running (status.active),
+		// each of which is listed as a Job too. It is here for its controller's failures.
+		n := int32(len(x.Status.Active))
+		w = WorkloadReport{Kind: "CronJob", Namespace: x.Namespace, Name: x.Name, Desired: n, Current: n, Ready: n}
 	default:
 		return w, false
 	}

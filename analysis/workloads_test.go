@@ -56,12 +56,19 @@ func workloadObservation() Observation {
 	failed := &batchv1.Job{ObjectMeta: meta("failed"), Spec: batchv1.JobSpec{Parallelism: ptr.To[int32](1)},
 		Status: batchv1.JobStatus{Failed: 7, Conditions: []batchv1.JobCondition{
 			{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit"}}}}
+	// A ReplicationController reports its failure as a ReplicaSet does (same condition).
+	legacy := &corev1.ReplicationController{ObjectMeta: meta("legacy"), Spec: corev1.ReplicationControllerSpec{Replicas: ptr.To[int32](2)},
+		Status: corev1.ReplicationControllerStatus{Replicas: 1, ReadyReplicas: 1, Conditions: []corev1.ReplicationControllerCondition{
+			{Type: corev1.ReplicationControllerReplicaFailure, Status: corev1.ConditionTrue, Reason: "FailedCreate", Message: forbidden}}}}
+	// A CronJob counts the Jobs it runs; its controller's failure to create one is its own.
+	nightly := &batchv1.CronJob{ObjectMeta: meta("nightly"), Status: batchv1.CronJobStatus{Active: []corev1.ObjectReference{{Name: "nightly-1"}}}}
 	return Observation{
 		Elapsed:   time.Minute,
-		Workloads: []runtime.Object{agent, stuck, waiting, web, failed, batch, tail, bare, webRS, db},
+		Workloads: []runtime.Object{nightly, agent, stuck, waiting, web, failed, batch, tail, bare, webRS, legacy, db},
 		SyncFailures: []WarningRecord{
 			{Kind: "ReplicaSet", Namespace: "default", Name: "web-abc", Reason: "SyncFailed", Message: forbidden},
 			{Kind: "StatefulSet", Namespace: "default", Name: "db", Reason: "SyncFailed", Message: `pods "db-0" is forbidden: no PriorityClass with name missing was found`},
+			{Kind: "CronJob", Namespace: "default", Name: "nightly", Reason: "SyncFailed", Message: `jobs.batch "nightly-2" is forbidden: exceeded quota: q`},
 		},
 	}
 }
@@ -75,6 +82,7 @@ func TestWorkloadReports(t *testing.T) {
 		failures                string
 	}
 	want := []row{
+		{"CronJob", "nightly", 1, 1, 1, true, `SyncFailed: jobs.batch "nightly-2" is forbidden: exceeded quota: q`},
 		{"DaemonSet", "agent", 5, 4, 3, false, ""},
 		{"Deployment", "stuck", 2, 2, 0, true, "Progressing (ProgressDeadlineExceeded): "},
 		{"Deployment", "waiting", 4, 4, 1, false, ""},
@@ -83,6 +91,7 @@ func TestWorkloadReports(t *testing.T) {
 		{"Job", "batch", 4, 4, 2, false, ""},
 		{"Job", "tail", 2, 2, 0, false, ""},
 		{"ReplicaSet", "bare", 1, 1, 1, false, ""},
+		{"ReplicationController", "legacy", 2, 1, 1, true, "ReplicaFailure (FailedCreate): " + forbidden},
 		{"StatefulSet", "db", 2, 0, 0, true, `SyncFailed: pods "db-0" is forbidden: no PriorityClass with name missing was found`},
 	}
 	if len(r.Workloads) != len(want) {
@@ -96,10 +105,10 @@ func TestWorkloadReports(t *testing.T) {
 		}
 	}
 	// web's ReplicaFailure already says what its ReplicaSet's sync failure would.
-	if n := len(r.Workloads[3].Conditions); n != 2 {
-		t.Errorf("web has %d conditions, want its 2: %+v", n, r.Workloads[3].Conditions)
+	if n := len(r.Workloads[4].Conditions); n != 2 {
+		t.Errorf("web has %d conditions, want its 2: %+v", n, r.Workloads[4].Conditions)
 	}
-	if r.Summary.Workloads != (WorkloadSummary{Total: 9, Failing: 3}) {
+	if r.Summary.Workloads != (WorkloadSummary{Total: 11, Failing: 5}) {
 		t.Errorf("summary.workloads = %+v", r.Summary.Workloads)
 	}
 }
@@ -148,7 +157,7 @@ func TestGatedPodsAndFailingWorkloadsInTheTable(t *testing.T) {
 	out := buf.String()
 	for _, want := range []string{
 		"Pods:  3 total, 0 scheduled, 1 unschedulable, 1 gated; 2 pending",
-		"Workloads: 9 total, 3 failing\n\nFailing workloads (3):\n  Deployment default/stuck: 0/2 ready\n",
+		"Workloads: 11 total, 5 failing\n\nFailing workloads (5):\n  CronJob default/nightly: 1/1 ready\n    SyncFailed: jobs.batch \"nightly-2\" is forbidden: exceeded quota: q\n  Deployment default/stuck: 0/2 ready\n",
 		"  Deployment default/web: 0/3 ready\n    ReplicaFailure (FailedCreate): " + forbidden + "\n",
 		"\nPods held before scheduling (1), never attempted, by reason:\n\n  1 pod(s): " + gate + "\n    default/held\n",
 	} {
@@ -157,7 +166,7 @@ func TestGatedPodsAndFailingWorkloadsInTheTable(t *testing.T) {
 		}
 	}
 	// The workload table lists the failing ones first.
-	if i, j := strings.Index(out, "StatefulSet  default/db"), strings.Index(out, "DaemonSet    default/agent"); i < 0 || j < 0 || i > j {
+	if i, j := strings.Index(out, "StatefulSet            default/db"), strings.Index(out, "DaemonSet              default/agent"); i < 0 || j < 0 || i > j {
 		t.Errorf("failing StatefulSet not before the DaemonSet:\n%s", out)
 	}
 }
