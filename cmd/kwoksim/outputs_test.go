@@ -35,6 +35,13 @@ var goldenScenarios = []struct {
 		"--workload", "../../testdata/scenarios/deployments/workloads.yaml",
 		"--trace", "../../testdata/scenarios/deployments/trace.yaml",
 		"--stages", "../../testdata/kwok/stages/node/fast", "--stages", "../../testdata/kwok/stages/pod/general"}},
+	// A rendered Helm chart and a kustomize build, as they come, on six nodes in three zones
+	// for an hour (see testdata/bundles): every kind they hold is stored, acted on, skipped
+	// (ConfigMaps, Secrets, Ingresses, a CRD and custom resources, Helm hooks) or listed as
+	// not acted on (HPAs); the LimitRange defaults cart's requests, the CronJob runs 3 Jobs.
+	{"bundles", []string{
+		"-f", "../../testdata/bundles/helm-shop.yaml", "-f", "../../testdata/bundles/kustomize-store.yaml",
+		"--nodes", "../../testdata/bundles/nodes.yaml", "--until", "1h"}},
 }
 
 // The table, JSON and CSV outputs of each golden scenario match their reviewed files; YAML is
