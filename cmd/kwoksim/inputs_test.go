@@ -146,3 +146,23 @@ func TestPathFlagGlob(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s\nwant 2 naming --filename", code, errOut)
 	}
 }
+
+// A kind the simulator stores but does not act on is listed with what a real cluster would do.
+func TestNotActedOn(t *testing.T) {
+	code, out, errOut := kwoksim(t, "run", "-f", bundle, "-f", inputsDir+"hpa.yaml", "--nodes", bundleNodes, "-o", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := decodeReport(t, out)
+	want := []analysis.NotActedOnKind{{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Count: 1,
+		Note: "the HPA controller would scale the target from metrics; kwoksim keeps the replicas as written"}}
+	if !reflect.DeepEqual(r.NotActedOn, want) {
+		t.Errorf("notActedOn = %+v, want %+v", r.NotActedOn, want)
+	}
+	if line := "kwoksim: stored but not acted on: HorizontalPodAutoscaler ×1 (the HPA controller would scale"; !strings.Contains(errOut, line) {
+		t.Errorf("stderr lacks %q:\n%s", line, errOut)
+	}
+	if got := r.Summary.Pods.Total; got != 3 {
+		t.Errorf("%d pods, want the Deployment's 3 as written", got)
+	}
+}
