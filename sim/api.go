@@ -61,9 +61,11 @@ type Watcher func(WatchEvent)
 // seeded RNG, the real registry strategies (validation, status/spec separation, generation),
 // resourceVersion, the binding subresource and graceful deletion with finalizers.
 type API struct {
-	clock   *clock.Virtual
-	client  *fake.Clientset
-	tracker k8stesting.ObjectTracker
+	// wallShift is how far Restore moved a snapshot's times (see WallShift).
+	wallShift time.Duration
+	clock     *clock.Virtual
+	client    *fake.Clientset
+	tracker   k8stesting.ObjectTracker
 
 	// mu serializes writes: the scheduler's binding cycle writes from its own goroutine.
 	mu        sync.Mutex

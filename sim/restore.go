@@ -62,6 +62,7 @@ func (a *API) Restore(objs []runtime.Object) error {
 	shift := restoreShift(objs, a.clock.Now())
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.wallShift = shift
 	a.restoring = true
 	defer func() { a.restoring = false }()
 	for _, i := range restoreOrder(objs) {
@@ -70,6 +71,15 @@ func (a *API) Restore(objs []runtime.Object) error {
 		}
 	}
 	return nil
+}
+
+// WallShift is how far Restore moved the snapshot's times onto the virtual clock (virtual =
+// wall + shift); zero without a snapshot. What reads the wall clock of the cluster the
+// snapshot came from, rather than durations (cron schedules), undoes it.
+func (a *API) WallShift() time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.wallShift
 }
 
 // restoreOrder is the order objects are restored in: namespaces and PriorityClasses, then

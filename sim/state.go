@@ -3,6 +3,7 @@ package sim
 import (
 	"encoding/json"
 	"io"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
@@ -10,14 +11,29 @@ import (
 
 // stateKinds are the kinds a state lists, in the order kubectl lists them when asked for
 // them by name, owners before what they own so that a reader sees them in that order.
-var stateKinds = []string{"Namespace", "PriorityClass", "Node", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "Pod"}
+var stateKinds = []string{"Namespace", "PriorityClass", "Node", "LimitRange", "ResourceQuota",
+	"StorageClass", "PersistentVolume", "PersistentVolumeClaim", "Service",
+	"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "CronJob", "Job", "Pod",
+	"PodDisruptionBudget", "HorizontalPodAutoscaler"}
 
-// State returns every stored object, kind by kind (stateKinds), each sorted by namespace and
+// stateOrder is stateKinds, then any served kind it does not name, by name: the state holds
+// every stored object whatever kinds are added later.
+func stateOrder() []string {
+	order := append([]string(nil), stateKinds...)
+	for _, name := range SupportedKinds() {
+		if !slices.Contains(order, name) {
+			order = append(order, name)
+		}
+	}
+	return order
+}
+
+// State returns every stored object, kind by kind (stateOrder), each sorted by namespace and
 // name, with its apiVersion and kind set: the cluster as `kubectl get -o yaml` would dump it,
 // and what Restore loads.
 func (a *API) State() ([]runtime.Object, error) {
 	var out []runtime.Object
-	for _, name := range stateKinds {
+	for _, name := range stateOrder() {
 		k := kinds[name]
 		objs, err := a.List(k)
 		if err != nil {

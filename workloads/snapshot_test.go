@@ -12,6 +12,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -397,5 +398,47 @@ func TestSnapshotDeletedOwnerCollectsRestoredDependents(t *testing.T) {
 	}
 	if n := log.count(watch.Added, "Pod"); n != 0 {
 		t.Errorf("%d pods created, want 0", n)
+	}
+}
+
+// A restored CronJob keeps the real cluster's schedule: the dump's times move so that its
+// latest (the last success at 10:07) is t=0, and a schedule is read on the cluster's wall
+// clock, not on the moved times. Its next Job is 10:15's, 8 minutes (and upstream's 100 ms
+// delta) into the run, named after 10:15 as the real controller names it; 10:30's is past
+// the end. Read on the moved times, a Job would start at once (the 00:00 of the virtual
+// clock looks due since the last scheduled time) and be misnamed.
+func TestSnapshotCronJobKeepsTheClusterSchedule(t *testing.T) {
+	wall := func(h, m int) metav1.Time { return metav1.NewTime(time.Date(2025, 6, 1, h, m, 0, 0, time.UTC)) }
+	last, success := wall(10, 0), wall(10, 7)
+	cj := &batchv1.CronJob{
+		TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "CronJob"},
+		ObjectMeta: metav1.ObjectMeta{Name: "report", Namespace: "default", UID: "4b6c1f1e-2d1a-4c55-9d7e-0a1b2c3d4e5f",
+			CreationTimestamp: wall(9, 0)},
+		Spec: batchv1.CronJobSpec{Schedule: "*/15 * * * *", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
+			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+				Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}}}},
+		Status: batchv1.CronJobStatus{LastScheduleTime: &last, LastSuccessfulTime: &success},
+	}
+	s, err := sim.New(context.Background(), sim.Config{Seed: 1, Stages: stages.Default(), Until: 20 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	workloads.Install(s)
+	var created []string
+	s.API().Watch(func(ev sim.WatchEvent) {
+		if ev.Type == watch.Added && ev.Kind.Name() == "Job" {
+			created = append(created, fmt.Sprintf("%s at %v", ev.Object.(metav1.Object).GetName(), s.Elapsed()))
+		}
+	})
+	if err := s.API().Restore([]runtime.Object{cj}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{fmt.Sprintf("report-%d at 8m0.1s", wall(10, 15).Unix()/60)}
+	if !slices.Equal(created, want) {
+		t.Errorf("Jobs created %v, want %v", created, want)
 	}
 }

@@ -69,7 +69,7 @@ func (c *Controller) ObjectChanged(ev sim.WatchEvent) bool {
 	if old.Spec.Schedule == cur.Spec.Schedule && ptr.Equal(old.Spec.TimeZone, cur.Spec.TimeZone) {
 		return true
 	}
-	sched, err := parseSchedule(cur)
+	sched, err := parseSchedule(cur, c.m.API().WallShift())
 	if err != nil {
 		c.event(cur, corev1.EventTypeWarning, "UnParseableCronJobSchedule", "unparseable schedule for cronjob: "+cur.Spec.Schedule)
 		return false

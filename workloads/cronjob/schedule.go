@@ -54,10 +54,27 @@ func formatSchedule(cj *batchv1.CronJob) (spec string, unsupported bool) {
 	return "TZ=UTC " + cj.Spec.Schedule, false
 }
 
-// parseSchedule parses the CronJob's schedule as the real controller does.
-func parseSchedule(cj *batchv1.CronJob) (cron.Schedule, error) {
+// parseSchedule parses the CronJob's schedule as the real controller does, on the wall clock
+// of the cluster: shift is how far a snapshot's times were moved onto the virtual clock (see
+// sim.API.WallShift), so that a restored CronJob's next run comes when the real cluster's
+// would, not at the shifted time's schedule.
+func parseSchedule(cj *batchv1.CronJob, shift time.Duration) (cron.Schedule, error) {
 	spec, _ := formatSchedule(cj)
-	return parsers.ParseCronScheduleWithPanicRecovery(spec)
+	sched, err := parsers.ParseCronScheduleWithPanicRecovery(spec)
+	if err != nil || shift == 0 {
+		return sched, err
+	}
+	return shiftedSchedule{sched, shift}, nil
+}
+
+// shiftedSchedule reads a schedule on the cluster's wall clock from virtual times.
+type shiftedSchedule struct {
+	cron.Schedule
+	shift time.Duration
+}
+
+func (s shiftedSchedule) Next(t time.Time) time.Time {
+	return s.Schedule.Next(t.Add(-s.shift)).Add(s.shift)
 }
 
 // mostRecentScheduleTime is the real mostRecentScheduleTime: from the last scheduled time
@@ -132,6 +149,8 @@ func nextScheduleTime(cj *batchv1.CronJob, now time.Time, sched cron.Schedule) (
 
 // jobName is the real getJobName: the CronJob's name and the scheduled time in minutes since
 // the Unix epoch, so that one scheduled time can only ever make one Job.
-func jobName(cj *batchv1.CronJob, scheduled time.Time) string {
-	return fmt.Sprintf("%s-%d", cj.Name, scheduled.Unix()/60)
+// scheduled is a virtual time; the name is that of the cluster's wall clock (see
+// parseSchedule), so a restored CronJob's Jobs go on with the names the real one gives.
+func jobName(cj *batchv1.CronJob, scheduled time.Time, shift time.Duration) string {
+	return fmt.Sprintf("%s-%d", cj.Name, scheduled.Add(-shift).Unix()/60)
 }

@@ -75,7 +75,7 @@ func (c *Controller) syncCronJob(cj *batchv1.CronJob, jobs []*batchv1.Job) (*tim
 	if _, unsupported := formatSchedule(cj); unsupported {
 		c.event(cj, corev1.EventTypeWarning, "UnsupportedSchedule", fmt.Sprintf("CRON_TZ or TZ used in schedule %q is not officially supported, see https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/ for more details", cj.Spec.Schedule))
 	}
-	sched, err := parseSchedule(cj)
+	sched, err := parseSchedule(cj, c.m.API().WallShift())
 	if err != nil {
 		c.warn(cj, "UnparseableSchedule", fmt.Sprintf("unparseable schedule: %q : %s", cj.Spec.Schedule, err))
 		return nil, updateStatus, nil
@@ -99,7 +99,7 @@ func (c *Controller) syncCronJob(cj *batchv1.CronJob, jobs []*batchv1.Job) (*tim
 		c.event(cj, corev1.EventTypeWarning, "MissSchedule", "Missed scheduled time to start a job: "+scheduled.UTC().Format(time.RFC1123Z))
 		return next(), updateStatus, nil
 	}
-	name := jobName(cj, *scheduled)
+	name := jobName(cj, *scheduled, c.m.API().WallShift())
 	if inActiveListByName(cj, cj.Namespace, name) || cj.Status.LastScheduleTime.Equal(&metav1.Time{Time: *scheduled}) {
 		return next(), updateStatus, nil // this scheduled time was acted on already
 	}
@@ -121,7 +121,7 @@ func (c *Controller) syncCronJob(cj *batchv1.CronJob, jobs []*batchv1.Job) (*tim
 		}
 	}
 
-	job, err := jobFromTemplate(cj, *scheduled)
+	job, err := jobFromTemplate(cj, *scheduled, name)
 	if err != nil {
 		return nil, updateStatus, err
 	}
@@ -159,7 +159,7 @@ func (c *Controller) syncCronJob(cj *batchv1.CronJob, jobs []*batchv1.Job) (*tim
 // jobFromTemplate is the real getJobFromTemplate2: the CronJob's Job template, named after
 // the scheduled time, annotated with that time (RFC 3339, in the CronJob's time zone) and
 // controlled by the CronJob.
-func jobFromTemplate(cj *batchv1.CronJob, scheduled time.Time) (*batchv1.Job, error) {
+func jobFromTemplate(cj *batchv1.CronJob, scheduled time.Time, name string) (*batchv1.Job, error) {
 	loc, err := time.LoadLocation(ptr.Deref(cj.Spec.TimeZone, ""))
 	if err != nil {
 		return nil, err
@@ -175,7 +175,7 @@ func jobFromTemplate(cj *batchv1.CronJob, scheduled time.Time) (*batchv1.Job, er
 	annotations[batchv1.CronJobScheduledTimestampAnnotation] = scheduled.In(loc).Format(time.RFC3339)
 	job := &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: jobName(cj, scheduled),
+			Name: name,
 			// The real controller passes the namespace to the client call, not in the Job.
 			Namespace:       cj.Namespace,
 			Labels:          labels,
