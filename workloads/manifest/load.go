@@ -123,6 +123,12 @@ var decoder = kjson.NewSerializerWithOptions(kjson.DefaultMetaFactory, scheme.Sc
 // in input order, and no objects are returned.
 func Load(paths []string, opts LoadOptions) ([]Object, error) {
 	l := &loader{opts: opts, in: opts.input()}
+	l.loadPaths(paths)
+	return l.result()
+}
+
+// loadPaths reads every file of every path, recording a path that cannot be expanded.
+func (l *loader) loadPaths(paths []string) {
 	for _, p := range paths {
 		files, err := manifestFiles(p)
 		if err != nil {
@@ -133,7 +139,6 @@ func Load(paths []string, opts LoadOptions) ([]Object, error) {
 			l.loadFile(f)
 		}
 	}
-	return l.result()
 }
 
 // result is what Load returns: every object, or every error.

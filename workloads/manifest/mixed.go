@@ -43,16 +43,7 @@ const helmHookAnnotation = "helm.sh/hook"
 func LoadMixed(paths []string, opts LoadOptions, served func(runtime.Object) bool) ([]Object, []Skipped, error) {
 	l := &loader{opts: opts, in: opts.input()}
 	l.opts.Served = served
-	for _, p := range paths {
-		files, err := manifestFiles(p)
-		if err != nil {
-			l.errs = append(l.errs, err)
-			continue
-		}
-		for _, f := range files {
-			l.loadFile(f)
-		}
-	}
+	l.loadPaths(paths)
 	objs, err := l.result()
 	if err != nil {
 		return nil, nil, err
