@@ -78,7 +78,7 @@ func newRunCommand() *cobra.Command {
 	fl.StringArrayVar(&f.asserts, "assert", nil, "CEL expression over the JSON report that must hold, e.g. 'summary.pods.unschedulable == 0'; repeatable.\nChecked before the run (exit 2 if invalid); after it, each failure is listed with the values it saw (exit 1)")
 	fl.StringVar(&f.schedConfig, "scheduler-config", "", "KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) the scheduler runs with: profiles, plugins, plugin arguments")
 	fl.Float64Var(&f.scale, "scale-replicas", f.scale, "multiply the replicas of --workload's and -f's Deployments, ReplicaSets and StatefulSets, and Jobs'\nparallelism and completions, by this factor, rounding up (a count above 0 stays at least 1)")
-	fl.StringVar((*string)(&f.stateOut), "state-out", "", "also write the cluster's final state to this file as a v1 List in YAML, the form of `kubectl get -o yaml`,\nwhich a later run loads as a snapshot (atomically: temp file, then rename)")
+	fl.StringVar((*string)(&f.stateOut), "state-out", "", "also write the cluster's final state to this file as a v1 List in YAML, the form of kubectl get -o yaml,\nwhich a later run loads as a snapshot (atomically: temp file, then rename)")
 	f.limits.register(fl)
 	return cmd
 }
