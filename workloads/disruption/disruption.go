@@ -37,7 +37,9 @@ type Controller struct {
 	m     *manager.Manager
 	queue *manager.Queue
 	// pods and budgets index the stored objects by namespace and name, as the real
-	// controller's informers do; stored objects are immutable, so they are shared.
+	// controller's informers do; stored objects are immutable, so they are shared. pods is
+	// nil until the first budget appears: a run without budgets keeps no second index of
+	// every pod.
 	pods    map[string]map[string]*corev1.Pod
 	budgets map[string]map[string]budget
 	// warned is the last warning recorded per budget and reason (see the package comment).
@@ -62,7 +64,6 @@ var (
 func New(m *manager.Manager) *Controller {
 	c := &Controller{
 		m:       m,
-		pods:    map[string]map[string]*corev1.Pod{},
 		budgets: map[string]map[string]budget{},
 		warned:  map[warningKey]string{},
 	}
@@ -90,6 +91,7 @@ func (c *Controller) Observe(ev sim.WatchEvent) {
 			}
 			return
 		}
+		c.indexPods()
 		b := budget{pdb: pdb}
 		if sel, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector); err == nil {
 			b.selector = sel
@@ -99,6 +101,9 @@ func (c *Controller) Observe(ev sim.WatchEvent) {
 		}
 		c.budgets[pdb.Namespace][pdb.Name] = b
 	case "Pod":
+		if c.pods == nil {
+			return // no budget yet: indexPods lists them when one comes
+		}
 		pod := ev.Object.(*corev1.Pod)
 		if ev.Type == watch.Deleted {
 			delete(c.pods[pod.Namespace], pod.Name)
@@ -126,6 +131,28 @@ func (c *Controller) Observe(ev sim.WatchEvent) {
 				c.queue.Add(pod.Namespace, name)
 			}
 		}
+	}
+}
+
+// indexPods builds the pod index from the stored pods when the first budget appears (a read,
+// which the Watcher rule allows); from then on pod events keep it.
+func (c *Controller) indexPods() {
+	if c.pods != nil {
+		return
+	}
+	c.pods = map[string]map[string]*corev1.Pod{}
+	podKind, _ := sim.KindNamed("Pod")
+	objs, err := c.m.API().List(podKind)
+	if err != nil {
+		c.m.Warn(kind, "", "", "ListFailed", err.Error())
+		return
+	}
+	for _, o := range objs {
+		p := o.(*corev1.Pod)
+		if c.pods[p.Namespace] == nil {
+			c.pods[p.Namespace] = map[string]*corev1.Pod{}
+		}
+		c.pods[p.Namespace][p.Name] = p
 	}
 }
 
