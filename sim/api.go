@@ -61,8 +61,10 @@ type Watcher func(WatchEvent)
 // seeded RNG, the real registry strategies (validation, status/spec separation, generation),
 // resourceVersion, the binding subresource and graceful deletion with finalizers.
 type API struct {
-	// wallShift is how far Restore moved a snapshot's times (see WallShift).
-	wallShift time.Duration
+	// wallShift is how far Restore moved a snapshot's times (see WallShift), in nanoseconds.
+	// Atomic, not under mu: controllers read it from Watchers, which run while a write holds
+	// mu.
+	wallShift atomic.Int64
 	clock     *clock.Virtual
 	client    *fake.Clientset
 	tracker   k8stesting.ObjectTracker

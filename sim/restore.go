@@ -62,7 +62,7 @@ func (a *API) Restore(objs []runtime.Object) error {
 	shift := restoreShift(objs, a.clock.Now())
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.wallShift = shift
+	a.wallShift.Store(int64(shift))
 	a.restoring = true
 	defer func() { a.restoring = false }()
 	for _, i := range restoreOrder(objs) {
@@ -77,9 +77,7 @@ func (a *API) Restore(objs []runtime.Object) error {
 // wall + shift); zero without a snapshot. What reads the wall clock of the cluster the
 // snapshot came from, rather than durations (cron schedules), undoes it.
 func (a *API) WallShift() time.Duration {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.wallShift
+	return time.Duration(a.wallShift.Load())
 }
 
 // restoreOrder is the order objects are restored in: namespaces and PriorityClasses, then

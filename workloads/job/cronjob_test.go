@@ -385,3 +385,20 @@ func TestCronJobTimeZone(t *testing.T) {
 		}
 	}
 }
+
+// A schedule changed mid-run takes effect from the last scheduled time, as the real
+// updateCronJob requeues the CronJob for the new schedule's next time: "*/5" fires at 00:05,
+// then becomes "*/10" at 00:07, so the next Jobs are 00:10's and 00:20's (00:30's comes at
+// 00:30:00.100, past the end). The change is seen by the controller inside the write that
+// made it, which must not take the API's lock again.
+func TestCronJobScheduleChanged(t *testing.T) {
+	s, r := cronSim(t, 30*time.Minute, cronJob("tick", "*/5 * * * *", "1m"))
+	workloadstest.PatchAt(t, s, 7*time.Minute, "CronJob", "default", "tick", `{"spec":{"schedule":"*/10 * * * *"}}`)
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	workloadstest.NoWarnings(t, s)
+	if want := []string{jobAt("tick", 5), jobAt("tick", 10), jobAt("tick", 20)}; !slices.Equal(r.names(), want) {
+		t.Errorf("Jobs created %v, want %v", r.names(), want)
+	}
+}
