@@ -52,6 +52,10 @@ type Observation struct {
 	// SyncFailures are the objects whose controller's last sync failed, with that failure,
 	// by kind, namespace and name.
 	SyncFailures []WarningRecord
+	// RefusedEvictions are the evictions a PodDisruptionBudget refused, in order.
+	RefusedEvictions []RefusedEvictionRecord
+	// Drains are the drains of nodes, in the order they started.
+	Drains []DrainRecord
 	// History is the change log the time series is swept from.
 	History History
 	// SampleInterval is the time series' step; 0 picks one from Elapsed (see

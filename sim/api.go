@@ -91,6 +91,8 @@ type API struct {
 	clientWrite bool
 	// restoring is set, under mu, while API.Restore loads a snapshot.
 	restoring bool
+	// kubelets are the nodes whose simulated kubelet is not running (kubelet.go).
+	kubelets kubelets
 }
 
 func newAPI(c *clock.Virtual, seed uint64) *API {

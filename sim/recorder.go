@@ -44,6 +44,10 @@ type Recorder struct {
 	warnings []analysis.WarningRecord
 	// syncFailures are the objects whose last controller sync failed (see Synced).
 	syncFailures map[objectKey]analysis.WarningRecord
+	// refusedEvictions are the evictions a disruption budget refused, in order.
+	refusedEvictions []analysis.RefusedEvictionRecord
+	// drains are the drains of nodes, in the order they started; each drain updates its own.
+	drains []*analysis.DrainRecord
 }
 
 // nodeState is what the change log last said about a node.
@@ -226,4 +230,22 @@ func (r *Recorder) Warn(kind, namespace, name, reason, message string) {
 // TraceError records a trace event that could not be carried out.
 func (r *Recorder) TraceError(rec analysis.TraceErrorRecord) {
 	r.traceErrors = append(r.traceErrors, rec)
+}
+
+// EvictionRefused records an eviction a PodDisruptionBudget refused.
+func (r *Recorder) EvictionRefused(rec analysis.RefusedEvictionRecord) {
+	r.refusedEvictions = append(r.refusedEvictions, rec)
+}
+
+// Drain registers a drain's record; the drain keeps it up to date as it goes, and the
+// observation copies it as it is then.
+func (r *Recorder) Drain(rec *analysis.DrainRecord) { r.drains = append(r.drains, rec) }
+
+func (r *Recorder) drainRecords() []analysis.DrainRecord {
+	out := make([]analysis.DrainRecord, len(r.drains))
+	for i, d := range r.drains {
+		out[i] = *d
+		out[i].Skipped = append([]string(nil), d.Skipped...)
+	}
+	return out
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/clock"
+	"github.com/kwoksim/kwoksim/controlplane"
 	"github.com/kwoksim/kwoksim/stages"
 )
 
@@ -70,6 +71,9 @@ type Config struct {
 	// SampleInterval is the step of the report's time series (analysis.Observation's); zero
 	// picks a round one from the run's length. The simulation itself does not use it.
 	SampleInterval time.Duration
+	// ControlPlane are the settings of the modelled control plane components, named as their
+	// flags (node lifecycle, pod GC, DefaultTolerationSeconds); nil means the real defaults.
+	ControlPlane *controlplane.Flags
 }
 
 // DefaultMaxEventsPerInstant is the default of Config.MaxEventsPerInstant.
@@ -84,6 +88,12 @@ func (c *Config) validate() error {
 	}
 	if c.Until < 0 {
 		return fmt.Errorf("until must not be negative, got %v", c.Until)
+	}
+	if c.ControlPlane == nil {
+		d := controlplane.Defaults()
+		c.ControlPlane = &d
+	} else if err := c.ControlPlane.Validate(); err != nil {
+		return err
 	}
 	if c.MaxEventsPerInstant == 0 {
 		c.MaxEventsPerInstant = DefaultMaxEventsPerInstant
@@ -196,6 +206,9 @@ func (s *Simulator) Clock() *clock.Virtual { return s.clock }
 
 // Recorder holds what the run observed.
 func (s *Simulator) Recorder() *Recorder { return s.rec }
+
+// ControlPlane are the control plane's settings (Config.ControlPlane, defaulted).
+func (s *Simulator) ControlPlane() controlplane.Flags { return *s.cfg.ControlPlane }
 
 // Seed is the run's seed.
 func (s *Simulator) Seed() uint64 { return s.cfg.Seed }
@@ -349,7 +362,8 @@ func (s *Simulator) Transitions() []Transition {
 func (s *Simulator) Observe() (analysis.Observation, error) {
 	var err error
 	o := analysis.Observation{Seed: s.cfg.Seed, Elapsed: s.Elapsed(), Pods: s.rec.Pods(), Transitions: s.Transitions(),
-		TraceErrors: s.rec.traceErrors, Warnings: s.rec.warnings, History: s.rec.History(), SampleInterval: s.cfg.SampleInterval}
+		TraceErrors: s.rec.traceErrors, Warnings: s.rec.warnings, History: s.rec.History(), SampleInterval: s.cfg.SampleInterval,
+		RefusedEvictions: append([]analysis.RefusedEvictionRecord(nil), s.rec.refusedEvictions...), Drains: s.rec.drainRecords()}
 	s.explainUnclaimed(o.Pods)
 	s.explainGated(o.Pods)
 	o.SyncFailures = s.rec.currentSyncFailures()
