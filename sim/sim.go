@@ -158,6 +158,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	s.api.objects = objectLimit{max: cfg.MaxObjects, abort: s.Abort}
 	s.api.abort = s.Abort
 	s.rec = newRecorder(s.clock)
+	s.api.evictionRefused = s.rec.EvictionRefused
 	d, err := newDriver(ctx, s.api, newClockAdapter(s.clock), s.rec, schedulerOptions{
 		parallelism: cfg.Parallelism, preemptionRand: s.Rand(streamPreemption), config: cfg.SchedulerConfig})
 	if err != nil {
@@ -165,6 +166,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 		return nil, err
 	}
 	s.driver = d
+	s.api.admission.tolerations = newDefaultTolerationSeconds(*cfg.ControlPlane)
 	if err := s.api.bootstrap(s.Rand(streamBootstrap)); err != nil {
 		cancel()
 		return nil, err
