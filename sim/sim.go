@@ -138,6 +138,8 @@ type Simulator struct {
 	driver *driver
 	rec    *Recorder
 	stages *stageRunner
+	// terminations ends graceful pod deletions when their grace period is over (termination.go).
+	terminations *terminations
 	// flushArmed is whether the next unschedulable flush is scheduled.
 	flushArmed bool
 	// aborted is the error a clock event stopped the run with.
@@ -177,6 +179,8 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 			d.forget(ev.Object.(metav1.Object).GetUID())
 		}
 	})
+	s.terminations = newTerminations(s.api, s.clock)
+	s.api.Watch(s.terminations.observe)
 	if len(cfg.Stages) > 0 {
 		r, err := newStageRunner(s.api, s.clock, s.rec, cfg.Stages, s.Rand(streamStages))
 		if err != nil {
