@@ -136,8 +136,8 @@ func (s *Simulator) SetKubelet(node string, st KubeletState) error {
 			return err
 		}
 	}
-	if st == KubeletRunning || prev == KubeletStopped {
-		s.terminations.resume(node)
+	if st == KubeletStopped || prev == KubeletStopped {
+		s.terminations.kubeletChanged(node)
 	}
 	return nil
 }

@@ -20,7 +20,8 @@ import (
 // The removal is a foreground clock event (the run goes on until it happens), cancelled when
 // the pod goes first. Pods whose node does not exist or whose kubelet is stopped (Simulator.
 // SetKubelet) stay Terminating, as on a dead node, until the pod garbage collector or a force
-// delete removes them; when such a kubelet runs again, their removal is planned anew.
+// delete removes them, and no event is planned for them; when a stopped kubelet runs again,
+// their removal is planned anew (at once if the grace period is over).
 type terminations struct {
 	api     *API
 	clock   *clock.Virtual
@@ -55,6 +56,11 @@ func (t *terminations) cancel(uid types.UID) {
 func (t *terminations) plan(pod *corev1.Pod) {
 	g := pod.DeletionGracePeriodSeconds
 	if pod.DeletionTimestamp == nil || g == nil || *g <= 0 {
+		return
+	}
+	if !t.kubeletCanAct(pod.Spec.NodeName) {
+		// Nothing will remove it: no event keeps the run going for it (see resume).
+		t.cancel(pod.UID)
 		return
 	}
 	at := pod.DeletionTimestamp.Time
@@ -100,14 +106,15 @@ func (t *terminations) kubeletCanAct(node string) bool {
 	return st != KubeletStopped
 }
 
-// resume plans the removal of the node's Terminating pods when its kubelet runs again.
-func (t *terminations) resume(node string) {
+// kubeletChanged plans, or drops, the removal of the node's Terminating pods when its kubelet
+// stops or runs again.
+func (t *terminations) kubeletChanged(node string) {
 	pods, err := t.api.List(kinds["Pod"])
 	if err != nil {
 		return
 	}
 	for _, obj := range pods {
-		if pod := obj.(*corev1.Pod); pod.Spec.NodeName == node && t.pending[pod.UID] == nil {
+		if pod := obj.(*corev1.Pod); pod.Spec.NodeName == node {
 			t.plan(pod)
 		}
 	}
