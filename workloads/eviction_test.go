@@ -1,8 +1,10 @@
 package workloads_test
 
 import (
+	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 
@@ -184,5 +187,99 @@ func TestGracefulTerminationFreesCapacityWhenThePodGoes(t *testing.T) {
 				t.Errorf("waiting pod bound at %v, want when the old pod went (%v)", bound, gone)
 			}
 		})
+	}
+}
+
+// An eviction the budget allowed whose pod was then not deleted (here: the delete's UID
+// precondition does not match, so EvictionREST.Create fails after checkAndDecrement wrote
+// status.disruptedPods) counts as disrupted for DeletionTimeout (2 min), then the disruption
+// controller drops it (buildDisruptedPodMap: expired, NotDeleted warning) at its recheck.
+// Deployment of 3, all Ready at 0 s, minAvailable 1: healthy 3, allowed 2.
+//
+//   - 60 s: the eviction fails with a Conflict; the apiserver wrote allowed 1 and the pod at
+//     60 s; the controller's sync counts it out of the healthy pods: healthy 2, allowed 1.
+//   - 180 s, the recheck: countHealthyPods counts the pod again (60 s + 2 min is not after
+//     now) while buildDisruptedPodMap still keeps its entry (not before now): healthy 3,
+//     allowed 2, one disrupted pod.
+//   - just past 180 s: the entry has expired: no disrupted pod, one NotDeleted warning.
+func TestDisruptedPodExpiresAfterDeletionTimeout(t *testing.T) {
+	s := workloadstest.Sim(t, sim.Config{Seed: 1, Stages: stages.Default()})
+	workloadstest.Create(t, s, workloadstest.CPUNode("n1", 3), workloadstest.Deployment("web", 3),
+		pdb("web", map[string]string{"app": "web"}, intOrPct("1"), nil))
+	var log []string
+	s.API().Watch(func(ev sim.WatchEvent) {
+		if b, ok := ev.Object.(*policyv1.PodDisruptionBudget); ok && s.Elapsed() > 0 {
+			log = append(log, fmt.Sprintf("%v healthy=%d allowed=%d disrupted=%d", s.Elapsed().Truncate(time.Second),
+				b.Status.CurrentHealthy, b.Status.DisruptionsAllowed, len(b.Status.DisruptedPods)))
+		}
+	})
+	var victim string
+	s.Clock().At(sim.Epoch.Add(60*time.Second), func() {
+		victim = livePods(t, s)[0]
+		wrong := types.UID("not-the-pod")
+		err := s.API().Evict(&policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: victim},
+			DeleteOptions: &metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &wrong}}})
+		if !apierrors.IsConflict(err) {
+			t.Errorf("eviction with a wrong UID: %v, want a Conflict", err)
+		}
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"1m0s healthy=3 allowed=1 disrupted=1", // the eviction handler's decrement
+		"1m0s healthy=2 allowed=1 disrupted=1", // the controller's sync
+		"3m0s healthy=3 allowed=2 disrupted=1", // the recheck at DeletionTimeout
+		"3m0s healthy=3 allowed=2 disrupted=0", // and just past it
+	}
+	if got := strings.Join(log, "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("budget status:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	var warned []string
+	for _, e := range s.Recorder().Events() {
+		if e.Reason == "NotDeleted" {
+			warned = append(warned, e.Name+": "+e.Message)
+		}
+	}
+	if len(warned) != 1 || warned[0] != victim+": Pod was expected by PDB default/default to be deleted but it wasn't" {
+		t.Errorf("NotDeleted warnings %q", warned)
+	}
+	if p := workloadstest.MustGet[*corev1.Pod](t, s, "Pod", victim); p.DeletionTimestamp != nil || podCondition(p, corev1.DisruptionTarget) != nil {
+		t.Errorf("the pod the eviction failed on was changed: %+v", p.Status.Conditions)
+	}
+}
+
+// A DisruptionTarget condition that no deletion followed is stale after 2 minutes
+// (stalePodDisruptionTimeout) and the disruption controller sets it back to False
+// (syncStalePodDisruption), even with no budget in the cluster.
+func TestStaleDisruptionTargetIsReset(t *testing.T) {
+	s := workloadstest.Sim(t, sim.Config{Seed: 1, Stages: stages.Default()})
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "default"}, Spec: workloadstest.PodSpec("1")}
+	workloadstest.Create(t, s, workloadstest.CPUNode("n1", 1), p)
+	var log []string
+	s.API().Watch(func(ev sim.WatchEvent) {
+		if p, ok := ev.Object.(*corev1.Pod); ok {
+			if c := podCondition(p, corev1.DisruptionTarget); c != nil {
+				line := fmt.Sprintf("%v %s %s", s.Elapsed(), c.Status, c.Reason)
+				if len(log) == 0 || log[len(log)-1] != line {
+					log = append(log, line)
+				}
+			}
+		}
+	})
+	s.Clock().At(sim.Epoch.Add(10*time.Second), func() {
+		p := workloadstest.MustGet[*corev1.Pod](t, s, "Pod", "p")
+		p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.DisruptionTarget,
+			Status: corev1.ConditionTrue, Reason: "EvictionByEvictionAPI", LastTransitionTime: metav1.NewTime(sim.Epoch.Add(10 * time.Second))})
+		if _, err := s.API().UpdateStatus(p); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	want := "10s True EvictionByEvictionAPI\n2m10s False "
+	if got := strings.Join(log, "\n"); got != want {
+		t.Errorf("DisruptionTarget:\n%s\nwant:\n%s", got, want)
 	}
 }
