@@ -99,7 +99,9 @@ func (t *terminations) kubeletCanAct(node string) bool {
 	if node == "" {
 		return true
 	}
-	if _, err := t.api.Get(kinds["Node"], "", node); err != nil {
+	// The node informer's store, not API.Get: no copy of the node for every write of a
+	// terminating pod.
+	if _, ok, _ := t.api.informers["Node"].indexer.GetByKey(node); !ok {
 		return false
 	}
 	st, _ := t.api.Kubelet(node)
