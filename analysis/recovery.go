@@ -26,7 +26,9 @@ type WorkloadDisruption struct {
 	Start float64 `json:"start"`
 	// Pods counts the pods disrupted during the episode.
 	Pods int `json:"pods"`
-	// MinReady is the fewest Ready pods the workload had during the episode.
+	// Wanted is the Ready pods it waited for (see above), and MinReady the fewest Ready pods
+	// it had during the episode.
+	Wanted   int `json:"wanted"`
 	MinReady int `json:"minReady"`
 	// RecoveredAt is when it had its Ready pods again, and RecoverySeconds RecoveredAt -
 	// Start; both null when it had not by the end of the run.
@@ -185,7 +187,7 @@ func workloadDisruptions(o Observation, listed []WorkloadReport, owner []int) []
 				target[w] = before[w]
 			}
 			open[w] = len(out[w])
-			out[w] = append(out[w], WorkloadDisruption{Start: now.Seconds(), Pods: 1, MinReady: ready[w]})
+			out[w] = append(out[w], WorkloadDisruption{Start: now.Seconds(), Pods: 1, Wanted: target[w], MinReady: ready[w]})
 		}
 		for _, w := range touched {
 			seen[w] = false

@@ -67,7 +67,7 @@ func writeDisruptions(w io.Writer, r *Report) error {
 				break
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%d\t%d/%d\t%s\t%s\n", row.Workload, formatSeconds(row.Start), row.Pods,
-				row.MinReady, row.Desired, optionalSeconds(row.RecoveredAt), row.Recovery)
+				row.MinReady, row.Wanted, optionalSeconds(row.RecoveredAt), row.Recovery)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -81,7 +81,6 @@ type RecoveryRow struct {
 	// Workload is "Kind namespace/name".
 	Workload string
 	WorkloadDisruption
-	Desired int32
 	// Recovery is the recovery time, or "not within the run".
 	Recovery string
 }
@@ -92,7 +91,7 @@ func RecoveryRows(r *Report) []RecoveryRow {
 	for _, wl := range r.Workloads {
 		for _, d := range wl.Disruptions {
 			row := RecoveryRow{Workload: wl.Kind + " " + objectName(wl.Namespace, wl.Name), WorkloadDisruption: d,
-				Desired: wl.Desired, Recovery: "not within the run"}
+				Recovery: "not within the run"}
 			if d.RecoverySeconds != nil {
 				row.Recovery = formatSeconds(*d.RecoverySeconds)
 			}
