@@ -27,7 +27,7 @@ func writeDisruptions(w io.Writer, r *Report) error {
 			return err
 		}
 	}
-	if len(r.DisruptionBudgets) > 0 {
+	if ShowBudgets(r) {
 		fmt.Fprintf(w, "\nDisruption budgets (%d):\n", len(r.DisruptionBudgets))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  BUDGET\tREQUIRES\tHEALTHY\tALLOWED\tREFUSED EVICTIONS\tFIRST\tLAST")
@@ -74,6 +74,24 @@ func writeDisruptions(w io.Writer, r *Report) error {
 		}
 	}
 	return nil
+}
+
+// ShowBudgets tells whether the table and the page show the disruption budgets: when some
+// pod was evicted, some eviction refused or some node drained, which is when a budget plays
+// a part. The JSON report lists them whenever they exist.
+func ShowBudgets(r *Report) bool {
+	if len(r.DisruptionBudgets) == 0 {
+		return false
+	}
+	if r.Summary.Evictions > 0 || len(r.Drains) > 0 {
+		return true
+	}
+	for _, b := range r.DisruptionBudgets {
+		if b.RefusedEvictions > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // RecoveryRow is one disruption episode of a workload, as the table and the HTML page show it.

@@ -65,6 +65,7 @@ type view struct {
 	// it, the evictions, the budgets or the drains are not empty.
 	Recovery     []analysis.RecoveryRow
 	MoreRecovery int
+	Budgets      bool
 	Disruptions  bool
 }
 
@@ -168,7 +169,8 @@ func newView(r *analysis.Report) (*view, error) {
 		v.MoreRecovery = len(v.Recovery) - maxNodes
 		v.Recovery = v.Recovery[:maxNodes]
 	}
-	v.Disruptions = len(r.Evictions) > 0 || len(r.DisruptionBudgets) > 0 || len(r.Drains) > 0 || len(v.Recovery) > 0
+	v.Budgets = analysis.ShowBudgets(r)
+	v.Disruptions = len(r.Evictions) > 0 || v.Budgets || len(r.Drains) > 0 || len(v.Recovery) > 0
 	v.TraceErrors = r.TraceErrors
 	if len(v.TraceErrors) > maxTraceErrors {
 		v.MoreErrors = len(v.TraceErrors) - maxTraceErrors
