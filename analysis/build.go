@@ -199,8 +199,7 @@ func Build(o Observation) *Report {
 	r.TraceErrors = traceErrorReports(o.TraceErrors)
 	r.Warnings = warningReports(o.Warnings)
 	r.Workloads, r.Summary.Workloads = workloadReports(o.Workloads, o.SyncFailures)
-	owners := podOwners(o.Pods, o.Workloads, r.Workloads)
-	for i, ds := range workloadDisruptions(o, r.Workloads, owners) {
+	for i, ds := range workloadDisruptions(o, r.Workloads) {
 		r.Workloads[i].Disruptions = ds
 	}
 	r.Evictions = evictionReports(o.Pods)

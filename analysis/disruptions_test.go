@@ -266,3 +266,27 @@ func TestReportSchemaAcceptsDisruptions(t *testing.T) {
 		t.Errorf("%v\n%s", err, buf.String())
 	}
 }
+
+// A pod deleted without a DisruptionTarget condition counts as disrupted only if its node did
+// not exist at that moment: a node deleted and created again is there.
+func TestDisruptionsOnMissingNodes(t *testing.T) {
+	bound := func(node string, deleted float64) PodRecord {
+		return PodRecord{Pod: &corev1.Pod{Spec: corev1.PodSpec{NodeName: node}}, TerminatingAt: sec(deleted), DeletedAt: sec(deleted)}
+	}
+	nodes := []NodeChange{
+		{At: 0, Name: "a", Ready: true}, {At: 0, Name: "b", Ready: true},
+		{At: *sec(100), Name: "a", Gone: true}, {At: *sec(100), Name: "b", Gone: true},
+		{At: *sec(120), Name: "b", Ready: false}, {At: *sec(125), Name: "b", Ready: true},
+	}
+	pods := []PodRecord{
+		bound("a", 90),  // node still there: a plain deletion
+		bound("a", 140), // node gone: disrupted
+		bound("b", 110), // node gone then: disrupted
+		bound("b", 140), // node back: a plain deletion
+	}
+	got := disruptions(pods, nodes)
+	want := []disruption{{*sec(110), 2}, {*sec(140), 1}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("disruptions %v, want %v", got, want)
+	}
+}

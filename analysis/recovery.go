@@ -89,24 +89,31 @@ type disruption struct {
 
 // disruptions lists the pods disrupted (see WorkloadDisruption), by time then pod index.
 func disruptions(pods []PodRecord, nodes []NodeChange) []disruption {
-	// nodeGone is when each node was last deleted; a node created again after clears it.
-	nodeGone := map[string]time.Duration{}
+	// changes are each node's creations and deletions, in order, to tell whether it existed
+	// at a given time.
+	changes := map[string][]NodeChange{}
 	for _, n := range nodes {
-		if n.Gone {
-			nodeGone[n.Name] = n.At
-		} else {
-			delete(nodeGone, n.Name)
+		if cs := changes[n.Name]; n.Gone || len(cs) == 0 || cs[len(cs)-1].Gone {
+			changes[n.Name] = append(cs, NodeChange{At: n.At, Gone: n.Gone})
 		}
+	}
+	goneAt := func(node string, at time.Duration) bool {
+		gone := false
+		for _, c := range changes[node] {
+			if c.At > at {
+				break
+			}
+			gone = c.Gone
+		}
+		return gone
 	}
 	var out []disruption
 	for i, rec := range pods {
 		switch {
 		case rec.EvictedAt != nil:
 			out = append(out, disruption{*rec.EvictedAt, int32(i)})
-		case rec.TerminatingAt != nil && rec.Pod != nil && rec.Pod.Spec.NodeName != "":
-			if gone, ok := nodeGone[rec.Pod.Spec.NodeName]; ok && gone <= *rec.TerminatingAt {
-				out = append(out, disruption{*rec.TerminatingAt, int32(i)})
-			}
+		case rec.TerminatingAt != nil && rec.Pod != nil && rec.Pod.Spec.NodeName != "" && goneAt(rec.Pod.Spec.NodeName, *rec.TerminatingAt):
+			out = append(out, disruption{*rec.TerminatingAt, int32(i)})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].at < out[j].at })
@@ -114,13 +121,14 @@ func disruptions(pods []PodRecord, nodes []NodeChange) []disruption {
 }
 
 // workloadDisruptions sweeps the pod change log to find, per listed workload, its disruption
-// episodes and when each recovered. owner is podOwners' result.
-func workloadDisruptions(o Observation, listed []WorkloadReport, owner []int) [][]WorkloadDisruption {
-	out := make([][]WorkloadDisruption, len(listed))
+// episodes and when each recovered; nil when no pod was disrupted.
+func workloadDisruptions(o Observation, listed []WorkloadReport) [][]WorkloadDisruption {
 	ds := disruptions(o.Pods, o.History.Nodes)
 	if len(ds) == 0 {
-		return out
+		return nil
 	}
+	out := make([][]WorkloadDisruption, len(listed))
+	owner := podOwners(o.Pods, o.Workloads, listed)
 	ready := make([]int, len(listed))
 	counted := make([]bool, len(o.Pods))
 	// open is the index in out[w] of w's open episode, -1 when none; target its wanted
