@@ -102,8 +102,17 @@ func (r *Recorder) observePod(typ watch.EventType, pod *corev1.Pod, restored boo
 		r.history.Pods = append(r.history.Pods, analysis.PodChange{At: r.clock.Now().Sub(Epoch), Pod: i,
 			Phase: pod.Status.Phase, Bound: pod.Spec.NodeName != "", Gone: gone, Ready: ready, Terminating: terminating})
 	}
+	// now is this write's time, allocated once and shared by the fields it sets (they are
+	// never written through).
+	var now *time.Duration
+	at := func() *time.Duration {
+		if now == nil {
+			now = r.elapsed()
+		}
+		return now
+	}
 	if (gone || terminating) && rec.TerminatingAt == nil {
-		rec.TerminatingAt = r.elapsed()
+		rec.TerminatingAt = at()
 	}
 	if (gone || terminating) && rec.EvictedAt == nil {
 		// The evicting component sets the condition before the deletion (upstream:
@@ -111,11 +120,11 @@ func (r *Recorder) observePod(typ watch.EventType, pod *corev1.Pod, restored boo
 		// addConditionAndDeletePod, podgc's markFailedAndDeletePod, the scheduler's
 		// preemption), so the deleting or terminating write carries it.
 		if c := disruptionTarget(pod); c != nil {
-			rec.EvictedAt, rec.EvictionReason = r.elapsed(), c.Reason
+			rec.EvictedAt, rec.EvictionReason = at(), c.Reason
 		}
 	}
 	if gone {
-		rec.DeletedAt = r.elapsed()
+		rec.DeletedAt = at()
 		return
 	}
 	if rec.ScheduledAt == nil && pod.Spec.NodeName != "" {
