@@ -64,7 +64,7 @@ func WriteTable(w io.Writer, r *Report) error {
 	}
 
 	if orphans := podsOnUnknownNodes(r); len(orphans) > 0 {
-		fmt.Fprintf(w, "\nPods bound to a node that no longer exists (%d) when the run ended, with their phase:\n", len(orphans))
+		fmt.Fprintf(w, "\nPods still bound to a node that no longer exists when the run ended (%d), with their phase:\n", len(orphans))
 		for i, o := range orphans {
 			if i == maxPodsPerReason {
 				fmt.Fprintf(w, "  … and %d more\n", len(orphans)-maxPodsPerReason)

@@ -26,7 +26,7 @@ func TestTableNamesPodsOnUnknownNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"Pods bound to a node that no longer exists (1)", "default/ghost on gone (Running)",
+	for _, want := range []string{"Pods still bound to a node that no longer exists when the run ended (1)", "default/ghost on gone (Running)",
 		"deletes such pods once they have been orphaned for 40s"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in the table:\n%s", want, out)
