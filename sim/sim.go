@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 
@@ -385,6 +386,13 @@ func (s *Simulator) Observe() (analysis.Observation, error) {
 	}
 	for _, n := range nodes {
 		o.Nodes = append(o.Nodes, n.(*corev1.Node))
+	}
+	budgets, err := s.api.List(kinds["PodDisruptionBudget"])
+	if err != nil {
+		return o, err
+	}
+	for _, b := range budgets {
+		o.Budgets = append(o.Budgets, b.(*policyv1.PodDisruptionBudget))
 	}
 	return o, nil
 }
