@@ -67,7 +67,7 @@ func evict(s *Simulator, name string) error {
 	return s.API().Evict(&policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}})
 }
 
-func disruptionTarget(p *corev1.Pod) *corev1.PodCondition {
+func disruptionCondition(p *corev1.Pod) *corev1.PodCondition {
 	for i := range p.Status.Conditions {
 		if p.Status.Conditions[i].Type == corev1.DisruptionTarget {
 			return &p.Status.Conditions[i]
@@ -114,7 +114,7 @@ func TestEvictionOfUnhealthyPods(t *testing.T) {
 				if len(obs.RefusedEvictions) != 1 || obs.RefusedEvictions[0].Message != tc.refused || obs.RefusedEvictions[0].Budget != "web" {
 					t.Errorf("refusals recorded %+v, want one by web: %q", obs.RefusedEvictions, tc.refused)
 				}
-				if p := getPod(t, s, last); p.DeletionTimestamp != nil || disruptionTarget(p) != nil {
+				if p := getPod(t, s, last); p.DeletionTimestamp != nil || disruptionCondition(p) != nil {
 					t.Errorf("refused pod is being deleted or has DisruptionTarget: %+v", p.Status.Conditions)
 				}
 				return
@@ -126,7 +126,7 @@ func TestEvictionOfUnhealthyPods(t *testing.T) {
 				t.Errorf("refusals recorded: %+v", obs.RefusedEvictions)
 			}
 			p := getPod(t, s, last)
-			if c := disruptionTarget(p); c == nil || c.Status != corev1.ConditionTrue || c.Reason != "EvictionByEvictionAPI" || c.Message != "Eviction API: evicting" {
+			if c := disruptionCondition(p); c == nil || c.Status != corev1.ConditionTrue || c.Reason != "EvictionByEvictionAPI" || c.Message != "Eviction API: evicting" {
 				t.Errorf("DisruptionTarget = %+v", c)
 			}
 			if p.DeletionTimestamp == nil || !p.DeletionTimestamp.Time.Equal(Epoch.Add(30e9)) {
