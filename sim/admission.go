@@ -31,6 +31,7 @@ type admissionChain struct {
 	limitRanger *limitranger.LimitRanger
 	priority    *priority.Plugin
 	quota       *quotaAdmission
+	nodeTaint   *nodeTaintAdmission // TaintNodesByCondition, sim/nodetaint.go
 }
 
 func newAdmission(api *API, f informers.SharedInformerFactory) (*admissionChain, error) {
@@ -71,6 +72,9 @@ func (c *admissionChain) admit(ctx context.Context, k *Kind, op admission.Operat
 		if err := c.limitRanger.Admit(ctx, attrs, nil); err != nil {
 			return err
 		}
+	}
+	if err := c.nodeTaint.admit(ctx, attrs); err != nil {
+		return err
 	}
 	return c.priority.Admit(ctx, attrs, nil)
 }
