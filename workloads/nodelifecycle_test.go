@@ -1,0 +1,220 @@
+package workloads_test
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/ptr"
+
+	"github.com/kwoksim/kwoksim/sim"
+	"github.com/kwoksim/kwoksim/stages"
+	"github.com/kwoksim/kwoksim/workloads/workloadstest"
+)
+
+// Expected timelines below are derived from pkg/controller/nodelifecycle and
+// pkg/controller/tainteviction (v1.37.2) with the default flags, not read off kwoksim:
+//
+//   - The health pass (monitorNodeHealth) runs at start and every --node-monitor-period (5 s):
+//     at 0 s, 5 s, 10 s, …
+//   - KWOK's chaos stage node-not-ready (delay 1000 ms, jitter 1000 ms: exactly 1 s) sets
+//     Ready=False 1 s after the label is set.
+//   - The NoSchedule taint of a condition comes with the node update (doNoScheduleTaintingPass
+//     is driven by the node informer): at the instant Ready turns False.
+//   - The NoExecute taint: the next health pass queues the node in its zone's tainter
+//     (processTaintBaseEviction); the tainting pass (every 100 ms) takes it as soon as the
+//     zone's token bucket (--node-eviction-rate 0.1, burst 1) has a token: one node per 10 s.
+//     The buckets are full by then (a new zone's bucket is drained on the controller's first
+//     passes, at the latest at 5 s, and refills in 10 s).
+//   - The taint eviction controller deletes a pod tolerationSeconds after it processes the
+//     taint (processPodOnNode), at once when a taint is not tolerated, never when it is
+//     tolerated without tolerationSeconds.
+
+// chaosStages is the default stage set plus KWOK's node-not-ready chaos stage.
+func chaosStages(t *testing.T) []*stages.Stage {
+	t.Helper()
+	data, err := os.ReadFile("../testdata/kwok/stages/node/chaos/node-not-ready.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chaos, err := stages.Parse(data, "node-not-ready.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(stages.Default(), chaos...)
+}
+
+// notReadyTolerations are those DefaultTolerationSeconds admission gives every pod (written
+// out, so that the test does not depend on the admission plugin).
+func notReadyTolerations(seconds int64) []corev1.Toleration {
+	return []corev1.Toleration{
+		{Key: corev1.TaintNodeNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To(seconds)},
+		{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr.To(seconds)},
+	}
+}
+
+func zoneNode(name, zone string, cpus int) *corev1.Node {
+	n := workloadstest.CPUNode(name, cpus)
+	if zone != "" {
+		n.Labels[corev1.LabelTopologyZone] = zone
+	}
+	return n
+}
+
+// pinnedPod is a bare pod of one CPU on a node, with the given tolerations.
+func pinnedPod(name, node string, tolerations []corev1.Toleration) *corev1.Pod {
+	spec := workloadstest.PodSpec("1")
+	if node != "" {
+		spec.NodeSelector = map[string]string{corev1.LabelHostname: node}
+	}
+	spec.Tolerations = tolerations
+	return &corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec:       spec,
+	}
+}
+
+// taintLog records, for each node, when each taint (key:effect) appeared and went, as
+// "node +key:effect@t" and "node -key:effect@t".
+func taintLog(s *sim.Simulator) *[]string {
+	var log []string
+	s.API().Watch(func(ev sim.WatchEvent) {
+		n, ok := ev.Object.(*corev1.Node)
+		if !ok || ev.Type == watch.Deleted {
+			return
+		}
+		var before []corev1.Taint
+		if ev.Old != nil {
+			before = ev.Old.(*corev1.Node).Spec.Taints
+		}
+		key := func(t corev1.Taint) string { return t.Key + ":" + string(t.Effect) }
+		has := func(ts []corev1.Taint, k string) bool {
+			return slices.ContainsFunc(ts, func(t corev1.Taint) bool { return key(t) == k })
+		}
+		for _, t := range n.Spec.Taints {
+			if !has(before, key(t)) {
+				log = append(log, fmt.Sprintf("%s +%s@%v", n.Name, key(t), s.Elapsed()))
+			}
+		}
+		for _, t := range before {
+			if !has(n.Spec.Taints, key(t)) {
+				log = append(log, fmt.Sprintf("%s -%s@%v", n.Name, key(t), s.Elapsed()))
+			}
+		}
+	})
+	return &log
+}
+
+// grep keeps the lines containing every one of the words.
+func grep(lines []string, words ...string) []string {
+	var out []string
+	for _, l := range lines {
+		all := true
+		for _, w := range words {
+			all = all && strings.Contains(l, w)
+		}
+		if all {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func expectLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
+	}
+}
+
+// A node made NotReady by KWOK's chaos stage at 60 s (label set by a patch, Ready=False at
+// 61 s): not-ready:NoSchedule at 61 s; the health pass at 65 s queues it and the tainting pass
+// at 65 s gives it not-ready:NoExecute (the zone, "bad" and "good", is not disrupted: 1 of 2
+// not Ready). Pods with the default 300 s toleration are deleted at 365 s and replaced on
+// "good"; the pod tolerating 60 s at 125 s; the one tolerating without seconds stays; a pod
+// created at 70 s does not go to "bad".
+func TestNotReadyNodeTaintsAndEvicts(t *testing.T) {
+	s := workloadstest.Sim(t, sim.Config{Seed: 1, Stages: chaosStages(t), Until: 10 * time.Minute})
+	taints := taintLog(s)
+	pods := workloadstest.WatchPods(s)
+	reasons := disruptionReasons(s)
+	web := workloadstest.Deployment("web", 2)
+	web.Spec.Template.Spec.NodeSelector = nil
+	web.Spec.Template.Spec.Tolerations = notReadyTolerations(300)
+	workloadstest.Create(t, s, zoneNode("bad", "", 10), web,
+		pinnedPod("short", "bad", notReadyTolerations(60)),
+		pinnedPod("forever", "bad", []corev1.Toleration{{Key: corev1.TaintNodeNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute}}))
+	// "good" arrives at 30 s, once the Deployment's pods are on "bad".
+	s.Clock().At(sim.Epoch.Add(30*time.Second), func() { workloadstest.Create(t, s, zoneNode("good", "", 10)) })
+	workloadstest.PatchAt(t, s, time.Minute, "Node", "", "bad", `{"metadata":{"labels":{"node-not-ready.stage.kwok.x-k8s.io":"true"}}}`)
+	s.Clock().At(sim.Epoch.Add(70*time.Second), func() { workloadstest.Create(t, s, pinnedPod("late", "", nil)) })
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	expectLines(t, "taints of bad after 1m", grep(*taints, "bad", "not-ready"), []string{
+		"bad +node.kubernetes.io/not-ready:NoSchedule@0s", // NodeTaint admission
+		"bad -node.kubernetes.io/not-ready:NoSchedule@0s", // no condition calls for it
+		"bad +node.kubernetes.io/not-ready:NoSchedule@1m1s",
+		"bad +node.kubernetes.io/not-ready:NoExecute@1m5s",
+	})
+	var term []string
+	for _, e := range *pods {
+		if e.What == "terminating" {
+			term = append(term, e.Pod+"@"+e.At.String())
+		}
+	}
+	slices.Sort(term)
+	if len(term) != 3 || term[0] != "short@2m5s" || !strings.HasSuffix(term[1], "@6m5s") || !strings.HasSuffix(term[2], "@6m5s") {
+		t.Errorf("terminations: got %v, want the two web pods at 6m5s and short at 2m5s", term)
+	}
+	for _, p := range workloadstest.List[*corev1.Pod](t, s, "Pod") {
+		switch {
+		case p.Name == "forever":
+			if p.DeletionTimestamp != nil || p.Spec.NodeName != "bad" {
+				t.Errorf("forever: want it kept on bad, got node %q deleting %v", p.Spec.NodeName, p.DeletionTimestamp)
+			}
+		case p.DeletionTimestamp == nil && p.Spec.NodeName != "good":
+			t.Errorf("%s on %q: want every live pod but forever on good", p.Name, p.Spec.NodeName)
+		}
+	}
+	live := 0
+	for _, p := range workloadstest.List[*corev1.Pod](t, s, "Pod") {
+		if strings.HasPrefix(p.Name, "web-") && p.DeletionTimestamp == nil {
+			live++
+		}
+	}
+	if live != 2 {
+		t.Errorf("web: %d live pods at the end, want 2 (replaced on good)", live)
+	}
+	for _, name := range term {
+		name = name[:strings.Index(name, "@")]
+		if got := (*reasons)[name]; got != "DeletionByTaintManager: Taint manager: deleting due to NoExecute taint" {
+			t.Errorf("%s: DisruptionTarget when deleted %q, want the taint manager's", name, got)
+		}
+	}
+}
+
+// disruptionReasons records the DisruptionTarget condition (reason: message) each pod had
+// when its deletion began.
+func disruptionReasons(s *sim.Simulator) *map[string]string {
+	out := map[string]string{}
+	s.API().Watch(func(ev sim.WatchEvent) {
+		p, ok := ev.Object.(*corev1.Pod)
+		if !ok || ev.Old == nil || p.DeletionTimestamp == nil || ev.Old.(*corev1.Pod).DeletionTimestamp != nil {
+			return
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue {
+				out[p.Name] = c.Reason + ": " + c.Message
+			}
+		}
+	})
+	return &out
+}
