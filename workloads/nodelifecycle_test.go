@@ -1,6 +1,7 @@
 package workloads_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
+	"github.com/kwoksim/kwoksim/workloads"
 	"github.com/kwoksim/kwoksim/workloads/workloadstest"
 )
 
@@ -217,4 +219,167 @@ func disruptionReasons(s *sim.Simulator) *map[string]string {
 		}
 	})
 	return &out
+}
+
+// zoneOutage runs a cluster of zone-a (a1…a4) and zone-b (b1…b4), one pod per node
+// tolerating not-ready for 300 s, makes the named nodes NotReady at 60 s (Ready=False at
+// 61 s) and returns the NoExecute taints given and the pods' terminations.
+func zoneOutage(t *testing.T, failing ...string) (taints, terminated []string) {
+	t.Helper()
+	s := workloadstest.Sim(t, sim.Config{Seed: 1, Stages: chaosStages(t), Until: 10 * time.Minute})
+	log := taintLog(s)
+	pods := workloadstest.WatchPods(s)
+	for _, z := range []string{"a", "b"} {
+		for i := 1; i <= 4; i++ {
+			name := fmt.Sprintf("%s%d", z, i)
+			workloadstest.Create(t, s, zoneNode(name, "zone-"+z, 4), pinnedPod("p-"+name, name, notReadyTolerations(300)))
+		}
+	}
+	for _, n := range failing {
+		workloadstest.PatchAt(t, s, time.Minute, "Node", "", n, `{"metadata":{"labels":{"node-not-ready.stage.kwok.x-k8s.io":"true"}}}`)
+	}
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range *pods {
+		if e.What == "terminating" {
+			terminated = append(terminated, e.Pod+"@"+e.At.String())
+		}
+	}
+	return grep(*log, "NoExecute"), terminated
+}
+
+// A zone outage in a 2-zone cluster: at the health pass of 65 s the four nodes of zone-a
+// are queued (in name order), then handleDisruption finds zone-a fully disrupted and zone-b
+// normal; a fully disrupted zone among healthy ones keeps --node-eviction-rate
+// (HealthyQPSFunc: 0.1, unchanged, so SwapLimiter keeps the bucket). The tainting pass takes
+// a1 at 65 s with the bucket's token, then one node per 10 s: a2 at 75 s, a3 at 85 s, a4 at
+// 95 s. Each pod is deleted 300 s after its node's taint.
+func TestZoneOutageTaintsAtTheEvictionRate(t *testing.T) {
+	taints, terminated := zoneOutage(t, "a1", "a2", "a3", "a4")
+	expectLines(t, "NoExecute taints", taints, []string{
+		"a1 +node.kubernetes.io/not-ready:NoExecute@1m5s",
+		"a2 +node.kubernetes.io/not-ready:NoExecute@1m15s",
+		"a3 +node.kubernetes.io/not-ready:NoExecute@1m25s",
+		"a4 +node.kubernetes.io/not-ready:NoExecute@1m35s",
+	})
+	expectLines(t, "terminations", terminated, []string{"p-a1@6m5s", "p-a2@6m15s", "p-a3@6m25s", "p-a4@6m35s"})
+}
+
+// Every node failing: all zones fully disrupted at the 65 s pass, so the controller enters
+// full disruption mode (it blames its own connectivity): the queued nodes are made reachable
+// again and every tainter's rate is 0. No NoExecute taint, no eviction.
+func TestFullDisruptionEvictsNothing(t *testing.T) {
+	taints, terminated := zoneOutage(t, "a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4")
+	expectLines(t, "NoExecute taints", taints, nil)
+	expectLines(t, "terminations", terminated, nil)
+}
+
+// 3 of zone-a's 4 nodes failing: 3 not Ready (more than 2) and 3/4 ≥ 0.55
+// (--unhealthy-zone-threshold): partial disruption. The zone has 4 nodes, not more than
+// --large-cluster-size-threshold (50), so ReducedQPSFunc gives 0: the handleDisruption of the
+// 65 s pass stops the zone's tainter before any tainting pass. No taint, no eviction.
+func TestPartialDisruptionOfASmallZoneTaintsNothing(t *testing.T) {
+	taints, terminated := zoneOutage(t, "a1", "a2", "a3")
+	expectLines(t, "NoExecute taints", taints, nil)
+	expectLines(t, "terminations", terminated, nil)
+}
+
+// Two of zone-a's four failing is not a partial disruption (not more than 2 not Ready): the
+// zone stays Normal and both nodes are tainted at the normal rate, 10 s apart.
+func TestTwoFailingNodesOfAZoneAreTainted(t *testing.T) {
+	taints, _ := zoneOutage(t, "a1", "a2")
+	expectLines(t, "NoExecute taints", taints, []string{
+		"a1 +node.kubernetes.io/not-ready:NoExecute@1m5s",
+		"a2 +node.kubernetes.io/not-ready:NoExecute@1m15s",
+	})
+}
+
+// A kubelet stopped at 62 s stops renewing the lease. The health pass of 60 s saw the lease
+// renewed at 60 s; the pass of 65 s sees its last renewal (62 s), newer than the one saved,
+// and takes 65 s as the probe time (tryUpdateNodeHealth). The node is marked Unknown at the
+// first pass after 65 s + 50 s (--node-monitor-grace-period), strictly later: 120 s, with
+// reason NodeStatusUnknown; unreachable:NoSchedule comes with that update, and the same
+// pass queues it for unreachable:NoExecute, given by the tainting pass at 120 s.
+//
+// The node's stages are left out (only the pod stages run, the node is Ready from its
+// manifest): the controller's view is checked, whatever the kubelet's stopped stages do.
+// Nothing else is pending after 62 s: the run must still go on until the taint.
+func TestStoppedKubeletMarksNodeUnknown(t *testing.T) {
+	var podStages []*stages.Stage
+	for _, st := range stages.Default() {
+		if st.Kind == "Pod" {
+			podStages = append(podStages, st)
+		}
+	}
+	s := workloadstest.Sim(t, sim.Config{Seed: 1, Stages: podStages})
+	log := taintLog(s)
+	ready := func(n *corev1.Node) *corev1.Node {
+		n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady"}}
+		return n
+	}
+	workloadstest.Create(t, s, ready(zoneNode("dead", "", 4)), ready(zoneNode("alive", "", 4)))
+	s.Clock().At(sim.Epoch.Add(62*time.Second), func() {
+		if err := s.SetKubelet("dead", sim.KubeletStopped); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	expectLines(t, "taints of dead", grep(*log, "dead"), []string{
+		"dead +node.kubernetes.io/not-ready:NoSchedule@0s",
+		"dead -node.kubernetes.io/not-ready:NoSchedule@0s",
+		"dead +node.kubernetes.io/unreachable:NoSchedule@2m0s",
+		"dead +node.kubernetes.io/unreachable:NoExecute@2m0s",
+	})
+	expectLines(t, "taints of alive", grep(*log, "alive", "unreachable"), nil)
+	n := workloadstest.MustGet[*corev1.Node](t, s, "Node", "dead")
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			got := fmt.Sprintf("%s %s %q %v", c.Status, c.Reason, c.Message, c.LastTransitionTime.Sub(sim.Epoch))
+			if want := `Unknown NodeStatusUnknown "Kubelet stopped posting node status." 2m0s`; got != want {
+				t.Errorf("Ready: got %s, want %s", got, want)
+			}
+		}
+	}
+	if got := s.Elapsed(); got != 2*time.Minute {
+		t.Errorf("run ended at %v, want 2m0s (the taint is the last consequence)", got)
+	}
+}
+
+// Without failures the controller's passes are background work: a run ends when its pods
+// are Running (stage-fast: at once), and no node keeps a taint.
+func TestHealthyRunEnds(t *testing.T) {
+	s := workloadstest.Sim(t, sim.Config{Seed: 1, Stages: stages.Default()})
+	workloadstest.Create(t, s, zoneNode("n1", "zone-a", 4), zoneNode("n2", "zone-b", 4), workloadstest.Deployment("web", 4))
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Elapsed(); got > time.Second {
+		t.Errorf("run ended at %v, want at once", got)
+	}
+	for _, n := range workloadstest.List[*corev1.Node](t, s, "Node") {
+		if len(n.Spec.Taints) > 0 {
+			t.Errorf("%s: taints %v at the end", n.Name, n.Spec.Taints)
+		}
+	}
+}
+
+// Without stages no kubelet reports: nodes get no not-ready taint (they would keep it for
+// ever), and the report's notes say what a real cluster would do instead.
+func TestNoStagesNoNodeTaintAndANote(t *testing.T) {
+	r, err := workloads.Run(context.Background(), workloads.Scenario{
+		Config: sim.Config{Seed: 1, Stages: []*stages.Stage{}},
+		Nodes:  objects(zoneNode("n1", "", 4)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Nodes) != 1 || len(r.Nodes[0].Taints) != 0 {
+		t.Errorf("nodes: %+v, want n1 without taints", r.Nodes)
+	}
+	if !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.HasPrefix(n, "no stages: no kubelet reports node status") }) {
+		t.Errorf("notes %q lack the no-kubelet note", r.Notes)
+	}
 }

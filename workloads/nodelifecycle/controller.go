@@ -144,8 +144,8 @@ func (c *Controller) schedule(at time.Time, foreground bool) {
 // monitorPass runs monitorNodeHealth and schedules the next one --node-monitor-period later,
 // foreground when it will have something to do (unsettled).
 func (c *Controller) monitorPass() {
-	c.dirty = false
 	c.monitorNodeHealth()
+	c.dirty = false // the pass's own writes (a node marked Unknown) are dealt with
 	c.armTainting()
 	c.schedule(c.clock.Now().Add(c.flags.NodeMonitorPeriod), c.dirty || c.unsettled())
 }
