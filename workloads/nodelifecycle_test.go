@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 
+	"github.com/kwoksim/kwoksim/controlplane"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
 	"github.com/kwoksim/kwoksim/workloads"
@@ -306,27 +307,7 @@ func TestTwoFailingNodesOfAZoneAreTainted(t *testing.T) {
 // manifest): the controller's view is checked, whatever the kubelet's stopped stages do.
 // Nothing else is pending after 62 s: the run must still go on until the taint.
 func TestStoppedKubeletMarksNodeUnknown(t *testing.T) {
-	var podStages []*stages.Stage
-	for _, st := range stages.Default() {
-		if st.Kind == "Pod" {
-			podStages = append(podStages, st)
-		}
-	}
-	s := workloadstest.Sim(t, sim.Config{Seed: 1, Stages: podStages})
-	log := taintLog(s)
-	ready := func(n *corev1.Node) *corev1.Node {
-		n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady"}}
-		return n
-	}
-	workloadstest.Create(t, s, ready(zoneNode("dead", "", 4)), ready(zoneNode("alive", "", 4)))
-	s.Clock().At(sim.Epoch.Add(62*time.Second), func() {
-		if err := s.SetKubelet("dead", sim.KubeletStopped); err != nil {
-			t.Error(err)
-		}
-	})
-	if err := s.Run(); err != nil {
-		t.Fatal(err)
-	}
+	s, log := stoppedKubelet(t, nil)
 	expectLines(t, "taints of dead", grep(*log, "dead"), []string{
 		"dead +node.kubernetes.io/not-ready:NoSchedule@0s",
 		"dead -node.kubernetes.io/not-ready:NoSchedule@0s",
@@ -346,6 +327,48 @@ func TestStoppedKubeletMarksNodeUnknown(t *testing.T) {
 	if got := s.Elapsed(); got != 2*time.Minute {
 		t.Errorf("run ended at %v, want 2m0s (the taint is the last consequence)", got)
 	}
+}
+
+// stoppedKubelet runs nodes "dead" and "alive", Ready from their manifests, with only the
+// pod stages, and stops dead's kubelet at 62 s. It returns the simulator and its taint log.
+func stoppedKubelet(t *testing.T, cp *controlplane.Flags) (*sim.Simulator, *[]string) {
+	t.Helper()
+	var podStages []*stages.Stage
+	for _, st := range stages.Default() {
+		if st.Kind == "Pod" {
+			podStages = append(podStages, st)
+		}
+	}
+	s := workloadstest.Sim(t, sim.Config{Seed: 1, Stages: podStages, ControlPlane: cp})
+	log := taintLog(s)
+	ready := func(n *corev1.Node) *corev1.Node {
+		n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady"}}
+		return n
+	}
+	workloadstest.Create(t, s, ready(zoneNode("dead", "", 4)), ready(zoneNode("alive", "", 4)))
+	s.Clock().At(sim.Epoch.Add(62*time.Second), func() {
+		if err := s.SetKubelet("dead", sim.KubeletStopped); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return s, log
+}
+
+// The settings reach the controller: with --node-monitor-grace-period=20s and
+// --node-monitor-period=2s the passes fall at 62 s (lease renewed at 62 s: the stop comes
+// after the pass at that instant, or it observed the renewal at the stop: probe 62 s either
+// way), then 64 s, … and the node is Unknown at the first pass after 82 s: 84 s.
+func TestStoppedKubeletHonoursTheFlags(t *testing.T) {
+	cp := controlplane.Defaults()
+	cp.NodeMonitorGracePeriod, cp.NodeMonitorPeriod = 20*time.Second, 2*time.Second
+	_, log := stoppedKubelet(t, &cp)
+	expectLines(t, "unreachable taints of dead", grep(*log, "dead", "unreachable"), []string{
+		"dead +node.kubernetes.io/unreachable:NoSchedule@1m24s",
+		"dead +node.kubernetes.io/unreachable:NoExecute@1m24s",
+	})
 }
 
 // Without failures the controller's passes are background work: a run ends when its pods
