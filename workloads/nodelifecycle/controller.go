@@ -31,6 +31,10 @@ type Controller struct {
 
 	// knownNodeSet, nodeHealthMap, zoneStates and zoneNoExecuteTainter of the real controller.
 	known    map[string]bool
+	// nodes are the stored nodes by name, kept from the watch (the controller's lister).
+	nodes map[string]*corev1.Node
+	// names are the nodes' names, sorted; nil after a node came or went.
+	names []string
 	health   map[string]*nodeHealth
 	zones    map[string]zoneState
 	tainters map[string]*tainter
@@ -69,6 +73,7 @@ func New(m *manager.Manager) *Controller {
 		flags:       s.ControlPlane(),
 		hasKubelets: s.HasKubelets(),
 		known:       map[string]bool{},
+		nodes:       map[string]*corev1.Node{},
 		health:      map[string]*nodeHealth{},
 		zones:       map[string]zoneState{},
 		tainters:    map[string]*tainter{},
@@ -111,6 +116,16 @@ func (c *Controller) Observe(ev sim.WatchEvent) {
 	if ev.Kind.Name() != "Node" {
 		return
 	}
+	n := ev.Object.(*corev1.Node)
+	if ev.Type == watch.Deleted {
+		delete(c.nodes, n.Name)
+		c.names = nil
+	} else {
+		if _, ok := c.nodes[n.Name]; !ok {
+			c.names = nil
+		}
+		c.nodes[n.Name] = n
+	}
 	if ev.Type != watch.Modified || readyStatus(ev.Old.(*corev1.Node)) != readyStatus(ev.Object.(*corev1.Node)) {
 		c.touch()
 	}
@@ -121,6 +136,18 @@ func readyStatus(n *corev1.Node) corev1.ConditionStatus {
 		return cond.Status
 	}
 	return ""
+}
+
+// listNodes is the nodes, by name. Stored objects are never changed in place: read only.
+func (c *Controller) listNodes() []*corev1.Node {
+	if c.names == nil {
+		c.names = sortedKeys(c.nodes)
+	}
+	out := make([]*corev1.Node, 0, len(c.names))
+	for _, name := range c.names {
+		out = append(out, c.nodes[name])
+	}
+	return out
 }
 
 // touch marks the next health pass as having work, and makes it foreground.

@@ -22,14 +22,9 @@ const labelNodeDisruptionExclusion = "node.kubernetes.io/exclude-disruption"
 // (handleDisruption). That order decides when the first node of a failing zone is tainted:
 // it is queued before its zone is seen disrupted.
 func (c *Controller) monitorNodeHealth() {
-	objs, err := c.api.List(nodeKind)
-	if err != nil {
-		return
-	}
-	nodes := make([]*corev1.Node, len(objs)) // sorted by name: see the package comment
-	for i, o := range objs {
-		nodes[i] = o.(*corev1.Node)
-	}
+	// The stored nodes themselves, shared (the lister's view), sorted by name: see the
+	// package comment. They are copied only to be written.
+	nodes := c.listNodes()
 	added, deleted, newZoneRepresentatives := c.classifyNodes(nodes)
 	for _, n := range newZoneRepresentatives {
 		c.addTainterForNewZone(n)
@@ -45,8 +40,7 @@ func (c *Controller) monitorNodeHealth() {
 
 	zoneToNodeConditions := map[string][]*corev1.NodeCondition{}
 	for _, listed := range nodes {
-		node := listed.DeepCopy()
-		_, current, err := c.tryUpdateNodeHealth(node)
+		node, _, current, err := c.tryUpdateNodeHealth(listed)
 		if err != nil {
 			continue // "Skipping - no pods will be evicted"
 		}
@@ -106,12 +100,12 @@ func (c *Controller) lease(name string, now time.Time) time.Time {
 	return now
 }
 
-// tryUpdateNodeHealth follows the real function (node is the caller's copy, changed in
-// place): the probe time moves on when the Ready condition's heartbeat changed or the lease
+// tryUpdateNodeHealth follows the real function: the probe time moves on when the Ready condition's heartbeat changed or the lease
 // was renewed; past the grace period (--node-startup-grace-period for a node that never
 // posted Ready, else --node-monitor-grace-period) the kubelet's conditions become Unknown
-// through the status subresource. It returns the Ready condition as observed and as it is now.
-func (c *Controller) tryUpdateNodeHealth(node *corev1.Node) (corev1.NodeCondition, *corev1.NodeCondition, error) {
+// through the status subresource. It returns the node as it is now (node itself, a stored
+// object never changed, or a changed copy), its Ready condition as observed and as it is now.
+func (c *Controller) tryUpdateNodeHealth(node *corev1.Node) (*corev1.Node, corev1.NodeCondition, *corev1.NodeCondition, error) {
 	now := c.clock.Now()
 	h := c.health[node.Name]
 	defer func() { c.health[node.Name] = h }()
@@ -153,7 +147,13 @@ func (c *Controller) tryUpdateNodeHealth(node *corev1.Node) (corev1.NodeConditio
 		h.probe = now
 	}
 	if !now.After(h.probe.Add(grace)) {
-		return observed, current, nil
+		return node, observed, current, nil
+	}
+	// The real controller works on a copy from the start; this one copies only here.
+	stored := node
+	node = node.DeepCopy()
+	if h.status == &stored.Status {
+		h.status = &node.Status
 	}
 	stamp := metaNow(now)
 	for _, t := range []corev1.NodeConditionType{corev1.NodeReady, corev1.NodeMemoryPressure, corev1.NodeDiskPressure, corev1.NodePIDPressure} {
@@ -175,11 +175,11 @@ func (c *Controller) tryUpdateNodeHealth(node *corev1.Node) (corev1.NodeConditio
 	_, current = controllerutil.GetNodeCondition(&node.Status, corev1.NodeReady)
 	if !equality.Semantic.DeepEqual(current, &observed) {
 		if _, err := c.api.UpdateStatus(node); err != nil {
-			return observed, current, err
+			return node, observed, current, err
 		}
 		h = &nodeHealth{status: &node.Status, probe: h.probe, readyTransition: now, lease: h.lease, hasLease: h.hasLease}
 	}
-	return observed, current, nil
+	return node, observed, current, nil
 }
 
 // processTaintBaseEviction: a node not Ready is queued for the matching NoExecute taint, or
