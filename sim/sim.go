@@ -176,7 +176,6 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 		}
 	})
 	if len(cfg.Stages) > 0 {
-		s.api.admission.enableNodeTaint() // sim/nodetaint.go
 		r, err := newStageRunner(s.api, s.clock, s.rec, cfg.Stages, s.Rand(streamStages))
 		if err != nil {
 			cancel()

@@ -29,21 +29,23 @@ type Controller struct {
 	flags       controlplane.Flags
 	hasKubelets bool
 
-	// knownNodeSet, nodeHealthMap, zoneStates and zoneNoExecuteTainter of the real controller.
-	known    map[string]bool
 	// nodes are the stored nodes by name, kept from the watch (the controller's lister).
 	nodes map[string]*corev1.Node
 	// names are the nodes' names, sorted; nil after a node came or went.
 	names []string
+
+	// knownNodeSet, nodeHealthMap, zoneStates and zoneNoExecuteTainter of the real controller.
+	known    map[string]bool
 	health   map[string]*nodeHealth
 	zones    map[string]zoneState
 	tainters map[string]*tainter
 
 	// monitor is the next health pass; taintPass the next NoExecute tainting pass.
 	monitor   *clock.Event
+	monitorFG bool // monitor is a foreground event
 	taintPass *clock.Event
-	// dirty: a node was added or deleted, its Ready status changed or a kubelet changed state
-	// since the last health pass, which then has work to do.
+	// dirty: since the last health pass a node turned not Ready or recovered, or went, or a
+	// kubelet changed state: the next pass has work to do (see Observe).
 	dirty bool
 }
 
@@ -79,6 +81,7 @@ func New(m *manager.Manager) *Controller {
 		tainters:    map[string]*tainter{},
 	}
 	m.Register(c)
+	s.TaintNewNodes() // the NodeTaint admission plugin: the controller removes its taint
 	s.API().WatchKubelets(func(string, sim.KubeletState) { c.touch() })
 	c.schedule(c.clock.Now(), false)
 	return c
@@ -126,8 +129,23 @@ func (c *Controller) Observe(ev sim.WatchEvent) {
 		}
 		c.nodes[n.Name] = n
 	}
-	if ev.Type != watch.Modified || readyStatus(ev.Old.(*corev1.Node)) != readyStatus(ev.Object.(*corev1.Node)) {
+	// What the next health pass acts on: a node turning not Ready (queued for a NoExecute
+	// taint), one recovering (its taints removed, its queued taint cancelled), a node gone
+	// (the zones change). A node's first report of Ready is not: the pass would only leave the
+	// transient disruption of nodes that had not reported yet, with nothing to show for it,
+	// and a run without failures must end when its pods are settled.
+	unhealthy := func(s corev1.ConditionStatus) bool { return s == corev1.ConditionFalse || s == corev1.ConditionUnknown }
+	switch cur := readyStatus(n); ev.Type {
+	case watch.Deleted:
 		c.touch()
+	case watch.Added:
+		if unhealthy(cur) {
+			c.touch()
+		}
+	default:
+		if old := readyStatus(ev.Old.(*corev1.Node)); old != cur && (unhealthy(old) || unhealthy(cur)) {
+			c.touch()
+		}
 	}
 }
 
@@ -153,7 +171,7 @@ func (c *Controller) listNodes() []*corev1.Node {
 // touch marks the next health pass as having work, and makes it foreground.
 func (c *Controller) touch() {
 	c.dirty = true
-	if c.monitor != nil && c.monitor.Pending() {
+	if c.monitor != nil && c.monitor.Pending() && !c.monitorFG {
 		at := c.monitor.At()
 		c.monitor.Cancel()
 		c.schedule(at, true)
@@ -161,6 +179,7 @@ func (c *Controller) touch() {
 }
 
 func (c *Controller) schedule(at time.Time, foreground bool) {
+	c.monitorFG = foreground
 	if foreground {
 		c.monitor = c.clock.At(at, c.monitorPass)
 	} else {
