@@ -109,6 +109,13 @@ func (c *Controller) Observe(ev sim.WatchEvent) {
 			helper.Semantic.DeepEqual(old.Spec.Tolerations, cur.Spec.Tolerations) {
 			return
 		}
+		// A pod with no eviction scheduled, on no node known to be tainted, would find
+		// nothing to do; if its node is being tainted, that node's own update, still to be
+		// handled, finds the pod in the index. So most pods cost no sync.
+		k := podKey{cur.Namespace, cur.Name}
+		if _, tainted := c.tainted[cur.Spec.NodeName]; c.work[k] == nil && (!tainted || ev.Type == watch.Deleted) {
+			return
+		}
 		c.queue.Add(cur.Namespace, cur.Name)
 	}
 }
