@@ -33,6 +33,11 @@ type Controller struct {
 	nodes map[string]*corev1.Node
 	// names are the nodes' names, sorted; nil after a node came or went.
 	names []string
+	// zoneOf is each node's zone key, and whether it is excluded from the zones' states.
+	zoneOf map[string]nodeZone
+	// regroup: a node came, went or changed zone since the last health pass, which then
+	// classifies the nodes anew (classifyNodes).
+	regroup bool
 
 	// knownNodeSet, nodeHealthMap, zoneStates and zoneNoExecuteTainter of the real controller.
 	known    map[string]bool
@@ -76,6 +81,7 @@ func New(m *manager.Manager) *Controller {
 		hasKubelets: s.HasKubelets(),
 		known:       map[string]bool{},
 		nodes:       map[string]*corev1.Node{},
+		zoneOf:      map[string]nodeZone{},
 		health:      map[string]*nodeHealth{},
 		zones:       map[string]zoneState{},
 		tainters:    map[string]*tainter{},
@@ -122,12 +128,17 @@ func (c *Controller) Observe(ev sim.WatchEvent) {
 	n := ev.Object.(*corev1.Node)
 	if ev.Type == watch.Deleted {
 		delete(c.nodes, n.Name)
-		c.names = nil
+		delete(c.zoneOf, n.Name)
+		c.names, c.regroup = nil, true
 	} else {
 		if _, ok := c.nodes[n.Name]; !ok {
-			c.names = nil
+			c.names, c.regroup = nil, true
 		}
 		c.nodes[n.Name] = n
+		_, excluded := n.Labels[labelNodeDisruptionExclusion]
+		if z := (nodeZone{topology.GetZoneKey(n), excluded}); z != c.zoneOf[n.Name] || ev.Type == watch.Added {
+			c.zoneOf[n.Name], c.regroup = z, true
+		}
 	}
 	// What the next health pass acts on: a node turning not Ready (queued for a NoExecute
 	// taint), one recovering (its taints removed, its queued taint cancelled), a node gone
@@ -280,5 +291,17 @@ var (
 	}
 )
 
-// zoneKey is the real controller's nodetopology.GetZoneKey.
-func zoneKey(n *corev1.Node) string { return topology.GetZoneKey(n) }
+// zoneKey is the real controller's nodetopology.GetZoneKey, kept per node as its labels
+// change (it builds a string: a health pass asks for it several times per node).
+func (c *Controller) zoneKey(n *corev1.Node) string {
+	if z, ok := c.zoneOf[n.Name]; ok {
+		return z.key
+	}
+	return topology.GetZoneKey(n)
+}
+
+type nodeZone struct {
+	key string
+	// excluded: labelled node.kubernetes.io/exclude-disruption (isNodeExcludedFromDisruptionChecks).
+	excluded bool
+}

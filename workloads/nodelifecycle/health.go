@@ -25,7 +25,14 @@ func (c *Controller) monitorNodeHealth() {
 	// The stored nodes themselves, shared (the lister's view), sorted by name: see the
 	// package comment. They are copied only to be written.
 	nodes := c.listNodes()
-	added, deleted, newZoneRepresentatives := c.classifyNodes(nodes)
+	// Nodes are classified only when they changed: it finds nothing otherwise, unless a
+	// zone lost its state (handleDisruption drops the zones without a node it counts).
+	var added, newZoneRepresentatives []*corev1.Node
+	var deleted []string
+	if c.regroup {
+		added, deleted, newZoneRepresentatives = c.classifyNodes(nodes)
+		c.regroup = false
+	}
 	for _, n := range newZoneRepresentatives {
 		c.addTainterForNewZone(n)
 	}
@@ -44,9 +51,8 @@ func (c *Controller) monitorNodeHealth() {
 		if err != nil {
 			continue // "Skipping - no pods will be evicted"
 		}
-		if _, excluded := node.Labels[labelNodeDisruptionExclusion]; !excluded {
-			z := zoneKey(node)
-			zoneToNodeConditions[z] = append(zoneToNodeConditions[z], current)
+		if z := c.zoneOf[node.Name]; !z.excluded {
+			zoneToNodeConditions[z.key] = append(zoneToNodeConditions[z.key], current)
 		}
 		if current != nil {
 			c.processTaintBaseEviction(node, current)
@@ -63,7 +69,7 @@ func (c *Controller) classifyNodes(all []*corev1.Node) (added []*corev1.Node, de
 		present[n.Name] = true
 		if !c.known[n.Name] {
 			added = append(added, n)
-		} else if _, ok := c.zones[zoneKey(n)]; !ok {
+		} else if _, ok := c.zones[c.zoneKey(n)]; !ok {
 			newZoneRepresentatives = append(newZoneRepresentatives, n)
 		}
 	}
@@ -80,7 +86,7 @@ func (c *Controller) classifyNodes(all []*corev1.Node) (added []*corev1.Node, de
 // addTainterForNewZone is addPodEvictorForNewZone: a new zone starts Initial, with a full
 // token bucket at --node-eviction-rate.
 func (c *Controller) addTainterForNewZone(n *corev1.Node) {
-	z := zoneKey(n)
+	z := c.zoneKey(n)
 	if _, ok := c.zones[z]; !ok {
 		c.zones[z] = stateInitial
 		c.tainters[z] = newTainter(c.clock, c.flags.NodeEvictionRate)
@@ -208,7 +214,7 @@ func (c *Controller) processTaintBaseEviction(node *corev1.Node, current *corev1
 // markNodeForTainting: a node not yet carrying the taint is queued afresh (Remove, then Add),
 // so its turn comes at the time of this pass.
 func (c *Controller) markNodeForTainting(node *corev1.Node, status corev1.ConditionStatus) bool {
-	t := c.tainters[zoneKey(node)]
+	t := c.tainters[c.zoneKey(node)]
 	if status == corev1.ConditionFalse && !taintutils.TaintExists(node.Spec.Taints, notReadyTaint) {
 		t.Remove(node.Name)
 	}

@@ -99,5 +99,5 @@ func (c *Controller) markNodeAsReachable(node *corev1.Node) (bool, error) {
 	if err := c.removeTaints(node, notReadyTaint); err != nil {
 		return false, err
 	}
-	return c.tainters[zoneKey(node)].Remove(node.Name), nil
+	return c.tainters[c.zoneKey(node)].Remove(node.Name), nil
 }

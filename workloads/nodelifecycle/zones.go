@@ -60,6 +60,7 @@ func (c *Controller) handleDisruption(zoneToNodeConditions map[string][]*corev1.
 	for _, z := range sortedKeys(c.zones) {
 		if _, have := zoneToNodeConditions[z]; !have {
 			delete(c.zones, z)
+			c.regroup = true // its nodes, if any, now represent a new zone
 			continue
 		}
 		if c.zones[z] != stateFullDisruption {
