@@ -122,13 +122,20 @@ func (c *Controller) Observe(ev sim.WatchEvent) {
 
 func (c *Controller) index(old, cur *corev1.Pod, deleted bool) {
 	k := podKey{cur.Namespace, cur.Name}
-	if old != nil && old.Spec.NodeName != "" && (deleted || old.Spec.NodeName != cur.Spec.NodeName) {
-		delete(c.onNode[old.Spec.NodeName], k)
-		if len(c.onNode[old.Spec.NodeName]) == 0 {
-			delete(c.onNode, old.Spec.NodeName)
+	drop := func(node string) {
+		delete(c.onNode[node], k)
+		if len(c.onNode[node]) == 0 {
+			delete(c.onNode, node)
 		}
 	}
-	if !deleted && cur.Spec.NodeName != "" {
+	if deleted {
+		drop(cur.Spec.NodeName) // a Deleted event's object is the pod's last state
+		return
+	}
+	if old != nil && old.Spec.NodeName != "" && old.Spec.NodeName != cur.Spec.NodeName {
+		drop(old.Spec.NodeName)
+	}
+	if cur.Spec.NodeName != "" {
 		if c.onNode[cur.Spec.NodeName] == nil {
 			c.onNode[cur.Spec.NodeName] = map[podKey]*corev1.Pod{}
 		}
