@@ -406,3 +406,33 @@ func TestNoStagesNoNodeTaintAndANote(t *testing.T) {
 		t.Errorf("notes %q lack the no-kubelet note", r.Notes)
 	}
 }
+
+// A node that recovers before its pods' tolerations run out keeps them. NotReady at 61 s,
+// not-ready:NoExecute at 65 s as above; the chaos label is removed at 120 s, KWOK's
+// node-initialize stage (no delay) reports Ready at once, so not-ready:NoSchedule goes at
+// 120 s (the node update); the health pass of 120 s ran before that update (it was due
+// first), so the next one, at 125 s, finds the node Ready and removes the NoExecute taint
+// (processTaintBaseEviction → markNodeAsReachable), which cancels the pods' evictions due at
+// 365 s.
+func TestRecoveredNodeKeepsItsPods(t *testing.T) {
+	s := workloadstest.Sim(t, sim.Config{Seed: 1, Stages: chaosStages(t), Until: 10 * time.Minute})
+	taints := taintLog(s)
+	pods := workloadstest.WatchPods(s)
+	workloadstest.Create(t, s, zoneNode("flaky", "", 4), zoneNode("other", "", 4), pinnedPod("stays", "flaky", notReadyTolerations(300)))
+	workloadstest.PatchAt(t, s, time.Minute, "Node", "", "flaky", `{"metadata":{"labels":{"node-not-ready.stage.kwok.x-k8s.io":"true"}}}`)
+	workloadstest.PatchAt(t, s, 2*time.Minute, "Node", "", "flaky", `{"metadata":{"labels":{"node-not-ready.stage.kwok.x-k8s.io":null}}}`)
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	expectLines(t, "taints of flaky after 1m", grep(*taints, "flaky", "not-ready")[2:], []string{
+		"flaky +node.kubernetes.io/not-ready:NoSchedule@1m1s",
+		"flaky +node.kubernetes.io/not-ready:NoExecute@1m5s",
+		"flaky -node.kubernetes.io/not-ready:NoSchedule@2m0s",
+		"flaky -node.kubernetes.io/not-ready:NoExecute@2m5s",
+	})
+	for _, e := range *pods {
+		if e.What == "terminating" || e.What == "gone" {
+			t.Errorf("%v: the eviction was not cancelled", e)
+		}
+	}
+}
