@@ -30,6 +30,11 @@
 //     (RegisteredNode, NodeNotReady), no metrics; a failed write is not retried within the
 //     pass (writes to the simulated apiserver do not conflict) but at the next pass, as
 //     upstream does after its retries.
-//   - Passes that have nothing to do are background clock events, so a run without failures
-//     still ends; a pass is foreground while a consequence is pending (see Controller.unsettled).
+//   - Health passes are background clock events, so a run without failures still ends. One
+//     is foreground when it has a consequence to draw: after a node turned not Ready, recovered
+//     or went, or a kubelet changed state (Controller.Observe, sim.API.WatchKubelets), and
+//     while a stopped kubelet's node is not Unknown yet (Controller.unsettled). Tainting
+//     passes run, foreground, only while a tainter holds a node and its rate is above 0.
+//   - NodeTaint admission (sim/nodetaint.go) is turned on by New (Simulator.TaintNewNodes):
+//     a simulator without this controller keeps its nodes untainted.
 package nodelifecycle
