@@ -36,6 +36,7 @@ type admissionChain struct {
 	quota       *quotaAdmission
 	// tolerations is nil until sim.New sets it from Config.ControlPlane.
 	tolerations *defaultTolerationSeconds
+	nodeTaint   *nodeTaintAdmission // TaintNodesByCondition, sim/nodetaint.go
 }
 
 func newAdmission(api *API, f informers.SharedInformerFactory) (*admissionChain, error) {
@@ -76,6 +77,9 @@ func (c *admissionChain) admit(ctx context.Context, k *Kind, op admission.Operat
 		if err := c.limitRanger.Admit(ctx, attrs, nil); err != nil {
 			return err
 		}
+	}
+	if err := c.nodeTaint.admit(ctx, attrs); err != nil {
+		return err
 	}
 	if err := c.priority.Admit(ctx, attrs, nil); err != nil {
 		return err

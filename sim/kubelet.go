@@ -43,6 +43,8 @@ func (s KubeletState) String() string {
 type kubelets struct {
 	mu    sync.Mutex
 	nodes map[string]kubeletEntry
+	// watchers are told of every change (sim/kubeletwatch.go).
+	watchers []func(node string, st KubeletState)
 }
 
 type kubeletEntry struct {
@@ -74,7 +76,8 @@ func (a *API) FailedKubelets() []string {
 
 // setKubeletState records a node's kubelet state at the current virtual time; it reports
 // whether the state changed.
-func (a *API) setKubeletState(node string, st KubeletState) bool {
+func (a *API) setKubeletState(node string, st KubeletState) (changed bool) {
+	defer func() { a.notifyKubelet(changed, node, st) }() // after the unlock below
 	a.kubelets.mu.Lock()
 	defer a.kubelets.mu.Unlock()
 	if a.kubelets.nodes[node].state == st {

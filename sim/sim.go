@@ -287,8 +287,11 @@ func (s *Simulator) Run() error {
 				}
 				return s.runErr()
 			}
-		} else if !s.clock.HasWork() {
-			// Only periodic background work is left: the cluster has settled.
+		} else if !s.clock.HasWork() && (!ok || next.After(s.clock.Now())) {
+			// Only periodic background work is left: the cluster has settled. Background
+			// work due at this instant runs first, and the scheduler after it: a pod created
+			// by the last foreground event is not left without a scheduling attempt because a
+			// periodic pass (node health, every 5 s) falls at the same instant.
 			return s.runErr()
 		}
 		if next.Equal(instant) {

@@ -20,9 +20,11 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/job"
 	"github.com/kwoksim/kwoksim/workloads/manager"
 	"github.com/kwoksim/kwoksim/workloads/manifest"
+	"github.com/kwoksim/kwoksim/workloads/nodelifecycle"
 	"github.com/kwoksim/kwoksim/workloads/replicaset"
 	"github.com/kwoksim/kwoksim/workloads/resourcequota"
 	"github.com/kwoksim/kwoksim/workloads/statefulset"
+	"github.com/kwoksim/kwoksim/workloads/tainteviction"
 	"github.com/kwoksim/kwoksim/workloads/trace"
 )
 
@@ -86,6 +88,9 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	defer s.Close()
 	Install(s)
 	nodes, notes := RegisterNodes(sc.Nodes)
+	if !s.HasKubelets() && len(nodes) > 0 {
+		notes = append(notes, noKubeletsNote)
+	}
 	if err := load(s, append(append([]manifest.Object(nil), nodes...), sc.Workloads...)); err != nil {
 		return nil, err
 	}
@@ -121,6 +126,12 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	r.Incomplete = runErr != nil
 	return r, runErr
 }
+
+// noKubeletsNote says what a run without stages leaves out (see sim/nodetaint.go and
+// workloads/nodelifecycle).
+const noKubeletsNote = "no stages: no kubelet reports node status, so new nodes do not get the " +
+	"node.kubernetes.io/not-ready taint and silent nodes are not marked Unknown; a real cluster " +
+	"would do both, and would schedule nothing on nodes whose kubelet never reports Ready"
 
 // load puts the t=0 objects in the cluster: first, all at once, the stored state a snapshot
 // holds (objects with a UID, see sim.IsStored), then the others, created in order as requests.
@@ -165,6 +176,8 @@ func Install(s *sim.Simulator) *manager.Manager {
 	statefulset.New(m)
 	daemonset.New(m)
 	disruption.New(m)
+	nodelifecycle.New(m)
+	tainteviction.New(m)
 	// Last: after a pod goes, the ReplicaSet controller's create reaches the apiserver before
 	// the quota controller's replenished status does (that takes one more write and watch), so
 	// a replacement under a full quota waits for the ReplicaSet's rate-limited retry.

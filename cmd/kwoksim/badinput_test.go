@@ -92,6 +92,12 @@ func TestBadInputTable(t *testing.T) {
 		{"unknown command", []string{"rnu"}, exitBadInput, []string{`unknown command "rnu"`, "run"}},
 		{"argument to run", run("extra", "--nodes", seedNodes), exitBadInput, []string{`unknown command "extra" for "kwoksim run"`}},
 		{"zero object limit", run("--nodes", seedNodes, "--max-objects", "0"), exitBadInput, []string{"--max-objects must be at least 1, got 0"}},
+		{"an unknown kube-controller-manager flag", run("--nodes", seedNodes, "--kcm-flag", "node-eviction-rat=1"), exitBadInput,
+			[]string{`invalid argument "node-eviction-rat=1" for "--kcm-flag" flag`, `flag "node-eviction-rat" is not modelled; expected one of`, "node-eviction-rate"}},
+		{"a bad kube-controller-manager flag value", run("--nodes", seedNodes, "--kcm-flag", "node-monitor-grace-period=soon"), exitBadInput,
+			[]string{`--node-monitor-grace-period: expected a positive duration such as 40s, got "soon"`}},
+		{"a kube-apiserver flag without a value", run("--nodes", seedNodes, "--apiserver-flag", "default-not-ready-toleration-seconds"), exitBadInput,
+			[]string{`for "--apiserver-flag" flag: expected NAME=VALUE`}},
 		{"negative document limit", run("--nodes", seedNodes, "--max-document-bytes", "-5"), exitBadInput, []string{"--max-document-bytes must be at least 1, got -5"}},
 
 		// Stages.

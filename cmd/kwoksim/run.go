@@ -40,10 +40,11 @@ type runFlags struct {
 	schedConfig string
 	scale       float64
 	stateOut    stateOut
+	control     *controlPlaneFlags
 }
 
 func newRunCommand() *cobra.Command {
-	f := &runFlags{seed: 1, out: outputs{format: "table"}, parallelism: 1, limits: defaultLimits(), scale: 1}
+	f := &runFlags{seed: 1, out: outputs{format: "table"}, parallelism: 1, limits: defaultLimits(), scale: 1, control: newControlPlaneFlags()}
 	cmd := &cobra.Command{
 		Use:   "run --nodes PATH --workload PATH | -f PATH",
 		Short: "Simulate nodes and workloads and report where pods land and how they fare",
@@ -80,6 +81,7 @@ func newRunCommand() *cobra.Command {
 	fl.Float64Var(&f.scale, "scale-replicas", f.scale, "multiply the replicas of --workload's and -f's Deployments, ReplicaSets and StatefulSets, and Jobs'\nparallelism and completions, by this factor, rounding up (a count above 0 stays at least 1)")
 	fl.StringVar((*string)(&f.stateOut), "state-out", "", "also write the cluster's final state to this file as a v1 List in YAML, the form of kubectl get -o yaml,\nwhich a later run loads as a snapshot (atomically: temp file, then rename)")
 	f.limits.register(fl)
+	f.control.register(fl)
 	return cmd
 }
 
@@ -111,6 +113,10 @@ func runE(c *cobra.Command, f *runFlags) error {
 		return err
 	}
 	if err := f.limits.validate(); err != nil {
+		return err
+	}
+	controlPlane, err := f.control.settings()
+	if err != nil {
 		return err
 	}
 	// Assertions are compiled first: a typo fails now, not after hours of simulation.
@@ -163,7 +169,7 @@ func runE(c *cobra.Command, f *runFlags) error {
 		Config: sim.Config{
 			Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism, SchedulerConfig: schedConfig,
 			KeepRenewals: f.keepRenew, SampleInterval: f.sample, Progress: progress.callback(), Stop: c.Context().Done(),
-			MaxObjects: f.limits.maxObjects, MaxEventsPerInstant: f.limits.maxEventsPerInstant,
+			MaxObjects: f.limits.maxObjects, MaxEventsPerInstant: f.limits.maxEventsPerInstant, ControlPlane: controlPlane,
 		},
 		Nodes: nodes, Workloads: objs, Traces: f.traces, Strict: f.strict, MaxDocumentBytes: f.limits.maxDocumentBytes,
 		WriteState: f.stateOut.writer(), Skipped: mixed.skipped,
