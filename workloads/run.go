@@ -20,6 +20,7 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/job"
 	"github.com/kwoksim/kwoksim/workloads/manager"
 	"github.com/kwoksim/kwoksim/workloads/manifest"
+	"github.com/kwoksim/kwoksim/workloads/podgc"
 	"github.com/kwoksim/kwoksim/workloads/replicaset"
 	"github.com/kwoksim/kwoksim/workloads/resourcequota"
 	"github.com/kwoksim/kwoksim/workloads/statefulset"
@@ -165,6 +166,7 @@ func Install(s *sim.Simulator) *manager.Manager {
 	statefulset.New(m)
 	daemonset.New(m)
 	disruption.New(m)
+	podgc.New(m)
 	// Last: after a pod goes, the ReplicaSet controller's create reaches the apiserver before
 	// the quota controller's replenished status does (that takes one more write and watch), so
 	// a replacement under a full quota waits for the ReplicaSet's rate-limited retry.
