@@ -138,7 +138,7 @@ func TestBadInputTable(t *testing.T) {
 
 		// Traces.
 		{"unknown trace operation", trace("unknown-op.jsonl"), exitBadInput,
-			[]string{`unknown-op.jsonl:2: unknown operation "restart"; expected one of apply, delete, scale, patch`}},
+			[]string{`unknown-op.jsonl:2: unknown operation "restart"; expected one of apply, delete, scale, patch, evict, cordon, uncordon, drain, fail, recover`}},
 		{"malformed JSON line", trace("malformed.jsonl"), exitBadInput,
 			[]string{`malformed.jsonl:2: malformed line: column `}},
 		{"decreasing at in JSON Lines", trace("decreasing.jsonl"), exitBadInput,
