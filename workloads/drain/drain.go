@@ -100,6 +100,8 @@ func (dr *Drainer) Drain(opts Options) (*analysis.DrainRecord, error) {
 	dr.s.Recorder().Drain(d.rec)
 	pods, err := d.podsForDeletion()
 	if err != nil {
+		// kubectl reports the errors alone, not the warnings about skipped pods.
+		d.rec.Skipped = nil
 		d.finish(analysis.DrainFailed, err)
 		return d.rec, err
 	}
