@@ -73,9 +73,13 @@ type Controller struct {
 	nodes     *sim.Kind
 	// quarantine is the delaying queue of nodes: each node's ready time.
 	quarantine map[string]time.Time
-	// terminated counts the stored pods in a terminal phase, for the Observer's guess of
-	// whether the next pass has work.
-	terminated map[types.UID]bool
+	// What the Observer keeps so that a pass with nothing to do lists nothing: counts of
+	// the stored pods terminated, terminating, and terminating while unscheduled; the pods
+	// bound to each node; the nodes stored, those with the out-of-service taint, and the
+	// node names pods are bound to that no Node has (orphans).
+	terminated, terminating, unscheduledTerminating int
+	podsOn                                          map[string]int
+	nodeNames, outOfService, orphans                map[string]bool
 	// next is the pending pass, at nextAt; background tells whether it is a Daemon event.
 	next       *clock.Event
 	nextAt     time.Time
@@ -95,11 +99,14 @@ func New(m *manager.Manager) *Controller {
 	nodes, _ := sim.KindNamed("Node")
 	c := &Controller{
 		m: m, api: m.API(), clock: m.Clock(),
-		threshold:  int(s.ControlPlane().TerminatedPodGCThreshold),
-		pods:       pods,
-		nodes:      nodes,
-		quarantine: map[string]time.Time{},
-		terminated: map[types.UID]bool{},
+		threshold:    int(s.ControlPlane().TerminatedPodGCThreshold),
+		pods:         pods,
+		nodes:        nodes,
+		quarantine:   map[string]time.Time{},
+		podsOn:       map[string]int{},
+		nodeNames:    map[string]bool{},
+		outOfService: map[string]bool{},
+		orphans:      map[string]bool{},
 	}
 	m.Register(c)
 	c.arm(c.clock.Now(), true)
@@ -131,49 +138,117 @@ func (c *Controller) wake() {
 	c.arm(c.nextAt, false)
 }
 
-// Observe makes the next pass foreground when a change gives it work (see the package
-// comment); it only schedules, never writes.
+// Observe keeps the counts and indexes, and makes the next pass foreground when a change
+// gives it work (see the package comment); it only schedules, never writes.
 func (c *Controller) Observe(ev sim.WatchEvent) {
 	switch o := ev.Object.(type) {
 	case *corev1.Node:
-		if ev.Type == watch.Deleted {
-			c.wake()
-			return
-		}
-		if taints.TaintKeyExists(o.Spec.Taints, corev1.TaintNodeOutOfService) {
-			if old, ok := ev.Old.(*corev1.Node); !ok || !taints.TaintKeyExists(old.Spec.Taints, corev1.TaintNodeOutOfService) {
-				c.wake()
-			}
-		}
+		c.observeNode(ev, o)
 	case *corev1.Pod:
-		if ev.Type == watch.Deleted {
-			delete(c.terminated, o.UID)
-			return
+		c.observePod(ev, o)
+	}
+}
+
+func (c *Controller) observeNode(ev sim.WatchEvent, n *corev1.Node) {
+	deleted := ev.Type == watch.Deleted
+	if deleted {
+		delete(c.nodeNames, n.Name)
+		delete(c.outOfService, n.Name)
+	} else {
+		c.nodeNames[n.Name] = true
+		oos := taints.TaintKeyExists(n.Spec.Taints, corev1.TaintNodeOutOfService)
+		if oos && !c.outOfService[n.Name] && c.terminating > 0 {
+			c.wake()
 		}
-		if isPodTerminated(o) && !c.terminated[o.UID] {
-			c.terminated[o.UID] = true
-			if c.threshold > 0 && len(c.terminated) > c.threshold {
-				c.wake()
-			}
-		}
-		if o.DeletionTimestamp != nil {
-			if old, ok := ev.Old.(*corev1.Pod); ok && old.DeletionTimestamp != nil {
-				return // already terminating: no new work
-			}
-			if o.Spec.NodeName == "" {
-				c.wake()
-			} else if n, err := c.api.Get(c.nodes, "", o.Spec.NodeName); err == nil &&
-				taints.TaintKeyExists(n.(*corev1.Node).Spec.Taints, corev1.TaintNodeOutOfService) {
-				c.wake()
-			}
+		if oos {
+			c.outOfService[n.Name] = true
+		} else {
+			delete(c.outOfService, n.Name)
 		}
 	}
+	c.recheck(n.Name)
+}
+
+func (c *Controller) observePod(ev sim.WatchEvent, p *corev1.Pod) {
+	old, _ := ev.Old.(*corev1.Pod)
+	if ev.Type == watch.Deleted {
+		old = p
+	}
+	var cur *corev1.Pod
+	if ev.Type != watch.Deleted {
+		cur = p
+	}
+	count := func(n *int, test func(*corev1.Pod) bool) (became bool) {
+		was, is := old != nil && test(old), cur != nil && test(cur)
+		switch {
+		case is && !was:
+			*n++
+			return true
+		case was && !is:
+			*n--
+		}
+		return false
+	}
+	if count(&c.terminated, isPodTerminated) && c.threshold > 0 && c.terminated > c.threshold {
+		c.wake()
+	}
+	terminating := func(p *corev1.Pod) bool { return p.DeletionTimestamp != nil }
+	if count(&c.terminating, terminating) && p.Spec.NodeName != "" && c.outOfService[p.Spec.NodeName] {
+		c.wake()
+	}
+	if count(&c.unscheduledTerminating, func(p *corev1.Pod) bool { return terminating(p) && p.Spec.NodeName == "" }) {
+		c.wake()
+	}
+	oldNode, curNode := "", ""
+	if old != nil {
+		oldNode = old.Spec.NodeName
+	}
+	if cur != nil {
+		curNode = cur.Spec.NodeName
+	}
+	if oldNode != curNode {
+		if oldNode != "" {
+			if c.podsOn[oldNode]--; c.podsOn[oldNode] <= 0 {
+				delete(c.podsOn, oldNode)
+			}
+			c.recheck(oldNode)
+		}
+		if curNode != "" {
+			c.podsOn[curNode]++
+			c.recheck(curNode)
+		}
+	}
+}
+
+// recheck keeps orphans: a node name pods are bound to that no Node has. A new orphan wakes
+// the next pass, which quarantines it.
+func (c *Controller) recheck(node string) {
+	if c.podsOn[node] > 0 && !c.nodeNames[node] {
+		if !c.orphans[node] {
+			c.orphans[node] = true
+			c.wake()
+		}
+		return
+	}
+	delete(c.orphans, node)
+}
+
+// idle tells whether a pass would find nothing to do, from the Observer's counts, so that it
+// need not list every pod.
+func (c *Controller) idle() bool {
+	return !(c.threshold > 0 && c.terminated > c.threshold) &&
+		!(c.terminating > 0 && len(c.outOfService) > 0) &&
+		c.unscheduledTerminating == 0 && len(c.orphans) == 0 && len(c.quarantine) == 0
 }
 
 // pass is one run of gc (PodGCController.gc): the four collections in upstream's order, then
 // the next pass GCCheckPeriod later.
 func (c *Controller) pass() {
 	c.next = nil
+	if c.idle() {
+		c.arm(c.clock.Now().Add(GCCheckPeriod), true)
+		return
+	}
 	pods, nodes := c.list()
 	if c.threshold > 0 {
 		c.gcTerminated(pods)
