@@ -12,20 +12,22 @@
 // of the run, and a node is ready on the pass at its ready time (the real waiting loop moves
 // it to the queue a few milliseconds before that pass, whose period began only after the
 // previous pass ended). So a node deleted at T is queued on the first pass P1 ≥ T
-// (P1 = T rounded up to 20 s; a pass at the same instant runs after the deletion only if it
-// was scheduled later, see below) and its pods are marked Failed and deleted on the pass at
-// P1 + 40 s: between T + 40 s and T + 60 s. The real-cluster measurement (kwokctl, pods
-// removed and replaced at +78 s) is later than this model's latest: one pass (20 s) later,
-// which is what happens when the delaying queue's waiting loop loses the race with the pass
-// that comes due at the same moment, so the orphan is found one pass later (T + 60 … 80 s).
-// kwoksim takes the upstream intent (quarantine elapsed ⇒ found), deterministically.
+// (P1 = T rounded up to 20 s; a pass at the very instant of the deletion runs after it) and
+// its pods are marked Failed and deleted on the pass at P1 + 40 s: between T + 40 s and
+// T + 60 s. The real-cluster measurement (kwokctl: pods removed and replaced at +78 s) is one
+// pass later than this model's latest: that is what happens when the delaying queue's waiting
+// loop (a timer goroutine) loses the race with the pass that comes due at the same moment,
+// and the orphan is found one pass later (T + 60 … 80 s). kwoksim follows the upstream intent
+// (quarantine elapsed ⇒ found on that pass), deterministically.
 //
-// Foreground and background. Idle passes are background work (a run without failures
-// ends). A pass is foreground while it has a consequence pending: a node in quarantine that
-// still has a pod not yet being deleted, or, as the Observer sees them, a node deleted, a pod
-// that became terminal while the terminated pods exceed the threshold, a pod that started
-// terminating unscheduled or on an out-of-service node. A pod a pass cannot remove (held by a
-// finalizer) keeps no pass in the foreground, so it cannot keep a run going forever.
+// Foreground and background. A pass that would find nothing to do (the Observer keeps the
+// counts that tell: terminated pods over the threshold, terminating pods while a node has the
+// out-of-service taint, unscheduled terminating pods, pods bound to a node no Node has, nodes
+// in quarantine) is not scheduled at all: it would change nothing, and a pending daemon would
+// only cost time. A change that gives a pass work schedules the next pass on the grid, in the
+// foreground. After a pass, the next is foreground while a quarantined node still has a pod
+// not yet being deleted, background while only pods it cannot remove (held by a finalizer)
+// are left, so those cannot keep a run going for ever.
 //
 // Deliberate deviations: the passes delete one pod after another in the order upstream sorts
 // them (its goroutines per pod would make the order of the writes follow the Go scheduler);
@@ -80,7 +82,10 @@ type Controller struct {
 	terminated, terminating, unscheduledTerminating int
 	podsOn                                          map[string]int
 	nodeNames, outOfService, orphans                map[string]bool
-	// next is the pending pass, at nextAt; background tells whether it is a Daemon event.
+	// start is when the controller started: passes fall at start + k·GCCheckPeriod.
+	start time.Time
+	// next is the pending pass, at nextAt (nil: none); background tells whether it is a
+	// Daemon event.
 	next       *clock.Event
 	nextAt     time.Time
 	background bool
@@ -108,8 +113,8 @@ func New(m *manager.Manager) *Controller {
 		outOfService: map[string]bool{},
 		orphans:      map[string]bool{},
 	}
+	c.start = c.clock.Now()
 	m.Register(c)
-	c.arm(c.clock.Now(), true)
 	return c
 }
 
@@ -129,13 +134,20 @@ func (c *Controller) arm(t time.Time, background bool) {
 	}
 }
 
-// wake makes the pending pass foreground: something it will act on has appeared.
+// wake makes the next pass foreground: something it will act on has appeared. With no pass
+// pending (the collector was idle), it schedules the pass the real loop would run next: the
+// first at or after now on the grid of passes (at this very instant, after the change).
 func (c *Controller) wake() {
-	if !c.background || c.next == nil || !c.next.Pending() {
+	if c.next != nil && c.next.Pending() {
+		if c.background {
+			c.next.Cancel()
+			c.arm(c.nextAt, false)
+		}
 		return
 	}
-	c.next.Cancel()
-	c.arm(c.nextAt, false)
+	since := c.clock.Now().Sub(c.start)
+	k := (since + GCCheckPeriod - 1) / GCCheckPeriod
+	c.arm(c.start.Add(k*GCCheckPeriod), false)
 }
 
 // Observe keeps the counts and indexes, and makes the next pass foreground when a change
@@ -246,7 +258,6 @@ func (c *Controller) idle() bool {
 func (c *Controller) pass() {
 	c.next = nil
 	if c.idle() {
-		c.arm(c.clock.Now().Add(GCCheckPeriod), true)
 		return
 	}
 	pods, nodes := c.list()
@@ -256,7 +267,9 @@ func (c *Controller) pass() {
 	c.gcTerminating(pods, nodes)
 	pending := c.gcOrphaned(pods, nodes)
 	c.gcUnscheduledTerminating(pods)
-	c.arm(c.clock.Now().Add(GCCheckPeriod), !pending)
+	if !c.idle() {
+		c.arm(c.clock.Now().Add(GCCheckPeriod), !pending)
+	}
 }
 
 func (c *Controller) list() ([]*corev1.Pod, map[string]*corev1.Node) {
