@@ -28,9 +28,14 @@ func evictEnforcesBudgets(t *testing.T) bool {
 	s := workloadstest.Sim(t, sim.Config{Seed: 1})
 	p := barePodLabelled("probe", map[string]string{"app": "probe"})
 	p.Spec.NodeName = "n1"
-	p.Status.Phase = corev1.PodRunning
 	workloadstest.Create(t, s, workloadstest.CPUNode("n1", 1), p,
 		pdb("probe", map[string]string{"app": "probe"}, intOrPct("1"), nil))
+	// A Pending pod is evicted without a look at budgets (canIgnorePDB): make it Running.
+	running := workloadstest.MustGet[*corev1.Pod](t, s, "Pod", "probe")
+	running.Status.Phase = corev1.PodRunning
+	if _, err := s.API().UpdateStatus(running); err != nil {
+		t.Fatal(err)
+	}
 	err := s.API().Evict(&policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "probe"}})
 	return apierrors.IsTooManyRequests(err)
 }
