@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/runtime"
 	resourcehelper "k8s.io/component-helpers/resource"
@@ -23,6 +24,15 @@ type PodRecord struct {
 	Outcome *SchedulingOutcome
 	// DeletedAt is when the pod went away for good; nil while it exists.
 	DeletedAt *time.Duration
+	// TerminatingAt is when the pod first carried a deletionTimestamp (graceful deletion),
+	// or went away without one; nil while neither happened.
+	TerminatingAt *time.Duration
+	// EvictedAt is when the pod, being deleted or marked for deletion, carried a True
+	// DisruptionTarget condition, and EvictionReason that condition's reason
+	// ("DeletionByTaintManager", "PreemptionByScheduler", …): it was evicted, not merely
+	// deleted. Both are unset for a pod deleted without the condition.
+	EvictedAt      *time.Duration
+	EvictionReason string
 	// Restored marks a pod that existed before the run (loaded from a snapshot): CreatedAt is
 	// nil, so it counts in no latency, and it is bound or Running from the start if it was.
 	Restored bool
@@ -56,6 +66,9 @@ type Observation struct {
 	RefusedEvictions []RefusedEvictionRecord
 	// Drains are the drains of nodes, in the order they started.
 	Drains []DrainRecord
+	// Budgets are the PodDisruptionBudgets that exist at the end of the run, by namespace
+	// and name.
+	Budgets []*policyv1.PodDisruptionBudget
 	// History is the change log the time series is swept from.
 	History History
 	// SampleInterval is the time series' step; 0 picks one from Elapsed (see
@@ -91,6 +104,10 @@ func Build(o Observation) *Report {
 			DeletedAt:   seconds(rec.DeletedAt),
 			Attempts:    rec.Attempts,
 			Restored:    rec.Restored,
+
+			TerminatingAt:  seconds(rec.TerminatingAt),
+			EvictedAt:      seconds(rec.EvictedAt),
+			EvictionReason: rec.EvictionReason,
 		}
 		if pr.Node == "" {
 			pr.UnschedulableReason, pr.outcome = rec.Reason, rec.Outcome
@@ -108,6 +125,9 @@ func Build(o Observation) *Report {
 		}
 		if gated(pr) {
 			s.Gated++
+		}
+		if rec.EvictedAt != nil {
+			r.Summary.Evictions++
 		}
 		switch {
 		case deleted:
@@ -179,6 +199,12 @@ func Build(o Observation) *Report {
 	r.TraceErrors = traceErrorReports(o.TraceErrors)
 	r.Warnings = warningReports(o.Warnings)
 	r.Workloads, r.Summary.Workloads = workloadReports(o.Workloads, o.SyncFailures)
+	for i, ds := range workloadDisruptions(o, r.Workloads) {
+		r.Workloads[i].Disruptions = ds
+	}
+	r.Evictions = evictionReports(o.Pods)
+	r.DisruptionBudgets = budgetReports(o.Budgets, o.RefusedEvictions)
+	r.Drains = drainReports(o.Drains, o.Elapsed)
 	r.Latency, r.Attempts = latencies(o.Pods)
 	r.Utilization = utilizationStats(r.Nodes)
 	r.UnschedulableReasons = unschedulableReasons(r)

@@ -113,6 +113,7 @@ func keyFigures(r *Report) map[string]float64 {
 		"summary.nodes.ready":        float64(n.Ready),
 		"summary.nodes.used":         float64(usedNodes(r)),
 		"traceErrors":                float64(len(r.TraceErrors)),
+		"summary.evictions":          float64(r.Summary.Evictions),
 	}
 	for name, d := range map[string]Distribution{"latency.scheduling": r.Latency.Scheduling, "latency.startup": r.Latency.Startup} {
 		f[name+".p50"], f[name+".p90"], f[name+".p99"], f[name+".max"] = d.P50, d.P90, d.P99, d.Max
@@ -150,6 +151,11 @@ func figureNames(a, b *Report) []string {
 		"summary.pods.total", "summary.pods.scheduled", "summary.pods.unschedulable", "summary.pods.pending",
 		"summary.pods.running", "summary.pods.succeeded", "summary.pods.failed", "summary.pods.deleted",
 		"summary.nodes.total", "summary.nodes.ready", "summary.nodes.used",
+	}
+	// Evictions are compared when either run had some, so that comparisons of runs without
+	// failures read as before.
+	if a.Summary.Evictions > 0 || b.Summary.Evictions > 0 {
+		names = append(names, "summary.evictions")
 	}
 	for _, l := range []string{"latency.scheduling", "latency.startup"} {
 		names = append(names, l+".p50", l+".p90", l+".p99", l+".max")

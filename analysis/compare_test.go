@@ -64,6 +64,13 @@ func TestCompare(t *testing.T) {
 		t.Errorf("figure order:\n got %s\nwant %s", strings.Join(order, " "), wantOrder)
 	}
 
+	// A run with evictions adds the eviction count after the node figures.
+	b.Summary.Evictions = 2
+	c2 := Compare(a, b, "a.json", "b.json")
+	if f := c2.Figures[12]; f.Name != "summary.evictions" || figure(f.A)+" "+figure(f.B)+" "+signed(f.Diff) != "0 2 +2" {
+		t.Errorf("figure 12 with evictions: %+v", f)
+	}
+
 	var placements []string
 	for _, p := range c.Placements {
 		placements = append(placements, p.Namespace+"/"+p.Name+": "+placement(p.A)+" → "+placement(p.B))

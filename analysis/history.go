@@ -16,8 +16,8 @@ type History struct {
 	Nodes []NodeChange
 }
 
-// PodChange is a pod's state after a write that changed its phase, its binding or its
-// existence.
+// PodChange is a pod's state after a write that changed its phase, its binding, its
+// readiness, its termination or its existence.
 type PodChange struct {
 	At time.Duration
 	// Pod is the pod's index in Observation.Pods. Its requests and node are taken from
@@ -25,6 +25,11 @@ type PodChange struct {
 	Pod   int32
 	Phase corev1.PodPhase
 	Bound bool
+	// Ready is the pod's Ready condition being True; Terminating its having a
+	// deletionTimestamp. Workload recovery is swept from them (a workload controller counts
+	// only active pods, those not terminating, in its ready replicas). Both bools fit in the
+	// struct's padding, so they cost no memory.
+	Ready, Terminating bool
 	// Gone is true when the pod was deleted for good.
 	Gone bool
 }

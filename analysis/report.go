@@ -31,6 +31,12 @@ type Report struct {
 	// Workloads are the workload objects at the end of the run, by kind, namespace and name,
 	// each with its counts and conditions, and whether it is failing (see WorkloadReport).
 	Workloads []WorkloadReport `json:"workloads"`
+	// Evictions counts the evicted pods by reason (see EvictionReport); DisruptionBudgets
+	// lists the PodDisruptionBudgets with the evictions each refused; Drains the drains of
+	// nodes. Each is left out of the JSON when empty; assertions see an empty list then.
+	Evictions         []EvictionReport         `json:"evictions,omitempty" report:"always"`
+	DisruptionBudgets []DisruptionBudgetReport `json:"disruptionBudgets,omitempty" report:"always"`
+	Drains            []DrainReport            `json:"drains,omitempty" report:"always"`
 	// Skipped counts the input objects left out (kinds the simulator does not serve, custom
 	// resources, Helm hooks), per apiVersion, kind and reason; absent when none were.
 	Skipped []SkippedKind `json:"skipped,omitempty"`
@@ -125,6 +131,9 @@ type Summary struct {
 	Pods      PodSummary      `json:"pods"`
 	Nodes     NodeSummary     `json:"nodes"`
 	Workloads WorkloadSummary `json:"workloads"`
+	// Evictions counts the pods evicted (see Report.Evictions); left out of the JSON when 0,
+	// which assertions see as 0.
+	Evictions int `json:"evictions,omitempty" report:"always"`
 }
 
 // PodSummary counts pods. Scheduled counts pods that were ever bound; Unschedulable counts
@@ -171,6 +180,13 @@ type PodReport struct {
 	// PreEnqueue plugin and its message ("SchedulingGates: waiting for scheduling gates:
 	// [name]"); left out for a pod not held (test with has(p.gatedReason)).
 	GatedReason string `json:"gatedReason,omitempty"`
+	// TerminatingAt is when the pod was marked for deletion (deletionTimestamp) or deleted,
+	// the earlier; EvictedAt when it was evicted, with EvictionReason the reason of its
+	// DisruptionTarget condition ("DeletionByTaintManager", …). Left out when they did not
+	// happen (test with has(p.evictedAt)).
+	TerminatingAt  *float64 `json:"terminatingAt,omitempty"`
+	EvictedAt      *float64 `json:"evictedAt,omitempty"`
+	EvictionReason string   `json:"evictionReason,omitempty"`
 	// outcome is the structured form of UnschedulableReason, which unschedulableReasons
 	// reports; nil when the scheduler gave none. It is not part of the pod's JSON.
 	outcome *SchedulingOutcome

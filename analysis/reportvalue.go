@@ -16,6 +16,10 @@ var reportType = reflect.TypeFor[Report]()
 type jsonField struct {
 	name string
 	typ  reflect.Type
+	// always marks a field the JSON leaves out when empty but assertions always see
+	// (tag report:"always"): a list as [], a count as 0, so that `size(evictions) == 0` and
+	// `summary.evictions == 0` hold on a run without evictions instead of failing.
+	always bool
 }
 
 // jsonFields lists the fields encoding/json writes for struct type t, in declaration order.
@@ -34,7 +38,7 @@ func jsonFields(t reflect.Type) []jsonField {
 		if name == "" {
 			name = f.Name
 		}
-		out = append(out, jsonField{name: name, typ: f.Type})
+		out = append(out, jsonField{name: name, typ: f.Type, always: f.Tag.Get("report") == "always"})
 	}
 	return out
 }
@@ -84,6 +88,8 @@ func typedValue(v any, t reflect.Type) any {
 			for _, f := range jsonFields(t) {
 				if fv, ok := x[f.name]; ok {
 					x[f.name] = typedValue(fv, f.typ)
+				} else if f.always {
+					x[f.name] = zeroValue(f.typ)
 				}
 			}
 		case reflect.Map:
@@ -134,4 +140,25 @@ func typedNumber(n json.Number, kind reflect.Kind) any {
 	}
 	f, _ := n.Float64()
 	return f
+}
+
+// zeroValue is what assertions see of an always field the JSON left out: an empty list or
+// map, a zero number, an empty string, false.
+func zeroValue(t reflect.Type) any {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return []any{}
+	case reflect.Map:
+		return map[string]any{}
+	case reflect.String:
+		return ""
+	case reflect.Bool:
+		return false
+	case reflect.Float32, reflect.Float64:
+		return float64(0)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return int64(0)
+	}
+	return nil
 }

@@ -64,7 +64,7 @@ func WriteTable(w io.Writer, r *Report) error {
 	}
 
 	if orphans := podsOnUnknownNodes(r); len(orphans) > 0 {
-		fmt.Fprintf(w, "\nPods bound to nodes that do not exist (%d); they stay Pending:\n", len(orphans))
+		fmt.Fprintf(w, "\nPods still bound to a node that no longer exists when the run ended (%d), with their phase:\n", len(orphans))
 		for i, o := range orphans {
 			if i == maxPodsPerReason {
 				fmt.Fprintf(w, "  … and %d more\n", len(orphans)-maxPodsPerReason)
@@ -72,6 +72,12 @@ func WriteTable(w io.Writer, r *Report) error {
 			}
 			fmt.Fprintf(w, "  %s\n", o)
 		}
+		fmt.Fprintf(w, "  The pod garbage collector deletes such pods once they have been orphaned for %s (its quarantine),\n"+
+			"  in a real cluster as in kwoksim: the run ended before it did.\n", formatSeconds(PodGCQuarantine.Seconds()))
+	}
+
+	if err := writeDisruptions(w, r); err != nil {
+		return err
 	}
 
 	if err := writeStatistics(w, r); err != nil {
@@ -163,8 +169,10 @@ func usage(nr NodeReport, res string) string {
 	return fmt.Sprintf("%s/%s (%.0f%%)", req, alloc, 100*q.AsApproximateFloat64()/a.AsApproximateFloat64())
 }
 
-// podsOnUnknownNodes lists pods whose spec.nodeName names no node of the cluster: nothing runs
-// them, in a real cluster or here.
+// podsOnUnknownNodes lists the pods that exist at the end of the run whose spec.nodeName
+// names no node of the cluster, with their phase: nothing runs them any more, in a real
+// cluster or here, but they keep the phase they had until the pod garbage collector deletes
+// them.
 func podsOnUnknownNodes(r *Report) []string {
 	known := make(map[string]bool, len(r.Nodes))
 	for _, n := range r.Nodes {
@@ -172,8 +180,15 @@ func podsOnUnknownNodes(r *Report) []string {
 	}
 	var out []string
 	for _, p := range r.Pods {
-		if p.Node != "" && !known[p.Node] {
-			out = append(out, fmt.Sprintf("%s/%s on %s", p.Namespace, p.Name, p.Node))
+		if p.Node != "" && !known[p.Node] && p.DeletedAt == nil {
+			phase := p.Phase
+			if phase == "" {
+				phase = "no phase"
+			}
+			if p.TerminatingAt != nil {
+				phase += ", terminating"
+			}
+			out = append(out, fmt.Sprintf("%s/%s on %s (%s)", p.Namespace, p.Name, p.Node, phase))
 		}
 	}
 	return out

@@ -33,6 +33,10 @@ type WorkloadReport struct {
 	// Conditions are the object's status conditions as stored, then, when its controller's
 	// last sync failed, a SyncFailed condition with the failure (see SyncFailedCondition).
 	Conditions []WorkloadCondition `json:"conditions"`
+	// Disruptions are the episodes in which it lost pods to evictions or to a node that
+	// went away, with the time each took to recover (see WorkloadDisruption), in order;
+	// left out when there were none.
+	Disruptions []WorkloadDisruption `json:"disruptions,omitempty"`
 }
 
 // WorkloadCondition is one status condition of a workload.

@@ -22,6 +22,9 @@ import (
 //   - Priority, the real plugin: it resolves a pod's priorityClassName (or the global default
 //     class) to spec.priority and spec.preemptionPolicy, rejects unknown classes, and keeps a
 //     single global default among PriorityClasses;
+//   - DefaultTolerationSeconds, re-implemented with the run's settings
+//     (sim/tolerationseconds.go): every pod tolerates the not-ready and unreachable NoExecute
+//     taints for 300 s unless it says otherwise;
 //   - ResourceQuota, last of the validating plugins, as in kube-apiserver: the real
 //     resourcequota.CheckRequest with the real evaluators, run synchronously (sim/quota.go).
 //
@@ -31,6 +34,8 @@ type admissionChain struct {
 	limitRanger *limitranger.LimitRanger
 	priority    *priority.Plugin
 	quota       *quotaAdmission
+	// tolerations is nil until sim.New sets it from Config.ControlPlane.
+	tolerations *defaultTolerationSeconds
 }
 
 func newAdmission(api *API, f informers.SharedInformerFactory) (*admissionChain, error) {
@@ -72,7 +77,10 @@ func (c *admissionChain) admit(ctx context.Context, k *Kind, op admission.Operat
 			return err
 		}
 	}
-	return c.priority.Admit(ctx, attrs, nil)
+	if err := c.priority.Admit(ctx, attrs, nil); err != nil {
+		return err
+	}
+	return c.tolerations.admit(ctx, attrs)
 }
 
 // validate runs the validating plugins, after the strategy has validated the object.

@@ -28,6 +28,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/kubernetes/pkg/api/legacyscheme"
 
+	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/clock"
 )
 
@@ -93,6 +94,9 @@ type API struct {
 	restoring bool
 	// kubelets are the nodes whose simulated kubelet is not running (kubelet.go).
 	kubelets kubelets
+	// evictionRefused is told every eviction a budget refuses (Recorder.EvictionRefused, set
+	// by New; nil for an API built without a Simulator).
+	evictionRefused func(analysis.RefusedEvictionRecord)
 }
 
 func newAPI(c *clock.Virtual, seed uint64) *API {

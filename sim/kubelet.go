@@ -1,9 +1,12 @@
 package sim
 
 import (
+	"fmt"
 	"sort"
 	"sync"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // KubeletState is what a node's simulated kubelet (KWOK, for its nodes) is doing. A node's
@@ -88,14 +91,100 @@ func (a *API) setKubeletState(node string, st KubeletState) bool {
 	return true
 }
 
-// SetKubelet changes a node's kubelet state at the current virtual time. It is called from
-// clock events (trace operations), never from a Watcher.
+// SetKubelet changes a node's kubelet state at the current virtual time, with the effects a
+// real kubelet's failure or recovery has. It is called from clock events (trace operations),
+// never from a Watcher; an unknown node is an error.
 //
-// TODO(sim-core): the effects — a kubelet turning NotReady writes Ready=False to the node's
-// status, the stage runner suspends the node (and, for a stopped kubelet, its pods) and
-// resumes them when the kubelet runs again.
+//   - KubeletNotReady: the node's stages are suspended (KWOK's heartbeat would report Ready
+//     again), then Ready=False is written through the status subresource as the kubelet's
+//     ReadyCondition setter writes it when its runtime is down (reason KubeletNotReady,
+//     message "container runtime is down"). Its pods' stages keep running.
+//   - KubeletStopped: the stages of the node and of every pod bound to it are suspended:
+//     pending transitions are cancelled and none is planned while the kubelet is stopped, for
+//     pods bound later too, so nothing reports anything and pods being deleted stay
+//     Terminating. The lease stops being renewed (API.Kubelet's since); the node lifecycle
+//     controller takes it from there.
+//   - KubeletRunning: the node's and its pods' stages are planned afresh on their current
+//     state (KWOK's node-initialize sets Ready True again), and pods whose graceful deletion
+//     was held up are removed (termination.go).
+//
+// Without stages (HasKubelets false) nothing reports status in the first place: NotReady
+// still writes Ready=False, running again writes back Ready=True (reason KubeletReady) if
+// the Ready condition is still the one NotReady wrote, and stopping only stops the lease and
+// holds graceful deletions.
 func (s *Simulator) SetKubelet(node string, st KubeletState) error {
-	s.api.setKubeletState(node, st)
+	if s.api.watching.Load() {
+		return s.api.watcherWrote("SetKubelet", kinds["Node"], "", node)
+	}
+	if _, err := s.api.Get(kinds["Node"], "", node); err != nil {
+		return err
+	}
+	prev, _ := s.api.Kubelet(node)
+	if !s.api.setKubeletState(node, st) {
+		return nil
+	}
+	if s.stages != nil {
+		s.stages.kubeletChanged(node, prev, st)
+	}
+	switch {
+	case st == KubeletNotReady:
+		if err := s.writeReady(node, corev1.ConditionFalse, "KubeletNotReady", "container runtime is down"); err != nil {
+			return err
+		}
+	case st == KubeletRunning && s.stages == nil && prev == KubeletNotReady:
+		if err := s.writeReady(node, corev1.ConditionTrue, "KubeletReady", "kubelet is posting ready status"); err != nil {
+			return err
+		}
+	}
+	if st == KubeletStopped || prev == KubeletStopped {
+		s.terminations.kubeletChanged(node)
+	}
+	return nil
+}
+
+// writeReady writes the node's Ready condition as the kubelet's ReadyCondition setter
+// (pkg/kubelet/nodestatus/setters.go) does: lastTransitionTime moves only when the status
+// changes, and a change is reported with a NodeReady or NodeNotReady event. Without stages,
+// running again restores Ready=True only over the condition NotReady wrote.
+func (s *Simulator) writeReady(node string, status corev1.ConditionStatus, reason, msg string) error {
+	obj, err := s.api.Get(kinds["Node"], "", node)
+	if err != nil {
+		return err
+	}
+	n := obj.(*corev1.Node).DeepCopy()
+	now := metaTime(s.clock.Now())
+	c := corev1.NodeCondition{Type: corev1.NodeReady, Status: status, Reason: reason, Message: msg,
+		LastHeartbeatTime: now, LastTransitionTime: now}
+	found := false
+	for i := range n.Status.Conditions {
+		old := &n.Status.Conditions[i]
+		if old.Type != corev1.NodeReady {
+			continue
+		}
+		if status == corev1.ConditionTrue && old.Reason != "KubeletNotReady" {
+			return nil
+		}
+		if old.Status == status {
+			c.LastTransitionTime = old.LastTransitionTime
+		}
+		found = true
+		*old = c
+	}
+	if !found {
+		if status == corev1.ConditionTrue {
+			return nil
+		}
+		n.Status.Conditions = append(n.Status.Conditions, c)
+	}
+	if _, err := s.api.UpdateStatus(n); err != nil {
+		return err
+	}
+	event := "NodeNotReady"
+	if status == corev1.ConditionTrue {
+		event = "NodeReady"
+	}
+	s.rec.record(Event{At: s.Elapsed(), Kind: "Node", Name: node, Type: corev1.EventTypeNormal, Reason: event,
+		Message: fmt.Sprintf("Node %s status is now: %s", node, event)})
 	return nil
 }
 

@@ -1,7 +1,12 @@
 package sim
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	policyv1beta1 "k8s.io/api/policy/v1beta1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -46,6 +51,16 @@ func (a *API) react(action k8stesting.Action) (bool, runtime.Object, error) {
 			}
 			return true, nil, a.Bind(b)
 		}
+		if act.GetSubresource() == "eviction" {
+			ev, err := evictionFrom(act.GetObject())
+			if err != nil {
+				return true, nil, err
+			}
+			if ev.Namespace == "" {
+				ev.Namespace = act.GetNamespace()
+			}
+			return true, nil, a.Evict(ev)
+		}
 		if act.GetSubresource() != "" {
 			return false, nil, nil
 		}
@@ -89,6 +104,22 @@ func (a *API) react(action k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, a.Delete(k, act.GetNamespace(), act.GetName(), *opts.DeepCopy())
 	}
 	return false, nil, nil
+}
+
+// evictionFrom takes a policy/v1 or v1beta1 Eviction (kube-apiserver accepts both); the two
+// versions have the same fields.
+func evictionFrom(obj runtime.Object) (*policyv1.Eviction, error) {
+	switch ev := obj.(type) {
+	case *policyv1.Eviction:
+		return ev.DeepCopy(), nil
+	case *policyv1beta1.Eviction:
+		out := &policyv1.Eviction{ObjectMeta: *ev.ObjectMeta.DeepCopy()}
+		if ev.DeleteOptions != nil {
+			out.DeleteOptions = ev.DeleteOptions.DeepCopy()
+		}
+		return out, nil
+	}
+	return nil, apierrors.NewBadRequest(fmt.Sprintf("not a Eviction object: %T", obj))
 }
 
 func kindForResource(resource string) *Kind {

@@ -96,12 +96,35 @@ func (r *Recorder) observePod(typ watch.EventType, pod *corev1.Pod, restored boo
 	prev := rec.Pod
 	rec.Pod = pod
 	gone := typ == watch.Deleted
-	if prev == nil || gone || prev.Status.Phase != pod.Status.Phase || (prev.Spec.NodeName == "") != (pod.Spec.NodeName == "") {
+	ready, terminating := podReady(pod), pod.DeletionTimestamp != nil
+	if prev == nil || gone || prev.Status.Phase != pod.Status.Phase || (prev.Spec.NodeName == "") != (pod.Spec.NodeName == "") ||
+		podReady(prev) != ready || (prev.DeletionTimestamp != nil) != terminating {
 		r.history.Pods = append(r.history.Pods, analysis.PodChange{At: r.clock.Now().Sub(Epoch), Pod: i,
-			Phase: pod.Status.Phase, Bound: pod.Spec.NodeName != "", Gone: gone})
+			Phase: pod.Status.Phase, Bound: pod.Spec.NodeName != "", Gone: gone, Ready: ready, Terminating: terminating})
+	}
+	// now is this write's time, allocated once and shared by the fields it sets (they are
+	// never written through).
+	var now *time.Duration
+	at := func() *time.Duration {
+		if now == nil {
+			now = r.elapsed()
+		}
+		return now
+	}
+	if (gone || terminating) && rec.TerminatingAt == nil {
+		rec.TerminatingAt = at()
+	}
+	if (gone || terminating) && rec.EvictedAt == nil {
+		// The evicting component sets the condition before the deletion (upstream:
+		// addConditionAndDeletePod in pkg/controller/tainteviction, EvictionREST's
+		// addConditionAndDeletePod, podgc's markFailedAndDeletePod, the scheduler's
+		// preemption), so the deleting or terminating write carries it.
+		if c := disruptionTarget(pod); c != nil {
+			rec.EvictedAt, rec.EvictionReason = at(), c.Reason
+		}
 	}
 	if gone {
-		rec.DeletedAt = r.elapsed()
+		rec.DeletedAt = at()
 		return
 	}
 	if rec.ScheduledAt == nil && pod.Spec.NodeName != "" {
@@ -137,6 +160,26 @@ func (r *Recorder) observeNode(typ watch.EventType, n *corev1.Node) {
 	}
 	r.nodes[n.Name] = cur
 	r.history.Nodes = append(r.history.Nodes, analysis.NodeChange{At: at, Name: n.Name, Ready: cur.ready, Allocatable: alloc})
+}
+
+// podReady is the pod's Ready condition being True.
+func podReady(p *corev1.Pod) bool {
+	for i := range p.Status.Conditions {
+		if c := &p.Status.Conditions[i]; c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// disruptionTarget is the pod's True DisruptionTarget condition, nil without one.
+func disruptionTarget(p *corev1.Pod) *corev1.PodCondition {
+	for i := range p.Status.Conditions {
+		if c := &p.Status.Conditions[i]; c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue {
+			return c
+		}
+	}
+	return nil
 }
 
 func nodeReady(n *corev1.Node) bool {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 
@@ -138,6 +139,8 @@ type Simulator struct {
 	driver *driver
 	rec    *Recorder
 	stages *stageRunner
+	// terminations ends graceful pod deletions when their grace period is over (termination.go).
+	terminations *terminations
 	// flushArmed is whether the next unschedulable flush is scheduled.
 	flushArmed bool
 	// aborted is the error a clock event stopped the run with.
@@ -158,6 +161,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	s.api.objects = objectLimit{max: cfg.MaxObjects, abort: s.Abort}
 	s.api.abort = s.Abort
 	s.rec = newRecorder(s.clock)
+	s.api.evictionRefused = s.rec.EvictionRefused
 	d, err := newDriver(ctx, s.api, newClockAdapter(s.clock), s.rec, schedulerOptions{
 		parallelism: cfg.Parallelism, preemptionRand: s.Rand(streamPreemption), config: cfg.SchedulerConfig})
 	if err != nil {
@@ -165,6 +169,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 		return nil, err
 	}
 	s.driver = d
+	s.api.admission.tolerations = newDefaultTolerationSeconds(*cfg.ControlPlane)
 	if err := s.api.bootstrap(s.Rand(streamBootstrap)); err != nil {
 		cancel()
 		return nil, err
@@ -175,6 +180,8 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 			d.forget(ev.Object.(metav1.Object).GetUID())
 		}
 	})
+	s.terminations = newTerminations(s.api, s.clock)
+	s.api.Watch(s.terminations.observe)
 	if len(cfg.Stages) > 0 {
 		r, err := newStageRunner(s.api, s.clock, s.rec, cfg.Stages, s.Rand(streamStages))
 		if err != nil {
@@ -379,6 +386,13 @@ func (s *Simulator) Observe() (analysis.Observation, error) {
 	}
 	for _, n := range nodes {
 		o.Nodes = append(o.Nodes, n.(*corev1.Node))
+	}
+	budgets, err := s.api.List(kinds["PodDisruptionBudget"])
+	if err != nil {
+		return o, err
+	}
+	for _, b := range budgets {
+		o.Budgets = append(o.Budgets, b.(*policyv1.PodDisruptionBudget))
 	}
 	return o, nil
 }

@@ -148,6 +148,9 @@ func (r *stageRunner) observe(ev WatchEvent) {
 			r.useRestoredIPs(pod)
 		}
 	}
+	if r.suspended(kind, ev.Object) {
+		return
+	}
 	if err := r.plan(kind, ref, ev.Object); err != nil {
 		r.fail(fmt.Errorf("%s %s: %w", kind, key(m.GetNamespace(), m.GetName()), err))
 	}
@@ -175,6 +178,65 @@ func (r *stageRunner) managesPodOn(node string) bool {
 	}
 	_, ok, _ := r.api.informers["Node"].indexer.GetByKey(node)
 	return ok
+}
+
+// suspended tells whether the object's stages are held by its kubelet's state (see
+// Simulator.SetKubelet): a node's while its kubelet is not running, a pod's while the kubelet
+// of its node is stopped.
+func (r *stageRunner) suspended(kind string, obj runtime.Object) bool {
+	switch o := obj.(type) {
+	case *corev1.Node:
+		st, _ := r.api.Kubelet(o.Name)
+		return st != KubeletRunning
+	case *corev1.Pod:
+		st, _ := r.api.Kubelet(o.Spec.NodeName)
+		return st == KubeletStopped
+	}
+	return false
+}
+
+// kubeletChanged suspends or resumes the stages of a node and its pods when its kubelet's
+// state changes from prev to st: suspending cancels the pending transition (and counts the
+// elided renewals up to now); resuming plans afresh from the stored state, as a write would.
+func (r *stageRunner) kubeletChanged(node string, prev, st KubeletState) {
+	nodeKind, podKind := kinds["Node"], kinds["Pod"]
+	if obj, err := r.api.Get(nodeKind, "", node); err == nil {
+		r.replan(nodeKind, obj, st == KubeletRunning)
+	}
+	if (prev == KubeletStopped) == (st == KubeletStopped) || !r.kinds["Pod"] {
+		return // the pods' stages run unless the kubelet is stopped
+	}
+	pods, err := r.api.List(podKind)
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	for _, obj := range pods { // by namespace and name: the order plans draw from the RNG
+		if obj.(*corev1.Pod).Spec.NodeName == node {
+			r.replan(podKind, obj, st != KubeletStopped)
+		}
+	}
+}
+
+// replan cancels an object's pending transition and, when run is set, plans its next one.
+func (r *stageRunner) replan(k *Kind, obj runtime.Object, run bool) {
+	kind := k.Name()
+	if !r.kinds[kind] {
+		return
+	}
+	m, _ := meta.Accessor(obj)
+	ref := objectRef{kind, m.GetUID()}
+	r.endChain(ref)
+	if p := r.pending[ref]; p != nil {
+		p.event.Cancel()
+		delete(r.pending, ref)
+	}
+	if !run || r.err != nil {
+		return
+	}
+	if err := r.plan(kind, ref, obj); err != nil {
+		r.fail(fmt.Errorf("%s %s: %w", kind, key(m.GetNamespace(), m.GetName()), err))
+	}
 }
 
 // fail stops the runner; the error surfaces from Simulator.Run.

@@ -63,7 +63,8 @@ func TestQuotaControllerRecalculatesUsage(t *testing.T) {
 
 // A pod stuck terminating stops counting once its grace period is over (QuotaV1Pod: after
 // deletionTimestamp plus the grace period again), which no watch event says: the periodic
-// full resync (every 5 minutes) finds it. Without stages nothing removes the pod.
+// full resync (every 5 minutes) finds it. The kubelet of its node is stopped, so nothing
+// removes the pod (sim's graceful termination waits for a kubelet that can act).
 func TestQuotaResyncFindsAnExpiredGracePeriod(t *testing.T) {
 	s := workloadstest.Sim(t, sim.Config{Seed: 1, Until: 6 * time.Minute})
 	var writes []string
@@ -78,6 +79,9 @@ func TestQuotaResyncFindsAnExpiredGracePeriod(t *testing.T) {
 		Spec:       corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("5")}},
 	}, pod)
 	s.Clock().At(sim.Epoch.Add(10*time.Second), func() {
+		if err := s.SetKubelet("n", sim.KubeletStopped); err != nil {
+			t.Error(err)
+		}
 		k, _ := sim.KindNamed("Pod")
 		if err := s.API().Delete(k, "default", "p", metav1.DeleteOptions{}); err != nil {
 			t.Error(err)

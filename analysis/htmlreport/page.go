@@ -19,6 +19,14 @@ var pageSource string
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"seconds": analysis.FormatSeconds,
 	"percent": func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
+	// optseconds formats a time that may not have happened ("–").
+	"optseconds": func(s *float64) string {
+		if s == nil {
+			return "–"
+		}
+		return analysis.FormatSeconds(*s)
+	},
+	"requires": analysis.BudgetRequires,
 }).Parse(pageSource))
 
 // Limits that keep the page quick to open on large clusters; the JSON report has everything.
@@ -53,6 +61,12 @@ type view struct {
 	Gated        []gatedRow
 	TraceErrors  []analysis.TraceErrorReport
 	MoreErrors   int
+	// Recovery are the workloads' disruption episodes; the disruptions section shows when
+	// it, the evictions, the budgets or the drains are not empty.
+	Recovery     []analysis.RecoveryRow
+	MoreRecovery int
+	Budgets      bool
+	Disruptions  bool
 }
 
 type figure struct {
@@ -150,6 +164,13 @@ func newView(r *analysis.Report) (*view, error) {
 		}
 		v.Gated = append(v.Gated, row)
 	}
+	v.Recovery = analysis.RecoveryRows(r)
+	if len(v.Recovery) > maxNodes {
+		v.MoreRecovery = len(v.Recovery) - maxNodes
+		v.Recovery = v.Recovery[:maxNodes]
+	}
+	v.Budgets = analysis.ShowBudgets(r)
+	v.Disruptions = len(r.Evictions) > 0 || v.Budgets || len(r.Drains) > 0 || len(v.Recovery) > 0
 	v.TraceErrors = r.TraceErrors
 	if len(v.TraceErrors) > maxTraceErrors {
 		v.MoreErrors = len(v.TraceErrors) - maxTraceErrors

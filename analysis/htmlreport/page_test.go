@@ -338,3 +338,29 @@ func TestInputsSection(t *testing.T) {
 		}
 	}
 }
+
+// The disruptions section shows only when there is something in it: evictions by reason,
+// budgets with their refused evictions, drains and the workloads' recovery.
+func TestDisruptionsSection(t *testing.T) {
+	if strings.Contains(string(render(t, sampleReport())), `id="disruptions"`) {
+		t.Error("a disruptions section without evictions, budgets, drains or recovery")
+	}
+	r := sampleReport()
+	r.Summary.Evictions = 3
+	r.Evictions = []analysis.EvictionReport{{Reason: "taint", ConditionReason: "DeletionByTaintManager", Count: 3, First: 330, Last: 335, Times: []float64{330, 331, 335}}}
+	r.DisruptionBudgets = []analysis.DisruptionBudgetReport{{Namespace: "shop", Name: "web", MinAvailable: "2", RefusedEvictions: 4,
+		FirstRefused: ptr(40), LastRefused: ptr(70), CurrentHealthy: 3, DesiredHealthy: 2, DisruptionsAllowed: 1, ExpectedPods: 3}}
+	r.Drains = []analysis.DrainReport{{Node: "node-b", Start: 30, Outcome: "in progress", DurationSeconds: 5370, Refused: 4, Skipped: []string{}}}
+	r.Workloads = []analysis.WorkloadReport{{Kind: "Deployment", Namespace: "shop", Name: "web", Desired: 3,
+		Disruptions: []analysis.WorkloadDisruption{{Start: 330, Pods: 3, Wanted: 3, MinReady: 0, RecoveredAt: ptr(345), RecoverySeconds: ptr(15)}}}}
+	page := string(render(t, r))
+	for _, want := range []string{`<h2 id="disruptions">Disruptions (3 evictions)</h2>`,
+		`<tr><td>taint</td><td class="mono">DeletionByTaintManager</td><td class="num">3</td><td class="num">5.5m</td><td class="num">5.6m</td></tr>`,
+		`<td class="mono">shop/web</td><td>minAvailable 2</td><td class="num">3</td><td class="num">2</td><td class="num">1</td><td class="num">4</td><td class="num">40s</td><td class="num">1.2m</td>`,
+		`<td class="mono">node-b</td><td class="num">30s</td><td class="num">–</td><td><span class="no">in progress</span></td>`,
+		`<td class="mono">Deployment shop/web</td><td class="num">5.5m</td><td class="num">3</td><td class="num">0/3</td><td class="num">5.8m</td><td class="num">15s</td>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+}

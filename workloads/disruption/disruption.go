@@ -12,8 +12,13 @@
 //     a change of their own.
 //   - Warnings (UnmanagedPods, CalculateExpectedPodCountFailed) are recorded once per budget
 //     until their message changes, where the real controller repeats the event at every sync.
-//   - The stale DisruptionTarget condition cleanup is not done: nothing sets that condition
-//     yet (the eviction side is a later issue).
+//   - A disruptedPods entry's recheck (enqueuePdbForRecheck) is dropped when a sync finds no
+//     entry left to expire, so that an eviction whose pod went does not keep a run going for
+//     DeletionTimeout; the real recheck would find nothing to do.
+//   - The NotDeleted warning is recorded on the pod with the real message (its namespace
+//     printed twice, as upstream's Eventf arguments have it).
+//   - The stale DisruptionTarget cleanup (stale.go) drops its waiting check when the pod
+//     starts terminating or goes.
 package disruption
 
 import (
@@ -44,6 +49,8 @@ type Controller struct {
 	budgets map[string]map[string]budget
 	// warned is the last warning recorded per budget and reason (see the package comment).
 	warned map[warningKey]string
+	// stale resets DisruptionTarget conditions that no deletion followed (stale.go).
+	stale *staleCleanup
 }
 
 type budget struct {
@@ -68,6 +75,7 @@ func New(m *manager.Manager) *Controller {
 		warned:  map[warningKey]string{},
 	}
 	c.queue = m.Register(c)
+	c.stale = newStaleCleanup(m)
 	return c
 }
 
@@ -101,6 +109,7 @@ func (c *Controller) Observe(ev sim.WatchEvent) {
 		}
 		c.budgets[pdb.Namespace][pdb.Name] = b
 	case "Pod":
+		c.stale.observe(ev)
 		if c.pods == nil {
 			return // no budget yet: indexPods lists them when one comes
 		}

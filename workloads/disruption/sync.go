@@ -2,6 +2,8 @@ package disruption
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -43,24 +45,38 @@ func (c *Controller) Sync(ns, name string) error {
 		delete(c.warned, warningKey{ns, name, "UnmanagedPods"})
 	}
 	now := c.m.Clock().Now()
-	disrupted, recheck := disruptedPods(pods, pdb, now)
+	disrupted, recheck, late := disruptedPods(pods, pdb, now)
+	for _, pod := range late {
+		c.m.Warn("Pod", pod.Namespace, pod.Name, "NotDeleted",
+			fmt.Sprintf("Pod was expected by PDB %s/%s to be deleted but it wasn't", pdb.Namespace, pdb.Namespace))
+	}
 	healthy := countHealthyPods(pods, disrupted, now)
 	if err := c.updateStatus(pdb, healthy, desired, expected, disrupted); err != nil {
 		return err
 	}
 	if recheck != nil {
-		c.queue.AddAt(ns, name, *recheck)
+		// An entry expiring at this very instant is still kept (expected.Before(now) is
+		// false): look again just after, when it has expired, rather than at once forever.
+		at := *recheck
+		if !at.After(now) {
+			at = now.Add(time.Nanosecond)
+		}
+		c.queue.AddAt(ns, name, at)
+	} else {
+		c.queue.Forget(ns, name) // nothing left to expire (see the package comment)
 	}
 	return nil
 }
 
 // disruptedPods is buildDisruptedPodMap: the pods the eviction API let go that are still
-// expected to be deleted, and when to look again.
-func disruptedPods(pods []*corev1.Pod, pdb *policyv1.PodDisruptionBudget, now time.Time) (map[string]metav1.Time, *time.Time) {
+// expected to be deleted, when to look again, and the pods whose deletion is overdue (the
+// real one warns NotDeleted on each), by name.
+func disruptedPods(pods []*corev1.Pod, pdb *policyv1.PodDisruptionBudget, now time.Time) (map[string]metav1.Time, *time.Time, []*corev1.Pod) {
 	result := map[string]metav1.Time{}
 	var recheck *time.Time
+	var late []*corev1.Pod
 	if pdb.Status.DisruptedPods == nil {
-		return result, nil
+		return result, nil, nil
 	}
 	for _, pod := range pods {
 		if pod.DeletionTimestamp != nil {
@@ -72,6 +88,7 @@ func disruptedPods(pods []*corev1.Pod, pdb *policyv1.PodDisruptionBudget, now ti
 		}
 		expected := t.Add(deletionTimeout)
 		if expected.Before(now) {
+			late = append(late, pod)
 			continue
 		}
 		if recheck == nil || expected.Before(*recheck) {
@@ -79,7 +96,8 @@ func disruptedPods(pods []*corev1.Pod, pdb *policyv1.PodDisruptionBudget, now ti
 		}
 		result[pod.Name] = t
 	}
-	return result, recheck
+	slices.SortFunc(late, func(a, b *corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
+	return result, recheck, late
 }
 
 // countHealthyPods is the real controller's: Ready pods that are neither being deleted nor
