@@ -144,7 +144,11 @@ func TestBadInputTable(t *testing.T) {
 
 		// Traces.
 		{"unknown trace operation", trace("unknown-op.jsonl"), exitBadInput,
-			[]string{`unknown-op.jsonl:2: unknown operation "restart"; expected one of apply, delete, scale, patch`}},
+			[]string{`unknown-op.jsonl:2: unknown operation "restart"; expected one of apply, delete, scale, patch, evict, cordon, uncordon, drain, fail, recover`}},
+		{"a fail of an unknown mode", trace("bad-fail-mode.jsonl"), exitBadInput,
+			[]string{`bad-fail-mode.jsonl:2: fail: mode: expected stop, not-ready or delete, got "reboot"`}},
+		{"a drain with a negative grace period", trace("negative-grace.jsonl"), exitBadInput,
+			[]string{`negative-grace.jsonl:1: drain: gracePeriodSeconds: expected a non-negative integer, got -1`}},
 		{"malformed JSON line", trace("malformed.jsonl"), exitBadInput,
 			[]string{`malformed.jsonl:2: malformed line: column `}},
 		{"decreasing at in JSON Lines", trace("decreasing.jsonl"), exitBadInput,

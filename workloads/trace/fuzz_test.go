@@ -151,7 +151,16 @@ func checkTraceEvents(t *testing.T, file string, data []byte, open func() (trace
 			if want := byte('{'); len(ev.Patch) == 0 || (ev.PatchType == types.JSONPatchType) != (ev.Patch[0] == '[') || (ev.PatchType != types.JSONPatchType && ev.Patch[0] != want) {
 				t.Fatalf("patch %s of type %s", ev.Patch, ev.PatchType)
 			}
-		case OpDelete:
+		case OpDelete, OpEvict:
+			if g := ev.GracePeriodSeconds; g != nil && *g < 0 {
+				t.Fatalf("%s with grace period %d", ev.Op, *g)
+			}
+		case OpCordon, OpUncordon, OpFail, OpRecover, OpDrain:
+			if ev.Node == "" || (ev.Op == OpDrain) != (ev.Drain != nil) || (ev.Op == OpFail) != (ev.FailMode != "") {
+				t.Fatalf("%s of node %q (%+v, mode %q)", ev.Op, ev.Node, ev.Drain, ev.FailMode)
+			}
+			last = ev
+			continue
 		default:
 			t.Fatalf("operation %q", ev.Op)
 		}

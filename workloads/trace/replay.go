@@ -17,6 +17,7 @@ import (
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
+	"github.com/kwoksim/kwoksim/workloads/drain"
 )
 
 // Replay feeds trace events to a simulation on its virtual clock. Several traces are merged
@@ -26,6 +27,8 @@ type Replay struct {
 	s       *sim.Simulator
 	sources []*traceSource
 	strict  bool
+	// drainer runs the trace's drains; made at the first drain.
+	drainer *drain.Drainer
 }
 
 type traceSource struct {
@@ -136,7 +139,7 @@ func (rp *Replay) apply(ev *Event) error {
 		if err != nil {
 			return err
 		}
-		return explain(ev.Target, api.Delete(k, ev.Target.Namespace, ev.Target.Name, metav1.DeleteOptions{}))
+		return explain(ev.Target, api.Delete(k, ev.Target.Namespace, ev.Target.Name, metav1.DeleteOptions{GracePeriodSeconds: ev.GracePeriodSeconds}))
 	case OpScale:
 		k, err := sim.KindNamed(ev.Target.Kind)
 		if err != nil {
@@ -153,7 +156,7 @@ func (rp *Replay) apply(ev *Event) error {
 		_, err = api.Patch(k, ev.Target.Namespace, ev.Target.Name, ev.PatchType, ev.Patch, "")
 		return explain(ev.Target, err)
 	}
-	return fmt.Errorf("unknown operation %q", ev.Op)
+	return rp.applyFailureOp(ev)
 }
 
 // applyObject creates the object, or replaces the spec and metadata of the one that exists

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kwoksim/kwoksim/sim"
+	"github.com/kwoksim/kwoksim/workloads/drain"
 	"github.com/kwoksim/kwoksim/workloads/manifest"
 )
 
@@ -32,9 +33,16 @@ const (
 	OpDelete Op = "delete"
 	OpScale  Op = "scale"
 	OpPatch  Op = "patch"
+	// The failure and maintenance operations (see failures.go).
+	OpEvict    Op = "evict"
+	OpCordon   Op = "cordon"
+	OpUncordon Op = "uncordon"
+	OpDrain    Op = "drain"
+	OpFail     Op = "fail"
+	OpRecover  Op = "recover"
 )
 
-var traceOps = []Op{OpApply, OpDelete, OpScale, OpPatch}
+var traceOps = []Op{OpApply, OpDelete, OpScale, OpPatch, OpEvict, OpCordon, OpUncordon, OpDrain, OpFail, OpRecover}
 
 // Event is one decoded event.
 type Event struct {
@@ -49,6 +57,14 @@ type Event struct {
 	Replicas  int32
 	PatchType types.PatchType
 	Patch     []byte
+	// GracePeriodSeconds is a delete's or an evict's, or nil for the pod's own.
+	GracePeriodSeconds *int64
+	// Node names the node of a cordon, uncordon, drain, fail or recover.
+	Node string
+	// FailMode is a fail's mode.
+	FailMode FailMode
+	// Drain is a drain's options.
+	Drain *drain.Options
 }
 
 // ObjectRef names one object.
@@ -143,9 +159,20 @@ func decodeEvent(src manifest.Source, j []byte) (*Event, error) {
 		}
 		ev.Objects = objs
 	case OpDelete:
-		if ev.Target, err = decodeRef(body, "delete", nil); err != nil {
+		var d struct {
+			ObjectRef
+			GracePeriodSeconds *int64 `json:"gracePeriodSeconds"`
+		}
+		if err := strictUnmarshal(body, &d); err != nil {
+			return nil, fail("delete: %v", err)
+		}
+		if ev.Target, err = checkRef(d.ObjectRef, "delete", nil); err != nil {
 			return nil, fail("%v", err)
 		}
+		if d.GracePeriodSeconds != nil && *d.GracePeriodSeconds < 0 {
+			return nil, fail("delete: gracePeriodSeconds: expected a non-negative integer, got %d", *d.GracePeriodSeconds)
+		}
+		ev.GracePeriodSeconds = d.GracePeriodSeconds
 	case OpScale:
 		var s struct {
 			ObjectRef
@@ -183,6 +210,10 @@ func decodeEvent(src manifest.Source, j []byte) (*Event, error) {
 		ev.PatchType = pt
 		if ev.Patch, err = patchBody(p.Patch, pt); err != nil {
 			return nil, fail("patch: patch: %v", err)
+		}
+	default:
+		if err := decodeFailureOp(ev, body); err != nil {
+			return nil, fail("%s: %v", ev.Op, err)
 		}
 	}
 	return ev, nil
