@@ -3,6 +3,7 @@ package sim
 import (
 	"sort"
 	"strconv"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -25,6 +26,10 @@ type sizeLog struct {
 	workloadIndex map[types.UID]int32
 	nodes         []analysis.NodeHistoryRecord
 	nodeIndex     map[types.UID]int32
+	// nodeTaints are, by the index of nodes, the taints of the write last logged (the stored
+	// object's own slice, which is never modified), so that a heartbeat is compared without
+	// formatting a string; nil once the node is gone.
+	nodeTaints [][]corev1.Taint
 }
 
 // workloadSize is the (replicas, current, ready) of a workload object, and whether obj is one.
@@ -94,7 +99,8 @@ func (l *sizeLog) observeWorkload(r *Recorder, ev WatchEvent) {
 		l.workloads = append(l.workloads, rec)
 	}
 	rec := &l.workloads[i]
-	if ref := metav1.GetControllerOf(m); ref != nil {
+	// The owner is formatted only when it changes: a status write costs no allocation.
+	if ref := metav1.GetControllerOfNoCopy(m); ref != nil && !isOwner(rec.Owner, ref) {
 		rec.Owner = ref.Kind + "/" + ref.Name
 	}
 	if ev.Type == watch.Deleted {
@@ -110,6 +116,12 @@ func (l *sizeLog) observeWorkload(r *Recorder, ev WatchEvent) {
 	}
 	rec.Sizes = append(rec.Sizes, analysis.WorkloadSize{At: r.clock.Now().Sub(Epoch), Seq: seq(m),
 		Replicas: replicas, Current: current, Ready: ready})
+}
+
+// isOwner tells whether owner is ref formatted as "Kind/name".
+func isOwner(owner string, ref *metav1.OwnerReference) bool {
+	return len(owner) == len(ref.Kind)+1+len(ref.Name) && strings.HasPrefix(owner, ref.Kind) &&
+		owner[len(ref.Kind)] == '/' && strings.HasSuffix(owner, ref.Name)
 }
 
 // observeNodeState records a node's creation, deletion, and the writes that change its Ready
@@ -130,20 +142,23 @@ func (l *sizeLog) observeNodeState(r *Recorder, ev WatchEvent, n *corev1.Node) {
 			rec.CreatedAt = r.elapsed()
 		}
 		l.nodes = append(l.nodes, rec)
+		l.nodeTaints = append(l.nodeTaints, nil)
 	}
 	rec := &l.nodes[i]
 	if ev.Type == watch.Deleted {
 		rec.DeletedAt = r.elapsed()
 		delete(l.nodeIndex, n.UID)
+		l.nodeTaints[i] = nil
 		return
 	}
 	ready := readyStatus(n)
 	if c := len(rec.Changes); c > 0 {
 		last := rec.Changes[c-1]
-		if last.Ready == ready && sameTaints(last.Taints, n.Spec.Taints) {
+		if last.Ready == ready && sameTaints(l.nodeTaints[i], last.Taints, n.Spec.Taints) {
 			return
 		}
 	}
+	l.nodeTaints[i] = n.Spec.Taints
 	rec.Changes = append(rec.Changes, analysis.NodeStateChange{At: r.clock.Now().Sub(Epoch), Seq: seq(n),
 		Ready: ready, Taints: taintStrings(n.Spec.Taints)})
 }
@@ -172,21 +187,26 @@ func taintStrings(ts []corev1.Taint) []string {
 	return out
 }
 
-// sameTaints tells whether taints, as strings, are the set logged (sorted). It does not
-// allocate unless the counts match and the order differs.
-func sameTaints(logged []string, taints []corev1.Taint) bool {
+// sameTaints tells whether taints are the set logged: prev, the taints of the write logged,
+// and logged, the same as sorted strings. A heartbeat carries the taints as they were, so
+// comparing them field by field with prev settles it without formatting; only taints in
+// another order, or changed, are formatted and compared as a set.
+func sameTaints(prev []corev1.Taint, logged []string, taints []corev1.Taint) bool {
 	if len(logged) != len(taints) {
 		return false
 	}
-	inOrder := true
-	for i := range taints {
-		if taints[i].ToString() != logged[i] {
-			inOrder = false
-			break
+	if len(prev) == len(taints) {
+		same := true
+		for i := range taints {
+			a, b := &prev[i], &taints[i]
+			if a.Key != b.Key || a.Value != b.Value || a.Effect != b.Effect {
+				same = false
+				break
+			}
 		}
-	}
-	if inOrder {
-		return true
+		if same {
+			return true
+		}
 	}
 	got := taintStrings(taints)
 	for i := range got {

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 
 	"github.com/kwoksim/kwoksim/analysis"
@@ -133,5 +134,53 @@ func TestRecorderSizeLog(t *testing.T) {
 	}
 	if beats < 3 {
 		t.Errorf("%d heartbeats: the writes this test is about did not happen", beats)
+	}
+}
+
+// A heartbeat of a tainted node (same Ready status, same taints, a new object) adds no entry
+// and allocates nothing: on a long run of many nodes it is most of the writes. Taints written
+// in another order are the same set, and add nothing either.
+func TestSizeLogHeartbeatIsFree(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	r := s.Recorder()
+	n := node("n1", corev1.Taint{Key: "b", Effect: corev1.TaintEffectNoSchedule}, corev1.Taint{Key: "a", Value: "x", Effect: corev1.TaintEffectNoExecute})
+	n.UID, n.ResourceVersion = "n1-uid", "7"
+	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}
+	var l sizeLog
+	l.observeNodeState(r, WatchEvent{Kind: kinds["Node"], Type: watch.Added, Object: n}, n)
+	beat := n.DeepCopy()
+	beat.ResourceVersion = "8"
+	beat.Status.Conditions[0].LastHeartbeatTime = metav1.NewTime(Epoch.Add(time.Minute))
+	ev := WatchEvent{Kind: kinds["Node"], Type: watch.Modified, Old: n, Object: beat}
+	if allocs := testing.AllocsPerRun(100, func() { l.observeNodeState(r, ev, beat) }); allocs != 0 {
+		t.Errorf("a heartbeat allocates %v times", allocs)
+	}
+	swapped := beat.DeepCopy()
+	swapped.Spec.Taints[0], swapped.Spec.Taints[1] = swapped.Spec.Taints[1], swapped.Spec.Taints[0]
+	l.observeNodeState(r, WatchEvent{Kind: kinds["Node"], Type: watch.Modified, Object: swapped}, swapped)
+	if got := len(l.nodes[0].Changes); got != 1 {
+		t.Errorf("%d entries, want only the creation's: %+v", got, l.nodes[0].Changes)
+	}
+	if got := l.nodes[0].Changes[0]; got.Seq != 7 || got.Ready != "True" || strings.Join(got.Taints, " ") != "a=x:NoExecute b:NoSchedule" {
+		t.Errorf("entry %+v", got)
+	}
+}
+
+// A workload's status write that moves no count adds no entry and allocates nothing.
+func TestSizeLogStatusWriteIsFree(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	r := s.Recorder()
+	rs := replicaSet("web-1", 3)
+	rs.UID, rs.ResourceVersion = "rs-uid", "5"
+	var l sizeLog
+	l.observeWorkload(r, WatchEvent{Kind: kinds["ReplicaSet"], Type: watch.Added, Object: rs})
+	next := rs.DeepCopy()
+	next.ResourceVersion, next.Status.ObservedGeneration = "6", 1
+	ev := WatchEvent{Kind: kinds["ReplicaSet"], Type: watch.Modified, Old: rs, Object: next}
+	if allocs := testing.AllocsPerRun(100, func() { l.observeWorkload(r, ev) }); allocs != 0 {
+		t.Errorf("a status write allocates %v times", allocs)
+	}
+	if got := l.workloads[0]; len(got.Sizes) != 1 || got.Owner != "Deployment/web" || got.Sizes[0].Seq != 5 {
+		t.Errorf("record %+v", got)
 	}
 }
