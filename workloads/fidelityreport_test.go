@@ -337,8 +337,7 @@ events:
 }
 
 // deletionRequestedAt is when the deletion was asked for: a pod held by a finalizer has it
-// (and terminatingAt, the same) but no deletedAt (it is left unscheduled: KWOK's stage-fast
-// pod-delete would only delete it again, and again); a pod deleted with grace 0 has it equal to
+// (and terminatingAt, the same) but no deletedAt; a pod deleted with grace 0 has it equal to
 // its deletedAt; a pod never deleted has neither.
 func TestReportDeletionRequestedAt(t *testing.T) {
 	r := runTrace(t, `
@@ -350,7 +349,7 @@ events:
     apiVersion: v1
     kind: Pod
     metadata: {name: held, finalizers: [example.com/hold]}
-    spec: {nodeSelector: {no: such-node}, containers: [{name: c, image: c:1}]}
+    spec: {containers: [{name: c, image: c:1}]}
 - at: 0s
   apply:
     apiVersion: v1
