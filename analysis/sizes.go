@@ -59,7 +59,7 @@ type WorkloadSizesReport struct {
 	Kind      string `json:"kind"`
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
-	// Owner is the controller owner reference as "Kind/name", "" without one.
+	// Owner is the controller owner reference as "Kind/name", the last it had; "" if none.
 	Owner string `json:"owner"`
 	// CreatedAt is null for an object restored from a snapshot; DeletedAt is left out while
 	// the object exists.
