@@ -71,6 +71,11 @@ type Observation struct {
 	Budgets []*policyv1.PodDisruptionBudget
 	// History is the change log the time series is swept from.
 	History History
+	// WorkloadSizes are the workload objects that existed during the run, with their sizes
+	// over time, in the order they were created; NodeHistory the nodes, with their Ready
+	// status and taints over time, likewise.
+	WorkloadSizes []WorkloadSizeRecord
+	NodeHistory   []NodeHistoryRecord
 	// SampleInterval is the time series' step; 0 picks one from Elapsed (see
 	// DefaultSampleInterval). CheckSampleInterval tells whether a given one is usable.
 	SampleInterval time.Duration
@@ -109,6 +114,8 @@ func Build(o Observation) *Report {
 			EvictedAt:      seconds(rec.EvictedAt),
 			EvictionReason: rec.EvictionReason,
 		}
+		// The same time under the name the fidelity comparison reads; shared, not copied.
+		pr.DeletionRequestedAt = pr.TerminatingAt
 		if pr.Node == "" {
 			pr.UnschedulableReason, pr.outcome = rec.Reason, rec.Outcome
 			pr.GatedReason = rec.Gated
@@ -205,6 +212,8 @@ func Build(o Observation) *Report {
 	r.Evictions = evictionReports(o.Pods)
 	r.DisruptionBudgets = budgetReports(o.Budgets, o.RefusedEvictions)
 	r.Drains = drainReports(o.Drains, o.Elapsed)
+	r.WorkloadSizes = workloadSizeReports(o.WorkloadSizes)
+	r.NodeHistory = nodeHistoryReports(o.NodeHistory)
 	r.Latency, r.Attempts = latencies(o.Pods)
 	r.Utilization = utilizationStats(r.Nodes)
 	r.UnschedulableReasons = unschedulableReasons(r)

@@ -54,13 +54,13 @@ func WriteCSV(dir string, r *Report) error {
 func podRows(r *Report) [][]string {
 	rows := [][]string{{"namespace", "name", "node", "phase", "createdAt", "scheduledAt", "runningAt", "deletedAt",
 		"schedulingLatency", "startupLatency", "attempts", "unschedulableReason",
-		"terminatingAt", "evictedAt", "evictionReason"}}
+		"terminatingAt", "evictedAt", "evictionReason", "deletionRequestedAt"}}
 	for _, p := range r.Pods {
 		rows = append(rows, []string{p.Namespace, p.Name, p.Node, p.Phase,
 			optSeconds(p.CreatedAt), optSeconds(p.ScheduledAt), optSeconds(p.RunningAt), optSeconds(p.DeletedAt),
 			since(p.CreatedAt, p.ScheduledAt), since(p.CreatedAt, p.RunningAt),
 			strconv.Itoa(p.Attempts), p.UnschedulableReason,
-			optSeconds(p.TerminatingAt), optSeconds(p.EvictedAt), p.EvictionReason})
+			optSeconds(p.TerminatingAt), optSeconds(p.EvictedAt), p.EvictionReason, optSeconds(p.DeletionRequestedAt)})
 	}
 	return rows
 }

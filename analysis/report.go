@@ -37,6 +37,13 @@ type Report struct {
 	Evictions         []EvictionReport         `json:"evictions,omitempty" report:"always"`
 	DisruptionBudgets []DisruptionBudgetReport `json:"disruptionBudgets,omitempty" report:"always"`
 	Drains            []DrainReport            `json:"drains,omitempty" report:"always"`
+	// WorkloadSizes are the workload objects that existed during the run (deleted ones
+	// included), by kind, namespace and name, each with its sizes after every write that
+	// changed them; NodeHistory the nodes, by name, each with its Ready status and taints
+	// after every write that changed them. Left out of the JSON when empty; assertions see an
+	// empty list then.
+	WorkloadSizes []WorkloadSizesReport `json:"workloadSizes,omitempty" report:"always"`
+	NodeHistory   []NodeHistoryReport   `json:"nodeHistory,omitempty" report:"always"`
 	// Skipped counts the input objects left out (kinds the simulator does not serve, custom
 	// resources, Helm hooks), per apiVersion, kind and reason; absent when none were.
 	Skipped []SkippedKind `json:"skipped,omitempty"`
@@ -181,12 +188,14 @@ type PodReport struct {
 	// [name]"); left out for a pod not held (test with has(p.gatedReason)).
 	GatedReason string `json:"gatedReason,omitempty"`
 	// TerminatingAt is when the pod was marked for deletion (deletionTimestamp) or deleted,
-	// the earlier; EvictedAt when it was evicted, with EvictionReason the reason of its
+	// the earlier; DeletionRequestedAt is the same time under the name the fidelity
+	// comparison reads (the write that requested the deletion, graceful or not); EvictedAt when it was evicted, with EvictionReason the reason of its
 	// DisruptionTarget condition ("DeletionByTaintManager", …). Left out when they did not
 	// happen (test with has(p.evictedAt)).
-	TerminatingAt  *float64 `json:"terminatingAt,omitempty"`
-	EvictedAt      *float64 `json:"evictedAt,omitempty"`
-	EvictionReason string   `json:"evictionReason,omitempty"`
+	TerminatingAt       *float64 `json:"terminatingAt,omitempty"`
+	DeletionRequestedAt *float64 `json:"deletionRequestedAt,omitempty"`
+	EvictedAt           *float64 `json:"evictedAt,omitempty"`
+	EvictionReason      string   `json:"evictionReason,omitempty"`
 	// outcome is the structured form of UnschedulableReason, which unschedulableReasons
 	// reports; nil when the scheduler gave none. It is not part of the pod's JSON.
 	outcome *SchedulingOutcome

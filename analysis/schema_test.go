@@ -118,6 +118,24 @@ func TestReportSchemaRejects(t *testing.T) {
 		{"a skipped kind without its count", func(r map[string]any) {
 			r["skipped"] = []any{map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "reason": "not simulated"}}
 		}, "missing property 'count'"},
+		{"a workload size without its seq", func(r map[string]any) {
+			delete(r["workloadSizes"].([]any)[0].(map[string]any)["sizes"].([]any)[0].(map[string]any), "seq")
+		}, "missing property 'seq'"},
+		{"a workload of a kind that has no size", func(r map[string]any) {
+			r["workloadSizes"].([]any)[0].(map[string]any)["kind"] = "CronJob"
+		}, "/workloadSizes/0/kind"},
+		{"an owner that is not Kind/name", func(r map[string]any) {
+			r["workloadSizes"].([]any)[0].(map[string]any)["owner"] = "web"
+		}, "/workloadSizes/0/owner"},
+		{"a Ready status that is none", func(r map[string]any) {
+			r["nodeHistory"].([]any)[0].(map[string]any)["changes"].([]any)[0].(map[string]any)["ready"] = true
+		}, "/nodeHistory/0/changes/0/ready"},
+		{"a taint without its effect", func(r map[string]any) {
+			r["nodeHistory"].([]any)[0].(map[string]any)["changes"].([]any)[0].(map[string]any)["taints"] = []any{"maintenance=true"}
+		}, "/nodeHistory/0/changes/0/taints/0"},
+		{"a node without changes", func(r map[string]any) {
+			r["nodeHistory"].([]any)[0].(map[string]any)["changes"] = []any{}
+		}, "/nodeHistory/0/changes"},
 		{"a kind not acted on without its note", func(r map[string]any) {
 			r["notActedOn"] = []any{map[string]any{"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "count": 1}}
 		}, "missing property 'note'"},

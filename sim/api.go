@@ -604,10 +604,20 @@ func (a *API) delete(k *Kind, cur runtime.Object, opts *metav1.DeleteOptions) er
 	if err != nil {
 		return err
 	}
+	removeNow := !pendingFinalizers && *im.GetDeletionGracePeriodSeconds() == 0
+	if !removeNow && apiequality.Semantic.DeepEqual(cur, out) {
+		// Deleting again an object already being deleted, held by its finalizers or its grace
+		// period, changes nothing, and etcd3's GuaranteedUpdate
+		// (k8s.io/apiserver/pkg/storage/etcd3/store.go) skips a write whose data is unchanged:
+		// no new resourceVersion, no watch event. Without this, KWOK's stage-fast pod-delete
+		// (delete: true) would match its own no-op write again and again on a pod with a
+		// finalizer, and the run would stop as a livelock.
+		return nil
+	}
 	if err := a.store(k, cur, out); err != nil {
 		return err
 	}
-	if !pendingFinalizers && *im.GetDeletionGracePeriodSeconds() == 0 {
+	if removeNow {
 		return a.remove(k, out)
 	}
 	return nil

@@ -48,6 +48,8 @@ type Recorder struct {
 	refusedEvictions []analysis.RefusedEvictionRecord
 	// drains are the drains of nodes, in the order they started; each drain updates its own.
 	drains []*analysis.DrainRecord
+	// sizes follows workload sizes and node Ready status and taints over time.
+	sizes sizeLog
 }
 
 // nodeState is what the change log last said about a node.
@@ -75,6 +77,9 @@ func (r *Recorder) observe(ev WatchEvent) {
 		r.observePod(ev.Type, o, ev.Restored)
 	case *corev1.Node:
 		r.observeNode(ev.Type, o)
+		r.sizes.observeNodeState(r, ev, o)
+	default:
+		r.sizes.observeWorkload(r, ev)
 	}
 }
 
