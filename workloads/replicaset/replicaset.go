@@ -371,18 +371,44 @@ func (r *Controller) updateStatus(rs *appsv1.ReplicaSet, status appsv1.ReplicaSe
 	status.ObservedGeneration = rs.Generation
 	next := rs.DeepCopy()
 	next.Status = status
-	r.client.Send(func() {
+	retries := statusUpdateRetries
+	var send func()
+	send = func() {
 		out, err := r.kind.updateStatus(r.m, next)
 		switch {
 		case err == nil:
 			done(out, nil)
 		case r.client.Paced() && apierrors.IsNotFound(err):
 			done(next, nil)
+		case apierrors.IsConflict(err) && retries > 0:
+			// A paced write goes out after the ReplicaSet may have changed. As the real
+			// loop does, Get the latest (a request: one token) and update it with the same
+			// status and observedGeneration (another token).
+			retries--
+			r.client.Send(func() {
+				latest, err := r.kind.get(r.m, rs.Namespace, rs.Name)
+				if err != nil {
+					if apierrors.IsNotFound(err) {
+						done(next, nil)
+					} else {
+						done(nil, fmt.Errorf("updating status: %w", err))
+					}
+					return
+				}
+				next = latest.DeepCopy()
+				next.Status = status
+				r.client.Send(send)
+			})
 		default:
 			done(nil, fmt.Errorf("updating status: %w", err))
 		}
-	})
+	}
+	r.client.Send(send)
 }
+
+// statusUpdateRetries is the real controller's statusUpdateRetries: after a failed status
+// update, one more attempt on the latest ReplicaSet.
+const statusUpdateRetries = 1
 
 func int32PtrEqual(a, b *int32) bool {
 	return (a == nil) == (b == nil) && (a == nil || *a == *b)
