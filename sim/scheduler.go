@@ -84,6 +84,9 @@ type driver struct {
 	// kube-scheduler's rest.Config; v1 defaults 50 and 100), nil when not paced. Each binding
 	// takes a token; see drain.
 	client *controlplane.Bucket
+	// now is virtual time itself: the scheduler's clock (clockAdapter) moves on a nanosecond
+	// per reading, which would make the bucket drift.
+	now func() time.Time
 	// resume schedules a (foreground) clock event at the given instant, so that a drain the
 	// bucket stopped goes on then; resumeAt is the latest one scheduled.
 	resume   func(at time.Time)
@@ -153,6 +156,7 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 		// a qps that is not positive leaves it without one.
 		d.client = controlplane.NewBucket(cfg.ClientConnection.QPS, int(cfg.ClientConnection.Burst))
 	}
+	d.now = clk.Virtual.Now
 	d.initialBackoff = time.Duration(cfg.PodInitialBackoffSeconds) * time.Second
 	d.maxBackoff = time.Duration(cfg.PodMaxBackoffSeconds) * time.Second
 	d.profiles = profileNames(cfg)
@@ -250,7 +254,7 @@ func (d *driver) reserved(pod *corev1.Pod) {
 
 func (d *driver) bound(pod *corev1.Pod) {
 	// The binding's POST took the token drain saw free before the cycle.
-	d.client.Reserve(d.clock.Now())
+	d.client.Reserve(d.now())
 	delete(d.unschedulableSince, pod.UID)
 	delete(d.errorBackoff, pod.UID)
 	d.endCycle()
@@ -292,7 +296,7 @@ func (d *driver) drain(ctx context.Context, limit int) (int, error) {
 		if d.stopped != nil && d.stopped() {
 			return cycles, ErrStopped
 		}
-		if now := d.clock.Now(); d.client != nil {
+		if now := d.now(); d.client != nil {
 			if at := d.client.NextFree(now); at.After(now) {
 				// The queue may change before then: count its pods afresh.
 				d.budget = 0
