@@ -39,7 +39,14 @@ type Controller struct {
 	podKind *sim.Kind
 	states  map[types.UID]*state
 	queue   *manager.Queue
+	// client is the job-controller's own client, which paces its pod creates.
+	client *manager.Client
 }
+
+// concurrentJobSyncs is --concurrent-job-syncs's default (pkg/controller/job/config/v1alpha1:
+// ConcurrentJobSyncs = 5), the Job controller's workers when its writes are paced; not a
+// flag here.
+const concurrentJobSyncs = 5
 
 var (
 	_ manager.Controller   = (*Controller)(nil)
@@ -51,8 +58,11 @@ var (
 // New registers a Job controller with m.
 func New(m *manager.Manager) *Controller {
 	podKind, _ := sim.KindNamed("Pod")
-	j := &Controller{m: m, podKind: podKind, states: map[types.UID]*state{}}
+	j := &Controller{m: m, podKind: podKind, states: map[types.UID]*state{}, client: m.Client("job-controller")}
 	j.queue = m.Register(j)
+	if j.client.Paced() {
+		j.queue.SetWorkers(concurrentJobSyncs)
+	}
 	return j
 }
 

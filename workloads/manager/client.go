@@ -73,3 +73,46 @@ func (c *Client) SendAll(n int, write func(i int), then func()) {
 		})
 	}
 }
+
+// SlowStartInitialBatchSize is controller.SlowStartInitialBatchSize.
+const SlowStartInitialBatchSize = 1
+
+// SlowStartBatch is the real controllers' slow start (pkg/controller/replicaset slowStartBatch,
+// and the same loop in the Job controller's manageJob): it calls fn(0), …, fn(count-1) in
+// batches of 1, 2, 4, …, and stops after the first batch in which a call failed. done gets
+// how many calls failed, how many were skipped after that batch, and the batch's first error.
+//
+// The real controllers run a batch's calls on goroutines of their own, each waiting for its
+// client's token, and start the next batch when all have returned. Here each call is sent
+// through the client (SendAll): at its reserved instant, in the order reserved, so that the
+// generated names, UIDs and the order of the writes do not depend on the Go scheduler; the
+// next batch reserves its tokens when the previous batch's last call has run. An unpaced
+// client makes every call at once, one after another, before SlowStartBatch returns.
+func (c *Client) SlowStartBatch(count int, fn func(i int) error, done func(failed, skipped int, err error)) {
+	next, failed := 0, 0
+	var batch func(size int)
+	batch = func(size int) {
+		if size == 0 {
+			done(failed, 0, nil)
+			return
+		}
+		var first error
+		start := next
+		next += size
+		c.SendAll(size, func(i int) {
+			if err := fn(start + i); err != nil {
+				failed++
+				if first == nil {
+					first = err
+				}
+			}
+		}, func() {
+			if first != nil {
+				done(failed, count-next, first)
+				return
+			}
+			batch(min(2*size, count-next))
+		})
+	}
+	batch(min(count, SlowStartInitialBatchSize))
+}

@@ -185,7 +185,7 @@ func (r *Controller) manageReplicas(rs *appsv1.ReplicaSet, activeCount int32, ac
 	diff := int(activeCount) - int(*rs.Spec.Replicas)
 	if diff < 0 {
 		ref := metav1.NewControllerRef(rs, r.kind.gvk)
-		slowStartBatch(r.client, min(-diff, burstReplicas), func() error {
+		r.client.SlowStartBatch(min(-diff, burstReplicas), func(int) error {
 			pod, err := controller.GetPodFromTemplate(&rs.Spec.Template, rs, ref)
 			if err != nil {
 				return err
@@ -198,7 +198,7 @@ func (r *Controller) manageReplicas(rs *appsv1.ReplicaSet, activeCount int32, ac
 				return &createError{err}
 			}
 			return nil
-		}, done)
+		}, func(_, _ int, err error) { done(err) })
 		return
 	}
 	if diff == 0 {
