@@ -77,6 +77,11 @@ type Flags struct {
 	ConcurrentReplicaSetSyncs int32
 	// ConcurrentRCSyncs is --concurrent-rc-syncs.
 	ConcurrentRCSyncs int32
+	// ConcurrentJobSyncs is --concurrent-job-syncs (pkg/controller/job/config/v1alpha1).
+	ConcurrentJobSyncs int32
+	// ConcurrentDaemonSetSyncs is --concurrent-daemonset-syncs
+	// (pkg/controller/daemon/config/v1alpha1).
+	ConcurrentDaemonSetSyncs int32
 }
 
 // ClientQPS and ClientBurst are the token bucket a controller's client gets from KubeAPIQPS
@@ -120,6 +125,8 @@ func Defaults() Flags {
 		KubeAPIBurst:                        30,
 		ConcurrentReplicaSetSyncs:           5,
 		ConcurrentRCSyncs:                   5,
+		ConcurrentJobSyncs:                  5,
+		ConcurrentDaemonSetSyncs:            2,
 	}
 }
 
@@ -209,9 +216,9 @@ func (fl *Flags) Validate() error {
 	case fl.KubeAPIBurst < 0:
 		// rate.NewLimiter with a negative burst would never let a request through.
 		return fmt.Errorf("--kube-api-burst must not be negative, got %d", fl.KubeAPIBurst)
-	case fl.ConcurrentReplicaSetSyncs < 1 || fl.ConcurrentRCSyncs < 1:
+	case fl.ConcurrentReplicaSetSyncs < 1 || fl.ConcurrentRCSyncs < 1 || fl.ConcurrentJobSyncs < 1 || fl.ConcurrentDaemonSetSyncs < 1:
 		// With no worker the controller would never sync anything.
-		return fmt.Errorf("--concurrent-replicaset-syncs and --concurrent-rc-syncs must be at least 1")
+		return fmt.Errorf("--concurrent-replicaset-syncs, --concurrent-rc-syncs, --concurrent-job-syncs and --concurrent-daemonset-syncs must be at least 1")
 	}
 	return nil
 }
@@ -310,6 +317,10 @@ var table = []Flag{
 		func(f *Flags) *int32 { return &f.ConcurrentReplicaSetSyncs }),
 	int32Flag(KubeControllerManager, "concurrent-rc-syncs", "ReplicationControllers synced at once; others wait for a worker",
 		func(f *Flags) *int32 { return &f.ConcurrentRCSyncs }),
+	int32Flag(KubeControllerManager, "concurrent-job-syncs", "Jobs synced at once when paced; others wait for a worker",
+		func(f *Flags) *int32 { return &f.ConcurrentJobSyncs }),
+	int32Flag(KubeControllerManager, "concurrent-daemonset-syncs", "DaemonSets synced at once when paced; others wait for a worker",
+		func(f *Flags) *int32 { return &f.ConcurrentDaemonSetSyncs }),
 	intFlag(KubeAPIServer, "default-not-ready-toleration-seconds", "tolerationSeconds DefaultTolerationSeconds admission gives every pod for the not-ready taint",
 		63, func(f *Flags) *int64 { return &f.DefaultNotReadyTolerationSeconds }),
 	intFlag(KubeAPIServer, "default-unreachable-toleration-seconds", "the same for the unreachable taint",

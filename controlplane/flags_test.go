@@ -12,7 +12,8 @@ import (
 // pkg/controller/apis/config/v1alpha1/defaults.go (SetDefaults_KubeControllerManagerConfiguration:
 // "if obj.Generic.ClientConnection.QPS == 0.0 { … = 20.0 }", Burst 30); the concurrent syncs
 // from pkg/controller/replicaset/config/v1alpha1 (ConcurrentRSSyncs = 5) and
-// pkg/controller/replication/config/v1alpha1 (ConcurrentRCSyncs = 5). They are restated here, from those files, so
+// pkg/controller/replication/config/v1alpha1 (ConcurrentRCSyncs = 5), job (ConcurrentJobSyncs =
+// 5) and daemon (ConcurrentDaemonSetSyncs = 2). They are restated here, from those files, so
 // that a change to Defaults is a decision and not an accident.
 func TestDefaultsAreTheRealOnes(t *testing.T) {
 	want := map[string]string{
@@ -30,6 +31,8 @@ func TestDefaultsAreTheRealOnes(t *testing.T) {
 		"kube-api-burst":                         "30",
 		"concurrent-replicaset-syncs":            "5",
 		"concurrent-rc-syncs":                    "5",
+		"concurrent-job-syncs":                   "5",
+		"concurrent-daemonset-syncs":             "2",
 	}
 	all := All()
 	if len(all) != len(want) {

@@ -68,11 +68,6 @@ type Controller struct {
 	client *manager.Client
 }
 
-// concurrentDaemonSetSyncs is --concurrent-daemonset-syncs's default
-// (pkg/controller/daemon/config/v1alpha1: ConcurrentDaemonSetSyncs = 2), the controller's
-// workers when its writes are paced; not a flag here.
-const concurrentDaemonSetSyncs = 2
-
 var (
 	_ manager.Controller  = (*Controller)(nil)
 	_ manager.OwnedFilter = (*Controller)(nil)
@@ -90,7 +85,7 @@ func New(m *manager.Manager) *Controller {
 	}
 	x.queue = m.Register(x)
 	if x.client.Paced() {
-		x.queue.SetWorkers(concurrentDaemonSetSyncs)
+		x.queue.SetWorkers(int(m.Simulator().ControlPlane().ConcurrentDaemonSetSyncs))
 	}
 	for _, kind := range []string{"Node", "DaemonSet"} {
 		k, _ := sim.KindNamed(kind)

@@ -43,11 +43,6 @@ type Controller struct {
 	client *manager.Client
 }
 
-// concurrentJobSyncs is --concurrent-job-syncs's default (pkg/controller/job/config/v1alpha1:
-// ConcurrentJobSyncs = 5), the Job controller's workers when its writes are paced; not a
-// flag here.
-const concurrentJobSyncs = 5
-
 var (
 	_ manager.Controller   = (*Controller)(nil)
 	_ manager.ObjectFilter = (*Controller)(nil)
@@ -61,7 +56,7 @@ func New(m *manager.Manager) *Controller {
 	j := &Controller{m: m, podKind: podKind, states: map[types.UID]*state{}, client: m.Client("job-controller")}
 	j.queue = m.Register(j)
 	if j.client.Paced() {
-		j.queue.SetWorkers(concurrentJobSyncs)
+		j.queue.SetWorkers(int(m.Simulator().ControlPlane().ConcurrentJobSyncs))
 	}
 	return j
 }
