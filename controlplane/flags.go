@@ -55,7 +55,58 @@ type Flags struct {
 	DefaultNotReadyTolerationSeconds int64
 	// DefaultUnreachableTolerationSeconds is --default-unreachable-toleration-seconds.
 	DefaultUnreachableTolerationSeconds int64
+
+	// kube-controller-manager, generic (k8s.io/controller-manager/options/generic.go; defaults
+	// from pkg/controller/apis/config/v1alpha1/defaults.go): the rest.Config of every
+	// controller's own client (cmd/kube-controller-manager/app/options/options.go Config, then
+	// ClientBuilder's NewClient("replicaset-controller") etc.), so each controller has a token
+	// bucket of its own (client-go rest.RESTClientFor: flowcontrol.NewTokenBucketRateLimiter).
+
+	// KubeAPIQPS is --kube-api-qps: the requests per second each controller's client may
+	// send. Zero means client-go's rest.DefaultQPS (5); negative turns the limiter off, as
+	// rest.RESTClientFor does when qps is not positive after defaulting.
+	KubeAPIQPS float32
+	// KubeAPIBurst is --kube-api-burst: the bucket's size; zero means rest.DefaultBurst (10).
+	KubeAPIBurst int32
+
+	// kube-controller-manager, ReplicaSet and ReplicationController controllers
+	// (pkg/controller/replicaset/config/v1alpha1, pkg/controller/replication/config/v1alpha1):
+	// the workers that sync objects concurrently; a key waits while all are busy.
+
+	// ConcurrentReplicaSetSyncs is --concurrent-replicaset-syncs.
+	ConcurrentReplicaSetSyncs int32
+	// ConcurrentRCSyncs is --concurrent-rc-syncs.
+	ConcurrentRCSyncs int32
+	// ConcurrentJobSyncs is --concurrent-job-syncs (pkg/controller/job/config/v1alpha1).
+	ConcurrentJobSyncs int32
+	// ConcurrentDaemonSetSyncs is --concurrent-daemonset-syncs
+	// (pkg/controller/daemon/config/v1alpha1).
+	ConcurrentDaemonSetSyncs int32
 }
+
+// ClientQPS and ClientBurst are the token bucket a controller's client gets from KubeAPIQPS
+// and KubeAPIBurst after client-go's defaulting (rest.RESTClientFor: 0 means DefaultQPS 5 and
+// DefaultBurst 10). A QPS that is not positive means no limiter.
+func (fl *Flags) ClientQPS() float32 {
+	if fl.KubeAPIQPS == 0 {
+		return restDefaultQPS
+	}
+	return fl.KubeAPIQPS
+}
+
+// ClientBurst is the bucket size; see ClientQPS.
+func (fl *Flags) ClientBurst() int {
+	if fl.KubeAPIBurst == 0 {
+		return restDefaultBurst
+	}
+	return int(fl.KubeAPIBurst)
+}
+
+// rest.DefaultQPS and rest.DefaultBurst (k8s.io/client-go/rest/config.go).
+const (
+	restDefaultQPS   = 5
+	restDefaultBurst = 10
+)
 
 // Defaults are the real components' defaults in v1.37.2.
 func Defaults() Flags {
@@ -70,6 +121,12 @@ func Defaults() Flags {
 		TerminatedPodGCThreshold:            12500,
 		DefaultNotReadyTolerationSeconds:    300,
 		DefaultUnreachableTolerationSeconds: 300,
+		KubeAPIQPS:                          20,
+		KubeAPIBurst:                        30,
+		ConcurrentReplicaSetSyncs:           5,
+		ConcurrentRCSyncs:                   5,
+		ConcurrentJobSyncs:                  5,
+		ConcurrentDaemonSetSyncs:            2,
 	}
 }
 
@@ -156,6 +213,12 @@ func (fl *Flags) Validate() error {
 		return fmt.Errorf("--unhealthy-zone-threshold must be within [0, 1], got %v", fl.UnhealthyZoneThreshold)
 	case fl.DefaultNotReadyTolerationSeconds < 0 || fl.DefaultUnreachableTolerationSeconds < 0:
 		return fmt.Errorf("default toleration seconds must not be negative")
+	case fl.KubeAPIBurst < 0:
+		// rate.NewLimiter with a negative burst would never let a request through.
+		return fmt.Errorf("--kube-api-burst must not be negative, got %d", fl.KubeAPIBurst)
+	case fl.ConcurrentReplicaSetSyncs < 1 || fl.ConcurrentRCSyncs < 1 || fl.ConcurrentJobSyncs < 1 || fl.ConcurrentDaemonSetSyncs < 1:
+		// With no worker the controller would never sync anything.
+		return fmt.Errorf("--concurrent-replicaset-syncs, --concurrent-rc-syncs, --concurrent-job-syncs and --concurrent-daemonset-syncs must be at least 1")
 	}
 	return nil
 }
@@ -180,6 +243,21 @@ func rateFlag(c Component, name, help string, p func(*Flags) *float32) Flag {
 			x, err := strconv.ParseFloat(v, 32)
 			if err != nil || x < 0 || math.IsInf(x, 0) || math.IsNaN(x) {
 				return fmt.Errorf("expected a non-negative number, got %q", v)
+			}
+			*p(f) = float32(x)
+			return nil
+		}}
+}
+
+// signedFloatFlag is a float32 flag that may be negative (--kube-api-qps: negative turns the
+// limiter off).
+func signedFloatFlag(c Component, name, help string, p func(*Flags) *float32) Flag {
+	return Flag{Component: c, Name: name, Help: help,
+		get: func(f *Flags) string { return strconv.FormatFloat(float64(*p(f)), 'g', -1, 32) },
+		set: func(f *Flags, v string) error {
+			x, err := strconv.ParseFloat(v, 32)
+			if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
+				return fmt.Errorf("expected a number, got %q", v)
 			}
 			*p(f) = float32(x)
 			return nil
@@ -231,6 +309,18 @@ var table = []Flag{
 		func(f *Flags) *int32 { return &f.LargeClusterSizeThreshold }),
 	int32Flag(KubeControllerManager, "terminated-pod-gc-threshold", "terminated pods kept before the oldest are garbage-collected (0: never)",
 		func(f *Flags) *int32 { return &f.TerminatedPodGCThreshold }),
+	signedFloatFlag(KubeControllerManager, "kube-api-qps", "requests per second each controller's client may send (the pace of pod creation); negative: no limit",
+		func(f *Flags) *float32 { return &f.KubeAPIQPS }),
+	int32Flag(KubeControllerManager, "kube-api-burst", "requests each controller's client may send at once before --kube-api-qps paces them",
+		func(f *Flags) *int32 { return &f.KubeAPIBurst }),
+	int32Flag(KubeControllerManager, "concurrent-replicaset-syncs", "ReplicaSets synced at once; others wait for a worker",
+		func(f *Flags) *int32 { return &f.ConcurrentReplicaSetSyncs }),
+	int32Flag(KubeControllerManager, "concurrent-rc-syncs", "ReplicationControllers synced at once; others wait for a worker",
+		func(f *Flags) *int32 { return &f.ConcurrentRCSyncs }),
+	int32Flag(KubeControllerManager, "concurrent-job-syncs", "Jobs synced at once when paced; others wait for a worker",
+		func(f *Flags) *int32 { return &f.ConcurrentJobSyncs }),
+	int32Flag(KubeControllerManager, "concurrent-daemonset-syncs", "DaemonSets synced at once when paced; others wait for a worker",
+		func(f *Flags) *int32 { return &f.ConcurrentDaemonSetSyncs }),
 	intFlag(KubeAPIServer, "default-not-ready-toleration-seconds", "tolerationSeconds DefaultTolerationSeconds admission gives every pod for the not-ready taint",
 		63, func(f *Flags) *int64 { return &f.DefaultNotReadyTolerationSeconds }),
 	intFlag(KubeAPIServer, "default-unreachable-toleration-seconds", "the same for the unreachable taint",

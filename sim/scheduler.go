@@ -22,6 +22,7 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler/profile"
 
 	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/controlplane"
 )
 
 const (
@@ -78,6 +79,18 @@ type driver struct {
 	// profiles are the scheduler names of the configured profiles, sorted.
 	profiles []string
 	logger   klog.Logger
+
+	// client is the token bucket of the scheduler's client (clientConnection.qps and burst,
+	// kube-scheduler's rest.Config; v1 defaults 50 and 100), nil when not paced. Each binding
+	// takes a token; see drain.
+	client *controlplane.Bucket
+	// now is virtual time itself: the scheduler's clock (clockAdapter) moves on a nanosecond
+	// per reading, which would make the bucket drift.
+	now func() time.Time
+	// resume schedules a (foreground) clock event at the given instant, so that a drain the
+	// bucket stopped goes on then; resumeAt is the latest one scheduled.
+	resume   func(at time.Time)
+	resumeAt time.Time
 }
 
 // visibleToScheduler mirrors the field selector of the scheduler's pod informer, which
@@ -99,6 +112,8 @@ type schedulerOptions struct {
 	preemptionRand *rand.Rand
 	// config is the scheduler's configuration; nil means kube-scheduler's defaults.
 	config *schedulerapi.KubeSchedulerConfiguration
+	// unpaced takes the bucket off the scheduler's client (Config.UnpacedScheduler).
+	unpaced bool
 }
 
 func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks SchedulerHooks, opts schedulerOptions) (*driver, error) {
@@ -135,6 +150,13 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 			return nil, err
 		}
 	}
+	if !opts.unpaced {
+		// kube-scheduler's client (cmd/kube-scheduler/app/options: createKubeConfig sets
+		// kubeConfig.QPS/Burst from clientConnection) gets rest.RESTClientFor's token bucket;
+		// a qps that is not positive leaves it without one.
+		d.client = controlplane.NewBucket(cfg.ClientConnection.QPS, int(cfg.ClientConnection.Burst))
+	}
+	d.now = clk.Virtual.Now
 	d.initialBackoff = time.Duration(cfg.PodInitialBackoffSeconds) * time.Second
 	d.maxBackoff = time.Duration(cfg.PodMaxBackoffSeconds) * time.Second
 	d.profiles = profileNames(cfg)
@@ -231,6 +253,8 @@ func (d *driver) reserved(pod *corev1.Pod) {
 }
 
 func (d *driver) bound(pod *corev1.Pod) {
+	// The binding's POST took the token drain saw free before the cycle.
+	d.client.Reserve(d.now())
 	delete(d.unschedulableSince, pod.UID)
 	delete(d.errorBackoff, pod.UID)
 	d.endCycle()
@@ -253,6 +277,12 @@ func (d *driver) forget(uid types.UID) {
 // (beta, on by default in v1.37) the queue pops from backoffQ when activeQ is empty, so backoff
 // never holds a pod back while the scheduler is idle, exactly as in a real scheduler with
 // nothing else to do.
+//
+// With a paced client, a cycle starts only when a token is free for its binding: otherwise
+// the drain stops and resumes at the instant the bucket has one (a clock event). The real
+// scheduler's binding goroutine would wait for the token while the next cycles go on, so
+// the pods it binds keep their order but their bindings are as late as here; only the
+// binding takes a token (the status patch of a failed cycle and events are not counted).
 func (d *driver) drain(ctx context.Context, limit int) (int, error) {
 	cycles := 0
 	for {
@@ -265,6 +295,17 @@ func (d *driver) drain(ctx context.Context, limit int) (int, error) {
 		}
 		if d.stopped != nil && d.stopped() {
 			return cycles, ErrStopped
+		}
+		if now := d.now(); d.client != nil {
+			if at := d.client.NextFree(now); at.After(now) {
+				// The queue may change before then: count its pods afresh.
+				d.budget = 0
+				if d.resume != nil && !d.resumeAt.Equal(at) {
+					d.resumeAt = at
+					d.resume(at)
+				}
+				return cycles, nil
+			}
 		}
 		if cycles >= limit {
 			return cycles, fmt.Errorf("the scheduler ran %d cycles without virtual time moving; pods keep failing and being retried (the limit is %s)", cycles, MaxEventsPerInstantFlag)

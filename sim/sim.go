@@ -39,9 +39,10 @@ type Config struct {
 	Parallelism int32
 	// SchedulerConfig is the scheduler's configuration (see LoadSchedulerConfig); nil means
 	// kube-scheduler's defaults. Its profiles, their plugins and plugin arguments,
-	// percentageOfNodesToScore and the pod backoff are honoured; its parallelism is not
-	// (Parallelism above decides), nor what concerns a process talking to an apiserver
-	// (clientConnection, leaderElection, profiling); extenders are refused.
+	// percentageOfNodesToScore, the pod backoff and clientConnection's qps and burst (the
+	// pace of bindings, see UnpacedScheduler) are honoured; its parallelism is not
+	// (Parallelism above decides), nor the rest of what concerns a process talking to an
+	// apiserver (leaderElection, profiling); extenders are refused.
 	SchedulerConfig *schedulerapi.KubeSchedulerConfiguration
 	// Stages drive node and pod lifecycles (KWOK Stage semantics). Empty means no stages:
 	// nodes stay as created and bound pods stay Pending.
@@ -75,6 +76,10 @@ type Config struct {
 	// ControlPlane are the settings of the modelled control plane components, named as their
 	// flags (node lifecycle, pod GC, DefaultTolerationSeconds); nil means the real defaults.
 	ControlPlane *controlplane.Flags
+	// UnpacedScheduler takes the token bucket off the scheduler's client, whatever the
+	// configuration's clientConnection.qps says (kwoksim run --pacing instant): bindings are
+	// then not paced at all.
+	UnpacedScheduler bool
 }
 
 // DefaultMaxEventsPerInstant is the default of Config.MaxEventsPerInstant.
@@ -163,7 +168,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	s.rec = newRecorder(s.clock)
 	s.api.evictionRefused = s.rec.EvictionRefused
 	d, err := newDriver(ctx, s.api, newClockAdapter(s.clock), s.rec, schedulerOptions{
-		parallelism: cfg.Parallelism, preemptionRand: s.Rand(streamPreemption), config: cfg.SchedulerConfig})
+		parallelism: cfg.Parallelism, preemptionRand: s.Rand(streamPreemption), config: cfg.SchedulerConfig, unpaced: cfg.UnpacedScheduler})
 	if err != nil {
 		cancel()
 		return nil, err
@@ -195,6 +200,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	d.armFlush = s.armFlush
 	d.armRetry = s.armRetry
 	d.stopped = s.stopped
+	d.resume = func(at time.Time) { s.clock.At(at, func() {}) }
 	return s, nil
 }
 

@@ -14,13 +14,23 @@ import (
 // they are parsed (a bad one exits 2 naming it and what it expects).
 type controlPlaneFlags struct {
 	flags controlplane.Flags
+	// pacing is --pacing: real (the clients' token buckets) or instant (none).
+	pacing string
 }
 
 func newControlPlaneFlags() *controlPlaneFlags {
-	return &controlPlaneFlags{flags: controlplane.Defaults()}
+	return &controlPlaneFlags{flags: controlplane.Defaults(), pacing: pacingReal}
 }
 
+const (
+	pacingReal    = "real"
+	pacingInstant = "instant"
+)
+
 func (f *controlPlaneFlags) register(fl *pflag.FlagSet) {
+	fl.StringVar(&f.pacing, "pacing", f.pacing, "pace of the control plane's writes: real paces each controller's pod creation by its client's token bucket\n"+
+		"(--kcm-flag kube-api-qps=20, kube-api-burst=30) and slow-start batches, and the scheduler's bindings by its\n"+
+		"clientConnection qps/burst (50/100); instant sends every write at once, whatever those say")
 	for _, c := range []struct {
 		flag      string
 		component controlplane.Component
@@ -54,8 +64,18 @@ func (f *controlPlaneFlags) settings() (*controlplane.Flags, error) {
 		return nil, usageError{err}
 	}
 	out := f.flags
+	switch f.pacing {
+	case pacingReal:
+	case pacingInstant:
+		out.KubeAPIQPS = -1 // no limiter, as client-go makes none for a QPS that is not positive
+	default:
+		return nil, usageError{fmt.Errorf("--pacing must be %s or %s, got %q", pacingReal, pacingInstant, f.pacing)}
+	}
 	return &out, nil
 }
+
+// unpacedScheduler is sim.Config.UnpacedScheduler: --pacing instant.
+func (f *controlPlaneFlags) unpacedScheduler() bool { return f.pacing == pacingInstant }
 
 // controlPlaneValue is one repeatable flag: each value is applied to the shared settings as
 // it is parsed, and kept as given so that a plan can forward it to its runs

@@ -170,6 +170,7 @@ func runE(c *cobra.Command, f *runFlags) error {
 			Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism, SchedulerConfig: schedConfig,
 			KeepRenewals: f.keepRenew, SampleInterval: f.sample, Progress: progress.callback(), Stop: c.Context().Done(),
 			MaxObjects: f.limits.maxObjects, MaxEventsPerInstant: f.limits.maxEventsPerInstant, ControlPlane: controlPlane,
+			UnpacedScheduler: f.control.unpacedScheduler(),
 		},
 		Nodes: nodes, Workloads: objs, Traces: f.traces, Strict: f.strict, MaxDocumentBytes: f.limits.maxDocumentBytes,
 		WriteState: f.stateOut.writer(), Skipped: mixed.skipped,

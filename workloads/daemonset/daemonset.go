@@ -64,6 +64,8 @@ type Controller struct {
 	backoff   *flowcontrol.Backoff
 	queue     *manager.Queue
 	logger    klog.Logger
+	// client is the daemon-set-controller's own client, which paces its creates and deletes.
+	client *manager.Client
 }
 
 var (
@@ -79,8 +81,12 @@ func New(m *manager.Manager) *Controller {
 		m: m, podKind: podKind, nodes: map[string]*corev1.Node{},
 		backoff: flowcontrol.NewFakeBackOff(failedPodBackoff, failedPodMaxBackoff, m.Clock()),
 		logger:  klog.Background(),
+		client:  m.Client("daemon-set-controller"),
 	}
 	x.queue = m.Register(x)
+	if x.client.Paced() {
+		x.queue.SetWorkers(int(m.Simulator().ControlPlane().ConcurrentDaemonSetSyncs))
+	}
 	for _, kind := range []string{"Node", "DaemonSet"} {
 		k, _ := sim.KindNamed(kind)
 		objs, _ := m.API().List(k)
@@ -179,6 +185,22 @@ func (x *Controller) Sync(ns, name string) error {
 	}
 	hash := controller.ComputeHash(&ds.Spec.Template, ds.Status.CollisionCount)
 	elig := newEligibility(ds, x.logger)
+	if x.client.Paced() {
+		if needing, toDelete := x.plan(ds, elig, hash); len(needing)+len(toDelete) > 0 {
+			// Paced: the DaemonSet stays held by its worker until its last create or delete
+			// has been sent, and its status is written then, taking a token without waiting
+			// for it (an approximation). A sync that created or deleted pods does not roll
+			// out (see below).
+			release := x.queue.Hold(ns, name)
+			x.syncNodesPaced(ds, toDelete, needing, hash, func(err error) {
+				if statusErr := x.updateStatus(ds, elig, hash); err == nil {
+					err = statusErr
+				}
+				release(err)
+			})
+			return nil
+		}
+	}
 	changed, err := x.manage(ds, elig, hash)
 	// The real controller rolls out only when its expectations of the last creations and
 	// deletions are met, which the informer confirms after the sync that made them: a sync
@@ -213,8 +235,13 @@ func (x *Controller) podsByNode(ds *appsv1.DaemonSet) map[string][]*corev1.Pod {
 // manage creates the pods nodes are missing and deletes those that must go. It reports
 // whether it created or deleted any.
 func (x *Controller) manage(ds *appsv1.DaemonSet, elig *eligibility, hash string) (bool, error) {
+	needing, toDelete := x.plan(ds, elig, hash)
+	return len(needing)+len(toDelete) > 0, x.syncNodes(ds, toDelete, needing, hash)
+}
+
+// plan lists the nodes missing a pod and the pods that must go.
+func (x *Controller) plan(ds *appsv1.DaemonSet, elig *eligibility, hash string) (needing, toDelete []string) {
 	byNode := x.podsByNode(ds)
-	var needing, toDelete []string
 	for _, name := range x.nodeNames {
 		n, d := x.podsShouldBeOnNode(x.nodes[name], byNode, ds, elig, hash)
 		needing = append(needing, n...)
@@ -233,8 +260,7 @@ func (x *Controller) manage(ds *appsv1.DaemonSet, elig *eligibility, hash string
 		}
 	}
 	sort.Strings(gone)
-	toDelete = append(toDelete, gone...)
-	return len(needing)+len(toDelete) > 0, x.syncNodes(ds, toDelete, needing, hash)
+	return needing, append(toDelete, gone...)
 }
 
 // syncNodes deletes and creates pods, at most burstReplicas of each per sync. A new pod
@@ -270,6 +296,41 @@ func (x *Controller) syncNodes(ds *appsv1.DaemonSet, toDelete, needing []string,
 		}
 	}
 	return firstErr
+}
+
+// syncNodesPaced is syncNodes through the daemon-set-controller's client, as the real
+// syncNodes sends its writes: the creates in slow-start batches (stopping after a batch with
+// a failure), then every delete at once; done gets the first error once the last write has
+// been sent.
+func (x *Controller) syncNodesPaced(ds *appsv1.DaemonSet, toDelete, needing []string, hash string, done func(error)) {
+	needing = needing[:min(len(needing), burstReplicas)]
+	toDelete = toDelete[:min(len(toDelete), burstReplicas)]
+	generation, err := dsutil.GetTemplateGeneration(ds)
+	if err != nil {
+		generation = nil
+	}
+	template := dsutil.CreatePodTemplate(ds.Spec.Template, generation, hash)
+	ref := metav1.NewControllerRef(ds, controllerKind)
+	x.client.SlowStartBatch(len(needing), func(i int) error {
+		node := needing[i]
+		t := template.DeepCopy()
+		t.Spec.Affinity = dsutil.ReplaceDaemonSetPodNodeNameNodeAffinity(t.Spec.Affinity, node)
+		pod, err := controller.GetPodFromTemplate(t, ds, ref)
+		if err == nil {
+			pod.Namespace = ds.Namespace
+			_, err = x.m.API().Create(pod)
+		}
+		if err != nil {
+			return fmt.Errorf("creating a pod for node %s: %w", node, err)
+		}
+		return nil
+	}, func(_, _ int, firstErr error) {
+		x.client.SendAll(len(toDelete), func(i int) {
+			if err := x.m.API().Delete(x.podKind, ds.Namespace, toDelete[i], metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) && firstErr == nil {
+				firstErr = err
+			}
+		}, func() { done(firstErr) })
+	})
 }
 
 // updateStatus is the real updateDaemonSetStatus.
@@ -317,7 +378,13 @@ func (x *Controller) updateStatus(ds *appsv1.DaemonSet, elig *eligibility, hash 
 		next.Status.NumberMisscheduled, next.Status.NumberReady = misscheduled, ready
 		next.Status.UpdatedNumberScheduled, next.Status.NumberAvailable = updated, available
 		next.Status.NumberUnavailable = desired - available
+		if x.client.Paced() {
+			x.client.Reserve()
+		}
 		if _, err := x.m.API().UpdateStatus(next); err != nil {
+			if x.client.Paced() && apierrors.IsNotFound(err) {
+				return nil // deleted while its pods were being created
+			}
 			return err
 		}
 	}

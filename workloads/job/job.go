@@ -39,6 +39,8 @@ type Controller struct {
 	podKind *sim.Kind
 	states  map[types.UID]*state
 	queue   *manager.Queue
+	// client is the job-controller's own client, which paces its pod creates.
+	client *manager.Client
 }
 
 var (
@@ -51,8 +53,11 @@ var (
 // New registers a Job controller with m.
 func New(m *manager.Manager) *Controller {
 	podKind, _ := sim.KindNamed("Pod")
-	j := &Controller{m: m, podKind: podKind, states: map[types.UID]*state{}}
+	j := &Controller{m: m, podKind: podKind, states: map[types.UID]*state{}, client: m.Client("job-controller")}
 	j.queue = m.Register(j)
+	if j.client.Paced() {
+		j.queue.SetWorkers(int(m.Simulator().ControlPlane().ConcurrentJobSyncs))
+	}
 	return j
 }
 

@@ -77,7 +77,7 @@ func (j *Controller) manageJob(s *syncJobCtx) (int32, error) {
 	}
 	// Deviation: no job-tracking finalizer (see the top of this file).
 	ref := metav1.NewControllerRef(job, controllerKind)
-	for i := int32(0); i < diff; i++ {
+	create := func(i int) error {
 		t, generateName := template, ""
 		if indexes != nil {
 			t = indexedTemplate(job, template, indexes[i])
@@ -85,13 +85,26 @@ func (j *Controller) manageJob(s *syncJobCtx) (int32, error) {
 		}
 		pod, err := controller.GetPodFromTemplate(t, job, ref)
 		if err != nil {
-			return active, err
+			return err
 		}
 		if generateName != "" {
 			pod.GenerateName = generateName
 		}
 		pod.Namespace = job.Namespace
-		if _, err := j.m.API().Create(pod); err != nil {
+		_, err = j.m.API().Create(pod)
+		return err
+	}
+	if j.client.Paced() {
+		// As the real manageJob: count the pods as active (active += diff), create them in
+		// slow-start batches through the job-controller's client, and take back the ones
+		// that failed or were skipped after a failed batch (see Sync).
+		s.creates = func(done func(failed, skipped int, err error)) {
+			j.client.SlowStartBatch(int(diff), create, done)
+		}
+		return active + diff, nil
+	}
+	for i := range int(diff) {
+		if err := create(i); err != nil {
 			// Like the real slow start, stop at the first failure.
 			return active, err
 		}

@@ -7,6 +7,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
@@ -31,6 +32,9 @@ type syncJobCtx struct {
 	succeededIndexes intervals
 	newBackoff       failureBackoff
 	finished         *batchv1.JobCondition
+	// creates, when set by a paced manageJob, sends the pods it counted as active and calls
+	// done with how many failed or were skipped.
+	creates func(done func(failed, skipped int, err error))
 }
 
 // sync is the real syncJob.
@@ -100,6 +104,7 @@ func (j *Controller) Sync(ns, name string) error {
 	}
 
 	var manageErr error
+	managed := false
 	if s.finished != nil {
 		deletedReady, deleted, err := j.deleteActivePods(job, s.active)
 		if deleted != active {
@@ -111,6 +116,26 @@ func (j *Controller) Sync(ns, name string) error {
 		manageErr = err
 	} else {
 		active, manageErr = j.manageJob(s)
+		managed = true
+	}
+	if s.creates == nil {
+		return j.finishSync(ns, name, s, orig, managed, active, manageErr)
+	}
+	// Paced creates: the Job stays held by its worker until the last one has been sent, and
+	// the status written then (syncJob writes it after manageJob returns). The status update
+	// takes a token but is written at that instant, without waiting for it: an
+	// approximation, which keeps the status in step with the creates it follows.
+	release := j.queue.Hold(ns, name)
+	s.creates(func(failed, skipped int, err error) {
+		release(j.finishSync(ns, name, s, orig, managed, active-int32(failed+skipped), err))
+	})
+	return nil
+}
+
+// finishSync is the rest of syncJob after manageJob: completion, the status and its write.
+func (j *Controller) finishSync(ns, name string, s *syncJobCtx, orig *batchv1.JobStatus, managed bool, active int32, manageErr error) error {
+	job, st := s.job, s.st
+	if managed {
 		complete := false
 		if job.Spec.Completions == nil {
 			// Any success completes a Job without completions, once nothing runs.
@@ -156,7 +181,13 @@ func (j *Controller) Sync(ns, name string) error {
 	}
 
 	if !apiequality.Semantic.DeepEqual(*orig, job.Status) {
+		if j.client.Paced() {
+			j.client.Reserve()
+		}
 		if _, err := j.m.API().UpdateStatus(job); err != nil {
+			if j.client.Paced() && apierrors.IsNotFound(err) {
+				return nil // deleted while its pods were being created
+			}
 			return err
 		}
 	}

@@ -61,6 +61,8 @@ type Manager struct {
 	// their latest stored state. Stored objects are never modified in place, so sharing them
 	// is safe as long as a controller copies before it writes.
 	owned map[types.UID]map[Key]runtime.Object
+	// clients are the controllers' own API clients, by name (see Client).
+	clients map[string]*Client
 }
 
 type registered struct {
@@ -70,7 +72,7 @@ type registered struct {
 
 // New returns a manager with no controllers; Register them, then Start.
 func New(s *sim.Simulator) *Manager {
-	return &Manager{s: s, byKind: map[string]*registered{}, owned: map[types.UID]map[Key]runtime.Object{}}
+	return &Manager{s: s, byKind: map[string]*registered{}, owned: map[types.UID]map[Key]runtime.Object{}, clients: map[string]*Client{}}
 }
 
 // Register adds a controller and returns its work queue. Controllers see changes in the

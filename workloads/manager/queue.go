@@ -16,6 +16,15 @@ import (
 //     earliest time asked for, as the delaying queue's waitingForQueue keeps one entry per item
 //     and only ever moves it earlier. When that time comes the object is Added.
 //
+// A queue given workers (SetWorkers, for a controller whose writes are paced) also has the
+// queue's processing set and a controller's bounded workers (workqueue's Get/Done and
+// controller.Run's worker goroutines): an object is processed from the moment a worker takes
+// it until its sync is done, which for a sync that Holds it is when its last paced write has
+// been sent; requests for it meanwhile collapse into one sync after that. At most workers
+// objects are processed at once; the others wait their turn in the order they were added.
+// Without workers (the default) a sync is an event of its own at the instant it is asked for,
+// and nothing is ever held.
+//
 // A delayed sync can be background work (AddAfterInBackground): it runs if the simulation
 // runs on past it, but does not keep a run going on its own (see clock.Virtual.Daemon). A
 // request from the foreground makes the waiting sync foreground.
@@ -28,6 +37,22 @@ type Queue struct {
 	dirty   map[objectName]bool
 	waiting map[objectName]*waiting
 	retry   retries // see ratelimit.go
+
+	// workers bounds the objects processed at once; 0 means no processing set at all.
+	workers int
+	// busy counts the objects taken by a worker (processing, or about to be).
+	busy int
+	// processing holds the objects taken by a worker, until their sync is done.
+	processing map[objectName]*flight
+	// ready are the objects waiting for a worker, first in first out.
+	ready []objectName
+}
+
+// flight is one object's processing by a worker.
+type flight struct {
+	// returned: Sync has returned; held: a Hold is not released yet.
+	returned, held bool
+	err            error
 }
 
 type objectName struct{ namespace, name string }
@@ -49,10 +74,86 @@ func (q *Queue) Add(ns, name string) {
 		return
 	}
 	q.dirty[k] = true
-	q.clock.AfterDelay(0, func() {
-		delete(q.dirty, k)
-		q.synced(q.kind, ns, name, q.sync(ns, name))
-	})
+	if q.workers == 0 {
+		q.clock.AfterDelay(0, func() {
+			delete(q.dirty, k)
+			q.synced(q.kind, ns, name, q.sync(ns, name))
+		})
+		return
+	}
+	if q.processing[k] != nil {
+		return // synced again when its processing is done
+	}
+	q.ready = append(q.ready, k)
+	q.dispatch()
+}
+
+// SetWorkers gives the queue n workers (controller.Run's workers, e.g.
+// --concurrent-replicaset-syncs) and a processing set; see Queue. Call it before any Add.
+func (q *Queue) SetWorkers(n int) {
+	q.workers = n
+	q.processing = map[objectName]*flight{}
+}
+
+// dispatch hands waiting objects to free workers; each sync runs as an event at this instant.
+func (q *Queue) dispatch() {
+	for q.busy < q.workers && len(q.ready) > 0 {
+		k := q.ready[0]
+		q.ready = q.ready[1:]
+		q.busy++
+		f := &flight{}
+		q.processing[k] = f
+		q.clock.AfterDelay(0, func() { q.process(k, f) })
+	}
+}
+
+// process is a worker's processNextWorkItem: Get (the object leaves the dirty set), sync,
+// and Done unless the sync holds the object.
+func (q *Queue) process(k objectName, f *flight) {
+	delete(q.dirty, k)
+	err := q.sync(k.namespace, k.name)
+	f.returned = true
+	if f.held {
+		return
+	}
+	if f.err != nil {
+		err = f.err // released during the sync
+	}
+	q.done(k, err)
+}
+
+// Hold keeps the object being synced in process after Sync returns, until release is called:
+// a sync whose writes are paced calls it, and releases once its last write has been sent,
+// with the sync's outcome (Sync's own return value is then not used). Call it only from Sync,
+// on a queue with workers, and release once.
+func (q *Queue) Hold(ns, name string) (release func(err error)) {
+	k := objectName{ns, name}
+	f := q.processing[k]
+	if f == nil || f.returned || f.held {
+		panic("manager: Hold outside the object's sync, or twice")
+	}
+	f.held = true
+	return func(err error) {
+		if !f.held {
+			panic("manager: a Hold released twice")
+		}
+		f.held, f.err = false, err
+		if f.returned {
+			q.done(k, err)
+		}
+	}
+}
+
+// done is the work queue's Done: the object is free again, synced once more if it was asked
+// for meanwhile (at the end of the line), and its worker takes the next object.
+func (q *Queue) done(k objectName, err error) {
+	q.synced(q.kind, k.namespace, k.name, err)
+	delete(q.processing, k)
+	q.busy--
+	if q.dirty[k] {
+		q.ready = append(q.ready, k)
+	}
+	q.dispatch()
 }
 
 // AddAfter asks for a sync of the object d from now (now, if d ≤ 0), unless an earlier one is

@@ -129,3 +129,54 @@ func TestQueueAddRateLimitedBacksOff(t *testing.T) {
 		t.Errorf("syncs %s, want %s", got, want)
 	}
 }
+
+// With workers, a queue is the work queue with controller.Run's workers: at most that many
+// objects are processed at once, the others wait in the order they were added; an object held
+// by its sync stays processed until released, and requests for it meanwhile collapse into one
+// sync after that.
+func TestQueueWorkersAndHold(t *testing.T) {
+	c := clock.NewVirtual(epoch)
+	var log []string
+	var q *Queue
+	release := map[string]func(error){}
+	q = newQueue(c, "Kind", func(ns, name string) error {
+		log = append(log, fmt.Sprintf("%v %s", c.Since(epoch), name))
+		if name != "c" {
+			release[name] = q.Hold(ns, name)
+		}
+		return nil
+	}, func(kind, ns, name string, err error) {
+		log = append(log, fmt.Sprintf("%v done %s %v", c.Since(epoch), name, err))
+	})
+	q.SetWorkers(2)
+	for _, n := range []string{"a", "b", "c", "d"} {
+		q.Add("ns", n)
+	}
+	run(c)
+	// a and b are held: c and d wait for a worker.
+	if got, want := strings.Join(log, ", "), "0s a, 0s b"; got != want {
+		t.Fatalf("syncs %s, want %s", got, want)
+	}
+	q.Add("ns", "a") // collapses …
+	q.Add("ns", "a") // … into one sync after a's release
+	c.AfterDelay(time.Second, func() { release["a"](nil) })
+	run(c)
+	// a's worker takes c (first in line), which is not held, then d, which is: a, asked for
+	// again while held, waits for a worker, since b and d hold both.
+	want := "0s a, 0s b, 1s done a <nil>, 1s c, 1s done c <nil>, 1s d"
+	if got := strings.Join(log, ", "); got != want {
+		t.Errorf("syncs\n%s\nwant\n%s", got, want)
+	}
+	release["b"](fmt.Errorf("boom"))
+	run(c)
+	release["d"](nil)
+	release["a"](nil)
+	run(c)
+	want += ", 1s done b boom, 1s a, 1s done d <nil>, 1s done a <nil>"
+	if got := strings.Join(log, ", "); got != want {
+		t.Errorf("syncs\n%s\nwant\n%s", got, want)
+	}
+	if q.busy != 0 || len(q.processing) != 0 || len(q.ready) != 0 {
+		t.Errorf("queue not idle: busy %d, processing %d, ready %d", q.busy, len(q.processing), len(q.ready))
+	}
+}

@@ -10,6 +10,7 @@ import (
 	appsconversion "k8s.io/kubernetes/pkg/apis/apps/v1"
 	coreconversion "k8s.io/kubernetes/pkg/apis/core/v1"
 
+	"github.com/kwoksim/kwoksim/controlplane"
 	"github.com/kwoksim/kwoksim/workloads/manager"
 )
 
@@ -25,6 +26,11 @@ type servedKind struct {
 	updateStatus func(m *manager.Manager, rs *appsv1.ReplicaSet) (*appsv1.ReplicaSet, error)
 	// terminatingReplicas says whether the status reports terminatingReplicas.
 	terminatingReplicas bool
+	// client is the name of the controller's own client (cmd/kube-controller-manager/app:
+	// NewClient("replicaset-controller") in apps.go, "replication-controller" in core.go).
+	client string
+	// workers is its --concurrent-*-syncs.
+	workers func(controlplane.Flags) int32
 }
 
 var replicaSets = servedKind{
@@ -46,6 +52,8 @@ var replicaSets = servedKind{
 	},
 	// DeploymentReplicaSetTerminatingReplicas is beta and on in v1.37.
 	terminatingReplicas: true,
+	client:              "replicaset-controller",
+	workers:             func(f controlplane.Flags) int32 { return f.ConcurrentReplicaSetSyncs },
 }
 
 // NewReplicationManager registers the ReplicationController controller with m. Like the real
@@ -80,6 +88,8 @@ var replicationControllers = servedKind{
 		}
 		return convertRCtoRS(out.(*corev1.ReplicationController))
 	},
+	client:  "replication-controller",
+	workers: func(f controlplane.Flags) int32 { return f.ConcurrentRCSyncs },
 }
 
 // convertRCtoRS is the real convertRCtoRS (pkg/controller/replication/conversion.go): through

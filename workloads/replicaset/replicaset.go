@@ -35,6 +35,8 @@ type Controller struct {
 	m     *manager.Manager
 	queue *manager.Queue
 	kind  servedKind
+	// client paces the controller's writes (--kube-api-qps, --kube-api-burst); see sync.
+	client *manager.Client
 	// tallies count each ReplicaSet's pods as they change, so that a sync costs nothing per
 	// pod unless it deletes pods or waits for minReadySeconds.
 	tallies map[types.UID]*podTally
@@ -51,8 +53,11 @@ func New(m *manager.Manager) *Controller { return register(m, replicaSets) }
 // register registers the controller of a kind with m. It keeps its tallies from a watch of its
 // own, registered before the manager starts, so they are current when the manager's syncs run.
 func register(m *manager.Manager, kind servedKind) *Controller {
-	r := &Controller{m: m, kind: kind, tallies: map[types.UID]*podTally{}}
+	r := &Controller{m: m, kind: kind, tallies: map[types.UID]*podTally{}, client: m.Client(kind.client)}
 	r.queue = m.Register(r)
+	if r.client.Paced() {
+		r.queue.SetWorkers(int(kind.workers(m.Simulator().ControlPlane())))
+	}
 	m.API().Watch(r.observe)
 	return r
 }
@@ -80,8 +85,25 @@ func (r *Controller) OwnedChanged(ev sim.WatchEvent) bool {
 // that could not be created were reported as the pod control reports them (FailedCreate
 // warnings) and in the ReplicaFailure condition; the real controller only logs the error, so
 // they are not reported again as a failed sync.
+//
+// With a paced client the sync's writes go out over virtual time (see sync), and the
+// ReplicaSet stays held by its worker until the last of them: changes meanwhile (the pods it
+// creates coming back as events) collapse into one sync after it, which is what the real
+// controller's expectations achieve (it does not sync a ReplicaSet until it has seen the pods
+// it created). Unpaced, every write happens inside Sync, as before pacing.
 func (r *Controller) Sync(ns, name string) error {
-	err := r.sync(ns, name)
+	if !r.client.Paced() {
+		var out error
+		r.sync(ns, name, func(err error) { out = r.outcome(ns, name, err) })
+		return out
+	}
+	release := r.queue.Hold(ns, name)
+	r.sync(ns, name, func(err error) { release(r.outcome(ns, name, err)) })
+	return nil
+}
+
+// outcome is processNextWorkItem's handling of syncReplicaSet's error.
+func (r *Controller) outcome(ns, name string, err error) error {
 	if err == nil {
 		r.queue.ForgetFailures(ns, name)
 		return nil
@@ -94,13 +116,23 @@ func (r *Controller) Sync(ns, name string) error {
 }
 
 // sync is syncReplicaSet: manage the replicas of a live ReplicaSet, then write its status,
-// then plan the availability check minReadySeconds calls for.
-func (r *Controller) sync(ns, name string) error {
+// then plan the availability check minReadySeconds calls for; done is called with its
+// outcome once its last write has been sent (at once when the client is not paced).
+//
+// Writes go through the controller's client in the real controller's order: the pods of one
+// slow-start batch at once, the next batch when the previous one has returned; deletes all at
+// once; the status after them (updateReplicaSetStatus follows manageReplicas on the same
+// worker). The status update takes one token; the real one may take two more on a conflict
+// (a Get and a second update), which is not modelled: the simulated apiserver's status
+// update keeps the stored spec, so it does not conflict.
+func (r *Controller) sync(ns, name string, done func(error)) {
 	rs, err := r.kind.get(r.m, ns, name)
 	if apierrors.IsNotFound(err) {
-		return nil // deleted since
+		done(nil) // deleted since
+		return
 	} else if err != nil {
-		return err
+		done(err)
+		return
 	}
 	// As the real controller does, the status counts the pods as they were before this sync
 	// created or deleted any: those changes come back as pod events and another sync.
@@ -117,36 +149,43 @@ func (r *Controller) sync(ns, name string) error {
 			}
 		}
 	}
-	var manageErr error
-	if rs.DeletionTimestamp == nil {
-		manageErr = r.manageReplicas(rs, counts.active, active)
+	afterManage := func(manageErr error) {
+		status := calculateStatus(rs, counts, available, manageErr, now, r.kind.terminatingReplicas)
+		r.updateStatus(rs, status, func(updated *appsv1.ReplicaSet, err error) {
+			if err != nil {
+				done(err)
+				return
+			}
+			if manageErr != nil {
+				done(manageErr)
+				return
+			}
+			if updated.Spec.MinReadySeconds > 0 && updated.Status.ReadyReplicas != updated.Status.AvailableReplicas {
+				next := time.Duration(updated.Spec.MinReadySeconds) * time.Second
+				if d := controller.FindMinNextPodAvailabilityCheck(active, updated.Spec.MinReadySeconds, now, r.m.Clock()); d != nil {
+					next = *d
+				}
+				r.queue.AddAt(ns, name, now.Add(next))
+			}
+			done(nil)
+		})
 	}
-	status := calculateStatus(rs, counts, available, manageErr, now, r.kind.terminatingReplicas)
-	updated, err := r.updateStatus(rs, status)
-	if err != nil {
-		return err
+	if rs.DeletionTimestamp != nil {
+		afterManage(nil)
+		return
 	}
-	if manageErr != nil {
-		return manageErr
-	}
-	if updated.Spec.MinReadySeconds > 0 && updated.Status.ReadyReplicas != updated.Status.AvailableReplicas {
-		next := time.Duration(updated.Spec.MinReadySeconds) * time.Second
-		if d := controller.FindMinNextPodAvailabilityCheck(active, updated.Spec.MinReadySeconds, now, r.m.Clock()); d != nil {
-			next = *d
-		}
-		r.queue.AddAt(ns, name, now.Add(next))
-	}
-	return nil
+	r.manageReplicas(rs, counts.active, active, afterManage)
 }
 
 // manageReplicas creates the pods the ReplicaSet is short of, or deletes the surplus the real
-// ranking picks, at most burstReplicas per sync. active lists the active pods if the caller
-// has listed them already.
-func (r *Controller) manageReplicas(rs *appsv1.ReplicaSet, activeCount int32, active []*corev1.Pod) error {
+// ranking picks, at most burstReplicas per sync, and calls done with the outcome once the
+// last write has been sent. active lists the active pods if the caller has listed them
+// already.
+func (r *Controller) manageReplicas(rs *appsv1.ReplicaSet, activeCount int32, active []*corev1.Pod, done func(error)) {
 	diff := int(activeCount) - int(*rs.Spec.Replicas)
 	if diff < 0 {
 		ref := metav1.NewControllerRef(rs, r.kind.gvk)
-		return slowStartBatch(min(-diff, burstReplicas), func() error {
+		r.client.SlowStartBatch(min(-diff, burstReplicas), func(int) error {
 			pod, err := controller.GetPodFromTemplate(&rs.Spec.Template, rs, ref)
 			if err != nil {
 				return err
@@ -159,22 +198,27 @@ func (r *Controller) manageReplicas(rs *appsv1.ReplicaSet, activeCount int32, ac
 				return &createError{err}
 			}
 			return nil
-		})
+		}, func(_, _ int, err error) { done(err) })
+		return
 	}
 	if diff == 0 {
-		return nil
+		done(nil)
+		return
 	}
 	if active == nil {
 		active = r.activePods(rs.UID)
 	}
 	victims := podsToDelete(active, r.relatedPodsOnNodes(rs), min(diff, burstReplicas), r.m.Clock().Now())
 	podKind, _ := sim.KindNamed("Pod")
-	for _, p := range victims {
-		if err := r.m.API().Delete(podKind, rs.Namespace, p.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("deleting pod %s: %w", p.Name, err)
+	// As the real controller, every delete is sent (on goroutines of its own there) and the
+	// first error is returned after all of them.
+	var first error
+	r.client.SendAll(len(victims), func(i int) {
+		p := victims[i]
+		if err := r.m.API().Delete(podKind, rs.Namespace, p.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) && first == nil {
+			first = fmt.Errorf("deleting pod %s: %w", p.Name, err)
 		}
-	}
-	return nil
+	}, func() { done(first) })
 }
 
 // relatedPodsOnNodes counts, by node, the active pods of getIndirectlyRelatedPods: those of
@@ -311,25 +355,60 @@ func labelsMatch(template, pod map[string]string) bool {
 	return true
 }
 
-// updateStatus is updateReplicaSetStatus: write the status unless it and observedGeneration
-// are already current. It returns the ReplicaSet as stored.
-func (r *Controller) updateStatus(rs *appsv1.ReplicaSet, status appsv1.ReplicaSetStatus) (*appsv1.ReplicaSet, error) {
+// updateStatus is updateReplicaSetStatus: write the status, through the client, unless it and
+// observedGeneration are already current, then call done with the ReplicaSet as stored. A
+// ReplicaSet deleted before a paced write is sent is not an error: the next sync finds it
+// gone, as the real controller's requeue does.
+func (r *Controller) updateStatus(rs *appsv1.ReplicaSet, status appsv1.ReplicaSetStatus, done func(*appsv1.ReplicaSet, error)) {
 	cur := rs.Status
 	if cur.Replicas == status.Replicas && cur.FullyLabeledReplicas == status.FullyLabeledReplicas &&
 		cur.ReadyReplicas == status.ReadyReplicas && cur.AvailableReplicas == status.AvailableReplicas &&
 		int32PtrEqual(cur.TerminatingReplicas, status.TerminatingReplicas) &&
 		rs.Generation == cur.ObservedGeneration && conditionsEqual(cur.Conditions, status.Conditions) {
-		return rs, nil
+		done(rs, nil)
+		return
 	}
 	status.ObservedGeneration = rs.Generation
 	next := rs.DeepCopy()
 	next.Status = status
-	out, err := r.kind.updateStatus(r.m, next)
-	if err != nil {
-		return nil, fmt.Errorf("updating status: %w", err)
+	retries := statusUpdateRetries
+	var send func()
+	send = func() {
+		out, err := r.kind.updateStatus(r.m, next)
+		switch {
+		case err == nil:
+			done(out, nil)
+		case r.client.Paced() && apierrors.IsNotFound(err):
+			done(next, nil)
+		case apierrors.IsConflict(err) && retries > 0:
+			// A paced write goes out after the ReplicaSet may have changed. As the real
+			// loop does, Get the latest (a request: one token) and update it with the same
+			// status and observedGeneration (another token).
+			retries--
+			r.client.Send(func() {
+				latest, err := r.kind.get(r.m, rs.Namespace, rs.Name)
+				if err != nil {
+					if apierrors.IsNotFound(err) {
+						done(next, nil)
+					} else {
+						done(nil, fmt.Errorf("updating status: %w", err))
+					}
+					return
+				}
+				next = latest.DeepCopy()
+				next.Status = status
+				r.client.Send(send)
+			})
+		default:
+			done(nil, fmt.Errorf("updating status: %w", err))
+		}
 	}
-	return out, nil
+	r.client.Send(send)
 }
+
+// statusUpdateRetries is the real controller's statusUpdateRetries: after a failed status
+// update, one more attempt on the latest ReplicaSet.
+const statusUpdateRetries = 1
 
 func int32PtrEqual(a, b *int32) bool {
 	return (a == nil) == (b == nil) && (a == nil || *a == *b)
