@@ -172,13 +172,13 @@ func recordRun(ctx context.Context, c Config, s *fidelity.Scenario, nodes []mani
 	}
 	r := &replayer{c: cl, client: client, dyn: dyn, log: c.Log}
 
-	// The nodes, created before t=0, Ready (kwok's node-initialize stage) before it.
+	// The nodes, created before t=0, settled before it.
 	for _, n := range nodes {
 		if err := r.create(ctx, n.Obj); err != nil {
 			return run, err
 		}
 	}
-	if err := waitNodesReady(ctx, client, nodes); err != nil {
+	if err := waitSettled(ctx, client, nodes); err != nil {
 		return run, err
 	}
 
@@ -246,33 +246,51 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 	}
 }
 
-// waitNodesReady waits until every node of nodes.yaml has Ready=True.
-func waitNodesReady(ctx context.Context, client kubernetes.Interface, nodes []manifest.Object) error {
+// waitSettled waits until the cluster is what a scenario's t=0 assumes: every node of
+// nodes.yaml Ready (kwok's node-initialize stage) and rid of the not-ready taint that the
+// TaintNodesByCondition admission plugin puts on a new node, which the controller manager's
+// node lifecycle controller removes (pkg/controller/nodelifecycle, doNoScheduleTaintingPass)
+// — so the controller manager is running, not still syncing its informers — and the default
+// ServiceAccount made by its serviceaccount controller. Without this wait the first run
+// measured a 2.2 s delay before the deployment controller's first ReplicaSet: start-up, not
+// behaviour.
+func waitSettled(ctx context.Context, client kubernetes.Interface, nodes []manifest.Object) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		list, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return err
 		}
-		ready := map[string]bool{}
+		settled := map[string]bool{}
 		for _, n := range list.Items {
+			ready := false
 			for _, c := range n.Status.Conditions {
 				if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
-					ready[n.Name] = true
+					ready = true
 				}
 			}
+			for _, t := range n.Spec.Taints {
+				if t.Key == corev1.TaintNodeNotReady || t.Key == corev1.TaintNodeUnreachable {
+					ready = false
+				}
+			}
+			settled[n.Name] = ready
 		}
 		var missing []string
 		for _, n := range nodes {
-			if name, _ := metaOf(n.Obj); !ready[name] {
+			if name, _ := metaOf(n.Obj); !settled[name] {
 				missing = append(missing, name)
 			}
 		}
 		if len(missing) == 0 {
-			return nil
+			_, err := client.CoreV1().ServiceAccounts(metav1.NamespaceDefault).Get(ctx, "default", metav1.GetOptions{})
+			if err == nil {
+				return nil
+			}
+			missing = append(missing, "ServiceAccount default/default")
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("nodes not Ready after 2m: %s", strings.Join(missing, ", "))
+			return fmt.Errorf("not settled after 2m (nodes Ready without the not-ready taint, the default ServiceAccount): %s", strings.Join(missing, ", "))
 		}
 		if err := sleepUntil(ctx, time.Now().Add(200*time.Millisecond)); err != nil {
 			return err
