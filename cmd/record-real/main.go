@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/kwoksim/kwoksim/fidelity/realcluster"
 )
@@ -18,7 +19,8 @@ func main() {
 	scenarios := flag.String("scenarios", "", "scenarios to record, comma-separated (default all)")
 	repeats := flag.Int("repeats", 0, "runs per scenario (default: each scenario's repeats)")
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM too, so that a stopped recording still deletes its cluster.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := realcluster.Config{Work: *work, Suite: *suite, Repeats: *repeats, Log: os.Stderr}
 	// The command that records one scenario again, written into its observed.json.

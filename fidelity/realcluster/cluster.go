@@ -118,7 +118,7 @@ func kwokctlConfig(extra []string) string {
 // leftover cluster of the same name (a recorder killed mid-run), and checks that the running
 // controller manager has the scenario's flags.
 func (c *cluster) start(ctx context.Context, s *fidelity.Scenario) error {
-	_ = c.kwokctl(ctx, "delete", "cluster", "--name", c.name)
+	_ = c.stop()
 	_ = os.Remove(c.kubeconfig)
 	args := []string{"--config", s.StagesFile()}
 	if extra := extraKCMArgs(s); len(extra) > 0 {
@@ -139,10 +139,57 @@ func (c *cluster) start(ctx context.Context, s *fidelity.Scenario) error {
 }
 
 // stop deletes the cluster; it runs on its own context so that it happens after a cancel.
+// kwokctl's binary runtime signals the components and returns at once; stop then waits until
+// they have exited, so that the next cluster, which gets the same apiserver port, never meets
+// the old apiserver still shutting down.
 func (c *cluster) stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	return c.kwokctl(ctx, "delete", "cluster", "--name", c.name)
+	pids := c.pids()
+	if err := c.kwokctl(ctx, "delete", "cluster", "--name", c.name); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(time.Minute)
+	for _, pid := range pids {
+		for alive(pid) {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("the cluster's process %d is still running a minute after kwokctl delete cluster", pid)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// pids are the cluster's component processes, from kwokctl's pid files.
+func (c *cluster) pids() []int {
+	dir := filepath.Join(c.kwokWorkdir(), "clusters", c.name, "pids")
+	entries, _ := os.ReadDir(dir)
+	var out []int
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// alive reports whether a process is running (and not a zombie).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name in parentheses: "pid (comm) S ...".
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2] != 'Z'
+	}
+	return true
 }
 
 // checkKCMFlags reads the running kube-controller-manager's command line (its pid from

@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	watchtools "k8s.io/client-go/tools/watch"
 
@@ -155,7 +156,7 @@ func recordRun(ctx context.Context, c Config, s *fidelity.Scenario, nodes []mani
 	if err := cl.start(ctx, s); err != nil {
 		return run, err
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", cl.kubeconfig)
+	cfg, err := restConfig(cl.kubeconfig)
 	if err != nil {
 		return run, err
 	}
@@ -206,6 +207,32 @@ func recordRun(ctx context.Context, c Config, s *fidelity.Scenario, nodes []mani
 	cancel()
 	r.background.Wait()
 	return run, rec.err()
+}
+
+// restConfig reads the kubeconfig with its certificates inlined. kwokctl's kubeconfig names
+// them by path, the same path for every cluster of one name, and client-go keys its shared
+// TLS transport cache by that path when it reloads files (k8s.io/client-go transport/cache.go,
+// tlsConfigKey): the second cluster of a process got the first one's transport and failed
+// with "certificate signed by unknown authority". Inline data keys the cache by content.
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range []struct {
+		file *string
+		data *[]byte
+	}{{&cfg.CAFile, &cfg.CAData}, {&cfg.CertFile, &cfg.CertData}, {&cfg.KeyFile, &cfg.KeyData}} {
+		if *f.file == "" {
+			continue
+		}
+		b, err := os.ReadFile(*f.file)
+		if err != nil {
+			return nil, err
+		}
+		*f.data, *f.file = b, ""
+	}
+	return cfg, nil
 }
 
 func describe(ev *trace.Event) string {
