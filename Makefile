@@ -8,7 +8,7 @@ PKGS     := ./...
 # One test binary per package; keep the heavy ones (sim, workloads, cmd) few.
 TESTFLAGS ?= -count=1
 
-.PHONY: all build test bench lint demo openb fuzz clean
+.PHONY: all build test bench lint demo openb fuzz clean record-real
 
 all: build
 
@@ -55,6 +55,22 @@ openb: build
 	time $(BIN) run --nodes out/openb/nodes.yaml --trace out/openb/trace.jsonl --report out/openb/report-1.json
 	time $(BIN) run --nodes out/openb/nodes.yaml --trace out/openb/trace.jsonl -o json --report out/openb/report-2.json >/dev/null
 	diff <(grep -v '"wallSeconds"' out/openb/report-1.json) <(grep -v '"wallSeconds"' out/openb/report-2.json) && echo "the two reports agree"
+
+# Records the fidelity suite (testdata/fidelity) on a real control plane and writes each
+# scenario's observed.json. Not part of `make test`. Needs the real binaries: the first run builds
+# them with ../shared/realcluster/build.sh into REALCLUSTER_WORK (about half an hour on 2 cores and
+# a 2 GB build cache, from the Go module proxy; skipped when REALCLUSTER_WORK/bin has them all).
+# Then each scenario runs on a fresh KWOK cluster per repeat, on the wall clock: the whole suite
+# takes about an hour (node-not-ready alone is 2 × 380 s). Nothing else may run a cluster meanwhile.
+# RECORDARGS go to cmd/record-real, e.g. RECORDARGS='-scenarios seed,rollout-fast -repeats 1'.
+REALCLUSTER_WORK ?= $(abspath $(CURDIR)/../realcluster-work)
+REALCLUSTER_BINS := etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok kwokctl
+RECORDARGS ?=
+record-real:
+	@for b in $(REALCLUSTER_BINS); do [ -x "$(REALCLUSTER_WORK)/bin/$$b" ] || { \
+		echo "building the real control plane into $(REALCLUSTER_WORK)"; \
+		../shared/realcluster/build.sh "$(REALCLUSTER_WORK)" . || exit 1; break; }; done
+	$(GO) run ./cmd/record-real -work "$(REALCLUSTER_WORK)" $(RECORDARGS)
 
 clean:
 	rm -rf bin

@@ -280,3 +280,26 @@ func checkEvents(r traceReader) (Summary, error) {
 		s.Last = ev.At
 	}
 }
+
+// ReadFile reads a whole trace file (YAML, or JSON Lines when it ends in .jsonl) and returns
+// its events in order, checked as a run checks them. It is for tools that carry the events out
+// elsewhere — the fidelity recorder replays them on a real cluster — so that both sides read
+// the same events the same way. A long JSON Lines trace is held in memory whole here.
+func ReadFile(path string) ([]*Event, error) {
+	r, err := openTrace(path, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var out []*Event
+	for {
+		ev, err := r.next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+}
