@@ -701,7 +701,7 @@ func WriteResults(w io.Writer, results []ScenarioResult) error {
 	b.WriteString("the same scenario (seed 1). Exact checks must equal every real run; tolerance checks must fall\n")
 	b.WriteString("within the real runs' min..max widened by the stated tolerance. A `known` difference is\n")
 	b.WriteString("reported but does not fail the test.\n\n")
-	b.WriteString("| Scenario | Checks | Agree | Differ (known) | Differ |\n|---|---|---|---|---|\n")
+	b.WriteString("| Scenario | Figures | Agree | Differ (known) | Differ |\n|---|---|---|---|---|\n")
 	for _, r := range results {
 		if r.Missing != "" {
 			fmt.Fprintf(&b, "| %s | %s | | | |\n", r.Scenario, cell(r.Missing))
@@ -718,7 +718,7 @@ func WriteResults(w io.Writer, results []ScenarioResult) error {
 				failed++
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %d figures | %d | %d | %d |\n", r.Scenario, len(r.Findings), agree, known, failed)
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d |\n", r.Scenario, len(r.Findings), agree, known, failed)
 	}
 	for _, r := range results {
 		fmt.Fprintf(&b, "\n## %s\n\n", r.Scenario)

@@ -345,7 +345,7 @@ func TestWriteResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{"| test | 1 figures | 1 | 0 | 0 |", "| later | Not recorded yet. |", `agrees, though marked known: a \| b`} {
+	for _, want := range []string{"| test | 1 | 1 | 0 | 0 |", "| later | Not recorded yet. |", `agrees, though marked known: a \| b`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("results lack %q:\n%s", want, out)
 		}
