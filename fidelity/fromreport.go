@@ -86,12 +86,16 @@ func runFromReportJSON(b []byte) (Run, error) {
 	// Workloads: those with sizes over time first (every workload that existed, deleted ones
 	// too), then those the report lists at the end that have none.
 	seen := map[string]bool{}
+	index := map[string]int{}
 	for _, w := range doc.WorkloadSizes {
 		key := w.Kind + "/" + w.Namespace + "/" + w.Name
-		if seen[key] {
+		// An object deleted and created again under its name has an entry per incarnation;
+		// the Observation has one per name, with the sizes of all of them in order.
+		if i, ok := index[key]; ok {
+			run.Workloads[i].Sizes = append(run.Workloads[i].Sizes, w.Sizes...)
 			continue
 		}
-		seen[key] = true
+		seen[key], index[key] = true, len(run.Workloads)
 		run.Workloads = append(run.Workloads, Workload{Kind: w.Kind, Namespace: w.Namespace, Name: w.Name, Owner: w.Owner, Sizes: append([]Size{}, w.Sizes...)})
 	}
 	for _, w := range doc.Workloads {
