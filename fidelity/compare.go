@@ -380,8 +380,8 @@ func fmtTime(v *float64) string {
 // fmtSeconds prints seconds to the millisecond, without trailing zeros.
 func fmtSeconds(v float64) string { return strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64) }
 
-// ownerOf maps "Kind/name" of each workload to its owner, for walking up a pod's owners.
-func ownerOf(r Run) map[string]string {
+// ownerIndex maps "Kind/name" of each workload to its owner, for walking up a pod's owners.
+func ownerIndex(r Run) map[string]string {
 	m := make(map[string]string, len(r.Workloads))
 	for _, w := range r.Workloads {
 		m[w.Kind+"/"+w.Name] = w.Owner
@@ -403,7 +403,7 @@ func ownedBy(up map[string]string, ref, owner string) bool {
 
 // podsOf are the pods of owner during the run ("" for all pods), in name order.
 func podsOf(r Run, owner string) []Pod {
-	up := ownerOf(r)
+	up := ownerIndex(r)
 	var out []Pod
 	for _, p := range r.Pods {
 		if owner == "" || ownedBy(up, p.Owner, owner) {

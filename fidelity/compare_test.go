@@ -14,8 +14,8 @@ func dur(d time.Duration) *Duration { return &Duration{d} }
 
 func intp(v int) *int { return &v }
 
-// pod builds a pod of owner bound to node ("" for none), created at 0 and Running at 1.
-func pod(name, owner, node string) Pod {
+// testPod builds a pod of owner bound to node ("" for none), created at 0 and Running at 1.
+func testPod(name, owner, node string) Pod {
 	p := Pod{Namespace: "default", Name: name, Owner: owner, Node: node, Created: f64(0), Phase: "Pending"}
 	if node != "" {
 		p.Scheduled, p.Running, p.Phase = f64(0), f64(1), "Running"
@@ -30,7 +30,7 @@ func webRun(nodes ...string) Run {
 		{Kind: "ReplicaSet", Namespace: "default", Name: "web-abc", Owner: "Deployment/web"},
 	}}
 	for i, n := range nodes {
-		r.Pods = append(r.Pods, pod(fmt.Sprintf("web-abc-%05d", i), "ReplicaSet/web-abc", n))
+		r.Pods = append(r.Pods, testPod(fmt.Sprintf("web-abc-%05d", i), "ReplicaSet/web-abc", n))
 	}
 	return r
 }
@@ -103,7 +103,7 @@ func TestPlacement(t *testing.T) {
 	// Pods gone by the end do not count; another owner's pods neither.
 	r := webRun("n1", "n3")
 	r.Pods[1].Gone = f64(30)
-	r.Pods = append(r.Pods, pod("other-xyz-abcde", "ReplicaSet/other-xyz", "n3"))
+	r.Pods = append(r.Pods, testPod("other-xyz-abcde", "ReplicaSet/other-xyz", "n3"))
 	wantAgree(t, one(t, byZone, obs("real", webRun("n2")), r))
 }
 
@@ -136,7 +136,7 @@ func TestUnschedulable(t *testing.T) {
 	run := func(n int, m string) Run {
 		r := webRun("n1")
 		for i := 0; i < n; i++ {
-			p := pod(fmt.Sprintf("web-abc-p%04d", i), "ReplicaSet/web-abc", "")
+			p := testPod(fmt.Sprintf("web-abc-p%04d", i), "ReplicaSet/web-abc", "")
 			p.Unschedulable = m
 			r.Pods = append(r.Pods, p)
 		}
@@ -222,7 +222,7 @@ func TestPodsAndEvictions(t *testing.T) {
 		r := webRun("n1", "n2", "n3")
 		for i := 0; i < evicted; i++ {
 			r.Pods[i].EvictionReason, r.Pods[i].DeletionRequested, r.Pods[i].Gone = reason, f64(20), f64(21)
-			r.Pods = append(r.Pods, pod(fmt.Sprintf("web-abc-r%04d", i), "ReplicaSet/web-abc", "n1"))
+			r.Pods = append(r.Pods, testPod(fmt.Sprintf("web-abc-r%04d", i), "ReplicaSet/web-abc", "n1"))
 		}
 		return r
 	}
