@@ -217,8 +217,13 @@ func (m counts) keys() []string {
 	return keys
 }
 
-// naturalLess orders "node-2" before "node-10".
+// naturalLess orders "node-2" before "node-10", and "2 pods" before "10 pods".
 func naturalLess(a, b string) bool {
+	if la, ra, ok := leadingNumber(a); ok {
+		if lb, rb, ok := leadingNumber(b); ok && ra == rb && la != lb {
+			return la < lb
+		}
+	}
 	ta, na := splitTrailingNumber(a)
 	tb, nb := splitTrailingNumber(b)
 	if ta != tb || na < 0 || nb < 0 {
@@ -228,6 +233,17 @@ func naturalLess(a, b string) bool {
 		return na < nb
 	}
 	return a < b
+}
+
+// leadingNumber splits "10 pods" into 10 and "pods" (a trailing s dropped, so that "1 pod"
+// and "2 pods" compare by number).
+func leadingNumber(s string) (int, string, bool) {
+	num, rest, ok := strings.Cut(s, " ")
+	n, err := strconv.Atoi(num)
+	if !ok || err != nil {
+		return 0, "", false
+	}
+	return n, strings.TrimSuffix(rest, "s"), true
 }
 
 func splitTrailingNumber(s string) (string, int) {

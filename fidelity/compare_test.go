@@ -331,6 +331,13 @@ func TestDistribution(t *testing.T) {
 	wantAgree(t, fs[0])
 }
 
+func TestCountsOrder(t *testing.T) {
+	m := counts{"node-10": 1, "node-2": 1, "10 pods": 1, "2 pods": 3, "1 pod": 2}
+	if got, want := m.String(), "2 × 1 pod, 3 × 2 pods, 1 × 10 pods, node-2=1, node-10=1"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
 func TestCompareWithoutRuns(t *testing.T) {
 	fs := Compare(testScenario(Check{Check: CheckNames, Owner: "Deployment/web"}), obs("real"), obs("kwoksim", webRun()))
 	if len(fs) != 1 || !fs[0].Failed() {
