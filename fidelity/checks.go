@@ -31,6 +31,9 @@ import (
 //	evictions     owner (optional): evicted pods by their DisruptionTarget reason.
 //	nodeHistory   node, since (optional, default 0s): the node's (Ready, taints) states from
 //	              the one in effect at since, consecutive repeats merged.
+//	sizes         workload (Kind/name, the workload itself): the most pods it had at once
+//	              (its largest current count: a Job's active pods, a Deployment's replicas
+//	              during a surge) and its last size (replicas/current/ready).
 //
 // Tolerance kinds compare with the real runs' spread, min..max, widened by a stated tolerance:
 //
@@ -51,6 +54,7 @@ import (
 type Check struct {
 	Check          string    `json:"check"`
 	Owner          string    `json:"owner,omitempty"`
+	Workload       string    `json:"workload,omitempty"`
 	By             string    `json:"by,omitempty"`
 	Node           string    `json:"node,omitempty"`
 	Of             string    `json:"of,omitempty"`
@@ -75,6 +79,7 @@ const (
 	CheckPods          = "pods"
 	CheckEvictions     = "evictions"
 	CheckNodeHistory   = "nodeHistory"
+	CheckSizes         = "sizes"
 	CheckDistribution  = "distribution"
 	CheckTiming        = "timing"
 )
@@ -89,12 +94,13 @@ var params = map[string]struct{ required, optional []string }{
 	CheckPods:          {required: []string{"owner"}},
 	CheckEvictions:     {optional: []string{"owner"}},
 	CheckNodeHistory:   {required: []string{"node"}, optional: []string{"since"}},
+	CheckSizes:         {required: []string{"workload"}},
 	CheckDistribution:  {required: []string{"owner", "countTolerance"}, optional: []string{"by"}},
 	CheckTiming:        {required: []string{"of", "tolerance"}, optional: []string{"owner", "node", "taint", "status", "since"}},
 }
 
 // kindNames lists the kinds in the order the documentation gives them, for error messages.
-var kindNames = []string{CheckPlacement, CheckUnschedulable, CheckNames, CheckRollout, CheckPods, CheckEvictions, CheckNodeHistory, CheckDistribution, CheckTiming}
+var kindNames = []string{CheckPlacement, CheckUnschedulable, CheckNames, CheckRollout, CheckPods, CheckEvictions, CheckNodeHistory, CheckSizes, CheckDistribution, CheckTiming}
 
 // podEvents are the pod times a timing check reads, by the name used in "of".
 var podEvents = map[string]func(Pod) *float64{
@@ -134,7 +140,7 @@ func (cs *Checks) UnmarshalJSON(b []byte) error {
 // set lists the parameters c has, by JSON name.
 func (c *Check) set() map[string]bool {
 	return map[string]bool{
-		"owner": c.Owner != "", "by": c.By != "", "node": c.Node != "", "of": c.Of != "",
+		"owner": c.Owner != "", "workload": c.Workload != "", "by": c.By != "", "node": c.Node != "", "of": c.Of != "",
 		"taint": c.Taint != "", "status": c.Status != "", "since": c.Since != nil,
 		"tolerance": c.Tolerance != nil, "countTolerance": c.CountTolerance != nil,
 	}
@@ -156,7 +162,7 @@ func (c *Check) validate() error {
 	for _, f := range p.optional {
 		allowed[f] = true
 	}
-	for _, f := range []string{"owner", "by", "node", "of", "taint", "status", "since", "tolerance", "countTolerance"} {
+	for _, f := range []string{"owner", "workload", "by", "node", "of", "taint", "status", "since", "tolerance", "countTolerance"} {
 		if set[f] && !allowed[f] {
 			return fmt.Errorf("%s: not a parameter of a %s check", f, c.Check)
 		}
@@ -164,6 +170,11 @@ func (c *Check) validate() error {
 	if c.Owner != "" {
 		if kind, name, ok := strings.Cut(c.Owner, "/"); !ok || kind == "" || name == "" {
 			return fmt.Errorf("owner: want Kind/name such as Deployment/web, got %q", c.Owner)
+		}
+	}
+	if c.Workload != "" {
+		if kind, name, ok := strings.Cut(c.Workload, "/"); !ok || kind == "" || name == "" {
+			return fmt.Errorf("workload: want Kind/name such as Job/batch, got %q", c.Workload)
 		}
 	}
 	if c.Check == CheckRollout && !strings.HasPrefix(c.Owner, "Deployment/") {
@@ -247,6 +258,9 @@ func (c *Check) Title() string {
 	}
 	if c.Owner != "" {
 		parts = append(parts, c.Owner)
+	}
+	if c.Workload != "" {
+		parts = append(parts, c.Workload)
 	}
 	if c.Node != "" {
 		parts = append(parts, "node "+c.Node)

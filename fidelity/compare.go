@@ -130,6 +130,30 @@ func evaluate(sc *Scenario, c *Check, real []Run, kw Run) []Finding {
 		}
 		hist := func(r Run) []string { return nodeStates(r, c.Node, since) }
 		return []Finding{exactSteps("(Ready, taints) states", mapRuns(real, hist), hist(kw))}
+	case CheckSizes:
+		peak := func(r Run) string {
+			w := workloadNamed(r, c.Workload)
+			if w == nil || len(w.Sizes) == 0 {
+				return ""
+			}
+			x := int32(0)
+			for _, s := range w.Sizes {
+				x = max(x, s.Current)
+			}
+			return strconv.Itoa(int(x))
+		}
+		last := func(r Run) string {
+			w := workloadNamed(r, c.Workload)
+			if w == nil || len(w.Sizes) == 0 {
+				return ""
+			}
+			s := w.Sizes[len(w.Sizes)-1]
+			return fmt.Sprintf("%d/%d/%d", s.Replicas, s.Current, s.Ready)
+		}
+		return []Finding{
+			exact("most pods at once", mapRuns(real, peak), peak(kw), ""),
+			exact("last replicas/current/ready", mapRuns(real, last), last(kw), ""),
+		}
 	case CheckDistribution:
 		return distribution(sc, c, real, kw)
 	case CheckTiming:
@@ -498,6 +522,16 @@ func placement(sc *Scenario, by string, pods []Pod) counts {
 		out[v] += n
 	}
 	return out
+}
+
+// workloadNamed is the workload "Kind/name" of r, nil if there is none.
+func workloadNamed(r Run, ref string) *Workload {
+	for i, w := range r.Workloads {
+		if w.Kind+"/"+w.Name == ref {
+			return &r.Workloads[i]
+		}
+	}
+	return nil
 }
 
 // ownedWorkloads are the workloads owner owns directly, as sorted "Kind/name".

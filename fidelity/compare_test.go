@@ -331,6 +331,27 @@ func TestDistribution(t *testing.T) {
 	wantAgree(t, fs[0])
 }
 
+func TestSizes(t *testing.T) {
+	job := func(active ...int32) Run {
+		w := Workload{Kind: "Job", Namespace: "default", Name: "batch"}
+		for i, a := range active {
+			w.Sizes = append(w.Sizes, Size{At: float64(i), Seq: int64(i), Replicas: 4, Current: a, Ready: a})
+		}
+		return Run{Duration: 60, Workloads: []Workload{w}}
+	}
+	c := Check{Check: CheckSizes, Workload: "Job/batch"}
+	fs := Compare(testScenario(c), obs("real", job(0, 4, 3, 4, 0)), obs("kwoksim", job(0, 2, 4, 1, 0)))
+	wantAgree(t, fs[0])
+	wantAgree(t, fs[1])
+	if fs[0].Real != "4" || fs[1].Real != "4/0/0" {
+		t.Errorf("figures: %v", fs)
+	}
+	// A wrong parallelism: 5 at once.
+	fs = Compare(testScenario(c), obs("real", job(0, 4, 0)), obs("kwoksim", job(0, 5, 1)))
+	wantDisagree(t, fs[0], "4", "5")
+	wantDisagree(t, fs[1], "4/0/0", "4/1/1")
+}
+
 func TestCountsOrder(t *testing.T) {
 	m := counts{"node-10": 1, "node-2": 1, "10 pods": 1, "2 pods": 3, "1 pod": 2}
 	if got, want := m.String(), "2 × 1 pod, 3 × 2 pods, 1 × 10 pods, node-2=1, node-10=1"; got != want {
