@@ -24,8 +24,11 @@ import (
 //	unschedulable owner: the owner's unbound pods at the end with the scheduler's message:
 //	              how many, and the messages with their counts.
 //	names         owner: the names of the workloads it owns (a Deployment's ReplicaSets).
-//	rollout       owner (a Deployment): its ReplicaSets' spec.replicas changes merged in the
-//	              order they happened ((at, seq) within a run), as "old 10 → new 3 → old 8 → …".
+//	rollout       owner (a Deployment), steps (optional): its ReplicaSets' spec.replicas
+//	              changes merged in the order they happened ((at, seq) within a run), as
+//	              "old 10 → new 3 → old 8 → …", only the first steps when given (the later ones
+//	              depend on when new pods turn ready between syncs); also the most replicas
+//	              its ReplicaSets wanted at once (replicas + maxSurge) and their last sizes.
 //	pods          owner: how many pods it had in all, and how many ended in each phase
 //	              ("gone" for deleted ones).
 //	evictions     owner (optional): evicted pods by their DisruptionTarget reason.
@@ -63,6 +66,7 @@ type Check struct {
 	Since          *Duration `json:"since,omitempty"`
 	Tolerance      *Duration `json:"tolerance,omitempty"`
 	CountTolerance *int      `json:"countTolerance,omitempty"`
+	Steps          *int      `json:"steps,omitempty"`
 	Known          string    `json:"known,omitempty"`
 }
 
@@ -90,7 +94,7 @@ var params = map[string]struct{ required, optional []string }{
 	CheckPlacement:     {required: []string{"owner", "by"}},
 	CheckUnschedulable: {required: []string{"owner"}},
 	CheckNames:         {required: []string{"owner"}},
-	CheckRollout:       {required: []string{"owner"}},
+	CheckRollout:       {required: []string{"owner"}, optional: []string{"steps"}},
 	CheckPods:          {required: []string{"owner"}},
 	CheckEvictions:     {optional: []string{"owner"}},
 	CheckNodeHistory:   {required: []string{"node"}, optional: []string{"since"}},
@@ -142,7 +146,7 @@ func (c *Check) set() map[string]bool {
 	return map[string]bool{
 		"owner": c.Owner != "", "workload": c.Workload != "", "by": c.By != "", "node": c.Node != "", "of": c.Of != "",
 		"taint": c.Taint != "", "status": c.Status != "", "since": c.Since != nil,
-		"tolerance": c.Tolerance != nil, "countTolerance": c.CountTolerance != nil,
+		"tolerance": c.Tolerance != nil, "countTolerance": c.CountTolerance != nil, "steps": c.Steps != nil,
 	}
 }
 
@@ -162,7 +166,7 @@ func (c *Check) validate() error {
 	for _, f := range p.optional {
 		allowed[f] = true
 	}
-	for _, f := range []string{"owner", "workload", "by", "node", "of", "taint", "status", "since", "tolerance", "countTolerance"} {
+	for _, f := range []string{"owner", "workload", "by", "node", "of", "taint", "status", "since", "tolerance", "countTolerance", "steps"} {
 		if set[f] && !allowed[f] {
 			return fmt.Errorf("%s: not a parameter of a %s check", f, c.Check)
 		}
@@ -182,6 +186,9 @@ func (c *Check) validate() error {
 	}
 	if c.Tolerance != nil && c.Tolerance.Duration < 0 {
 		return fmt.Errorf("tolerance: must not be negative")
+	}
+	if c.Steps != nil && *c.Steps < 1 {
+		return fmt.Errorf("steps: want at least 1")
 	}
 	if c.CountTolerance != nil && *c.CountTolerance < 0 {
 		return fmt.Errorf("countTolerance: must not be negative")
@@ -276,6 +283,9 @@ func (c *Check) Title() string {
 	}
 	if c.Since != nil {
 		parts = append(parts, "since "+c.Since.Duration.String())
+	}
+	if c.Steps != nil {
+		parts = append(parts, fmt.Sprintf("first %d steps", *c.Steps))
 	}
 	return strings.Join(parts, " ")
 }

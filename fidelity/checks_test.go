@@ -88,6 +88,7 @@ func TestLoadBadChecks(t *testing.T) {
 		{"taint without node", "- check: timing\n  of: taint\n  taint: a:NoSchedule\n  tolerance: 1s\n", "of taint: want node and taint"},
 		{"bad ready status", "- check: timing\n  of: ready\n  node: n1\n  status: Ready\n  tolerance: 1s\n", `status: want "True", "False" or "Unknown"`},
 		{"bad tolerance", "- check: timing\n  of: lastRunning\n  owner: Deployment/web\n  tolerance: 2\n", "duration"},
+		{"zero steps", "- check: rollout\n  owner: Deployment/web\n  steps: 0\n", "steps: want at least 1"},
 		{"sizes without workload", "- check: sizes\n  owner: Job/batch\n", "(sizes): workload: required"},
 		{"negative count tolerance", "- check: distribution\n  owner: Deployment/web\n  countTolerance: -1\n", "countTolerance: must not be negative"},
 	} {

@@ -97,8 +97,30 @@ func evaluate(sc *Scenario, c *Check, real []Run, kw Run) []Finding {
 		names := func(r Run) string { return strings.Join(ownedWorkloads(r, c.Owner), ", ") }
 		return []Finding{exact("owned workloads", mapRuns(real, names), names(kw), "")}
 	case CheckRollout:
-		steps := func(r Run) []string { return rolloutSteps(r, c.Owner) }
-		return []Finding{exactSteps("spec.replicas steps", mapRuns(real, steps), steps(kw))}
+		fig := "spec.replicas steps"
+		steps := func(r Run) []string {
+			s, _, _ := rolloutSteps(r, c.Owner)
+			if c.Steps != nil && len(s) > *c.Steps {
+				s = s[:*c.Steps]
+			}
+			return s
+		}
+		if c.Steps != nil {
+			fig = fmt.Sprintf("first %d spec.replicas steps", *c.Steps)
+		}
+		most := func(r Run) string {
+			_, m, _ := rolloutSteps(r, c.Owner)
+			return strconv.Itoa(int(m))
+		}
+		last := func(r Run) string {
+			_, _, l := rolloutSteps(r, c.Owner)
+			return strings.Join(l, ", ")
+		}
+		return []Finding{
+			exactSteps(fig, mapRuns(real, steps), steps(kw)),
+			exact("most replicas wanted at once", mapRuns(real, most), most(kw), ""),
+			exact("last replicas", mapRuns(real, last), last(kw), ""),
+		}
 	case CheckPods:
 		total := func(r Run) string { return strconv.Itoa(len(podsOf(r, c.Owner))) }
 		phases := func(r Run) counts {
@@ -548,8 +570,9 @@ func ownedWorkloads(r Run, owner string) []string {
 
 // rolloutSteps merges the spec.replicas changes of the Deployment's ReplicaSets in the order
 // they happened, each as "<which> <replicas>": "new" is the ReplicaSet created last, "old" the
-// one before (with more, "old1", "old2", … in order of creation).
-func rolloutSteps(r Run, owner string) []string {
+// one before (with more, "old1", "old2", … in order of creation). most is the largest sum of
+// their spec.replicas after a step, last their last spec.replicas, as "old 0", "new 10".
+func rolloutSteps(r Run, owner string) (out []string, most int32, last []string) {
 	type step struct {
 		at       float64
 		seq      int64
@@ -585,11 +608,20 @@ func rolloutSteps(r Run, owner string) []string {
 		}
 		return "old" + strconv.Itoa(i+1)
 	}
-	out := make([]string, len(steps))
-	for i, s := range steps {
-		out[i] = fmt.Sprintf("%s %d", label(s.rs), s.replicas)
+	cur := make([]int32, len(sets))
+	for _, s := range steps {
+		out = append(out, fmt.Sprintf("%s %d", label(s.rs), s.replicas))
+		cur[s.rs] = s.replicas
+		sum := int32(0)
+		for _, v := range cur {
+			sum += v
+		}
+		most = max(most, sum)
 	}
-	return out
+	for i, v := range cur {
+		last = append(last, fmt.Sprintf("%s %d", label(i), v))
+	}
+	return out, most, last
 }
 
 // nodeStates are the node's (Ready, taints) states: the one in effect at since, then each

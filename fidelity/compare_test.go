@@ -205,15 +205,33 @@ func TestRollout(t *testing.T) {
 	// 25% of 10: surge rounds up to 3, unavailable down to 2 (intstr.GetScaledValueFromIntOrPercent).
 	surge, unavailable := int32(math.Ceil(0.25*10)), int32(math.Floor(0.25*10))
 	real := obs("real", rolloutRun(10, surge, unavailable))
-	f := one(t, c, real, rolloutRun(10, surge, unavailable))
-	wantAgree(t, f)
+	fs := Compare(testScenario(c), real, obs("kwoksim", rolloutRun(10, surge, unavailable)))
+	if len(fs) != 3 {
+		t.Fatalf("want steps, most at once, last sizes; got %v", fs)
+	}
+	for _, f := range fs {
+		wantAgree(t, f)
+	}
+	if fs[1].Real != "13" || fs[2].Real != "old 0, new 10" {
+		t.Errorf("most at once %q (want 10 + surge 3), last %q", fs[1].Real, fs[2].Real)
+	}
+	f := fs[0]
 	if want := "old 10 → new 3 → old 8 → new 5 → old 5 → new 8 → old 3 → new 10 → old 0"; f.Real != want {
 		t.Errorf("steps %q, want %q", f.Real, want)
 	}
 	// A mutant that rounds the surge down: new 2 instead of new 3.
-	f = one(t, c, real, rolloutRun(10, int32(math.Floor(0.25*10)), unavailable))
-	if f.Agree || !f.Failed() || !strings.Contains(f.Note, "step 2: real new 3, kwoksim new 2") {
+	fs = Compare(testScenario(c), real, obs("kwoksim", rolloutRun(10, int32(math.Floor(0.25*10)), unavailable)))
+	if f := fs[0]; f.Agree || !f.Failed() || !strings.Contains(f.Note, "step 2: real new 3, kwoksim new 2") {
 		t.Fatalf("want the wrong surge rounding flagged at step 2, got %v", f)
+	}
+	wantDisagree(t, fs[1], "13", "12")
+	// Only the first steps: runs that differ later agree on them.
+	c.Steps = intp(3)
+	later := rolloutRun(10, surge, unavailable)
+	later.Workloads[1].Sizes = later.Workloads[1].Sizes[:len(later.Workloads[1].Sizes)-2]
+	f = Compare(testScenario(c), obs("real", rolloutRun(10, surge, unavailable), later), obs("kwoksim", rolloutRun(10, surge, unavailable)))[0]
+	if !f.Agree || f.Real != "old 10 → new 3 → old 8" || f.Figure != "first 3 spec.replicas steps" {
+		t.Fatalf("first 3 steps: %v", f)
 	}
 }
 
