@@ -228,11 +228,9 @@ func (c *Check) validateTiming() error {
 			return fmt.Errorf("of nodeDeleted: want node only")
 		}
 	default:
-		_, event, ok := splitPodFigure(c.Of)
-		if !ok {
+		if _, _, ok := splitPodFigure(c.Of); !ok {
 			return fmt.Errorf("of: want first or last followed by one of Created, Scheduled, Running, DeletionRequested, Gone, Evicted (e.g. lastRunning), or taint, ready, nodeDeleted; got %q", c.Of)
 		}
-		_ = event
 		if c.Owner == "" && c.Node == "" {
 			return fmt.Errorf("of %s: want owner or node (whose pods)", c.Of)
 		}

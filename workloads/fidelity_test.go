@@ -101,9 +101,12 @@ func readObserved(t *testing.T, sc *fidelity.Scenario) (fidelity.Observation, bo
 	return obs, true
 }
 
-// fidelityResults runs every scenario that has a recording once per test binary and compares.
+// fidelityCache holds each scenario's findings, so that the tests of one binary run kwoksim
+// once per scenario.
 var fidelityCache = map[string][]fidelity.Finding{}
 
+// compareScenario runs sc in kwoksim and compares it with its recording; ok is false when
+// there is no recording yet.
 func compareScenario(t *testing.T, sc *fidelity.Scenario) ([]fidelity.Finding, bool) {
 	t.Helper()
 	real, ok := readObserved(t, sc)
