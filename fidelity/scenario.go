@@ -37,6 +37,11 @@ type Scenario struct {
 	Duration Duration `json:"duration"`
 	// Repeats is how many times the recorder runs it on the real cluster.
 	Repeats int `json:"repeats"`
+	// Checks are how kwoksim is compared with the real cluster (see Check).
+	Checks Checks `json:"checks,omitempty"`
+	// NodeLabels are the labels of every node of the scenario (nodes.yaml's and those the
+	// trace applies), by node name: a check by zone or label reads them.
+	NodeLabels map[string]map[string]string `json:"-"`
 }
 
 // Duration is a time.Duration written as a Go duration string.
@@ -100,6 +105,9 @@ func LoadScenario(dir string) (*Scenario, error) {
 		return nil, fmt.Errorf("%s: duration: want a positive duration such as \"90s\"", path)
 	case s.Repeats <= 0:
 		return nil, fmt.Errorf("%s: repeats: want at least 1", path)
+	}
+	if s.NodeLabels, err = loadNodeLabels(s); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
