@@ -25,7 +25,7 @@ var updateFidelity = flag.Bool("update-fidelity", false, "rewrite testdata/fidel
 // requireAllObserved makes TestFidelityAllRecorded fail for a scenario of the suite that has
 // no observed.json. It stays false until the recorder's observations are merged (the lead
 // sets it then), so that the suite can grow ahead of its recordings.
-const requireAllObserved = false
+const requireAllObserved = true
 
 const fidelityRoot = "../testdata/fidelity"
 
