@@ -7,13 +7,14 @@ import (
 	"testing"
 )
 
-// fencedPackages are the pure packages: the clock, the stage engine and the analysis (with its
-// subpackages) import no client, no scheduler and no KWOK runtime code; the simulator does the
+// fencedPackages are the pure packages: the clock, the stage engine, the analysis (with its
+// subpackages) and the fidelity comparison (not its recorder, fidelity/realcluster) import no client, no scheduler and no KWOK runtime code; the simulator does the
 // I/O (docs/design.md, "Packages and layering"). "/..." covers a package and its subpackages.
 var fencedPackages = []string{
 	"github.com/kwoksim/kwoksim/clock",
 	"github.com/kwoksim/kwoksim/stages",
 	"github.com/kwoksim/kwoksim/analysis/...",
+	"github.com/kwoksim/kwoksim/fidelity",
 }
 
 // mustBeFenced are packages the patterns above must keep covering, so that a rename does not
@@ -26,6 +27,7 @@ var mustBeFenced = []string{
 	"github.com/kwoksim/kwoksim/analysis/htmlreport",
 	"github.com/kwoksim/kwoksim/analysis/plots",
 	"github.com/kwoksim/kwoksim/analysis/sweep",
+	"github.com/kwoksim/kwoksim/fidelity",
 }
 
 // forbiddenDeps are import path prefixes no fenced package may depend on, even indirectly.
