@@ -29,6 +29,7 @@ import (
 	labelsutil "k8s.io/kubernetes/pkg/util/labels"
 	"k8s.io/utils/ptr"
 
+	"github.com/kwoksim/kwoksim/controlplane"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
 )
@@ -218,7 +219,12 @@ func withScheduler(s corev1.PodSpec) corev1.PodSpec {
 }
 
 func kwoksimRun(b *testing.B, nodes, pods int, parallelism int32, set []*stages.Stage) rates {
-	s, err := sim.New(context.Background(), sim.Config{Seed: 1, Parallelism: parallelism, Stages: set})
+	// Unpaced (--pacing instant), like for like with the bare pattern, which creates every pod
+	// at once: pacing spreads the creates over virtual time (at 20 a second, 10,000 pods over
+	// about 500 s) and so would measure another workload, not kwoksim's overhead.
+	cp := controlplane.Defaults()
+	cp.KubeAPIQPS = -1
+	s, err := sim.New(context.Background(), sim.Config{Seed: 1, Parallelism: parallelism, Stages: set, ControlPlane: &cp, UnpacedScheduler: true})
 	if err != nil {
 		b.Fatal(err)
 	}
