@@ -212,6 +212,28 @@ func TestBadInputTable(t *testing.T) {
 		{"run: --scale-replicas past the replica limit", withSeed("--scale-replicas", "1e9"), exitBadInput,
 			[]string{"--scale-replicas: ../../testdata/seed/pod.yaml:1: 10 × 1e+09 is 10000000000, more than the limit of 2147483647"}},
 
+		// Output paths, checked before anything is simulated (REPORT/x is in a missing directory).
+		{"run: --report in a missing directory", withSeed("--report", "REPORT/x.json"), exitBadInput,
+			[]string{"--report ", "x.json: directory ", "report.json does not exist"}},
+		{"run: --report naming a directory", withSeed("--report", bad), exitBadInput,
+			[]string{"--report " + bad + ": expected a file, found a directory"}},
+		{"run: --report under /proc", withSeed("--report", "/proc/kwoksim-report.json"), exitBadInput,
+			[]string{"--report /proc/kwoksim-report.json: cannot write a file in /proc"}},
+		{"run: --state-out under /proc", withSeed("--state-out", "/proc/state.yaml"), exitBadInput,
+			[]string{"--state-out /proc/state.yaml: cannot write a file in /proc"}},
+		{"run: --html under /proc", withSeed("--html", "/proc/r.html"), exitBadInput,
+			[]string{"--html /proc/r.html: cannot write a file in /proc"}},
+		{"run: --csv under /proc", withSeed("--csv", "/proc/kwoksim-csv"), exitBadInput,
+			[]string{"--csv /proc/kwoksim-csv: cannot write in /proc"}},
+		{"run: --plots below a file", withSeed("--plots", tinyNode+"/plots"), exitBadInput,
+			[]string{"--plots " + tinyNode + "/plots: " + tinyNode + " is a file, not a directory"}},
+		{"plan: --report in a missing directory", []string{"plan", "--node-template", seedNodes, "--workload", seedWorkload, "--report", "REPORT/x.json"}, exitBadInput,
+			[]string{"--report ", "x.json: directory ", "does not exist"}},
+		{"sweep: --report naming a directory", goodSweep("--report", bad), exitBadInput,
+			[]string{"--report " + bad + ": expected a file, found a directory"}},
+		{"sweep: --reports under /proc", goodSweep("--reports", "/proc/kwoksim-runs"), exitBadInput,
+			[]string{"--reports /proc/kwoksim-runs: cannot write in /proc"}},
+
 		// The openb importer.
 		{"openb: a value that is not a number", openb(openbNodes, bad+"openb/pods-bad-cpu.csv"), exitBadInput,
 			[]string{`pods-bad-cpu.csv:3: column cpu_milli: expected a non-negative integer, got "6 cores"`}},

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/kwoksim/kwoksim/analysis"
 )
@@ -24,12 +23,10 @@ func (o outputs) check() error {
 	default:
 		return usageError{fmt.Errorf("--output must be table, json or yaml, not %q", o.format)}
 	}
-	if o.csvDir != "" {
-		if st, err := os.Stat(o.csvDir); err == nil && !st.IsDir() {
-			return usageError{fmt.Errorf("--csv %s: expected a directory, found a file", o.csvDir)}
-		}
+	if err := checkOutputFile("--report", o.report); err != nil {
+		return err
 	}
-	return nil
+	return checkOutputDir("--csv", o.csvDir)
 }
 
 // write writes the files first, then stdout, so that what a script reads from stdout is only

@@ -71,6 +71,9 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, 
 	case f.maxNodes < 0:
 		return nil, usageError{fmt.Errorf("--max-nodes must not be negative, got %d", f.maxNodes)}
 	}
+	if err := checkOutputFile("--report", f.report); err != nil {
+		return nil, err
+	}
 	checks, err := analysis.CompileAssertions(f.asserts)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--assert: %w", err)}

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -22,15 +19,7 @@ func (p stateOut) check() error {
 	if p == "" {
 		return nil
 	}
-	path := string(p)
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return usageError{fmt.Errorf("--state-out %s: expected a file, found a directory", path)}
-	}
-	dir := filepath.Dir(path)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return usageError{fmt.Errorf("--state-out %s: directory %s does not exist", path, dir)}
-	}
-	return nil
+	return checkOutputFile("--state-out", string(p))
 }
 
 // writer is workloads.Scenario.WriteState for the flag: nil when it is not given; the file is

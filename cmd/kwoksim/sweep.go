@@ -134,15 +134,7 @@ func (f *sweepFlags) check(c *cobra.Command) error {
 	return checkDirFlag("--emit-job", f.emitJob)
 }
 
-func checkDirFlag(flag, dir string) error {
-	if dir == "" {
-		return nil
-	}
-	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return usageError{fmt.Errorf("%s %s: expected a directory, found a file", flag, dir)}
-	}
-	return nil
-}
+func checkDirFlag(flag, dir string) error { return checkOutputDir(flag, dir) }
 
 // sweepOutputs are where a sweep's comparison goes.
 type sweepOutputs struct {
@@ -163,6 +155,9 @@ func (o *sweepOutputs) register(cmd *cobra.Command, reportHelp string) {
 func (o *sweepOutputs) check() error {
 	if o.format != "table" && o.format != "json" {
 		return usageError{fmt.Errorf("--output must be table or json, not %q", o.format)}
+	}
+	if err := checkOutputFile("--report", o.report); err != nil {
+		return err
 	}
 	if err := checkDirFlag("--csv", o.csvDir); err != nil {
 		return err

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/pflag"
 
@@ -27,21 +24,10 @@ func (v *visualFlags) register(fl *pflag.FlagSet) {
 // check rejects paths that cannot be written before the run starts, so a long simulation does
 // not end at an unwritable path.
 func (v visualFlags) check() error {
-	if v.plotsDir != "" {
-		if fi, err := os.Stat(v.plotsDir); err == nil && !fi.IsDir() {
-			return usageError{fmt.Errorf("--plots %s: exists and is not a directory", v.plotsDir)}
-		}
+	if err := checkOutputDir("--plots", v.plotsDir); err != nil {
+		return err
 	}
-	if v.htmlFile != "" {
-		if fi, err := os.Stat(v.htmlFile); err == nil && fi.IsDir() {
-			return usageError{fmt.Errorf("--html %s: is a directory; name the page's file", v.htmlFile)}
-		}
-		dir := filepath.Dir(v.htmlFile)
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return usageError{fmt.Errorf("--html %s: directory %s does not exist", v.htmlFile, dir)}
-		}
-	}
-	return nil
+	return checkOutputFile("--html", v.htmlFile)
 }
 
 // write draws the report's figures and writes its page, each only when asked for and every

@@ -75,9 +75,9 @@ func TestVisualFlagsBadPaths(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"plots is a file", []string{"--plots", file}, "--plots " + file + ": exists and is not a directory"},
+		{"plots is a file", []string{"--plots", file}, "--plots " + file + ": expected a directory, found a file"},
 		{"html in a missing directory", []string{"--html", filepath.Join(dir, "missing", "r.html")}, "directory " + filepath.Join(dir, "missing") + " does not exist"},
-		{"html is a directory", []string{"--html", dir}, "--html " + dir + ": is a directory"},
+		{"html is a directory", []string{"--html", dir}, "--html " + dir + ": expected a file, found a directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"run", "--nodes", seedNodes, "--workload", seedWorkload}, tc.args...)
