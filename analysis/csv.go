@@ -18,16 +18,19 @@ import (
 )
 
 // CSVFiles are the files WriteCSV writes, in the order it writes them.
-var CSVFiles = []string{"pods.csv", "nodes.csv", "timeseries.csv", "transitions.csv"}
+var CSVFiles = []string{"run.csv", "pods.csv", "nodes.csv", "timeseries.csv", "transitions.csv"}
 
 // WriteCSV writes the report's tables to dir (created if missing) as CSV files with a header
-// row: pods.csv, nodes.csv, timeseries.csv and transitions.csv. Cells are plain numbers a
+// row: run.csv, pods.csv, nodes.csv, timeseries.csv and transitions.csv. run.csv is one row
+// about the run itself, seed, simulatedSeconds and incomplete (true for a run stopped by an
+// interrupt, as the JSON report's incomplete), so that a reader of CSV alone can tell a
+// partial run from a finished one, even one with no pods. Cells are plain numbers a
 // spreadsheet reads as such: times and delays in seconds, CPU in cores, every other quantity
 // in its base unit (bytes, pods, devices), utilization as a fraction; an empty cell is a
 // time that never came. Every file is rendered before the first is written, and each is
 // written atomically.
 func WriteCSV(dir string, r *Report) error {
-	tables := [][][]string{podRows(r), nodeRows(r), timeseriesRows(r), transitionRows(r)}
+	tables := [][][]string{runRows(r), podRows(r), nodeRows(r), timeseriesRows(r), transitionRows(r)}
 	files := make([][]byte, len(tables))
 	for i, rows := range tables {
 		var buf bytes.Buffer
@@ -49,6 +52,13 @@ func WriteCSV(dir string, r *Report) error {
 		}
 	}
 	return nil
+}
+
+// runRows is run.csv: the run's seed, the virtual time it reached and whether it was
+// stopped before its end.
+func runRows(r *Report) [][]string {
+	return [][]string{{"seed", "simulatedSeconds", "incomplete"},
+		{strconv.FormatUint(r.Seed, 10), csvNumber(r.SimulatedSeconds), strconv.FormatBool(r.Incomplete)}}
 }
 
 func podRows(r *Report) [][]string {

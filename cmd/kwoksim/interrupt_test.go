@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -67,8 +69,9 @@ func TestInterruptWritesThePartialReport(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			report := filepath.Join(t.TempDir(), "report.json")
+			csvDir := filepath.Join(t.TempDir(), "csv")
 			cmd, stdout, stderr := startKwoksim(t, "run", "--nodes", seedNodes, "--workload", seedWorkload,
-				"--until", "8760h", "--keep-renewals", "-o", "json", "--report", report)
+				"--until", "8760h", "--keep-renewals", "-o", "json", "--report", report, "--csv", csvDir)
 			time.Sleep(time.Second) // let it simulate for a while
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
@@ -93,6 +96,15 @@ func TestInterruptWritesThePartialReport(t *testing.T) {
 			}
 			if !bytes.Equal(data, stdout.Bytes()) {
 				t.Errorf("stdout and the report file differ")
+			}
+			// The CSV files say so too: run.csv's incomplete column, with the time reached.
+			runCSV, err := os.ReadFile(filepath.Join(csvDir, "run.csv"))
+			if err != nil {
+				t.Fatalf("no run.csv after the interrupt: %v", err)
+			}
+			want := fmt.Sprintf("seed,simulatedSeconds,incomplete\n%d,%s,true\n", r.Seed, strconv.FormatFloat(r.SimulatedSeconds, 'f', -1, 64))
+			if string(runCSV) != want {
+				t.Errorf("run.csv = %q, want %q", runCSV, want)
 			}
 			if !strings.Contains(stderr.String(), "interrupted at virtual time t=") {
 				t.Errorf("stderr does not say where the run stopped:\n%s", stderr)

@@ -267,7 +267,7 @@ func checkReportFigures(t *testing.T, r *analysis.Report) {
 // checkCSV reads the CSV files back: a header and one row per pod, node, point, transition.
 func checkCSV(t *testing.T, r *analysis.Report, files map[string][]byte) {
 	t.Helper()
-	rows := map[string]int{"pods.csv": len(r.Pods), "nodes.csv": len(r.Nodes), "timeseries.csv": len(r.Timeseries.T), "transitions.csv": len(r.Transitions)}
+	rows := map[string]int{"run.csv": 1, "pods.csv": len(r.Pods), "nodes.csv": len(r.Nodes), "timeseries.csv": len(r.Timeseries.T), "transitions.csv": len(r.Transitions)}
 	for name, n := range rows {
 		recs, err := csv.NewReader(bytes.NewReader(files[name])).ReadAll()
 		if err != nil {
@@ -280,7 +280,7 @@ func checkCSV(t *testing.T, r *analysis.Report, files map[string][]byte) {
 	}
 }
 
-// --csv creates its directory and leaves exactly the four files in it; a path that is a file
+// --csv creates its directory and leaves exactly the five files in it; a path that is a file
 // is a usage error before the run, with nothing written.
 func TestCSVDirectory(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out", "csv")
@@ -296,7 +296,7 @@ func TestCSVDirectory(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if got, want := strings.Join(names, " "), "nodes.csv pods.csv timeseries.csv transitions.csv"; got != want {
+	if got, want := strings.Join(names, " "), "nodes.csv pods.csv run.csv timeseries.csv transitions.csv"; got != want {
 		t.Errorf("files %q, want %q", got, want)
 	}
 	if st, err := os.Stat(filepath.Join(dir, "pods.csv")); err != nil {

@@ -72,7 +72,7 @@ func newRunCommand() *cobra.Command {
 	fl.DurationVar(&f.until, "until", 0, "virtual time to run for (e.g. 90s, 24h); default: until only periodic background work is left")
 	fl.StringVarP(&f.out.format, "output", "o", f.out.format, "output format: table, json or yaml")
 	fl.StringVar(&f.out.report, "report", "", "also write the JSON report to this file (atomically: temp file, then rename)")
-	fl.StringVar(&f.out.csvDir, "csv", "", "also write pods.csv, nodes.csv, timeseries.csv and transitions.csv to this directory\n(created if missing; each file atomically)")
+	fl.StringVar(&f.out.csvDir, "csv", "", "also write run.csv (seed, simulatedSeconds, incomplete), pods.csv, nodes.csv, timeseries.csv and\ntransitions.csv to this directory (created if missing; each file atomically)")
 	fl.DurationVar(&f.sample, "sample-interval", 0, "step of the report's time series in virtual time (e.g. 10s, 5m);\ndefault: a round interval giving at most 1,001 points over the run")
 	fl.Int32Var(&f.parallelism, "parallelism", f.parallelism, "scheduler parallelism for filtering and scoring; values above 1 are faster on large clusters\nbut make placements depend on goroutine timing, so runs are no longer reproducible")
 	fl.BoolVar(&f.keepRenew, "keep-renewals", false, "perform every transition of a periodic stage (node heartbeats) one by one; by default those that only\nrenew timestamps are counted, not performed. For stage sets that read heartbeat times; slow over long runs")
