@@ -2,6 +2,7 @@ package stages
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -9,6 +10,10 @@ import (
 	"github.com/google/cel-go/common/types/ref"
 	"sigs.k8s.io/kwok/pkg/apis/internalversion"
 )
+
+// maxDelayMilliseconds is the longest delay a time.Duration holds, in milliseconds: more
+// would overflow when converted (9e15 ms wraps to a negative duration, played at once).
+const maxDelayMilliseconds = math.MaxInt64 / int64(time.Millisecond)
 
 // delaySpec is a compiled StageDelay.
 type delaySpec struct {
@@ -33,6 +38,10 @@ func (s *Stage) compileDelay(in *internalversion.StageDelay) (*delaySpec, error)
 	} {
 		if c.ms != nil && *c.ms < 0 {
 			return nil, s.errorf(c.field, fmt.Errorf("%d is negative (KWOK's CRD requires >= 0)", *c.ms))
+		}
+		if c.ms != nil && *c.ms > maxDelayMilliseconds {
+			return nil, s.errorf(c.field, fmt.Errorf("%d milliseconds is more than a duration holds; expected at most %d (about 292 years)",
+				*c.ms, int64(maxDelayMilliseconds)))
 		}
 	}
 	// KWOK always has a duration once delay is given: 0 ms when unwritten.

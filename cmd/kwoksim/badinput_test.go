@@ -115,6 +115,8 @@ func TestBadInputTable(t *testing.T) {
 			[]string{"stages-jq-loop.yaml", `stage "endless-jq"`, "jq step limit exceeded"}},
 		{"CEL past its cost limit", withStages("stages-cel-cost.yaml"), exitBadInput,
 			[]string{"stages-cel-cost.yaml", `stage "expensive-cel"`, "CEL cost limit exceeded", "Pod default/fake-pod-"}},
+		{"stage delay longer than a duration holds", withStages("stages-delay-overflow.yaml"), exitBadInput,
+			[]string{"stages-delay-overflow.yaml", `stage "endless-jitter"`, "spec.delay.jitterDurationMilliseconds", "9000000000000000 milliseconds is more than a duration holds; expected at most 9223372036854"}},
 		{"stage without resourceRef.kind", withStages("stages-no-kind.yaml"), exitBadInput,
 			[]string{"stages-no-kind.yaml", `stage "no-kind"`, "spec.resourceRef.kind: required"}},
 		{"a stage file holding no stages", withStages("unknown-kind.yaml"), exitBadInput,
