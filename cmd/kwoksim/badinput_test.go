@@ -105,6 +105,8 @@ func TestBadInputTable(t *testing.T) {
 			[]string{"livelock", `stage "flip-`, "Pod default/fake-pod-", "stages-loop.yaml"}},
 		{"template reading the environment", withStages("stages-env.yaml"), exitBadInput,
 			[]string{"stages-env.yaml", `stage "read-env"`, `function "env" not defined`}},
+		{"jq reading the environment", withStages("stages-jq-env.yaml"), exitBadInput,
+			[]string{"stages-jq-env.yaml", `stage "delay-from-env"`, "spec.delay.durationFrom.jq.expression", "jq's $ENV (and env) is not available"}},
 		{"template that does not parse", withStages("stages-template-syntax.yaml"), exitBadInput,
 			[]string{"stages-template-syntax.yaml", `stage "unclosed-action"`, "spec.next (as spec.steps[0]).patch.template", "unclosed action"}},
 		{"template that loops printing nothing", withStages("stages-template-loop.yaml"), exitBadInput,
