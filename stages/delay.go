@@ -156,8 +156,15 @@ func celDuration(v ref.Val) (time.Duration, error) {
 	case types.Int:
 		return time.Duration(t), nil
 	case types.Double:
+		// Converting a float beyond int64 is implementation-defined in Go: refuse it.
+		if !(float64(t) >= math.MinInt64 && float64(t) < math.MaxInt64) {
+			return 0, fmt.Errorf("%v nanoseconds is more than a duration holds", float64(t))
+		}
 		return time.Duration(t), nil
 	case types.Uint:
+		if uint64(t) > math.MaxInt64 {
+			return 0, fmt.Errorf("%d nanoseconds is more than a duration holds", uint64(t))
+		}
 		return time.Duration(t), nil
 	}
 	return 0, fmt.Errorf("cannot use %s as a duration", v.Type())

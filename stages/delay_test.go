@@ -136,3 +136,14 @@ func TestDelayNotedIgnoredExpression(t *testing.T) {
 		})
 	}
 }
+
+// A CEL durationFrom past what a time.Duration holds is an error, not a wrapped value.
+func TestDelayCELOverflow(t *testing.T) {
+	for _, expr := range []string{"1e30", "-1e30", "18446744073709551615u"} {
+		s := mustStage(t, "s", "Pod", "selector: {}\ndelay:\n  durationFrom:\n    cel:\n      expression: '"+expr+"'\n")
+		_, err := s.Delay(map[string]any{}, kwokNow, rand.New(rand.NewPCG(1, 0)))
+		if err == nil || !strings.Contains(err.Error(), "more than a duration holds") || !strings.Contains(err.Error(), "spec.delay.durationFrom.cel.expression") {
+			t.Errorf("%s: error %v", expr, err)
+		}
+	}
+}
