@@ -260,12 +260,16 @@ func (r *stageRunner) plan(kind string, ref objectRef, obj runtime.Object) error
 		return err
 	}
 	now := r.clock.Now()
-	delay, err := stage.Delay(o, now, r.rng)
+	delay, note, err := stage.DelayNoted(o, now, r.rng)
 	if err != nil {
 		return err
 	}
 	m, _ := meta.Accessor(obj)
 	ns, name := m.GetNamespace(), m.GetName()
+	if note != "" {
+		// KWOK ignores a durationFrom that is not a duration without a word; the report says so.
+		r.rec.Warn(kind, ns, name, "StageDelayIgnored", fmt.Sprintf("stage %s: %s", stage.Name, note))
+	}
 	p := &pendingTransition{stage: stage, delay: delay, object: o}
 	run := func() { r.execute(kind, ref, ns, name, p) }
 	var event *clock.Event

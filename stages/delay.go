@@ -2,13 +2,19 @@ package stages
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"sigs.k8s.io/kwok/pkg/apis/internalversion"
 )
+
+// maxDelayMilliseconds is the longest delay a time.Duration holds, in milliseconds: more
+// would overflow when converted (9e15 ms wraps to a negative duration, played at once).
+const maxDelayMilliseconds = math.MaxInt64 / int64(time.Millisecond)
 
 // delaySpec is a compiled StageDelay.
 type delaySpec struct {
@@ -33,6 +39,10 @@ func (s *Stage) compileDelay(in *internalversion.StageDelay) (*delaySpec, error)
 	} {
 		if c.ms != nil && *c.ms < 0 {
 			return nil, s.errorf(c.field, fmt.Errorf("%d is negative (KWOK's CRD requires >= 0)", *c.ms))
+		}
+		if c.ms != nil && *c.ms > maxDelayMilliseconds {
+			return nil, s.errorf(c.field, fmt.Errorf("%d milliseconds is more than a duration holds; expected at most %d (about 292 years)",
+				*c.ms, int64(maxDelayMilliseconds)))
 		}
 	}
 	// KWOK always has a duration once delay is given: 0 ms when unwritten.
@@ -72,43 +82,67 @@ func (s *Stage) compileDelay(in *internalversion.StageDelay) (*delaySpec, error)
 // expression that yields "". A string that parses as RFC 3339 is a point in
 // time, giving t − now (negative when t is past); a Go duration string is that
 // duration; anything else falls back to the milliseconds.
-func (s *Stage) getDuration(src *durationSource, obj map[string]any, now time.Time) (time.Duration, bool, error) {
+//
+// note is set when the expression yielded a value that is not a duration (a number, an
+// object, a string neither RFC 3339 nor a Go duration): KWOK ignores it silently; kwoksim
+// does the same but says so, for the caller to report.
+func (s *Stage) getDuration(src *durationSource, obj map[string]any, now time.Time) (d time.Duration, ok bool, note string, err error) {
 	if f := src.from; f != nil {
 		if f.cel != nil {
 			val, err := f.cel.eval(obj)
 			if err != nil {
-				return 0, false, s.errorf(f.field+".cel.expression", err)
+				return 0, false, "", s.errorf(f.field+".cel.expression", err)
 			}
 			d, err := celDuration(val)
 			if err != nil {
-				return 0, false, s.errorf(f.field+".cel.expression", err)
+				return 0, false, "", s.errorf(f.field+".cel.expression", err)
 			}
-			return d, true, nil
+			return d, true, "", nil
 		}
 		if f.jq != nil {
 			out, err := f.jq.run(obj)
 			if err != nil {
-				return 0, false, s.errorf(f.field+".jq.expression", err)
+				return 0, false, "", s.errorf(f.field+".jq.expression", err)
 			}
 			if len(out) != 0 {
 				if str, isStr := out[0].(string); isStr {
 					if str == "" {
-						return 0, false, nil
+						return 0, false, "", nil
 					}
 					if t, err := time.Parse(time.RFC3339Nano, str); err == nil {
-						return t.Sub(now), true, nil
+						return t.Sub(now), true, "", nil
 					}
 					if d, err := time.ParseDuration(str); err == nil {
-						return d, true, nil
+						return d, true, "", nil
 					}
 				}
+				note = ignoredDurationNote(f, out[0], src.value)
 			}
 		}
 	}
 	if src.value == nil {
-		return 0, false, nil
+		return 0, false, note, nil
 	}
-	return *src.value, true, nil
+	return *src.value, true, note, nil
+}
+
+// ignoredDurationNote says that an expression's value was not a duration and what was used
+// instead, as KWOK does: the written milliseconds, else no value at all.
+func ignoredDurationNote(f *exprFrom, v any, fallback *time.Duration) string {
+	got := fmt.Sprintf("%v", v)
+	if str, ok := v.(string); ok {
+		got = fmt.Sprintf("%q", str)
+	}
+	if len(got) > 80 {
+		got = got[:77] + "..."
+	}
+	instead := "so it is not set"
+	if fallback != nil {
+		ms := strings.TrimSuffix(f.field, "From") + "Milliseconds"
+		instead = fmt.Sprintf("so %s (%v) is used", ms, *fallback)
+	}
+	return fmt.Sprintf("%s.jq.expression %q gave %s, neither an RFC 3339 time nor a Go duration such as \"90s\"; KWOK ignores it, %s",
+		f.field, f.jq.src, got, instead)
 }
 
 // celDuration converts a CEL result as KWOK's cel.AsDuration does: numbers
@@ -122,36 +156,49 @@ func celDuration(v ref.Val) (time.Duration, error) {
 	case types.Int:
 		return time.Duration(t), nil
 	case types.Double:
+		// Converting a float beyond int64 is implementation-defined in Go: refuse it.
+		if !(float64(t) >= math.MinInt64 && float64(t) < math.MaxInt64) {
+			return 0, fmt.Errorf("%v nanoseconds is more than a duration holds", float64(t))
+		}
 		return time.Duration(t), nil
 	case types.Uint:
+		if uint64(t) > math.MaxInt64 {
+			return 0, fmt.Errorf("%d nanoseconds is more than a duration holds", uint64(t))
+		}
 		return time.Duration(t), nil
 	}
 	return 0, fmt.Errorf("cannot use %s as a duration", v.Type())
 }
 
-// bounds returns KWOK's DelayRangePossible: [d] or [d, jitter).
-func (s *Stage) bounds(obj map[string]any, now time.Time) (lo, hi time.Duration, ok bool, err error) {
+// bounds returns KWOK's DelayRangePossible: [d] or [d, jitter). note is set when an
+// expression's value was ignored (see getDuration).
+func (s *Stage) bounds(obj map[string]any, now time.Time) (lo, hi time.Duration, ok bool, note string, err error) {
 	if s.delay == nil {
-		return 0, 0, false, nil
+		return 0, 0, false, "", nil
 	}
-	d, ok, err := s.getDuration(&s.delay.duration, obj, now)
+	d, ok, note, err := s.getDuration(&s.delay.duration, obj, now)
 	if err != nil || !ok {
-		return 0, 0, false, err
+		return 0, 0, false, note, err
 	}
 	if s.delay.jitter == nil {
-		return d, d, true, nil
+		return d, d, true, note, nil
 	}
-	j, ok, err := s.getDuration(s.delay.jitter, obj, now)
+	j, ok, jnote, err := s.getDuration(s.delay.jitter, obj, now)
+	if note == "" {
+		note = jnote
+	} else if jnote != "" {
+		note += "; " + jnote
+	}
 	if err != nil {
-		return 0, 0, false, err
+		return 0, 0, false, note, err
 	}
 	if !ok {
-		return d, d, true, nil
+		return d, d, true, note, nil
 	}
 	if j <= d {
-		return j, j, true, nil
+		return j, j, true, note, nil
 	}
-	return d, j, true, nil
+	return d, j, true, note, nil
 }
 
 // Delay returns how long to wait before playing the stage: no delay → 0; no
@@ -161,17 +208,31 @@ func (s *Stage) bounds(obj map[string]any, now time.Time) (lo, hi time.Duration,
 // KWOK logs an evaluation error and plays the stage with delay 0; here it is
 // returned for the caller to decide.
 func (s *Stage) Delay(obj map[string]any, now time.Time, rng *rand.Rand) (time.Duration, error) {
-	lo, hi, ok, err := s.bounds(obj, now)
+	d, _, err := s.DelayNoted(obj, now, rng)
+	return d, err
+}
+
+// DelayNoted is Delay, and a note when a durationFrom or jitterDurationFrom expression gave
+// a value that is not a duration and was ignored as KWOK ignores it, for the caller to
+// report: "" when nothing was ignored.
+func (s *Stage) DelayNoted(obj map[string]any, now time.Time, rng *rand.Rand) (time.Duration, string, error) {
+	lo, hi, ok, note, err := s.bounds(obj, now)
 	if err != nil || !ok {
-		return 0, err
+		return 0, note, err
 	}
 	d := lo
-	if hi > lo {
+	if span := hi - lo; span > 0 {
 		// The same draw as KWOK's rand.Int63n(jitter − duration), so the
 		// distribution matches even when the lower bound is negative.
-		d += time.Duration(rng.Int64N(int64(hi - lo)))
+		d += time.Duration(rng.Int64N(int64(span)))
+	} else if hi > lo {
+		// The span overflows (a lower bound far in the past): draw in [0, hi) instead.
+		d = 0
+		if hi > 0 {
+			d = time.Duration(rng.Int64N(int64(hi)))
+		}
 	}
-	return max(d, 0), nil
+	return max(d, 0), note, nil
 }
 
 // DelayRange returns the range KWOK's golden tests print (DelayRangePossible):
@@ -179,7 +240,8 @@ func (s *Stage) Delay(obj map[string]any, now time.Time, rng *rand.Rand) (time.D
 // negative values, as KWOK prints them. ok is false when the stage has no
 // delay or its duration is unset.
 func (s *Stage) DelayRange(obj map[string]any, now time.Time) (lo, hi time.Duration, ok bool, err error) {
-	return s.bounds(obj, now)
+	lo, hi, ok, _, err = s.bounds(obj, now)
+	return lo, hi, ok, err
 }
 
 // FixedDelayRange returns the stage's delay range when it depends on nothing but the stage
@@ -190,6 +252,6 @@ func (s *Stage) FixedDelayRange() (lo, hi time.Duration, ok bool) {
 	if s.delay == nil || s.delay.duration.from != nil || (s.delay.jitter != nil && s.delay.jitter.from != nil) {
 		return 0, 0, false
 	}
-	lo, hi, ok, _ = s.bounds(nil, time.Time{})
+	lo, hi, ok, _, _ = s.bounds(nil, time.Time{})
 	return max(lo, 0), max(hi, 0), ok
 }

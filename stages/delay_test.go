@@ -2,6 +2,7 @@ package stages
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -93,6 +94,56 @@ func TestDelayDeterministic(t *testing.T) {
 		}
 		if a[i] < 600*time.Second || a[i] >= 610*time.Second {
 			t.Fatalf("draw %d: %v outside [600s, 610s)", i, a[i])
+		}
+	}
+}
+
+// A durationFrom or jitterDurationFrom whose value is not a duration falls back as in KWOK,
+// and DelayNoted says so; a usable or absent value gives no note.
+func TestDelayNotedIgnoredExpression(t *testing.T) {
+	const from = "  durationFrom:\n    expressionFrom: .d\n"
+	for _, tc := range []struct {
+		name, delay, obj string
+		want             time.Duration
+		note             []string // "" for no note
+	}{
+		{"garbage string, ms fallback", "  durationMilliseconds: 1000\n" + from, `{"d": "soon"}`, time.Second,
+			[]string{"spec.delay.durationFrom.jq.expression \".d\" gave \"soon\"", "spec.delay.durationMilliseconds (1s) is used"}},
+		{"number, no ms: 0", from, `{"d": 5}`, 0,
+			[]string{"gave 5", "spec.delay.durationMilliseconds (0s) is used"}},
+		{"jitter object", "  durationMilliseconds: 1000\n  jitterDurationMilliseconds: 3000\n  jitterDurationFrom:\n    expressionFrom: .j\n", `{"j": {"a": 1}}`, 0,
+			[]string{"spec.delay.jitterDurationFrom.jq.expression", "map[a:1]", "spec.delay.jitterDurationMilliseconds (3s) is used"}},
+		{"a duration: no note", "  durationMilliseconds: 1000\n" + from, `{"d": "2s"}`, 2 * time.Second, nil},
+		{"absent: no note", "  durationMilliseconds: 1000\n" + from, `{}`, time.Second, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := mustStage(t, "s", "Pod", "selector: {}\ndelay:\n"+tc.delay)
+			d, note, err := s.DelayNoted(mustObject(t, tc.obj), kwokNow, rand.New(rand.NewPCG(1, 0)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want != 0 && d != tc.want {
+				t.Errorf("delay %v, want %v", d, tc.want)
+			}
+			if (note == "") != (tc.note == nil) {
+				t.Fatalf("note %q, want one containing %q", note, tc.note)
+			}
+			for _, w := range tc.note {
+				if !strings.Contains(note, w) {
+					t.Errorf("note %q lacks %q", note, w)
+				}
+			}
+		})
+	}
+}
+
+// A CEL durationFrom past what a time.Duration holds is an error, not a wrapped value.
+func TestDelayCELOverflow(t *testing.T) {
+	for _, expr := range []string{"1e30", "-1e30", "18446744073709551615u"} {
+		s := mustStage(t, "s", "Pod", "selector: {}\ndelay:\n  durationFrom:\n    cel:\n      expression: '"+expr+"'\n")
+		_, err := s.Delay(map[string]any{}, kwokNow, rand.New(rand.NewPCG(1, 0)))
+		if err == nil || !strings.Contains(err.Error(), "more than a duration holds") || !strings.Contains(err.Error(), "spec.delay.durationFrom.cel.expression") {
+			t.Errorf("%s: error %v", expr, err)
 		}
 	}
 }

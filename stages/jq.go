@@ -18,6 +18,9 @@ const (
 	jqResultLimit = 10_000
 )
 
+// errJQEnv refuses jq's $ENV and env, as sprig's env is refused in templates.
+var errJQEnv = errors.New("jq's $ENV (and env) is not available: a simulation does not read the environment of the machine it runs on (KWOK would see an empty object)")
+
 // jqQuery is a compiled jq expression.
 type jqQuery struct {
 	src  string
@@ -30,9 +33,16 @@ func compileJQ(src string) (*jqQuery, error) {
 	if err != nil {
 		return nil, err
 	}
-	code, err := gojq.Compile(q)
+	// gojq asks for the environment only when it compiles a reference to $ENV or env;
+	// without a loader both are silently {} (as in KWOK). A simulation must not depend on
+	// the machine it runs on, so a reference is refused here rather than read as empty.
+	readsEnv := false
+	code, err := gojq.Compile(q, gojq.WithEnvironLoader(func() []string { readsEnv = true; return nil }))
 	if err != nil {
 		return nil, err
+	}
+	if readsEnv {
+		return nil, errJQEnv
 	}
 	return &jqQuery{src: src, code: code, path: compileJQPath(q)}, nil
 }

@@ -67,3 +67,50 @@ func TestControllerWarningsReachTheReport(t *testing.T) {
 		t.Errorf("--assert 'size(warnings) == 0': exit %d, want %d; stderr:\n%s", code, exitAssertion, errOut)
 	}
 }
+
+// delayFromGarbage is a pod stage whose durationFrom reads an annotation that is not a
+// duration: KWOK ignores it silently and uses the milliseconds; kwoksim does too, and warns.
+const delayFromGarbage = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: pod-ready-later}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - {key: .status.phase, operator: In, values: [Pending]}
+  delay:
+    durationMilliseconds: 2000
+    durationFrom:
+      expressionFrom: '.metadata.annotations["ready-after"] // 5'
+  next:
+    statusTemplate: 'phase: Running'
+`
+
+// A durationFrom whose value is not a duration is a warning in the report, once per object,
+// and the delay is KWOK's fallback (the milliseconds), not 0.
+func TestIgnoredDurationFromReachesTheReport(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stage.yaml")
+	if err := os.WriteFile(path, []byte(delayFromGarbage), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := kwoksim(t, "run", "--nodes", "../../testdata/seed/node.yaml", "--workload", "../../testdata/seed/pod.yaml",
+		"--stages", kwokStages+"node/fast", "--stages", path, "-o", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := decodeReport(t, out)
+	n := 0
+	for _, w := range r.Warnings {
+		if w.Reason != "StageDelayIgnored" {
+			continue
+		}
+		n++
+		if w.Kind != "Pod" || !strings.Contains(w.Message, `stage pod-ready-later: spec.delay.durationFrom.jq.expression`) ||
+			!strings.Contains(w.Message, "gave 5") || !strings.Contains(w.Message, "spec.delay.durationMilliseconds (2s) is used") {
+			t.Errorf("warning %+v", w)
+		}
+	}
+	if n != r.Summary.Pods.Total || n == 0 {
+		t.Errorf("%d StageDelayIgnored warnings for %d pods; want one per pod: %+v", n, r.Summary.Pods.Total, r.Warnings)
+	}
+}
