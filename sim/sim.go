@@ -26,6 +26,22 @@ import (
 // from it.
 var Epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 
+// MaxUntil is the latest virtual time a run may reach (--until, or a trace event's at): 100
+// years. Elapsed virtual time is a time.Duration, which holds at most about 292 years
+// (2562047h47m), and timers armed near the end of a run must still fit past it; at the
+// nodes' 10 s heartbeats a century is already about 3×10^8 events per node.
+const MaxUntil = 100 * 365 * 24 * time.Hour
+
+// CheckUntil tells whether a run or trace time, named what ("--until", "at"), is within
+// MaxUntil.
+func CheckUntil(what string, d time.Duration) error {
+	if d > MaxUntil {
+		return fmt.Errorf("%s %v is past the latest virtual time kwoksim simulates, %v (100 years; elapsed time is a time.Duration, at most about 292 years, and timers armed late in a run need room past it)",
+			what, d, MaxUntil)
+	}
+	return nil
+}
+
 // Config is what a simulation needs; the zero value of an optional field means its default.
 type Config struct {
 	// Seed feeds every random choice of the run: UIDs, generated names, stage picks, delays.
@@ -94,6 +110,9 @@ func (c *Config) validate() error {
 	}
 	if c.Until < 0 {
 		return fmt.Errorf("until must not be negative, got %v", c.Until)
+	}
+	if err := CheckUntil("until", c.Until); err != nil {
+		return err
 	}
 	if c.ControlPlane == nil {
 		d := controlplane.Defaults()
