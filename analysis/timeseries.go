@@ -35,13 +35,17 @@ func DefaultSampleInterval(elapsed time.Duration) time.Duration {
 		}
 	}
 	day := 24 * time.Hour
-	days := (elapsed + maxDefaultSteps*day - 1) / (maxDefaultSteps * day)
-	return days * day
+	return time.Duration(steps(elapsed, maxDefaultSteps*day)) * day
 }
 
-// steps is how many intervals it takes to cover elapsed.
+// steps is how many intervals it takes to cover elapsed, rounding up. It divides first, so an
+// elapsed time near the largest time.Duration does not overflow (elapsed + interval - 1 would).
 func steps(elapsed, interval time.Duration) int64 {
-	return int64((elapsed + interval - 1) / interval)
+	n := int64(elapsed / interval)
+	if elapsed%interval != 0 {
+		n++
+	}
+	return n
 }
 
 // SamplingError is a sample interval that gives too many points for the run.
@@ -76,9 +80,12 @@ func CheckSampleInterval(elapsed, interval time.Duration) error {
 // sampleTimes are 0, interval, 2·interval, … below elapsed, then elapsed itself, so the last
 // point is the state the rest of the report describes.
 func sampleTimes(elapsed, interval time.Duration) []time.Duration {
-	out := make([]time.Duration, 0, steps(elapsed, interval)+1)
-	for t := time.Duration(0); t < elapsed; t += interval {
-		out = append(out, t)
+	n := steps(elapsed, interval)
+	out := make([]time.Duration, 0, n+1)
+	// i·interval < elapsed for every i < n, so no step overflows (t += interval past the
+	// largest time.Duration would wrap to a negative time and never end).
+	for i := int64(0); i < n; i++ {
+		out = append(out, time.Duration(i)*interval)
 	}
 	return append(out, elapsed)
 }

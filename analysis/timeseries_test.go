@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -23,6 +24,9 @@ func TestDefaultSampleInterval(t *testing.T) {
 		{149 * 24 * time.Hour, 6 * time.Hour}, // 12,873,600 s / 1,000 = 3.6 h
 		{1000 * 24 * time.Hour, 24 * time.Hour},
 		{1001 * 24 * time.Hour, 48 * time.Hour},
+		// The largest time.Duration: rounding up used to overflow to a negative step count
+		// (the default was then 1s and the series' make panicked).
+		{math.MaxInt64, 107 * 24 * time.Hour},
 	} {
 		got := DefaultSampleInterval(tc.elapsed)
 		if got != tc.want {
@@ -44,6 +48,9 @@ func TestSampleTimes(t *testing.T) {
 		// The last point is the end of the run, even between two steps.
 		{2500 * time.Millisecond, time.Second, []time.Duration{0, time.Second, 2 * time.Second, 2500 * time.Millisecond}},
 		{500 * time.Millisecond, time.Minute, []time.Duration{0, 500 * time.Millisecond}},
+		// A step past the largest time.Duration: adding it used to wrap to a negative time
+		// and loop for ever.
+		{math.MaxInt64, math.MaxInt64/2 + 1, []time.Duration{0, math.MaxInt64/2 + 1, math.MaxInt64}},
 	} {
 		if got := sampleTimes(tc.elapsed, tc.interval); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("sampleTimes(%v, %v) = %v, want %v", tc.elapsed, tc.interval, got, tc.want)
@@ -61,6 +68,11 @@ func TestCheckSampleInterval(t *testing.T) {
 	var se *SamplingError
 	if err := CheckSampleInterval(24*time.Hour, time.Millisecond); !errors.As(err, &se) || se.Samples != 86_400_001 {
 		t.Errorf("86,400,001 points: %v", err)
+	}
+	// Near the largest time.Duration the count is still right, not overflowed into a count
+	// the check lets through.
+	if err := CheckSampleInterval(math.MaxInt64, time.Hour); !errors.As(err, &se) || se.Samples != 2_562_049 {
+		t.Errorf("MaxInt64 at 1h: %v, want 2,562,049 points", err)
 	}
 	if err := CheckSampleInterval(time.Hour, -time.Second); err == nil {
 		t.Error("a negative interval is accepted")

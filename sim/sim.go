@@ -26,6 +26,13 @@ import (
 // from it.
 var Epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 
+// MaxUntil and CheckUntil are clock.MaxUntil and clock.CheckUntil: the latest virtual time a
+// run may reach.
+const MaxUntil = clock.MaxUntil
+
+// CheckUntil is clock.CheckUntil.
+func CheckUntil(what string, d time.Duration) error { return clock.CheckUntil(what, d) }
+
 // Config is what a simulation needs; the zero value of an optional field means its default.
 type Config struct {
 	// Seed feeds every random choice of the run: UIDs, generated names, stage picks, delays.
@@ -94,6 +101,9 @@ func (c *Config) validate() error {
 	}
 	if c.Until < 0 {
 		return fmt.Errorf("until must not be negative, got %v", c.Until)
+	}
+	if err := CheckUntil("until", c.Until); err != nil {
+		return err
 	}
 	if c.ControlPlane == nil {
 		d := controlplane.Defaults()

@@ -3,7 +3,10 @@ package sweep
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
+
+	"github.com/kwoksim/kwoksim/clock"
 )
 
 // validate checks what decoding cannot: the header, empty axes, values out of range,
@@ -34,6 +37,9 @@ func (m *Matrix) validate() error {
 		d, err := time.ParseDuration(m.Base.Until)
 		if err != nil || d < 0 {
 			return m.fail(fmt.Sprintf("expected a non-negative duration such as 90s or 24h, got %q", m.Base.Until), "base", "until")
+		}
+		if err := clock.CheckUntil("", d); err != nil {
+			return m.fail(strings.TrimSpace(err.Error()), "base", "until")
 		}
 	}
 	if s := m.Base.ReplicaScale; s != nil && !validScale(*s) {

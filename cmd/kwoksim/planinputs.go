@@ -87,6 +87,8 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, 
 	}
 	if until, _ := fl.GetDuration("until"); until < 0 {
 		return nil, usageError{fmt.Errorf("--until must not be negative, got %v", until)}
+	} else if err := sim.CheckUntil("--until", until); err != nil {
+		return nil, usageError{err}
 	}
 	if len(paths("workload")) == 0 && len(paths("filename")) == 0 && len(paths("trace")) == 0 {
 		return nil, usageError{fmt.Errorf(`required flag(s) "workload" not set: give --workload, -f or --trace`)}

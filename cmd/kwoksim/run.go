@@ -95,6 +95,9 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if f.sample < 0 {
 		return usageError{fmt.Errorf("--sample-interval must not be negative, got %v", f.sample)}
 	}
+	if err := sim.CheckUntil("--until", f.until); err != nil {
+		return usageError{err}
+	}
 	if f.until > 0 {
 		if err := analysis.CheckSampleInterval(f.until, f.sample); err != nil {
 			return usageError{err}

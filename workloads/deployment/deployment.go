@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -191,7 +192,7 @@ func (dc *Controller) getNewReplicaSet(d *appsv1.Deployment, rsList, oldRSs []*a
 			Template:        template,
 		},
 	}
-	replicas, err := deploymentutil.NewRSNewReplicas(d, append(oldRSs, rs), rs)
+	replicas, err := newRSNewReplicas(d, append(oldRSs, rs), rs)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +258,7 @@ func (dc *Controller) scaleReplicaSet(rs *appsv1.ReplicaSet, newScale int32, d *
 		return false, rs, nil
 	}
 	sizeNeedsUpdate := *rs.Spec.Replicas != newScale
-	desired, maxReplicas := *d.Spec.Replicas, *d.Spec.Replicas+deploymentutil.MaxSurge(*d)
+	desired, maxReplicas := *d.Spec.Replicas, maxTotal(d)
 	if !sizeNeedsUpdate && !deploymentutil.ReplicasAnnotationsNeedUpdate(rs, desired, maxReplicas) {
 		return false, rs, nil
 	}
@@ -333,4 +334,31 @@ func ReplicaSetName(deployment, hash string) string {
 		deployment = deployment[:max]
 	}
 	return deployment + "-" + hash
+}
+
+// maxTotal is replicas+maxSurge, the most replicas a rolling update may run, computed in 64
+// bits and capped at the largest int32. Kubernetes adds the two in int32: replicas:
+// 2147483647 with the default 25% surge wraps to a negative total, under which no pod is
+// ever created and the run ends quietly with none.
+func maxTotal(d *appsv1.Deployment) int32 {
+	return int32(min(int64(*d.Spec.Replicas)+int64(deploymentutil.MaxSurge(*d)), math.MaxInt32))
+}
+
+// newRSNewReplicas is deploymentutil.NewRSNewReplicas with its sums in 64 bits (see maxTotal).
+func newRSNewReplicas(d *appsv1.Deployment, allRSs []*appsv1.ReplicaSet, newRS *appsv1.ReplicaSet) (int32, error) {
+	if !deploymentutil.IsRollingUpdate(d) {
+		return deploymentutil.NewRSNewReplicas(d, allRSs, newRS)
+	}
+	var current int64
+	for _, rs := range allRSs {
+		if rs != nil && rs.Spec.Replicas != nil {
+			current += int64(*rs.Spec.Replicas)
+		}
+	}
+	total := int64(maxTotal(d))
+	if current >= total {
+		return *newRS.Spec.Replicas, nil
+	}
+	up := min(total-current, int64(*d.Spec.Replicas)-int64(*newRS.Spec.Replicas))
+	return *newRS.Spec.Replicas + int32(up), nil
 }

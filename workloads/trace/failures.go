@@ -153,6 +153,10 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &n); err != nil || n < 0 {
 		return fmt.Errorf("expected a non-negative Go duration such as \"90s\" or whole seconds, got %s", b)
 	}
+	if n > int64(sim.MaxUntil/time.Second) {
+		// Whole seconds past this would overflow time.Duration once multiplied out.
+		return fmt.Errorf("%d seconds is past the latest virtual time kwoksim simulates, %v", n, sim.MaxUntil)
+	}
 	*d = duration(time.Duration(n) * time.Second)
 	return nil
 }

@@ -54,6 +54,7 @@ func TestFailureOperationsDecode(t *testing.T) {
 		{`{"at":"1s","fail":{"node":"n1","mode":"reboot"}}`, `fail: mode: expected stop, not-ready or delete, got "reboot"`},
 		{`{"at":"1s","drain":{"timeout":"1m"}}`, "drain: missing node"},
 		{`{"at":"1s","drain":{"node":"n1","timeout":"-1m"}}`, `drain: expected a non-negative Go duration such as "90s", got "-1m"`},
+		{`{"at":"1s","drain":{"node":"n1","timeout":9223372037}}`, "drain: 9223372037 seconds is past the latest virtual time kwoksim simulates, 876000h0m0s"},
 		{`{"at":"1s","drain":{"node":"n1","gracePeriodSeconds":-1}}`, "drain: gracePeriodSeconds: expected a non-negative integer, got -1"},
 		{`{"at":"1s","drain":{"node":"n1","podSelector":"app in (a"}}`, "drain: podSelector: "},
 		{`{"at":"1s","drain":{"node":"n1","deleteLocalData":true}}`, `drain: json: unknown field "deleteLocalData"`},

@@ -127,6 +127,9 @@ func decodeEvent(src manifest.Source, j []byte) (*Event, error) {
 	if err != nil || d < 0 {
 		return nil, fail(`at: expected a non-negative Go duration such as "90s" or "36h", got %q`, at)
 	}
+	if err := sim.CheckUntil("at:", d); err != nil {
+		return nil, fail("%v", err)
+	}
 	ev.At = d
 	var ops []string
 	for k := range fields {
