@@ -183,9 +183,6 @@ func TestBadInputTable(t *testing.T) {
 			[]string{"pod.yaml:1: Deployment default/fake-pod: object limit reached", "more than 3 objects", "raise it with --max-objects"}},
 		{"more objects than --max-objects during the run", withSeed("--max-objects", "8"), exitSimulationErr,
 			[]string{"object limit reached: creating Pod default/fake-pod-", "more than 8 objects", "raise it with --max-objects"}},
-		{"replicas: 2147483647 runs into --max-objects (replicas+maxSurge used to wrap to a negative total: 0 pods, exit 0)",
-			run("--nodes", seedNodes, "--workload", bad+"max-replicas.yaml", "--max-objects", "50"), exitSimulationErr,
-			[]string{"object limit reached: creating Pod default/huge-", "more than 50 objects", "raise it with --max-objects"}},
 		{"more events at one instant than --max-events-per-instant", withSeed("--max-events-per-instant", "5"), exitSimulationErr,
 			[]string{"livelock: more than 5 events at virtual time t=0s", "raise the limit with --max-events-per-instant"}},
 

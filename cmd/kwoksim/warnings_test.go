@@ -114,3 +114,23 @@ func TestIgnoredDurationFromReachesTheReport(t *testing.T) {
 		t.Errorf("%d StageDelayIgnored warnings for %d pods; want one per pod: %+v", n, r.Summary.Pods.Total, r.Warnings)
 	}
 }
+
+// replicas: 2147483647 with the default 25% surge: the real deployment controller's int32 sum
+// of replicas and maxSurge wraps negative and it never scales the new ReplicaSet up, so a real
+// cluster has no pods; kwoksim gives the same answer and says why (it used to end with no pods
+// and no word).
+func TestReplicasOverflowIsSaid(t *testing.T) {
+	code, out, errOut := kwoksim(t, "run", "--nodes", "../../testdata/seed/node.yaml",
+		"--workload", "../../testdata/bad/max-replicas.yaml", "-o", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := decodeReport(t, out)
+	if r.Summary.Pods.Total != 0 {
+		t.Errorf("%d pods, want none, as in a real cluster", r.Summary.Pods.Total)
+	}
+	if len(r.Warnings) != 1 || r.Warnings[0].Reason != "ReplicasOverflow" || r.Warnings[0].Name != "huge" ||
+		!strings.Contains(r.Warnings[0].Message, "2684354559 does not fit in an int32") {
+		t.Errorf("warnings %+v, want one ReplicasOverflow for Deployment huge", r.Warnings)
+	}
+}

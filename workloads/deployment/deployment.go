@@ -72,6 +72,7 @@ func (dc *Controller) Sync(ns, name string) error {
 		return nil // deleted since
 	}
 	d := obj.(*appsv1.Deployment) // a copy: the sync changes it as it goes
+	dc.warnOverflow(d)
 	if err := dc.syncDeployment(d); err != nil && !errors.Is(err, errHashCollision) {
 		return err
 	}
@@ -192,7 +193,7 @@ func (dc *Controller) getNewReplicaSet(d *appsv1.Deployment, rsList, oldRSs []*a
 			Template:        template,
 		},
 	}
-	replicas, err := newRSNewReplicas(d, append(oldRSs, rs), rs)
+	replicas, err := deploymentutil.NewRSNewReplicas(d, append(oldRSs, rs), rs)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +259,7 @@ func (dc *Controller) scaleReplicaSet(rs *appsv1.ReplicaSet, newScale int32, d *
 		return false, rs, nil
 	}
 	sizeNeedsUpdate := *rs.Spec.Replicas != newScale
-	desired, maxReplicas := *d.Spec.Replicas, maxTotal(d)
+	desired, maxReplicas := *d.Spec.Replicas, *d.Spec.Replicas+deploymentutil.MaxSurge(*d)
 	if !sizeNeedsUpdate && !deploymentutil.ReplicasAnnotationsNeedUpdate(rs, desired, maxReplicas) {
 		return false, rs, nil
 	}
@@ -336,29 +337,19 @@ func ReplicaSetName(deployment, hash string) string {
 	return deployment + "-" + hash
 }
 
-// maxTotal is replicas+maxSurge, the most replicas a rolling update may run, computed in 64
-// bits and capped at the largest int32. Kubernetes adds the two in int32: replicas:
-// 2147483647 with the default 25% surge wraps to a negative total, under which no pod is
-// ever created and the run ends quietly with none.
-func maxTotal(d *appsv1.Deployment) int32 {
-	return int32(min(int64(*d.Spec.Replicas)+int64(deploymentutil.MaxSurge(*d)), math.MaxInt32))
-}
-
-// newRSNewReplicas is deploymentutil.NewRSNewReplicas with its sums in 64 bits (see maxTotal).
-func newRSNewReplicas(d *appsv1.Deployment, allRSs []*appsv1.ReplicaSet, newRS *appsv1.ReplicaSet) (int32, error) {
-	if !deploymentutil.IsRollingUpdate(d) {
-		return deploymentutil.NewRSNewReplicas(d, allRSs, newRS)
+// warnOverflow says when a rolling update's replicas + maxSurge does not fit in an int32.
+// The real deployment controller adds them in int32 (deploymentutil.NewRSNewReplicas,
+// MaxSurge callers in sync.go): replicas 2147483647 with the default 25% surge wraps to a
+// negative total, and a real cluster never scales the new ReplicaSet up, creating no pod at
+// all. kwoksim runs the same arithmetic, so it gives the same answer, and says why instead of
+// ending quietly with no pods.
+func (dc *Controller) warnOverflow(d *appsv1.Deployment) {
+	if !deploymentutil.IsRollingUpdate(d) || d.Spec.Replicas == nil {
+		return
 	}
-	var current int64
-	for _, rs := range allRSs {
-		if rs != nil && rs.Spec.Replicas != nil {
-			current += int64(*rs.Spec.Replicas)
-		}
+	if total := int64(*d.Spec.Replicas) + int64(deploymentutil.MaxSurge(*d)); total > math.MaxInt32 {
+		dc.m.Warn("Deployment", d.Namespace, d.Name, "ReplicasOverflow", fmt.Sprintf(
+			"replicas %d + maxSurge %d = %d does not fit in an int32: the real deployment controller's sum wraps negative and it creates no pods (pkg/controller/deployment/util NewRSNewReplicas); neither does this simulation",
+			*d.Spec.Replicas, deploymentutil.MaxSurge(*d), total))
 	}
-	total := int64(maxTotal(d))
-	if current >= total {
-		return *newRS.Spec.Replicas, nil
-	}
-	up := min(total-current, int64(*d.Spec.Replicas)-int64(*newRS.Spec.Replicas))
-	return *newRS.Spec.Replicas + int32(up), nil
 }

@@ -54,7 +54,7 @@ func (dc *Controller) reconcileNewReplicaSet(allRSs []*appsv1.ReplicaSet, newRS 
 		scaled, _, err := dc.scaleReplicaSet(newRS, *d.Spec.Replicas, d, false)
 		return scaled, err
 	}
-	count, err := newRSNewReplicas(d, allRSs, newRS)
+	count, err := deploymentutil.NewRSNewReplicas(d, allRSs, newRS)
 	if err != nil {
 		return false, err
 	}

@@ -75,7 +75,7 @@ func (dc *Controller) scale(d *appsv1.Deployment, newRS *appsv1.ReplicaSet, oldR
 	allRSs := controller.FilterActiveReplicaSets(append(oldRSs, newRS))
 	allowed := int32(0)
 	if *d.Spec.Replicas > 0 {
-		allowed = maxTotal(d)
+		allowed = *d.Spec.Replicas + deploymentutil.MaxSurge(*d)
 	}
 	toAdd := allowed - deploymentutil.GetReplicaCountForReplicaSets(allRSs)
 	switch {
