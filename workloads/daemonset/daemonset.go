@@ -269,24 +269,12 @@ func (x *Controller) plan(ds *appsv1.DaemonSet, elig *eligibility, hash string) 
 func (x *Controller) syncNodes(ds *appsv1.DaemonSet, toDelete, needing []string, hash string) error {
 	needing = needing[:min(len(needing), burstReplicas)]
 	toDelete = toDelete[:min(len(toDelete), burstReplicas)]
-	generation, err := dsutil.GetTemplateGeneration(ds)
-	if err != nil {
-		generation = nil
-	}
-	template := dsutil.CreatePodTemplate(ds.Spec.Template, generation, hash)
-	ref := metav1.NewControllerRef(ds, controllerKind)
+	create := x.podCreator(ds, hash)
 	var firstErr error
 	for _, node := range needing {
-		t := template.DeepCopy()
-		t.Spec.Affinity = dsutil.ReplaceDaemonSetPodNodeNameNodeAffinity(t.Spec.Affinity, node)
-		pod, err := controller.GetPodFromTemplate(t, ds, ref)
-		if err == nil {
-			pod.Namespace = ds.Namespace
-			_, err = x.m.API().Create(pod)
-		}
-		if err != nil {
+		if err := create(node); err != nil {
 			// Like the real slow start, stop creating after a failure.
-			firstErr = fmt.Errorf("creating a pod for node %s: %w", node, err)
+			firstErr = err
 			break
 		}
 	}
@@ -298,21 +286,17 @@ func (x *Controller) syncNodes(ds *appsv1.DaemonSet, toDelete, needing []string,
 	return firstErr
 }
 
-// syncNodesPaced is syncNodes through the daemon-set-controller's client, as the real
-// syncNodes sends its writes: the creates in slow-start batches (stopping after a batch with
-// a failure), then every delete at once; done gets the first error once the last write has
-// been sent.
-func (x *Controller) syncNodesPaced(ds *appsv1.DaemonSet, toDelete, needing []string, hash string, done func(error)) {
-	needing = needing[:min(len(needing), burstReplicas)]
-	toDelete = toDelete[:min(len(toDelete), burstReplicas)]
+// podCreator returns what creates the DaemonSet's pod for a node: the template (with the
+// daemon tolerations, the revision hash and the template generation) and a required node
+// affinity for that node.
+func (x *Controller) podCreator(ds *appsv1.DaemonSet, hash string) func(node string) error {
 	generation, err := dsutil.GetTemplateGeneration(ds)
 	if err != nil {
 		generation = nil
 	}
 	template := dsutil.CreatePodTemplate(ds.Spec.Template, generation, hash)
 	ref := metav1.NewControllerRef(ds, controllerKind)
-	x.client.SlowStartBatch(len(needing), func(i int) error {
-		node := needing[i]
+	return func(node string) error {
 		t := template.DeepCopy()
 		t.Spec.Affinity = dsutil.ReplaceDaemonSetPodNodeNameNodeAffinity(t.Spec.Affinity, node)
 		pod, err := controller.GetPodFromTemplate(t, ds, ref)
@@ -324,7 +308,18 @@ func (x *Controller) syncNodesPaced(ds *appsv1.DaemonSet, toDelete, needing []st
 			return fmt.Errorf("creating a pod for node %s: %w", node, err)
 		}
 		return nil
-	}, func(_, _ int, firstErr error) {
+	}
+}
+
+// syncNodesPaced is syncNodes through the daemon-set-controller's client, as the real
+// syncNodes sends its writes: the creates in slow-start batches (stopping after a batch with
+// a failure), then every delete at once; done gets the first error once the last write has
+// been sent.
+func (x *Controller) syncNodesPaced(ds *appsv1.DaemonSet, toDelete, needing []string, hash string, done func(error)) {
+	needing = needing[:min(len(needing), burstReplicas)]
+	toDelete = toDelete[:min(len(toDelete), burstReplicas)]
+	create := x.podCreator(ds, hash)
+	x.client.SlowStartBatch(len(needing), func(i int) error { return create(needing[i]) }, func(_, _ int, firstErr error) {
 		x.client.SendAll(len(toDelete), func(i int) {
 			if err := x.m.API().Delete(x.podKind, ds.Namespace, toDelete[i], metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) && firstErr == nil {
 				firstErr = err
