@@ -15,6 +15,7 @@ var fencedPackages = []string{
 	"github.com/kwoksim/kwoksim/stages",
 	"github.com/kwoksim/kwoksim/analysis/...",
 	"github.com/kwoksim/kwoksim/fidelity",
+	"github.com/kwoksim/kwoksim/version",
 }
 
 // mustBeFenced are packages the patterns above must keep covering, so that a rename does not
@@ -28,6 +29,7 @@ var mustBeFenced = []string{
 	"github.com/kwoksim/kwoksim/analysis/plots",
 	"github.com/kwoksim/kwoksim/analysis/sweep",
 	"github.com/kwoksim/kwoksim/fidelity",
+	"github.com/kwoksim/kwoksim/version",
 }
 
 // forbiddenDeps are import path prefixes no fenced package may depend on, even indirectly.
