@@ -48,9 +48,21 @@ demo: build
 	$(BIN) run --nodes testdata/seed/node.yaml --workload testdata/seed/pod.yaml
 
 # The full Alibaba GPU trace (OPENB, default ../shared/traces/openb): import it, replay it twice
-# with the default stages and check that the two reports agree apart from the wall time.
+# with the default stages and check that the two reports agree apart from the wall time. The
+# CSVs are not in this repository: the target says where to get them when they are missing.
 OPENB ?= ../shared/traces/openb
-openb: build
+OPENB_URL := https://github.com/alibaba/clusterdata/tree/master/cluster-trace-gpu-v2023/csv
+OPENB_CSVS := openb_node_list_all_node.csv openb_pod_list_default.csv
+openb:
+	@missing=; for f in $(OPENB_CSVS); do [ -f "$(OPENB)/$$f" ] || missing="$$missing $$f"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make openb: missing in OPENB=$(OPENB):$$missing" >&2; \
+		echo "They are Alibaba's GPU cluster trace (cluster-trace-gpu-v2023), not part of this repository:" >&2; \
+		echo "download both from $(OPENB_URL)" >&2; \
+		echo "into a directory and run: make openb OPENB=that/directory" >&2; \
+		exit 2; \
+	fi
+	$(MAKE) build
 	$(BIN) import openb --nodes $(OPENB)/openb_node_list_all_node.csv --pods $(OPENB)/openb_pod_list_default.csv --out out/openb
 	time $(BIN) run --nodes out/openb/nodes.yaml --trace out/openb/trace.jsonl --report out/openb/report-1.json
 	time $(BIN) run --nodes out/openb/nodes.yaml --trace out/openb/trace.jsonl -o json --report out/openb/report-2.json >/dev/null
