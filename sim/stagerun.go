@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"sort"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -333,6 +335,10 @@ func (r *stageRunner) execute(kind string, ref objectRef, ns, name string, p *pe
 	r.log = append(r.log, Transition{At: r.clock.Now().Sub(Epoch), Kind: kind, Namespace: ns, Name: name, Stage: stage.Name, Delay: delay})
 	r.performing = performing{ref, stage}
 	defer func() { r.performing = performing{} }()
+	bare := kind == "Node" && nodeReportsNoResources(p.object)
+	if bare {
+		defer r.noteAssumedNodeResources(name, stage)
+	}
 	for _, st := range steps {
 		if st.Event != nil {
 			r.rec.record(Event{At: r.clock.Now().Sub(Epoch), Kind: kind, Namespace: ns, Name: name,
@@ -345,6 +351,44 @@ func (r *stageRunner) execute(kind string, ref objectRef, ns, name string, p *pe
 			return
 		}
 	}
+}
+
+// nodeReportsNoResources reports whether a Node, in its JSON form, has neither
+// status.allocatable nor status.capacity: nothing a kubelet would have reported.
+func nodeReportsNoResources(o map[string]any) bool {
+	status, _ := o["status"].(map[string]any)
+	allocatable, _ := status["allocatable"].(map[string]any)
+	capacity, _ := status["capacity"].(map[string]any)
+	return len(allocatable) == 0 && len(capacity) == 0
+}
+
+// noteAssumedNodeResources warns when a stage gave a Node that reported no resources an
+// allocatable: KWOK's node-initialize fills in cpu 1k, memory 1Ti and pods 1M, on which any
+// workload fits, where a real node's kubelet reports its machine's capacity.
+func (r *stageRunner) noteAssumedNodeResources(name string, stage *stages.Stage) {
+	obj, err := r.api.Get(kinds["Node"], "", name)
+	if err != nil {
+		return
+	}
+	node, ok := obj.(*corev1.Node)
+	if !ok || len(node.Status.Allocatable) == 0 {
+		return
+	}
+	names := make([]string, 0, len(node.Status.Allocatable))
+	for n := range node.Status.Allocatable {
+		names = append(names, string(n))
+	}
+	sort.Strings(names)
+	values := make([]string, len(names))
+	for i, n := range names {
+		q := node.Status.Allocatable[corev1.ResourceName(n)]
+		values[i] = n + " " + q.String()
+	}
+	r.rec.Warn("Node", "", name, "NodeResourcesAssumed", fmt.Sprintf(
+		"the Node has no status.allocatable or status.capacity; stage %s assumed allocatable %s (KWOK's defaults), "+
+			"so the scheduler sees that much room on it. A real node's kubelet reports its machine's capacity: "+
+			"write status.capacity and status.allocatable in the Node manifest",
+		stage.Name, strings.Join(values, ", ")))
 }
 
 func (r *stageRunner) perform(k *Kind, ns, name string, st stages.Step) error {

@@ -134,3 +134,50 @@ func TestReplicasOverflowIsSaid(t *testing.T) {
 		t.Errorf("warnings %+v, want one ReplicasOverflow for Deployment huge", r.Warnings)
 	}
 }
+
+// A Node without status.allocatable or status.capacity gets KWOK's node-initialize defaults
+// (cpu 1k, memory 1Ti, pods 1M), on which anything fits: the run says so, naming the node and
+// the values, in the report, the table and to --assert. A node with only a capacity gets its
+// allocatable from it (the apiserver's defaulting) and no warning.
+func TestNodeWithoutResourcesIsSaid(t *testing.T) {
+	dir := t.TempDir()
+	nodes := filepath.Join(dir, "nodes.yaml")
+	if err := os.WriteFile(nodes, []byte(`apiVersion: v1
+kind: Node
+metadata: {name: bare}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: sized}
+status:
+  capacity: {cpu: "4", memory: 8Gi, pods: "20"}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"run", "--nodes", nodes}
+	code, out, errOut := kwoksim(t, append(args, "-o", "json")...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := decodeReport(t, out)
+	if len(r.Warnings) != 1 {
+		t.Fatalf("warnings %+v, want one, for node bare", r.Warnings)
+	}
+	w := r.Warnings[0]
+	if w.Kind != "Node" || w.Name != "bare" || w.Reason != "NodeResourcesAssumed" ||
+		!strings.Contains(w.Message, "assumed allocatable cpu 1k, memory 1Ti, pods 1M") ||
+		!strings.Contains(w.Message, "kubelet reports its machine's capacity") {
+		t.Errorf("warning %+v", w)
+	}
+	code, out, errOut = kwoksim(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "t=0s Node bare: NodeResourcesAssumed: the Node has no status.allocatable or status.capacity") {
+		t.Errorf("the table does not show the warning:\n%s", out)
+	}
+	code, _, errOut = kwoksim(t, append(args, "--assert", "size(warnings) == 0")...)
+	if code != exitAssertion {
+		t.Errorf("--assert 'size(warnings) == 0': exit %d, want %d; stderr:\n%s", code, exitAssertion, errOut)
+	}
+}
