@@ -214,6 +214,9 @@ func decodeEvent(src manifest.Source, j []byte) (*Event, error) {
 		if ev.Patch, err = patchBody(p.Patch, pt); err != nil {
 			return nil, fail("patch: patch: %v", err)
 		}
+		if err := checkNoStatus(ev.Target.Kind, pt, ev.Patch); err != nil {
+			return nil, fail("%v", err)
+		}
 	default:
 		if err := decodeFailureOp(ev, body); err != nil {
 			return nil, fail("%s: %v", ev.Op, err)
@@ -291,6 +294,54 @@ func patchBody(raw json.RawMessage, pt types.PatchType) ([]byte, error) {
 		return nil, fmt.Errorf("a %s patch is a mapping, found %s", map[types.PatchType]string{types.StrategicMergePatchType: "strategic", types.MergePatchType: "merge"}[pt], manifest.JSONType(raw))
 	}
 	return raw, nil
+}
+
+// checkNoStatus refuses a patch that writes status. A patch of the main resource cannot
+// change it on a real apiserver: status is a subresource, the apiserver drops status changes
+// in a patch of the object, so the event would do nothing while its author expects an effect.
+// Status belongs to whatever writes it in a cluster: a node's and a pod's kubelet (here, the
+// KWOK stages) and the controllers.
+func checkNoStatus(kind string, pt types.PatchType, patch []byte) error {
+	field := ""
+	if pt == types.JSONPatchType {
+		var ops []struct {
+			Op   string `json:"op"`
+			Path string `json:"path"`
+		}
+		if err := json.Unmarshal(patch, &ops); err != nil {
+			return nil // the apiserver's own message comes at the event
+		}
+		for i, o := range ops {
+			if o.Op != "test" && (o.Path == "/status" || strings.HasPrefix(o.Path, "/status/")) {
+				field = fmt.Sprintf("patch[%d].path (%s)", i, o.Path)
+				break
+			}
+		}
+	} else {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(patch, &m); err != nil {
+			return nil
+		}
+		if _, ok := m["status"]; ok {
+			field = "patch.status"
+		}
+	}
+	if field == "" {
+		return nil
+	}
+	instead := "its controller writes it"
+	switch kind {
+	case "Node":
+		instead = "a node's kubelet writes it, here the node stages (node-initialize, the heartbeat): " +
+			"to take a node down and back use the fail operation (mode stop, not-ready or delete) and recover, " +
+			"to keep pods off it cordon, or a stage of your own (--stages)"
+	case "Pod":
+		instead = "a pod's kubelet writes it, here the pod stages (pod-ready, pod-complete, pod-delete): " +
+			"to end a pod after a run time annotate it kwoksim.io/run-duration, to remove it use delete or evict, " +
+			"or write a stage of your own (--stages) that matches what the patch could set instead, e.g. a label"
+	}
+	return fmt.Errorf("patch: %s: a patch cannot change a %s's status: status is a subresource, and a real apiserver "+
+		"drops status changes in a patch of the object, so this event would do nothing; %s", field, kind, instead)
 }
 
 // strictUnmarshal decodes JSON, rejecting unknown fields.
