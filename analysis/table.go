@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -166,7 +167,50 @@ func usage(nr NodeReport, res string) string {
 	if errA != nil || errQ != nil || a.IsZero() {
 		return req + "/" + alloc
 	}
+	if r, al, ok := inOneUnit(res, q, a); ok {
+		req, alloc = r, al
+	}
 	return fmt.Sprintf("%s/%s (%.0f%%)", req, alloc, 100*q.AsApproximateFloat64()/a.AsApproximateFloat64())
+}
+
+// inOneUnit renders a byte quantity (memory, ephemeral storage, huge pages) and its
+// allocatable in the same unit, the largest in which the allocatable is at least 1, with up to
+// two decimals: 8332Mi of 15258000Ki is 8.14Gi/14.55Gi, not 8332Mi/15258000Ki. The units are
+// binary (Ki, Mi, Gi, …) unless the allocatable was written in decimal ones (16G). ok is false
+// for other resources, whose cells stay as the quantities are written (cpu 1500m/4).
+func inOneUnit(res string, req, alloc resource.Quantity) (r, a string, ok bool) {
+	if res != "memory" && res != "ephemeral-storage" && !strings.HasPrefix(res, "hugepages-") {
+		return "", "", false
+	}
+	base, suffixes := 1024.0, []string{"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"}
+	if alloc.Format != resource.BinarySI {
+		base, suffixes = 1000, []string{"", "k", "M", "G", "T", "P", "E"}
+	}
+	av, rv := alloc.AsApproximateFloat64(), req.AsApproximateFloat64()
+	unit, i := 1.0, 0
+	for i+1 < len(suffixes) && av >= unit*base {
+		unit *= base
+		i++
+	}
+	r, a = inUnit(rv, unit), inUnit(av, unit)+suffixes[i]
+	if r != "0" {
+		r += suffixes[i]
+	}
+	return r, a, true
+}
+
+// inUnit is v/unit with up to two decimals, trailing zeros dropped; a value those two decimals
+// would show as 0 gets two significant digits instead. Nothing is 0, without a unit.
+func inUnit(v, unit float64) string {
+	if v == 0 {
+		return "0"
+	}
+	x := v / unit
+	s := strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", x), "0"), ".")
+	if (s == "0" || s == "-0") && x != 0 {
+		return strconv.FormatFloat(x, 'g', 2, 64)
+	}
+	return s
 }
 
 // podsOnUnknownNodes lists the pods that exist at the end of the run whose spec.nodeName
