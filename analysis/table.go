@@ -64,7 +64,7 @@ func WriteTable(w io.Writer, r *Report) error {
 		return err
 	}
 
-	if orphans := podsOnUnknownNodes(r); len(orphans) > 0 {
+	if orphans := PodsOnUnknownNodes(r); len(orphans) > 0 {
 		fmt.Fprintf(w, "\nPods still bound to a node that no longer exists when the run ended (%d), with their phase:\n", len(orphans))
 		for i, o := range orphans {
 			if i == maxPodsPerReason {
@@ -74,7 +74,7 @@ func WriteTable(w io.Writer, r *Report) error {
 			fmt.Fprintf(w, "  %s\n", o)
 		}
 		fmt.Fprintf(w, "  The pod garbage collector deletes such pods once they have been orphaned for %s (its quarantine),\n"+
-			"  in a real cluster as in kwoksim: the run ended before it did.\n", formatSeconds(PodGCQuarantine.Seconds()))
+			"  in a real cluster as in kwoksim: the run ended before it did.\n", FormatSeconds(PodGCQuarantine.Seconds()))
 	}
 
 	if err := writeDisruptions(w, r); err != nil {
@@ -136,8 +136,8 @@ func WriteTable(w io.Writer, r *Report) error {
 				break
 			}
 			fmt.Fprintf(w, "\n  %d pod(s): %s\n", len(g.pods), g.reason)
-			if strings.Contains(g.reason, "untolerated taint") {
-				fmt.Fprintf(w, "    hint: the nodes carry %s; add a matching toleration to the pod template\n", taintSummary(r))
+			if hint := UnschedulableHint(r, g.reason); hint != "" {
+				fmt.Fprintf(w, "    hint: %s\n", hint)
 			}
 			for j, name := range g.pods {
 				if j == maxPodsPerReason {
@@ -213,11 +213,21 @@ func inUnit(v, unit float64) string {
 	return s
 }
 
-// podsOnUnknownNodes lists the pods that exist at the end of the run whose spec.nodeName
+// UnschedulableHint is what the table adds under an unschedulable reason, for the user to do
+// about it, or "": for a taint no pod tolerates, the taints the nodes carry (the scheduler's
+// message no longer names them). The HTML page shows the same.
+func UnschedulableHint(r *Report, reason string) string {
+	if strings.Contains(reason, "untolerated taint") {
+		return fmt.Sprintf("the nodes carry %s; add a matching toleration to the pod template", taintSummary(r))
+	}
+	return ""
+}
+
+// PodsOnUnknownNodes lists the pods that exist at the end of the run whose spec.nodeName
 // names no node of the cluster, with their phase: nothing runs them any more, in a real
 // cluster or here, but they keep the phase they had until the pod garbage collector deletes
 // them.
-func podsOnUnknownNodes(r *Report) []string {
+func PodsOnUnknownNodes(r *Report) []string {
 	known := make(map[string]bool, len(r.Nodes))
 	for _, n := range r.Nodes {
 		known[n.Name] = true

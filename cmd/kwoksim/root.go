@@ -186,7 +186,7 @@ func executeArgs(ctx context.Context, cmd *cobra.Command, args []string, stdout,
 	cmd.InitDefaultHelpCmd()
 	cmd.InitDefaultCompletionCmd(args...)
 	markUsageErrors(cmd)
-	found, err := cmd.ExecuteContextC(ctx)
+	found, err := cmd.ExecuteContextC(context.WithValue(ctx, commandLineKey{}, args))
 	switch {
 	case err == nil || found == nil:
 		return err
@@ -199,6 +199,16 @@ func executeArgs(ctx context.Context, cmd *cobra.Command, args []string, stdout,
 		return usageError{err}
 	}
 	return err
+}
+
+// commandLineKey is the context key under which executeArgs keeps the command line, for a
+// report's provenance.
+type commandLineKey struct{}
+
+// commandLine is the command line kwoksim was run with, its name first.
+func commandLine(ctx context.Context) []string {
+	args, _ := ctx.Value(commandLineKey{}).([]string)
+	return append([]string{"kwoksim"}, args...)
 }
 
 // exitCode maps the error a command ended with to the process's exit code.
