@@ -186,7 +186,13 @@ func executeArgs(ctx context.Context, cmd *cobra.Command, args []string, stdout,
 	cmd.InitDefaultHelpCmd()
 	cmd.InitDefaultCompletionCmd(args...)
 	markUsageErrors(cmd)
-	found, err := cmd.ExecuteContextC(context.WithValue(ctx, commandLineKey{}, args))
+	// The command line a report records: a subcommand run on its own (sweep --index runs
+	// `run` so) is named as the root would be given it.
+	line := args
+	if cmd.HasParent() || cmd.Name() != "kwoksim" {
+		line = append([]string{cmd.Name()}, args...)
+	}
+	found, err := cmd.ExecuteContextC(context.WithValue(ctx, commandLineKey{}, line))
 	switch {
 	case err == nil || found == nil:
 		return err
