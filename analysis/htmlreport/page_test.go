@@ -175,7 +175,7 @@ func TestPageIsDeterministic(t *testing.T) {
 // A report with nothing in it still renders, saying so instead of showing empty tables.
 func TestEmptyPage(t *testing.T) {
 	page := string(render(t, &analysis.Report{}))
-	for _, want := range []string{"No nodes.", "Every pod the scheduler saw was placed.", "No stage ran.",
+	for _, want := range []string{"No nodes.", "Every pod the scheduler saw was placed.", "No stage ran.", "The simulated controllers raised no warning.",
 		"Startup latency (created → Running)</td><td class=\"num\">–</td>",
 		"Every trace event was carried out.", "No utilization statistics in this report."} {
 		if !strings.Contains(page, want) {
