@@ -104,9 +104,12 @@ func TestCompare(t *testing.T) {
 	if err := WriteComparisonTable(&buf, c); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"A: a.json (seed 7)\nB: b.json (seed 8)\n", "FIGURE", "summary.pods.unschedulable         1     0     -1\n",
+	for _, s := range []string{"A: a.json (seed 7)\nB: b.json (seed 8)\n", "FIGURE", "summary.pods.unschedulable         1      0      -1\n",
 		"Nodes holding a different number of pods (2):", "n2    (no such node)  2\n",
-		"Pods placed differently (3):", "default/b  n1               n2\n", "Pods are matched by namespace and name"} {
+		"Pods placed differently (3):", "default/b  n1               n2\n", "Pods are matched by namespace and name",
+		// Utilization is a percentage, as in run's table, and its difference in percentage
+		// points; the JSON above keeps the fractions.
+		"utilization.cpu.mean               25.0%  30.0%  +5.0 pp\n", "utilization.memory.max             -      20.0%  -\n"} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, buf.String())
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -29,6 +30,10 @@ func WriteComparisonTable(w io.Writer, c *Comparison) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FIGURE\tA\tB\tB−A")
 	for _, f := range c.Figures {
+		if isFraction(f.Name) {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Name, percentFigure(f.A), percentFigure(f.B), signedPoints(f.Diff))
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Name, figure(f.A), figure(f.B), signed(f.Diff))
 	}
 	if err := tw.Flush(); err != nil {
@@ -99,6 +104,32 @@ func figure(v *float64) string {
 		return "-"
 	}
 	return number(*v)
+}
+
+// isFraction reports whether a figure is a fraction (requested/allocatable), which the table
+// shows as a percentage, as run's table does; the JSON form keeps the fraction.
+func isFraction(name string) bool { return strings.HasPrefix(name, "utilization.") }
+
+func percentFigure(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return percent(*v)
+}
+
+// signedPoints is a difference of two fractions in percentage points: "+5.0 pp".
+func signedPoints(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	s := fmt.Sprintf("%.1f pp", 100**v)
+	switch {
+	case s == "-0.0 pp":
+		return "0.0 pp"
+	case *v > 0:
+		return "+" + s
+	}
+	return s
 }
 
 func signed(v *float64) string {

@@ -7,7 +7,7 @@ const (
 )
 
 // Report is what one run tells: the JSON contract of `kwoksim run -o json`. Every field except
-// Runtime is a pure function of the inputs and the seed.
+// Runtime and Provenance is a pure function of the inputs and the seed.
 type Report struct {
 	APIVersion       string  `json:"apiVersion"`
 	Kind             string  `json:"kind"`
@@ -67,6 +67,9 @@ type Report struct {
 	// Timeseries samples the cluster on virtual time.
 	Timeseries Timeseries `json:"timeseries"`
 	Runtime    Runtime    `json:"runtime"`
+	// Provenance is the command line, input files and kwoksim build of the run (see
+	// Provenance); absent from a report built by other means than `kwoksim run`.
+	Provenance *Provenance `json:"provenance,omitempty"`
 }
 
 // Latency holds the pod latency distributions.

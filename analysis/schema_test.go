@@ -109,6 +109,12 @@ func TestReportSchemaRejects(t *testing.T) {
 			r["nodes"].([]any)[0].(map[string]any)["allocatable"].(map[string]any)["cpu"] = "eight"
 		}, "/nodes/0/allocatable/cpu"},
 		{"wrong kind", func(r map[string]any) { r["kind"] = "Trace" }, "/kind"},
+		{"a provenance without the kwoksim build", func(r map[string]any) {
+			delete(r["provenance"].(map[string]any), "kwoksim")
+		}, "missing property 'kwoksim'"},
+		{"an input without its flag", func(r map[string]any) {
+			r["provenance"].(map[string]any)["inputs"] = []any{map[string]any{"path": "nodes.yaml"}}
+		}, "missing property 'flag'"},
 		{"per-plugin node counts as a map", func(r map[string]any) {
 			r["unschedulableReasons"].([]any)[0].(map[string]any)["pluginNodes"] = map[string]any{"NodeAffinity": 3}
 		}, "/unschedulableReasons/0/pluginNodes"},

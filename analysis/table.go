@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -63,7 +64,7 @@ func WriteTable(w io.Writer, r *Report) error {
 		return err
 	}
 
-	if orphans := podsOnUnknownNodes(r); len(orphans) > 0 {
+	if orphans := PodsOnUnknownNodes(r); len(orphans) > 0 {
 		fmt.Fprintf(w, "\nPods still bound to a node that no longer exists when the run ended (%d), with their phase:\n", len(orphans))
 		for i, o := range orphans {
 			if i == maxPodsPerReason {
@@ -73,7 +74,7 @@ func WriteTable(w io.Writer, r *Report) error {
 			fmt.Fprintf(w, "  %s\n", o)
 		}
 		fmt.Fprintf(w, "  The pod garbage collector deletes such pods once they have been orphaned for %s (its quarantine),\n"+
-			"  in a real cluster as in kwoksim: the run ended before it did.\n", formatSeconds(PodGCQuarantine.Seconds()))
+			"  in a real cluster as in kwoksim: the run ended before it did.\n", FormatSeconds(PodGCQuarantine.Seconds()))
 	}
 
 	if err := writeDisruptions(w, r); err != nil {
@@ -135,8 +136,8 @@ func WriteTable(w io.Writer, r *Report) error {
 				break
 			}
 			fmt.Fprintf(w, "\n  %d pod(s): %s\n", len(g.pods), g.reason)
-			if strings.Contains(g.reason, "untolerated taint") {
-				fmt.Fprintf(w, "    hint: the nodes carry %s; add a matching toleration to the pod template\n", taintSummary(r))
+			if hint := UnschedulableHint(r, g.reason); hint != "" {
+				fmt.Fprintf(w, "    hint: %s\n", hint)
 			}
 			for j, name := range g.pods {
 				if j == maxPodsPerReason {
@@ -166,14 +167,67 @@ func usage(nr NodeReport, res string) string {
 	if errA != nil || errQ != nil || a.IsZero() {
 		return req + "/" + alloc
 	}
+	if r, al, ok := inOneUnit(res, q, a); ok {
+		req, alloc = r, al
+	}
 	return fmt.Sprintf("%s/%s (%.0f%%)", req, alloc, 100*q.AsApproximateFloat64()/a.AsApproximateFloat64())
 }
 
-// podsOnUnknownNodes lists the pods that exist at the end of the run whose spec.nodeName
+// inOneUnit renders a byte quantity (memory, ephemeral storage, huge pages) and its
+// allocatable in the same unit, the largest in which the allocatable is at least 1, with up to
+// two decimals: 8332Mi of 15258000Ki is 8.14Gi/14.55Gi, not 8332Mi/15258000Ki. The units are
+// binary (Ki, Mi, Gi, …) unless the allocatable was written in decimal ones (16G). ok is false
+// for other resources, whose cells stay as the quantities are written (cpu 1500m/4).
+func inOneUnit(res string, req, alloc resource.Quantity) (r, a string, ok bool) {
+	if res != "memory" && res != "ephemeral-storage" && !strings.HasPrefix(res, "hugepages-") {
+		return "", "", false
+	}
+	base, suffixes := 1024.0, []string{"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"}
+	if alloc.Format != resource.BinarySI {
+		base, suffixes = 1000, []string{"", "k", "M", "G", "T", "P", "E"}
+	}
+	av, rv := alloc.AsApproximateFloat64(), req.AsApproximateFloat64()
+	unit, i := 1.0, 0
+	for i+1 < len(suffixes) && av >= unit*base {
+		unit *= base
+		i++
+	}
+	r, a = inUnit(rv, unit), inUnit(av, unit)+suffixes[i]
+	if r != "0" {
+		r += suffixes[i]
+	}
+	return r, a, true
+}
+
+// inUnit is v/unit with up to two decimals, trailing zeros dropped; a value those two decimals
+// would show as 0 gets two significant digits instead. Nothing is 0, without a unit.
+func inUnit(v, unit float64) string {
+	if v == 0 {
+		return "0"
+	}
+	x := v / unit
+	s := strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", x), "0"), ".")
+	if (s == "0" || s == "-0") && x != 0 {
+		return strconv.FormatFloat(x, 'g', 2, 64)
+	}
+	return s
+}
+
+// UnschedulableHint is what the table adds under an unschedulable reason, for the user to do
+// about it, or "": for a taint no pod tolerates, the taints the nodes carry (the scheduler's
+// message no longer names them). The HTML page shows the same.
+func UnschedulableHint(r *Report, reason string) string {
+	if strings.Contains(reason, "untolerated taint") {
+		return fmt.Sprintf("the nodes carry %s; add a matching toleration to the pod template", taintSummary(r))
+	}
+	return ""
+}
+
+// PodsOnUnknownNodes lists the pods that exist at the end of the run whose spec.nodeName
 // names no node of the cluster, with their phase: nothing runs them any more, in a real
 // cluster or here, but they keep the phase they had until the pod garbage collector deletes
 // them.
-func podsOnUnknownNodes(r *Report) []string {
+func PodsOnUnknownNodes(r *Report) []string {
 	known := make(map[string]bool, len(r.Nodes))
 	for _, n := range r.Nodes {
 		known[n.Name] = true

@@ -52,3 +52,28 @@ func TestTableSaysAnInterruptedRunIsIncomplete(t *testing.T) {
 		}
 	}
 }
+
+// A node's byte cells show requested and allocatable in one unit, the allocatable's largest;
+// other resources stay as written.
+func TestUsageInOneUnit(t *testing.T) {
+	for _, tc := range []struct{ res, req, alloc, want string }{
+		{"memory", "8332Mi", "15258000Ki", "8.14Gi/14.55Gi (56%)"},
+		{"memory", "1536Mi", "16Gi", "1.5Gi/16Gi (9%)"},
+		{"memory", "2Gi", "8Gi", "2Gi/8Gi (25%)"},
+		{"memory", "", "256Gi", "0/256Gi (0%)"},
+		{"memory", "1Mi", "64Gi", "0.00098Gi/64Gi (0%)"},
+		{"memory", "1500M", "16G", "1.5G/16G (9%)"},
+		{"ephemeral-storage", "10Gi", "1Ti", "0.01Ti/1Ti (1%)"},
+		{"hugepages-2Mi", "4Mi", "1Gi", "0.0039Gi/1Gi (0%)"},
+		{"cpu", "1500m", "4", "1500m/4 (38%)"},
+		{"pods", "3", "110", "3/110 (3%)"},
+	} {
+		nr := NodeReport{Allocatable: map[string]string{tc.res: tc.alloc}, Requested: map[string]string{}}
+		if tc.req != "" {
+			nr.Requested[tc.res] = tc.req
+		}
+		if got := usage(nr, tc.res); got != tc.want {
+			t.Errorf("%s %s/%s = %q, want %q", tc.res, tc.req, tc.alloc, got, tc.want)
+		}
+	}
+}

@@ -28,7 +28,7 @@ func conclude(t *TemplatePlan, maxNodes int, incomplete bool) {
 		}
 	}
 	if t.NodesNeeded != nil && t.CostPerNode != nil {
-		c := float64(*t.NodesNeeded) * *t.CostPerNode
+		c := roundCost(float64(*t.NodesNeeded)**t.CostPerNode, *t.CostPerNode)
 		t.Cost = &c
 	}
 	t.Warnings = append(t.Warnings, nonMonotonic(t.Runs)...)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,7 +44,7 @@ func WriteTable(w io.Writer, p *Plan) error {
 		} else if p.Incomplete {
 			needed = "unknown"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.File, needed, formatCost(t.CostPerNode), formatCost(t.Cost))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.File, needed, formatCost(t.CostPerNode, t.CostPerNode), formatCost(t.Cost, t.CostPerNode))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -99,9 +100,35 @@ func writeRuns(w io.Writer, runs []Run) error {
 	return tw.Flush()
 }
 
-func formatCost(c *float64) string {
+// formatCost shows an amount of money with as many decimals as the template's price has, and
+// at least 2 (1.8 a node: "1.80", 3 nodes "5.40"; 0.0416 a node: "0.0416", 3 nodes "0.1248"),
+// so a template's price and total read alike, without floating-point noise
+// (1.1400000000000001).
+func formatCost(c, price *float64) string {
 	if c == nil {
 		return "-"
 	}
-	return strconv.FormatFloat(*c, 'f', -1, 64)
+	return strconv.FormatFloat(*c, 'f', costDecimals(*price), 64)
+}
+
+// costDecimals is how many decimals money is shown with for a price: the price's own, as its
+// annotation wrote it (the shortest decimal that reads back as the same number), and at
+// least 2.
+func costDecimals(price float64) int {
+	s := strconv.FormatFloat(price, 'f', -1, 64)
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		return max(2, len(s)-i-1)
+	}
+	return 2
+}
+
+// roundCost is a total cost without the floating-point noise of its product (3 × 0.38 is
+// 1.1400000000000001): rounded to the price's decimals, which a multiple of the price has at
+// most, so the JSON's number is the one the table shows.
+func roundCost(c, price float64) float64 {
+	r, err := strconv.ParseFloat(strconv.FormatFloat(c, 'f', costDecimals(price), 64), 64)
+	if err != nil || math.IsInf(r, 0) {
+		return c
+	}
+	return r
 }

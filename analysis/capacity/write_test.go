@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -91,7 +92,7 @@ func TestWriteTable(t *testing.T) {
 Each run: 2 given node(s) plus the template's copies, up to 8; 4 run(s) at a time.
 
 TEMPLATE  FILE       NODES NEEDED  COST/NODE  TOTAL COST
-m5        m5.yaml    2             2.5        5
+m5        m5.yaml    2             2.50       5.00
 tiny      tiny.yaml  none          -          -
 
 m5: 4 run(s)
@@ -113,5 +114,47 @@ warning: the goal was not met with up to 8 nodes of the template
 `
 	if got := buf.String(); got != want {
 		t.Errorf("table:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// Money reads alike in a template's row, with the price's decimals and at least 2, and without
+// the product's floating-point noise, in the table and in the JSON: 3 × 0.38 is
+// 1.1400000000000001 in floating point.
+func TestCostFormat(t *testing.T) {
+	for _, tc := range []struct {
+		price   float64
+		nodes   int
+		perNode string
+		total   string
+		json    string
+	}{
+		{0.38, 3, "0.38", "1.14", `"cost": 1.14,`},
+		{1, 6, "1.00", "6.00", `"cost": 6,`},
+		{1.8, 3, "1.80", "5.40", `"cost": 5.4,`},
+		{0.0416, 3, "0.0416", "0.1248", `"cost": 0.1248,`},
+		{0.1, 7, "0.10", "0.70", `"cost": 0.7,`},
+	} {
+		price := tc.price
+		p, err := Search(context.Background(), []Template{{Name: "t", File: "t.yaml", CostPerNode: &price}},
+			Options{MaxNodes: 16, Parallel: 1}, func(_ context.Context, _, n int) (Run, error) {
+				return Run{Nodes: n, Passed: n >= tc.nodes}, nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var table, js bytes.Buffer
+		if err := WriteTable(&table, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteJSON(&js, p); err != nil {
+			t.Fatal(err)
+		}
+		row := fmt.Sprintf("t.yaml  %d             %s", tc.nodes, tc.perNode)
+		if !strings.Contains(table.String(), row) || !strings.Contains(table.String(), "  "+tc.total+"\n") {
+			t.Errorf("%v × %d: table lacks %q and total %s:\n%s", tc.price, tc.nodes, row, tc.total, table.String())
+		}
+		if !strings.Contains(js.String(), tc.json) {
+			t.Errorf("%v × %d: JSON lacks %s:\n%s", tc.price, tc.nodes, tc.json, js.String())
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/plots"
@@ -67,6 +68,18 @@ type view struct {
 	MoreRecovery int
 	Budgets      bool
 	Disruptions  bool
+	// Warnings are the simulated controllers' warnings, as the table lists them.
+	Warnings     []analysis.WarningReport
+	MoreWarnings int
+	// Orphans are the pods still bound to a node that is gone, with their phase, and
+	// Quarantine the pod garbage collector's wait, which the page explains as the table does.
+	Orphans     []string
+	MoreOrphans int
+	OrphanCount int
+	Quarantine  string
+	// Command is the provenance's command line, quoted for a POSIX shell; empty without a
+	// provenance.
+	Command string
 }
 
 type figure struct {
@@ -116,6 +129,8 @@ type reason struct {
 	analysis.ReasonCount
 	Pods []string
 	More int
+	// Hint is what the table adds under the reason (analysis.UnschedulableHint), or "".
+	Hint string
 }
 
 func newView(r *analysis.Report) (*view, error) {
@@ -149,6 +164,24 @@ func newView(r *analysis.Report) (*view, error) {
 		v.Nodes = append(v.Nodes, row)
 	}
 	v.Reasons = reasons(r)
+	for i := range v.Reasons {
+		v.Reasons[i].Hint = analysis.UnschedulableHint(r, v.Reasons[i].Reason)
+	}
+	v.Warnings = r.Warnings
+	if len(v.Warnings) > maxTraceErrors {
+		v.MoreWarnings = len(v.Warnings) - maxTraceErrors
+		v.Warnings = v.Warnings[:maxTraceErrors]
+	}
+	v.Orphans = analysis.PodsOnUnknownNodes(r)
+	v.OrphanCount = len(v.Orphans)
+	if len(v.Orphans) > maxNodes {
+		v.MoreOrphans = len(v.Orphans) - maxNodes
+		v.Orphans = v.Orphans[:maxNodes]
+	}
+	v.Quarantine = analysis.FormatSeconds(analysis.PodGCQuarantine.Seconds())
+	if r.Provenance != nil {
+		v.Command = shellQuote(r.Provenance.Command)
+	}
 	for i, w := range analysis.WorkloadsFailingFirst(r) {
 		if i == maxNodes {
 			v.MoreWorkload = len(r.Workloads) - maxNodes
@@ -264,4 +297,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// shellQuote joins a command line as a POSIX shell would read it back: an argument with a
+// character outside a safe set is single-quoted, each single quote in it closed, escaped and
+// reopened.
+func shellQuote(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=@%+,") == "" {
+			quoted[i] = a
+			continue
+		}
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(quoted, " ")
 }

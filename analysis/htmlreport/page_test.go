@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/version"
 )
 
 func ptr(f float64) *float64 { return &f }
@@ -174,7 +175,7 @@ func TestPageIsDeterministic(t *testing.T) {
 // A report with nothing in it still renders, saying so instead of showing empty tables.
 func TestEmptyPage(t *testing.T) {
 	page := string(render(t, &analysis.Report{}))
-	for _, want := range []string{"No nodes.", "Every pod the scheduler saw was placed.", "No stage ran.",
+	for _, want := range []string{"No nodes.", "Every pod the scheduler saw was placed.", "No stage ran.", "The simulated controllers raised no warning.",
 		"Startup latency (created → Running)</td><td class=\"num\">–</td>",
 		"Every trace event was carried out.", "No utilization statistics in this report."} {
 		if !strings.Contains(page, want) {
@@ -362,5 +363,79 @@ func TestDisruptionsSection(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %s", want)
 		}
+	}
+}
+
+// pageText is the page's text as a reader sees it, whitespace collapsed.
+func pageText(t *testing.T, page []byte) string {
+	t.Helper()
+	doc, err := html.Parse(bytes.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	for n := range doc.Descendants() {
+		if n.Type == html.TextNode && n.Parent.Data != "style" {
+			text.WriteString(n.Data)
+			text.WriteByte(' ')
+		}
+	}
+	return strings.Join(strings.Fields(text.String()), " ")
+}
+
+// The page gives the hints and explanations the table gives (every "hint:" line of the table,
+// the controllers' warnings, the pods left on a node that is gone and why they stay), and
+// says what was simulated: the command line, the seed, the input files and the kwoksim build.
+func TestPageHintsAndProvenance(t *testing.T) {
+	r := sampleReport()
+	taint := "0/2 nodes are available: 1 node(s) had untolerated taint(s), 1 Insufficient cpu."
+	r.Summary.Pods.Unschedulable = 2
+	r.UnschedulableReasons = append(r.UnschedulableReasons, analysis.ReasonCount{Reason: taint, Count: 1})
+	r.Pods = append(r.Pods,
+		analysis.PodReport{Namespace: "shop", Name: "tainted-0", Phase: "Pending", UnschedulableReason: taint},
+		analysis.PodReport{Namespace: "shop", Name: "ghost", Node: "node-gone", Phase: "Running"})
+	r.Warnings = []analysis.WarningReport{{At: 12, Kind: "Deployment", Namespace: "shop", Name: "web", Reason: "FailedCreate",
+		Message: "pods \"web-x\" is forbidden: exceeded quota", Count: 3}}
+	r.Provenance = &analysis.Provenance{
+		Command: []string{"kwoksim", "run", "--nodes", "my nodes/n.yaml", "--workload", "it's.yaml", "--seed", "7", "--html", "r.html"},
+		Inputs:  []analysis.InputFile{{Flag: "--nodes", Path: "my nodes/n.yaml"}, {Flag: "--workload", Path: "it's.yaml"}},
+		Kwoksim: version.Info{Version: "v0.3.0", Commit: "abc1234", Kubernetes: "v1.37.2", Go: "go1.25.4"},
+	}
+	got := pageText(t, render(t, r))
+
+	var table bytes.Buffer
+	if err := analysis.WriteTable(&table, r); err != nil {
+		t.Fatal(err)
+	}
+	hints := 0
+	for _, line := range strings.Split(table.String(), "\n") {
+		if _, hint, ok := strings.Cut(line, "hint: "); ok {
+			hints++
+			if !strings.Contains(got, "hint: "+hint) {
+				t.Errorf("the table's hint %q is not on the page:\n%s", hint, got)
+			}
+		}
+	}
+	if hints != 1 {
+		t.Errorf("the table gives %d hints, want the taint's:\n%s", hints, table.String())
+	}
+	for _, want := range []string{
+		taint + " hint: the nodes carry taints dedicated=web:NoSchedule (1 node(s)); add a matching toleration to the pod template shop/tainted-0",
+		`Warnings from the simulated controllers (1) at object reason message times 12s Deployment shop/web FailedCreate pods "web-x" is forbidden: exceeded quota 3`,
+		"Pods still bound to a node that no longer exists when the run ended (1) shop/ghost on node-gone (Running)",
+		"deletes such pods once they have been orphaned for 40s (its quarantine)",
+		`What was simulated command kwoksim run --nodes 'my nodes/n.yaml' --workload 'it'\''s.yaml' --seed 7 --html r.html seed 7`,
+		"input --nodes my nodes/n.yaml input --workload it's.yaml",
+		"kwoksim v0.3.0 (commit abc1234) Kubernetes v1.37.2 Go go1.25.4",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("page text lacks %q:\n%s", want, got)
+		}
+	}
+
+	// A report without provenance (not written by kwoksim run) says so.
+	r.Provenance = nil
+	if got := pageText(t, render(t, r)); !strings.Contains(got, "The report does not record its command line, inputs or kwoksim version") {
+		t.Errorf("a report without provenance: the page does not say so:\n%s", got)
 	}
 }

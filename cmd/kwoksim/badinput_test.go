@@ -82,6 +82,7 @@ func TestBadInputTable(t *testing.T) {
 		{"missing --nodes", run("--workload", seedWorkload), exitBadInput, []string{`"nodes" not set`}},
 		{"bad output format", run("--nodes", seedNodes, "-o", "xml"), exitBadInput, []string{"--output must be table, json or yaml"}},
 		{"negative sample interval", run("--nodes", seedNodes, "--sample-interval", "-1s"), exitBadInput, []string{"--sample-interval must not be negative"}},
+		{"an unknown log level", withSeed("--log-level", "debug"), exitBadInput, []string{`--log-level must be off, error or info, not "debug"`}},
 		{"a sample interval too fine for --until", run("--nodes", seedNodes, "--until", "24h", "--sample-interval", "1ms"), exitBadInput,
 			[]string{"--sample-interval 1ms gives 86400001 points over 24h0m0s"}},
 		{"an assertion that does not compile", run("--nodes", seedNodes, "--assert", "summary.pods.unschedulabel == 0"), exitBadInput,

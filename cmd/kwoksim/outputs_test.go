@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/version"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden outputs of testdata/golden (review the diff before committing)")
@@ -60,6 +62,7 @@ func TestGoldenOutputs(t *testing.T) {
 			}
 			r := decodeReport(t, out)
 			r.Runtime = analysis.Runtime{}
+			maskProvenance(t, r, csvDir)
 			var buf bytes.Buffer
 			if err := analysis.WriteJSON(&buf, r); err != nil {
 				t.Fatal(err)
@@ -90,6 +93,11 @@ func TestGoldenOutputs(t *testing.T) {
 				t.Fatalf("-o yaml is not a report: %v", err)
 			}
 			fromYAML.Runtime = analysis.Runtime{}
+			// Its provenance has its own command line.
+			if fromYAML.Provenance == nil || !slices.Contains(fromYAML.Provenance.Command, "yaml") {
+				t.Errorf("-o yaml: provenance %+v, want its command line", fromYAML.Provenance)
+			}
+			fromYAML.Provenance = r.Provenance
 			if a, b := mustJSON(t, &fromYAML), mustJSON(t, r); !bytes.Equal(a, b) {
 				t.Errorf("-o yaml holds another report than -o json")
 			}
@@ -120,6 +128,24 @@ func TestGoldenOutputs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// maskProvenance keeps a golden report's provenance stable across builds and test runs: the
+// kwoksim build (version, commit, Kubernetes, Go) is masked, as wall times are, and the CSV
+// directory, a temporary one, named CSV_DIR; the command line and the inputs stay, to be
+// reviewed. It fails the test if the provenance is missing or its build is empty.
+func maskProvenance(t *testing.T, r *analysis.Report, csvDir string) {
+	t.Helper()
+	p := r.Provenance
+	if p == nil || p.Kwoksim.Version == "" || p.Kwoksim.Go == "" || p.Kwoksim.Kubernetes == "" {
+		t.Fatalf("provenance %+v, want one with the kwoksim build", p)
+	}
+	for i, arg := range p.Command {
+		if arg == csvDir {
+			p.Command[i] = "CSV_DIR"
+		}
+	}
+	p.Kwoksim = version.Info{Version: "VERSION", Commit: "COMMIT", Kubernetes: "KUBERNETES", Go: "GO"}
 }
 
 func mustJSON(t *testing.T, v any) []byte {

@@ -166,7 +166,7 @@ func TestPlanTable(t *testing.T) {
 Each run: 2 given node(s) plus the template's copies, up to 1000; 2 run(s) at a time.
 
 TEMPLATE  FILE                           NODES NEEDED  COST/NODE  TOTAL COST
-cpu8      ../../testdata/plan/cpu8.yaml  3             1.8        5.4
+cpu8      ../../testdata/plan/cpu8.yaml  3             1.80       5.40
 
 cpu8: 5 run(s)
 NODES  GOAL  UNSCHEDULABLE  UNBOUND  USED  CPU    MEMORY  PODS

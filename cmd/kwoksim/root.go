@@ -76,6 +76,9 @@ reproducible from a seed.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	logLevel := "off"
+	root.PersistentFlags().StringVar(&logLevel, "log-level", logLevel, "the Kubernetes libraries' own log lines on standard error: off (what matters is in the report: a pod's\nunschedulable reason includes what preemption said), error (their error lines, such as the scheduler's), or info")
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return setKlogLevel(logLevel, c.ErrOrStderr()) }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())
 	})
@@ -140,9 +143,8 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // executeIO is execute with the standard input that an input path "-" reads.
 func executeIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	// Kubernetes libraries log to klog's global logger; their errors may matter, their
-	// informational lines (the scheduler's config defaulting notes) are not for a report's reader.
-	klog.SetLogger(sim.QuietLogger(textlogger.NewLogger(textlogger.NewConfig())))
+	// Until --log-level is read (see setKlogLevel), nothing from the Kubernetes libraries.
+	klog.SetLogger(klog.Logger{})
 	root := newRootCommand()
 	root.SetIn(stdin)
 	err := executeArgs(ctx, root, args, stdout, stderr)
@@ -151,6 +153,26 @@ func executeIO(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	fmt.Fprintf(stderr, "kwoksim: %v\n", err)
 	return exitCode(err)
+}
+
+// setKlogLevel points klog's global logger, to which the Kubernetes libraries log (the
+// scheduler, through the logger the simulator gives it, included), at stderr as --log-level
+// says. By default nothing: the scheduler logs as errors what a run reports anyway (preemption
+// failing for a pod no victim can help: "E1203 … Status after running PostFilter plugins",
+// whose message the pod's unschedulable reason ends with), and its informational lines (the
+// config defaulting notes) are not for a report's reader either.
+func setKlogLevel(level string, stderr io.Writer) error {
+	switch level {
+	case "off":
+		klog.SetLogger(klog.Logger{}) // the zero logger drops everything
+	case "error":
+		klog.SetLogger(sim.QuietLogger(textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(stderr)))))
+	case "info":
+		klog.SetLogger(textlogger.NewLogger(textlogger.NewConfig(textlogger.Output(stderr))))
+	default:
+		return usageError{fmt.Errorf("--log-level must be off, error or info, not %q", level)}
+	}
+	return nil
 }
 
 // executeArgs runs the top-level command cmd on the command line args, with cobra's own
@@ -164,7 +186,13 @@ func executeArgs(ctx context.Context, cmd *cobra.Command, args []string, stdout,
 	cmd.InitDefaultHelpCmd()
 	cmd.InitDefaultCompletionCmd(args...)
 	markUsageErrors(cmd)
-	found, err := cmd.ExecuteContextC(ctx)
+	// The command line a report records: a subcommand run on its own (sweep --index runs
+	// `run` so) is named as the root would be given it.
+	line := args
+	if cmd.HasParent() || cmd.Name() != "kwoksim" {
+		line = append([]string{cmd.Name()}, args...)
+	}
+	found, err := cmd.ExecuteContextC(context.WithValue(ctx, commandLineKey{}, line))
 	switch {
 	case err == nil || found == nil:
 		return err
@@ -177,6 +205,16 @@ func executeArgs(ctx context.Context, cmd *cobra.Command, args []string, stdout,
 		return usageError{err}
 	}
 	return err
+}
+
+// commandLineKey is the context key under which executeArgs keeps the command line, for a
+// report's provenance.
+type commandLineKey struct{}
+
+// commandLine is the command line kwoksim was run with, its name first.
+func commandLine(ctx context.Context) []string {
+	args, _ := ctx.Value(commandLineKey{}).([]string)
+	return append([]string{"kwoksim"}, args...)
 }
 
 // exitCode maps the error a command ended with to the process's exit code.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
+	"github.com/kwoksim/kwoksim/version"
 	"github.com/kwoksim/kwoksim/workloads"
 	"github.com/kwoksim/kwoksim/workloads/input"
 )
@@ -179,6 +180,9 @@ func runE(c *cobra.Command, f *runFlags) error {
 		WriteState: f.stateOut.writer(), Skipped: mixed.skipped,
 	})
 	progress.clear()
+	if report != nil {
+		report.Provenance = f.provenance(c.Context())
+	}
 	reportInputs(c.ErrOrStderr(), report)
 	stopped := errors.Is(err, sim.ErrStopped)
 	if stopped {
@@ -222,4 +226,26 @@ func checkAssertions(stderr io.Writer, report *analysis.Report, checks []*analys
 		return err
 	}
 	return assertionFailure{failed: len(failed), total: len(results)}
+}
+
+// provenance is what the report records of the run: its command line, its input files as
+// given (flag by flag, in the order of run's flag table: nodes, node template, workloads,
+// traces, stages, scheduler configuration) and the kwoksim build.
+func (f *runFlags) provenance(ctx context.Context) *analysis.Provenance {
+	p := &analysis.Provenance{Command: commandLine(ctx), Inputs: []analysis.InputFile{}, Kwoksim: version.Get()}
+	add := func(flag string, paths ...string) {
+		for _, path := range paths {
+			if path != "" {
+				p.Inputs = append(p.Inputs, analysis.InputFile{Flag: flag, Path: path})
+			}
+		}
+	}
+	add("--nodes", f.nodes...)
+	add("--node-template", f.template.file)
+	add("--workload", f.workload...)
+	add("-f", f.files...)
+	add("--trace", f.traces...)
+	add("--stages", f.stages...)
+	add("--scheduler-config", f.schedConfig)
+	return p
 }

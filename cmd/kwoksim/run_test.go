@@ -203,3 +203,53 @@ func TestRunCronJob(t *testing.T) {
 		t.Errorf("without --until: exit %d, stderr lacks %q:\n%s", code, want, errOut)
 	}
 }
+
+// A pod whose claim names a StorageClass that does not exist: VolumeBinding rejects it, then
+// preemption fails with an error, which the scheduler logs through klog
+// ("E1203 … Status after running PostFilter plugins for pod … status="not found"").
+const unknownStorageClass = `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: default}
+spec:
+  storageClassName: nosuch
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: default}
+spec:
+  containers: [{name: c, image: x}]
+  volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
+`
+
+// The scheduler's klog lines stay off a run's stderr by default (in a process of its own, so
+// that a line written straight to the process's stderr counts too); what the line said is in
+// the pod's unschedulable reason. --log-level error shows them, --log-level with another
+// value is a usage error.
+func TestKlogQuietByDefault(t *testing.T) {
+	workload := filepath.Join(t.TempDir(), "pvc.yaml")
+	if err := os.WriteFile(workload, []byte(unknownStorageClass), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd, stdout, stderr := startKwoksim(t, "run", "--nodes", seedNodes, "--workload", workload, "-o", "json")
+	if code := waitExit(t, cmd); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr is not empty:\n%s", stderr)
+	}
+	r := decodeReport(t, stdout.String())
+	if len(r.Pods) != 1 || !strings.HasSuffix(r.Pods[0].UnschedulableReason, "pod has unbound immediate PersistentVolumeClaims. not found") {
+		t.Errorf("pods = %+v, want default/p unschedulable, with preemption's \"not found\"", r.Pods)
+	}
+
+	cmd, _, stderr = startKwoksim(t, "run", "--nodes", seedNodes, "--workload", workload, "--log-level", "error")
+	if code := waitExit(t, cmd); code != exitOK || !strings.Contains(stderr.String(), `"Status after running PostFilter plugins for pod" logger="UnhandledError" pod="default/p" status="not found"`) {
+		t.Errorf("--log-level error: exit %d, stderr lacks the scheduler's error line:\n%s", code, stderr)
+	}
+	code, _, errOut := kwoksim(t, "run", "--nodes", seedNodes, "--workload", workload, "--log-level", "debug")
+	if want := `kwoksim: --log-level must be off, error or info, not "debug"`; code != exitBadInput || !strings.Contains(errOut, want) {
+		t.Errorf("--log-level debug: exit %d, stderr lacks %q:\n%s", code, want, errOut)
+	}
+}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"html"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +17,8 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/kwoksim/kwoksim/version"
 )
 
 // --plots writes every figure as PNG and SVG into a directory it creates; --html writes one
@@ -60,6 +64,48 @@ func TestPlotsAndHTMLFlags(t *testing.T) {
 	top, _ := os.ReadDir(dir)
 	if len(top) != 2 {
 		t.Errorf("%d entries next to the page, want the page and out/ (no temporary files)", len(top))
+	}
+}
+
+// The page of a run says what was simulated (command line, seed, inputs, kwoksim build) and
+// gives the table's hint: here the seed Deployment without its toleration.
+func TestHTMLProvenanceAndHints(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(seedWorkload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noToleration := regexp.MustCompile(`(?s)\n      tolerations:.*?effect: "NoSchedule"`).ReplaceAll(data, nil)
+	workload := filepath.Join(dir, "pod.yaml")
+	if err := os.WriteFile(workload, noToleration, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(dir, "report.html")
+	code, table, errOut := kwoksim(t, "run", "--nodes", seedNodes, "--workload", workload, "--seed", "3", "--html", page)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := html.UnescapeString(string(b))
+	v := version.Get()
+	for _, want := range []string{
+		"hint: the nodes carry taints kwok.x-k8s.io/node=fake:NoSchedule (1 node(s)); add a matching toleration to the pod template",
+		`<td class="mono">kwoksim run --nodes ` + seedNodes + ` --workload ` + workload + ` --seed 3 --html ` + page + `</td>`,
+		`<th class="row">seed</th><td class="mono">3</td>`,
+		`<td class="mono">--nodes ` + seedNodes + `</td>`, `<td class="mono">--workload ` + workload + `</td>`,
+		`<th class="row">kwoksim</th><td class="mono">` + v.Version,
+		`<th class="row">Kubernetes</th><td class="mono">` + v.Kubernetes + `</td>`,
+		`<th class="row">Go</th><td class="mono">` + v.Go + `</td>`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if !strings.Contains(table, "hint: the nodes carry taints") {
+		t.Errorf("the table has no hint:\n%s", table)
 	}
 }
 

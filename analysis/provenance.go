@@ -1,0 +1,25 @@
+package analysis
+
+import "github.com/kwoksim/kwoksim/version"
+
+// Provenance says what was simulated, and by what: the command line, the input files as
+// given and the kwoksim binary (the seed is the report's own). Like Runtime it is not a
+// function of the inputs and the seed alone: the same inputs read from a file or from
+// standard input, or simulated by another build, give another provenance and the same
+// figures. Tests that compare reports leave both out; the same command line run by the same
+// binary gives the same provenance.
+type Provenance struct {
+	// Command is the command line, the program name first: ["kwoksim", "run", "--nodes", …].
+	Command []string `json:"command"`
+	// Inputs are the input files, each with the flag that named it, as given on the command
+	// line ("-" for standard input), flag by flag in a fixed order (see the README).
+	Inputs []InputFile `json:"inputs"`
+	// Kwoksim is the binary: its version, commit, and the Kubernetes and Go it was built with.
+	Kwoksim version.Info `json:"kwoksim"`
+}
+
+// InputFile is one input path as the command line gave it.
+type InputFile struct {
+	Flag string `json:"flag"`
+	Path string `json:"path"`
+}
