@@ -18,6 +18,7 @@ import (
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
 	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/nodelifecycle"
 	"github.com/kwoksim/kwoksim/workloads/workloadstest"
 )
 
@@ -355,6 +356,56 @@ func stoppedKubelet(t *testing.T, cp *controlplane.Flags) (*sim.Simulator, *[]st
 		t.Fatal(err)
 	}
 	return s, log
+}
+
+// A settled cluster's health passes skip the nodes (nodelifecycle/settled.go), and a kubelet
+// that stops after two hours of them is seen as one stopped at 62 s is: the stop at 2h0m2s
+// is after the pass of 2h0m0s, the pass of 2h0m5s sees the renewal at the stop, newer than
+// the one saved two hours earlier, and takes 2h0m5s as the probe time; the node is Unknown
+// at the first pass after 2h0m55s: 2h1m0s, as TestStoppedKubeletMarksNodeUnknown's node is at
+// 62 s + 58 s.
+func TestSettledPassesSkipTheNodes(t *testing.T) {
+	var podStages []*stages.Stage
+	for _, st := range stages.Default() {
+		if st.Kind == "Pod" {
+			podStages = append(podStages, st)
+		}
+	}
+	s, err := sim.New(context.Background(), sim.Config{Seed: 1, Stages: podStages})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	c := workloads.Install(s).Controller("Node").(*nodelifecycle.Controller)
+	log := taintLog(s)
+	ready := func(n *corev1.Node) *corev1.Node {
+		n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady"}}
+		return n
+	}
+	workloadstest.Create(t, s, ready(zoneNode("dead", "", 4)), ready(zoneNode("alive", "", 4)))
+	stop := sim.Epoch.Add(2*time.Hour + 2*time.Second)
+	s.Clock().At(stop, func() {
+		if err := s.SetKubelet("dead", sim.KubeletStopped); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	expectLines(t, "unreachable taints of dead", grep(*log, "dead", "unreachable"), []string{
+		"dead +node.kubernetes.io/unreachable:NoSchedule@2h1m0s",
+		"dead +node.kubernetes.io/unreachable:NoExecute@2h1m0s",
+	})
+	// Passes every 5 s from 0 to 2h1m0s: 1,453. Full: the first (before the nodes), the one
+	// after they came, those from the stop until the node is tainted and settled no more
+	// (2h0m5s … 2h1m0s, 12); every other one is skipped.
+	full, skipped := c.Passes()
+	if full+skipped != 1453 {
+		t.Errorf("%d passes, want 1453 (every 5 s up to 2h1m0s)", full+skipped)
+	}
+	if full > 20 {
+		t.Errorf("%d full passes of %d, want the settled ones skipped", full, full+skipped)
+	}
 }
 
 // The settings reach the controller: with --node-monitor-grace-period=20s and

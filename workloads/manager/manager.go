@@ -85,6 +85,14 @@ func (m *Manager) Register(c Controller) *Queue {
 	return r.queue
 }
 
+// Controller is the registered controller of a kind, or nil.
+func (m *Manager) Controller(kind string) Controller {
+	if r := m.byKind[kind]; r != nil {
+		return r.c
+	}
+	return nil
+}
+
 // Start delivers every later change to the controllers.
 func (m *Manager) Start() { m.s.API().Watch(m.observe) }
 

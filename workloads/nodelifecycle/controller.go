@@ -1,6 +1,7 @@
 package nodelifecycle
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -52,6 +53,10 @@ type Controller struct {
 	// dirty: since the last health pass a node turned not Ready or recovered, or went, or a
 	// kubelet changed state: the next pass has work to do (see Observe).
 	dirty bool
+	// settled: the last full health pass found nothing to act on and nothing it reads has
+	// changed since; the next pass can skip the nodes (settled.go).
+	settled                   bool
+	fullPasses, skippedPasses int
 }
 
 // nodeHealth is nodeHealthData: what the controller last saw of a node.
@@ -133,6 +138,9 @@ func (c *Controller) Observe(ev sim.WatchEvent) {
 		return
 	}
 	n := ev.Object.(*corev1.Node)
+	if unsettles(ev) {
+		c.settled = false
+	}
 	if ev.Type == watch.Deleted {
 		delete(c.nodes, n.Name)
 		delete(c.zoneOf, n.Name)
@@ -188,7 +196,7 @@ func (c *Controller) listNodes() []*corev1.Node {
 
 // touch marks the next health pass as having work, and makes it foreground.
 func (c *Controller) touch() {
-	c.dirty = true
+	c.dirty, c.settled = true, false
 	if c.monitor != nil && c.monitor.Pending() && !c.monitorFG {
 		at := c.monitor.At()
 		c.monitor.Cancel()
@@ -208,8 +216,15 @@ func (c *Controller) schedule(at time.Time, foreground bool) {
 // monitorPass runs monitorNodeHealth and schedules the next one --node-monitor-period later,
 // foreground when it will have something to do (unsettled).
 func (c *Controller) monitorPass() {
-	c.monitorNodeHealth()
-	c.dirty = false // the pass's own writes (a node marked Unknown) are dealt with
+	if c.settled {
+		c.skippedPasses++
+	} else {
+		c.fullPasses++
+		zonesBefore := maps.Clone(c.zones)
+		c.monitorNodeHealth()
+		c.dirty = false // the pass's own writes (a node marked Unknown) are dealt with
+		c.settled = c.steady(zonesBefore)
+	}
 	c.armTainting()
 	c.schedule(c.clock.Now().Add(c.flags.NodeMonitorPeriod), c.dirty || c.unsettled())
 }

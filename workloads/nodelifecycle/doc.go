@@ -35,6 +35,11 @@
 //     or went, or a kubelet changed state (Controller.Observe, sim.API.WatchKubelets), and
 //     while a stopped kubelet's node is not Unknown yet (Controller.unsettled). Tainting
 //     passes run, foreground, only while a tainter holds a node and its rate is above 0.
+//   - A health pass in a settled cluster (every lease renewed, every node Ready and free of
+//     the controller's NoExecute taints, no tainter holding a node, zones unchanged) keeps its
+//     time but skips the nodes: it would change nothing that the next pass after a change does
+//     not recompute the same way (settled.go). A trace replay of 1,523 nodes over 3,584 hours
+//     otherwise spends its time in 2.6 million passes that do nothing.
 //   - NodeTaint admission (sim/nodetaint.go) is turned on by New (Simulator.TaintNewNodes):
 //     a simulator without this controller keeps its nodes untainted.
 package nodelifecycle
