@@ -446,6 +446,9 @@ func (a *API) store(k *Kind, old, obj runtime.Object) error {
 		}
 		if err = a.tracker.Create(k.GVR, obj, m.GetNamespace()); err == nil {
 			a.objects.stored++
+			if k.Name() == "Node" {
+				a.layout.nodes++
+			}
 		}
 	} else {
 		err = a.tracker.Update(k.GVR, obj, m.GetNamespace())
@@ -471,6 +474,9 @@ func (a *API) remove(k *Kind, cur runtime.Object) error {
 		return err
 	}
 	a.objects.stored--
+	if k.Name() == "Node" {
+		a.layout.nodes--
+	}
 	a.writes.Add(1)
 	a.deliver(WatchEvent{Kind: k, Type: watch.Deleted, Old: cur, Object: cur})
 	return nil

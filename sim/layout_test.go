@@ -113,6 +113,14 @@ func TestRelayoutLaysNodesOutInOneBlock(t *testing.T) {
 	if s.api.layout.done != 1 {
 		t.Errorf("%d relayouts after one more node write, want 1", s.api.layout.done)
 	}
+
+	// The count due() reads follows creates and deletes, without listing the informer.
+	if err := s.API().Delete(kinds["Node"], "", "n4", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.api.layout.nodes, len(s.api.informers["Node"].indexer.ListKeys()); got != want || got != 4 {
+		t.Errorf("layout counts %d nodes, the informer holds %d, want 4", got, want)
+	}
 }
 
 // Laying the nodes out again changes no decision: the same pods get the same nodes, attempts
