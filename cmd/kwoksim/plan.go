@@ -72,6 +72,7 @@ func planE(c *cobra.Command, f *planFlags) error {
 		}
 		return run, err
 	}
+	listenForInterrupts() // the runs stop at an interrupt and the plan reports what finished
 	plan, err := capacity.Search(c.Context(), in.templates, capacity.Options{
 		MaxNodes: f.maxNodes, Parallel: f.parallel, GivenNodes: in.givenNodes, Assertions: f.asserts,
 	}, eval)

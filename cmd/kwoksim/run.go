@@ -176,7 +176,7 @@ func runE(c *cobra.Command, f *runFlags) error {
 			UnpacedScheduler: f.control.unpacedScheduler(),
 		},
 		Nodes: nodes, Workloads: objs, Traces: f.traces, Strict: f.strict, MaxDocumentBytes: f.limits.maxDocumentBytes,
-		WriteState: f.stateOut.writer(), Skipped: mixed.skipped,
+		WriteState: f.stateOut.writer(), Skipped: mixed.skipped, Started: listenForInterrupts,
 	})
 	progress.clear()
 	reportInputs(c.ErrOrStderr(), report)

@@ -93,6 +93,7 @@ func runSweep(c *cobra.Command, m *sweep.Matrix, f *sweepFlags) error {
 			return fmt.Errorf("--reports %s: %w", f.reportsDir, err)
 		}
 	}
+	listenForInterrupts() // the runs stop at an interrupt and the sweep compares what finished
 	forEachParallel(ctx, len(combos), f.parallel, func(i int) {
 		child := runChild(ctx, combos[i].Args)
 		var err error
