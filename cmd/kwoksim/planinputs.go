@@ -19,7 +19,7 @@ import (
 // names, defaults and help are run's own. Adding one is adding its name here.
 var forwardedFlags = []string{
 	"nodes", "workload", "filename", "strict-kinds", "trace", "stages", "seed", "until", "scheduler-config", "keep-renewals", "strict",
-	sim.MaxObjectsFlag[2:], sim.MaxEventsPerInstantFlag[2:], manifest.MaxDocumentBytesFlag[2:],
+	sim.MaxObjectsFlag[2:], sim.MaxEventsPerInstantFlag[2:], manifest.MaxDocumentBytesFlag[2:], sim.MaxMemoryFlag[2:],
 	"kcm-flag", "apiserver-flag", "pacing",
 }
 
