@@ -32,7 +32,7 @@ func defaultLimits() limitFlags {
 
 func (l *limitFlags) register(fl *pflag.FlagSet) {
 	fl.IntVar(&l.maxObjects, sim.MaxObjectsFlag[2:], l.maxObjects,
-		"most objects the simulated apiserver stores at once; the create that would pass it fails the run (exit 3)")
+		"most objects the simulated apiserver stores at once; inputs that declare more fail before the run,\nand the create that would pass it fails the run (exit 3)")
 	fl.Var(&l.maxMemory, sim.MaxMemoryFlag[2:], fmt.Sprintf("most memory the run may hold, in bytes with a unit (6Gi, 512Mi, 8G), 0 for no limit; past it the run fails (exit 3),\n"+
 		"and inputs that declare more objects than fit (%s each) fail before the run. Default: %d%% of the memory\n"+
 		"available to the process (its cgroup's limit, else MemTotal), %s where that cannot be read",

@@ -81,7 +81,7 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, 
 	paths := func(name string) []string { v, _ := fl.GetStringArray(name); return v }
 	limit := func(flag string) int { v, _ := fl.GetInt(flag[2:]); return v }
 	limits := limitFlags{maxObjects: limit(sim.MaxObjectsFlag), maxEventsPerInstant: limit(sim.MaxEventsPerInstantFlag),
-		maxDocumentBytes: limit(manifest.MaxDocumentBytesFlag)}
+		maxDocumentBytes: limit(manifest.MaxDocumentBytesFlag), memoryShare: 1}
 	if err := limits.validate(); err != nil {
 		return nil, err
 	}
