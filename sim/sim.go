@@ -60,6 +60,14 @@ type Config struct {
 	// MaxObjects bounds the objects the simulated apiserver stores at once (default
 	// DefaultMaxObjects): the create that would pass it fails the run (see limits.go).
 	MaxObjects int
+	// MaxMemory bounds the memory the Go runtime holds, in bytes, checked every 1,024
+	// object creates and clock events; past it the run fails (see limits.go). Zero: no limit.
+	// Unlike the other limits it depends on the machine, not only on the inputs; it never
+	// changes the result of a run that stays under it.
+	MaxMemory int64
+	// MaxMemoryNote says how MaxMemory was chosen (a flag, a default derived from the
+	// machine), for the message of a run that passes it.
+	MaxMemoryNote string
 	// KeepRenewals performs every transition of a periodic stage one by one, even those that
 	// only renew timestamps (node heartbeats), which are otherwise elided and counted (see
 	// renewal.go). For stage sets that read heartbeat times; slow over long runs.
@@ -174,6 +182,8 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	s.api = newAPI(s.clock, cfg.Seed)
 	s.api.layout.threshold = cfg.RelayoutNodeWrites
 	s.api.objects = objectLimit{max: cfg.MaxObjects, abort: s.Abort}
+	s.api.objects.memory = memoryLimit{max: cfg.MaxMemory, note: cfg.MaxMemoryNote, elapsed: s.Elapsed,
+		stored: func() int { return s.api.objects.stored }}
 	s.api.abort = s.Abort
 	s.rec = newRecorder(s.clock)
 	s.api.evictionRefused = s.rec.EvictionRefused
@@ -279,6 +289,9 @@ func (s *Simulator) Run() error {
 		}
 		if s.stopped() {
 			return ErrStopped
+		}
+		if err := s.api.objects.memory.stepped(s.clock.Processed()); err != nil {
+			return err
 		}
 		next, ok := s.clock.NextAt()
 		if !ok || next.After(s.clock.Now()) {

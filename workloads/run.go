@@ -50,6 +50,11 @@ type Scenario struct {
 	WriteState func([]runtime.Object) error
 	// Skipped are the input objects left out (see CountSkipped), listed in the report.
 	Skipped []analysis.SkippedKind
+	// Started, when set, is called once every input is read, the traces checked whole
+	// included, before the simulator is built: from then on nothing blocks on input for ever
+	// (short of a trace that is a named pipe, read twice), and Config.Stop is honoured, at
+	// the latest by the first event.
+	Started func()
 }
 
 // InputError is an object the simulated apiserver rejected, with where it came from.
@@ -77,6 +82,9 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 		if _, err := trace.Check(p, sc.MaxDocumentBytes); err != nil {
 			return nil, err
 		}
+	}
+	if sc.Started != nil {
+		sc.Started()
 	}
 	cfg := sc.Config
 	if cfg.Stages == nil {

@@ -119,7 +119,7 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	sig := make(chan os.Signal) // unbuffered: a send succeeds only while the handler listens
 	cancelled, exited := make(chan struct{}), make(chan int, 2)
 	var stderr bytes.Buffer
-	go onInterrupts(sig, &stderr, func() { close(cancelled) }, func(code int) { exited <- code })
+	go onInterrupts(sig, &stderr, func() bool { return true }, func() { close(cancelled) }, func(code int) { exited <- code })
 	send := func(s os.Signal) {
 		select {
 		case sig <- s:
@@ -138,5 +138,54 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "interrupt again to quit at once") {
 		t.Errorf("the first signal did not say how to quit at once: %q", stderr.String())
+	}
+}
+
+// While the inputs are read nothing listens for the cancellation, and a read can block for
+// ever: a FIFO as --nodes that no one writes. The first signal then ends the process at
+// once, with exit code 130 and nothing written.
+func TestInterruptWhileReadingInputs(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			fifo := filepath.Join(dir, "nodes.yaml")
+			if err := mkfifo(fifo); err != nil {
+				t.Skipf("mkfifo: %v", err)
+			}
+			report := filepath.Join(dir, "report.json")
+			cmd, stdout, stderr := startKwoksim(t, "run", "--nodes", fifo, "--workload", seedWorkload, "--report", report)
+			time.Sleep(time.Second) // let it block opening the FIFO
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			if code := waitExit(t, cmd); code != exitInterrupted {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitInterrupted, stderr)
+			}
+			if took := time.Since(start); took > 10*time.Second {
+				t.Errorf("exited %v after the signal, want at once", took)
+			}
+			if !strings.Contains(stderr.String(), "interrupted while reading the inputs: nothing was written") {
+				t.Errorf("stderr does not say what happened:\n%s", stderr)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+			if _, err := os.Stat(report); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a report was written (%v)", err)
+			}
+		})
+	}
+}
+
+// The handler itself: before anything listens, the first signal exits without cancelling.
+func TestInterruptBeforeListeningExits(t *testing.T) {
+	sig := make(chan os.Signal, 1)
+	exited := make(chan int, 1)
+	var stderr bytes.Buffer
+	sig <- syscall.SIGTERM
+	onInterrupts(sig, &stderr, func() bool { return false }, func() { t.Error("cancelled instead of exiting") }, func(code int) { exited <- code })
+	if code := <-exited; code != exitInterrupted {
+		t.Errorf("exit %d, want %d", code, exitInterrupted)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/capacity"
+	"github.com/kwoksim/kwoksim/sim"
 )
 
 type planFlags struct {
@@ -57,6 +58,7 @@ func planE(c *cobra.Command, f *planFlags) error {
 	eval := func(ctx context.Context, i, n int) (capacity.Run, error) {
 		args := append([]string{"run"}, forwarded...)
 		args = append(args, "--node-template", f.templates[i], "--template-nodes", strconv.Itoa(n))
+		args = append(args, memoryShareArgs(c.Flags().Changed(sim.MaxMemoryFlag[2:]), f.parallel)...)
 		res := runChild(ctx, args)
 		switch {
 		case res.Interrupted():
@@ -72,6 +74,7 @@ func planE(c *cobra.Command, f *planFlags) error {
 		}
 		return run, err
 	}
+	listenForInterrupts() // the runs stop at an interrupt and the plan reports what finished
 	plan, err := capacity.Search(c.Context(), in.templates, capacity.Options{
 		MaxNodes: f.maxNodes, Parallel: f.parallel, GivenNodes: in.givenNodes, Assertions: f.asserts,
 	}, eval)

@@ -19,7 +19,7 @@ import (
 // names, defaults and help are run's own. Adding one is adding its name here.
 var forwardedFlags = []string{
 	"nodes", "workload", "filename", "strict-kinds", "trace", "stages", "seed", "until", "scheduler-config", "keep-renewals", "strict",
-	sim.MaxObjectsFlag[2:], sim.MaxEventsPerInstantFlag[2:], manifest.MaxDocumentBytesFlag[2:],
+	sim.MaxObjectsFlag[2:], sim.MaxEventsPerInstantFlag[2:], manifest.MaxDocumentBytesFlag[2:], sim.MaxMemoryFlag[2:],
 	"kcm-flag", "apiserver-flag", "pacing",
 }
 
@@ -81,7 +81,7 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, 
 	paths := func(name string) []string { v, _ := fl.GetStringArray(name); return v }
 	limit := func(flag string) int { v, _ := fl.GetInt(flag[2:]); return v }
 	limits := limitFlags{maxObjects: limit(sim.MaxObjectsFlag), maxEventsPerInstant: limit(sim.MaxEventsPerInstantFlag),
-		maxDocumentBytes: limit(manifest.MaxDocumentBytesFlag)}
+		maxDocumentBytes: limit(manifest.MaxDocumentBytesFlag), memoryShare: 1}
 	if err := limits.validate(); err != nil {
 		return nil, err
 	}

@@ -160,11 +160,17 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if err := manifest.ScaleReplicas(objs, f.scale); err != nil {
 		return usageError{fmt.Errorf("--scale-replicas: %w", err)}
 	}
+	// Inputs that cannot fit under the object or memory limit fail now, not minutes into the run.
+	maxMemory, memoryNote := f.limits.maxMemory.limit(f.limits.memoryShare)
+	if err := checkDeclared(manifest.Declare(slices.Concat(nodes, objs)), f.limits.maxObjects, maxMemory, memoryNote); err != nil {
+		return err
+	}
 	noteCronJobsNeedUntil(c.ErrOrStderr(), objs, f.until)
 	set, err := loadStages(c.ErrOrStderr(), in, f.stages, maxDoc)
 	if err != nil {
 		return err
 	}
+	defer softMemoryLimit(maxMemory)()
 	progress := newProgressLine(c.ErrOrStderr(), isTerminal, time.Now)
 	// An interrupt (the command's context cancelled) stops the simulation at the next event
 	// boundary; the simulator itself keeps running to that point, and the report so far is
@@ -174,10 +180,11 @@ func runE(c *cobra.Command, f *runFlags) error {
 			Stages: set, Seed: f.seed, Until: f.until, Parallelism: f.parallelism, SchedulerConfig: schedConfig,
 			KeepRenewals: f.keepRenew, SampleInterval: f.sample, Progress: progress.callback(), Stop: c.Context().Done(),
 			MaxObjects: f.limits.maxObjects, MaxEventsPerInstant: f.limits.maxEventsPerInstant, ControlPlane: controlPlane,
+			MaxMemory: maxMemory, MaxMemoryNote: memoryNote,
 			UnpacedScheduler: f.control.unpacedScheduler(),
 		},
 		Nodes: nodes, Workloads: objs, Traces: f.traces, Strict: f.strict, MaxDocumentBytes: f.limits.maxDocumentBytes,
-		WriteState: f.stateOut.writer(), Skipped: mixed.skipped,
+		WriteState: f.stateOut.writer(), Skipped: mixed.skipped, Started: listenForInterrupts,
 	})
 	progress.clear()
 	if report != nil {

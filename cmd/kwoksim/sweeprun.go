@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -93,8 +94,9 @@ func runSweep(c *cobra.Command, m *sweep.Matrix, f *sweepFlags) error {
 			return fmt.Errorf("--reports %s: %w", f.reportsDir, err)
 		}
 	}
+	listenForInterrupts() // the runs stop at an interrupt and the sweep compares what finished
 	forEachParallel(ctx, len(combos), f.parallel, func(i int) {
-		child := runChild(ctx, combos[i].Args)
+		child := runChild(ctx, append(slices.Clip(combos[i].Args), memoryShareArgs(false, f.parallel)...))
 		var err error
 		if child.Report != nil && f.reportsDir != "" {
 			run := sweep.NewRun(combos[i], len(combos), child.Report)
