@@ -43,7 +43,7 @@ func newSweepCommand() *cobra.Command {
 	fl.StringVar(&f.reportsDir, "reports", "", "also keep each combination's full report in this directory: <index>.json, as --index -o json prints it")
 	fl.IntVar(&f.index, "index", f.index, "run combination I alone, in this process (what each pod of the --emit-job Job does);\nprints the combination and its report (-o json: a SweepRun object)")
 	fl.StringVar(&f.emitJob, "emit-job", "", "write a Kubernetes Indexed Job and a ConfigMap of the matrix and its inputs to this directory,\ninstead of running")
-	fl.StringVar(&f.image, "image", f.image, "with --emit-job: the container image, whose entrypoint is kwoksim\n(by default kwoksim:<this binary's version>, as `make image` tags it; pulled if not present)")
+	fl.StringVar(&f.image, "image", f.image, "with --emit-job: the container `IMAGE`, whose entrypoint is kwoksim, pulled if not on the node;\nby default kwoksim:<this binary's version>, the tag make image gives it")
 	cmd.AddCommand(newSweepCollectCommand())
 	return cmd
 }
