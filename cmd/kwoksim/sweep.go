@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -128,6 +129,10 @@ func (f *sweepFlags) check(c *cobra.Command) error {
 		return usageError{fmt.Errorf("--emit-job runs nothing: --report, --reports, --csv and --plots have nothing to write")}
 	case c.Flags().Changed("image") && f.emitJob == "":
 		return usageError{fmt.Errorf("--image needs --emit-job")}
+	case f.emitJob != "" && (f.image == "" || strings.TrimSpace(f.image) != f.image):
+		// The apiserver would refuse the Job: its container's image is required and may not
+		// begin or end with white space.
+		return usageError{fmt.Errorf("--image %q: expected an image reference such as registry.example/kwoksim:v1, without leading or trailing white space", f.image)}
 	}
 	if err := checkDirFlag("--reports", f.reportsDir); err != nil {
 		return err
