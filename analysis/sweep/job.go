@@ -32,10 +32,15 @@ const (
 	IndexEnv        = "JOB_COMPLETION_INDEX"
 	indexAnnotation = "batch.kubernetes.io/job-completion-index"
 	containerName   = "kwoksim"
+	// RunAsUser is the user the Dockerfile's image runs as (USER 65532:65532), not root.
+	RunAsUser = 65532
 )
 
 // JobOptions are the Job's settings.
 type JobOptions struct {
+	// Image is the container image, whose entrypoint is kwoksim. It is pulled only if the
+	// node does not have it (imagePullPolicy IfNotPresent), so that an image loaded into the
+	// nodes (kind load docker-image) serves.
 	Image string
 	// Parallelism is how many pods run at once; 0 means every combination at once.
 	Parallelism int
@@ -47,6 +52,23 @@ type Job struct {
 	ConfigMap *corev1.ConfigMap
 	Job       *batchv1.Job
 }
+
+// DefaultImage is the image a Job runs unless told otherwise: kwoksim:<version>, the tag
+// `make image` gives the image of the same checkout ("dev" outside git, and for a binary built
+// without stamping). The version is made a valid tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}):
+// "+" of a semver build suffix and any other character becomes "-".
+func DefaultImage(version string) string {
+	tag := strings.TrimLeft(notTagChars.ReplaceAllString(version, "-"), ".-")
+	if len(tag) > 128 {
+		tag = tag[:128]
+	}
+	if tag == "" {
+		tag = "dev"
+	}
+	return "kwoksim:" + tag
+}
+
+var notTagChars = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
 
 var manifestExt = map[string]bool{".yaml": true, ".yml": true, ".json": true}
 
@@ -166,6 +188,20 @@ func (m *Matrix) EmitJob(opts JobOptions) (*Job, error) {
 							corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1Gi")}},
 						VolumeMounts:             []corev1.VolumeMount{{Name: "inputs", MountPath: InputsDir, ReadOnly: true}},
 						TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+						// Without it a tag of :latest (or none) would be pulled on every start.
+						ImagePullPolicy: corev1.PullIfNotPresent,
+						// What the restricted Pod Security Standard asks for. The pod reads
+						// the volume and writes only to stdout: its root file system can be
+						// read-only.
+						SecurityContext: &corev1.SecurityContext{
+							RunAsNonRoot:             ptr.To(true),
+							RunAsUser:                ptr.To[int64](RunAsUser),
+							RunAsGroup:               ptr.To[int64](RunAsUser),
+							AllowPrivilegeEscalation: ptr.To(false),
+							ReadOnlyRootFilesystem:   ptr.To(true),
+							Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+							SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+						},
 					}},
 					Volumes: []corev1.Volume{{Name: "inputs", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 						LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}, Items: items}}}},

@@ -204,6 +204,24 @@ func TestEmitJobRewritesTheMatrix(t *testing.T) {
 	}
 }
 
+// An emitted Job runs the image of its kwoksim's version by default, never :latest (which a
+// node pulls on every start, so that an image loaded into kind would not serve).
+func TestDefaultImage(t *testing.T) {
+	for version, want := range map[string]string{
+		"v0.3.0":                  "kwoksim:v0.3.0",
+		"v0.3.0-2-g57b8ab0-dirty": "kwoksim:v0.3.0-2-g57b8ab0-dirty",
+		"dev":                     "kwoksim:dev",
+		"":                        "kwoksim:dev",
+		"v1.0.0+incompatible":     "kwoksim:v1.0.0-incompatible",
+		"-x":                      "kwoksim:x",
+		strings.Repeat("1", 200):  "kwoksim:" + strings.Repeat("1", 128),
+	} {
+		if got := DefaultImage(version); got != want {
+			t.Errorf("DefaultImage(%q) = %q, want %q", version, got, want)
+		}
+	}
+}
+
 func TestCollectErrors(t *testing.T) {
 	run := func(index, total int) *Run {
 		c := Combination{Index: index, Label: "seed=" + itoa(index)}

@@ -82,7 +82,8 @@ reproducible from a seed.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())
 	})
-	root.AddCommand(newRunCommand(), newPlanCommand(), newSweepCommand(), newCompareCommand(), newStagesCommand(), newImportCommand())
+	root.AddCommand(newRunCommand(), newPlanCommand(), newSweepCommand(), newCompareCommand(), newStagesCommand(), newImportCommand(), newVersionCommand())
+	setVersion(root)
 	return root
 }
 

@@ -6,12 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/plots"
 	"github.com/kwoksim/kwoksim/analysis/sweep"
+	"github.com/kwoksim/kwoksim/version"
 )
 
 type sweepFlags struct {
@@ -24,7 +26,7 @@ type sweepFlags struct {
 }
 
 func newSweepCommand() *cobra.Command {
-	f := &sweepFlags{parallel: runtime.NumCPU(), out: sweepOutputs{format: "table"}, image: "kwoksim:latest"}
+	f := &sweepFlags{parallel: runtime.NumCPU(), out: sweepOutputs{format: "table"}, image: sweep.DefaultImage(version.Get().Version)}
 	cmd := &cobra.Command{
 		Use:   "sweep FILE",
 		Short: "Run a matrix of variations (scheduler configs, nodes, replica scale, seeds) and compare them",
@@ -42,7 +44,7 @@ func newSweepCommand() *cobra.Command {
 	fl.StringVar(&f.reportsDir, "reports", "", "also keep each combination's full report in this directory: <index>.json, as --index -o json prints it")
 	fl.IntVar(&f.index, "index", f.index, "run combination I alone, in this process (what each pod of the --emit-job Job does);\nprints the combination and its report (-o json: a SweepRun object)")
 	fl.StringVar(&f.emitJob, "emit-job", "", "write a Kubernetes Indexed Job and a ConfigMap of the matrix and its inputs to this directory,\ninstead of running")
-	fl.StringVar(&f.image, "image", f.image, "with --emit-job: the container image, whose entrypoint is kwoksim")
+	fl.StringVar(&f.image, "image", f.image, "with --emit-job: the container `IMAGE`, whose entrypoint is kwoksim, pulled if not on the node;\nby default kwoksim:<this binary's version>, the tag make image gives it")
 	cmd.AddCommand(newSweepCollectCommand())
 	return cmd
 }
@@ -100,8 +102,8 @@ func sweepE(c *cobra.Command, file string, f *sweepFlags) error {
 		if err := job.Write(f.emitJob); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.OutOrStdout(), "wrote %s and %s: an Indexed Job of %d completions\n",
-			filepath.Join(f.emitJob, sweep.ConfigMapFile), filepath.Join(f.emitJob, sweep.JobFile), m.Len())
+		fmt.Fprintf(c.OutOrStdout(), "wrote %s and %s: the Indexed Job %s of %d completions, image %s\n",
+			filepath.Join(f.emitJob, sweep.ConfigMapFile), filepath.Join(f.emitJob, sweep.JobFile), job.Job.Name, m.Len(), f.image)
 		return nil
 	}
 	return runSweep(c, m, f)
@@ -127,6 +129,10 @@ func (f *sweepFlags) check(c *cobra.Command) error {
 		return usageError{fmt.Errorf("--emit-job runs nothing: --report, --reports, --csv and --plots have nothing to write")}
 	case c.Flags().Changed("image") && f.emitJob == "":
 		return usageError{fmt.Errorf("--image needs --emit-job")}
+	case f.emitJob != "" && (f.image == "" || strings.TrimSpace(f.image) != f.image):
+		// The apiserver would refuse the Job: its container's image is required and may not
+		// begin or end with white space.
+		return usageError{fmt.Errorf("--image %q: expected an image reference such as registry.example/kwoksim:v1, without leading or trailing white space", f.image)}
 	}
 	if err := checkDirFlag("--reports", f.reportsDir); err != nil {
 		return err

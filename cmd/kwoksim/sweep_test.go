@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,10 +23,13 @@ import (
 	"k8s.io/kubernetes/pkg/apis/core"
 	corevalidation "k8s.io/kubernetes/pkg/apis/core/validation"
 	jobregistry "k8s.io/kubernetes/pkg/registry/batch/job"
+	psaapi "k8s.io/pod-security-admission/api"
+	psapolicy "k8s.io/pod-security-admission/policy"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/sweep"
+	"github.com/kwoksim/kwoksim/version"
 )
 
 const sweeps = "../../testdata/sweep/"
@@ -261,7 +265,8 @@ matrix:
 	}
 	out := filepath.Join(dir, "job")
 	code, stdout, errOut := kwoksim(t, "sweep", matrix, "--emit-job", out, "--image", "my/kwoksim:v1", "--parallel", "3")
-	if code != exitOK || !strings.Contains(stdout, "an Indexed Job of 4 completions") {
+	// The Job's name is printed: `kubectl wait job/NAME` needs it.
+	if code != exitOK || !strings.Contains(stdout, "the Indexed Job kwoksim-sweep-my-sweep of 4 completions, image my/kwoksim:v1\n") {
 		t.Fatalf("exit %d: %s%s", code, stdout, errOut)
 	}
 	read := func(name string, obj any) {
@@ -312,6 +317,35 @@ matrix:
 	}
 	if job.Name != "kwoksim-sweep-my-sweep" || cm.Name != "kwoksim-sweep-my-sweep-inputs" {
 		t.Errorf("names %s, %s", job.Name, cm.Name)
+	}
+	// The pod is admitted in a namespace enforcing the restricted Pod Security Standard: the
+	// apiserver's own checks, on the defaulted pod template.
+	evaluator, err := psapolicy.NewEvaluator(psapolicy.DefaultChecks(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := job.Spec.Template
+	restricted := psaapi.LevelVersion{Level: psaapi.LevelRestricted, Version: psaapi.LatestVersion()}
+	if res := psapolicy.AggregateCheckResults(evaluator.EvaluatePod(restricted, &tmpl.ObjectMeta, &tmpl.Spec)); !res.Allowed {
+		t.Errorf("the restricted Pod Security Standard refuses the pod: %s: %s", res.ForbiddenReason(), res.ForbiddenDetail())
+	}
+	// It runs as the Dockerfile's user, on a read-only root, and uses an image already on the node.
+	vc := tmpl.Spec.Containers[0]
+	if vc.ImagePullPolicy != corev1.PullIfNotPresent || *vc.SecurityContext.RunAsUser != sweep.RunAsUser || !*vc.SecurityContext.ReadOnlyRootFilesystem {
+		t.Errorf("container: imagePullPolicy %s, securityContext %+v", vc.ImagePullPolicy, vc.SecurityContext)
+	}
+	if dockerfile, err := os.ReadFile("../../Dockerfile"); err != nil || !strings.Contains(string(dockerfile), fmt.Sprintf("\nUSER %d:%d\n", sweep.RunAsUser, sweep.RunAsUser)) {
+		t.Errorf("the Dockerfile's image does not run as user %d (%v)", sweep.RunAsUser, err)
+	}
+	// Without --image: this binary's version, never :latest.
+	code, stdout, errOut = kwoksim(t, "sweep", matrix, "--emit-job", filepath.Join(dir, "job-default"))
+	wantImage := sweep.DefaultImage(version.Get().Version)
+	var defaultJob batchv1.Job
+	if data, err := os.ReadFile(filepath.Join(dir, "job-default", sweep.JobFile)); code != exitOK || err != nil || yaml.Unmarshal(data, &defaultJob) != nil {
+		t.Fatalf("without --image: exit %d: %v %s%s", code, err, stdout, errOut)
+	}
+	if got := defaultJob.Spec.Template.Spec.Containers[0].Image; got != wantImage || strings.HasSuffix(got, ":latest") || !strings.Contains(stdout, "image "+wantImage+"\n") {
+		t.Errorf("the default image is %s (stdout %q), want %s", got, stdout, wantImage)
 	}
 
 	// Lay the ConfigMap out as the volume's items do, and run combination 3 from there.
