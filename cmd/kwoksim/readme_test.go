@@ -664,8 +664,10 @@ func TestREADMERunFlags(t *testing.T) {
 		t.Fatal("no run command")
 	}
 	have := map[string]bool{}
+	// The root's persistent flags (--log-level) apply to run too and may be in its table.
+	run.InheritedFlags().VisitAll(func(f *pflag.Flag) { have["--"+f.Name] = true })
 	run.Flags().VisitAll(func(f *pflag.Flag) {
-		if f.Name == "help" {
+		if f.Name == "help" || f.Hidden {
 			return
 		}
 		have["--"+f.Name] = true

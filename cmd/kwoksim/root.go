@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
@@ -213,9 +214,17 @@ func executeArgs(ctx context.Context, cmd *cobra.Command, args []string, stdout,
 type commandLineKey struct{}
 
 // commandLine is the command line kwoksim was run with, its name first.
+// The hidden --memory-share=N a plan or sweep gives its runs is left out: it is plumbing, not
+// what the user asked, and a sweep's run must record the command line the same run alone does.
 func commandLine(ctx context.Context) []string {
 	args, _ := ctx.Value(commandLineKey{}).([]string)
-	return append([]string{"kwoksim"}, args...)
+	out := []string{"kwoksim"}
+	for _, a := range args {
+		if !strings.HasPrefix(a, memoryShareFlag+"=") {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // exitCode maps the error a command ended with to the process's exit code.
