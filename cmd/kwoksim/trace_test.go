@@ -83,3 +83,35 @@ func TestOverTimeOfATraceThatEndsEmpty(t *testing.T) {
 		}
 	}
 }
+
+// A 1e29-CPU pod on a 1e30-CPU node is 10% of it everywhere the report and the table say so;
+// the millicores wrapped to 0 and the run said 0%.
+func TestHugeQuantities(t *testing.T) {
+	const dir = "../../testdata/overtime/"
+	args := []string{"run", "--nodes", dir + "huge-node.yaml", "--workload", dir + "huge-pod.yaml"}
+	r := runJSON(t, args...)
+	if len(r.Nodes) != 1 || r.Nodes[0].Pods != 1 {
+		t.Fatalf("the pod is not on the node: %+v", r.Nodes)
+	}
+	if u := r.Nodes[0].Utilization["cpu"]; u != 0.1 {
+		t.Errorf("node cpu utilization %v, want 0.1", u)
+	}
+	if u := r.Utilization["cpu"]; u.Mean != 0.1 || u.Max != 0.1 {
+		t.Errorf("cpu across nodes %+v, want 0.1", u)
+	}
+	if u := r.Timeseries.Utilization["cpu"]; u[len(u)-1] != 0.1 {
+		t.Errorf("time series cpu %v, want 0.1 at the end", u)
+	}
+	if f := r.OverTime.Utilization["cpu"]; f.Final != 0.1 || f.Peak != 0.1 {
+		t.Errorf("cpu over time %+v, want 0.1", f)
+	}
+	code, out, errOut := kwoksim(t, args...)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"100e27/1e30 (10%)", "cpu          1      10.0%"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the table lacks %q:\n%s", want, out)
+		}
+	}
+}
