@@ -217,7 +217,7 @@ func Build(o Observation) *Report {
 	r.Latency, r.Attempts = latencies(o.Pods)
 	r.Utilization = utilizationStats(r.Nodes)
 	r.UnschedulableReasons = unschedulableReasons(r)
-	r.Timeseries = timeseries(o)
+	r.Timeseries, r.OverTime = sweep(o)
 	return r
 }
 

@@ -163,6 +163,10 @@ func quantity(name, s string) string {
 	if err != nil {
 		return s
 	}
+	if !fits(corev1.ResourceName(name), q) {
+		// Past int64 MilliValue and Value wrap: the exact decimal instead.
+		return q.AsDec().String()
+	}
 	if name == string(corev1.ResourceCPU) {
 		return csvNumber(float64(q.MilliValue()) / 1000)
 	}

@@ -1,6 +1,9 @@
 package analysis
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCSVCells(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
@@ -12,6 +15,10 @@ func TestCSVCells(t *testing.T) {
 		{"pods", "110", "110"},
 		{"example.com/gpu", "2", "2"},
 		{"cpu", "", ""},
+		// Past int64 (millicores for cpu) the exact value, not a wrapped one.
+		{"cpu", "1e30", "1" + strings.Repeat("0", 30)},
+		{"memory", "15e18", "15000000000000000000"},
+		{"cpu", "9e15", "9000000000000000"},
 	} {
 		if got := quantity(tc.name, tc.in); got != tc.want {
 			t.Errorf("quantity(%s, %q) = %q, want %q", tc.name, tc.in, got, tc.want)

@@ -66,7 +66,11 @@ type Report struct {
 	UnschedulableReasons []ReasonCount `json:"unschedulableReasons"`
 	// Timeseries samples the cluster on virtual time.
 	Timeseries Timeseries `json:"timeseries"`
-	Runtime    Runtime    `json:"runtime"`
+	// OverTime is the peak and time-weighted mean, over the whole run, of pods running,
+	// pending and bound, nodes used and the cluster's utilization per resource, beside their
+	// final values (see OverTime).
+	OverTime OverTime `json:"overTime"`
+	Runtime  Runtime  `json:"runtime"`
 	// Provenance is the command line, input files and kwoksim build of the run (see
 	// Provenance); absent from a report built by other means than `kwoksim run`.
 	Provenance *Provenance `json:"provenance,omitempty"`

@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,7 +38,14 @@ func WriteTable(w io.Writer, r *Report) error {
 		fmt.Fprintf(w, ", %d deleted", p.Deleted)
 	}
 	fmt.Fprintln(w)
+	ot, overTime := r.OverTime, r.OverTime.Emptier()
+	if overTime {
+		fmt.Fprintf(w, "       over the run: running %s; bound %s\n", peakMean(ot.PodsRunning, count), peakMean(ot.PodsBound, count))
+	}
 	fmt.Fprintf(w, "Nodes: %d total, %d ready, %d used\n", n.Total, n.Ready, n.Used)
+	if overTime {
+		fmt.Fprintf(w, "       over the run: used %s\n", peakMean(ot.NodesUsed, count))
+	}
 	if wl := r.Summary.Workloads; wl.Total > 0 {
 		fmt.Fprintf(w, "Workloads: %d total, %d failing\n", wl.Total, wl.Failing)
 	}
@@ -246,6 +254,19 @@ func PodsOnUnknownNodes(r *Report) []string {
 		}
 	}
 	return out
+}
+
+// peakMean renders a figure over the run as "peak P at t=T, mean M" (the mean time-weighted).
+func peakMean(f OverTimeFigure, format func(float64) string) string {
+	return fmt.Sprintf("peak %s at t=%s, mean %s", format(f.Peak), formatSeconds(f.PeakAt), format(f.Mean))
+}
+
+// count renders a count, or a mean of counts to one decimal.
+func count(x float64) string {
+	if x == math.Trunc(x) {
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(x, 'f', 1, 64)
 }
 
 func formatSeconds(s float64) string {

@@ -40,6 +40,21 @@ func writeStatistics(w io.Writer, r *Report) error {
 			return err
 		}
 	}
+	if ot := r.OverTime; ot.Emptier() && len(ot.Utilization) > 0 {
+		// The block above is across nodes at the end; this one is the whole cluster over time,
+		// shown when the run ended emptier than it was.
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "CLUSTER UTILIZATION\tFINAL\tPEAK\tPEAK AT\tMEAN OVER TIME")
+		for _, name := range resourceNames(ot.Utilization) {
+			f := ot.Utilization[name]
+			fmt.Fprintf(tw, "%s\t%s\t%s\tt=%s\t%s\n", name, percent(f.Final), percent(f.Peak), formatSeconds(f.PeakAt), percent(f.Mean))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w, "(requested/allocatable summed over the nodes; the run ended emptier than it was, so the final figures alone mislead)")
+	}
 	return nil
 }
 

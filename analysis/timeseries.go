@@ -112,9 +112,11 @@ func phaseIndex(p corev1.PodPhase) int {
 }
 
 // sweepNode is what the sweep knows of one node name. Requests are kept whether or not the
-// node exists, so a pod bound to a node that is gone, or not there yet, is counted once it is.
+// node exists, so a pod bound to a node that is gone, or not there yet, is counted once it is;
+// active counts those pods.
 type sweepNode struct {
 	exists, ready bool
+	active        int
 	alloc, req    []int64
 }
 
@@ -125,13 +127,23 @@ type sweepPod struct {
 	phase          int
 }
 
-// timeseries samples the cluster at sampleTimes by one pass over the change log: the state at
-// a sample time t is the state after every change made at t. Counts are of existing pods by
+// timeseries is the sampled half of sweep.
+func timeseries(o Observation) Timeseries {
+	ts, _ := sweep(o)
+	return ts
+}
+
+// sweep samples the cluster at sampleTimes by one pass over the change log: the state at a
+// sample time t is the state after every change made at t. Counts are of existing pods by
 // phase and of existing Ready nodes; utilization is, per resource any node offered during the
 // run, the requests of the active pods on existing nodes over those nodes' allocatable (0
-// while no node offers the resource). Amounts are integers (see amount), so the figures do
-// not depend on the order of changes within a step.
-func timeseries(o Observation) Timeseries {
+// while no node offers the resource). Amounts are integers (see amount, sweepExponents), so
+// the figures do not depend on the order of changes within a step.
+//
+// The same pass follows the state at every instant something changed, not only at the
+// samples, and sums it over time: the OverTime figures are exact, not read off the samples
+// (see overTime).
+func sweep(o Observation) (Timeseries, OverTime) {
 	interval := o.SampleInterval
 	if interval <= 0 {
 		interval = DefaultSampleInterval(o.Elapsed)
@@ -171,11 +183,12 @@ func timeseries(o Observation) Timeseries {
 
 	var (
 		phases           [4]int
-		ready            int
+		ready, used, bnd int
 		allocSum, reqSum = make([]int64, len(names)), make([]int64, len(names))
 		pods             = make([]sweepPod, len(o.Pods))
 		requests         = make([][]int64, len(o.Pods))
 		nodes            = map[string]*sweepNode{}
+		exps             = sweepExponents(o, names, index, requests)
 	)
 	node := func(name string) *sweepNode {
 		n := nodes[name]
@@ -187,7 +200,7 @@ func timeseries(o Observation) Timeseries {
 	}
 	podRequests := func(i int32) []int64 {
 		if requests[i] == nil {
-			requests[i] = podAmounts(o.Pods[i].Pod, index, len(names))
+			requests[i] = podAmounts(o.Pods[i].Pod, index, exps)
 		}
 		return requests[i]
 	}
@@ -209,7 +222,12 @@ func timeseries(o Observation) Timeseries {
 		if !active {
 			sign = -1
 		}
+		bnd += int(sign)
 		n := node(o.Pods[c.Pod].Pod.Spec.NodeName)
+		if n.exists && (n.active == 0) != (n.active+int(sign) == 0) {
+			used += int(sign)
+		}
+		n.active += int(sign)
 		for i, a := range podRequests(c.Pod) {
 			n.req[i] += sign * a
 			if n.exists {
@@ -228,6 +246,9 @@ func timeseries(o Observation) Timeseries {
 					allocSum[i] -= n.alloc[i]
 					reqSum[i] -= n.req[i]
 				}
+				if n.active > 0 {
+					used--
+				}
 			}
 			n.exists, n.ready = false, false
 			return
@@ -236,7 +257,7 @@ func timeseries(o Observation) Timeseries {
 			for i, name := range names {
 				a := int64(0)
 				if q, ok := c.Allocatable[name]; ok {
-					a = amount(name, q)
+					a = scaledAmount(name, q, exps[i])
 				}
 				if n.exists {
 					allocSum[i] += a - n.alloc[i]
@@ -250,6 +271,9 @@ func timeseries(o Observation) Timeseries {
 				allocSum[i] += n.alloc[i]
 				reqSum[i] += n.req[i]
 			}
+			if n.active > 0 {
+				used++
+			}
 		}
 		n.ready = c.Ready
 		if n.ready {
@@ -257,32 +281,123 @@ func timeseries(o Observation) Timeseries {
 		}
 	}
 
-	pi, ni := 0, 0
-	for k, t := range times {
-		for ; pi < len(h.Pods) && h.Pods[pi].At <= t; pi++ {
+	acc := newOverTime(names)
+	state := func() []float64 {
+		acc.state[0], acc.state[1] = float64(phases[phaseRunning]), float64(phases[phasePending])
+		acc.state[2], acc.state[3] = float64(bnd), float64(used)
+		for i := range names {
+			acc.state[overTimeCounts+i] = ratio(reqSum[i], allocSum[i])
+		}
+		return acc.state
+	}
+
+	// Each round applies every change made at the next instant something changes, after
+	// taking the samples before it (they see the state that instant ends) and adding the
+	// state that held until it to the sums. Changes after the end of the run, if any, are
+	// not the run's.
+	pi, ni, k := 0, 0, 0
+	now := time.Duration(0)
+	for {
+		next, more := time.Duration(0), false
+		if pi < len(h.Pods) {
+			next, more = h.Pods[pi].At, true
+		}
+		if ni < len(h.Nodes) && (!more || h.Nodes[ni].At < next) {
+			next, more = h.Nodes[ni].At, true
+		}
+		if !more || next > o.Elapsed {
+			break
+		}
+		for ; k < len(times) && times[k] < next; k++ {
+			sample(&ts, util, k, times[k], phases, ready, reqSum, allocSum)
+		}
+		acc.hold(state(), next-now)
+		now = next
+		for ; pi < len(h.Pods) && h.Pods[pi].At <= next; pi++ {
 			applyPod(h.Pods[pi])
 		}
-		for ; ni < len(h.Nodes) && h.Nodes[ni].At <= t; ni++ {
+		for ; ni < len(h.Nodes) && h.Nodes[ni].At <= next; ni++ {
 			applyNode(h.Nodes[ni])
 		}
-		ts.T[k] = t.Seconds()
-		ts.Pending[k], ts.Running[k] = phases[phasePending], phases[phaseRunning]
-		ts.Succeeded[k], ts.Failed[k] = phases[phaseSucceeded], phases[phaseFailed]
-		ts.ReadyNodes[k] = ready
-		for i := range names {
-			util[i][k] = ratio(reqSum[i], allocSum[i])
+		acc.reach(state(), next)
+	}
+	for ; k < len(times); k++ {
+		sample(&ts, util, k, times[k], phases, ready, reqSum, allocSum)
+	}
+	acc.hold(state(), o.Elapsed-now)
+	return ts, acc.result(names, o.Elapsed)
+}
+
+// sample writes the state into the series' point k, at time t.
+func sample(ts *Timeseries, util [][]float64, k int, t time.Duration, phases [4]int, ready int, reqSum, allocSum []int64) {
+	ts.T[k] = t.Seconds()
+	ts.Pending[k], ts.Running[k] = phases[phasePending], phases[phaseRunning]
+	ts.Succeeded[k], ts.Failed[k] = phases[phaseSucceeded], phases[phaseFailed]
+	ts.ReadyNodes[k] = ready
+	for i := range util {
+		util[i][k] = ratio(reqSum[i], allocSum[i])
+	}
+}
+
+// sweepExponents chooses, per resource, the unit the sweep counts it in: amount's unit
+// (exponent 0) unless the sums could pass amountLimit, then 10^exp times that, the smallest
+// that keeps them within it. The sums are bounded by what every node change offers plus what
+// every pod ever bound requests, all counted at once. Scaled amounts are rounded up, one unit
+// at most each, which is a share of at most about 1e-18 of the total per pod or node: a
+// 1e29-CPU request on a 1e30-CPU node is 10%, where the millicores would wrap.
+//
+// It fills requests with the bound pods' amounts on the way; they are dropped again (the sweep
+// computes them anew) when a unit is not amount's.
+func sweepExponents(o Observation, names []corev1.ResourceName, index map[corev1.ResourceName]int, requests [][]int64) []int {
+	zero := make([]int, len(names))
+	total := make([]float64, len(names))
+	for _, c := range o.History.Nodes {
+		for name, q := range c.Allocatable {
+			total[index[name]] += magnitude(name, q)
 		}
 	}
-	return ts
+	for _, c := range o.History.Pods {
+		if !c.Bound || requests[c.Pod] != nil {
+			continue
+		}
+		rl := resourcehelper.PodRequests(o.Pods[c.Pod].Pod, resourcehelper.PodResourcesOptions{})
+		for name, q := range rl {
+			if i, ok := index[name]; ok {
+				total[i] += magnitude(name, q)
+			}
+		}
+		requests[c.Pod] = amounts(rl, index, zero)
+	}
+	exps := make([]int, len(names))
+	scaled := false
+	for i := range total {
+		// Plus one "pods" per pod, at most as many as changes.
+		total[i] += float64(len(o.History.Pods))
+		for total[i] >= amountLimit/10 {
+			total[i] /= 10
+			exps[i]++
+			scaled = true
+		}
+	}
+	if scaled {
+		clear(requests)
+	}
+	return exps
 }
 
 // podAmounts is what a pod takes of each indexed resource: its requests as the scheduler
 // computes them (init containers, overhead), and one "pods".
-func podAmounts(p *corev1.Pod, index map[corev1.ResourceName]int, n int) []int64 {
-	out := make([]int64, n)
-	for name, q := range resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{}) {
+func podAmounts(p *corev1.Pod, index map[corev1.ResourceName]int, exps []int) []int64 {
+	return amounts(resourcehelper.PodRequests(p, resourcehelper.PodResourcesOptions{}), index, exps)
+}
+
+// amounts is what pod requests rl take of each indexed resource, in the units exps give, and
+// one "pods".
+func amounts(rl corev1.ResourceList, index map[corev1.ResourceName]int, exps []int) []int64 {
+	out := make([]int64, len(exps))
+	for name, q := range rl {
 		if i, ok := index[name]; ok {
-			out[i] = amount(name, q)
+			out[i] = scaledAmount(name, q, exps[i])
 		}
 	}
 	if i, ok := index[corev1.ResourcePods]; ok {

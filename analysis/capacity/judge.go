@@ -103,11 +103,12 @@ func clusterUtilization(nodes []analysis.NodeReport) (map[string]float64, error)
 		if a.Sign() <= 0 {
 			continue
 		}
-		r := 0.0
+		var r resource.Quantity
 		if q, ok := requested[name]; ok {
-			r = q.AsApproximateFloat64()
+			r = *q
 		}
-		out[name] = r / a.AsApproximateFloat64()
+		// Exact for quantities of any size (a 1e29-CPU request on 1e30 CPUs is 0.1).
+		out[name] = analysis.QuantityRatio(name, r, *a)
 	}
 	return out, nil
 }

@@ -58,6 +58,22 @@ func TestJudgeDefaultGoal(t *testing.T) {
 	}
 }
 
+// Quantities past int64's millicores: a 1e29-CPU request on a 1e30-CPU node (and 1e29 more
+// on a second) is exactly 20% of 1e30 + 1e30, not a float approximation of it.
+func TestJudgeHugeQuantities(t *testing.T) {
+	r := &analysis.Report{Nodes: []analysis.NodeReport{
+		{Name: "a", Allocatable: map[string]string{"cpu": "1e30"}, Requested: map[string]string{"cpu": "1e29"}},
+		{Name: "b", Allocatable: map[string]string{"cpu": "1e30"}, Requested: map[string]string{"cpu": "3e29"}},
+	}}
+	run, err := Judge(r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := run.Utilization["cpu"]; got != 0.2 {
+		t.Errorf("cpu utilization %v, want 0.2", got)
+	}
+}
+
 // With assertions the goal is theirs alone, and the failing ones are named.
 func TestJudgeAssertions(t *testing.T) {
 	checks, err := analysis.CompileAssertions([]string{"summary.nodes.used <= 1", "summary.pods.unschedulable == 0", "size(pods) == 5"})

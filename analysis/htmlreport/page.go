@@ -19,7 +19,7 @@ var pageSource string
 
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"seconds": analysis.FormatSeconds,
-	"percent": func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
+	"percent": percent,
 	// optseconds formats a time that may not have happened ("–").
 	"optseconds": func(s *float64) string {
 		if s == nil {
@@ -53,6 +53,10 @@ type view struct {
 	Figures      []figure
 	Distribution []distribution
 	Utilization  []utilization
+	// OverTime are the rows of the figures over the whole run (see analysis.OverTime);
+	// Emptier says the run ended below its peaks. Empty for a report without them.
+	OverTime     []overTimeRow
+	Emptier      bool
 	Resources    []string
 	Nodes        []nodeRow
 	MoreNodes    int
@@ -96,6 +100,11 @@ type distribution struct {
 type utilization struct {
 	Resource string
 	analysis.UtilizationStats
+}
+
+// overTimeRow is one figure over the run, rendered.
+type overTimeRow struct {
+	Name, Final, Peak, PeakAt, Mean string
 }
 
 type nodeRow struct {
@@ -151,6 +160,7 @@ func newView(r *analysis.Report) (*view, error) {
 	for _, res := range sortedKeys(r.Utilization) {
 		v.Utilization = append(v.Utilization, utilization{res, r.Utilization[res]})
 	}
+	v.OverTime, v.Emptier = overTimeRows(r.OverTime), r.OverTime.Emptier()
 	for i, n := range r.Nodes {
 		if i == maxNodes {
 			v.MoreNodes = len(r.Nodes) - maxNodes
@@ -211,6 +221,30 @@ func newView(r *analysis.Report) (*view, error) {
 	}
 	return v, nil
 }
+
+// overTimeRows renders the figures over the run: the counts, then the utilization per
+// resource; none for a report written before kwoksim had them.
+func overTimeRows(o analysis.OverTime) []overTimeRow {
+	if o.Utilization == nil {
+		return nil
+	}
+	count := func(name string, f analysis.OverTimeFigure) overTimeRow {
+		return overTimeRow{name, fmt.Sprint(f.Final), fmt.Sprint(f.Peak), analysis.FormatSeconds(f.PeakAt), fmt.Sprintf("%.1f", f.Mean)}
+	}
+	rows := []overTimeRow{
+		count("pods running", o.PodsRunning),
+		count("pods pending", o.PodsPending),
+		count("pods bound", o.PodsBound),
+		count("nodes used", o.NodesUsed),
+	}
+	for _, res := range sortedKeys(o.Utilization) {
+		f := o.Utilization[res]
+		rows = append(rows, overTimeRow{res + " utilization", percent(f.Final), percent(f.Peak), analysis.FormatSeconds(f.PeakAt), percent(f.Mean)})
+	}
+	return rows
+}
+
+func percent(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
 
 // resources lists the resources the nodes offer: cpu, memory and pods first, as the table
 // shows them, then the others by name.

@@ -439,3 +439,28 @@ func TestPageHintsAndProvenance(t *testing.T) {
 		t.Errorf("a report without provenance: the page does not say so:\n%s", got)
 	}
 }
+
+// The figures over the run are on the page, counts and utilization, saying which is which; a
+// run that ended emptier than it was says so. A report written before kwoksim had them shows
+// no such section.
+func TestOverTimeSection(t *testing.T) {
+	if page := string(render(t, sampleReport())); strings.Contains(page, `id="over-time"`) {
+		t.Error("a report without overTime has the section")
+	}
+	r := sampleReport()
+	r.OverTime = analysis.OverTime{
+		PodsRunning: analysis.OverTimeFigure{Final: 0, Peak: 4, PeakAt: 90, Mean: 2},
+		Utilization: map[string]analysis.OverTimeFigure{"cpu": {Final: 0, Peak: 0.5, PeakAt: 90, Mean: 0.25}},
+	}
+	page := string(render(t, r))
+	for _, want := range []string{
+		`<th class="num">final</th><th class="num">peak</th><th class="num">peak at</th><th class="num">mean over time</th>`,
+		`<td>pods running</td><td class="num">0</td><td class="num">4</td><td class="num">1.5m</td><td class="num">2.0</td>`,
+		`<td>cpu utilization</td><td class="num">0.0%</td><td class="num">50.0%</td><td class="num">1.5m</td><td class="num">25.0%</td>`,
+		"The run ended emptier than it was",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+}
