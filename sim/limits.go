@@ -119,12 +119,15 @@ func memoryInUse(samples []metrics.Sample) int64 {
 }
 
 // MemoryInUse is the memory the Go runtime holds, as the memory limit counts it.
-func MemoryInUse() int64 {
+func MemoryInUse() int64 { return memoryInUse(memorySamples()) }
+
+// memorySamples are the samples memoryInUse reads, named.
+func memorySamples() []metrics.Sample {
 	samples := make([]metrics.Sample, len(memoryMetrics))
 	for i, name := range memoryMetrics {
 		samples[i].Name = name
 	}
-	return memoryInUse(samples)
+	return samples
 }
 
 // check fails when the memory in use is past the limit.
@@ -133,10 +136,7 @@ func (m *memoryLimit) check() error {
 		return nil
 	}
 	if m.samples == nil {
-		m.samples = make([]metrics.Sample, len(memoryMetrics))
-		for i, name := range memoryMetrics {
-			m.samples[i].Name = name
-		}
+		m.samples = memorySamples()
 	}
 	used := memoryInUse(m.samples)
 	if used <= m.max {
