@@ -1,7 +1,9 @@
 package analysis
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -67,7 +69,8 @@ type VolumesReport struct {
 	// StorageClasses counts the claims per storage class, by class name ("" for none).
 	StorageClasses []StorageClassClaims `json:"storageClasses"`
 	// PodsWaiting are the pods left unbound at the end that use a claim not Bound or
-	// missing, by namespace and name, each with why (see PodVolumeWait).
+	// missing, or whose bound volumes a volume plugin found on no node, by namespace and
+	// name, each with why (see PodVolumeWait).
 	PodsWaiting []PodVolumeWait `json:"podsWaiting"`
 	// PersistentVolumeClaims are the claims of the run, deleted ones included, by namespace
 	// and name.
@@ -111,15 +114,19 @@ type ClaimReport struct {
 }
 
 // PodVolumeWait is one pod left unbound at the end of the run that uses a claim that is not
-// Bound, or that does not exist.
+// Bound, or that does not exist, or whose bound volumes a volume plugin rejected.
 type PodVolumeWait struct {
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
 	// Claim is the pod's first such claim, in spec.volumes order (a generic ephemeral
 	// volume's claim is <pod>-<volume>, as ephemeral.VolumeClaimName names it), and
-	// ClaimPhase its phase: Pending, Lost, or Missing when it does not exist.
-	Claim      string `json:"claim"`
-	ClaimPhase string `json:"claimPhase"`
+	// ClaimPhase its phase: Pending, Lost, or Missing when it does not exist. A pod whose
+	// claims are all Bound is listed too when a volume plugin rejected it (see
+	// volumePlugins): Claim is then its first claim whose volume has a node affinity (else
+	// its first claim), ClaimPhase Bound, and VolumeAffinity that volume's affinity.
+	Claim          string `json:"claim"`
+	ClaimPhase     string `json:"claimPhase"`
+	VolumeAffinity string `json:"volumeAffinity,omitempty"`
 	// SchedulerMessage is the scheduler's message from the pod's last failed attempt;
 	// ClaimWarning the claim's last Warning event as "Reason: message"; Provisioning says the
 	// scheduler asked for the claim's volume on a node (selected-node set) and the claim is
@@ -128,7 +135,8 @@ type PodVolumeWait struct {
 	ClaimWarning     string `json:"claimWarning,omitempty"`
 	Provisioning     string `json:"provisioning,omitempty"`
 	// Reason is the one-line account the table shows: Provisioning, else the scheduler's
-	// message, else the claim's state, then the claim's last warning.
+	// message, else the claim's state, then the claim's last warning; for a bound claim, the
+	// scheduler's message then the volume's affinity.
 	Reason string `json:"reason"`
 }
 
@@ -141,6 +149,13 @@ type WorkloadVolumeWait struct {
 
 // ClaimMissing is the claimPhase of a pod's claim that does not exist.
 const ClaimMissing = "Missing"
+
+// volumePlugins are the scheduler plugins whose rejection of a pod is about its volumes'
+// placement once its claims are bound: VolumeBinding's Filter checks a bound volume's node
+// affinity ("node(s) didn't match PersistentVolume's node affinity", ErrReasonNodeConflict in
+// pkg/scheduler/framework/plugins/volumebinding), VolumeZone its zone labels ("node(s) had
+// no available volume zone"). Their names as in pkg/scheduler/framework/plugins/names.
+var volumePlugins = []string{"VolumeBinding", "VolumeZone"}
 
 // ProvisioningWait is the account of a pod whose claim the scheduler asked to provision on a
 // node and that is not bound yet: VolumeBinding's PreBind waits for it (BindPodVolumes in
@@ -214,6 +229,10 @@ func volumesReport(claims []ClaimRecord, pods []PodRecord) (v *VolumesReport, wa
 		if p == nil || rec.DeletedAt != nil || p.Spec.NodeName != "" || terminal(p) {
 			continue
 		}
+		// first is the pod's first claim, placed its first bound claim whose volume has a
+		// node affinity, for a pod a volume plugin rejected although its claims are bound.
+		var first, placed *ClaimRecord
+		var w *PodVolumeWait
 		for j := range p.Spec.Volumes {
 			name := claimOf(p, &p.Spec.Volumes[j])
 			if name == "" {
@@ -221,12 +240,23 @@ func volumesReport(claims []ClaimRecord, pods []PodRecord) (v *VolumesReport, wa
 			}
 			c := existing[key{p.Namespace, name}]
 			if c != nil && c.Phase == corev1.ClaimBound {
+				first = cmp.Or(first, c)
+				if placed == nil && c.VolumeAffinity != "" {
+					placed = c
+				}
 				continue
 			}
-			w := podVolumeWait(rec, name, c)
-			waits[i] = w
-			v.PodsWaiting = append(v.PodsWaiting, w)
+			pw := podVolumeWait(rec, name, c)
+			w = &pw
 			break
+		}
+		if w == nil && first != nil && rejectedByVolumePlugin(rec.Outcome) {
+			pw := boundVolumeWait(rec, cmp.Or(placed, first))
+			w = &pw
+		}
+		if w != nil {
+			waits[i] = *w
+			v.PodsWaiting = append(v.PodsWaiting, *w)
 		}
 	}
 	sort.SliceStable(v.PodsWaiting, func(i, j int) bool {
@@ -302,6 +332,31 @@ func podVolumeWait(rec PodRecord, name string, c *ClaimRecord) PodVolumeWait {
 	}
 	if w.ClaimWarning != "" {
 		w.Reason += fmt.Sprintf(" (claim %s: %s)", name, w.ClaimWarning)
+	}
+	return w
+}
+
+// rejectedByVolumePlugin tells whether a volume plugin rejected the pod in its last failed
+// attempt.
+func rejectedByVolumePlugin(o *SchedulingOutcome) bool {
+	if o == nil {
+		return false
+	}
+	for _, p := range o.Plugins {
+		if slices.Contains(volumePlugins, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// boundVolumeWait is why the pod of rec waits although its claim c is bound: the scheduler's
+// message, then the volume's node affinity, which no node it tried matched.
+func boundVolumeWait(rec PodRecord, c *ClaimRecord) PodVolumeWait {
+	w := PodVolumeWait{Namespace: rec.Pod.Namespace, Name: rec.Pod.Name, Claim: c.Name, ClaimPhase: string(corev1.ClaimBound),
+		VolumeAffinity: c.VolumeAffinity, SchedulerMessage: rec.Reason, Reason: rec.Reason}
+	if c.VolumeAffinity != "" {
+		w.Reason += fmt.Sprintf(" (claim %s: volume %s requires %s)", c.Name, c.Volume, c.VolumeAffinity)
 	}
 	return w
 }

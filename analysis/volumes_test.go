@@ -60,7 +60,19 @@ func volumeObservation() Observation {
 	missing.Reason = `persistentvolumeclaim "gone" not found`
 	deleted := claimPod("web-4", "", "imm")
 	deleted.DeletedAt = sec(9)
+	// Its claim is bound to a volume in zone a, and VolumeBinding found no node there.
+	zoned := claimPod("zoned", "", "data-0")
+	zoned.Pod.OwnerReferences = nil
+	zoned.Reason = "0/2 nodes are available: 2 node(s) didn't match PersistentVolume's node affinity. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+	zoned.Outcome = &SchedulingOutcome{Code: "UnschedulableAndUnresolvable", Plugins: []string{"VolumeBinding"}, Nodes: 2}
+	// Bound claim, rejected for its resources: not a volume wait.
+	big := claimPod("big", "", "data-0")
+	big.Pod.OwnerReferences = nil
+	big.Reason = "0/2 nodes are available: 2 Insufficient cpu."
+	big.Outcome = &SchedulingOutcome{Code: "Unschedulable", Plugins: []string{"NodeResourcesFit"}, Nodes: 2}
 	pods := []PodRecord{
+		zoned,
+		big,
 		claimPod("web-0", "n1", "data-0"), // bound: not waiting
 		imm,
 		claimPod("web-2", "", "data-1", "data-2"), // its first claim is bound, its second is not
@@ -100,6 +112,7 @@ func TestVolumesFigures(t *testing.T) {
 	if fmt.Sprint(v.StorageClasses) != fmt.Sprint(wantClasses) {
 		t.Errorf("storage classes\n got %+v\nwant %+v", v.StorageClasses, wantClasses)
 	}
+	zoned := pods(volumeObservation(), "zoned").Reason
 	want := []PodVolumeWait{
 		{Namespace: "default", Name: "eph", Claim: "eph-scratch", ClaimPhase: ClaimMissing, Reason: "claim eph-scratch does not exist"},
 		{Namespace: "default", Name: "web-1", Claim: "imm", ClaimPhase: "Pending", SchedulerMessage: pods(volumeObservation(), "web-1").Reason,
@@ -110,6 +123,8 @@ func TestVolumesFigures(t *testing.T) {
 			Reason:       "waiting for the volume of claim data-2 to be provisioned on node n1 (claim data-2: ProvisioningFailed: quota)"},
 		{Namespace: "default", Name: "web-3", Claim: "gone", ClaimPhase: ClaimMissing, SchedulerMessage: `persistentvolumeclaim "gone" not found`,
 			Reason: `persistentvolumeclaim "gone" not found`},
+		{Namespace: "default", Name: "zoned", Claim: "data-0", ClaimPhase: "Bound", VolumeAffinity: "topology.kubernetes.io/zone In [a]",
+			SchedulerMessage: zoned, Reason: zoned + " (claim data-0: volume pv-0 requires topology.kubernetes.io/zone In [a])"},
 	}
 	if fmt.Sprintf("%+v", v.PodsWaiting) != fmt.Sprintf("%+v", want) {
 		t.Errorf("pods waiting\n got %+v\nwant %+v", v.PodsWaiting, want)
@@ -183,7 +198,8 @@ func TestVolumesTableAssertCompare(t *testing.T) {
 		"binding (created → Bound)             2       4s   15s  15s  15s",
 		"(none)         1       0      0        0     1",
 		"fast           4       2      1        1     0",
-		"Pods waiting for volumes (4):",
+		"Pods waiting for volumes (5):",
+		"default/zoned (claim data-0, Bound): 0/2 nodes are available: 2 node(s) didn't match PersistentVolume's node affinity.",
 		"default/web-2 (claim data-2, Pending): waiting for the volume of claim data-2 to be provisioned on node n1 (claim data-2: ProvisioningFailed: quota)",
 		"default/web-3 (claim gone, Missing): persistentvolumeclaim \"gone\" not found",
 		"StatefulSet  default/web  4        0        0      3 pod(s) waiting for volumes: 0/1 nodes are available: pod has unbound immediate",
@@ -214,7 +230,7 @@ func TestVolumesTableAssertCompare(t *testing.T) {
 	for _, f := range c.Figures {
 		figures[f.Name] = f
 	}
-	for name, b := range map[string]float64{"volumes.claims.pending": 2, "volumes.podsWaiting": 4, "volumes.binding.p90": 15} {
+	for name, b := range map[string]float64{"volumes.claims.pending": 2, "volumes.podsWaiting": 5, "volumes.binding.p90": 15} {
 		f, ok := figures[name]
 		if !ok || f.A != nil || f.B == nil || *f.B != b {
 			t.Errorf("figure %s: %+v, want a null, b %v", name, f, b)

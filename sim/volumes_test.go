@@ -123,6 +123,8 @@ func TestVolumeBindingReadsClaims(t *testing.T) {
 //   - d: WaitForFirstConsumer with a pod: the real scheduler's PreBind sets the selected
 //     node, nothing provisions it, and the pod waits for it on n1;
 //   - e: deleted at 30s; f: deleted at 30s but held by a finalizer, so terminating;
+//   - z: Immediate, bound at 5s to a volume in zone-b, where no node is: its pod waits
+//     with VolumeBinding's node affinity conflict and the volume's affinity;
 //   - a pod using a claim that does not exist waits with the lister's message.
 func TestVolumesReport(t *testing.T) {
 	s := newSim(t, Config{Seed: 1})
@@ -147,7 +149,7 @@ func TestVolumesReport(t *testing.T) {
 		VolumeBindingMode: ptr.To(storagev1.VolumeBindingImmediate)})
 	create(&storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "local"}, Provisioner: "example.com/csi",
 		VolumeBindingMode: ptr.To(storagev1.VolumeBindingWaitForFirstConsumer)})
-	for _, c := range []struct{ name, class string }{{"a", "fast"}, {"b", "local"}, {"c", "fast"}, {"d", "local"}, {"e", "fast"}} {
+	for _, c := range []struct{ name, class string }{{"a", "fast"}, {"b", "local"}, {"c", "fast"}, {"d", "local"}, {"e", "fast"}, {"z", "fast"}} {
 		create(claim(c.name, c.class))
 	}
 	f := claim("f", "fast")
@@ -157,6 +159,7 @@ func TestVolumesReport(t *testing.T) {
 	create(podWithClaim("pc", "c"))
 	create(podWithClaim("pd", "d"))
 	create(podWithClaim("pm", "nope"))
+	create(podWithClaim("pz", "z"))
 	// bind does what the PV controller does once a volume exists: the volume's claimRef and
 	// phase, then the claim's volumeName and phase (pv_controller.go bind).
 	bind := func(claimName string, affinity *corev1.VolumeNodeAffinity) func() error {
@@ -166,7 +169,7 @@ func TestVolumesReport(t *testing.T) {
 					Capacity:                      corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
 					AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 					PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimDelete,
-					StorageClassName:              map[string]string{"a": "fast", "b": "local"}[claimName],
+					StorageClassName:              map[string]string{"a": "fast", "b": "local", "z": "fast"}[claimName],
 					NodeAffinity:                  affinity,
 					ClaimRef:                      &corev1.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: "default", Name: claimName},
 					PersistentVolumeSource:        corev1.PersistentVolumeSource{CSI: &corev1.CSIPersistentVolumeSource{Driver: "csi.example.com", VolumeHandle: claimName}},
@@ -188,11 +191,14 @@ func TestVolumesReport(t *testing.T) {
 	zoneA := &corev1.VolumeNodeAffinity{Required: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
 		MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "topology.kubernetes.io/zone", Operator: corev1.NodeSelectorOpIn, Values: []string{"zone-a"}}},
 	}}}}
+	zoneB := zoneA.DeepCopy()
+	zoneB.Required.NodeSelectorTerms[0].MatchExpressions[0].Values = []string{"zone-b"}
 	at(3*time.Second, func() error {
 		s.Recorder().Warn("PersistentVolumeClaim", "default", "c", "ProvisioningFailed", `storageclass.storage.k8s.io "nope" not found`)
 		return nil
 	})
 	at(5*time.Second, bind("a", zoneA))
+	at(5*time.Second, bind("z", zoneB))
 	at(8*time.Second, func() error {
 		_, err := api.Patch(kinds["PersistentVolumeClaim"], "default", "b", types.MergePatchType,
 			[]byte(`{"metadata":{"annotations":{"volume.kubernetes.io/selected-node":"n1"}}}`), "")
@@ -217,17 +223,17 @@ func TestVolumesReport(t *testing.T) {
 	if v == nil {
 		t.Fatal("no volumes section")
 	}
-	if want := (analysis.ClaimCounts{Total: 6, Pending: 3, Bound: 2, Terminating: 1, Deleted: 1}); v.Claims != want {
+	if want := (analysis.ClaimCounts{Total: 7, Pending: 3, Bound: 3, Terminating: 1, Deleted: 1}); v.Claims != want {
 		t.Errorf("claims %+v, want %+v", v.Claims, want)
 	}
-	if want := (analysis.Distribution{P50: 5, P90: 12, P99: 12, Max: 12, Count: 2}); v.Provisioning != want {
+	if want := (analysis.Distribution{P50: 5, P90: 12, P99: 12, Max: 12, Count: 3}); v.Provisioning != want {
 		t.Errorf("provisioning %+v, want %+v", v.Provisioning, want)
 	}
-	if want := (analysis.Distribution{P50: 5, P90: 20, P99: 20, Max: 20, Count: 2}); v.Binding != want {
+	if want := (analysis.Distribution{P50: 5, P90: 20, P99: 20, Max: 20, Count: 3}); v.Binding != want {
 		t.Errorf("binding %+v, want %+v", v.Binding, want)
 	}
 	wantClasses := []analysis.StorageClassClaims{
-		{StorageClass: "fast", Claims: analysis.ClaimCounts{Total: 4, Pending: 2, Bound: 1, Terminating: 1, Deleted: 1}},
+		{StorageClass: "fast", Claims: analysis.ClaimCounts{Total: 5, Pending: 2, Bound: 2, Terminating: 1, Deleted: 1}},
 		{StorageClass: "local", Claims: analysis.ClaimCounts{Total: 2, Pending: 1, Bound: 1}},
 	}
 	if fmt.Sprint(v.StorageClasses) != fmt.Sprint(wantClasses) {
@@ -247,11 +253,15 @@ func TestVolumesReport(t *testing.T) {
 	for _, p := range v.PodsWaiting {
 		waiting = append(waiting, p.Name+" "+p.Claim+" "+p.ClaimPhase)
 	}
-	if want := []string{"pc c Pending", "pd d Pending", "pm nope Missing"}; fmt.Sprint(waiting) != fmt.Sprint(want) {
+	if want := []string{"pc c Pending", "pd d Pending", "pm nope Missing", "pz z Bound"}; fmt.Sprint(waiting) != fmt.Sprint(want) {
 		t.Errorf("pods waiting %q, want %q", waiting, want)
 	}
-	if len(v.PodsWaiting) == 3 {
-		pc, pd, pm := v.PodsWaiting[0], v.PodsWaiting[1], v.PodsWaiting[2]
+	if len(v.PodsWaiting) == 4 {
+		pc, pd, pm, pz := v.PodsWaiting[0], v.PodsWaiting[1], v.PodsWaiting[2], v.PodsWaiting[3]
+		if !strings.Contains(pz.Reason, "node(s) didn't match PersistentVolume's node affinity") ||
+			!strings.HasSuffix(pz.Reason, "(claim z: volume pv-z requires topology.kubernetes.io/zone In [zone-b])") {
+			t.Errorf("pz reason %q", pz.Reason)
+		}
 		if !strings.Contains(pc.Reason, "pod has unbound immediate PersistentVolumeClaims") ||
 			!strings.HasSuffix(pc.Reason, `(claim c: ProvisioningFailed: storageclass.storage.k8s.io "nope" not found)`) {
 			t.Errorf("pc reason %q", pc.Reason)
