@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 
 	"github.com/kwoksim/kwoksim/analysis"
@@ -277,5 +278,33 @@ func TestVolumesReport(t *testing.T) {
 		if p.Name == "pa" && p.Node != "n1" {
 			t.Errorf("pa on %q after its claim bound, want n1", p.Node)
 		}
+	}
+}
+
+// The claim log keeps one record per claim whatever the number of writes; a claim deleted and
+// created again under its name is a second record, and an event on that name goes to the one
+// that exists.
+func TestClaimLogOneRecordPerClaim(t *testing.T) {
+	var l claimLog
+	c := claim("data", "fast")
+	c.Namespace, c.UID = "default", "uid-1"
+	for i := range 100 {
+		c.Annotations = map[string]string{"n": fmt.Sprint(i)}
+		l.observeClaim(watch.Modified, c, false, time.Duration(i)*time.Second)
+	}
+	l.observeClaim(watch.Deleted, c, false, 100*time.Second)
+	again := c.DeepCopy()
+	again.UID = "uid-2"
+	l.observeClaim(watch.Added, again, false, 101*time.Second)
+	l.warn(Event{At: 102 * time.Second, Namespace: "default", Name: "data", Reason: "ProvisioningFailed", Message: "m"})
+	recs := l.records()
+	if len(recs) != 2 {
+		t.Fatalf("%d records, want 2", len(recs))
+	}
+	if recs[0].DeletedAt == nil || *recs[0].DeletedAt != 100*time.Second || recs[0].LastWarning != nil {
+		t.Errorf("first claim: deleted at %v, warning %+v; want 100s, none", recs[0].DeletedAt, recs[0].LastWarning)
+	}
+	if *recs[0].CreatedAt != 0 || *recs[1].CreatedAt != 101*time.Second || recs[1].LastWarning == nil || recs[1].LastWarning.Reason != "ProvisioningFailed" {
+		t.Errorf("records %+v", recs)
 	}
 }
