@@ -76,6 +76,9 @@ type Observation struct {
 	// status and taints over time, likewise.
 	WorkloadSizes []WorkloadSizeRecord
 	NodeHistory   []NodeHistoryRecord
+	// Claims are the PersistentVolumeClaims that existed during the run, in the order they
+	// were created.
+	Claims []ClaimRecord
 	// SampleInterval is the time series' step; 0 picks one from Elapsed (see
 	// DefaultSampleInterval). CheckSampleInterval tells whether a given one is usable.
 	SampleInterval time.Duration
@@ -208,6 +211,11 @@ func Build(o Observation) *Report {
 	r.Workloads, r.Summary.Workloads = workloadReports(o.Workloads, o.SyncFailures)
 	for i, ds := range workloadDisruptions(o, r.Workloads) {
 		r.Workloads[i].Disruptions = ds
+	}
+	var waits map[int]PodVolumeWait
+	r.Volumes, waits = volumesReport(o.Claims, o.Pods)
+	if len(waits) > 0 {
+		workloadVolumeWaits(r.Workloads, podOwners(o.Pods, o.Workloads, r.Workloads), o.Pods, waits)
 	}
 	r.Evictions = evictionReports(o.Pods)
 	r.DisruptionBudgets = budgetReports(o.Budgets, o.RefusedEvictions)

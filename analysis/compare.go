@@ -118,6 +118,14 @@ func keyFigures(r *Report) map[string]float64 {
 	for name, d := range map[string]Distribution{"latency.scheduling": r.Latency.Scheduling, "latency.startup": r.Latency.Startup} {
 		f[name+".p50"], f[name+".p90"], f[name+".p99"], f[name+".max"] = d.P50, d.P90, d.P99, d.Max
 	}
+	if v := r.Volumes; v != nil {
+		c := v.Claims
+		f["volumes.claims.total"], f["volumes.claims.pending"], f["volumes.claims.bound"] = float64(c.Total), float64(c.Pending), float64(c.Bound)
+		f["volumes.claims.lost"], f["volumes.podsWaiting"] = float64(c.Lost), float64(len(v.PodsWaiting))
+		for name, d := range map[string]Distribution{"volumes.provisioning": v.Provisioning, "volumes.binding": v.Binding} {
+			f[name+".p50"], f[name+".p90"], f[name+".p99"], f[name+".max"] = d.P50, d.P90, d.P99, d.Max
+		}
+	}
 	for res, u := range r.Utilization {
 		f["utilization."+res+".mean"], f["utilization."+res+".max"] = u.Mean, u.Max
 	}
@@ -143,7 +151,7 @@ func transitionFigure(t TransitionReport) string {
 	return fmt.Sprintf("transitions[%s/%s]", t.Kind, t.Stage)
 }
 
-// figureNames is the order of the comparison: the summary, latency, then the resources and
+// figureNames is the order of the comparison: the summary, latency, volumes, then the resources and
 // the stages of either report, sorted, then trace errors.
 func figureNames(a, b *Report) []string {
 	names := []string{
@@ -159,6 +167,15 @@ func figureNames(a, b *Report) []string {
 	}
 	for _, l := range []string{"latency.scheduling", "latency.startup"} {
 		names = append(names, l+".p50", l+".p90", l+".p99", l+".max")
+	}
+	// Volumes are compared when either run had claims; a run without has none of these
+	// figures (null), which tells a claim-less run from one whose claims all bound.
+	if a.Volumes != nil || b.Volumes != nil {
+		names = append(names, "volumes.claims.total", "volumes.claims.pending", "volumes.claims.bound",
+			"volumes.claims.lost", "volumes.podsWaiting")
+		for _, l := range []string{"volumes.provisioning", "volumes.binding"} {
+			names = append(names, l+".p50", l+".p90", l+".p99", l+".max")
+		}
 	}
 	resources := map[string]bool{}
 	for _, r := range []*Report{a, b} {

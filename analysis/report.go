@@ -53,6 +53,10 @@ type Report struct {
 	// Notes say what was added to the inputs as a real cluster would add it (labels the
 	// kubelet sets on a Node it registers); absent when nothing was.
 	Notes []string `json:"notes,omitempty"`
+	// Volumes is what the run tells of PersistentVolumeClaims (see VolumesReport); left out of
+	// the JSON when the run had no claims, which assertions see as zero counts and empty
+	// lists.
+	Volumes *VolumesReport `json:"volumes,omitempty" report:"always"`
 	// Latency is how long pods waited, in virtual seconds: created → bound (scheduling) and
 	// created → Running (startup), over the pods that got there.
 	Latency Latency `json:"latency"`

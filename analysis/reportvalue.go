@@ -143,9 +143,21 @@ func typedNumber(n json.Number, kind reflect.Kind) any {
 }
 
 // zeroValue is what assertions see of an always field the JSON left out: an empty list or
-// map, a zero number, an empty string, false.
+// map, a zero number, an empty string, false; a section (a struct, or a pointer to one) as
+// an object of those, so that `volumes.claims.pending == 0` holds on a run without claims.
 func zeroValue(t reflect.Type) any {
 	switch t.Kind() {
+	case reflect.Pointer:
+		if t.Elem().Kind() == reflect.Struct {
+			return zeroValue(t.Elem())
+		}
+		return nil
+	case reflect.Struct:
+		m := map[string]any{}
+		for _, f := range jsonFields(t) {
+			m[f.name] = zeroValue(f.typ)
+		}
+		return m
 	case reflect.Slice, reflect.Array:
 		return []any{}
 	case reflect.Map:

@@ -83,9 +83,19 @@ func writeWorkloadTable(w io.Writer, r *Report) error {
 			}
 			status = "failing: " + strings.Join(reasons, ", ")
 		}
+		if vw := wl.VolumeWait; vw != nil && wl.Failing {
+			status += "; " + VolumeWaitStatus(*vw)
+		} else if vw != nil {
+			status = VolumeWaitStatus(*vw)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", wl.Kind, objectName(wl.Namespace, wl.Name), wl.Desired, wl.Current, wl.Ready, status)
 	}
 	return tw.Flush()
+}
+
+// VolumeWaitStatus is a workload's volume wait as its row shows it.
+func VolumeWaitStatus(vw WorkloadVolumeWait) string {
+	return fmt.Sprintf("%d pod(s) waiting for volumes: %s", vw.Pods, vw.Reason)
 }
 
 // GatedByReason groups the pods the report counts as gated by their reason, largest group

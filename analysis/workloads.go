@@ -37,6 +37,10 @@ type WorkloadReport struct {
 	// went away, with the time each took to recover (see WorkloadDisruption), in order;
 	// left out when there were none.
 	Disruptions []WorkloadDisruption `json:"disruptions,omitempty"`
+	// VolumeWait is set when pods of the workload are left unbound at the end waiting for
+	// volumes (see VolumesReport.PodsWaiting): how many, and why the first of them waits.
+	// Such pods do not make the workload failing; left out when none wait.
+	VolumeWait *WorkloadVolumeWait `json:"volumeWait,omitempty"`
 }
 
 // WorkloadCondition is one status condition of a workload.

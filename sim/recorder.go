@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -50,6 +51,8 @@ type Recorder struct {
 	drains []*analysis.DrainRecord
 	// sizes follows workload sizes and node Ready status and taints over time.
 	sizes sizeLog
+	// claims follows the PersistentVolumeClaims, for the report's volumes section.
+	claims claimLog
 }
 
 // nodeState is what the change log last said about a node.
@@ -78,6 +81,12 @@ func (r *Recorder) observe(ev WatchEvent) {
 	case *corev1.Node:
 		r.observeNode(ev.Type, o)
 		r.sizes.observeNodeState(r, ev, o)
+	case *corev1.PersistentVolumeClaim:
+		r.claims.observeClaim(ev.Type, o, ev.Restored, r.clock.Now().Sub(Epoch))
+	case *corev1.PersistentVolume:
+		r.claims.observeVolume(ev.Type, o)
+	case *storagev1.StorageClass:
+		r.claims.observeClass(ev.Type, o)
 	default:
 		r.sizes.observeWorkload(r, ev)
 	}
@@ -235,7 +244,7 @@ func (r *Recorder) Event(regarding runtime.Object, eventType, reason, note strin
 			ev.Kind = k.Name()
 		}
 	}
-	r.events = append(r.events, ev)
+	r.record(ev)
 }
 
 // Events returns the events recorded so far, in order.
@@ -263,13 +272,20 @@ func key(ns, name string) string {
 	return ns + "/" + name
 }
 
-func (r *Recorder) record(ev Event) { r.events = append(r.events, ev) }
+// record appends an event; every event goes through it, so that a claim's last Warning event
+// is kept for the report whichever component recorded it.
+func (r *Recorder) record(ev Event) {
+	r.events = append(r.events, ev)
+	if ev.Kind == "PersistentVolumeClaim" && ev.Type == corev1.EventTypeWarning {
+		r.claims.warn(ev)
+	}
+}
 
 // Warn records a warning event about an object, from a simulated controller.
 // They reach the report (analysis.Report.Warnings) as well as Events.
 func (r *Recorder) Warn(kind, namespace, name, reason, message string) {
 	at := r.clock.Now().Sub(Epoch)
-	r.events = append(r.events, Event{At: at, Kind: kind, Namespace: namespace,
+	r.record(Event{At: at, Kind: kind, Namespace: namespace,
 		Name: name, Type: corev1.EventTypeWarning, Reason: reason, Message: message})
 	r.warnings = append(r.warnings, analysis.WarningRecord{At: at, Kind: kind, Namespace: namespace, Name: name,
 		Reason: reason, Message: message})

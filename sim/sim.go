@@ -404,6 +404,7 @@ func (s *Simulator) Observe() (analysis.Observation, error) {
 		TraceErrors: s.rec.traceErrors, Warnings: s.rec.warnings, History: s.rec.History(), SampleInterval: s.cfg.SampleInterval,
 		RefusedEvictions: append([]analysis.RefusedEvictionRecord(nil), s.rec.refusedEvictions...), Drains: s.rec.drainRecords()}
 	o.WorkloadSizes, o.NodeHistory = s.rec.sizes.records()
+	o.Claims = s.rec.claims.records()
 	s.explainUnclaimed(o.Pods)
 	s.explainGated(o.Pods)
 	o.SyncFailures = s.rec.currentSyncFailures()

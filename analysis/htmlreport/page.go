@@ -27,7 +27,8 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 		}
 		return analysis.FormatSeconds(*s)
 	},
-	"requires": analysis.BudgetRequires,
+	"requires":     analysis.BudgetRequires,
+	"storageclass": analysis.StorageClassName,
 }).Parse(pageSource))
 
 // Limits that keep the page quick to open on large clusters; the JSON report has everything.
@@ -81,6 +82,10 @@ type view struct {
 	MoreOrphans int
 	OrphanCount int
 	Quarantine  string
+	// Waiting are the pods waiting for volumes (see analysis.VolumesReport), the first
+	// maxNodes of them.
+	Waiting     []analysis.PodVolumeWait
+	MoreWaiting int
 	// Command is the provenance's command line, quoted for a POSIX shell; empty without a
 	// provenance.
 	Command string
@@ -144,6 +149,12 @@ type reason struct {
 
 func newView(r *analysis.Report) (*view, error) {
 	v := &view{R: r, Resources: resources(r)}
+	if r.Volumes != nil {
+		v.Waiting = r.Volumes.PodsWaiting
+		if len(v.Waiting) > maxNodes {
+			v.MoreWaiting, v.Waiting = len(v.Waiting)-maxNodes, v.Waiting[:maxNodes]
+		}
+	}
 	for _, f := range plots.Figures(r) {
 		var b bytes.Buffer
 		if err := f.WriteSVG(&b); err != nil {

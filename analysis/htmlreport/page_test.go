@@ -464,3 +464,41 @@ func TestOverTimeSection(t *testing.T) {
 		}
 	}
 }
+
+// The volumes section shows only for a run with claims: claims by phase, the latency, the
+// classes and the pods waiting with why; a workload whose pods wait says so instead of ok.
+func TestVolumesSection(t *testing.T) {
+	if page := string(render(t, sampleReport())); strings.Contains(page, `id="volumes"`) {
+		t.Error("a volumes section without claims")
+	}
+	r := sampleReport()
+	reason := "waiting for the volume of claim data-web-0 to be provisioned on node n1"
+	r.Workloads = []analysis.WorkloadReport{{Kind: "StatefulSet", Namespace: "default", Name: "web", Desired: 1,
+		VolumeWait: &analysis.WorkloadVolumeWait{Pods: 1, Reason: reason}}}
+	r.Volumes = &analysis.VolumesReport{
+		Claims:       analysis.ClaimCounts{Total: 3, Bound: 1, Pending: 2},
+		Provisioning: analysis.Distribution{P50: 12, P90: 12, P99: 12, Max: 12, Count: 1},
+		StorageClasses: []analysis.StorageClassClaims{{StorageClass: "", Claims: analysis.ClaimCounts{Total: 1, Pending: 1}},
+			{StorageClass: "fast", Claims: analysis.ClaimCounts{Total: 2, Bound: 1, Pending: 1}}},
+		PodsWaiting: []analysis.PodVolumeWait{{Namespace: "default", Name: "web-0", Claim: "data-web-0", ClaimPhase: "Pending",
+			Provisioning: reason, Reason: reason}},
+	}
+	page := string(render(t, r))
+	for _, want := range []string{
+		`<h2 id="volumes">Volumes (3 claims)</h2>`,
+		`<div class="card bad"><div class="n">2</div><div class="l">claims pending</div></div>`,
+		`<tr><td>Provisioning (provisionable → Bound)</td><td class="num">12s</td><td class="num">12s</td><td class="num">12s</td><td class="num">12s</td><td class="num">1</td></tr>`,
+		`<tr><td>Binding (created → Bound)</td><td class="num">–</td><td class="num">–</td><td class="num">–</td><td class="num">–</td><td class="num">0</td></tr>`,
+		`<tr><td class="mono">(none)</td><td class="num">1</td>`,
+		`<h3>Pods waiting for volumes (1)</h3>`,
+		`<tr><td class="mono">default/web-0</td><td class="mono">data-web-0 (Pending)</td><td>` + reason + `</td></tr>`,
+		`<span class="no">1 pod(s) waiting for volumes</span><p class="hint">` + reason + `</p>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, `<td class="num">0</td><td>ok</td>`) {
+		t.Error("the waiting workload shown as ok")
+	}
+}
