@@ -56,7 +56,9 @@ type Controller struct {
 
 	// The informers' caches: claims by namespace/name, volumes by name, classes, and pods by
 	// the claims they name (common.PodPVCIndexFunc), kept from the watch.
-	claims  map[string]*corev1.PersistentVolumeClaim
+	claims map[string]*corev1.PersistentVolumeClaim
+	// unbound are the live claims not bound yet (no bind-completed annotation).
+	unbound map[string]bool
 	volumes map[string]*corev1.PersistentVolume
 	classes cache.Indexer
 	// classLister reads classes as the controller's classLister does.
@@ -78,12 +80,27 @@ type Controller struct {
 type claimSyncer struct{ *Controller }
 type volumeSyncer struct{ *Controller }
 
-func (claimSyncer) Kind() string                       { return "PersistentVolumeClaim" }
-func (s claimSyncer) Sync(ns, name string) error       { return s.syncClaimKey(ns, name) }
-func (volumeSyncer) Kind() string                      { return "PersistentVolume" }
-func (s volumeSyncer) Sync(_, name string) error       { return s.syncVolumeKey(name) }
+func (claimSyncer) Kind() string { return "PersistentVolumeClaim" }
+func (s claimSyncer) Sync(ns, name string) error {
+	return retry(s.claimQueue, ns, name, s.syncClaimKey(ns, name))
+}
+func (volumeSyncer) Kind() string { return "PersistentVolume" }
+func (s volumeSyncer) Sync(_, name string) error {
+	return retry(s.volumeQueue, "", name, s.syncVolumeKey(name))
+}
 func (claimSyncer) ObjectChanged(sim.WatchEvent) bool  { return false }
 func (volumeSyncer) ObjectChanged(sim.WatchEvent) bool { return false }
+
+// retry is processNextClaimWorkItem's and processNextVolumeWorkItem's end: a failed sync is
+// retried after the queue's rate-limited back-off, a successful one forgets its failures.
+func retry(q *manager.Queue, ns, name string, err error) error {
+	if err != nil {
+		q.AddRateLimited(ns, name)
+	} else {
+		q.ForgetFailures(ns, name)
+	}
+	return err
+}
 
 var (
 	_ manager.Controller   = claimSyncer{}
@@ -106,6 +123,7 @@ func New(m *manager.Manager) *Controller {
 		claims:      map[string]*corev1.PersistentVolumeClaim{},
 		volumes:     map[string]*corev1.PersistentVolume{},
 		classes:     cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{}),
+		unbound:     map[string]bool{},
 		podsByClaim: map[string]map[string]*corev1.Pod{},
 		lastEvent:   map[string]string{},
 	}
@@ -129,6 +147,7 @@ func (c *Controller) observe(ev sim.WatchEvent) {
 		key := obj.Namespace + "/" + obj.Name
 		if ev.Type == watch.Deleted {
 			delete(c.claims, key)
+			delete(c.unbound, key)
 			delete(c.lastEvent, "PersistentVolumeClaim/"+key)
 			// deleteClaim: the volume is synced, to be released at once.
 			if obj.Spec.VolumeName != "" {
@@ -137,6 +156,11 @@ func (c *Controller) observe(ev sim.WatchEvent) {
 			return
 		}
 		c.claims[key] = obj
+		if !metav1.HasAnnotation(obj.ObjectMeta, storagehelpers.AnnBindCompleted) && obj.DeletionTimestamp == nil {
+			c.unbound[key] = true
+		} else {
+			delete(c.unbound, key)
+		}
 		c.armResync()
 		c.claimQueue.Add(obj.Namespace, obj.Name)
 	case *corev1.PersistentVolume:
@@ -218,18 +242,13 @@ func (c *Controller) armResync() {
 // wakeIfUnbound makes the next resync foreground when some claim is not bound yet: a volume or
 // class change may let that resync bind it.
 func (c *Controller) wakeIfUnbound() {
-	if c.wake || c.resync == nil || !c.resync.Pending() {
+	if c.wake || c.resync == nil || !c.resync.Pending() || len(c.unbound) == 0 {
 		return
 	}
-	for _, claim := range c.claims {
-		if !metav1.HasAnnotation(claim.ObjectMeta, storagehelpers.AnnBindCompleted) && claim.DeletionTimestamp == nil {
-			c.wake = true
-			at := c.resync.At()
-			c.resync.Cancel()
-			c.resync = c.clock.At(at, c.resyncAll)
-			return
-		}
-	}
+	c.wake = true
+	at := c.resync.At()
+	c.resync.Cancel()
+	c.resync = c.clock.At(at, c.resyncAll)
 }
 
 // resyncAll is the controller's resync: every claim, then every volume, in name order.

@@ -293,3 +293,29 @@ func deleteAt(t *testing.T, s *sim.Simulator, d time.Duration, kindName, name st
 }
 
 var _ runtime.Object = (*corev1.Pod)(nil)
+
+// pv-protection: a Bound volume deleted stays (Terminating) and keeps its claim Bound; once its
+// claim is deleted the volume is Released, loses its finalizer and goes.
+func TestPVProtectionKeepsABoundVolume(t *testing.T) {
+	s := workloadstest.Sim(t, sim.Config{Seed: 1})
+	workloadstest.Create(t, s, volume("pv", "manual", "1Gi", corev1.PersistentVolumeReclaimDelete), claim("data", ptr.To("manual"), "1Gi"))
+	at(s, 5*time.Second, func() {
+		if err := s.API().Delete(kind(t, "PersistentVolume"), "", "pv", metav1.DeleteOptions{}); err != nil {
+			t.Error(err)
+		}
+	})
+	at(s, 8*time.Second, func() {
+		v := getVolume(t, s, "pv")
+		if v.DeletionTimestamp == nil || v.Status.Phase != corev1.VolumeBound {
+			t.Errorf("deleted Bound volume at 8s: deletionTimestamp %v phase %s, want Terminating and Bound", v.DeletionTimestamp, v.Status.Phase)
+		}
+		if c := getClaim(t, s, "data"); c.Status.Phase != corev1.ClaimBound {
+			t.Errorf("claim phase %s, want Bound", c.Status.Phase)
+		}
+	})
+	deleteAt(t, s, 10*time.Second, "PersistentVolumeClaim", "data")
+	run(t, s)
+	if _, err := s.API().Get(kind(t, "PersistentVolume"), "", "pv"); !apierrors.IsNotFound(err) {
+		t.Fatalf("volume after its claim went: %v, want not found", err)
+	}
+}
