@@ -10,7 +10,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	storagehelpers "k8s.io/component-helpers/storage/volume"
 	"k8s.io/utils/ptr"
 
@@ -292,8 +291,6 @@ func deleteAt(t *testing.T, s *sim.Simulator, d time.Duration, kindName, name st
 	})
 }
 
-var _ runtime.Object = (*corev1.Pod)(nil)
-
 // pv-protection: a Bound volume deleted stays (Terminating) and keeps its claim Bound; once its
 // claim is deleted the volume is Released, loses its finalizer and goes.
 func TestPVProtectionKeepsABoundVolume(t *testing.T) {
@@ -317,5 +314,19 @@ func TestPVProtectionKeepsABoundVolume(t *testing.T) {
 	run(t, s)
 	if _, err := s.API().Get(kind(t, "PersistentVolume"), "", "pv"); !apierrors.IsNotFound(err) {
 		t.Fatalf("volume after its claim went: %v, want not found", err)
+	}
+}
+
+// An in-tree provisioner migrated to CSI (kubernetes.io/aws-ebs) is asked for by its CSI
+// driver's name, as provisionClaimOperationExternal does after GetCSINameFromInTreeName.
+func TestMigratedInTreeProvisionerIsExternal(t *testing.T) {
+	s := workloadstest.Sim(t, sim.Config{Seed: 1})
+	workloadstest.Create(t, s, class("gp2", "kubernetes.io/aws-ebs", storagev1.VolumeBindingImmediate), claim("data", ptr.To("gp2"), "1Gi"))
+	run(t, s)
+	c := getClaim(t, s, "data")
+	for _, a := range []string{storagehelpers.AnnStorageProvisioner, storagehelpers.AnnBetaStorageProvisioner} {
+		if c.Annotations[a] != "ebs.csi.aws.com" {
+			t.Errorf("claim annotation %s = %q, want ebs.csi.aws.com", a, c.Annotations[a])
+		}
 	}
 }
