@@ -25,11 +25,14 @@ import (
 //   - DefaultTolerationSeconds, re-implemented with the run's settings
 //     (sim/tolerationseconds.go): every pod tolerates the not-ready and unreachable NoExecute
 //     taints for 300 s unless it says otherwise;
+//   - DefaultStorageClass and StorageObjectInUseProtection, re-implemented
+//     (sim/storageadmission.go): a new claim without a class gets the default one, new claims
+//     and volumes get their protection finalizers;
 //   - ResourceQuota, last of the validating plugins, as in kube-apiserver: the real
 //     resourcequota.CheckRequest with the real evaluators, run synchronously (sim/quota.go).
 //
-// The plugins read LimitRanges, PriorityClasses and ResourceQuotas through the synchronous
-// informers.
+// The plugins read LimitRanges, PriorityClasses, StorageClasses and ResourceQuotas through the
+// synchronous informers.
 type admissionChain struct {
 	limitRanger *limitranger.LimitRanger
 	priority    *priority.Plugin
@@ -37,6 +40,7 @@ type admissionChain struct {
 	// tolerations is nil until sim.New sets it from Config.ControlPlane.
 	tolerations *defaultTolerationSeconds
 	nodeTaint   *nodeTaintAdmission // TaintNodesByCondition, sim/nodetaint.go
+	storage     *storageAdmission   // DefaultStorageClass, StorageObjectInUseProtection
 }
 
 func newAdmission(api *API, f informers.SharedInformerFactory) (*admissionChain, error) {
@@ -59,7 +63,7 @@ func newAdmission(api *API, f informers.SharedInformerFactory) (*admissionChain,
 	}
 	p := priority.NewPlugin()
 	p.SetExternalKubeInformerFactory(f)
-	return &admissionChain{limitRanger: lr, priority: p, quota: newQuotaAdmission(api, f)}, nil
+	return &admissionChain{limitRanger: lr, priority: p, quota: newQuotaAdmission(api, f), storage: newStorageAdmission(f)}, nil
 }
 
 func (c *admissionChain) attributes(k *Kind, op admission.Operation, obj, old runtime.Object, ns, name, subresource string) admission.Attributes {
@@ -84,7 +88,10 @@ func (c *admissionChain) admit(ctx context.Context, k *Kind, op admission.Operat
 	if err := c.priority.Admit(ctx, attrs, nil); err != nil {
 		return err
 	}
-	return c.tolerations.admit(ctx, attrs)
+	if err := c.tolerations.admit(ctx, attrs); err != nil {
+		return err
+	}
+	return c.storage.admit(ctx, attrs)
 }
 
 // validate runs the validating plugins, after the strategy has validated the object.

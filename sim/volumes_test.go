@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -306,5 +307,56 @@ func TestClaimLogOneRecordPerClaim(t *testing.T) {
 	}
 	if *recs[0].CreatedAt != 0 || *recs[1].CreatedAt != 101*time.Second || recs[1].LastWarning == nil || recs[1].LastWarning.Reason != "ProvisioningFailed" {
 		t.Errorf("records %+v", recs)
+	}
+}
+
+// DefaultStorageClass and StorageObjectInUseProtection (sim/storageadmission.go): a claim
+// created without a class gets the newest default class (util.GetDefaultClass: creation time,
+// newest first), one asking for "" keeps none, one naming a class keeps it; every claim gets
+// kubernetes.io/pvc-protection and every volume kubernetes.io/pv-protection.
+func TestStorageAdmission(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	create := func(obj runtime.Object) runtime.Object {
+		t.Helper()
+		out, err := s.API().Create(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	def := func(name string) *storagev1.StorageClass {
+		return &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: name,
+			Annotations: map[string]string{IsDefaultStorageClassAnnotation: "true"}}, Provisioner: "example.com/csi"}
+	}
+	create(def("older"))
+	s.Clock().At(Epoch.Add(2*time.Second), func() { create(def("newer")) })
+	s.Clock().At(Epoch.Add(3*time.Second), func() {
+		none := claim("none", "")
+		none.Spec.StorageClassName = nil
+		got := map[string]*corev1.PersistentVolumeClaim{
+			"none":  create(none).(*corev1.PersistentVolumeClaim),
+			"empty": create(claim("empty", "")).(*corev1.PersistentVolumeClaim),
+			"named": create(claim("named", "older")).(*corev1.PersistentVolumeClaim),
+		}
+		for name, want := range map[string]string{"none": "newer", "empty": "", "named": "older"} {
+			c := got[name]
+			if c.Spec.StorageClassName == nil || *c.Spec.StorageClassName != want {
+				t.Errorf("claim %s: storageClassName %v, want %q", name, c.Spec.StorageClassName, want)
+			}
+			if !slices.Equal(c.Finalizers, []string{PVCProtectionFinalizer}) {
+				t.Errorf("claim %s: finalizers %v, want [%s]", name, c.Finalizers, PVCProtectionFinalizer)
+			}
+		}
+		pv := create(&corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "pv"}, Spec: corev1.PersistentVolumeSpec{
+			Capacity:               corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
+			AccessModes:            []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/data"}},
+		}}).(*corev1.PersistentVolume)
+		if !slices.Equal(pv.Finalizers, []string{PVProtectionFinalizer}) {
+			t.Errorf("volume finalizers %v, want [%s]", pv.Finalizers, PVProtectionFinalizer)
+		}
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
 	}
 }

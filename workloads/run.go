@@ -21,6 +21,7 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/manager"
 	"github.com/kwoksim/kwoksim/workloads/manifest"
 	"github.com/kwoksim/kwoksim/workloads/nodelifecycle"
+	"github.com/kwoksim/kwoksim/workloads/persistentvolume"
 	"github.com/kwoksim/kwoksim/workloads/podgc"
 	"github.com/kwoksim/kwoksim/workloads/replicaset"
 	"github.com/kwoksim/kwoksim/workloads/resourcequota"
@@ -188,6 +189,7 @@ func Install(s *sim.Simulator) *manager.Manager {
 	nodelifecycle.New(m)
 	tainteviction.New(m)
 	podgc.New(m)
+	persistentvolume.New(m)
 	// Last: after a pod goes, the ReplicaSet controller's create reaches the apiserver before
 	// the quota controller's replenished status does (that takes one more write and watch), so
 	// a replacement under a full quota waits for the ReplicaSet's rate-limited retry.
