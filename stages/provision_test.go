@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"sigs.k8s.io/yaml"
@@ -254,5 +255,18 @@ func TestProvisioningStagesMatch(t *testing.T) {
 		if got := stageNames(matched); !reflect.DeepEqual(got, tc.want) && !(len(got) == 0 && len(tc.want) == 0) {
 			t.Errorf("%s: matched %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// stages explain shows a refusal as what the simulator would do, not as a broken stage.
+func TestExplainShowsARefusal(t *testing.T) {
+	claim := yamlObject(t, provisionClaim)
+	var b strings.Builder
+	if err := WriteExplanations(&b, Explain(Default(), "PersistentVolumeClaim", claim, kwokNow, volumeEnv{})); err != nil {
+		t.Fatal(err)
+	}
+	want := `refused: nothing is done and a Warning ProvisioningFailed is recorded: storageclass.storage.k8s.io "gp3" not found`
+	if !strings.Contains(b.String(), want) || strings.Contains(b.String(), "ERROR") {
+		t.Errorf("explanation:\n%s\nwant %q", b.String(), want)
 	}
 }
