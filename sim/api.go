@@ -276,11 +276,9 @@ func (a *API) create(k *Kind, obj runtime.Object) (runtime.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	// kube-apiserver applies the defaults again whenever it decodes an object from storage, so
-	// every reader sees them, also where the create strategy cleared a defaulted field: a new
-	// claim reads status.phase Pending (SetDefaults_PersistentVolumeClaim) although
-	// PrepareForCreate emptied its status.
-	legacyscheme.Scheme.Default(out)
+	if k.defaultOnRead {
+		legacyscheme.Scheme.Default(out)
+	}
 	if err := a.store(k, nil, out); err != nil {
 		return nil, err
 	}

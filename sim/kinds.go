@@ -84,6 +84,13 @@ type Kind struct {
 	// as the generic registry's BeginCreate and BeginUpdate hooks do (Service's allocators).
 	beginCreate func(a *API, k *Kind, obj runtime.Object) error
 	beginUpdate func(a *API, k *Kind, obj, old runtime.Object) error
+	// defaultOnRead applies the defaults again to a created object after its strategy.
+	// kube-apiserver applies them whenever it decodes an object from storage, so every reader
+	// sees them, also where the create strategy cleared a defaulted field; it matters for the
+	// kinds where that happens (a new claim reads status.phase Pending, from
+	// SetDefaults_PersistentVolumeClaim, although PrepareForCreate emptied its status), and
+	// costs a defaulting pass per create elsewhere.
+	defaultOnRead bool
 }
 
 // Name is the kind's name, e.g. "Pod".
@@ -209,6 +216,7 @@ var kinds = func() map[string]*Kind {
 			GVK: corev1.SchemeGroupVersion.WithKind("PersistentVolumeClaim"), GVR: corev1.SchemeGroupVersion.WithResource("persistentvolumeclaims"), Namespaced: true,
 			newInternal: func() runtime.Object { return &core.PersistentVolumeClaim{} },
 			strategy:    pvcregistry.Strategy, status: pvcregistry.StatusStrategy,
+			defaultOnRead: true,
 		},
 		{
 			GVK: autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"), GVR: autoscalingv2.SchemeGroupVersion.WithResource("horizontalpodautoscalers"), Namespaced: true,
