@@ -277,3 +277,25 @@ func TestNodeVolumeLimitsReadCSINode(t *testing.T) {
 		t.Errorf("bound %v, want p1 and p2 on n1, p3 unschedulable", bound)
 	}
 }
+
+// VolumeBinding reads CSIDriver and CSIStorageCapacity: for a driver that publishes its
+// capacity (storageCapacity: true), a WaitForFirstConsumer claim is provisioned only where a
+// CSIStorageCapacity of the class reaches the node with room enough (binder.go
+// hasEnoughCapacity). Node b has none, so the scheduler picks a and asks for provisioning there.
+func TestVolumeBindingReadsStorageCapacity(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	create(t, s, zonal("b", "z2"), zonal("a", "z1"),
+		&storagev1.CSIDriver{ObjectMeta: metav1.ObjectMeta{Name: testDriver}, Spec: storagev1.CSIDriverSpec{StorageCapacity: ptr.To(true)}},
+		&storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "cap"}, Provisioner: testDriver,
+			VolumeBindingMode: ptr.To(storagev1.VolumeBindingWaitForFirstConsumer)},
+		&storagev1.CSIStorageCapacity{ObjectMeta: metav1.ObjectMeta{Name: "z1", Namespace: "default"}, StorageClassName: "cap",
+			NodeTopology: &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelTopologyZone: "z1"}},
+			Capacity:     ptr.To(resource.MustParse("10Gi"))},
+		claim("data", "cap"), podWithClaim("p", "data"))
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if n := getClaim(t, s, "data").Annotations["volume.kubernetes.io/selected-node"]; n != "a" {
+		t.Errorf("selected node %q, want a, the only node with storage capacity", n)
+	}
+}
