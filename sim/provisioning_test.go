@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -297,5 +298,31 @@ func TestVolumeBindingReadsStorageCapacity(t *testing.T) {
 	}
 	if n := getClaim(t, s, "data").Annotations["volume.kubernetes.io/selected-node"]; n != "a" {
 		t.Errorf("selected node %q, want a, the only node with storage capacity", n)
+	}
+}
+
+// A copy of pvc-provision with a delay models provisioning time: the volume appears that long
+// after the claim was handed over, and the wait keeps the run going (the stage is not periodic).
+func TestProvisioningDelay(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "stages", "default", "pvc-provision.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := strings.Replace(string(data), "\n  steps:\n", "\n  delay:\n    durationMilliseconds: 5000\n  steps:\n", 1)
+	set, err := stages.Parse([]byte(slow), "slow-pvc-provision.yaml")
+	if err != nil || len(set) != 1 {
+		t.Fatalf("%d stages, %v", len(set), err)
+	}
+	s := newSim(t, Config{Seed: 1, Stages: set})
+	create(t, s, zonal("a", "z1"),
+		&storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "wffc"}, Provisioner: testDriver,
+			VolumeBindingMode: ptr.To(storagev1.VolumeBindingWaitForFirstConsumer)},
+		handedToProvisioner("data", "wffc", "a"))
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	pv := getPV(t, s, "pvc-"+string(getClaim(t, s, "data").UID))
+	if at := pv.CreationTimestamp.Sub(Epoch); at != 5*time.Second {
+		t.Errorf("PV created at t=%s, want 5s", at)
 	}
 }
