@@ -276,6 +276,9 @@ func (a *API) create(k *Kind, obj runtime.Object) (runtime.Object, error) {
 	if err != nil {
 		return nil, err
 	}
+	if k.defaultOnRead {
+		legacyscheme.Scheme.Default(out)
+	}
 	if err := a.store(k, nil, out); err != nil {
 		return nil, err
 	}

@@ -40,6 +40,9 @@ import (
 	serviceregistry "k8s.io/kubernetes/pkg/registry/core/service"
 	pdbregistry "k8s.io/kubernetes/pkg/registry/policy/poddisruptionbudget"
 	priorityclassregistry "k8s.io/kubernetes/pkg/registry/scheduling/priorityclass"
+	csidriverregistry "k8s.io/kubernetes/pkg/registry/storage/csidriver"
+	csinoderegistry "k8s.io/kubernetes/pkg/registry/storage/csinode"
+	csistoragecapacityregistry "k8s.io/kubernetes/pkg/registry/storage/csistoragecapacity"
 	storageclassregistry "k8s.io/kubernetes/pkg/registry/storage/storageclass"
 
 	limitrangeregistry "k8s.io/kubernetes/pkg/registry/core/limitrange"
@@ -81,6 +84,13 @@ type Kind struct {
 	// as the generic registry's BeginCreate and BeginUpdate hooks do (Service's allocators).
 	beginCreate func(a *API, k *Kind, obj runtime.Object) error
 	beginUpdate func(a *API, k *Kind, obj, old runtime.Object) error
+	// defaultOnRead applies the defaults again to a created object after its strategy.
+	// kube-apiserver applies them whenever it decodes an object from storage, so every reader
+	// sees them, also where the create strategy cleared a defaulted field; it matters for the
+	// kinds where that happens (a new claim reads status.phase Pending, from
+	// SetDefaults_PersistentVolumeClaim, although PrepareForCreate emptied its status), and
+	// costs a defaulting pass per create elsewhere.
+	defaultOnRead bool
 }
 
 // Name is the kind's name, e.g. "Pod".
@@ -176,6 +186,27 @@ var kinds = func() map[string]*Kind {
 			newInternal: func() runtime.Object { return &storage.StorageClass{} },
 			strategy:    storageclassregistry.Strategy,
 		},
+		// The CSI kinds: the scheduler's NodeVolumeLimits counts a node's CSI volumes against
+		// its CSINode's allocatable count per driver, VolumeBinding reads CSIDriver (whether
+		// the driver publishes storage capacity) and CSIStorageCapacity; the provisioning
+		// stages read a node's CSINode for the driver's topology keys (sim/stageenv.go). A real
+		// cluster's kubelet writes CSINodes and a driver's deployment its CSIDriver; here they
+		// are input objects.
+		{
+			GVK: storagev1.SchemeGroupVersion.WithKind("CSIDriver"), GVR: storagev1.SchemeGroupVersion.WithResource("csidrivers"),
+			newInternal: func() runtime.Object { return &storage.CSIDriver{} },
+			strategy:    csidriverregistry.Strategy,
+		},
+		{
+			GVK: storagev1.SchemeGroupVersion.WithKind("CSINode"), GVR: storagev1.SchemeGroupVersion.WithResource("csinodes"),
+			newInternal: func() runtime.Object { return &storage.CSINode{} },
+			strategy:    csinoderegistry.Strategy, status: csinoderegistry.StatusStrategy,
+		},
+		{
+			GVK: storagev1.SchemeGroupVersion.WithKind("CSIStorageCapacity"), GVR: storagev1.SchemeGroupVersion.WithResource("csistoragecapacities"), Namespaced: true,
+			newInternal: func() runtime.Object { return &storage.CSIStorageCapacity{} },
+			strategy:    csistoragecapacityregistry.Strategy,
+		},
 		{
 			GVK: corev1.SchemeGroupVersion.WithKind("PersistentVolume"), GVR: corev1.SchemeGroupVersion.WithResource("persistentvolumes"),
 			newInternal: func() runtime.Object { return &core.PersistentVolume{} },
@@ -185,6 +216,7 @@ var kinds = func() map[string]*Kind {
 			GVK: corev1.SchemeGroupVersion.WithKind("PersistentVolumeClaim"), GVR: corev1.SchemeGroupVersion.WithResource("persistentvolumeclaims"), Namespaced: true,
 			newInternal: func() runtime.Object { return &core.PersistentVolumeClaim{} },
 			strategy:    pvcregistry.Strategy, status: pvcregistry.StatusStrategy,
+			defaultOnRead: true,
 		},
 		{
 			GVK: autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"), GVR: autoscalingv2.SchemeGroupVersion.WithResource("horizontalpodautoscalers"), Namespaced: true,

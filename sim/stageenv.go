@@ -17,6 +17,9 @@ import (
 type stageEnv struct {
 	r    *stageRunner
 	node string
+	// claim is the PersistentVolumeClaim being rendered (its JSON form), which
+	// VolumeNodeAffinity places (stagevolumes.go); nil for other kinds.
+	claim map[string]any
 }
 
 var _ stages.Env = stageEnv{}
@@ -29,6 +32,8 @@ func (r *stageRunner) env(kind string, o map[string]any) stages.Env {
 		path = []string{"metadata", "name"}
 	case "Pod":
 		path = []string{"spec", "nodeName"}
+	case "PersistentVolumeClaim":
+		return stageEnv{r: r, claim: o}
 	default:
 		return stageEnv{r: r}
 	}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -328,6 +329,15 @@ func (r *stageRunner) execute(kind string, ref objectRef, ns, name string, p *pe
 		return
 	}
 	steps, err := stage.Steps(p.object, r.env(kind, p.object))
+	var refusal *stages.Refusal
+	if errors.As(err, &refusal) {
+		// The component the stage stands for would not act (a provisioner that cannot place
+		// the volume): no step is performed, and the next change of the object plans again.
+		if refusal.Reason != "" {
+			r.rec.Warn(kind, ns, name, refusal.Reason, refusal.Message)
+		}
+		return
+	}
 	if err != nil {
 		r.fail(fmt.Errorf("%s %s: %w", kind, key(ns, name), err))
 		return

@@ -11,8 +11,8 @@ import (
 
 // stateKinds are the kinds a state lists, in the order kubectl lists them when asked for
 // them by name, owners before what they own so that a reader sees them in that order.
-var stateKinds = []string{"Namespace", "PriorityClass", "Node", "LimitRange", "ResourceQuota",
-	"StorageClass", "PersistentVolume", "PersistentVolumeClaim", "Service",
+var stateKinds = []string{"Namespace", "PriorityClass", "Node", "CSINode", "LimitRange", "ResourceQuota",
+	"CSIDriver", "StorageClass", "CSIStorageCapacity", "PersistentVolume", "PersistentVolumeClaim", "Service",
 	"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "CronJob", "Job", "Pod",
 	"PodDisruptionBudget", "HorizontalPodAutoscaler"}
 

@@ -9,7 +9,8 @@ import (
 
 // defaultFS holds KWOK's "stage-fast" profile, copied unchanged from KWOK's
 // kustomize/stage/{node/fast,node/heartbeat-with-lease,pod/fast}, plus kwoksim's
-// pod-run-duration stage (the kwoksim.io/run-duration annotation).
+// pod-run-duration stage (the kwoksim.io/run-duration annotation) and its
+// provisioning stages, pvc-provision and pv-delete (a CSI external-provisioner).
 //
 //go:embed default/*.yaml
 var defaultFS embed.FS
@@ -24,6 +25,8 @@ var defaultFiles = []string{
 	"pod-run-duration.yaml",
 	"pod-complete.yaml",
 	"pod-delete.yaml",
+	"pvc-provision.yaml",
+	"pv-delete.yaml",
 }
 
 var defaultStages = sync.OnceValue(func() []*Stage {
@@ -44,9 +47,11 @@ var defaultStages = sync.OnceValue(func() []*Stage {
 })
 
 // Default returns KWOK's "stage-fast" set: node-initialize,
-// node-heartbeat-with-lease, pod-ready, pod-complete, pod-delete. Nodes
-// become Ready at once and renew their heartbeat every 10 minutes; pods become
-// Running at once, Job pods complete, deleted pods go. The stages are shared
+// node-heartbeat-with-lease, pod-ready, pod-complete, pod-delete, with
+// kwoksim's pod-run-duration, pvc-provision and pv-delete. Nodes become Ready
+// at once and renew their heartbeat every 10 minutes; pods become Running at
+// once, Job pods complete, deleted pods go; claims handed to a provisioner get
+// their volume at once, released provisioned volumes go. The stages are shared
 // (they are immutable); the slice is the caller's.
 func Default() []*Stage {
 	return slices.Clone(defaultStages())

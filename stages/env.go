@@ -22,6 +22,15 @@ import "time"
 //     on every call; a simulator should key the allocation by the pod so a
 //     re-render returns the same address (IPAM does).
 //   - PodIP() takes a fresh address from the default CIDR.
+//
+// kwoksim's own, for the provisioning stages (stages/default/pvc-provision.yaml),
+// which stand for a CSI external-provisioner: KWOK has no equivalent.
+//   - StorageClass(name) is the stored StorageClass of that name in the form
+//     templates see objects (JSON), nil when there is none.
+//   - VolumeNodeAffinity() is the nodeAffinity (a core/v1 VolumeNodeAffinity as
+//     JSON) that an external-provisioner would give the volume it provisions
+//     for the PersistentVolumeClaim being rendered, nil when the volume is not
+//     topological; a claim it would fail to provision for is a *Refusal.
 type Env interface {
 	// Now is the virtual time; templates see it formatted RFC3339Nano
 	// (use UTC for output that does not depend on the local time zone).
@@ -36,4 +45,6 @@ type Env interface {
 	PodIP() string
 	PodIPWith(nodeName string, hostNetwork bool, uid, name, namespace string) (string, error)
 	PodIPsWith(nodeName string, hostNetwork bool, uid, name, namespace string) ([]string, error)
+	StorageClass(name string) map[string]any
+	VolumeNodeAffinity() (map[string]any, error)
 }

@@ -45,3 +45,23 @@ func (e *Error) Unwrap() error { return e.Err }
 func (s *Stage) errorf(field string, err error) error {
 	return &Error{Source: s.source, Stage: s.Name, Field: field, Err: err}
 }
+
+// Refusal is a transition the component a stage stands for would not make: an
+// external-provisioner that cannot find the claim's StorageClass, or one told
+// to wait. A template returns it through the Env (VolumeNodeAffinity) or the
+// Refuse and Skip functions. The simulator performs none of the transition's
+// steps, records Reason and Message as a Warning event on the object when
+// Reason is set (Skip sets none: the component would wait without a word), and
+// plans the object's stages again on its next change, where a real component
+// would also retry on a back-off of its own.
+type Refusal struct {
+	Reason  string // the event's reason, e.g. ProvisioningFailed; "" for none
+	Message string
+}
+
+func (r *Refusal) Error() string {
+	if r.Reason == "" {
+		return "skipped"
+	}
+	return "refused: " + r.Reason + ": " + r.Message
+}

@@ -1,6 +1,7 @@
 package stages
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -17,7 +18,16 @@ func WriteExplanations(w io.Writer, es []Explanation) error {
 		if e.Source != "" {
 			src = " (" + e.Source + ")"
 		}
+		var refusal *Refusal
 		switch {
+		case errors.As(e.Err, &refusal):
+			// Not a broken stage: what the simulator would do, which is nothing now.
+			what := "skipped: the component the stage stands for would wait"
+			if refusal.Reason != "" {
+				what = fmt.Sprintf("refused: nothing is done and a Warning %s is recorded: %s", refusal.Reason, refusal.Message)
+			}
+			fmt.Fprintf(w, "\nMATCH     %s%s\n  %s\n", e.Stage.Name, src, what)
+			continue
 		case e.Err != nil:
 			fmt.Fprintf(w, "\nERROR     %s%s\n  %v\n", e.Stage.Name, src, e.Err)
 			continue

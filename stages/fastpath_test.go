@@ -28,6 +28,7 @@ type callLogEnv struct {
 	n   int
 	log []string
 	envShape
+	stubEnv // the provisioning functions, which no cached template calls
 }
 
 // envShape varies the shape of the Env's answers, which a render-cache entry

@@ -80,8 +80,24 @@ func envFuncs(env Env) template.FuncMap {
 		"PodIP":       env.PodIP,
 		"PodIPWith":   env.PodIPWith,
 		"PodIPsWith":  env.PodIPsWith,
+		// The provisioning functions (see Env). Refuse and Skip read no Env; they are here
+		// because an Env function makes a template uncacheable (tmplread.go), and a render
+		// that ends in a refusal must never be cached.
+		"StorageClass":       env.StorageClass,
+		"VolumeNodeAffinity": env.VolumeNodeAffinity,
+		"Refuse":             refuse,
+		"Skip":               skip,
 	}
 }
+
+// refuse is the template's Refuse REASON MESSAGE: the transition is not made and REASON and
+// MESSAGE become a Warning event on the object (see Refusal).
+func refuse(reason, message string) (string, error) {
+	return "", &Refusal{Reason: reason, Message: message}
+}
+
+// skip is the template's Skip: the transition is not made, and nothing is said.
+func skip() (string, error) { return "", &Refusal{} }
 
 // inertEnv gives templates their function names and signatures at parse time.
 type inertEnv struct{}
@@ -100,6 +116,8 @@ func (inertEnv) PodIPWith(string, bool, string, string, string) (string, error) 
 func (inertEnv) PodIPsWith(string, bool, string, string, string) ([]string, error) {
 	return nil, nil
 }
+func (inertEnv) StorageClass(string) map[string]any          { return nil }
+func (inertEnv) VolumeNodeAffinity() (map[string]any, error) { return nil, nil }
 
 // boundedSprig replaces sprig functions that can allocate without bound
 // before the output cap sees a byte.

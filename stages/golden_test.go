@@ -48,6 +48,10 @@ func (stubEnv) PodIPsWith(node string, hostNetwork bool, uid, name, ns string) (
 	return stubCalls("PodIPsWith", node, hostNetwork, uid, name, ns), nil
 }
 
+// KWOK has no provisioning functions; its goldens never call them.
+func (stubEnv) StorageClass(string) map[string]any          { return nil }
+func (stubEnv) VolumeNodeAffinity() (map[string]any, error) { return nil, nil }
+
 func stubArgs(args []any) string {
 	s := make([]string, len(args))
 	for i, a := range args {

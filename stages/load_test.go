@@ -141,12 +141,12 @@ func TestEveryStageFileParses(t *testing.T) {
 
 func TestDefault(t *testing.T) {
 	got := Default()
-	want := []string{"node-initialize", "node-heartbeat-with-lease", "pod-ready", "pod-run-duration", "pod-complete", "pod-delete"}
+	want := []string{"node-initialize", "node-heartbeat-with-lease", "pod-ready", "pod-run-duration", "pod-complete", "pod-delete", "pvc-provision", "pv-delete"}
 	if !slices.Equal(stageNames(got), want) {
 		t.Fatalf("Default() = %v, want %v", stageNames(got), want)
 	}
 	for _, s := range got {
-		if s.APIGroup != "v1" || (s.Kind != "Pod" && s.Kind != "Node") || s.selector == nil {
+		if s.APIGroup != "v1" || !slices.Contains([]string{"Pod", "Node", "PersistentVolumeClaim", "PersistentVolume"}, s.Kind) || s.selector == nil {
 			t.Errorf("%s: %s/%s, selector %v", s.Name, s.APIGroup, s.Kind, s.selector)
 		}
 	}

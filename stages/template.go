@@ -54,6 +54,8 @@ func (s *envSlot) PodIPWith(node string, hostNetwork bool, uid, name, namespace 
 func (s *envSlot) PodIPsWith(node string, hostNetwork bool, uid, name, namespace string) ([]string, error) {
 	return s.env.PodIPsWith(node, hostNetwork, uid, name, namespace)
 }
+func (s *envSlot) StorageClass(name string) map[string]any     { return s.env.StorageClass(name) }
+func (s *envSlot) VolumeNodeAffinity() (map[string]any, error) { return s.env.VolumeNodeAffinity() }
 
 var undefinedFunc = regexp.MustCompile(`function "([^"]+)" not defined`)
 

@@ -177,6 +177,11 @@ func (r *recordEnv) PodIPsWith(node string, hostNetwork bool, uid, name, namespa
 	return c.strs, c.err
 }
 
+// The provisioning functions are never sites (a template calling one is not cached): they pass
+// through unrecorded.
+func (r *recordEnv) StorageClass(name string) map[string]any     { return r.env.StorageClass(name) }
+func (r *recordEnv) VolumeNodeAffinity() (map[string]any, error) { return r.env.VolumeNodeAffinity() }
+
 // replayEnv answers the calls already made, in order, then defers to env.
 type replayEnv struct {
 	env   Env
@@ -261,3 +266,6 @@ func (r *replayEnv) PodIPsWith(node string, hostNetwork bool, uid, name, namespa
 	}
 	return r.env.PodIPsWith(node, hostNetwork, uid, name, namespace)
 }
+
+func (r *replayEnv) StorageClass(name string) map[string]any     { return r.env.StorageClass(name) }
+func (r *replayEnv) VolumeNodeAffinity() (map[string]any, error) { return r.env.VolumeNodeAffinity() }

@@ -36,7 +36,10 @@ func generalPodStages(tb testing.TB) []*Stage {
 
 // benchEnv is a deterministic Env: a virtual clock the caller advances, and
 // addresses derived from names.
-type benchEnv struct{ now time.Time }
+type benchEnv struct {
+	now     time.Time
+	stubEnv // the provisioning functions
+}
 
 func (e *benchEnv) Now() time.Time       { return e.now }
 func (e *benchEnv) StartTime() time.Time { return kwokNow }

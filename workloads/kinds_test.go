@@ -6,6 +6,7 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads/manifest"
@@ -14,7 +15,8 @@ import (
 
 // A user's Services load whatever their type, with the cluster IPs and node ports
 // kube-apiserver's allocators would give them (in order here: see sim/services.go), and both
-// autoscaling versions of a HorizontalPodAutoscaler load, stored as autoscaling/v2.
+// autoscaling versions of a HorizontalPodAutoscaler load, stored as autoscaling/v2, and so do
+// the CSI kinds.
 func TestClusterObjectsOfAManifestLoad(t *testing.T) {
 	objs, err := manifest.Load([]string{filepath.Join("..", "testdata", "kinds", "cluster-objects.yaml")},
 		manifest.LoadOptions{})
@@ -58,6 +60,19 @@ func TestClusterObjectsOfAManifestLoad(t *testing.T) {
 	check("db", "")
 	if hc := services["web-lb"].Spec.HealthCheckNodePort; hc != 30088 {
 		t.Errorf("web-lb: healthCheckNodePort %d, want 30088", hc)
+	}
+	// The CSI kinds, defaulted as kube-apiserver defaults them (SetDefaults_CSIDriver).
+	drivers := workloadstest.List[*storagev1.CSIDriver](t, s, "CSIDriver")
+	if len(drivers) != 1 || drivers[0].Spec.FSGroupPolicy == nil || *drivers[0].Spec.FSGroupPolicy != storagev1.ReadWriteOnceWithFSTypeFSGroupPolicy {
+		t.Errorf("CSIDrivers %+v, want csi.example.com with fsGroupPolicy ReadWriteOnceWithFSType", drivers)
+	}
+	csiNodes := workloadstest.List[*storagev1.CSINode](t, s, "CSINode")
+	if len(csiNodes) != 1 || len(csiNodes[0].Spec.Drivers) != 1 || csiNodes[0].Spec.Drivers[0].Allocatable == nil ||
+		*csiNodes[0].Spec.Drivers[0].Allocatable.Count != 25 {
+		t.Errorf("CSINodes %+v, want kwok-node-0 with 25 volumes of csi.example.com", csiNodes)
+	}
+	if caps := workloadstest.List[*storagev1.CSIStorageCapacity](t, s, "CSIStorageCapacity"); len(caps) != 1 || caps[0].Capacity.String() != "100Gi" {
+		t.Errorf("CSIStorageCapacities %+v, want csisc-z1 of 100Gi", caps)
 	}
 	hpas := workloadstest.List[*autoscalingv2.HorizontalPodAutoscaler](t, s, "HorizontalPodAutoscaler")
 	if len(hpas) != 2 || hpas[1].Name != "web-v1" || hpas[1].Spec.Metrics[0].Resource.Target.AverageUtilization == nil ||

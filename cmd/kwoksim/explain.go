@@ -125,5 +125,8 @@ func explainObject(w io.Writer, set []*stages.Stage, src manifest.Source, obj ru
 	if spec, _ := m["spec"].(map[string]any); k.Name() == "Pod" && spec["nodeName"] == nil {
 		fmt.Fprintln(w, "note: spec.nodeName is empty; in a run, stages apply to a pod only once the scheduler binds it to a node")
 	}
+	if k.Name() == "PersistentVolumeClaim" {
+		fmt.Fprintln(w, "note: explain reads no cluster: no StorageClass, Node or CSINode exists here, so a provisioning stage is refused; in a run it reads the stored ones")
+	}
 	return stages.WriteExplanations(w, es)
 }

@@ -117,3 +117,54 @@ func TestStagesExplain(t *testing.T) {
 		t.Errorf("bad object: exit %d: %s", code, errOut)
 	}
 }
+
+// kwokVolumeWorkload is a pod on a claim of KWOK's kwok-volume class (the StorageClass of
+// volume/fast, which --stages skips: it is given as a workload object).
+const kwokVolumeWorkload = `apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: kwok-volume}
+provisioner: kwok.x-k8s.io/volume
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  storageClassName: kwok-volume
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db}
+spec:
+  containers: [{name: c, image: i}]
+  tolerations: [{operator: Exists}]
+  volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
+`
+
+// KWOK's volume stages, with its node and pod stages, provision and bind the claim by
+// themselves, once, and the pod runs.
+func TestRunWithKWOKVolumeStages(t *testing.T) {
+	workload := filepath.Join(t.TempDir(), "volume.yaml")
+	if err := os.WriteFile(workload, []byte(kwokVolumeWorkload), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := kwoksim(t, "run", "--nodes", seedNodes, "--workload", workload, "-o", "json",
+		"--stages", kwokStages+"volume/fast", "--stages", kwokStages+"node/fast", "--stages", kwokStages+"pod/fast")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := decodeReport(t, out)
+	if r.Summary.Pods.Running != 1 {
+		t.Errorf("summary.pods = %+v, want 1 running", r.Summary.Pods)
+	}
+	got := map[string]int{}
+	for _, tr := range r.Transitions {
+		got[tr.Kind+"/"+tr.Stage] = tr.Count
+	}
+	if got["PersistentVolumeClaim/pvc-provision"] != 1 || got["PersistentVolume/pv-bind"] != 1 {
+		t.Errorf("transitions %v, want one pvc-provision and one pv-bind", got)
+	}
+}
