@@ -221,11 +221,18 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	d.armRetry = s.armRetry
 	d.stopped = s.stopped
 	d.resume = func(at time.Time) { s.clock.At(at, func() {}) }
+	d.afterNow = func(fn func()) { s.clock.AfterDelay(0, fn) }
+	d.daemonAt = func(at time.Time, fn func()) interface{ Cancel() bool } { return s.clock.Daemon(at, fn) }
+	s.api.Watch(d.watchParked)
 	return s, nil
 }
 
-// Close stops the scheduler's background goroutines.
-func (s *Simulator) Close() { s.cancel() }
+// Close stops the scheduler's background goroutines, and ends the binding cycles still
+// waiting for their volumes (see ParkedPods) without touching their pods.
+func (s *Simulator) Close() {
+	s.driver.releaseParked()
+	s.cancel()
+}
 
 // API is the simulated apiserver.
 func (s *Simulator) API() *API { return s.api }
