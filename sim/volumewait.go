@@ -79,6 +79,28 @@ type parkedCycle struct {
 	wake        chan wakeReason
 	timer       interface{ Cancel() bool }
 	parked      bool
+	// dirty is whether something its check reads changed since it last checked.
+	dirty bool
+}
+
+// readsClaim and readsPV report whether the cycle's check reads the claim (namespace/name)
+// or the PV.
+func (p *parkedCycle) readsClaim(key string) bool {
+	for _, s := range p.static {
+		if s.claim == key {
+			return true
+		}
+	}
+	return slices.Contains(p.provisioned, key)
+}
+
+func (p *parkedCycle) readsPV(name string) bool {
+	for _, s := range p.static {
+		if s.pv == name {
+			return true
+		}
+	}
+	return false
 }
 
 // parkingBinder is the real volume binder, whose BindPodVolumes is built with a timeout of 0,
@@ -268,21 +290,35 @@ func (d *driver) resumeParked(p *parkedCycle, r wakeReason) {
 	<-d.done
 }
 
-// wakeParked wakes every parked cycle to check its bindings, in park order.
+// wakeParked wakes the parked cycles whose inputs changed to check their bindings, in park
+// order. A cycle that other changes make dirty meanwhile is woken by the next wake.
 func (d *driver) wakeParked() {
 	d.wakeArmed = false
 	for _, p := range slices.Clone(d.parked) {
-		d.resumeParked(p, wakeCheck)
+		if p.dirty {
+			p.dirty = false
+			d.resumeParked(p, wakeCheck)
+		}
 	}
 }
 
-// armWake schedules wakeParked at this instant, once.
-func (d *driver) armWake() {
+// markDirty marks a cycle for the next wake, and schedules that wake at this instant, once.
+func (d *driver) markDirty(p *parkedCycle) {
+	p.dirty = true
 	if d.wakeArmed || d.afterNow == nil {
 		return
 	}
 	d.wakeArmed = true
 	d.afterNow(d.wakeParked)
+}
+
+// markDirtyIf marks the parked cycles that match.
+func (d *driver) markDirtyIf(match func(*parkedCycle) bool) {
+	for _, p := range d.parked {
+		if match(p) {
+			d.markDirty(p)
+		}
+	}
 }
 
 // watchParked is the API watcher that arms a wake when something a parked cycle's check reads
@@ -293,17 +329,18 @@ func (d *driver) watchParked(ev WatchEvent) {
 	}
 	switch ev.Kind.Name() {
 	case "Pod":
-		if _, ok := d.parkedPods[ev.Object.(*corev1.Pod).UID]; ok {
-			d.armWake()
+		if p, ok := d.parkedPods[ev.Object.(*corev1.Pod).UID]; ok {
+			d.markDirty(p)
 		}
 	case "Node", "CSINode":
 		if m, err := meta.Accessor(ev.Object); err == nil && d.parkedRefs.nodes[m.GetName()] > 0 {
-			d.armWake()
+			name := m.GetName()
+			d.markDirtyIf(func(p *parkedCycle) bool { return p.pod.Spec.NodeName == name })
 		}
 	case "PersistentVolumeClaim":
 		pvc := ev.Object.(*corev1.PersistentVolumeClaim)
-		if d.parkedRefs.claims[pvc.Namespace+"/"+pvc.Name] > 0 {
-			d.armWake()
+		if k := pvc.Namespace + "/" + pvc.Name; d.parkedRefs.claims[k] > 0 {
+			d.markDirtyIf(func(p *parkedCycle) bool { return p.readsClaim(k) })
 		}
 	case "PersistentVolume":
 		for _, o := range []any{ev.Old, ev.Object} {
@@ -311,24 +348,25 @@ func (d *driver) watchParked(ev WatchEvent) {
 			if !ok || pv == nil {
 				continue
 			}
-			// A PV of a static binding, or one bound (or unbound) to a parked claim.
-			if d.parkedRefs.pvs[pv.Name] > 0 || pv.Spec.ClaimRef != nil && d.parkedRefs.claims[pv.Spec.ClaimRef.Namespace+"/"+pv.Spec.ClaimRef.Name] > 0 {
-				d.armWake()
-				return
+			// A PV of a static binding, or one bound (or unbound) to a parked claim: a
+			// provisioned claim's PV is read through the claim's volumeName.
+			if d.parkedRefs.pvs[pv.Name] > 0 {
+				name := pv.Name
+				d.markDirtyIf(func(p *parkedCycle) bool { return p.readsPV(name) })
+			}
+			if ref := pv.Spec.ClaimRef; ref != nil {
+				if k := ref.Namespace + "/" + ref.Name; d.parkedRefs.claims[k] > 0 {
+					d.markDirtyIf(func(p *parkedCycle) bool { return p.readsClaim(k) })
+				}
 			}
 		}
 	}
 }
 
-// afterPreemption arms a wake when a preemption cancelled a parked victim's binding: the real
+// afterPreemption wakes the parked victims whose binding a preemption cancelled: the real
 // executor cancels the context of a victim in PreBind (preemption/executor.go PreemptPod).
 func (d *driver) afterPreemption() {
-	for _, p := range d.parked {
-		if p.ctx.Err() != nil {
-			d.armWake()
-			return
-		}
-	}
+	d.markDirtyIf(func(p *parkedCycle) bool { return p.ctx.Err() != nil })
 }
 
 // releaseParked ends every parked cycle when the simulator is closed, so that no goroutine
