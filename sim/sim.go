@@ -410,6 +410,8 @@ func (s *Simulator) Observe() (analysis.Observation, error) {
 	o := analysis.Observation{Seed: s.cfg.Seed, Elapsed: s.Elapsed(), Pods: s.rec.Pods(), Transitions: s.Transitions(),
 		TraceErrors: s.rec.traceErrors, Warnings: s.rec.warnings, History: s.rec.History(), SampleInterval: s.cfg.SampleInterval,
 		RefusedEvictions: append([]analysis.RefusedEvictionRecord(nil), s.rec.refusedEvictions...), Drains: s.rec.drainRecords()}
+	// A copy: the recorder keeps its own slice.
+	o.Warnings = append(o.Warnings[:len(o.Warnings):len(o.Warnings)], s.parkedWarnings()...)
 	o.WorkloadSizes, o.NodeHistory = s.rec.sizes.records()
 	s.explainUnclaimed(o.Pods)
 	s.explainGated(o.Pods)

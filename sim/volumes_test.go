@@ -115,6 +115,18 @@ func TestVolumeBindingReadsClaims(t *testing.T) {
 	if got := withoutUIDs(s.ParkedPods()); !reflect.DeepEqual(got, wantParked) {
 		t.Errorf("parked pods %+v, want %+v", got, wantParked)
 	}
+	// The report says why the pod is pending.
+	o, err := s.Observe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(o.Warnings); n != 1 || o.Warnings[0].Name != "provisioned" || o.Warnings[0].Reason != "WaitingForVolumeBinding" ||
+		!strings.Contains(o.Warnings[0].Message, "node n1") || !strings.Contains(o.Warnings[0].Message, "default/csi-claim") {
+		t.Errorf("warnings %+v, want one saying provisioned waits on n1 for default/csi-claim", o.Warnings)
+	}
+	if n := len(s.Recorder().warnings); n != 0 {
+		t.Errorf("Observe added %d warnings to the recorder", n)
+	}
 }
 
 func csiClass() *storagev1.StorageClass {

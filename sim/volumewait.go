@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +18,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/component-helpers/storage/ephemeral"
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/volumebinding"
+
+	"github.com/kwoksim/kwoksim/analysis"
 )
 
 // A binding cycle whose volumes the scheduler has asked to be bound or provisioned waits, in
@@ -407,6 +410,21 @@ func (s *Simulator) ParkedPods() []ParkedPod {
 		}
 		pp.Claims = append(pp.Claims, p.provisioned...)
 		out = append(out, pp)
+	}
+	return out
+}
+
+// parkedWarnings are the report's warnings for the pods still waiting for their volumes when
+// the run ended: upstream records no event while PreBind waits, and without a word such a pod
+// would read as pending for no reason.
+func (s *Simulator) parkedWarnings() []analysis.WarningRecord {
+	var out []analysis.WarningRecord
+	for _, p := range s.ParkedPods() {
+		out = append(out, analysis.WarningRecord{At: p.Since, Kind: "Pod", Namespace: p.Namespace, Name: p.Name,
+			Reason: "WaitingForVolumeBinding",
+			Message: fmt.Sprintf("the scheduler chose node %s and waits in VolumeBinding's PreBind for %s to be bound by the PV controller or provisioned; "+
+				"the pod is assumed on the node, not bound. The run ended before t=%s, when the wait would time out (bindTimeoutSeconds) and the pod be retried",
+				p.Node, strings.Join(p.Claims, ", "), p.Deadline)})
 	}
 	return out
 }
