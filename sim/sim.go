@@ -38,7 +38,8 @@ type Config struct {
 	// Seed feeds every random choice of the run: UIDs, generated names, stage picks, delays.
 	Seed uint64
 	// Until ends the run at this virtual time. Zero runs until nothing but periodic background
-	// work (node heartbeats, the scheduler's retry of unschedulable pods) is pending.
+	// work (node heartbeats, the scheduler's retry of unschedulable pods, the deadlines of
+	// binding cycles waiting for their volumes: see ParkedPods) is pending.
 	Until time.Duration
 	// Parallelism of the scheduler's filter and score phases. 1 (the default) keeps placements
 	// deterministic; more trades that for speed (see docs/design.md, "Hazards inside the real
