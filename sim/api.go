@@ -125,7 +125,8 @@ func (a *API) Watch(w Watcher) { a.watchers = append(a.watchers, w) }
 // when it is set. Such a write can only come from a Watcher: writes come from the simulation
 // loop's goroutine and from the scheduler's binding goroutine, but never overlap in time,
 // because the driver waits for each binding cycle to end before doing anything else (see
-// driver.drain). So the write whose watchers are running is the only one in flight, and a
+// driver.drain; a cycle waiting for its volumes parks, and is woken only from the simulation
+// loop, which then waits for it: volumewait.go). So the write whose watchers are running is the only one in flight, and a
 // write arriving meanwhile is made from inside one of them, on the same goroutine: taking mu
 // would deadlock. The check is one atomic load per write; the message is built only here.
 func (a *API) watcherWrote(verb string, k *Kind, ns, name string) error {

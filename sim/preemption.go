@@ -42,6 +42,9 @@ type seededOffsets struct {
 	rng *rand.Rand
 	// found is the order of the candidates the last SelectCandidate was given.
 	found map[string]int
+	// preempted is called after a preemption: it may have cancelled a victim's binding
+	// cycle waiting in PreBind (see driver.afterPreemption).
+	preempted func()
 }
 
 func (p *seededOffsets) GetOffsetAndNumCandidates(numNodes int32) (int32, int32) {
@@ -55,7 +58,11 @@ func (p *seededOffsets) GetOffsetAndNumCandidates(numNodes int32) (int32, int32)
 // framework's NodeToStatus lists explicitly failed nodes by ranging over a map, and the dry
 // run walks that list from the offset, so the order decides which candidates are found.
 func (p *seededOffsets) PostFilter(ctx context.Context, state fwk.CycleState, pod *corev1.Pod, m fwk.NodeToStatusReader) (*fwk.PostFilterResult, *fwk.Status) {
-	return p.DefaultPreemption.PostFilter(ctx, state, pod, orderedStatuses{m})
+	r, status := p.DefaultPreemption.PostFilter(ctx, state, pod, orderedStatuses{m})
+	if status.IsSuccess() && p.preempted != nil {
+		p.preempted()
+	}
+	return r, status
 }
 
 // orderedStatuses returns the nodes of a status code in the order of the scheduler's node
@@ -121,14 +128,14 @@ func (p *seededOffsets) OrderedScoreFuncs(ctx context.Context, victims map[strin
 // newSeededPreemption builds the real plugin with the arguments its profile gives it (the
 // DefaultPreemption entry of the profile's pluginConfig, renamed by useSeededPreemption) and
 // points its evaluator at the seeded override.
-func newSeededPreemption(rng *rand.Rand) func(context.Context, runtime.Object, fwk.Handle) (fwk.Plugin, error) {
+func newSeededPreemption(rng *rand.Rand, preempted func()) func(context.Context, runtime.Object, fwk.Handle) (fwk.Plugin, error) {
 	return func(ctx context.Context, args runtime.Object, fh fwk.Handle) (fwk.Plugin, error) {
 		fts := plfeature.NewSchedulerFeaturesFromGates(utilfeature.DefaultFeatureGate)
 		pl, err := defaultpreemption.New(ctx, args, fh, fts)
 		if err != nil {
 			return nil, err
 		}
-		seeded := &seededOffsets{DefaultPreemption: pl, rng: rng}
+		seeded := &seededOffsets{DefaultPreemption: pl, rng: rng, preempted: preempted}
 		pl.Evaluator.Interface = seeded
 		return seeded, nil
 	}

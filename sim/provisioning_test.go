@@ -49,15 +49,6 @@ func handedToProvisioner(name, class, selectedNode string) *corev1.PersistentVol
 	return c
 }
 
-func getClaim(t *testing.T, s *Simulator, name string) *corev1.PersistentVolumeClaim {
-	t.Helper()
-	c, err := s.API().Get(kinds["PersistentVolumeClaim"], "default", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.(*corev1.PersistentVolumeClaim)
-}
-
 func getPV(t *testing.T, s *Simulator, name string) *corev1.PersistentVolume {
 	t.Helper()
 	pv, err := s.API().Get(kinds["PersistentVolume"], "", name)

@@ -91,6 +91,19 @@ type driver struct {
 	// bucket stopped goes on then; resumeAt is the latest one scheduled.
 	resume   func(at time.Time)
 	resumeAt time.Time
+
+	// parked are the binding cycles waiting in VolumeBinding's PreBind, in park order
+	// (volumewait.go); parkedPods indexes them by pod, parkedRefs counts what they read.
+	parked     []*parkedCycle
+	parkedPods map[types.UID]*parkedCycle
+	parkedRefs struct{ nodes, claims, pvs map[string]int }
+	// wakeArmed is whether a wake of the parked cycles is scheduled.
+	wakeArmed bool
+	// closing skips the failure handler of cycles released by Close.
+	closing bool
+	// afterNow schedules work at this instant; daemonAt background work at a later one.
+	afterNow func(fn func())
+	daemonAt func(at time.Time, fn func()) interface{ Cancel() bool }
 }
 
 // visibleToScheduler mirrors the field selector of the scheduler's pod informer, which
@@ -141,8 +154,10 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 		done:               make(chan struct{}, 1),
 		unschedulableSince: map[types.UID]time.Time{},
 		errorBackoff:       map[types.UID]bool{},
+		parkedPods:         map[types.UID]*parkedCycle{},
 		logger:             klog.FromContext(ctx),
 	}
+	d.parkedRefs.nodes, d.parkedRefs.claims, d.parkedRefs.pvs = map[string]int{}, map[string]int{}, map[string]int{}
 	cfg := opts.config
 	if cfg == nil {
 		var err error
@@ -163,16 +178,17 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 	// A copy: the simulator adds its own plugins to every profile, and the caller's
 	// configuration may serve several runs.
 	profiles := cfg.DeepCopy().Profiles
+	bindTimeouts := make(map[string]time.Duration, len(profiles))
 	for i := range profiles {
 		addRecorderPlugin(&profiles[i])
 		useSeededPreemption(&profiles[i])
-		noVolumeBindWait(&profiles[i])
+		bindTimeouts[profiles[i].SchedulerName] = noVolumeBindWait(&profiles[i])
 	}
 	registry := frameworkruntime.Registry{
 		recorderPluginName: func(context.Context, runtime.Object, fwk.Handle) (fwk.Plugin, error) {
 			return &recorderPlugin{d: d}, nil
 		},
-		seededPreemptionName: newSeededPreemption(opts.preemptionRand),
+		seededPreemptionName: newSeededPreemption(opts.preemptionRand, d.afterPreemption),
 	}
 	recorderFactory := profile.RecorderFactory(func(string) eventRecorder { return &schedulerEvents{hooks: hooks} })
 	// The options kube-scheduler's own setup derives from its configuration, except
@@ -193,6 +209,9 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 	}
 	if err != nil {
 		return nil, fmt.Errorf("creating the scheduler: %w", err)
+	}
+	if err := d.useParkingBinders(sched, factory, bindTimeouts); err != nil {
+		return nil, err
 	}
 	if api.admission, err = newAdmission(api, factory); err != nil {
 		return nil, err
@@ -218,6 +237,11 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 	}
 	fail := sched.FailureHandler
 	sched.FailureHandler = func(ctx context.Context, f framework.Framework, pi *framework.QueuedPodInfo, status *fwk.Status, ni *fwk.NominatingInfo, start time.Time) {
+		if d.closing {
+			// A volume wait released by Close: the run is over, its pod stays as it was.
+			d.endCycle()
+			return
+		}
 		// Read before the handler runs: the queue keeps the fit error's plugin sets as the
 		// pod's, and may change them.
 		outcome := outcomeOf(status)

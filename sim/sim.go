@@ -38,7 +38,8 @@ type Config struct {
 	// Seed feeds every random choice of the run: UIDs, generated names, stage picks, delays.
 	Seed uint64
 	// Until ends the run at this virtual time. Zero runs until nothing but periodic background
-	// work (node heartbeats, the scheduler's retry of unschedulable pods) is pending.
+	// work (node heartbeats, the scheduler's retry of unschedulable pods, the deadlines of
+	// binding cycles waiting for their volumes: see ParkedPods) is pending.
 	Until time.Duration
 	// Parallelism of the scheduler's filter and score phases. 1 (the default) keeps placements
 	// deterministic; more trades that for speed (see docs/design.md, "Hazards inside the real
@@ -221,11 +222,18 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	d.armRetry = s.armRetry
 	d.stopped = s.stopped
 	d.resume = func(at time.Time) { s.clock.At(at, func() {}) }
+	d.afterNow = func(fn func()) { s.clock.AfterDelay(0, fn) }
+	d.daemonAt = func(at time.Time, fn func()) interface{ Cancel() bool } { return s.clock.Daemon(at, fn) }
+	s.api.Watch(d.watchParked)
 	return s, nil
 }
 
-// Close stops the scheduler's background goroutines.
-func (s *Simulator) Close() { s.cancel() }
+// Close stops the scheduler's background goroutines, and ends the binding cycles still
+// waiting for their volumes (see ParkedPods) without touching their pods.
+func (s *Simulator) Close() {
+	s.driver.releaseParked()
+	s.cancel()
+}
 
 // API is the simulated apiserver.
 func (s *Simulator) API() *API { return s.api }
@@ -403,6 +411,8 @@ func (s *Simulator) Observe() (analysis.Observation, error) {
 	o := analysis.Observation{Seed: s.cfg.Seed, Elapsed: s.Elapsed(), Pods: s.rec.Pods(), Transitions: s.Transitions(),
 		TraceErrors: s.rec.traceErrors, Warnings: s.rec.warnings, History: s.rec.History(), SampleInterval: s.cfg.SampleInterval,
 		RefusedEvictions: append([]analysis.RefusedEvictionRecord(nil), s.rec.refusedEvictions...), Drains: s.rec.drainRecords()}
+	// A copy: the recorder keeps its own slice.
+	o.Warnings = append(o.Warnings[:len(o.Warnings):len(o.Warnings)], s.parkedWarnings()...)
 	o.WorkloadSizes, o.NodeHistory = s.rec.sizes.records()
 	o.Claims = s.rec.claims.records()
 	s.explainUnclaimed(o.Pods)
