@@ -164,7 +164,14 @@ func TestRunWithKWOKVolumeStages(t *testing.T) {
 	for _, tr := range r.Transitions {
 		got[tr.Kind+"/"+tr.Stage] = tr.Count
 	}
-	if got["PersistentVolumeClaim/pvc-provision"] != 1 || got["PersistentVolume/pv-bind"] != 1 {
-		t.Errorf("transitions %v, want one pvc-provision and one pv-bind", got)
+	// KWOK's pv-bind and kube-controller-manager's PV controller both set the volume Bound
+	// (syncVolume, on the volume's creation); in a real KWOK cluster whichever sees it first
+	// does, here the controller, at the instant the volume is created: pv-bind then finds it
+	// Bound already.
+	if got["PersistentVolumeClaim/pvc-provision"] != 1 || got["PersistentVolume/pv-bind"] > 1 {
+		t.Errorf("transitions %v, want one pvc-provision and at most one pv-bind", got)
+	}
+	if r.Volumes == nil || r.Volumes.Claims.Bound != 1 || r.Volumes.Claims.Total != 1 {
+		t.Errorf("volumes %+v, want the one claim Bound", r.Volumes)
 	}
 }
