@@ -101,8 +101,10 @@ type driver struct {
 	wakeArmed bool
 	// closing skips the failure handler of cycles released by Close.
 	closing bool
-	// afterNow schedules work at this instant; daemonAt background work at a later one.
+	// afterNow schedules work at this instant, at work at a later one; daemonAt background
+	// work at a later one.
 	afterNow func(fn func())
+	at       func(t time.Time, fn func()) interface{ Cancel() bool }
 	daemonAt func(at time.Time, fn func()) interface{ Cancel() bool }
 }
 

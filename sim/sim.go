@@ -223,6 +223,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	d.stopped = s.stopped
 	d.resume = func(at time.Time) { s.clock.At(at, func() {}) }
 	d.afterNow = func(fn func()) { s.clock.AfterDelay(0, fn) }
+	d.at = func(t time.Time, fn func()) interface{ Cancel() bool } { return s.clock.At(t, fn) }
 	d.daemonAt = func(at time.Time, fn func()) interface{ Cancel() bool } { return s.clock.Daemon(at, fn) }
 	s.api.Watch(d.watchParked)
 	return s, nil

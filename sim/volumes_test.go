@@ -313,6 +313,28 @@ func TestVolumeWaitEndsWhenProvisioned(t *testing.T) {
 	}
 }
 
+// BindPodVolumes polls on a one-second ticker started by its writes, the first check a second
+// after them (wait.PollUntilContextTimeout, immediate false): a claim bound just after it is
+// asked for binds its pod at 1 s, one bound at 4.5 s binds it at the 5 s poll.
+func TestVolumeWaitPollsEverySecond(t *testing.T) {
+	for _, c := range []struct{ bound, want time.Duration }{{time.Millisecond, time.Second}, {4500 * time.Millisecond, 5 * time.Second}} {
+		s := newSim(t, Config{Seed: 1})
+		mustCreate(t, s, node("n1"))
+		for _, o := range []runtime.Object{csiClass(), claim("data", "csi"), podWithClaim("app", "data")} {
+			if _, err := s.API().Create(o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		provisionAt(t, s, c.bound, "data", "pv-data")
+		if err := s.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if app := recordOf(t, s, "app"); app.ScheduledAt == nil || *app.ScheduledAt != c.want {
+			t.Errorf("claim bound at %v: app scheduled at %v, want %v", c.bound, app.ScheduledAt, c.want)
+		}
+	}
+}
+
 // Nothing ever provisions the claim: the wait times out after bindTimeoutSeconds (600 s) of
 // virtual time with the real message, and the pod goes to the error backoff and is retried,
 // waiting again. The deadline is background work: the run ends at --until.

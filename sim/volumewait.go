@@ -32,18 +32,21 @@ import (
 // wakes it. Wakes happen only on the simulation goroutine, one parked cycle at a time in park
 // order, the simulation waiting for each to park again or end (bound: PostBind; failed: the
 // failure handler) before the next, so no two goroutines ever run at once:
-//   - after a change to what checkBindings reads (a claim or PV of a parked cycle, its node or
-//     CSINode, its pod), from a clock event at the same instant (a watcher may not do it
-//     itself: it runs inside the write);
+//   - at the cycle's next poll after a change to what checkBindings reads (a claim or PV of a
+//     parked cycle, its node or CSINode, its pod). Upstream's PollUntilContextTimeout checks
+//     on a one-second ticker started by the writes, the first check a second after them
+//     (immediate is false): at since+1s, since+2s, … So a claim provisioned and bound at
+//     the instant it is asked for binds its pod one second later, as in a real cluster, and
+//     one bound 4.5 s in binds it at 5 s. Polls with nothing changed since the last one are
+//     not run: they would find what the last one found;
 //   - after a preemption, which may have cancelled a parked victim's binding (its context);
 //   - at its deadline, park time + bindTimeoutSeconds: "binding volumes: context deadline
 //     exceeded", and the pod goes to the error backoff, as upstream;
 //   - when the simulator is closed, so that no goroutine outlives it.
 //
 // Deliberate deviations:
-//   - Upstream notices a change at its next poll, up to a second later; here at the instant of
-//     the change. The first poll is a second after the writes, so a claim bound at the very
-//     instant it is asked for binds the pod a second later there, at once here.
+//   - A change at the very instant of a poll tick is seen by that poll (upstream: a race
+//     between the ticker and the informer).
 //   - The deadline is background work, like the retry of unschedulable pods: a run without
 //     --until ends when nothing but parked waits is left (their pods are reported pending, see
 //     Simulator.ParkedPods), rather than run ten minutes to time them out, retry them, park
@@ -84,6 +87,8 @@ type parkedCycle struct {
 	parked      bool
 	// dirty is whether something its check reads changed since it last checked.
 	dirty bool
+	// poll is the next poll armed, nil when none is.
+	poll interface{ Cancel() bool }
 }
 
 // readsClaim and readsPV report whether the cycle's check reads the claim (namespace/name)
@@ -257,6 +262,10 @@ func (d *driver) unpark(p *parkedCycle) {
 	if p.timer != nil {
 		p.timer.Cancel()
 	}
+	if p.poll != nil {
+		p.poll.Cancel()
+		p.poll = nil
+	}
 	d.parked = slices.DeleteFunc(d.parked, func(q *parkedCycle) bool { return q == p })
 	delete(d.parkedPods, p.pod.UID)
 	d.parkRefs(p, -1)
@@ -315,11 +324,36 @@ func (d *driver) markDirty(p *parkedCycle) {
 	d.afterNow(d.wakeParked)
 }
 
-// markDirtyIf marks the parked cycles that match.
-func (d *driver) markDirtyIf(match func(*parkedCycle) bool) {
+// pollInterval is BindPodVolumes' poll period (wait.PollUntilContextTimeout's interval).
+const pollInterval = time.Second
+
+// markChanged marks a cycle for a check at its next poll tick (since + k·pollInterval, k ≥ 1,
+// the first at or after now), and arms that poll, once. A tick past the deadline is never
+// reached: the deadline ends the wait first.
+func (d *driver) markChanged(p *parkedCycle) {
+	p.dirty = true
+	if p.poll != nil || d.at == nil {
+		return
+	}
+	k := (d.now().Sub(p.since) + pollInterval - 1) / pollInterval
+	tick := p.since.Add(max(k, 1) * pollInterval)
+	if tick.After(p.deadline) {
+		return
+	}
+	p.poll = d.at(tick, func() {
+		p.poll = nil
+		if p.dirty {
+			p.dirty = false
+			d.resumeParked(p, wakeCheck)
+		}
+	})
+}
+
+// markChangedIf marks the parked cycles that match for their next poll.
+func (d *driver) markChangedIf(match func(*parkedCycle) bool) {
 	for _, p := range d.parked {
 		if match(p) {
-			d.markDirty(p)
+			d.markChanged(p)
 		}
 	}
 }
@@ -333,17 +367,17 @@ func (d *driver) watchParked(ev WatchEvent) {
 	switch ev.Kind.Name() {
 	case "Pod":
 		if p, ok := d.parkedPods[ev.Object.(*corev1.Pod).UID]; ok {
-			d.markDirty(p)
+			d.markChanged(p)
 		}
 	case "Node", "CSINode":
 		if m, err := meta.Accessor(ev.Object); err == nil && d.parkedRefs.nodes[m.GetName()] > 0 {
 			name := m.GetName()
-			d.markDirtyIf(func(p *parkedCycle) bool { return p.pod.Spec.NodeName == name })
+			d.markChangedIf(func(p *parkedCycle) bool { return p.pod.Spec.NodeName == name })
 		}
 	case "PersistentVolumeClaim":
 		pvc := ev.Object.(*corev1.PersistentVolumeClaim)
 		if k := pvc.Namespace + "/" + pvc.Name; d.parkedRefs.claims[k] > 0 {
-			d.markDirtyIf(func(p *parkedCycle) bool { return p.readsClaim(k) })
+			d.markChangedIf(func(p *parkedCycle) bool { return p.readsClaim(k) })
 		}
 	case "PersistentVolume":
 		for _, o := range []any{ev.Old, ev.Object} {
@@ -355,11 +389,11 @@ func (d *driver) watchParked(ev WatchEvent) {
 			// provisioned claim's PV is read through the claim's volumeName.
 			if d.parkedRefs.pvs[pv.Name] > 0 {
 				name := pv.Name
-				d.markDirtyIf(func(p *parkedCycle) bool { return p.readsPV(name) })
+				d.markChangedIf(func(p *parkedCycle) bool { return p.readsPV(name) })
 			}
 			if ref := pv.Spec.ClaimRef; ref != nil {
 				if k := ref.Namespace + "/" + ref.Name; d.parkedRefs.claims[k] > 0 {
-					d.markDirtyIf(func(p *parkedCycle) bool { return p.readsClaim(k) })
+					d.markChangedIf(func(p *parkedCycle) bool { return p.readsClaim(k) })
 				}
 			}
 		}
@@ -369,7 +403,11 @@ func (d *driver) watchParked(ev WatchEvent) {
 // afterPreemption wakes the parked victims whose binding a preemption cancelled: the real
 // executor cancels the context of a victim in PreBind (preemption/executor.go PreemptPod).
 func (d *driver) afterPreemption() {
-	d.markDirtyIf(func(p *parkedCycle) bool { return p.ctx.Err() != nil })
+	for _, p := range d.parked {
+		if p.ctx.Err() != nil {
+			d.markDirty(p)
+		}
+	}
 }
 
 // releaseParked ends every parked cycle when the simulator is closed, so that no goroutine
