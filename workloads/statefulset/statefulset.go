@@ -1,7 +1,9 @@
 package statefulset
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -79,8 +81,12 @@ func New(m *manager.Manager) *Controller {
 func (x *Controller) Kind() string { return "StatefulSet" }
 
 // OwnedChanged reports the pod changes a StatefulSet acts on: a pod created or gone, starting
-// to terminate, changing phase or readiness, or relabelled (manager.PodChanged).
-func (x *Controller) OwnedChanged(ev sim.WatchEvent) bool { return manager.PodChanged(ev) }
+// to terminate, changing phase or readiness, or relabelled (manager.PodChanged). A claim the
+// set owns (its retention policy) asks for no sync: the real controller only lists claims,
+// it has no handler for their events.
+func (x *Controller) OwnedChanged(ev sim.WatchEvent) bool {
+	return ev.Kind.Name() != "PersistentVolumeClaim" && manager.PodChanged(ev)
+}
 
 // Observe deletes a deleted StatefulSet's revisions.
 func (x *Controller) Observe(ev sim.WatchEvent) {
@@ -98,9 +104,6 @@ func (x *Controller) Sync(ns, name string) error {
 		return nil // deleted since
 	}
 	set := obj.(*appsv1.StatefulSet)
-	if len(set.Spec.VolumeClaimTemplates) > 0 {
-		return errClaims
-	}
 	selector, err := metav1.LabelSelectorAsSelector(set.Spec.Selector)
 	if err != nil {
 		return err
@@ -135,24 +138,52 @@ func (x *Controller) update(set *appsv1.StatefulSet, pods []*corev1.Pod, now tim
 	status, err := x.control.UpdateStatefulSet(x.ctx, set, pods, now)
 	pending, misuse := x.effects.end(set)
 	if misuse != nil {
+		_ = x.effects.settle()
 		return nil, misuse
 	}
-	if werr := x.apply(set, pending); err == nil {
-		err = werr
-	}
-	return status, err
+	werr := x.apply(set, pending)
+	// The claims the control created last are made now, if they were not yet (claims.go).
+	serr := x.effects.settle()
+	return status, cmp.Or(err, werr, serr)
 }
 
 // apply makes deferred effects, in order, through the control's StatefulPodControl. After a
-// pod write fails, the later pod writes are not made; events and the status still are, as
-// the control writes the status of a sync that failed.
+// write fails, the later pod and claim writes are not made; events and the status still are,
+// as the control writes the status of a sync that failed. A claim's ownerReference update
+// (and the ConflictingController event that comes with one) is not made on its own when a pod
+// write of the same goroutine for the same pod is replayed: CreateStatefulPod and
+// UpdateStatefulPod redo that claim work from the stored claims (claims.go).
 func (x *Controller) apply(set *appsv1.StatefulSet, pending []effect) error {
-	var failed error
+	type work struct {
+		goroutine uint64
+		ordinal   int
+	}
+	replayed := map[work]bool{}
 	for _, ef := range pending {
+		if ef.kind == createPod || ef.kind == updatePod {
+			o, _ := ordinalOf(ef)
+			replayed[work{ef.goroutine, o}] = true
+		}
+	}
+	redone := func(ef effect) bool {
+		o, ok := ordinalOf(ef)
+		return ok && replayed[work{ef.goroutine, o}]
+	}
+	// noClaims holds the claim failures of pods whose creation is yet to come.
+	noClaims := map[work]error{}
+	var failed error
+	for i := 0; i < len(pending); i++ {
+		ef := pending[i]
 		var err error
 		switch ef.kind {
 		case createPod:
-			if failed == nil {
+			o, _ := ordinalOf(ef)
+			if cerr := noClaims[work{ef.goroutine, o}]; cerr != nil {
+				// CreateStatefulPod stops when createPersistentVolumeClaims fails, with
+				// recordPodEvent's event.
+				x.effects.Event(ef.set, corev1.EventTypeWarning, "FailedCreate",
+					fmt.Sprintf("Create Pod %s in StatefulSet %s failed error: %s", ef.pod.Name, ef.set.Name, cerr))
+			} else if failed == nil {
 				err = x.pods.CreateStatefulPod(x.ctx, ef.set, ef.pod)
 			}
 		case updatePod:
@@ -167,8 +198,27 @@ func (x *Controller) apply(set *appsv1.StatefulSet, pending []effect) error {
 			if failed == nil {
 				err = x.pods.DeleteStatefulPod(set, ef.pod)
 			}
+		case createClaim:
+			// The creations of one createPersistentVolumeClaims call are consecutive.
+			j := i + 1
+			for j < len(pending) && pending[j].kind == createClaim && pending[j].goroutine == ef.goroutine &&
+				claimOrdinal(pending[j].claim.Name) == claimOrdinal(ef.claim.Name) {
+				j++
+			}
+			if failed == nil {
+				if err = x.effects.createClaims(pending[i:j]); err != nil {
+					noClaims[work{ef.goroutine, claimOrdinal(ef.claim.Name)}] = err
+				}
+			}
+			i = j - 1
+		case updateClaim:
+			if failed == nil && !redone(ef) {
+				err = x.effects.ownClaim(ef)
+			}
 		case recordEvent:
-			x.effects.Event(ef.regarding, ef.eventType, ef.reason, ef.message)
+			if ef.reason != "ConflictingController" || !redone(ef) {
+				x.effects.Event(ef.regarding, ef.eventType, ef.reason, ef.message)
+			}
 		case writeStatus:
 			err = x.effects.UpdateStatefulSetStatus(x.ctx, ef.set, ef.status)
 		}
