@@ -79,6 +79,11 @@ func (e *effects) UpdateClaim(claim *corev1.PersistentVolumeClaim, set *appsv1.S
 // error if one could not be made; that error is also kept for the end of the sync (settle).
 func (e *effects) flush() error {
 	e.mu.Lock()
+	if e.deferring {
+		// Nothing is held while deferring: claimEvents counts the deferred creations' events.
+		e.mu.Unlock()
+		return nil
+	}
 	batch, events := e.claims, e.claimEvents
 	e.claims, e.claimEvents = nil, 0
 	if len(batch) == 0 && events == 0 {

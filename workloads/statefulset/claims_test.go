@@ -227,10 +227,18 @@ func TestGarbageCollectorWaitsForEveryOwner(t *testing.T) {
 		c.Namespace, c.OwnerReferences = "default", refs
 		return &c
 	}
-	// both: owned by a (not as controller) and b; ofA: by a alone, not as controller;
-	// ctrlA: controlled by a and owned by b.
+	// both: owned by a (not as controller) and b; of-a: by a alone, not as controller;
+	// ctrl-a: controlled by a and owned by b.
+	// moved: controlled by a, then by b (as a claim moves from its set to its condemned pod).
 	workloadstest.Create(t, s, claim("both", ref(a, false), ref(b, false)), claim("of-a", ref(a, false)),
-		claim("ctrl-a", ref(a, true), ref(b, false)))
+		claim("ctrl-a", ref(a, true), ref(b, false)), claim("moved", ref(a, true)))
+	s.Clock().AfterDelay(30*time.Second, func() {
+		c := workloadstest.MustGet[*corev1.PersistentVolumeClaim](t, s, "PersistentVolumeClaim", "moved")
+		c.OwnerReferences = []metav1.OwnerReference{ref(b, true)}
+		if _, err := s.API().Update(c); err != nil {
+			t.Error(err)
+		}
+	})
 	podKind, _ := sim.KindNamed("Pod")
 	var afterA, refsAfterA, afterB []string
 	s.Clock().AfterDelay(time.Minute, func() {
@@ -253,7 +261,7 @@ func TestGarbageCollectorWaitsForEveryOwner(t *testing.T) {
 	if err := s.Run(); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := fmt.Sprint(afterA, refsAfterA, afterB), "[both ctrl-a] [both:b ctrl-a:b] []"; got != want {
+	if got, want := fmt.Sprint(afterA, refsAfterA, afterB), "[both ctrl-a moved] [both:b ctrl-a:b moved:b] []"; got != want {
 		t.Errorf("claims after a's deletion, their owners, claims after b's: %s, want %s", got, want)
 	}
 }

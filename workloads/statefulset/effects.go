@@ -136,7 +136,11 @@ func (e *effects) end(set *appsv1.StatefulSet) ([]effect, error) {
 	if err == nil && e.deferring && claims != e.claimEvents {
 		err = fmt.Errorf("internal error: the StatefulSet control recorded %d claim events for %d deferred claim creations", e.claimEvents, claims)
 	}
-	e.deferring, e.pending, e.err, e.claimEvents = false, nil, nil, 0
+	if e.deferring {
+		// Held claims (not deferring) keep their count of events for settle's flush.
+		e.claimEvents = 0
+	}
+	e.deferring, e.pending, e.err = false, nil, nil
 	if err != nil || len(pending) == 0 {
 		return nil, err
 	}

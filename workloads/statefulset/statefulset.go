@@ -29,22 +29,36 @@ import (
 // and their history limit, the status and the events — and writes through effects
 // (effects.go) into the simulated API and the run's recorder.
 //
+// Claims (volumeClaimTemplates) are the control's too: created as <template>-<set>-<ordinal>
+// before their pod and reused by a pod recreated under the same name, with the ownerReferences
+// of the set's persistentVolumeClaimRetentionPolicy (the set for whenDeleted: Delete, a
+// condemned pod for whenScaled: Delete), which the garbage collector (workloads/manager) follows
+// to delete them; claims.go says how their writes are ordered.
+//
 // Deliberate deviations:
-//   - A StatefulSet with volumeClaimTemplates is not synced: the simulator serves no
-//     PersistentVolumeClaims, and the control creates no pod before its claims, so every sync
-//     fails (SyncFailed) saying so (errClaims) instead of running pods without their storage.
+//   - A pod's claims are created at the control's next call after it asked (claims.go), in
+//     the order of the templates, not in the order of Go's map iteration, and its claim
+//     volumes are in that order too (updateStorage appends them in map order); when one is refused
+//     the pod is not created, as upstream, but the control has already gone on to set the
+//     retention policy's ownerReferences on the pod's other claims (upstream does that on the
+//     next sync).
 //   - ControllerRevisions are kept in memory (history.go), not stored in the simulated API.
 //   - Orphan pods are not adopted, and pods the set controls but no longer selects are not
 //     released (the real getPodsForStatefulSet's ClaimPods patches their ownerReferences):
 //     they are only left out of the sync.
 //   - Where the control works on goroutines of its own (slowStartBatch: the Parallel policy,
-//     the Recreate strategy), its writes are made after it returns, in the order of a batch
-//     run one goroutine after another (effects.go), not in the Go scheduler's order. The
-//     control sees each of them succeed: one that then fails stops the writes after it (the
-//     real batch would finish its other goroutines) and fails the sync, and the status
-//     written is the one computed as if all had succeeded.
+//     the Recreate strategy), its writes, claims' included, are made after it returns, in the
+//     order of a batch run one goroutine after another (effects.go), not in the Go
+//     scheduler's order. The control sees each of them succeed: one that then fails stops the
+//     writes after it (the real batch would finish its other goroutines) and fails the sync,
+//     and the status written is the one computed as if all had succeeded. A refused claim
+//     still gives its pod's FailedCreate event, as upstream. While it defers, the control
+//     reads no claim it created in that sync (as if its informer had not seen them yet).
 //   - The real controller syncs on every pod update; here only on the pod changes the
 //     control acts on (OwnedChanged).
+//   - Claims are not protected while in use: the simulated apiserver has no
+//     StorageObjectInUseProtection admission, so a claim the garbage collector deletes goes at
+//     once, where a real one waits, Terminating, for the pods using it to be gone.
 
 // Controller is the StatefulSet controller.
 type Controller struct {
