@@ -7,9 +7,16 @@ import (
 	"testing"
 )
 
-// claimedSet is a StatefulSet with a volumeClaimTemplate: claims are not simulated, so its
-// controller refuses it (see workloads/statefulset) and the refusal must reach the report.
-const claimedSet = `apiVersion: apps/v1
+// claimedSet is a StatefulSet with a volumeClaimTemplate in a namespace whose quota allows no
+// claim: the apiserver refuses db-0's claim, so the controller cannot create db-0 (see
+// workloads/statefulset) and its failure must reach the report.
+const claimedSet = `apiVersion: v1
+kind: ResourceQuota
+metadata: {name: no-claims}
+spec:
+  hard: {persistentvolumeclaims: "0"}
+---
+apiVersion: apps/v1
 kind: StatefulSet
 metadata: {name: db}
 spec:
@@ -28,7 +35,7 @@ spec:
       resources: {requests: {storage: 1Gi}}
 `
 
-// A controller's warning (here: a StatefulSet refused for its claims) reaches the JSON report,
+// A controller's warning (here: a StatefulSet whose claim is refused) reaches the JSON report,
 // the table and --assert: the run does not drop what it could not simulate in silence.
 func TestControllerWarningsReachTheReport(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db.yaml")
@@ -45,20 +52,21 @@ func TestControllerWarningsReachTheReport(t *testing.T) {
 	if len(r.Warnings) != 1 {
 		t.Fatalf("warnings %+v, want one", r.Warnings)
 	}
+	const refused = `SyncFailed: failed to create PVC data-db-0: persistentvolumeclaims "data-db-0" is forbidden: exceeded quota: no-claims`
 	w := r.Warnings[0]
-	if w.Kind != "StatefulSet" || w.Namespace != "default" || w.Name != "db" || w.Reason != "SyncFailed" ||
-		!strings.Contains(w.Message, "volumeClaimTemplates are not simulated") || w.Count < 1 || w.At != 0 {
+	if w.Kind != "StatefulSet" || w.Namespace != "default" || w.Name != "db" || w.Reason+": "+w.Message != refused+
+		", requested: persistentvolumeclaims=1, used: persistentvolumeclaims=0, limited: persistentvolumeclaims=0" || w.Count < 1 || w.At != 0 {
 		t.Errorf("warning %+v", w)
 	}
 	if r.Summary.Pods.Total != 0 {
-		t.Errorf("%d pods, want none: the set is refused", r.Summary.Pods.Total)
+		t.Errorf("%d pods, want none: db-0 waits for its claim", r.Summary.Pods.Total)
 	}
 
 	code, out, errOut = kwoksim(t, args...)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(out, "\nWarnings from the simulated controllers (1):\n  t=0s StatefulSet default/db: SyncFailed: volumeClaimTemplates are not simulated") {
+	if !strings.Contains(out, "\nWarnings from the simulated controllers (1):\n  t=0s StatefulSet default/db: "+refused) {
 		t.Errorf("the table does not show the warning:\n%s", out)
 	}
 

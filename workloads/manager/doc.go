@@ -1,7 +1,7 @@
 // Package manager runs workload controllers on a simulated cluster, as kube-controller-manager
 // runs them on a real one: it hands every change to the controllers that care, gives each a
-// work queue on the virtual clock, indexes the objects each object controls, and deletes what a
-// deleted owner controlled, as the garbage collector does.
+// work queue on the virtual clock, indexes the objects each object controls, and deletes the
+// dependents whose owners are all gone, as the garbage collector does (gc.go).
 //
 // Every sync runs as an event on the virtual clock at the instant of the change that asked for
 // it, in the order the changes happened, so a run is reproducible. A controller registers with

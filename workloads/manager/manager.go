@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"slices"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -61,6 +60,9 @@ type Manager struct {
 	// their latest stored state. Stored objects are never modified in place, so sharing them
 	// is safe as long as a controller copies before it writes.
 	owned map[types.UID]map[Key]runtime.Object
+	// dependents indexes, by owner UID, the live objects that name the owner in an
+	// ownerReference other than their single controller reference (gc.go).
+	dependents map[types.UID]map[Key]bool
 	// clients are the controllers' own API clients, by name (see Client).
 	clients map[string]*Client
 }
@@ -72,7 +74,8 @@ type registered struct {
 
 // New returns a manager with no controllers; Register them, then Start.
 func New(s *sim.Simulator) *Manager {
-	return &Manager{s: s, byKind: map[string]*registered{}, owned: map[types.UID]map[Key]runtime.Object{}, clients: map[string]*Client{}}
+	return &Manager{s: s, byKind: map[string]*registered{}, owned: map[types.UID]map[Key]runtime.Object{},
+		dependents: map[types.UID]map[Key]bool{}, clients: map[string]*Client{}}
 }
 
 // Register adds a controller and returns its work queue. Controllers see changes in the
@@ -115,9 +118,14 @@ func (m *Manager) observe(ev sim.WatchEvent) {
 	kind := ev.Kind.Name()
 	k := Key{kind, obj.GetNamespace(), obj.GetName()}
 	ref := metav1.GetControllerOfNoCopy(obj)
+	if ev.Type == watch.Modified {
+		// The owners may have changed (a StatefulSet's claim moves from the set to its pod).
+		m.unindexOwners(k, ev.Old.(metav1.Object), ref)
+	}
 	if ref != nil {
 		m.index(ref.UID, k, ev)
 	}
+	m.indexDependent(k, obj, ev.Type == watch.Deleted)
 	if ev.Type == watch.Deleted {
 		m.collectGarbage(obj.GetUID())
 	}
@@ -153,37 +161,6 @@ func (m *Manager) index(owner types.UID, k Key, ev sim.WatchEvent) {
 		m.owned[owner] = map[Key]runtime.Object{}
 	}
 	m.owned[owner][k] = ev.Object
-}
-
-// collectGarbage deletes what a deleted object controlled, as the garbage collector does with
-// background propagation (the default for a delete without options).
-func (m *Manager) collectGarbage(owner types.UID) {
-	deps := m.owned[owner]
-	if len(deps) == 0 {
-		return
-	}
-	keys := sortedKeys(deps)
-	m.s.Clock().AfterDelay(0, func() {
-		for _, k := range keys {
-			kind, err := sim.KindNamed(k.Kind)
-			if err != nil {
-				continue
-			}
-			// Already gone or being deleted is fine; anything else is worth a warning.
-			if err := m.s.API().Delete(kind, k.Namespace, k.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-				m.Warn(k.Kind, k.Namespace, k.Name, "GarbageCollectionFailed", err.Error())
-			}
-		}
-	})
-}
-
-func sortedKeys(objs map[Key]runtime.Object) []Key {
-	keys := make([]Key, 0, len(objs))
-	for k := range objs {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, Key.Compare)
-	return keys
 }
 
 // Get returns a copy of a stored object, or an error when it does not exist.

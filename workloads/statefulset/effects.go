@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -48,6 +48,8 @@ const (
 	deletePod
 	recordEvent
 	writeStatus
+	createClaim
+	updateClaim
 )
 
 // effect is one write the control asked for while effects was deferring.
@@ -57,6 +59,12 @@ type effect struct {
 	goroutine uint64
 	// pod is the pod to create, update or delete.
 	pod *corev1.Pod
+	// claim is the claim to create or update (claims.go).
+	claim *corev1.PersistentVolumeClaim
+	// ordinal is the ordinal of the pod an event or claim effect is about, when placed is
+	// set: the one the goroutine last worked on (a goroutine of the control handles one pod).
+	ordinal int
+	placed  bool
 	// set is the StatefulSet the control passed along (for a status: the set to write).
 	set    *appsv1.StatefulSet
 	status *appsv1.StatefulSetStatus
@@ -78,6 +86,17 @@ type effects struct {
 	pending   []effect
 	// dropped counts the pod events recorded while deferring and dropped.
 	dropped int
+	// claims are the claims created while not deferring, made at the control's next call
+	// (claims.go); claimEvents counts the control's events for claims created, which effects
+	// drops, as it records them itself when it makes the claims (while deferring: when the
+	// Controller makes the deferred creations).
+	claims      []effect
+	claimEvents int
+	// claimErr is the failure of claims created while not deferring that the control did not
+	// see (claims.go flush).
+	claimErr error
+	// working is the ordinal each goroutine last worked on, while deferring (see effect.ordinal).
+	working map[uint64]int
 	// err is the first misuse seen: a write from another goroutine while not deferring, an
 	// event effects cannot place.
 	err error
@@ -89,17 +108,12 @@ var (
 	_ record.EventRecorder                       = (*effects)(nil)
 )
 
-// errClaims is the failure of a sync of a StatefulSet with volumeClaimTemplates.
-var errClaims = errors.New("volumeClaimTemplates are not simulated yet: kwoksim stores no " +
-	"PersistentVolumeClaims, and the StatefulSet controller creates a pod only once its claims exist " +
-	"(a real cluster would create and bind them first), so this StatefulSet gets no pods; remove its " +
-	"volumeClaimTemplates to simulate it without storage")
-
 // begin starts a sync on the calling goroutine, deferring writes or not.
 func (e *effects) begin(deferring bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.caller, e.deferring, e.pending, e.dropped, e.err = goroutineID(), deferring, nil, 0, nil
+	e.claims, e.claimEvents, e.claimErr, e.working = nil, 0, nil, map[uint64]int{}
 }
 
 // end stops deferring and returns what was deferred, in order (inOrder), or the misuse seen.
@@ -107,20 +121,41 @@ func (e *effects) end(set *appsv1.StatefulSet) ([]effect, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	pending, err := e.pending, e.err
-	writes := 0
+	writes, claims := 0, 0
 	for _, ef := range pending {
-		if ef.kind == createPod || ef.kind == updatePod || ef.kind == deletePod {
+		switch ef.kind {
+		case createPod, updatePod, deletePod:
 			writes++
+		case createClaim:
+			claims++
 		}
 	}
 	if err == nil && e.deferring && writes != e.dropped {
 		err = fmt.Errorf("internal error: the StatefulSet control recorded %d pod events for %d deferred pod writes", e.dropped, writes)
+	}
+	if err == nil && e.deferring && claims != e.claimEvents {
+		err = fmt.Errorf("internal error: the StatefulSet control recorded %d claim events for %d deferred claim creations", e.claimEvents, claims)
+	}
+	if e.deferring {
+		// Held claims (not deferring) keep their count of events for settle's flush.
+		e.claimEvents = 0
 	}
 	e.deferring, e.pending, e.err = false, nil, nil
 	if err != nil || len(pending) == 0 {
 		return nil, err
 	}
 	return inOrder(set, e.caller, pending)
+}
+
+// settle makes the claims still waiting for the control's next call (claims.go) and returns
+// the failure of any claim creation the control did not see, or a misuse.
+func (e *effects) settle() error {
+	_ = e.flush()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	err := cmp.Or(e.err, e.claimErr)
+	e.err, e.claimErr = nil, nil
+	return err
 }
 
 // deferred records ef and reports true while deferring; otherwise it checks that the write
@@ -131,6 +166,9 @@ func (e *effects) deferred(ef effect) (bool, error) {
 	defer e.mu.Unlock()
 	if e.deferring {
 		ef.goroutine = g
+		if o, ok := ordinalOf(ef); ok {
+			e.working[g] = o
+		}
 		e.pending = append(e.pending, ef)
 		return true, nil
 	}
@@ -152,12 +190,18 @@ func (e *effects) CreatePod(_ context.Context, pod *corev1.Pod, set *appsv1.Stat
 	if ok, err := e.deferred(effect{kind: createPod, pod: pod.DeepCopy(), set: set.DeepCopy()}); ok || err != nil {
 		return err
 	}
-	_, err := e.m.API().Create(pod)
+	// The pod's claims first: a pod whose claims could not be made is not created, as
+	// createPersistentVolumeClaims's failure stops CreateStatefulPod.
+	if err := e.flush(); err != nil {
+		return err
+	}
+	_, err := e.m.API().Create(claimVolumesInOrder(set, pod))
 	return err
 }
 
 // GetPod reads a stored pod.
 func (e *effects) GetPod(namespace, name string) (*corev1.Pod, error) {
+	_ = e.flush()
 	obj, err := e.m.Get("Pod", namespace, name)
 	if err != nil {
 		return nil, err
@@ -170,7 +214,8 @@ func (e *effects) UpdatePod(pod *corev1.Pod, set *appsv1.StatefulSet) error {
 	if ok, err := e.deferred(effect{kind: updatePod, pod: pod.DeepCopy(), set: set.DeepCopy()}); ok || err != nil {
 		return err
 	}
-	_, err := e.m.API().Update(pod)
+	_ = e.flush()
+	_, err := e.m.API().Update(claimVolumesInOrder(set, pod))
 	return err
 }
 
@@ -179,21 +224,8 @@ func (e *effects) DeletePod(pod *corev1.Pod) error {
 	if ok, err := e.deferred(effect{kind: deletePod, pod: pod.DeepCopy()}); ok || err != nil {
 		return err
 	}
+	_ = e.flush()
 	return e.m.API().Delete(e.podKind, pod.Namespace, pod.Name, metav1.DeleteOptions{})
-}
-
-// CreateClaim, GetClaim and UpdateClaim fail: claims are not simulated, and a StatefulSet with
-// volumeClaimTemplates is refused before the control runs (errClaims).
-func (e *effects) CreateClaim(*corev1.PersistentVolumeClaim, *appsv1.StatefulSet) error {
-	return errClaims
-}
-
-func (e *effects) GetClaim(string, string) (*corev1.PersistentVolumeClaim, error) {
-	return nil, errClaims
-}
-
-func (e *effects) UpdateClaim(*corev1.PersistentVolumeClaim, *appsv1.StatefulSet) error {
-	return errClaims
 }
 
 // UpdateStatefulSetStatus writes a StatefulSet's status through the status subresource.
@@ -201,6 +233,7 @@ func (e *effects) UpdateStatefulSetStatus(_ context.Context, set *appsv1.Statefu
 	if ok, err := e.deferred(effect{kind: writeStatus, set: set.DeepCopy(), status: status.DeepCopy()}); ok || err != nil {
 		return err
 	}
+	_ = e.flush()
 	next := set.DeepCopy()
 	next.Status = *status
 	_, err := e.m.API().UpdateStatus(next)
@@ -209,17 +242,31 @@ func (e *effects) UpdateStatefulSetStatus(_ context.Context, set *appsv1.Statefu
 
 // Event records an event in the run's recorder. While deferring, the control's pod events
 // are dropped (the deferred writes record their own when they are made) and any other event
-// waits with the writes.
+// waits with the writes. The control's events for claims it created are dropped too, deferring
+// or not: effects records them when it makes the claims (claims.go).
 func (e *effects) Event(object k8sruntime.Object, eventType, reason, message string) {
 	g := goroutineID()
+	claimMade := reason == "SuccessfulCreate" && strings.HasPrefix(message, "Create Claim ")
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if !e.deferring {
 		if g != e.caller {
 			_ = e.misuse(fmt.Errorf("internal error: the StatefulSet control recorded event %s %q from a goroutine of its own in a sync that does not defer its writes", reason, message))
+			e.mu.Unlock()
 			return
 		}
+		if claimMade {
+			e.claimEvents++
+			e.mu.Unlock()
+			return
+		}
+		e.mu.Unlock()
+		_ = e.flush() // the claims' events come first, as the control recorded them first
 		e.m.Simulator().Recorder().Event(object, eventType, reason, message)
+		return
+	}
+	defer e.mu.Unlock()
+	if claimMade {
+		e.claimEvents++
 		return
 	}
 	switch reason {
@@ -228,8 +275,12 @@ func (e *effects) Event(object k8sruntime.Object, eventType, reason, message str
 		e.dropped++
 		return
 	}
-	e.pending = append(e.pending, effect{kind: recordEvent, goroutine: g, regarding: object.DeepCopyObject(),
-		eventType: eventType, reason: reason, message: message})
+	ef := effect{kind: recordEvent, goroutine: g, regarding: object.DeepCopyObject(),
+		eventType: eventType, reason: reason, message: message}
+	if o, ok := e.working[g]; ok {
+		ef.ordinal, ef.placed = o, true
+	}
+	e.pending = append(e.pending, ef)
 }
 
 // Eventf is Event with a formatted message.
@@ -248,9 +299,10 @@ func (e *effects) AnnotatedEventf(object k8sruntime.Object, _ map[string]string,
 // goroutine of its own runs (slowStartBatch waits for each batch), so their order against the
 // others is fixed already. A maximal stretch of effects from other goroutines comes from the
 // batches run between two such effects: over set's replicas (processReplica), in ascending
-// ordinal order, then over the condemned pods (processCondemned), in descending ordinal order,
-// each goroutine handling one pod. So a stretch is sorted by that key; each pod's effects
-// come from one goroutine and keep their order.
+// ordinal order, then over the condemned pods (fixPodClaim, then processCondemned), in
+// descending ordinal order, each goroutine handling one pod. So a stretch is sorted by that
+// key; each pod's effects keep their order, which is the order of the batches that made them
+// as long as no two goroutines worked on one pod at once.
 func inOrder(set *appsv1.StatefulSet, caller uint64, pending []effect) ([]effect, error) {
 	start := 0
 	if set.Spec.Ordinals != nil {
@@ -258,7 +310,7 @@ func inOrder(set *appsv1.StatefulSet, caller uint64, pending []effect) ([]effect
 	}
 	end := start + int(*set.Spec.Replicas) - 1
 	key := func(ef effect) (condemned, order int) {
-		_, o := parentAndOrdinal(ef.pod)
+		o, _ := ordinalOf(ef)
 		if o >= start && o <= end {
 			return 0, o
 		}
@@ -270,16 +322,21 @@ func inOrder(set *appsv1.StatefulSet, caller uint64, pending []effect) ([]effect
 			i++
 			continue
 		}
-		j, byPod := i, map[string]uint64{}
+		// byPod is, for each ordinal, the goroutines that worked on it, in order.
+		j, byPod := i, map[int][]uint64{}
 		for ; j < len(out) && out[j].goroutine != caller; j++ {
 			ef := out[j]
-			if ef.pod == nil {
+			o, ok := ordinalOf(ef)
+			if !ok {
 				return nil, fmt.Errorf("internal error: the StatefulSet control recorded event %s %q from a goroutine of its own, which cannot be put in order", ef.reason, ef.message)
 			}
-			if g, seen := byPod[ef.pod.Name]; seen && g != ef.goroutine {
-				return nil, fmt.Errorf("internal error: two goroutines of the StatefulSet control wrote pod %s at once", ef.pod.Name)
+			gs := byPod[o]
+			if n := len(gs); n == 0 || gs[n-1] != ef.goroutine {
+				if slices.Contains(gs, ef.goroutine) {
+					return nil, fmt.Errorf("internal error: two goroutines of the StatefulSet control worked on the pod of ordinal %d at once", o)
+				}
+				byPod[o] = append(gs, ef.goroutine)
 			}
-			byPod[ef.pod.Name] = ef.goroutine
 		}
 		slices.SortStableFunc(out[i:j], func(a, b effect) int {
 			ac, ao := key(a)
@@ -289,6 +346,18 @@ func inOrder(set *appsv1.StatefulSet, caller uint64, pending []effect) ([]effect
 		i = j
 	}
 	return out, nil
+}
+
+// ordinalOf is the ordinal of the pod an effect is about, if known.
+func ordinalOf(ef effect) (int, bool) {
+	switch {
+	case ef.pod != nil:
+		_, o := parentAndOrdinal(ef.pod)
+		return o, true
+	case ef.claim != nil:
+		return claimOrdinal(ef.claim.Name), true
+	}
+	return ef.ordinal, ef.placed
 }
 
 // goroutineID is the calling goroutine's id, from the first line of its stack trace

@@ -1,7 +1,9 @@
 package statefulset
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -27,22 +29,36 @@ import (
 // and their history limit, the status and the events — and writes through effects
 // (effects.go) into the simulated API and the run's recorder.
 //
+// Claims (volumeClaimTemplates) are the control's too: created as <template>-<set>-<ordinal>
+// before their pod and reused by a pod recreated under the same name, with the ownerReferences
+// of the set's persistentVolumeClaimRetentionPolicy (the set for whenDeleted: Delete, a
+// condemned pod for whenScaled: Delete), which the garbage collector (workloads/manager) follows
+// to delete them; claims.go says how their writes are ordered.
+//
 // Deliberate deviations:
-//   - A StatefulSet with volumeClaimTemplates is not synced: the simulator serves no
-//     PersistentVolumeClaims, and the control creates no pod before its claims, so every sync
-//     fails (SyncFailed) saying so (errClaims) instead of running pods without their storage.
+//   - A pod's claims are created at the control's next call after it asked (claims.go), in
+//     the order of the templates, not in the order of Go's map iteration, and its claim
+//     volumes are in that order too (updateStorage appends them in map order); when one is refused
+//     the pod is not created, as upstream, but the control has already gone on to set the
+//     retention policy's ownerReferences on the pod's other claims (upstream does that on the
+//     next sync).
 //   - ControllerRevisions are kept in memory (history.go), not stored in the simulated API.
 //   - Orphan pods are not adopted, and pods the set controls but no longer selects are not
 //     released (the real getPodsForStatefulSet's ClaimPods patches their ownerReferences):
 //     they are only left out of the sync.
 //   - Where the control works on goroutines of its own (slowStartBatch: the Parallel policy,
-//     the Recreate strategy), its writes are made after it returns, in the order of a batch
-//     run one goroutine after another (effects.go), not in the Go scheduler's order. The
-//     control sees each of them succeed: one that then fails stops the writes after it (the
-//     real batch would finish its other goroutines) and fails the sync, and the status
-//     written is the one computed as if all had succeeded.
+//     the Recreate strategy), its writes, claims' included, are made after it returns, in the
+//     order of a batch run one goroutine after another (effects.go), not in the Go
+//     scheduler's order. The control sees each of them succeed: one that then fails stops the
+//     writes after it (the real batch would finish its other goroutines) and fails the sync,
+//     and the status written is the one computed as if all had succeeded. A refused claim
+//     still gives its pod's FailedCreate event, as upstream. While it defers, the control
+//     reads no claim it created in that sync (as if its informer had not seen them yet).
 //   - The real controller syncs on every pod update; here only on the pod changes the
 //     control acts on (OwnedChanged).
+//   - Claims are not protected while in use: the simulated apiserver has no
+//     StorageObjectInUseProtection admission, so a claim the garbage collector deletes goes at
+//     once, where a real one waits, Terminating, for the pods using it to be gone.
 
 // Controller is the StatefulSet controller.
 type Controller struct {
@@ -79,8 +95,12 @@ func New(m *manager.Manager) *Controller {
 func (x *Controller) Kind() string { return "StatefulSet" }
 
 // OwnedChanged reports the pod changes a StatefulSet acts on: a pod created or gone, starting
-// to terminate, changing phase or readiness, or relabelled (manager.PodChanged).
-func (x *Controller) OwnedChanged(ev sim.WatchEvent) bool { return manager.PodChanged(ev) }
+// to terminate, changing phase or readiness, or relabelled (manager.PodChanged). A claim the
+// set owns (its retention policy) asks for no sync: the real controller only lists claims,
+// it has no handler for their events.
+func (x *Controller) OwnedChanged(ev sim.WatchEvent) bool {
+	return ev.Kind.Name() != "PersistentVolumeClaim" && manager.PodChanged(ev)
+}
 
 // Observe deletes a deleted StatefulSet's revisions.
 func (x *Controller) Observe(ev sim.WatchEvent) {
@@ -98,9 +118,6 @@ func (x *Controller) Sync(ns, name string) error {
 		return nil // deleted since
 	}
 	set := obj.(*appsv1.StatefulSet)
-	if len(set.Spec.VolumeClaimTemplates) > 0 {
-		return errClaims
-	}
 	selector, err := metav1.LabelSelectorAsSelector(set.Spec.Selector)
 	if err != nil {
 		return err
@@ -135,24 +152,52 @@ func (x *Controller) update(set *appsv1.StatefulSet, pods []*corev1.Pod, now tim
 	status, err := x.control.UpdateStatefulSet(x.ctx, set, pods, now)
 	pending, misuse := x.effects.end(set)
 	if misuse != nil {
+		_ = x.effects.settle()
 		return nil, misuse
 	}
-	if werr := x.apply(set, pending); err == nil {
-		err = werr
-	}
-	return status, err
+	werr := x.apply(set, pending)
+	// The claims the control created last are made now, if they were not yet (claims.go).
+	serr := x.effects.settle()
+	return status, cmp.Or(err, werr, serr)
 }
 
 // apply makes deferred effects, in order, through the control's StatefulPodControl. After a
-// pod write fails, the later pod writes are not made; events and the status still are, as
-// the control writes the status of a sync that failed.
+// write fails, the later pod and claim writes are not made; events and the status still are,
+// as the control writes the status of a sync that failed. A claim's ownerReference update
+// (and the ConflictingController event that comes with one) is not made on its own when a pod
+// write of the same goroutine for the same pod is replayed: CreateStatefulPod and
+// UpdateStatefulPod redo that claim work from the stored claims (claims.go).
 func (x *Controller) apply(set *appsv1.StatefulSet, pending []effect) error {
-	var failed error
+	type work struct {
+		goroutine uint64
+		ordinal   int
+	}
+	replayed := map[work]bool{}
 	for _, ef := range pending {
+		if ef.kind == createPod || ef.kind == updatePod {
+			o, _ := ordinalOf(ef)
+			replayed[work{ef.goroutine, o}] = true
+		}
+	}
+	redone := func(ef effect) bool {
+		o, ok := ordinalOf(ef)
+		return ok && replayed[work{ef.goroutine, o}]
+	}
+	// noClaims holds the claim failures of pods whose creation is yet to come.
+	noClaims := map[work]error{}
+	var failed error
+	for i := 0; i < len(pending); i++ {
+		ef := pending[i]
 		var err error
 		switch ef.kind {
 		case createPod:
-			if failed == nil {
+			o, _ := ordinalOf(ef)
+			if cerr := noClaims[work{ef.goroutine, o}]; cerr != nil {
+				// CreateStatefulPod stops when createPersistentVolumeClaims fails, with
+				// recordPodEvent's event.
+				x.effects.Event(ef.set, corev1.EventTypeWarning, "FailedCreate",
+					fmt.Sprintf("Create Pod %s in StatefulSet %s failed error: %s", ef.pod.Name, ef.set.Name, cerr))
+			} else if failed == nil {
 				err = x.pods.CreateStatefulPod(x.ctx, ef.set, ef.pod)
 			}
 		case updatePod:
@@ -167,8 +212,27 @@ func (x *Controller) apply(set *appsv1.StatefulSet, pending []effect) error {
 			if failed == nil {
 				err = x.pods.DeleteStatefulPod(set, ef.pod)
 			}
+		case createClaim:
+			// The creations of one createPersistentVolumeClaims call are consecutive.
+			j := i + 1
+			for j < len(pending) && pending[j].kind == createClaim && pending[j].goroutine == ef.goroutine &&
+				claimOrdinal(pending[j].claim.Name) == claimOrdinal(ef.claim.Name) {
+				j++
+			}
+			if failed == nil {
+				if err = x.effects.createClaims(pending[i:j]); err != nil {
+					noClaims[work{ef.goroutine, claimOrdinal(ef.claim.Name)}] = err
+				}
+			}
+			i = j - 1
+		case updateClaim:
+			if failed == nil && !redone(ef) {
+				err = x.effects.ownClaim(ef)
+			}
 		case recordEvent:
-			x.effects.Event(ef.regarding, ef.eventType, ef.reason, ef.message)
+			if ef.reason != "ConflictingController" || !redone(ef) {
+				x.effects.Event(ef.regarding, ef.eventType, ef.reason, ef.message)
+			}
 		case writeStatus:
 			err = x.effects.UpdateStatefulSetStatus(x.ctx, ef.set, ef.status)
 		}

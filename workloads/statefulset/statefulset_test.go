@@ -9,7 +9,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -303,38 +302,6 @@ func TestStatefulSetParallelIsDeterministic(t *testing.T) {
 		if again := run(procs); again != first {
 			t.Fatalf("GOMAXPROCS=%d differs:\n%s", procs, workloadstest.FirstDifference([]byte(first), []byte(again)))
 		}
-	}
-}
-
-// PersistentVolumeClaims are not simulated: a StatefulSet with volumeClaimTemplates gets no
-// pods, and a warning says why, instead of pods that run without their storage.
-func TestStatefulSetWithClaimTemplatesFailsClearly(t *testing.T) {
-	s := workloadstest.SlowSim(t)
-	log := workloadstest.WatchPods(s)
-	set := workloadstest.StatefulSet("vol", 2, "")
-	set.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{{
-		ObjectMeta: metav1.ObjectMeta{Name: "data"},
-		Spec: corev1.PersistentVolumeClaimSpec{
-			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
-		},
-	}}
-	workloadstest.Create(t, s, workloadstest.KWOKNode("n1", "4"), set)
-	if err := s.Run(); err != nil {
-		t.Fatal(err)
-	}
-	if len(*log) != 0 {
-		t.Errorf("pods %v, want none", *log)
-	}
-	var warned bool
-	for _, e := range s.Recorder().Events() {
-		if e.Kind == "StatefulSet" && e.Name == "vol" && e.Type == corev1.EventTypeWarning && e.Reason == "SyncFailed" &&
-			strings.Contains(e.Message, "volumeClaimTemplates are not simulated yet") {
-			warned = true
-		}
-	}
-	if !warned {
-		t.Errorf("no SyncFailed warning about the claims in %+v", s.Recorder().Events())
 	}
 }
 
