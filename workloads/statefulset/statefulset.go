@@ -56,9 +56,10 @@ import (
 //     reads no claim it created in that sync (as if its informer had not seen them yet).
 //   - The real controller syncs on every pod update; here only on the pod changes the
 //     control acts on (OwnedChanged).
-//   - Claims are not protected while in use: the simulated apiserver has no
-//     StorageObjectInUseProtection admission, so a claim the garbage collector deletes goes at
-//     once, where a real one waits, Terminating, for the pods using it to be gone.
+//
+// A claim the garbage collector deletes stays Terminating while a pod uses it, as in a real
+// cluster: admission gives it kubernetes.io/pvc-protection, which the pvc-protection
+// controller (workloads/persistentvolume) removes once no pod uses it.
 
 // Controller is the StatefulSet controller.
 type Controller struct {
