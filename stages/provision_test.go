@@ -3,6 +3,7 @@ package stages
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -268,5 +269,24 @@ func TestExplainShowsARefusal(t *testing.T) {
 	want := `refused: nothing is done and a Warning ProvisioningFailed is recorded: storageclass.storage.k8s.io "gp3" not found`
 	if !strings.Contains(b.String(), want) || strings.Contains(b.String(), "ERROR") {
 		t.Errorf("explanation:\n%s\nwant %q", b.String(), want)
+	}
+}
+
+// The README's provisioning-delay example is the default pvc-provision stage with a delay and
+// another name, and must stay so: a change to the default is a change to the example.
+func TestProvisioningDelayExampleIsTheDefault(t *testing.T) {
+	body := func(path string) string {
+		t.Helper()
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(data)
+		s = s[strings.Index(s, "apiVersion: kwok.x-k8s.io"):]
+		s = strings.Replace(s, "  name: pvc-provision-ebs\n", "  name: pvc-provision\n", 1)
+		return strings.Replace(s, "  delay:\n    durationMilliseconds: 5000\n    jitterDurationMilliseconds: 25000\n", "", 1)
+	}
+	if body("../testdata/scenarios/statefulset-zones/pvc-provision-ebs.yaml") != body("default/pvc-provision.yaml") {
+		t.Error("testdata/scenarios/statefulset-zones/pvc-provision-ebs.yaml is no longer stages/default/pvc-provision.yaml with a delay: copy the default again and keep its name and delay")
 	}
 }
