@@ -1,7 +1,10 @@
 package workloads_test
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +19,8 @@ import (
 
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
+	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/manifest"
 	"github.com/kwoksim/kwoksim/workloads/workloadstest"
 )
 
@@ -290,5 +295,61 @@ func TestDefaultStorageClassAndMissingClass(t *testing.T) {
 	}
 	if want := `ProvisioningFailed: storageclass.storage.k8s.io "nope" not found`; !slices.Contains(events, want) {
 		t.Errorf("events of data-db-0: %q, want %q", events, want)
+	}
+}
+
+// The volumes scenario of the README — claims provisioned by a stage with random delays, the
+// scheduler's waits, a zone lost — gives byte-identical reports run after run and whatever the
+// number of OS threads; another seed draws other delays.
+func TestVolumesReportIsDeterministic(t *testing.T) {
+	const dir = "../testdata/scenarios/statefulset-zones/"
+	objs, _, err := manifest.LoadMixed([]string{dir + "nodes.yaml", dir + "workloads.yaml"}, manifest.LoadOptions{}, workloads.Served)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest.SortInstallOrder(objs)
+	var sc workloads.Scenario
+	for _, o := range objs {
+		if _, ok := o.Obj.(*corev1.Node); ok {
+			sc.Nodes = append(sc.Nodes, o)
+		} else {
+			sc.Workloads = append(sc.Workloads, o)
+		}
+	}
+	data, err := os.ReadFile(dir + "pvc-provision-ebs.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow, err := stages.Parse(data, "pvc-provision-ebs.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stages.Default() {
+		if s.Name != "pvc-provision" {
+			sc.Stages = append(sc.Stages, s)
+		}
+	}
+	sc.Stages = append(sc.Stages, slow...)
+	sc.Traces = []string{dir + "zone-outage.yaml"}
+	sc.Seed = 7
+	var first []byte
+	for i, procs := range []int{1, 2, 1} {
+		prev := runtime.GOMAXPROCS(procs)
+		got, r := reportJSON(t, sc)
+		runtime.GOMAXPROCS(prev)
+		if i == 0 {
+			first = got
+			if v := r.Volumes; v == nil || v.Claims.Bound != 3 || v.Provisioning.Count != 3 || v.Provisioning.Max <= 5 || len(v.PodsWaiting) != 1 {
+				t.Fatalf("scenario did not run as expected: volumes %+v", r.Volumes)
+			}
+			continue
+		}
+		if !bytes.Equal(first, got) {
+			t.Fatalf("run %d (GOMAXPROCS=%d) differs from run 0:\n%s", i, procs, workloadstest.FirstDifference(first, got))
+		}
+	}
+	sc.Seed = 8
+	if other, _ := reportJSON(t, sc); bytes.Equal(first, other) {
+		t.Errorf("seeds 7 and 8 gave identical reports")
 	}
 }
