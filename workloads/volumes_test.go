@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
 	"github.com/kwoksim/kwoksim/workloads"
@@ -295,6 +296,21 @@ func TestDefaultStorageClassAndMissingClass(t *testing.T) {
 	}
 	if want := `ProvisioningFailed: storageclass.storage.k8s.io "nope" not found`; !slices.Contains(events, want) {
 		t.Errorf("events of data-db-0: %q, want %q", events, want)
+	}
+	// The workload says why its pod waits: the scheduler's message and the claim's warning.
+	o, err := s.Observe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wait *analysis.WorkloadVolumeWait
+	for _, w := range analysis.Build(o).Workloads {
+		if w.Kind == "StatefulSet" && w.Name == "db" {
+			wait = w.VolumeWait
+		}
+	}
+	if wait == nil || wait.Pods != 1 || !strings.Contains(wait.Reason, "pod has unbound immediate PersistentVolumeClaims") ||
+		!strings.Contains(wait.Reason, `storageclass.storage.k8s.io "nope" not found`) {
+		t.Errorf("StatefulSet db's volume wait %+v, want 1 pod, the scheduler's message and the claim's warning", wait)
 	}
 }
 
