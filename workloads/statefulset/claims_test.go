@@ -54,7 +54,7 @@ func claimsAt(t *testing.T, s *sim.Simulator, at time.Duration, into *[]string) 
 // A set's claims are <template>-<set>-<ordinal>, labelled with the template's labels and the
 // set's selector, created before their pod, in the order of the templates, with the
 // control's events; each pod mounts its claims under the templates' names. A deleted pod comes
-// back with the same claims, not new ones. Nothing binds the claims here (no PV controller), so
+// back with the same claims, not new ones. Nothing can bind the claims here (no class, no volume), so
 // the pods stay Pending: OrderedReady creates web-0 only.
 func TestStatefulSetCreatesClaimsBeforePods(t *testing.T) {
 	for _, policy := range []appsv1.PodManagementPolicyType{appsv1.ParallelPodManagement, appsv1.OrderedReadyPodManagement} {
