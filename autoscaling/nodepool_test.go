@@ -1,6 +1,7 @@
 package autoscaling
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -155,5 +156,20 @@ func TestNode(t *testing.T) {
 	}
 	if _, err := p.Node("nope", 0); err == nil {
 		t.Error("an unknown shape gave a node")
+	}
+}
+
+// The example the README points to decodes, and the README's block is valid too.
+func TestExampleFile(t *testing.T) {
+	data, err := os.ReadFile("../testdata/inputs/nodepool.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := p.Shape("m5.xlarge").Allocatable[corev1.ResourcePods]; q.Value() != DefaultMaxPods {
+		t.Errorf("m5.xlarge allocatable pods %s, want the capacity's default %d", q.String(), DefaultMaxPods)
 	}
 }
