@@ -47,8 +47,9 @@ type Report struct {
 	// Skipped counts the input objects left out (kinds the simulator does not serve, custom
 	// resources, Helm hooks), per apiVersion, kind and reason; absent when none were.
 	Skipped []SkippedKind `json:"skipped,omitempty"`
-	// NotActedOn counts the input objects the simulator stores but no simulated controller
-	// acts on, with what a real cluster would do; absent when there are none.
+	// NotActedOn counts the input objects the simulator stores (or reads, as NodePools) but
+	// no simulated controller acts on, with what a real cluster would do; absent when there
+	// are none.
 	NotActedOn []NotActedOnKind `json:"notActedOn,omitempty"`
 	// Notes say what was added to the inputs as a real cluster would add it (labels the
 	// kubelet sets on a Node it registers); absent when nothing was.

@@ -38,6 +38,10 @@ type Scenario struct {
 	sim.Config
 	Nodes     []manifest.Object
 	Workloads []manifest.Object
+	// NodePools are the *autoscaling.NodePool inputs. Nothing acts on them yet (node
+	// autoscaling is issue 21): the report lists them as not acted on, and they are not
+	// stored in the simulated apiserver.
+	NodePools []manifest.Object
 	// Traces are trace files replayed on top of Nodes and Workloads (see package trace).
 	Traces []string
 	// Strict makes a trace event that cannot be carried out end the run with an error,
@@ -130,7 +134,7 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 		return nil, err
 	}
 	r := analysis.Build(obs)
-	r.Skipped, r.NotActedOn, r.Notes = sc.Skipped, CountNotActedOn(sc.Nodes, sc.Workloads), notes
+	r.Skipped, r.NotActedOn, r.Notes = sc.Skipped, CountNotActedOn(sc.Nodes, sc.Workloads, sc.NodePools), notes
 	r.Runtime = analysis.Runtime{WallSeconds: time.Since(wall).Seconds(), EventsProcessed: s.Clock().Processed()}
 	// A stopped run still reports what it reached, marked incomplete, with sim.ErrStopped.
 	r.Incomplete = runErr != nil

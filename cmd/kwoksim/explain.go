@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/autoscaling"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
 	"github.com/kwoksim/kwoksim/workloads"
@@ -85,16 +86,23 @@ func explainE(c *cobra.Command, f *explainFlags, path string) error {
 		defer s.Close()
 	}
 	out := c.OutOrStdout()
-	for i, o := range objs {
+	printed := false
+	for _, o := range objs {
 		obj := o.Obj
+		// A NodePool is kwoksim's input, not an apiserver object: no stage acts on it.
+		if pool, ok := obj.(*autoscaling.NodePool); ok {
+			fmt.Fprintf(c.ErrOrStderr(), "kwoksim: %s: NodePool %q has no stages: node autoscaling is not simulated yet (issue 21)\n", o.Source, pool.Name)
+			continue
+		}
 		if s != nil {
 			if obj, err = s.API().Create(obj); err != nil {
 				return &workloads.InputError{Source: o.Source, Err: err}
 			}
 		}
-		if i > 0 {
+		if printed {
 			fmt.Fprintln(out)
 		}
+		printed = true
 		if err := explainObject(out, set, o.Source, obj); err != nil {
 			return err
 		}

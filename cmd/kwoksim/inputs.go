@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/autoscaling"
 	"github.com/kwoksim/kwoksim/workloads"
 	"github.com/kwoksim/kwoksim/workloads/manifest"
 )
@@ -63,14 +64,17 @@ func looksLikePath(arg string) bool {
 // mixedInputs are what --workload and -f/--filename hold, split for a run.
 type mixedInputs struct {
 	nodes, objs []manifest.Object
-	skipped     []analysis.SkippedKind
+	// pools are the NodePools: validated, carried to the report, not stored in the apiserver.
+	pools   []manifest.Object
+	skipped []analysis.SkippedKind
 }
 
 // loadMixed reads --workload and -f/--filename, which take any mix of kinds: Nodes go with
 // --nodes, created before everything else; the other objects are created in Helm's install
 // order (manifest.SortInstallOrder), -f's before --workload's within a kind, so that a bundle
 // listing a Deployment before its Namespace or PriorityClass works. Objects the simulator does
-// not store are skipped: one line on stderr, and an error under strictKinds.
+// not store are skipped: one line on stderr, and an error under strictKinds. NodePools are
+// kept apart, for the report to list as not acted on.
 func loadMixed(stderr io.Writer, workload, files []string, opts manifest.LoadOptions, strictKinds bool) (*mixedInputs, error) {
 	var fromFiles, fromWorkload []manifest.Object
 	var skipped []manifest.Skipped
@@ -92,9 +96,12 @@ func loadMixed(stderr io.Writer, workload, files []string, opts manifest.LoadOpt
 	manifest.SortInstallOrder(all)
 	m := &mixedInputs{skipped: workloads.CountSkipped(skipped)}
 	for _, o := range all {
-		if _, ok := o.Obj.(*corev1.Node); ok {
+		switch o.Obj.(type) {
+		case *corev1.Node:
 			m.nodes = append(m.nodes, o)
-		} else {
+		case *autoscaling.NodePool:
+			m.pools = append(m.pools, o)
+		default:
 			m.objs = append(m.objs, o)
 		}
 	}

@@ -166,3 +166,30 @@ func TestNotActedOn(t *testing.T) {
 		t.Errorf("%d pods, want the Deployment's 3 as written", got)
 	}
 }
+
+// A NodePool given with -f is read, validated and listed as not acted on; it is not stored
+// and adds no node (node autoscaling is issue 21).
+func TestNodePoolNotActedOn(t *testing.T) {
+	code, out, errOut := kwoksim(t, "run", "-f", bundle, "-f", inputsDir+"nodepool.yaml", "--nodes", bundleNodes, "-o", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := decodeReport(t, out)
+	if len(r.NotActedOn) != 1 || r.NotActedOn[0].APIVersion != "kwoksim/v1alpha1" || r.NotActedOn[0].Kind != "NodePool" || r.NotActedOn[0].Count != 1 ||
+		!strings.Contains(r.NotActedOn[0].Note, "would add nodes of this pool when pods are unschedulable") {
+		t.Errorf("notActedOn = %+v, want the NodePool once, with what a cluster autoscaler would do", r.NotActedOn)
+	}
+	if line := "NodePool ×1 (read and validated, not stored: a cluster autoscaler would add nodes"; !strings.Contains(errOut, line) {
+		t.Errorf("stderr lacks %q:\n%s", line, errOut)
+	}
+	// Only the given nodes: none of the pool's.
+	_, without, _ := kwoksim(t, "run", "-f", bundle, "--nodes", bundleNodes, "-o", "json")
+	if got, want := len(r.Nodes), len(decodeReport(t, without).Nodes); got != want {
+		t.Errorf("%d nodes with the pool, %d without: the pool added nodes", got, want)
+	}
+	for _, n := range r.Nodes {
+		if strings.HasPrefix(n.Name, "general-") {
+			t.Errorf("node %s is the pool's", n.Name)
+		}
+	}
+}

@@ -183,7 +183,7 @@ func runE(c *cobra.Command, f *runFlags) error {
 			MaxMemory: maxMemory, MaxMemoryNote: memoryNote,
 			UnpacedScheduler: f.control.unpacedScheduler(),
 		},
-		Nodes: nodes, Workloads: objs, Traces: f.traces, Strict: f.strict, MaxDocumentBytes: f.limits.maxDocumentBytes,
+		Nodes: nodes, Workloads: objs, NodePools: mixed.pools, Traces: f.traces, Strict: f.strict, MaxDocumentBytes: f.limits.maxDocumentBytes,
 		WriteState: f.stateOut.writer(), Skipped: mixed.skipped, Started: listenForInterrupts,
 	})
 	progress.clear()

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kwoksim/kwoksim/autoscaling"
 	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
@@ -314,6 +315,10 @@ func (l *loader) decode(src Source, j []byte, where string) {
 	}
 	gvk := gv.WithKind(kind)
 
+	if l.opts.Served != nil && apiVersion == autoscaling.APIVersion && kind == autoscaling.Kind {
+		l.decodeNodePool(src, j, where)
+		return
+	}
 	if proto, err := scheme.Scheme.New(gvk); err == nil && meta.IsListType(proto) {
 		l.decodeList(src, fields, where, gvk)
 		return
