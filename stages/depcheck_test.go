@@ -8,12 +8,13 @@ import (
 )
 
 // fencedPackages are the pure packages: the clock, the stage engine, the provisioner's
-// topology rule, the analysis (with its subpackages) and the fidelity comparison (not its recorder, fidelity/realcluster) import no client, no scheduler and no KWOK runtime code; the simulator does the
+// topology rule, the NodePool input, the analysis (with its subpackages) and the fidelity comparison (not its recorder, fidelity/realcluster) import no client, no scheduler and no KWOK runtime code; the simulator does the
 // I/O (docs/design.md, "Packages and layering"). "/..." covers a package and its subpackages.
 var fencedPackages = []string{
 	"github.com/kwoksim/kwoksim/clock",
 	"github.com/kwoksim/kwoksim/stages",
 	"github.com/kwoksim/kwoksim/provisioning",
+	"github.com/kwoksim/kwoksim/autoscaling",
 	"github.com/kwoksim/kwoksim/analysis/...",
 	"github.com/kwoksim/kwoksim/fidelity",
 	"github.com/kwoksim/kwoksim/version",
@@ -25,6 +26,7 @@ var mustBeFenced = []string{
 	"github.com/kwoksim/kwoksim/clock",
 	"github.com/kwoksim/kwoksim/stages",
 	"github.com/kwoksim/kwoksim/provisioning",
+	"github.com/kwoksim/kwoksim/autoscaling",
 	"github.com/kwoksim/kwoksim/analysis",
 	"github.com/kwoksim/kwoksim/analysis/capacity",
 	"github.com/kwoksim/kwoksim/analysis/htmlreport",
