@@ -279,12 +279,8 @@ func schedulerEvent(s *Simulator, pod, reason string) (Event, bool) {
 func TestVolumeWaitEndsWhenProvisioned(t *testing.T) {
 	s := newSim(t, Config{Seed: 1})
 	mustCreate(t, s, node("n1"))
-	for _, o := range []runtime.Object{csiClass(), claim("data", "csi"), cpuPod(podWithClaim("app", "data"), "3"),
-		cpuPod(pod("big"), "3"), cpuPod(pod("small"), "500m")} {
-		if _, err := s.API().Create(o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createAll(t, s, csiClass(), claim("data", "csi"), cpuPod(podWithClaim("app", "data"), "3"),
+		cpuPod(pod("big"), "3"), cpuPod(pod("small"), "500m"))
 	var parked []ParkedPod
 	at(t, s, 10*time.Second, func() error { parked = withoutUIDs(s.ParkedPods()); return nil })
 	provisionAt(t, s, 30*time.Second, "data", "pv-data")
@@ -320,11 +316,7 @@ func TestVolumeWaitPollsEverySecond(t *testing.T) {
 	for _, c := range []struct{ bound, want time.Duration }{{time.Millisecond, time.Second}, {4500 * time.Millisecond, 5 * time.Second}} {
 		s := newSim(t, Config{Seed: 1})
 		mustCreate(t, s, node("n1"))
-		for _, o := range []runtime.Object{csiClass(), claim("data", "csi"), podWithClaim("app", "data")} {
-			if _, err := s.API().Create(o); err != nil {
-				t.Fatal(err)
-			}
-		}
+		createAll(t, s, csiClass(), claim("data", "csi"), podWithClaim("app", "data"))
 		provisionAt(t, s, c.bound, "data", "pv-data")
 		if err := s.Run(); err != nil {
 			t.Fatal(err)
@@ -341,11 +333,7 @@ func TestVolumeWaitPollsEverySecond(t *testing.T) {
 func TestVolumeWaitTimesOut(t *testing.T) {
 	s := newSim(t, Config{Seed: 1, Until: 700 * time.Second})
 	mustCreate(t, s, node("n1"))
-	for _, o := range []runtime.Object{csiClass(), claim("data", "csi"), podWithClaim("app", "data")} {
-		if _, err := s.API().Create(o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createAll(t, s, csiClass(), claim("data", "csi"), podWithClaim("app", "data"))
 	if err := s.Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -387,11 +375,7 @@ profiles:
 	}
 	s := newSim(t, Config{Seed: 1, Until: 50 * time.Second, SchedulerConfig: cfg})
 	mustCreate(t, s, node("n1"))
-	for _, o := range []runtime.Object{csiClass(), claim("data", "csi"), podWithClaim("app", "data")} {
-		if _, err := s.API().Create(o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createAll(t, s, csiClass(), claim("data", "csi"), podWithClaim("app", "data"))
 	if err := s.Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -408,11 +392,7 @@ profiles:
 func TestVolumeWaitProvisioningFailed(t *testing.T) {
 	s := newSim(t, Config{Seed: 1, Until: 30 * time.Second})
 	mustCreate(t, s, node("n1"))
-	for _, o := range []runtime.Object{csiClass(), claim("data", "csi"), podWithClaim("app", "data")} {
-		if _, err := s.API().Create(o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createAll(t, s, csiClass(), claim("data", "csi"), podWithClaim("app", "data"))
 	at(t, s, 10*time.Second, func() error {
 		c := getClaim(t, s, "data")
 		if c.Annotations["volume.kubernetes.io/selected-node"] != "n1" {
@@ -441,11 +421,7 @@ func TestVolumeWaitProvisioningFailed(t *testing.T) {
 func TestVolumeWaitPodDeleted(t *testing.T) {
 	s := newSim(t, Config{Seed: 1})
 	mustCreate(t, s, node("n1"))
-	for _, o := range []runtime.Object{csiClass(), claim("data", "csi"), podWithClaim("app", "data")} {
-		if _, err := s.API().Create(o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createAll(t, s, csiClass(), claim("data", "csi"), podWithClaim("app", "data"))
 	at(t, s, 5*time.Second, func() error {
 		return s.API().Delete(kinds["Pod"], "default", "app", metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
 	})
@@ -467,14 +443,10 @@ func TestVolumeWaitPodDeleted(t *testing.T) {
 func TestVolumeWaitStaticBinding(t *testing.T) {
 	s := newSim(t, Config{Seed: 1})
 	mustCreate(t, s, node("n1"), node("n2"))
-	for _, o := range []runtime.Object{
+	createAll(t, s,
 		&storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "local"}, Provisioner: "kubernetes.io/no-provisioner",
 			VolumeBindingMode: ptr.To(storagev1.VolumeBindingWaitForFirstConsumer)},
-		claim("data", "local"), podWithClaim("app", "data")} {
-		if _, err := s.API().Create(o); err != nil {
-			t.Fatal(err)
-		}
-	}
+		claim("data", "local"), podWithClaim("app", "data"))
 	if err := createPV(s, localPV("pv-n2", "local", "n2", nil)); err != nil {
 		t.Fatal(err)
 	}
@@ -508,12 +480,8 @@ func TestVolumeWaitPreempted(t *testing.T) {
 	mustCreate(t, s, node("n1"))
 	vip := cpuPod(pod("vip"), "3")
 	vip.Spec.PriorityClassName = "high"
-	for _, o := range []runtime.Object{csiClass(), claim("data", "csi"), cpuPod(podWithClaim("victim", "data"), "3"),
-		&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 1000}} {
-		if _, err := s.API().Create(o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createAll(t, s, csiClass(), claim("data", "csi"), cpuPod(podWithClaim("victim", "data"), "3"),
+		&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "high"}, Value: 1000})
 	at(t, s, 5*time.Second, func() error { _, err := s.API().Create(vip); return err })
 	if err := s.Run(); err != nil {
 		t.Fatal(err)
@@ -547,11 +515,7 @@ profiles:
 	}
 	s := newSim(t, Config{Seed: 1, SchedulerConfig: cfg})
 	mustCreate(t, s, node("n1"))
-	for _, o := range []runtime.Object{csiClass(), claim("data", "csi"), podWithClaim("app", "data")} {
-		if _, err := s.API().Create(o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createAll(t, s, csiClass(), claim("data", "csi"), podWithClaim("app", "data"))
 	if err := s.Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -573,11 +537,7 @@ func volumeWaitFingerprint(t *testing.T) string {
 	}
 	for i := range 12 {
 		c, p := fmt.Sprintf("data-%d", i), fmt.Sprintf("app-%d", i)
-		for _, o := range []runtime.Object{claim(c, "csi"), cpuPod(podWithClaim(p, c), "1")} {
-			if _, err := s.API().Create(o); err != nil {
-				t.Fatal(err)
-			}
-		}
+		createAll(t, s, claim(c, "csi"), cpuPod(podWithClaim(p, c), "1"))
 		switch i % 4 {
 		case 0, 1: // all provisioned at the same instant
 			provisionAt(t, s, 20*time.Second, c, "pv-"+c)
@@ -889,5 +849,15 @@ func TestStorageAdmission(t *testing.T) {
 	})
 	if err := s.Run(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// createAll stores the objects, failing the test on the first error.
+func createAll(t *testing.T, s *Simulator, objs ...runtime.Object) {
+	t.Helper()
+	for _, o := range objs {
+		if _, err := s.API().Create(o); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
