@@ -7,10 +7,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/component-helpers/storage/ephemeral"
 	storagehelpers "k8s.io/component-helpers/storage/volume"
 	csitranslation "k8s.io/csi-translation-lib"
 	v1helper "k8s.io/kubernetes/pkg/apis/core/v1/helper"
+	"k8s.io/kubernetes/pkg/controller/volume/common"
 
 	"github.com/kwoksim/kwoksim/sim"
 )
@@ -453,20 +453,11 @@ func (c *Controller) updateClaimStatusWithEvent(claim *corev1.PersistentVolumeCl
 
 func claimKey(claim *corev1.PersistentVolumeClaim) string { return claim.Namespace + "/" + claim.Name }
 
-// claimKeys is common.PodPVCIndexFunc: the claims a pod names, as "namespace/name".
+// podClaimKeys and claimKeys are the claims a pod names, as "namespace/name": upstream's index function
+// (pkg/controller/volume/common PodPVCIndexFunc), which never fails for a pod.
+var podClaimKeys = common.PodPVCIndexFunc()
+
 func claimKeys(pod *corev1.Pod) []string {
-	var keys []string
-	for i := range pod.Spec.Volumes {
-		v := &pod.Spec.Volumes[i]
-		name := ""
-		if v.PersistentVolumeClaim != nil {
-			name = v.PersistentVolumeClaim.ClaimName
-		} else if v.Ephemeral != nil {
-			name = ephemeral.VolumeClaimName(pod, v)
-		}
-		if name != "" {
-			keys = append(keys, pod.Namespace+"/"+name)
-		}
-	}
+	keys, _ := podClaimKeys(pod)
 	return keys
 }
