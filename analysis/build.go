@@ -79,6 +79,8 @@ type Observation struct {
 	// Claims are the PersistentVolumeClaims that existed during the run, in the order they
 	// were created.
 	Claims []ClaimRecord
+	// Autoscaler is what the node autoscaler did; nil when the run had none.
+	Autoscaler *AutoscalerRecord
 	// SampleInterval is the time series' step; 0 picks one from Elapsed (see
 	// DefaultSampleInterval). CheckSampleInterval tells whether a given one is usable.
 	SampleInterval time.Duration

@@ -49,6 +49,8 @@ type Recorder struct {
 	refusedEvictions []analysis.RefusedEvictionRecord
 	// drains are the drains of nodes, in the order they started; each drain updates its own.
 	drains []*analysis.DrainRecord
+	// autoscaler is the node autoscaler's record (nil without one).
+	autoscaler *analysis.AutoscalerRecord
 	// sizes follows workload sizes and node Ready status and taints over time.
 	sizes sizeLog
 	// claims follows the PersistentVolumeClaims, for the report's volumes section.
@@ -304,6 +306,9 @@ func (r *Recorder) EvictionRefused(rec analysis.RefusedEvictionRecord) {
 // Drain registers a drain's record; the drain keeps it up to date as it goes, and the
 // observation copies it as it is then.
 func (r *Recorder) Drain(rec *analysis.DrainRecord) { r.drains = append(r.drains, rec) }
+
+// Autoscaler registers the record the node autoscaler keeps up to date; Observe returns it.
+func (r *Recorder) Autoscaler(rec *analysis.AutoscalerRecord) { r.autoscaler = rec }
 
 func (r *Recorder) drainRecords() []analysis.DrainRecord {
 	out := make([]analysis.DrainRecord, len(r.drains))

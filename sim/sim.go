@@ -416,6 +416,7 @@ func (s *Simulator) Observe() (analysis.Observation, error) {
 	o.Warnings = append(o.Warnings[:len(o.Warnings):len(o.Warnings)], s.parkedWarnings()...)
 	o.WorkloadSizes, o.NodeHistory = s.rec.sizes.records()
 	o.Claims = s.rec.claims.records()
+	o.Autoscaler = s.rec.autoscaler
 	s.explainUnclaimed(o.Pods)
 	s.explainGated(o.Pods)
 	o.SyncFailures = s.rec.currentSyncFailures()
