@@ -58,6 +58,9 @@ type Report struct {
 	// the JSON when the run had no claims, which assertions see as zero counts and empty
 	// lists.
 	Volumes *VolumesReport `json:"volumes,omitempty" report:"always"`
+	// Autoscaling is what the node autoscaler did and what the pools cost (see
+	// AutoscalingReport); left out of the JSON when the run had no autoscaler.
+	Autoscaling *AutoscalingReport `json:"autoscaling,omitempty" report:"always"`
 	// Latency is how long pods waited, in virtual seconds: created → bound (scheduling) and
 	// created → Running (startup), over the pods that got there.
 	Latency Latency `json:"latency"`
