@@ -79,6 +79,9 @@ type driver struct {
 	// profiles are the scheduler names of the configured profiles, sorted.
 	profiles []string
 	logger   klog.Logger
+	// plainProfiles are the configured profiles without the simulator's own plugins, for the
+	// frameworks the node autoscaler simulates with (filterframework.go).
+	plainProfiles []schedulerapi.KubeSchedulerProfile
 
 	// client is the token bucket of the scheduler's client (clientConnection.qps and burst,
 	// kube-scheduler's rest.Config; v1 defaults 50 and 100), nil when not paced. Each binding
@@ -180,6 +183,7 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 	// A copy: the simulator adds its own plugins to every profile, and the caller's
 	// configuration may serve several runs.
 	profiles := cfg.DeepCopy().Profiles
+	d.plainProfiles = cfg.DeepCopy().Profiles
 	bindTimeouts := make(map[string]time.Duration, len(profiles))
 	for i := range profiles {
 		addRecorderPlugin(&profiles[i])

@@ -1,0 +1,40 @@
+package sim
+
+import (
+	"fmt"
+
+	fwk "k8s.io/kube-scheduler/framework"
+	frameworkplugins "k8s.io/kubernetes/pkg/scheduler/framework/plugins"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
+)
+
+// FilterFramework builds a second framework of the named scheduler profile, reading the
+// cluster from lister instead of the scheduler's own snapshot: what cluster-autoscaler does
+// to ask "would the scheduler put this pod on that node?" of nodes that do not exist yet
+// (simulator/framework/handle.go, NewHandle: the same plugins, a snapshot of its own). Only
+// its PreFilter and Filter plugins are meant to run. It shares the scheduler's informers and
+// its DRA and CSI managers, so it sees every stored object as the scheduler does.
+func (s *Simulator) FilterFramework(schedulerName string, lister fwk.SharedLister) (framework.Framework, error) {
+	d := s.driver
+	h, ok := d.sched.Profiles[schedulerName]
+	if !ok {
+		return nil, fmt.Errorf("no scheduler profile %q", schedulerName)
+	}
+	for i := range d.plainProfiles {
+		p := d.plainProfiles[i].DeepCopy()
+		if p.SchedulerName != schedulerName {
+			continue
+		}
+		return frameworkruntime.NewFramework(s.ctx, frameworkplugins.NewInTreeRegistry(), p,
+			frameworkruntime.WithClientSet(h.ClientSet()),
+			frameworkruntime.WithInformerFactory(h.SharedInformerFactory()),
+			frameworkruntime.WithSharedDRAManager(h.SharedDRAManager()),
+			frameworkruntime.WithSharedCSIManager(h.SharedCSIManager()),
+			frameworkruntime.WithSnapshotSharedLister(lister),
+			frameworkruntime.WithEventRecorder(h.EventRecorder()),
+			frameworkruntime.WithParallelism(1),
+			frameworkruntime.WithLogger(QuietLogger(d.logger)))
+	}
+	return nil, fmt.Errorf("no scheduler profile %q", schedulerName)
+}
