@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/autoscaling"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
 	"github.com/kwoksim/kwoksim/workloads/cronjob"
@@ -42,6 +43,10 @@ type Scenario struct {
 	// autoscaling is issue 21): the report lists them as not acted on, and they are not
 	// stored in the simulated apiserver.
 	NodePools []manifest.Object
+	// Autoscaling is the run's node autoscaler and its flags (kwoksim run --autoscaler,
+	// --autoscaler-flag), resolved by the caller (Options.Resolve: None, or ClusterAutoscaler
+	// when NodePools are given and no autoscaler was chosen) and validated.
+	Autoscaling autoscaling.Options
 	// Traces are trace files replayed on top of Nodes and Workloads (see package trace).
 	Traces []string
 	// Strict makes a trace event that cannot be carried out end the run with an error,

@@ -11,6 +11,8 @@ const (
 	bad      = "../../testdata/bad/"
 	loadErrs = "../../testdata/load/errors/"
 	tinyNode = bad + "tiny-node.yaml"
+	// nodePoolFile is a valid NodePool.
+	nodePoolFile = "../../testdata/inputs/nodepool.yaml"
 )
 
 // Every bad input, end to end: the exit code, a message naming the file (with the line or
@@ -129,6 +131,23 @@ func TestBadInputTable(t *testing.T) {
 		{"a kube-apiserver flag without a value", run("--nodes", seedNodes, "--apiserver-flag", "default-not-ready-toleration-seconds"), exitBadInput,
 			[]string{`for "--apiserver-flag" flag: expected NAME=VALUE`}},
 		{"negative document limit", run("--nodes", seedNodes, "--max-document-bytes", "-5"), exitBadInput, []string{"--max-document-bytes must be at least 1, got -5"}},
+		// Node autoscaling: --autoscaler and --autoscaler-flag (package autoscaling).
+		{"an unknown autoscaler", run("--nodes", seedNodes, "--autoscaler", "keda"), exitBadInput,
+			[]string{`--autoscaler must be none, cluster-autoscaler or karpenter, not "keda"`}},
+		{"an autoscaler without node pools", withSeed("--autoscaler", "karpenter"), exitBadInput,
+			[]string{"--autoscaler karpenter: the inputs have no NodePool"}},
+		{"an unknown autoscaler flag", run("--nodes", seedNodes, "--autoscaler-flag", "scale-down-unneded-time=5m"), exitBadInput,
+			[]string{`invalid argument "scale-down-unneded-time=5m" for "--autoscaler-flag" flag`, `autoscaler flag "scale-down-unneded-time" is not modelled; expected one of cluster-autoscaler: expander,`, "karpenter: batch-idle-duration"}},
+		{"an autoscaler threshold above 1", run("--nodes", seedNodes, "--autoscaler-flag", "scale-down-utilization-threshold=1.5"), exitBadInput,
+			[]string{`--scale-down-utilization-threshold: expected a number within [0, 1], got "1.5"`}},
+		{"the grpc expander", run("--nodes", seedNodes, "--autoscaler-flag", "expander=priority,grpc"), exitBadInput,
+			[]string{"--expander: the grpc expander asks an external service, which kwoksim does not model"}},
+		{"a karpenter flag with cluster-autoscaler", withSeed("-f", nodePoolFile, "--autoscaler", "cluster-autoscaler", "--autoscaler-flag", "batch-idle-duration=2s"), exitBadInput,
+			[]string{"--autoscaler-flag batch-idle-duration is a karpenter flag, but the run's autoscaler is cluster-autoscaler; give --autoscaler karpenter"}},
+		{"a karpenter flag with the default autoscaler", withSeed("-f", nodePoolFile, "--autoscaler-flag", "batch-max-duration=20s"), exitBadInput,
+			[]string{"--autoscaler-flag batch-max-duration is a karpenter flag, but the run's autoscaler is cluster-autoscaler", "no --autoscaler was given"}},
+		{"an autoscaler flag with none", withSeed("--autoscaler-flag", "scan-interval=5s"), exitBadInput,
+			[]string{"--autoscaler-flag scan-interval is a cluster-autoscaler flag, but the run's autoscaler is none"}},
 
 		// Stages.
 		{"stages that loop with no delay", withStages("stages-loop.yaml"), exitSimulationErr,

@@ -20,7 +20,7 @@ import (
 var forwardedFlags = []string{
 	"nodes", "workload", "filename", "strict-kinds", "trace", "stages", "seed", "until", "scheduler-config", "keep-renewals", "strict",
 	sim.MaxObjectsFlag[2:], sim.MaxEventsPerInstantFlag[2:], manifest.MaxDocumentBytesFlag[2:], sim.MaxMemoryFlag[2:],
-	"kcm-flag", "apiserver-flag", "pacing",
+	"kcm-flag", "apiserver-flag", "pacing", "autoscaler", "autoscaler-flag",
 }
 
 // addForwardedFlags defines the forwarded flags on a plan, taking their definitions from a

@@ -42,6 +42,7 @@ type runFlags struct {
 	scale       float64
 	stateOut    stateOut
 	control     *controlPlaneFlags
+	autoscaler  autoscalerFlags
 }
 
 func newRunCommand() *cobra.Command {
@@ -83,6 +84,7 @@ func newRunCommand() *cobra.Command {
 	fl.StringVar((*string)(&f.stateOut), "state-out", "", "also write the cluster's final state to this file as a v1 List in YAML, the form of kubectl get -o yaml,\nwhich a later run loads as a snapshot (atomically: temp file, then rename)")
 	f.limits.register(fl)
 	f.control.register(fl)
+	f.autoscaler.register(fl)
 	return cmd
 }
 
@@ -123,6 +125,9 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := f.autoscaler.check(); err != nil {
+		return err
+	}
 	// Assertions are compiled first: a typo fails now, not after hours of simulation.
 	checks, err := analysis.CompileAssertions(f.asserts)
 	if err != nil {
@@ -154,6 +159,10 @@ func runE(c *cobra.Command, f *runFlags) error {
 		return err
 	}
 	nodes, objs := append(nodes, mixed.nodes...), mixed.objs
+	autoscalingOpts, autoscalingNote, err := f.autoscaler.options(len(mixed.pools) > 0)
+	if err != nil {
+		return err
+	}
 	if len(nodes) == 0 && f.template.file == "" {
 		return usageError{errors.New(`required flag(s) "nodes" not set: give --nodes, -f with Nodes, or --node-template with --template-nodes`)}
 	}
@@ -183,12 +192,15 @@ func runE(c *cobra.Command, f *runFlags) error {
 			MaxMemory: maxMemory, MaxMemoryNote: memoryNote,
 			UnpacedScheduler: f.control.unpacedScheduler(),
 		},
-		Nodes: nodes, Workloads: objs, NodePools: mixed.pools, Traces: f.traces, Strict: f.strict, MaxDocumentBytes: f.limits.maxDocumentBytes,
+		Nodes: nodes, Workloads: objs, NodePools: mixed.pools, Autoscaling: autoscalingOpts, Traces: f.traces, Strict: f.strict, MaxDocumentBytes: f.limits.maxDocumentBytes,
 		WriteState: f.stateOut.writer(), Skipped: mixed.skipped, Started: listenForInterrupts,
 	})
 	progress.clear()
 	if report != nil {
 		report.Provenance = f.provenance(c.Context())
+		if autoscalingNote != "" {
+			report.Notes = append(report.Notes, autoscalingNote)
+		}
 	}
 	reportInputs(c.ErrOrStderr(), report)
 	stopped := errors.Is(err, sim.ErrStopped)

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/autoscaling"
+)
+
+// --autoscaler and --autoscaler-flag give the run's options: the autoscaler resolved from the
+// inputs, the flags applied over the real defaults.
+func TestAutoscalerFlags(t *testing.T) {
+	var f autoscalerFlags
+	fl := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	f.register(fl)
+	if err := fl.Parse([]string{"--autoscaler-flag", "scale-down-unneeded-time=5m", "--autoscaler-flag=--expander=most-pods,random"}); err != nil {
+		t.Fatal(err)
+	}
+	got, note, err := f.options(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := autoscaling.DefaultOptions()
+	want.Autoscaler, want.ScaleDownUnneededTime, want.Expander = autoscaling.ClusterAutoscaler, 5*time.Minute, "most-pods,random"
+	if got != want || note != autoscaling.DefaultNote {
+		t.Errorf("got %+v, note %q\nwant %+v and the default note", got, note, want)
+	}
+	// Without pools the same flags have no autoscaler to go to.
+	if _, _, err := f.options(false); err == nil || !strings.Contains(err.Error(), "the run's autoscaler is none") {
+		t.Errorf("flags without pools: %v", err)
+	}
+	// A plan forwards both as given.
+	pl := pflag.NewFlagSet("plan", pflag.ContinueOnError)
+	addForwardedFlags(pl)
+	if err := pl.Parse([]string{"--autoscaler", "karpenter", "--autoscaler-flag", "batch-idle-duration=2s"}); err != nil {
+		t.Fatal(err)
+	}
+	args := forwardArgs(pl)
+	for _, w := range []string{"--autoscaler=karpenter", "--autoscaler-flag=batch-idle-duration=2s"} {
+		if !slices.Contains(args, w) {
+			t.Errorf("forwarded %q, want %q among them", args, w)
+		}
+	}
+}
+
+// With NodePools and no --autoscaler, the report says kwoksim chose cluster-autoscaler;
+// --autoscaler none reads the pools and lists them as not acted on, without the note.
+func TestAutoscalerDefaultNote(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		note bool
+	}{
+		{nil, true},
+		{[]string{"--autoscaler", "none"}, false},
+	} {
+		args := append([]string{"run", "--nodes", seedNodes, "--workload", seedWorkload, "-f", nodePoolFile, "-o", "json"}, tc.args...)
+		code, out, errOut := kwoksim(t, args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		r := decodeReport(t, out)
+		if got := slices.Contains(r.Notes, autoscaling.DefaultNote); got != tc.note {
+			t.Errorf("%v: the default note in the report: %v, want %v (notes %q)", tc.args, got, tc.note, r.Notes)
+		}
+		if got := strings.Contains(errOut, "note: "+autoscaling.DefaultNote); got != tc.note {
+			t.Errorf("%v: the default note on stderr: %v, want %v", tc.args, got, tc.note)
+		}
+		if !tc.note && !slices.ContainsFunc(r.NotActedOn, func(k analysis.NotActedOnKind) bool { return k.Kind == "NodePool" }) {
+			t.Errorf("--autoscaler none: NodePool not listed as not acted on: %+v", r.NotActedOn)
+		}
+	}
+}
