@@ -12,6 +12,9 @@ type Values struct {
 	Nodes           *string  `json:"nodes,omitempty"`
 	ReplicaScale    *float64 `json:"replicaScale,omitempty"`
 	Seed            *uint64  `json:"seed,omitempty"`
+	// Autoscaler is the autoscaler axis value's label: karpenter,
+	// cluster-autoscaler[scale-down-unneeded-time=2m].
+	Autoscaler *string `json:"autoscaler,omitempty"`
 }
 
 // Combination is one simulation of the sweep.
@@ -49,6 +52,9 @@ func (m *Matrix) axes() []axis {
 	}
 	if a := m.Axes.Seed; len(a) > 0 {
 		out = append(out, axis{"seed", len(a), func(i int) string { return strconv.FormatUint(a[i], 10) }})
+	}
+	if a := m.Axes.Autoscaler; len(a) > 0 {
+		out = append(out, axis{"autoscaler", len(a), func(i int) string { return a[i].label() }})
 	}
 	return out
 }
@@ -103,6 +109,7 @@ func (m *Matrix) combination(idx int, axes []axis, digits []int) Combination {
 	var labels []string
 	schedConfig, seed, scale := m.Base.SchedulerConfig, m.Base.Seed, m.Base.ReplicaScale
 	var nodes *NodeSet
+	autoscaler := AutoscalerSetting{Autoscaler: m.Base.Autoscaler}
 	for a, ax := range axes {
 		i := digits[a]
 		labels = append(labels, ax.name+"="+ax.label(i))
@@ -120,6 +127,10 @@ func (m *Matrix) combination(idx int, axes []axis, digits []int) Combination {
 		case "seed":
 			seed = &m.Axes.Seed[i]
 			c.Values.Seed = seed
+		case "autoscaler":
+			autoscaler = m.Axes.Autoscaler[i]
+			l := autoscaler.label()
+			c.Values.Autoscaler = &l
 		}
 	}
 	c.Label = strings.Join(labels, " ")
@@ -152,6 +163,7 @@ func (m *Matrix) combination(idx int, axes []axis, digits []int) Combination {
 	if scale != nil {
 		args = append(args, "--scale-replicas", formatScale(*scale))
 	}
+	args = append(args, autoscalerArgs(autoscaler.Autoscaler, append(append([]string(nil), m.Base.AutoscalerFlags...), autoscaler.Flags...))...)
 	c.Args = args
 	return c
 }

@@ -34,6 +34,8 @@ func (m *Matrix) checkFields(n *yaml.Node, kind, path string) error {
 				child = k.Value
 			case kind == "matrix" && k.Value == "nodes":
 				child = "nodes[]"
+			case kind == "matrix" && k.Value == "autoscaler":
+				child = "autoscaler[]"
 			}
 			if err := m.checkFields(v, child, field); err != nil {
 				return err

@@ -45,6 +45,10 @@ type Base struct {
 	Until           string   `yaml:"until"`
 	Seed            *uint64  `yaml:"seed"`
 	ReplicaScale    *float64 `yaml:"replicaScale"`
+	// Autoscaler and AutoscalerFlags are run's --autoscaler and --autoscaler-flag; the flags
+	// come before those of an autoscaler axis value.
+	Autoscaler      string   `yaml:"autoscaler"`
+	AutoscalerFlags []string `yaml:"autoscalerFlags"`
 }
 
 // Axes are the variations; each one given must hold at least one value. Combinations are
@@ -54,6 +58,9 @@ type Axes struct {
 	Nodes           []NodeSet `yaml:"nodes"`
 	ReplicaScale    []float64 `yaml:"replicaScale"`
 	Seed            []uint64  `yaml:"seed"`
+	// Autoscaler compares node autoscalers (and their flags) on the same inputs, e.g.
+	// cluster-autoscaler against karpenter.
+	Autoscaler []AutoscalerSetting `yaml:"autoscaler"`
 }
 
 // NodeSet is one value of the nodes axis: node files, Count copies of a one-Node template, or
@@ -89,10 +96,11 @@ func (*Error) BadInput() {}
 // known lists the fields of each mapping in the file: strict decoding, with the field path
 // and line of an unknown one.
 var known = map[string][]string{
-	"":        {"apiVersion", "kind", "base", "matrix"},
-	"base":    {"nodes", "workload", "trace", "stages", "schedulerConfig", "until", "seed", "replicaScale"},
-	"matrix":  {"schedulerConfig", "nodes", "replicaScale", "seed"},
-	"nodes[]": {"files", "template", "count"},
+	"":             {"apiVersion", "kind", "base", "matrix"},
+	"base":         {"nodes", "workload", "trace", "stages", "schedulerConfig", "until", "seed", "replicaScale", "autoscaler", "autoscalerFlags"},
+	"matrix":       {"schedulerConfig", "nodes", "replicaScale", "seed", "autoscaler"},
+	"nodes[]":      {"files", "template", "count"},
+	"autoscaler[]": {"autoscaler", "flags"},
 }
 
 // Load reads and validates a matrix file. Input files are not read here: the caller loads

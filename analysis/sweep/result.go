@@ -70,6 +70,8 @@ type Figures struct {
 	Latency          analysis.Latency                     `json:"latency"`
 	Utilization      map[string]analysis.UtilizationStats `json:"utilization"`
 	TraceErrors      int                                  `json:"traceErrors"`
+	// Autoscaling are the figures of the report's autoscaling section; absent without one.
+	Autoscaling *AutoscalingFigures `json:"autoscaling,omitempty"`
 }
 
 // NewResult starts a comparison of the combinations, none run yet.
@@ -90,7 +92,7 @@ func (res *Result) SetReport(i int, r *analysis.Report) {
 		row.Status = StatusIncomplete
 	}
 	row.Figures = &Figures{Seed: r.Seed, SimulatedSeconds: r.SimulatedSeconds, Summary: r.Summary, Latency: r.Latency,
-		Utilization: r.Utilization, TraceErrors: len(r.TraceErrors)}
+		Utilization: r.Utilization, TraceErrors: len(r.TraceErrors), Autoscaling: autoscalingFigures(r)}
 	if row.Utilization == nil {
 		row.Utilization = map[string]analysis.UtilizationStats{}
 	}

@@ -296,3 +296,118 @@ func TestResultIndependentOfCompletionOrder(t *testing.T) {
 		}
 	}
 }
+
+// The autoscaler axis compares autoscalers (and their flags) on the same inputs: a name alone
+// or a mapping with flags, after base.autoscalerFlags, as run's --autoscaler and
+// --autoscaler-flag.
+func TestAutoscalerAxis(t *testing.T) {
+	m, err := Parse("dir/sweep.yaml", []byte(`apiVersion: kwoksim/v1alpha1
+kind: Sweep
+base:
+  nodes: [nodes.yaml]
+  workload: [pools.yaml]
+matrix:
+  autoscaler:
+  - {autoscaler: cluster-autoscaler, flags: [scale-down-unneeded-time=2m, "expander=price,random"]}
+  - karpenter
+  - none
+  seed: [1, 2]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	combos := m.Combinations()
+	if len(combos) != 6 {
+		t.Fatalf("%d combinations, want 6", len(combos))
+	}
+	// The autoscaler varies fastest: each seed's autoscalers side by side.
+	if got, want := combos[3].Label, "seed=2 autoscaler=cluster-autoscaler[scale-down-unneeded-time=2m;expander=price,random]"; got != want {
+		t.Errorf("label %q, want %q", got, want)
+	}
+	if got, want := strings.Join(combos[3].Args, " "), "run --nodes dir/nodes.yaml --workload dir/pools.yaml --seed 2 "+
+		"--autoscaler cluster-autoscaler --autoscaler-flag scale-down-unneeded-time=2m --autoscaler-flag expander=price,random"; got != want {
+		t.Errorf("args:\n got %s\nwant %s", got, want)
+	}
+	if got := strings.Join(combos[1].Args, " "); !strings.HasSuffix(got, "--seed 1 --autoscaler karpenter") {
+		t.Errorf("karpenter's args: %s", got)
+	}
+	if v := combos[1].Values.Autoscaler; v == nil || *v != "karpenter" {
+		t.Errorf("values %+v", combos[2].Values)
+	}
+	if err := m.CheckAutoscalerPools(false); err == nil || !strings.Contains(err.Error(), "matrix.autoscaler[0]: --autoscaler cluster-autoscaler: the inputs have no NodePool") {
+		t.Errorf("no pools: %v", err)
+	}
+	if err := m.CheckAutoscalerPools(true); err != nil {
+		t.Errorf("with pools: %v", err)
+	}
+
+	head := "apiVersion: kwoksim/v1alpha1\nkind: Sweep\nbase: {nodes: [n.yaml]"
+	for _, tc := range []struct{ text, want string }{
+		{head + ", autoscaler: karpenter}\nmatrix: {autoscaler: [none]}\n", "m.yaml:3: base.autoscaler: given in base and as an axis"},
+		{head + "}\nmatrix: {autoscaler: [keda]}\n", `m.yaml:4: matrix.autoscaler[0]: expected none, cluster-autoscaler or karpenter, got "keda"`},
+		{head + "}\nmatrix: {autoscaler: [{autoscaler: karpenter, flags: [scan-interval=5s]}]}\n",
+			"matrix.autoscaler[0]: --autoscaler-flag scan-interval is a cluster-autoscaler flag, but the run's autoscaler is karpenter"},
+		{head + "}\nmatrix: {autoscaler: [{autoscaler: karpenter, flag: [x]}]}\n", "matrix.autoscaler[0].flag: unknown field; expected one of autoscaler, flags"},
+		{head + ", autoscalerFlags: [expander=grpc]}\nmatrix: {seed: [1]}\n", "base.autoscalerFlags[0]: --expander: the grpc expander"},
+		{head + "}\nmatrix: {autoscaler: [karpenter, karpenter]}\n", "matrix.autoscaler[1]: the same value as matrix.autoscaler[0]"},
+		{head + ", autoscalerFlags: [new-pod-scale-up-delay=0s]}\nmatrix: {autoscaler: [cluster-autoscaler, karpenter]}\n",
+			"m.yaml:4: matrix.autoscaler[1]: --autoscaler-flag new-pod-scale-up-delay is a cluster-autoscaler flag, but the run's autoscaler is karpenter"},
+	} {
+		_, err := Parse("m.yaml", []byte(tc.text))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q:\n got %v\nwant %q", tc.text, err, tc.want)
+		}
+	}
+}
+
+// A report's autoscaling section reaches the comparison's figures, table and CSV; a sweep
+// without one keeps its columns.
+func TestAutoscalingFigures(t *testing.T) {
+	m, err := Parse("m.yaml", []byte("apiVersion: kwoksim/v1alpha1\nkind: Sweep\nbase: {nodes: [n.yaml]}\nmatrix: {autoscaler: [cluster-autoscaler, karpenter]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := NewResult(m.Combinations())
+	res.SetReport(0, &analysis.Report{Autoscaling: &analysis.AutoscalingReport{Autoscaler: "cluster-autoscaler", Cost: 35.74, NodeHours: 89.3556,
+		PeakNodes: 9, CapacityWait: analysis.Distribution{P50: 80, P90: 95, P99: 100, Max: 100, Count: 29}}})
+	res.SetError(1, "exit code 3")
+	row := res.Combinations[0]
+	if a := row.Autoscaling; a == nil || a.Cost != 35.74 || a.NodeHours != 89.3556 || a.PeakNodes != 9 || a.CapacityWait.P99 != 100 {
+		t.Errorf("figures %+v", row.Figures)
+	}
+	var js, csv, table strings.Builder
+	if err := WriteJSON(&js, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteCSV(&csv, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteTable(&table, res); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"autoscaler": "cluster-autoscaler"`, `"cost": 35.74`, `"nodeHours": 89.3556`, `"peakNodes": 9`, `"p99": 100`} {
+		if !strings.Contains(js.String(), want) {
+			t.Errorf("no %s in the JSON:\n%s", want, js.String())
+		}
+	}
+	lines := strings.Split(csv.String(), "\n")
+	if !strings.HasSuffix(lines[0], ",autoscaler,autoscaling.autoscaler,autoscaling.cost,autoscaling.nodeHours,autoscaling.peakNodes,"+
+		"autoscaling.capacityWait.p50,autoscaling.capacityWait.p90,autoscaling.capacityWait.p99") ||
+		!strings.HasSuffix(lines[1], ",cluster-autoscaler,cluster-autoscaler,35.74,89.3556,9,80,95,100") ||
+		!strings.HasSuffix(lines[2], ",karpenter,,,,,,,") {
+		t.Errorf("CSV:\n%s", csv.String())
+	}
+	if !strings.Contains(table.String(), "AUTOSCALER") || !strings.Contains(table.String(), "35.74") || !strings.Contains(table.String(), "89.4") {
+		t.Errorf("table:\n%s", table.String())
+	}
+	// Without the section and the axis, no autoscaling column.
+	plain := NewResult([]Combination{{Label: "seed=1"}})
+	plain.SetReport(0, &analysis.Report{})
+	csv.Reset()
+	if err := WriteCSV(&csv, plain); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(csv.String(), "autoscal") || plain.Combinations[0].Autoscaling != nil {
+		t.Errorf("a sweep without autoscaling has its columns:\n%s", csv.String())
+	}
+}

@@ -42,16 +42,24 @@ func WriteTable(w io.Writer, res *Result) error {
 	}
 	fmt.Fprint(w, ".\n\n")
 	resources := res.Resources()
+	autoscaling := res.hasAutoscaling()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprint(tw, "#\tCOMBINATION\tSTATUS\tPODS\tSCHEDULED\tUNSCHEDULABLE\tNODES\tUSED\tSCHED P50\tSCHED P99\tSTARTUP P50\tSTARTUP P99")
 	for _, r := range resources {
 		fmt.Fprintf(tw, "\t%s", r)
 	}
+	if autoscaling {
+		fmt.Fprint(tw, autoscalingHeads)
+	}
 	fmt.Fprintln(tw)
 	for _, row := range res.Combinations {
 		fmt.Fprintf(tw, "%d\t%s\t%s", row.Index, row.Label, row.Status)
 		if row.Figures == nil {
-			for range 9 + len(resources) {
+			n := 9 + len(resources)
+			if autoscaling {
+				n += autoscalingColumns
+			}
+			for range n {
 				fmt.Fprint(tw, "\t-")
 			}
 			fmt.Fprintln(tw)
@@ -68,6 +76,9 @@ func WriteTable(w io.Writer, res *Result) error {
 				fmt.Fprint(tw, "\t-")
 			}
 		}
+		if autoscaling {
+			writeAutoscalingCells(tw, row.Autoscaling)
+		}
 		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
@@ -75,6 +86,10 @@ func WriteTable(w io.Writer, res *Result) error {
 	}
 	if len(resources) > 0 {
 		fmt.Fprintln(w, "\nResource columns: mean utilization (requested / allocatable) across the nodes at the end.")
+	}
+	if autoscaling {
+		fmt.Fprintln(w, "\nCOST and NODE-HOURS are over every pool's nodes, each billed from its launch to its deletion or the end of the run;\n"+
+			"WAIT is how long pods found unschedulable waited for capacity (created to bound).")
 	}
 	for _, row := range res.Combinations {
 		if row.Error != "" {
@@ -100,6 +115,10 @@ func WriteCSV(w io.Writer, res *Result) error {
 		"latency.startup.p50", "latency.startup.p90", "latency.startup.p99", "latency.startup.max", "traceErrors"}
 	for _, r := range resources {
 		header = append(header, "utilization."+r+".mean", "utilization."+r+".max")
+	}
+	autoscaling := res.hasAutoscaling()
+	if autoscaling {
+		header = append(header, autoscalingCSVHeader...)
 	}
 	if err := cw.Write(header); err != nil {
 		return err
@@ -139,6 +158,13 @@ func WriteCSV(w io.Writer, res *Result) error {
 					rec = append(rec, "", "")
 				}
 			}
+			if autoscaling {
+				rec = append(rec, autoscalingCSV(row.Values.Autoscaler, row.Autoscaling)...)
+			}
+		}
+		if autoscaling && row.Figures == nil && row.Values.Autoscaler != nil {
+			// No figures: the autoscaler axis value still goes in its column.
+			rec[len(header)-len(autoscalingCSVHeader)] = *row.Values.Autoscaler
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

@@ -256,6 +256,8 @@ func TestBadInputTable(t *testing.T) {
 			[]string{"livelock: more than 5 events at virtual time t=0s", "raise the limit with --max-events-per-instant"}},
 
 		// Sweeps: the matrix file and line, the field path, what was expected.
+		{"sweep: an autoscaler without node pools", sweepFile("no-pools-to-autoscale.yaml"), exitBadInput,
+			[]string{"no-pools-to-autoscale.yaml:8: matrix.autoscaler[1]: --autoscaler karpenter: the inputs have no NodePool"}},
 		{"sweep: unknown field", sweepFile("unknown-field.yaml"), exitBadInput,
 			[]string{"unknown-field.yaml:7: matrix.schedulerConfigs: unknown field; expected one of schedulerConfig, nodes, replicaScale, seed"}},
 		{"sweep: empty axis", sweepFile("empty-axis.yaml"), exitBadInput,

@@ -29,7 +29,7 @@ func newSweepCommand() *cobra.Command {
 	f := &sweepFlags{parallel: runtime.NumCPU(), out: sweepOutputs{format: "table"}, image: sweep.DefaultImage(version.Get().Version)}
 	cmd := &cobra.Command{
 		Use:   "sweep FILE",
-		Short: "Run a matrix of variations (scheduler configs, nodes, replica scale, seeds) and compare them",
+		Short: "Run a matrix of variations (scheduler configs, nodes, replica scale, seeds, autoscalers) and compare them",
 		Example: `  kwoksim sweep sweep.yaml
   kwoksim sweep sweep.yaml --parallel 4 -o json --csv out/ --plots out/ --reports out/runs/
   kwoksim sweep sweep.yaml --index 3 -o json

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/sweep"
+	"github.com/kwoksim/kwoksim/autoscaling"
 	"github.com/kwoksim/kwoksim/workloads"
 	"github.com/kwoksim/kwoksim/workloads/input"
 )
@@ -63,6 +64,11 @@ func checkSweepInputs(m *sweep.Matrix) error {
 		if err != nil {
 			return inputError{m.InputError(in, err)}
 		}
+	}
+	// An autoscaler with no NodePool to scale fails here, naming the matrix field.
+	havePools := slices.ContainsFunc(workload, func(o manifest.Object) bool { _, ok := o.Obj.(*autoscaling.NodePool); return ok })
+	if err := m.CheckAutoscalerPools(havePools); err != nil {
+		return inputError{err}
 	}
 	// A replica scale that takes a count past its limit fails here too, not in every run.
 	for _, scale := range m.ReplicaScales() {
