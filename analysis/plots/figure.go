@@ -35,9 +35,11 @@ type Figure struct {
 	build func() (*plot.Plot, error)
 }
 
-// Figures returns the report's figures in the order a reader meets them.
+// Figures returns the report's figures in the order a reader meets them; the autoscaling
+// ones (pool nodes and cumulative cost over time) last, and only when the report has the
+// section.
 func Figures(r *analysis.Report) []Figure {
-	return []Figure{
+	return append([]Figure{
 		{"utilization", "Cluster utilization over time",
 			"Cluster-wide requested / allocatable of each resource at each sample of the run.",
 			func() (*plot.Plot, error) { return utilizationOverTime(r) }},
@@ -50,7 +52,7 @@ func Figures(r *analysis.Report) []Figure {
 		{"node-utilization", "Per-node utilization",
 			"How many nodes end the run in each 10% range of requested / allocatable, one bar per resource.",
 			func() (*plot.Plot, error) { return nodeUtilizationHistogram(r) }},
-	}
+	}, autoscalingFigures(r)...)
 }
 
 // WritePNG draws the figure as a PNG of PNGWidth × PNGHeight pixels.

@@ -15,7 +15,7 @@ import (
 // SweepFigures returns the figures of a sweep: one group of bars per combination, by index
 // (the table names each). A combination without a report has no bar.
 func SweepFigures(res *sweep.Result) []Figure {
-	return []Figure{
+	return append([]Figure{
 		{"sweep-nodes", "Nodes by combination",
 			"The nodes of each combination at the end, and how many of them hold a running pod.",
 			func() (*plot.Plot, error) {
@@ -48,6 +48,39 @@ func SweepFigures(res *sweep.Result) []Figure {
 					series = append(series, sweepSeries{r, func(f *sweep.Figures) float64 { return 100 * f.Utilization[r].Mean }})
 				}
 				return sweepBars(res, "Mean utilization by combination", "requested / allocatable (%)", false, series)
+			}},
+	}, sweepAutoscalingFigures(res)...)
+}
+
+// sweepAutoscalingFigures compare the autoscaling figures, when any combination has them: a
+// combination without an autoscaler has no pool nodes, so its bars are at 0.
+func sweepAutoscalingFigures(res *sweep.Result) []Figure {
+	if !res.HasAutoscaling() {
+		return nil
+	}
+	autoscaling := func(get func(*sweep.AutoscalingFigures) float64) func(*sweep.Figures) float64 {
+		return func(f *sweep.Figures) float64 {
+			if f.Autoscaling == nil {
+				return 0
+			}
+			return get(f.Autoscaling)
+		}
+	}
+	return []Figure{
+		{"sweep-autoscaling-cost", "Pool cost by combination",
+			"What each combination's NodePools cost over its run, every node billed from its launch to its deletion or the end.",
+			func() (*plot.Plot, error) {
+				return sweepBars(res, "Pool cost by combination", "cost", false, []sweepSeries{
+					{"cost", autoscaling(func(a *sweep.AutoscalingFigures) float64 { return a.Cost })},
+				})
+			}},
+		{"sweep-capacity-wait", "Capacity wait by combination",
+			"The 50th and 99th percentiles of how long pods found unschedulable waited for capacity (created → bound), in virtual seconds.",
+			func() (*plot.Plot, error) {
+				return sweepBars(res, "Capacity wait by combination", "seconds", false, []sweepSeries{
+					{"p50", autoscaling(func(a *sweep.AutoscalingFigures) float64 { return a.CapacityWait.P50 })},
+					{"p99", autoscaling(func(a *sweep.AutoscalingFigures) float64 { return a.CapacityWait.P99 })},
+				})
 			}},
 	}
 }

@@ -154,10 +154,10 @@ func autoscalingFigures(r *analysis.Report) *AutoscalingFigures {
 	return &AutoscalingFigures{Autoscaler: a.Autoscaler, Cost: a.Cost, NodeHours: a.NodeHours, PeakNodes: a.PeakNodes, CapacityWait: a.CapacityWait}
 }
 
-// hasAutoscaling is true when any combination varies the autoscaler or reports its figures:
+// HasAutoscaling is true when any combination varies the autoscaler or reports its figures:
 // the table and the CSV then add their columns (and only then, so a sweep without one reads
 // as before).
-func (res *Result) hasAutoscaling() bool {
+func (res *Result) HasAutoscaling() bool {
 	for _, r := range res.Combinations {
 		if r.Values.Autoscaler != nil || (r.Figures != nil && r.Autoscaling != nil) {
 			return true

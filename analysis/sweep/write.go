@@ -42,7 +42,7 @@ func WriteTable(w io.Writer, res *Result) error {
 	}
 	fmt.Fprint(w, ".\n\n")
 	resources := res.Resources()
-	autoscaling := res.hasAutoscaling()
+	autoscaling := res.HasAutoscaling()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprint(tw, "#\tCOMBINATION\tSTATUS\tPODS\tSCHEDULED\tUNSCHEDULABLE\tNODES\tUSED\tSCHED P50\tSCHED P99\tSTARTUP P50\tSTARTUP P99")
 	for _, r := range resources {
@@ -116,7 +116,7 @@ func WriteCSV(w io.Writer, res *Result) error {
 	for _, r := range resources {
 		header = append(header, "utilization."+r+".mean", "utilization."+r+".max")
 	}
-	autoscaling := res.hasAutoscaling()
+	autoscaling := res.HasAutoscaling()
 	if autoscaling {
 		header = append(header, autoscalingCSVHeader...)
 	}
