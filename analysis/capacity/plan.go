@@ -21,8 +21,12 @@ type Plan struct {
 	Parallel int `json:"parallel"`
 	// Incomplete marks a plan stopped by an interrupt: only the runs that finished are
 	// listed, and an answer only where they establish it.
-	Incomplete bool           `json:"incomplete"`
-	Templates  []TemplatePlan `json:"templates"`
+	Incomplete bool `json:"incomplete"`
+	// Templates are the static searches, one per --node-template; empty for a dynamic plan.
+	Templates []TemplatePlan `json:"templates"`
+	// Dynamic is the answer when the inputs have NodePools: one run with the node autoscaler
+	// instead of a search (see DynamicPlan); absent for a static plan.
+	Dynamic *DynamicPlan `json:"dynamic,omitempty"`
 }
 
 // TemplatePlan is the search over one template.

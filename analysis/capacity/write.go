@@ -25,12 +25,19 @@ func WriteJSON(w io.Writer, p *Plan) error {
 // WriteTable writes the plan for a person: the goal, one row per template with its answer
 // and cost, then each template's runs with their figures and warnings.
 func WriteTable(w io.Writer, p *Plan) error {
-	if p.Incomplete {
-		fmt.Fprintln(w, "INCOMPLETE: interrupted; only the runs that finished are shown, and an answer only where they establish it.")
-	}
 	goal := "every pod bound to a node and no workload failing at the end of the run"
 	if len(p.Assertions) > 0 {
 		goal = strings.Join(p.Assertions, " && ")
+	}
+	if p.Dynamic != nil {
+		if p.Incomplete {
+			fmt.Fprintln(w, "INCOMPLETE: interrupted; the figures are those of the run up to then.")
+		}
+		fmt.Fprintf(w, "Goal: %s.\n", goal)
+		return writeDynamic(w, p.Dynamic)
+	}
+	if p.Incomplete {
+		fmt.Fprintln(w, "INCOMPLETE: interrupted; only the runs that finished are shown, and an answer only where they establish it.")
 	}
 	fmt.Fprintf(w, "Goal: %s.\n", goal)
 	fmt.Fprintf(w, "Each run: %d given node(s) plus the template's copies, up to %d; %d run(s) at a time.\n\n", p.GivenNodes, p.MaxNodes, p.Parallel)

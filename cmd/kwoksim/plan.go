@@ -30,10 +30,11 @@ func newPlanCommand() *cobra.Command {
 	f := &planFlags{maxNodes: 1000, parallel: runtime.NumCPU(), format: "table"}
 	cmd := &cobra.Command{
 		Use:   "plan --node-template FILE --workload PATH",
-		Short: "Find how many nodes of a template the workload needs, by simulating candidate counts",
+		Short: "Find how many nodes of a template the workload needs, by simulating candidate counts (with NodePools: what the autoscaled pools cost)",
 		Example: `  kwoksim plan --node-template node.yaml --workload apps/
   kwoksim plan --node-template m5.yaml --node-template c5.yaml --nodes base/ --workload apps/ -o json
-  kwoksim plan --node-template node.yaml --workload apps/ --assert 'latency.startup.p99 < 30.0' --max-nodes 200`,
+  kwoksim plan --node-template node.yaml --workload apps/ --assert 'latency.startup.p99 < 30.0' --max-nodes 200
+  kwoksim plan --nodes base/ -f pools.yaml --trace day.jsonl --autoscaler karpenter`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return planE(c, f) },
 	}
@@ -52,6 +53,9 @@ func planE(c *cobra.Command, f *planFlags) error {
 	in, err := checkPlan(c.ErrOrStderr(), c.Flags(), f)
 	if err != nil {
 		return err
+	}
+	if in.dynamic {
+		return planDynamic(c, f, in)
 	}
 	forwarded := forwardArgs(c.Flags())
 	var mu sync.Mutex // runs end in several goroutines at once

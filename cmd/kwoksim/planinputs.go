@@ -11,6 +11,7 @@ import (
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/capacity"
+	"github.com/kwoksim/kwoksim/autoscaling"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads/input"
 )
@@ -56,6 +57,12 @@ type planInputs struct {
 	templates  []capacity.Template
 	givenNodes int
 	checks     []*analysis.Assertion
+	// dynamic is a plan over NodePools: one run with the node autoscaler (autoscaler)
+	// instead of a search over the templates; note is the report's note when kwoksim chose
+	// the autoscaler.
+	dynamic    bool
+	autoscaler autoscaling.Options
+	note       string
 }
 
 // checkPlan validates the flags and reads every input once, as a run would, so that bad
@@ -64,7 +71,9 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, 
 	switch {
 	case f.format != "table" && f.format != "json":
 		return nil, usageError{fmt.Errorf("--output must be table or json, not %q", f.format)}
-	case len(f.templates) == 0:
+	case len(f.templates) == 0 && autoscalerOf(fl).autoscaler == autoscaling.None:
+		// Without an autoscaler a plan can only search templates; with one, whether the
+		// template is needed depends on the inputs having NodePools (below).
 		return nil, usageError{fmt.Errorf(`required flag(s) "node-template" not set`)}
 	case f.parallel < 1:
 		return nil, usageError{fmt.Errorf("--parallel must be at least 1, got %d", f.parallel)}
@@ -122,6 +131,9 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, 
 		return nil, err
 	}
 	in.givenNodes = len(nodes) + len(mixed.nodes)
+	if err := in.chooseMode(fl, f, len(mixed.pools) > 0); err != nil {
+		return nil, err
+	}
 	for _, p := range paths("trace") {
 		if _, err := trace.Check(p, limits.maxDocumentBytes); err != nil {
 			return nil, err
@@ -131,4 +143,39 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, 
 		return nil, err
 	}
 	return in, nil
+}
+
+// autoscalerOf reads the forwarded --autoscaler and --autoscaler-flag of a plan.
+func autoscalerOf(fl *pflag.FlagSet) *autoscalerFlags {
+	a := &autoscalerFlags{}
+	a.autoscaler, _ = fl.GetString("autoscaler")
+	if s, ok := fl.Lookup("autoscaler-flag").Value.(pflag.SliceValue); ok {
+		a.flags.given = s.GetSlice()
+	}
+	return a
+}
+
+// chooseMode decides between the static search and the dynamic answer: with NodePools in the
+// inputs and an autoscaler (cluster-autoscaler unless --autoscaler says otherwise), the plan
+// runs the inputs once with the autoscaler scaling the pools; --autoscaler none keeps the
+// search over --node-template, the pools read but not acted on. The autoscaler's flags are
+// checked here, once, as each run would check them.
+func (in *planInputs) chooseMode(fl *pflag.FlagSet, f *planFlags, havePools bool) error {
+	opts, note, err := autoscalerOf(fl).options(havePools)
+	if err != nil {
+		return err
+	}
+	in.autoscaler, in.note = opts, note
+	in.dynamic = opts.Autoscaler != autoscaling.None
+	switch {
+	case in.dynamic && len(f.templates) > 0:
+		return usageError{fmt.Errorf("the inputs have NodePools, which a plan answers for by running the inputs with %s scaling them; "+
+			"--node-template searches a static node count instead: leave it out, or give --autoscaler none to search it with the pools not acted on",
+			opts.Autoscaler)}
+	case in.dynamic && fl.Changed("max-nodes"):
+		return usageError{fmt.Errorf("--max-nodes bounds the search over --node-template; with NodePools the pools' max bound the nodes")}
+	case !in.dynamic && len(f.templates) == 0:
+		return usageError{fmt.Errorf(`required flag(s) "node-template" not set: give --node-template, or NodePools in --workload or -f for the autoscaler to scale`)}
+	}
+	return nil
 }
