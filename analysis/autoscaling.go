@@ -13,7 +13,8 @@ import (
 //   - Billing: a node is billed from its launch (AutoscaledNodeRecord.LaunchedAt, the scale-up
 //     decision, 0 for a node present at t=0), as a cloud bills an instance from its launch, to
 //     its deletion, or to the end of the run if it was never deleted. A launch that failed to
-//     register is billed the same way, up to when it was given up (its DeletedAt). Node-hours
+//     register is billed the same way, up to when it was given up (its DeletedAt), and counts
+//     as a failed launch, not a removal. Node-hours
 //     are those seconds / 3600 and cost is node-hours × the node's price per hour, per shape,
 //     per pool and in total; nothing is rounded here, only on display.
 //   - Nodes over time count instances: launched and not yet deleted, registered or not.
@@ -89,7 +90,11 @@ func autoscalingReport(rec *AutoscalerRecord, pods []PodRecord, elapsed time.Dur
 			sr.NodesAdded++
 			a.NodesAdded++
 		}
-		if n.FailedToRegister {
+		// A launch that went away without its Node ever registering (given up at the
+		// provisioning timeout, or its Node could not be created) is a failed launch, not a
+		// removal.
+		failed := n.FailedToRegister || (n.RegisteredAt == nil && n.DeletedAt != nil)
+		if failed {
 			a.FailedLaunches++
 		}
 		launched := change{n.LaunchedAt, +1}
@@ -101,7 +106,7 @@ func autoscalingReport(rec *AutoscalerRecord, pods []PodRecord, elapsed time.Dur
 			a.Nodes++
 			continue
 		}
-		if !n.FailedToRegister {
+		if !failed {
 			a.NodesRemoved++
 		}
 		deleted := change{*n.DeletedAt, -1}

@@ -33,13 +33,15 @@ func at(d time.Duration) *time.Duration { return &d }
 // kept; batch (b4 at 0.10/h), a launch that never registered and was given up, and its retry,
 // later removed.
 func autoscalerObservation() Observation {
+	zero := time.Duration(0)
 	rec := &AutoscalerRecord{
 		Autoscaler: "cluster-autoscaler",
 		Pools: []PoolRecord{
 			{Name: "general", Min: 1, Max: 20, Shapes: []ShapeRecord{{Name: "c8", PricePerHour: 0.40, CPU: 8}, {Name: "c32", PricePerHour: 1.50, CPU: 32}}},
 			{Name: "batch", Min: 0, Max: 4, Shapes: []ShapeRecord{{Name: "b4", PricePerHour: 0.10, CPU: 4}}},
 		},
-		Nodes: []AutoscaledNodeRecord{{Name: "general-c8-0", Pool: "general", Shape: "c8", PricePerHour: 0.40, Initial: true}},
+		Nodes: []*AutoscaledNodeRecord{{Name: "general-c8-0", Pool: "general", Shape: "c8", PricePerHour: 0.40, Initial: true,
+			RegisteredAt: &zero}},
 		Events: []ScaleEventRecord{
 			{At: stepUp, Type: ScaleUp, Pool: "general", Shape: "c8", Count: 8, Pods: 29, Reason: "ScaledUpGroup",
 				Message: "Scale-up: setting group general/c8 size to 9 instead of 1 (max: 20)"},
@@ -62,15 +64,16 @@ func autoscalerObservation() Observation {
 		NotModelled: []string{"balance-similar-node-groups: a real cluster-autoscaler splits a scale-up across similar groups"},
 	}
 	for i := 1; i <= 8; i++ {
-		rec.Nodes = append(rec.Nodes, AutoscaledNodeRecord{Name: "general-c8-" + string(rune('0'+i)), Pool: "general", Shape: "c8",
+		rec.Nodes = append(rec.Nodes, &AutoscaledNodeRecord{Name: "general-c8-" + string(rune('0'+i)), Pool: "general", Shape: "c8",
 			PricePerHour: 0.40, LaunchedAt: stepUp, RegisteredAt: at(stepUp + 70*time.Second), DeletedAt: at(stepDown), RemovalReason: "empty"})
 	}
 	rec.Nodes = append(rec.Nodes,
-		AutoscaledNodeRecord{Name: "general-c32-0", Pool: "general", Shape: "c32", PricePerHour: 1.50, LaunchedAt: bigUp},
-		AutoscaledNodeRecord{Name: "batch-b4-0", Pool: "batch", Shape: "b4", PricePerHour: 0.10, LaunchedAt: batchUp,
+		&AutoscaledNodeRecord{Name: "general-c32-0", Pool: "general", Shape: "c32", PricePerHour: 1.50, LaunchedAt: bigUp,
+			RegisteredAt: at(bigUp + time.Minute)},
+		&AutoscaledNodeRecord{Name: "batch-b4-0", Pool: "batch", Shape: "b4", PricePerHour: 0.10, LaunchedAt: batchUp,
 			FailedToRegister: true, DeletedAt: at(batchGone)},
-		AutoscaledNodeRecord{Name: "batch-b4-1", Pool: "batch", Shape: "b4", PricePerHour: 0.10, LaunchedAt: batchGone,
-			DeletedAt: at(batchDown), RemovalReason: "empty"})
+		&AutoscaledNodeRecord{Name: "batch-b4-1", Pool: "batch", Shape: "b4", PricePerHour: 0.10, LaunchedAt: batchGone,
+			RegisteredAt: at(batchGone + time.Minute), DeletedAt: at(batchDown), RemovalReason: "empty"})
 
 	pod := func(name string, created, scheduled *time.Duration, reason string) PodRecord {
 		p := &corev1.Pod{ObjectMeta: meta(name), Status: corev1.PodStatus{Phase: corev1.PodPending}}
@@ -170,6 +173,16 @@ func TestAutoscalingFigures(t *testing.T) {
 	if len(a.Unremovable) != 1 || a.Unremovable[0].At != runEnd.Seconds() {
 		t.Errorf("unremovable %+v", a.Unremovable)
 	}
+	// A launch whose Node could not be created went away unregistered without the flag: a
+	// failed launch too, billed until then, not a removal.
+	o := autoscalerObservation()
+	o.Autoscaler.Nodes = append(o.Autoscaler.Nodes, &AutoscaledNodeRecord{Name: "batch-b4-2", Pool: "batch", Shape: "b4",
+		PricePerHour: 0.10, LaunchedAt: 10 * time.Hour, DeletedAt: at(10*time.Hour + 90*time.Second), RemovalReason: "failed to register"})
+	b := Build(o).Autoscaling
+	if b.FailedLaunches != 2 || b.NodesRemoved != 9 || b.NodesAdded != 12 || !near(b.Pools[1].NodeHours, b4+90.0/3600) {
+		t.Errorf("with a Node that could not be created: failed %d removed %d added %d batch node-hours %v",
+			b.FailedLaunches, b.NodesRemoved, b.NodesAdded, b.Pools[1].NodeHours)
+	}
 }
 
 // A run without an autoscaler has no section: none in the JSON, none in the table, no
@@ -225,7 +238,7 @@ func TestAutoscalingTableAssertCSVSchema(t *testing.T) {
 	for _, want := range []string{
 		// 89.3556 + 22 + 2 node-hours; 35.7422 + 33 + 0.2.
 		"Autoscaling (cluster-autoscaler): 2 pool node(s) at the end, peak 11; 113.36 node-hours, cost 68.94",
-		"4 scale-up(s) added 11 node(s), 3 scale-down(s) removed 9; 1 launch(es) never registered and were given up",
+		"scale-ups: 4 (11 node(s) added); scale-downs: 3 (9 node(s) removed); 1 launch(es) never registered\n",
 		"Billing: each node is billed from its launch",
 		"general  1    20   2      10    111.36      68.74  c8 8, 1, 35.74; c32 1, 1, 33.00",
 		"batch    0    4    0      1     2.00        0.20   b4 2, 0, 0.20",
@@ -329,15 +342,15 @@ func TestAutoscalingCompare(t *testing.T) {
 	o := autoscalerObservation()
 	o.Autoscaler.Autoscaler = "karpenter"
 	// Karpenter's two c32 instead of the 8 c8 (timeline 7): launched at 1h+1s, deleted at 9h.
-	var nodes []AutoscaledNodeRecord
+	var nodes []*AutoscaledNodeRecord
 	for _, n := range o.Autoscaler.Nodes {
 		if n.Shape != "c8" || n.Initial {
 			nodes = append(nodes, n)
 		}
 	}
 	for _, name := range []string{"general-c32-1", "general-c32-2"} {
-		nodes = append(nodes, AutoscaledNodeRecord{Name: name, Pool: "general", Shape: "c32", PricePerHour: 1.50,
-			LaunchedAt: time.Hour + time.Second, DeletedAt: at(9 * time.Hour)})
+		nodes = append(nodes, &AutoscaledNodeRecord{Name: name, Pool: "general", Shape: "c32", PricePerHour: 1.50,
+			LaunchedAt: time.Hour + time.Second, RegisteredAt: at(time.Hour + time.Minute), DeletedAt: at(9 * time.Hour)})
 	}
 	o.Autoscaler.Nodes = nodes
 	o.Pods[0].ScheduledAt = sec(3660)

@@ -16,8 +16,9 @@ type AutoscalingReport struct {
 	ScaleDowns   int `json:"scaleDowns"`
 	NodesAdded   int `json:"nodesAdded"`
 	NodesRemoved int `json:"nodesRemoved"`
-	// FailedLaunches counts the launches that did not register in time and were given up
-	// (billed up to then, not counted in NodesRemoved).
+	// FailedLaunches counts the launches that went away without their Node ever registering
+	// (given up at the provisioning timeout, or the Node could not be created): billed up to
+	// then, not counted in NodesRemoved.
 	FailedLaunches int `json:"failedLaunches"`
 	// Nodes is how many pool nodes exist at the end (launched and not deleted); PeakNodes the
 	// most pool nodes launched and not yet deleted at once.

@@ -23,9 +23,9 @@ func writeAutoscaling(w io.Writer, r *Report) error {
 	}
 	fmt.Fprintf(w, "\nAutoscaling (%s): %d pool node(s) at the end, peak %d; %s node-hours, cost %s\n",
 		a.Autoscaler, a.Nodes, a.PeakNodes, Hours(a.NodeHours), Money(a.Cost))
-	fmt.Fprintf(w, "  %d scale-up(s) added %d node(s), %d scale-down(s) removed %d", a.ScaleUps, a.NodesAdded, a.ScaleDowns, a.NodesRemoved)
+	fmt.Fprintf(w, "  scale-ups: %d (%d node(s) added); scale-downs: %d (%d node(s) removed)", a.ScaleUps, a.NodesAdded, a.ScaleDowns, a.NodesRemoved)
 	if a.FailedLaunches > 0 {
-		fmt.Fprintf(w, "; %d launch(es) never registered and were given up", a.FailedLaunches)
+		fmt.Fprintf(w, "; %d launch(es) never registered", a.FailedLaunches)
 	}
 	fmt.Fprintf(w, "\n  Billing: %s.\n\n", BillingNote)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
