@@ -12,7 +12,7 @@ type AutoscalerRecord struct {
 	Pools []PoolRecord
 	// Nodes are the nodes of the pools, in the order they were launched (those present at
 	// t=0 first, by name).
-	Nodes []AutoscaledNodeRecord
+	Nodes []*AutoscaledNodeRecord
 	// Events are the autoscaler's decisions and their failures, in the order they happened.
 	Events []ScaleEventRecord
 	// NoScaleUp are the pods that were unschedulable and that no pool could take, by

@@ -16,7 +16,13 @@ type AutoscalingReport struct {
 	ScaleDowns   int `json:"scaleDowns"`
 	NodesAdded   int `json:"nodesAdded"`
 	NodesRemoved int `json:"nodesRemoved"`
-	// PeakNodes is the most pool nodes launched and not yet deleted at once.
+	// FailedLaunches counts the launches that went away without their Node ever registering
+	// (given up at the provisioning timeout, or the Node could not be created): billed up to
+	// then, not counted in NodesRemoved.
+	FailedLaunches int `json:"failedLaunches"`
+	// Nodes is how many pool nodes exist at the end (launched and not deleted); PeakNodes the
+	// most pool nodes launched and not yet deleted at once.
+	Nodes     int `json:"nodes"`
 	PeakNodes int `json:"peakNodes"`
 	// CapacityWait is created → bound, in seconds, over the pods that were found
 	// unschedulable at least once and were bound later: how long pods waited for capacity.
@@ -27,6 +33,9 @@ type AutoscalingReport struct {
 	Events []ScaleEventReport `json:"events"`
 	// NoScaleUp are the pods no pool could take, by namespace and name, with the reason.
 	NoScaleUp []NoScaleUpReport `json:"noScaleUp"`
+	// NoScaleUpUnresolved counts the pods of NoScaleUp never bound by the end of the run (no
+	// resolved time): what `autoscaling.noScaleUpUnresolved == 0` asserts.
+	NoScaleUpUnresolved int `json:"noScaleUpUnresolved"`
 	// Unremovable are the nodes that could not be removed at the end, by name.
 	Unremovable []UnremovableReport `json:"unremovable"`
 	// NotModelled lists the upstream behaviours kwoksim leaves out.
@@ -53,9 +62,12 @@ type PoolReport struct {
 type ShapeReport struct {
 	Name         string  `json:"name"`
 	PricePerHour float64 `json:"pricePerHour"`
-	NodesAdded   int     `json:"nodesAdded"`
-	NodeHours    float64 `json:"nodeHours"`
-	Cost         float64 `json:"cost"`
+	// NodesAdded counts its nodes launched during the run (not those present at t=0); Nodes
+	// its nodes at the end.
+	NodesAdded int     `json:"nodesAdded"`
+	Nodes      int     `json:"nodes"`
+	NodeHours  float64 `json:"nodeHours"`
+	Cost       float64 `json:"cost"`
 }
 
 // ScaleEventReport is ScaleEventRecord in seconds.

@@ -219,6 +219,7 @@ func Build(o Observation) *Report {
 	if len(waits) > 0 {
 		workloadVolumeWaits(r.Workloads, podOwners(o.Pods, o.Workloads, r.Workloads), o.Pods, waits)
 	}
+	r.Autoscaling = autoscalingReport(o.Autoscaler, o.Pods, o.Elapsed)
 	r.Evictions = evictionReports(o.Pods)
 	r.DisruptionBudgets = budgetReports(o.Budgets, o.RefusedEvictions)
 	r.Drains = drainReports(o.Drains, o.Elapsed)

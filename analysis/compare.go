@@ -27,6 +27,9 @@ type Comparison struct {
 type ComparedReport struct {
 	File string `json:"file"`
 	Seed uint64 `json:"seed"`
+	// Autoscaler is the node autoscaler the run modelled ("cluster-autoscaler", "karpenter");
+	// absent for a run without one.
+	Autoscaler string `json:"autoscaler,omitempty"`
 }
 
 // FigureDiff is one figure in both reports. A or B is null when that report does not have
@@ -58,8 +61,8 @@ type NodeDiff struct {
 // Compare sets report b beside report a; fileA and fileB name them.
 func Compare(a, b *Report, fileA, fileB string) *Comparison {
 	c := &Comparison{
-		A:          ComparedReport{File: fileA, Seed: a.Seed},
-		B:          ComparedReport{File: fileB, Seed: b.Seed},
+		A:          ComparedReport{File: fileA, Seed: a.Seed, Autoscaler: autoscalerOf(a)},
+		B:          ComparedReport{File: fileB, Seed: b.Seed, Autoscaler: autoscalerOf(b)},
 		Figures:    []FigureDiff{},
 		Placements: []PlacementDiff{},
 	}
@@ -126,6 +129,7 @@ func keyFigures(r *Report) map[string]float64 {
 			f[name+".p50"], f[name+".p90"], f[name+".p99"], f[name+".max"] = d.P50, d.P90, d.P99, d.Max
 		}
 	}
+	autoscalingFigures(f, r.Autoscaling)
 	for res, u := range r.Utilization {
 		f["utilization."+res+".mean"], f["utilization."+res+".max"] = u.Mean, u.Max
 	}
@@ -151,7 +155,7 @@ func transitionFigure(t TransitionReport) string {
 	return fmt.Sprintf("transitions[%s/%s]", t.Kind, t.Stage)
 }
 
-// figureNames is the order of the comparison: the summary, latency, volumes, then the resources and
+// figureNames is the order of the comparison: the summary, latency, volumes, autoscaling, then the resources and
 // the stages of either report, sorted, then trace errors.
 func figureNames(a, b *Report) []string {
 	names := []string{
@@ -177,6 +181,7 @@ func figureNames(a, b *Report) []string {
 			names = append(names, l+".p50", l+".p90", l+".p99", l+".max")
 		}
 	}
+	names = append(names, autoscalingFigureNames(a, b)...)
 	resources := map[string]bool{}
 	for _, r := range []*Report{a, b} {
 		for res := range r.Utilization {

@@ -26,7 +26,7 @@ func WriteComparisonJSON(w io.Writer, c *Comparison) error {
 // WriteComparisonTable writes the comparison for a person: the figures with A, B and B − A,
 // then the pods placed differently.
 func WriteComparisonTable(w io.Writer, c *Comparison) error {
-	fmt.Fprintf(w, "A: %s (seed %d)\nB: %s (seed %d)\n\n", c.A.File, c.A.Seed, c.B.File, c.B.Seed)
+	fmt.Fprintf(w, "A: %s (seed %d%s)\nB: %s (seed %d%s)\n\n", c.A.File, c.A.Seed, withAutoscaler(c.A), c.B.File, c.B.Seed, withAutoscaler(c.B))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FIGURE\tA\tB\tB−A")
 	for _, f := range c.Figures {
@@ -80,6 +80,14 @@ func WriteComparisonTable(w io.Writer, c *Comparison) error {
 		return err
 	}
 	return nil
+}
+
+// withAutoscaler names a side's autoscaler after its seed; nothing for a run without one.
+func withAutoscaler(r ComparedReport) string {
+	if r.Autoscaler == "" {
+		return ""
+	}
+	return ", " + r.Autoscaler
 }
 
 func podCount(n *int) string {

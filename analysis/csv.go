@@ -3,12 +3,14 @@ package analysis
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
-
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,24 +29,39 @@ var CSVFiles = []string{"run.csv", "pods.csv", "nodes.csv", "timeseries.csv", "t
 // partial run from a finished one, even one with no pods. Cells are plain numbers a
 // spreadsheet reads as such: times and delays in seconds, CPU in cores, every other quantity
 // in its base unit (bytes, pods, devices), utilization as a fraction; an empty cell is a
-// time that never came. Every file is rendered before the first is written, and each is
-// written atomically.
+// time that never came. A report with an autoscaling section adds AutoscalingCSVFiles (and a
+// report without removes them, so that a reused directory shows no earlier run's pools). Every
+// file is rendered before the first is written, and each is written atomically.
 func WriteCSV(dir string, r *Report) error {
 	tables := [][][]string{runRows(r), podRows(r), nodeRows(r), timeseriesRows(r), transitionRows(r)}
+	names := slices.Clone(CSVFiles)
+	if r.Autoscaling != nil {
+		tables = append(tables, autoscalingRows(r.Autoscaling), autoscalingNodeRows(r.Autoscaling))
+		names = append(names, AutoscalingCSVFiles...)
+	}
 	files := make([][]byte, len(tables))
 	for i, rows := range tables {
 		var buf bytes.Buffer
 		w := csv.NewWriter(&buf)
 		if err := w.WriteAll(rows); err != nil {
-			return fmt.Errorf("%s: %w", CSVFiles[i], err)
+			return fmt.Errorf("%s: %w", names[i], err)
 		}
 		files[i] = buf.Bytes()
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	if r.Autoscaling == nil {
+		// A directory written by an earlier run with an autoscaler must not show its pools
+		// beside this run's tables.
+		for _, f := range AutoscalingCSVFiles {
+			if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+	}
 	for i, b := range files {
-		if err := WriteFileAtomic(filepath.Join(dir, CSVFiles[i]), func(w io.Writer) error {
+		if err := WriteFileAtomic(filepath.Join(dir, names[i]), func(w io.Writer) error {
 			_, err := w.Write(b)
 			return err
 		}); err != nil {

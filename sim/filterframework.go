@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	fwk "k8s.io/kube-scheduler/framework"
-	frameworkplugins "k8s.io/kubernetes/pkg/scheduler/framework/plugins"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
+	frameworkplugins "k8s.io/kubernetes/pkg/scheduler/framework/plugins"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 )
 
@@ -26,6 +26,9 @@ func (s *Simulator) FilterFramework(schedulerName string, lister fwk.SharedListe
 		if p.SchedulerName != schedulerName {
 			continue
 		}
+		// A name of its own: plugins register informer indexers named after their profile
+		// (DynamicResources' pod claim index), which the scheduler's profile already holds.
+		p.SchedulerName += "/autoscaler-simulation"
 		return frameworkruntime.NewFramework(s.ctx, frameworkplugins.NewInTreeRegistry(), p,
 			frameworkruntime.WithClientSet(h.ClientSet()),
 			frameworkruntime.WithInformerFactory(h.SharedInformerFactory()),

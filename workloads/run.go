@@ -21,6 +21,7 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/job"
 	"github.com/kwoksim/kwoksim/workloads/manager"
 	"github.com/kwoksim/kwoksim/workloads/manifest"
+	"github.com/kwoksim/kwoksim/workloads/nodeautoscaler"
 	"github.com/kwoksim/kwoksim/workloads/nodelifecycle"
 	"github.com/kwoksim/kwoksim/workloads/persistentvolume"
 	"github.com/kwoksim/kwoksim/workloads/podgc"
@@ -39,13 +40,14 @@ type Scenario struct {
 	sim.Config
 	Nodes     []manifest.Object
 	Workloads []manifest.Object
-	// NodePools are the *autoscaling.NodePool inputs. Nothing acts on them yet (node
-	// autoscaling is issue 21): the report lists them as not acted on, and they are not
-	// stored in the simulated apiserver.
+	// NodePools are the *autoscaling.NodePool inputs. They are not stored in the simulated
+	// apiserver: the autoscaler Autoscaling chooses acts on them; with none, the report lists
+	// them as not acted on.
 	NodePools []manifest.Object
-	// Autoscaling is the run's node autoscaler and its flags (kwoksim run --autoscaler,
-	// --autoscaler-flag), resolved by the caller (Options.Resolve: None, or ClusterAutoscaler
-	// when NodePools are given and no autoscaler was chosen) and validated.
+	// Autoscaling is the node autoscaler of the run and its flags (see autoscaling.Options):
+	// with Autoscaler cluster-autoscaler or karpenter, the NodePools grow and shrink
+	// (workloads/nodeautoscaler). kwoksim run resolves it (Options.Resolve: None, or
+	// ClusterAutoscaler when NodePools are given and no autoscaler was chosen) and validates it.
 	Autoscaling autoscaling.Options
 	// Traces are trace files replayed on top of Nodes and Workloads (see package trace).
 	Traces []string
@@ -113,6 +115,17 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 	if err := load(s, append(append([]manifest.Object(nil), nodes...), sc.Workloads...)); err != nil {
 		return nil, err
 	}
+	pools := sc.NodePools
+	if autoscaled(sc.Autoscaling) && len(sc.NodePools) > 0 {
+		np := make([]*autoscaling.NodePool, 0, len(sc.NodePools))
+		for _, o := range sc.NodePools {
+			np = append(np, o.Obj.(*autoscaling.NodePool))
+		}
+		if _, err := nodeautoscaler.Start(s, np, sc.Autoscaling); err != nil {
+			return nil, err
+		}
+		pools = nil
+	}
 	rp, err := trace.Start(s, sc.Traces, sc.Strict, sc.MaxDocumentBytes)
 	if err != nil {
 		return nil, err
@@ -139,11 +152,16 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 		return nil, err
 	}
 	r := analysis.Build(obs)
-	r.Skipped, r.NotActedOn, r.Notes = sc.Skipped, CountNotActedOn(sc.Nodes, sc.Workloads, sc.NodePools), notes
+	r.Skipped, r.NotActedOn, r.Notes = sc.Skipped, CountNotActedOn(sc.Nodes, sc.Workloads, pools), notes
 	r.Runtime = analysis.Runtime{WallSeconds: time.Since(wall).Seconds(), EventsProcessed: s.Clock().Processed()}
 	// A stopped run still reports what it reached, marked incomplete, with sim.ErrStopped.
 	r.Incomplete = runErr != nil
 	return r, runErr
+}
+
+// autoscaled is whether o asks for a node autoscaler.
+func autoscaled(o autoscaling.Options) bool {
+	return o.Autoscaler == autoscaling.ClusterAutoscaler || o.Autoscaler == autoscaling.Karpenter
 }
 
 // noKubeletsNote says what a run without stages leaves out (see sim/nodetaint.go and

@@ -29,6 +29,10 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	},
 	"requires":     analysis.BudgetRequires,
 	"storageclass": analysis.StorageClassName,
+	"hours":        analysis.Hours,
+	"money":        analysis.Money,
+	"scaleevent":   analysis.ScaleEventLine,
+	"unremovable":  analysis.UnremovableLine,
 }).Parse(pageSource))
 
 // Limits that keep the page quick to open on large clusters; the JSON report has everything.
@@ -86,6 +90,11 @@ type view struct {
 	// maxNodes of them.
 	Waiting     []analysis.PodVolumeWait
 	MoreWaiting int
+	// ScaleEvents are the autoscaler's events, the first maxTraceErrors of them, and
+	// BillingNote how the autoscaling section bills nodes (see analysis.AutoscalingReport).
+	ScaleEvents     []analysis.ScaleEventReport
+	MoreScaleEvents int
+	BillingNote     string
 	// Command is the provenance's command line, quoted for a POSIX shell; empty without a
 	// provenance.
 	Command string
@@ -153,6 +162,12 @@ func newView(r *analysis.Report) (*view, error) {
 		v.Waiting = r.Volumes.PodsWaiting
 		if len(v.Waiting) > maxNodes {
 			v.MoreWaiting, v.Waiting = len(v.Waiting)-maxNodes, v.Waiting[:maxNodes]
+		}
+	}
+	if a := r.Autoscaling; a != nil {
+		v.ScaleEvents, v.BillingNote = a.Events, analysis.BillingNote
+		if len(v.ScaleEvents) > maxTraceErrors {
+			v.MoreScaleEvents, v.ScaleEvents = len(v.ScaleEvents)-maxTraceErrors, v.ScaleEvents[:maxTraceErrors]
 		}
 	}
 	for _, f := range plots.Figures(r) {

@@ -502,3 +502,47 @@ func TestVolumesSection(t *testing.T) {
 		t.Error("the waiting workload shown as ok")
 	}
 }
+
+// The autoscaling section shows only for a run with an autoscaler: cost and nodes, each pool
+// and shape, the wait for capacity, the pods no pool could take (marked as a failure), the
+// nodes that could not be removed, the scale events and what is not modelled.
+func TestAutoscalingSection(t *testing.T) {
+	if page := string(render(t, sampleReport())); strings.Contains(page, `id="autoscaling"`) {
+		t.Error("an autoscaling section without an autoscaler")
+	}
+	r := sampleReport()
+	r.Autoscaling = &analysis.AutoscalingReport{
+		Autoscaler: "karpenter", NodeHours: 16.5, Cost: 24.754, ScaleUps: 1, NodesAdded: 2, Nodes: 3, PeakNodes: 3,
+		CapacityWait: analysis.Distribution{P50: 61, P90: 91, P99: 91, Max: 91, Count: 16},
+		Pools: []analysis.PoolReport{{Name: "general", Min: 1, Max: 20, NodeHours: 16.5, Cost: 24.754, Nodes: 3, PeakNodes: 3,
+			Shapes:        []analysis.ShapeReport{{Name: "c32", PricePerHour: 1.5, NodesAdded: 2, Nodes: 2, NodeHours: 16, Cost: 24}},
+			NodesOverTime: [][2]float64{{0, 1}, {3601, 3}}}},
+		Events: []analysis.ScaleEventReport{{At: 3601, Type: analysis.ScaleUp, Pool: "general", Shape: "c32", Count: 2, Pods: 29,
+			Reason: "Launched", Message: "<b>2 c32</b>"}},
+		NoScaleUp: []analysis.NoScaleUpReport{{Namespace: "default", Name: "ssd", At: 3600,
+			Reason: "incompatible with nodepool general, did not match node selector disk=ssd"}},
+		NoScaleUpUnresolved: 1,
+		Unremovable:         []analysis.UnremovableReport{{Node: "general-0", Pool: "general", At: 5400, Reason: "NotManaged"}},
+		NotModelled:         []string{"drift: a real Karpenter replaces nodes whose NodePool changed"},
+	}
+	page := string(render(t, r))
+	for _, want := range []string{
+		`<h2 id="autoscaling">Autoscaling (karpenter)</h2>`,
+		`<div class="card"><div class="n">24.75</div><div class="l">cost</div></div>`,
+		`<div class="card"><div class="n">16.50</div><div class="l">node-hours</div></div>`,
+		`<div class="card bad"><div class="n">1</div><div class="l">pods no pool could take</div></div>`,
+		`Billing: each node is billed from its launch`,
+		`<tr><td class="mono">general</td><td>all</td><td class="num">–</td><td class="num">1</td><td class="num">20</td><td class="num">–</td><td class="num">3</td><td class="num">3</td><td class="num">16.50</td><td class="num">24.75</td></tr>`,
+		`<tr><td class="mono">general</td><td class="mono">c32</td><td class="num">1.5</td><td class="num"></td><td class="num"></td><td class="num">2</td><td class="num">2</td><td class="num"></td><td class="num">16.00</td><td class="num">24.00</td></tr>`,
+		`<td class="num">1.0m</td><td class="num">1.5m</td><td class="num">1.5m</td><td class="num">1.5m</td><td class="num">16</td>`,
+		`<h3 class="no">Pods no pool could take (1, 1 never bound)</h3>`,
+		`<td>incompatible with nodepool general, did not match node selector disk=ssd</td><td class="num">–</td>`,
+		`<td class="mono">general-0</td><td class="mono">general</td><td class="num">1.5h</td><td>NotManaged</td>`,
+		`<td>ScaleUp general/c32 2 node(s), 29 pod(s): Launched: &lt;b&gt;2 c32&lt;/b&gt;</td>`,
+		`<li>drift: a real Karpenter replaces nodes whose NodePool changed</li>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+}

@@ -1,0 +1,240 @@
+package nodeautoscaler
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/component-helpers/resource"
+	fwk "k8s.io/kube-scheduler/framework"
+	internalcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
+	"k8s.io/kubernetes/pkg/scheduler/framework"
+)
+
+// Snapshot is a hypothetical cluster: nodes (real ones, and template nodes that do not exist
+// yet) with the pods on them, on which the real scheduler's PreFilter and Filter plugins say
+// whether a pod would fit a node. It is cluster-autoscaler's ClusterSnapshot
+// (simulator/clustersnapshot) over kube-scheduler's own Snapshot type
+// (pkg/scheduler/backend/cache): placing a pod is a mutation of that snapshot, adding or
+// removing a node rebuilds it. Not safe for concurrent use; one per decision.
+type Snapshot struct {
+	rt    *Runtime
+	nodes []*corev1.Node
+	// pods are the pods on each node, placed ones included, in placement order.
+	pods map[string][]*corev1.Pod
+	// where is the node each pod is on, by UID.
+	where map[types.UID]string
+	cur   *internalcache.Snapshot
+	dirty bool
+}
+
+// Snapshot returns the cluster as it stands: every Node (those being removed included; leave
+// them out with RemoveNode) and the pods bound to them that are not terminal.
+func (rt *Runtime) Snapshot() (*Snapshot, error) {
+	nodes, err := rt.Nodes()
+	if err != nil {
+		return nil, err
+	}
+	pods, err := rt.Pods()
+	if err != nil {
+		return nil, err
+	}
+	sn := &Snapshot{rt: rt, pods: map[string][]*corev1.Pod{}, where: map[types.UID]string{}, dirty: true}
+	for _, n := range nodes {
+		sn.nodes = append(sn.nodes, n)
+	}
+	for _, p := range pods {
+		if p.Spec.NodeName == "" || terminal(p) {
+			continue
+		}
+		sn.pods[p.Spec.NodeName] = append(sn.pods[p.Spec.NodeName], p)
+		sn.where[p.UID] = p.Spec.NodeName
+	}
+	return sn, nil
+}
+
+// Nodes are the snapshot's nodes, in the order they were added (the cluster's by name first).
+func (sn *Snapshot) Nodes() []*corev1.Node { return sn.nodes }
+
+// Node is the named node, or nil.
+func (sn *Snapshot) Node(name string) *corev1.Node {
+	for _, n := range sn.nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
+}
+
+// Pods are the pods on a node, placed ones included.
+func (sn *Snapshot) Pods(node string) []*corev1.Pod { return sn.pods[node] }
+
+// AddNode adds a node (a template copy of a shape, or an upcoming node).
+func (sn *Snapshot) AddNode(n *corev1.Node) {
+	sn.nodes = append(sn.nodes, n)
+	sn.dirty = true
+}
+
+// RemoveNode takes a node and its pods out and returns those pods.
+func (sn *Snapshot) RemoveNode(name string) []*corev1.Pod {
+	i := slices.IndexFunc(sn.nodes, func(n *corev1.Node) bool { return n.Name == name })
+	if i < 0 {
+		return nil
+	}
+	sn.nodes = slices.Delete(sn.nodes, i, i+1)
+	pods := sn.pods[name]
+	delete(sn.pods, name)
+	for _, p := range pods {
+		delete(sn.where, p.UID)
+	}
+	sn.dirty = true
+	return pods
+}
+
+// Place puts a pod on a node (a copy with spec.nodeName set), as if the scheduler bound it.
+func (sn *Snapshot) Place(pod *corev1.Pod, node string) error {
+	if _, ok := sn.where[pod.UID]; ok {
+		sn.Unplace(pod)
+	}
+	p := pod.DeepCopy()
+	p.Spec.NodeName = node
+	sn.pods[node] = append(sn.pods[node], p)
+	sn.where[p.UID] = node
+	if sn.dirty {
+		return nil
+	}
+	pi, err := framework.NewPodInfo(p)
+	if err != nil {
+		return err
+	}
+	return sn.cur.AddPod(pi, node)
+}
+
+// Unplace takes a pod off the node it is on in the snapshot.
+func (sn *Snapshot) Unplace(pod *corev1.Pod) {
+	node, ok := sn.where[pod.UID]
+	if !ok {
+		return
+	}
+	delete(sn.where, pod.UID)
+	pods := sn.pods[node]
+	i := slices.IndexFunc(pods, func(p *corev1.Pod) bool { return p.UID == pod.UID })
+	old := pods[i]
+	sn.pods[node] = slices.Delete(pods, i, i+1)
+	if !sn.dirty {
+		if err := sn.cur.RemovePod(sn.rt.logger, old, node); err != nil {
+			sn.dirty = true
+		}
+	}
+}
+
+// NodeOf is the node a pod is on in the snapshot, "" if none.
+func (sn *Snapshot) NodeOf(pod *corev1.Pod) string { return sn.where[pod.UID] }
+
+func (sn *Snapshot) rebuild() error {
+	var pods []*corev1.Pod
+	for _, n := range sn.nodes {
+		pods = append(pods, sn.pods[n.Name]...)
+	}
+	sn.cur = internalcache.NewSnapshot(pods, sn.nodes)
+	if err := sn.cur.StartMutations(); err != nil {
+		return err
+	}
+	sn.dirty = false
+	return nil
+}
+
+// Fit is whether a pod would fit a node, and if not, why: the Filter (or PreFilter) plugins'
+// reasons, as the scheduler words them.
+type Fit struct {
+	OK      bool
+	Reasons []string
+}
+
+func (f Fit) String() string {
+	if f.OK {
+		return "fits"
+	}
+	return strings.Join(f.Reasons, ", ")
+}
+
+// Fits runs the pod's scheduler profile's PreFilter and Filter plugins for the pod on the
+// node, as cluster-autoscaler's SchedulerPluginRunner.RunFiltersOnNode does.
+func (sn *Snapshot) Fits(pod *corev1.Pod, node string) (Fit, error) {
+	if sn.dirty {
+		if err := sn.rebuild(); err != nil {
+			return Fit{}, err
+		}
+	}
+	fw, err := sn.rt.framework(pod.Spec.SchedulerName, sn.cur)
+	if err != nil {
+		return Fit{}, err
+	}
+	ni, err := sn.cur.Get(node)
+	if err != nil {
+		return Fit{}, fmt.Errorf("snapshot has no node %q", node)
+	}
+	p := pod
+	if p.Spec.NodeName != "" {
+		p = pod.DeepCopy()
+		p.Spec.NodeName = ""
+	}
+	ctx := context.Background()
+	state := framework.NewCycleState()
+	res, st, _ := fw.RunPreFilterPlugins(ctx, state, p)
+	if !st.IsSuccess() {
+		if st.IsSkip() {
+			return Fit{OK: true}, nil
+		}
+		return Fit{Reasons: reasons(st)}, nil
+	}
+	if res != nil && !res.AllNodes() && !res.NodeNames.Has(node) {
+		return Fit{Reasons: []string{"node(s) didn't satisfy plugin(s) PreFilter's node set"}}, nil
+	}
+	if st := fw.RunFilterPlugins(ctx, state, p, ni); !st.IsSuccess() {
+		return Fit{Reasons: reasons(st)}, nil
+	}
+	return Fit{OK: true}, nil
+}
+
+// FirstFit is the first of the named nodes the pod fits, "" when none: the order is the
+// caller's.
+func (sn *Snapshot) FirstFit(pod *corev1.Pod, nodes []string) (string, error) {
+	for _, n := range nodes {
+		f, err := sn.Fits(pod, n)
+		if err != nil {
+			return "", err
+		}
+		if f.OK {
+			return n, nil
+		}
+	}
+	return "", nil
+}
+
+// Requested is the sum of the requests of the pods on a node (resource.PodRequests, the
+// scheduler's and cluster-autoscaler's rule for init containers and overhead).
+func (sn *Snapshot) Requested(node string) corev1.ResourceList {
+	out := corev1.ResourceList{}
+	for _, p := range sn.pods[node] {
+		for name, q := range resource.PodRequests(p, resource.PodResourcesOptions{}) {
+			sum := out[name]
+			sum.Add(q)
+			out[name] = sum
+		}
+	}
+	return out
+}
+
+func reasons(st *fwk.Status) []string {
+	if r := st.Reasons(); len(r) > 0 {
+		return r
+	}
+	if err := st.AsError(); err != nil {
+		return []string{err.Error()}
+	}
+	return []string{st.Code().String()}
+}
