@@ -167,10 +167,10 @@ func TestNotActedOn(t *testing.T) {
 	}
 }
 
-// A NodePool given with -f is read, validated and listed as not acted on; it is not stored
-// and adds no node (node autoscaling is issue 21).
+// A NodePool given with -f and --autoscaler none is read, validated and listed as not acted
+// on; it is not stored and adds no node. (Without --autoscaler, cluster-autoscaler scales it.)
 func TestNodePoolNotActedOn(t *testing.T) {
-	code, out, errOut := kwoksim(t, "run", "-f", bundle, "-f", inputsDir+"nodepool.yaml", "--nodes", bundleNodes, "-o", "json")
+	code, out, errOut := kwoksim(t, "run", "-f", bundle, "-f", inputsDir+"nodepool.yaml", "--nodes", bundleNodes, "-o", "json", "--autoscaler", "none")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
