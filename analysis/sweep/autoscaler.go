@@ -198,3 +198,18 @@ func autoscalingCSV(value *string, a *AutoscalingFigures) []string {
 	}
 	return rec
 }
+
+// autoscaledEveryRun is true when every combination names an autoscaler other than none: its
+// NodePools (checked with the inputs, CheckAutoscalerPools) then bring the nodes, and the
+// matrix needs no node files.
+func (m *Matrix) autoscaledEveryRun() bool {
+	if len(m.Axes.Autoscaler) == 0 {
+		return m.Base.Autoscaler == autoscaling.ClusterAutoscaler || m.Base.Autoscaler == autoscaling.Karpenter
+	}
+	for _, s := range m.Axes.Autoscaler {
+		if s.Autoscaler == autoscaling.None {
+			return false
+		}
+	}
+	return true
+}

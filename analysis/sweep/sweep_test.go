@@ -340,6 +340,10 @@ matrix:
 	if err := m.CheckAutoscalerPools(true); err != nil {
 		t.Errorf("with pools: %v", err)
 	}
+	// Pools alone are a cluster when every combination has an autoscaler to scale them.
+	if _, err := Parse("m.yaml", []byte("apiVersion: kwoksim/v1alpha1\nkind: Sweep\nbase: {workload: [w.yaml]}\nmatrix: {autoscaler: [karpenter, cluster-autoscaler]}\n")); err != nil {
+		t.Errorf("a sweep of pools alone: %v", err)
+	}
 
 	head := "apiVersion: kwoksim/v1alpha1\nkind: Sweep\nbase: {nodes: [n.yaml]"
 	for _, tc := range []struct{ text, want string }{
@@ -350,6 +354,7 @@ matrix:
 		{head + "}\nmatrix: {autoscaler: [{autoscaler: karpenter, flag: [x]}]}\n", "matrix.autoscaler[0].flag: unknown field; expected one of autoscaler, flags"},
 		{head + ", autoscalerFlags: [expander=grpc]}\nmatrix: {seed: [1]}\n", "base.autoscalerFlags[0]: --expander: the grpc expander"},
 		{head + "}\nmatrix: {autoscaler: [karpenter, karpenter]}\n", "matrix.autoscaler[1]: the same value as matrix.autoscaler[0]"},
+		{"apiVersion: kwoksim/v1alpha1\nkind: Sweep\nbase: {workload: [w.yaml]}\nmatrix: {autoscaler: [karpenter, none]}\n", "base.nodes: no nodes: give base.nodes or a matrix.nodes axis"},
 		{head + ", autoscalerFlags: [new-pod-scale-up-delay=0s]}\nmatrix: {autoscaler: [cluster-autoscaler, karpenter]}\n",
 			"m.yaml:4: matrix.autoscaler[1]: --autoscaler-flag new-pod-scale-up-delay is a cluster-autoscaler flag, but the run's autoscaler is karpenter"},
 	} {

@@ -67,8 +67,8 @@ func (m *Matrix) validate() error {
 			return m.fail(fmt.Sprintf("must not be negative, got %d", *ns.Count), "matrix", "nodes", i, "count")
 		}
 	}
-	if len(m.Base.Nodes) == 0 && len(m.Axes.Nodes) == 0 {
-		return m.fail("no nodes: give base.nodes or a matrix.nodes axis", "base", "nodes")
+	if len(m.Base.Nodes) == 0 && len(m.Axes.Nodes) == 0 && !m.autoscaledEveryRun() {
+		return m.fail("no nodes: give base.nodes or a matrix.nodes axis (or NodePools in base.workload, with base.autoscaler or a matrix.autoscaler axis other than none)", "base", "nodes")
 	}
 	for _, field := range []struct {
 		name string

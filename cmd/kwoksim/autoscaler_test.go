@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/analysis/sweep"
 	"github.com/kwoksim/kwoksim/autoscaling"
 )
 
@@ -115,4 +116,24 @@ func behaviourMissing(t *testing.T, stderr string) bool {
 		return true
 	}
 	return false
+}
+
+// The example sweep compares the autoscalers on one scenario: its inputs load, its pools
+// satisfy every autoscaler it names, and each combination's run takes its flags.
+func TestAutoscalersSweepExample(t *testing.T) {
+	m, err := sweep.Load("../../testdata/sweep/autoscalers.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkSweepInputs(m); err != nil {
+		t.Fatal(err)
+	}
+	combos := m.Combinations()
+	if len(combos) != 6 || combos[4].Label != "seed=2 autoscaler=cluster-autoscaler[scale-down-unneeded-time=2m]" {
+		t.Fatalf("combinations %d, [4] %q", len(combos), combos[4].Label)
+	}
+	run := newRunCommand()
+	if err := run.ParseFlags(combos[4].Args[1:]); err != nil {
+		t.Errorf("run does not take %v: %v", combos[4].Args, err)
+	}
 }

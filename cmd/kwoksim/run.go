@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/autoscaling"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/version"
 	"github.com/kwoksim/kwoksim/workloads"
@@ -163,8 +164,11 @@ func runE(c *cobra.Command, f *runFlags) error {
 	if err != nil {
 		return err
 	}
-	if len(nodes) == 0 && f.template.file == "" {
-		return usageError{errors.New(`required flag(s) "nodes" not set: give --nodes, -f with Nodes, or --node-template with --template-nodes`)}
+	// NodePools with an autoscaler bring their own nodes (up to each pool's min at t=0, more
+	// as pods need them), so a run of pools alone is a cluster.
+	poolsOnly := len(mixed.pools) > 0 && autoscalingOpts.Autoscaler != autoscaling.None
+	if len(nodes) == 0 && f.template.file == "" && !poolsOnly {
+		return usageError{errors.New(`required flag(s) "nodes" not set: give --nodes, -f with Nodes, --node-template with --template-nodes, or NodePools (kwoksim/v1alpha1) for an autoscaler to scale`)}
 	}
 	if err := manifest.ScaleReplicas(objs, f.scale); err != nil {
 		return usageError{fmt.Errorf("--scale-replicas: %w", err)}
