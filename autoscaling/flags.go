@@ -1,6 +1,7 @@
 package autoscaling
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -161,7 +162,7 @@ func (o *Options) Validate() error {
 // kwoksim models.
 func CheckExpander(value string) error {
 	if value == "" {
-		return fmt.Errorf("--expander must name an expander; expected one of %s, or a comma-separated chain of them", strings.Join(modelledExpanders(), ", "))
+		return fmt.Errorf("--expander: must name an expander; expected one of %s, or a comma-separated chain of them", strings.Join(modelledExpanders(), ", "))
 	}
 	seen := map[string]bool{}
 	for _, name := range strings.Split(value, ",") {
@@ -264,9 +265,12 @@ func stringFlag(c, name, help string, check func(string) error, p func(*Options)
 		get: func(o *Options) string { return *p(o) },
 		set: func(o *Options, v string) error {
 			if err := check(v); err != nil {
-				// check names the flag itself; Set adds it again.
-				_, msg, _ := strings.Cut(err.Error(), ": ")
-				return fmt.Errorf("%s", msg)
+				// check names the flag itself ("--expander: …"); Set adds it again.
+				msg := err.Error()
+				if _, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, "--") {
+					msg = rest
+				}
+				return errors.New(msg)
 			}
 			*p(o) = v
 			return nil

@@ -121,6 +121,7 @@ func TestSetFlagErrors(t *testing.T) {
 		{"expander=cheapest", `--expander: expander "cheapest" not supported; expected one of random, most-pods, least-waste, price, priority, least-nodes`},
 		{"expander=price,,random", `expander "" not supported`},
 		{"expander=price,price", `"price" is given twice`},
+		{"expander=", "--expander: must name an expander; expected one of random,"},
 		{"max-drain-parallelism=0", "--max-drain-parallelism: expected an integer of 1 or more"},
 		{"skip-nodes-with-system-pods=maybe", "expected true or false"},
 	} {

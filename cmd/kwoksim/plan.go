@@ -30,7 +30,7 @@ func newPlanCommand() *cobra.Command {
 	f := &planFlags{maxNodes: 1000, parallel: runtime.NumCPU(), format: "table"}
 	cmd := &cobra.Command{
 		Use:   "plan --node-template FILE --workload PATH",
-		Short: "Find how many nodes of a template the workload needs, by simulating candidate counts (with NodePools: what the autoscaled pools cost)",
+		Short: "Find how many nodes of a template the workload needs by simulating candidate counts, or with NodePools what autoscaling costs",
 		Example: `  kwoksim plan --node-template node.yaml --workload apps/
   kwoksim plan --node-template m5.yaml --node-template c5.yaml --nodes base/ --workload apps/ -o json
   kwoksim plan --node-template node.yaml --workload apps/ --assert 'latency.startup.p99 < 30.0' --max-nodes 200
@@ -39,7 +39,10 @@ func newPlanCommand() *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error { return planE(c, f) },
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVar(&f.templates, "node-template", nil, "a file holding one Node, the shape of the nodes added; repeatable: each template is searched\non its own and the answers are set side by side (with the kwoksim.io/cost annotation, at what cost)")
+	fl.StringArrayVar(&f.templates, "node-template", nil, "a file holding one Node, the shape of the nodes added; repeatable: each template is searched\non its own and the answers are set side by side (with the kwoksim.io/cost annotation, at what cost).\n"+
+		"With NodePools (kwoksim/v1alpha1) in -f or --workload, leave it out: the plan runs the inputs once with --autoscaler\n"+
+		"(default cluster-autoscaler) scaling the pools and answers with their cost, node-hours, peak nodes, how long pods\n"+
+		"waited for capacity and the pods no pool could take")
 	fl.StringArrayVar(&f.asserts, "assert", nil, "the goal of a run: a CEL expression over its JSON report that must hold; repeatable.\nDefault goal: every pod that exists at the end bound to a node")
 	fl.IntVar(&f.maxNodes, "max-nodes", f.maxNodes, "the most nodes of a template tried")
 	fl.IntVar(&f.parallel, "parallel", f.parallel, "how many runs to simulate at once, each in a process of its own; the default is the number of CPUs")
