@@ -49,7 +49,8 @@ func (e *RunError) Unwrap() error { return e.Err }
 // When ctx ends (an interrupt), no run is started any more, the running ones are left to
 // stop (the evaluator returns ErrIncomplete), and the plan holds the runs that finished,
 // marked Incomplete. A run that fails stops the others the same way, and Search returns its
-// *RunError (of the first template, and then the smallest count, among those that failed).
+// *RunError: of the first template among those that failed (when several fail side by side,
+// the first to fail may stop the others before they do), with its smallest failing count.
 func Search(ctx context.Context, templates []Template, opts Options, eval Evaluator) (*Plan, error) {
 	if opts.Parallel < 1 {
 		opts.Parallel = 1

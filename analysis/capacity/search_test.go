@@ -283,11 +283,14 @@ func TestSearchRunError(t *testing.T) {
 		return Run{Passed: n >= 100}, nil
 	}
 	_, err := Search(context.Background(), []Template{{Name: "a"}, {Name: "b"}}, Options{MaxNodes: 100, Parallel: 2}, eval)
+	// Both templates fail at 4 nodes. Searched side by side, whichever fails first stops
+	// the other, maybe before it reaches 4 nodes: which of the two is named depends on
+	// goroutine timing (an error ends the plan either way), so either is right.
 	var re *RunError
-	if !errors.As(err, &re) || re.Template != "a" || re.Nodes != 4 || !errors.Is(err, boom) {
-		t.Fatalf("error %v, want template a's run with 4 nodes failing", err)
+	if !errors.As(err, &re) || (re.Template != "a" && re.Template != "b") || re.Nodes != 4 || !errors.Is(err, boom) {
+		t.Fatalf("error %v, want a template's run with 4 nodes failing", err)
 	}
-	if want := "testdata/x.yaml:3: bad (the run with 4 nodes of template a)"; err.Error() != want {
+	if want := "testdata/x.yaml:3: bad (the run with 4 nodes of template " + re.Template + ")"; err.Error() != want {
 		t.Errorf("message %q, want %q", err, want)
 	}
 }

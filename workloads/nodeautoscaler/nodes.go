@@ -67,6 +67,7 @@ func (rt *Runtime) Launch(p *Pool, shape string, n int) ([]*Member, error) {
 			if _, err := rt.register(m); err != nil {
 				rt.Event(analysis.ScaleEventRecord{Type: analysis.ScaleUpFailed, Pool: p.Name, Shape: shape,
 					Nodes: []string{m.Name}, Count: 1, Reason: "FailedToRegister", Message: err.Error()})
+				m.Record.FailedToRegister = true
 				rt.gone(m, "failed to register")
 			}
 		})
