@@ -113,21 +113,35 @@ func checkAutoscalerName(name string, emptyOK bool) error {
 	return fmt.Errorf("expected %s, %s or %s, got %q", autoscaling.None, autoscaling.ClusterAutoscaler, autoscaling.Karpenter, name)
 }
 
-// CheckAutoscalerPools refuses an autoscaler named by the matrix when the inputs have no
-// NodePool for it to scale, as `kwoksim run` would in every combination.
+// CheckAutoscalerPools checks each combination's autoscaler against the inputs, as `kwoksim
+// run` would: an autoscaler named with no NodePool to scale is refused, and an unnamed one is
+// resolved (cluster-autoscaler with pools, none without) before base.autoscalerFlags are
+// checked against it.
 func (m *Matrix) CheckAutoscalerPools(havePools bool) error {
-	check := func(name string, path ...any) error {
-		o := autoscaling.Options{Autoscaler: name}
+	check := func(s AutoscalerSetting, path ...any) error {
+		o := autoscaling.DefaultOptions()
+		o.Autoscaler = s.Autoscaler
+		note := o.Resolve(havePools)
 		if err := o.CheckPools(havePools); err != nil {
+			return m.fail(err.Error(), path...)
+		}
+		if err := o.ApplyFlags(append(append([]string(nil), m.Base.AutoscalerFlags...), s.Flags...)); err != nil {
+			if note != "" {
+				err = fmt.Errorf("%w (%s)", err, note)
+			}
 			return m.fail(err.Error(), path...)
 		}
 		return nil
 	}
-	if err := check(m.Base.Autoscaler, "base", "autoscaler"); err != nil {
-		return err
+	if len(m.Axes.Autoscaler) == 0 {
+		path := []any{"base", "autoscaler"}
+		if m.Base.Autoscaler == "" {
+			path = []any{"base", "autoscalerFlags"}
+		}
+		return check(AutoscalerSetting{Autoscaler: m.Base.Autoscaler}, path...)
 	}
 	for i, s := range m.Axes.Autoscaler {
-		if err := check(s.Autoscaler, "matrix", "autoscaler", i); err != nil {
+		if err := check(s, "matrix", "autoscaler", i); err != nil {
 			return err
 		}
 	}

@@ -340,6 +340,17 @@ matrix:
 	if err := m.CheckAutoscalerPools(true); err != nil {
 		t.Errorf("with pools: %v", err)
 	}
+	// Flags of no named autoscaler are checked against the one the run would choose.
+	m, err = Parse("m.yaml", []byte("apiVersion: kwoksim/v1alpha1\nkind: Sweep\nbase: {nodes: [n.yaml], autoscalerFlags: [batch-idle-duration=2s]}\nmatrix: {seed: [1]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.CheckAutoscalerPools(true); err == nil || !strings.Contains(err.Error(), "base.autoscalerFlags: --autoscaler-flag batch-idle-duration is a karpenter flag, but the run's autoscaler is cluster-autoscaler") {
+		t.Errorf("a karpenter flag with the default autoscaler: %v", err)
+	}
+	if err := m.CheckAutoscalerPools(false); err == nil || !strings.Contains(err.Error(), "the run's autoscaler is none") {
+		t.Errorf("an autoscaler flag without pools: %v", err)
+	}
 	// Pools alone are a cluster when every combination has an autoscaler to scale them.
 	if _, err := Parse("m.yaml", []byte("apiVersion: kwoksim/v1alpha1\nkind: Sweep\nbase: {workload: [w.yaml]}\nmatrix: {autoscaler: [karpenter, cluster-autoscaler]}\n")); err != nil {
 		t.Errorf("a sweep of pools alone: %v", err)
