@@ -1,0 +1,219 @@
+package workloads_test
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
+
+	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/autoscaling"
+	"github.com/kwoksim/kwoksim/sim"
+	"github.com/kwoksim/kwoksim/stages"
+	"github.com/kwoksim/kwoksim/workloads/nodeautoscaler"
+	"github.com/kwoksim/kwoksim/workloads/workloadstest"
+)
+
+// karpenterPool is the pool of docs/autoscaling.md §3 timelines 7 and 8: shapes c8 (8 CPU,
+// $0.40/h) and c32 (32 CPU, $1.50/h), provisioning 60–90 s.
+func karpenterPool(t testing.TB, min int, extra string) *autoscaling.NodePool {
+	t.Helper()
+	p, err := autoscaling.Decode([]byte(fmt.Sprintf(`apiVersion: kwoksim/v1alpha1
+kind: NodePool
+metadata: {name: pool}
+spec:
+  min: %d
+  max: 20
+  shapes:
+  - {name: c8, capacity: {cpu: "8", memory: 32Gi}, pricePerHour: 0.40}
+  - {name: c32, capacity: {cpu: "32", memory: 128Gi}, pricePerHour: 1.50}
+  provisioning: {delay: {min: 60s, max: 90s}}
+%s`, min, extra)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// cpuDeployment is a Deployment of pods requesting cpu each, labelled app=name.
+func cpuDeployment(name string, replicas int32, cpu string) *appsv1.Deployment {
+	d := workloadstest.Deployment(name, replicas)
+	d.Spec.Template.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse(cpu)
+	return d
+}
+
+// karpenterRun is a simulation with the Karpenter behaviour, and when each pod was created
+// and bound, and how many of each app's pods were Ready, over time.
+type karpenterRun struct {
+	s              *sim.Simulator
+	rt             *nodeautoscaler.Runtime
+	created, bound map[string]time.Duration
+	// minReady is, per app, the fewest Ready pods seen after the first time maxReady were.
+	minReady, maxReady map[string]int
+	ready              map[string]int
+}
+
+func startKarpenter(t *testing.T, cfg sim.Config, pools []*autoscaling.NodePool, objs ...runtime.Object) *karpenterRun {
+	t.Helper()
+	s := workloadstest.Sim(t, cfg)
+	opts := autoscaling.DefaultOptions()
+	opts.Autoscaler = autoscaling.Karpenter
+	r := &karpenterRun{s: s, created: map[string]time.Duration{}, bound: map[string]time.Duration{},
+		minReady: map[string]int{}, maxReady: map[string]int{}, ready: map[string]int{}}
+	s.API().Watch(func(ev sim.WatchEvent) {
+		p, ok := ev.Object.(*corev1.Pod)
+		if !ok {
+			return
+		}
+		app := p.Labels["app"]
+		wasReady := ev.Old != nil && podutil.IsPodReady(ev.Old.(*corev1.Pod))
+		isReady := ev.Type != watch.Deleted && podutil.IsPodReady(p)
+		switch {
+		case ev.Type == watch.Added:
+			r.created[p.Name] = s.Elapsed()
+		case ev.Type == watch.Modified && ev.Old.(*corev1.Pod).Spec.NodeName == "" && p.Spec.NodeName != "":
+			r.bound[p.Name] = s.Elapsed()
+		}
+		if wasReady != isReady {
+			if isReady {
+				r.ready[app]++
+			} else {
+				r.ready[app]--
+			}
+			if r.ready[app] > r.maxReady[app] {
+				r.maxReady[app], r.minReady[app] = r.ready[app], r.ready[app]
+			}
+			r.minReady[app] = min(r.minReady[app], r.ready[app])
+		}
+	})
+	var err error
+	if r.rt, err = nodeautoscaler.Start(s, pools, opts); err != nil {
+		t.Fatal(err)
+	}
+	workloadstest.Create(t, s, objs...)
+	return r
+}
+
+func (r *karpenterRun) nodes(shape string) []*analysis.AutoscaledNodeRecord {
+	var out []*analysis.AutoscaledNodeRecord
+	for _, n := range r.rt.Record().Nodes {
+		if n.Shape == shape && !n.Initial {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (r *karpenterRun) events(typ string) []analysis.ScaleEventRecord {
+	var out []analysis.ScaleEventRecord
+	for _, e := range r.rt.Record().Events {
+		if e.Type == typ {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// docs/autoscaling.md §3, timelines 7 and 8. A c8 node exists at t=0 (the pool's min) with a
+// baseline of 3 × 2 CPU; 30 step pods of 2 CPU arrive at 1h and go at 9h.
+//
+// Provisioning: one step pod takes the 2 free CPU of the c8 node; the other 29 are
+// unschedulable at 1h, the batch closes 1 s later (BatchIdleDuration, no new pod), and the
+// solve packs them by claim: the 1st claim takes 16 pods (32 CPU; after the 4th only c32
+// still fits), the 2nd the other 13 (26 CPU, c32 only). So 2 × c32 = $3.00/h (CA's 8 × c8
+// would cost $3.20/h), launched at 1h+1s; every pod waits at most 1 s + 90 s.
+//
+// Consolidation: both c32 nodes are empty after the drop. The c8 node is not Karpenter's (it
+// predates the run) and does not count: budget 10% of 2 nodes, rounded up, is 1 at a time.
+// Each deletion comes at a poll (every 10 s) + 15 s of validation; the second only once the
+// first is gone: both are gone well before cluster-autoscaler's 10 minutes.
+func TestKarpenterStepTimeline(t *testing.T) {
+	r := startKarpenter(t, sim.Config{Seed: 3, Stages: stages.Default()}, []*autoscaling.NodePool{karpenterPool(t, 1, "")},
+		cpuDeployment("base", 3, "2"), cpuDeployment("step", 0, "2"))
+	workloadstest.PatchAt(t, r.s, time.Hour, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
+	workloadstest.PatchAt(t, r.s, 9*time.Hour, "Deployment", "default", "step", `{"spec":{"replicas":0}}`)
+	if err := r.s.Run(); err != nil {
+		t.Fatal(err)
+	}
+
+	ups := r.events(analysis.ScaleUp)
+	if len(ups) != 2 {
+		t.Fatalf("want 2 launches, got %d: %+v", len(ups), ups)
+	}
+	var pods []int
+	for _, e := range ups {
+		if e.Shape != "c32" || e.At != time.Hour+time.Second || e.Reason != "Launched" {
+			t.Errorf("launch %+v: want c32 at 1h1s (the batch closing 1 s after the pods)", e)
+		}
+		pods = append(pods, e.Pods)
+	}
+	if !slices.Equal(pods, []int{16, 13}) {
+		t.Errorf("claims took %v pods, want [16 13]", pods)
+	}
+	if n := len(r.nodes("c8")); n != 0 {
+		t.Errorf("%d c8 nodes launched, want none", n)
+	}
+	var hourly float64
+	for _, n := range r.nodes("c32") {
+		hourly += n.PricePerHour
+	}
+	if math.Abs(hourly-3.00) > 1e-9 || hourly >= 8*0.40 {
+		t.Errorf("launched $%.2f/h, want $3.00/h (less than CA's 8 × c8 = $3.20/h)", hourly)
+	}
+	for name, c := range r.created {
+		if !strings.HasPrefix(name, "step-") || c != time.Hour {
+			continue
+		}
+		b, ok := r.bound[name]
+		if !ok || b-c > time.Second+90*time.Second {
+			t.Errorf("pod %s created at %v bound at %v (bound: %v): want a wait <= 1s + 90s", name, c, b, ok)
+		}
+	}
+
+	// Consolidation after the drop.
+	c32 := r.nodes("c32")
+	if len(c32) != 2 {
+		t.Fatalf("want 2 c32 nodes, got %d", len(c32))
+	}
+	slices.SortFunc(c32, func(a, b *analysis.AutoscaledNodeRecord) int { return int(*a.DeletedAt - *b.DeletedAt) })
+	for _, n := range c32 {
+		if n.DeletedAt == nil || n.RemovalReason != "empty" || *n.DrainStartedAt < 9*time.Hour {
+			t.Fatalf("node %s: deleted at %v as %q, want removed as empty after 9h", n.Name, n.DeletedAt, n.RemovalReason)
+		}
+	}
+	a, b := c32[0], c32[1]
+	if *b.DrainStartedAt < *a.DeletedAt {
+		t.Errorf("budget 1: %s chosen at %v before %s was gone at %v", b.Name, *b.DrainStartedAt, a.Name, *a.DeletedAt)
+	}
+	// The first empty node goes as soon as it is chosen (nothing to drain). The pass that
+	// follows the command at once still sees it in flight (budget 0); the next poll, 10 s
+	// later, chooses the second, executed after the 15 s validation.
+	if *a.DeletedAt != *a.DrainStartedAt {
+		t.Errorf("%s tainted at %v deleted at %v: an empty node goes at once", a.Name, *a.DrainStartedAt, *a.DeletedAt)
+	}
+	if chosen := *b.DrainStartedAt - autoscaling.KarpenterValidationDelay; chosen != *a.DeletedAt+autoscaling.KarpenterDisruptionPollingPeriod {
+		t.Errorf("%s chosen at %v: want the poll 10 s after %s was gone at %v", b.Name, chosen, a.Name, *a.DeletedAt)
+	}
+	// The first chosen at the first poll after the pods are gone: at most 10 s + 15 s.
+	if *a.DrainStartedAt > 9*time.Hour+autoscaling.KarpenterDisruptionPollingPeriod+autoscaling.KarpenterValidationDelay+time.Minute {
+		t.Errorf("%s tainted at %v: want the first poll after the drop + 15 s", a.Name, *a.DrainStartedAt)
+	}
+	t.Logf("%s tainted %v deleted %v; %s tainted %v deleted %v", a.Name, *a.DrainStartedAt, *a.DeletedAt, b.Name, *b.DrainStartedAt, *b.DeletedAt)
+	if *b.DeletedAt > 9*time.Hour+5*time.Minute {
+		t.Errorf("last c32 gone at %v: want well before CA's 10 minutes after the drop", *b.DeletedAt)
+	}
+	for _, n := range r.rt.Record().Nodes {
+		if n.Initial && n.DeletedAt != nil {
+			t.Errorf("the c8 node present at t=0 was removed: %+v", n)
+		}
+	}
+}
