@@ -1,6 +1,7 @@
 package workloads_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
@@ -215,5 +217,135 @@ func TestKarpenterStepTimeline(t *testing.T) {
 		if n.Initial && n.DeletedAt != nil {
 			t.Errorf("the c8 node present at t=0 was removed: %+v", n)
 		}
+	}
+}
+
+// consolidationRun: no node at t=0; a 20-CPU pod and 3 × 2-CPU "small" pods arrive at once, and
+// one c32 takes them all (26 CPU: only c32 fits). At 1h the 20-CPU pod goes: 3 pods (6 CPU)
+// are left on a $1.50/h c32, and a $0.40/h c8 would hold them. A pod selecting disk=ssd, a
+// label no shape has, is never provisioned for.
+func consolidationRun(t *testing.T, seed uint64, small *appsv1.Deployment, extra ...runtime.Object) *karpenterRun {
+	ssd := &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{Name: "ssd", Namespace: "default"}, Spec: workloadstest.PodSpec("1")}
+	ssd.Spec.NodeSelector = map[string]string{"disk": "ssd"}
+	objs := append([]runtime.Object{cpuDeployment("big", 1, "20"), small, ssd}, extra...)
+	r := startKarpenter(t, sim.Config{Seed: seed, Stages: stages.Default()}, []*autoscaling.NodePool{karpenterPool(t, 0, "")}, objs...)
+	workloadstest.PatchAt(t, r.s, time.Hour, "Deployment", "default", "big", `{"spec":{"replicas":0}}`)
+	if err := r.s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Timeline 8's partial drop: the c32 is REPLACED by a c8 (cheaper, and the 3 pods fit), not
+// deleted (nothing else can take them) and not kept. The replacement is launched first; the
+// c32 is drained only once the c8 is Ready. A PDB of maxUnavailable 1 over the 3 pods is never
+// broken: evictions it refuses (429) are retried with back-off until it allows them. A
+// do-not-disrupt pod, or a PDB that allows no disruption, keeps the c32 (and the run still
+// ends).
+func TestKarpenterReplace(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		annotations map[string]string
+		budget      runtime.Object
+		blocked     string
+	}{
+		{name: "pdb maxUnavailable 1", budget: pdb("small", map[string]string{"app": "small"}, nil, intOrPct("1"))},
+		{name: "pdb allows none", budget: pdb("small", map[string]string{"app": "small"}, intOrPct("3"), nil),
+			blocked: "pdb prevents pod evictions (PodDisruptionBudget=[default/small])"},
+		{name: "do-not-disrupt", annotations: map[string]string{"karpenter.sh/do-not-disrupt": "true"},
+			blocked: `pod has "karpenter.sh/do-not-disrupt" annotation`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			small := cpuDeployment("small", 3, "2")
+			small.Spec.Template.Annotations = tc.annotations
+			var extra []runtime.Object
+			if tc.budget != nil {
+				extra = append(extra, tc.budget)
+			}
+			r := consolidationRun(t, 5, small, extra...)
+			rec := r.rt.Record()
+
+			ups := r.events(analysis.ScaleUp)
+			if len(ups) == 0 || ups[0].Shape != "c32" || ups[0].Pods != 4 || ups[0].At != time.Second {
+				t.Fatalf("first launch %+v: want one c32 for the 4 pods at 1s", ups)
+			}
+			c32 := r.nodes("c32")
+			if len(c32) != 1 {
+				t.Fatalf("want one c32, got %d", len(c32))
+			}
+			old := c32[0]
+			if i := slices.IndexFunc(rec.NoScaleUp, func(n analysis.NoScaleUpRecord) bool { return n.Name == "ssd" }); i < 0 ||
+				!strings.Contains(rec.NoScaleUp[i].Reason, `incompatible with nodepool "pool"`) ||
+				!strings.Contains(rec.NoScaleUp[i].Reason, "didn't match Pod's node affinity/selector") {
+				t.Errorf("the disk=ssd pod: want a NoScaleUp record naming the pool and NodeAffinity's reason, got %+v", rec.NoScaleUp)
+			}
+
+			if tc.blocked != "" {
+				if old.DeletedAt != nil || len(r.nodes("c8")) != 0 {
+					t.Fatalf("the c32 was disrupted (deleted at %v, %d c8) though %s", old.DeletedAt, len(r.nodes("c8")), tc.blocked)
+				}
+				i := slices.IndexFunc(rec.Unremovable, func(u analysis.UnremovableRecord) bool { return u.Node == old.Name })
+				if i < 0 || rec.Unremovable[i].Reason != "DisruptionBlocked" || !strings.Contains(rec.Unremovable[i].Detail, tc.blocked) {
+					t.Errorf("want %s unremovable (DisruptionBlocked: %s), got %+v", old.Name, tc.blocked, rec.Unremovable)
+				}
+				return
+			}
+
+			c8 := r.nodes("c8")
+			if len(c8) != 1 {
+				t.Fatalf("want one c8 replacement, got %d (events %+v)", len(c8), rec.Events)
+			}
+			repl := c8[0]
+			if old.RemovalReason != "replaced" || old.DeletedAt == nil || repl.DeletedAt != nil {
+				t.Fatalf("c32 removed as %q at %v, c8 deleted at %v: want the c32 replaced and the c8 kept", old.RemovalReason, old.DeletedAt, repl.DeletedAt)
+			}
+			// Tainted (chosen + 15 s) and the replacement launched at once; drained only after
+			// the replacement is Ready.
+			if repl.LaunchedAt != *old.DrainStartedAt || repl.ReadyAt == nil || *old.DeletedAt < *repl.ReadyAt {
+				t.Errorf("c32 tainted %v deleted %v; c8 launched %v Ready %v: want launch at the taint, deletion after Ready",
+					*old.DrainStartedAt, *old.DeletedAt, repl.LaunchedAt, repl.ReadyAt)
+			}
+			if *old.DrainStartedAt < time.Hour+autoscaling.KarpenterValidationDelay || *old.DrainStartedAt > time.Hour+autoscaling.KarpenterDisruptionPollingPeriod+autoscaling.KarpenterValidationDelay {
+				t.Errorf("c32 tainted at %v: want the first poll after 1h + 15 s", *old.DrainStartedAt)
+			}
+			cons := r.events(analysis.Consolidation)
+			if len(cons) != 1 || cons[0].Reason != "DisruptionTerminating" || !strings.Contains(cons[0].Message, "Disrupting Node: Underutilized (Underutilized: replace: nodepools=[pool]: ["+old.Name+"] -> [1 replacement] (savings: $1.10))") {
+				t.Errorf("want one replace command saving $1.10/h, got %+v", cons)
+			}
+			if r.maxReady["small"] != 3 || r.minReady["small"] < 2 {
+				t.Errorf("small pods Ready: at most %d, then at least %d: want 3 then never below 2 (maxUnavailable 1)", r.maxReady["small"], r.minReady["small"])
+			}
+			pods := workloadstest.List[*corev1.Pod](t, r.s, "Pod")
+			on := 0
+			for _, p := range pods {
+				if p.Labels["app"] == "small" && p.Spec.NodeName == repl.Name {
+					on++
+				}
+			}
+			if on != 3 {
+				t.Errorf("%d small pods on %s at the end, want 3", on, repl.Name)
+			}
+		})
+	}
+}
+
+// The same seed gives the same record; the seed drives the provisioning delays.
+func TestKarpenterReproducible(t *testing.T) {
+	small := func() *appsv1.Deployment { return cpuDeployment("small", 3, "2") }
+	budget := func() runtime.Object { return pdb("small", map[string]string{"app": "small"}, nil, intOrPct("1")) }
+	js := func(r *karpenterRun) string {
+		b, err := json.Marshal(r.rt.Record())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	a, b := js(consolidationRun(t, 9, small(), budget())), js(consolidationRun(t, 9, small(), budget()))
+	if a != b {
+		t.Fatalf("same seed, different records: %s", workloadstest.FirstDifference([]byte(a), []byte(b)))
+	}
+	if c := js(consolidationRun(t, 10, small(), budget())); c == a {
+		t.Error("another seed gave the same record: the provisioning delays should differ")
 	}
 }

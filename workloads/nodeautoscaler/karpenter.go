@@ -22,7 +22,11 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/klog/v2"
+	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
 
 	"github.com/kwoksim/kwoksim/clock"
 	"github.com/kwoksim/kwoksim/sim"
@@ -87,6 +91,13 @@ type karpenter struct {
 	// draining).
 	commands []*kcommand
 
+	// stateSeq counts the changes that matter to consolidation, the last at stateAt;
+	// emptinessState and singleState are the counts at which each method last found nothing
+	// (consolidation.go, IsConsolidated and markConsolidated).
+	stateSeq                    uint64
+	stateAt                     time.Duration
+	emptinessState, singleState uint64
+
 	pdbKind, dsKind *sim.Kind
 	lazies          []*lazyEvent
 	claimSeq        int
@@ -94,7 +105,7 @@ type karpenter struct {
 
 // startKarpenter starts the Karpenter behaviour on the runtime.
 func startKarpenter(rt *Runtime) error {
-	k := &karpenter{rt: rt, lastPodEvent: map[string]time.Duration{}, consolidatable: map[string]*clock.Event{},
+	k := &karpenter{rt: rt, stateSeq: 1, lastPodEvent: map[string]time.Duration{}, consolidatable: map[string]*clock.Event{},
 		drains: map[string]*kdrain{}}
 	var err error
 	if k.pdbKind, err = sim.KindNamed("PodDisruptionBudget"); err != nil {
@@ -114,13 +125,50 @@ func startKarpenter(rt *Runtime) error {
 	return nil
 }
 
-// watch is an API watcher (inside a write: it only schedules): anything that can change what
-// the disruption controller or a blocked eviction would find wakes their pending events.
+// watch is an API watcher (inside a write: it only notes and schedules). A change that
+// matters to disruption (a pod bound, gone or terminating, a node's taints or readiness, a
+// budget) marks the cluster unconsolidated (state.Cluster.MarkUnconsolidated) and wakes the
+// pending poll and eviction retries.
 func (k *karpenter) watch(ev sim.WatchEvent) {
-	switch ev.Kind.Name() {
-	case "Pod", "Node", "PodDisruptionBudget":
-		k.wake()
+	if !relevant(ev) {
+		return
 	}
+	k.stateSeq++
+	k.stateAt = k.rt.Elapsed()
+	k.wake()
+}
+
+func relevant(ev sim.WatchEvent) bool {
+	if ev.Type != watch.Modified {
+		switch ev.Kind.Name() {
+		case "Pod", "Node", "PodDisruptionBudget":
+			return true
+		}
+		return false
+	}
+	switch o := ev.Object.(type) {
+	case *corev1.Pod:
+		old := ev.Old.(*corev1.Pod)
+		return o.Spec.NodeName != old.Spec.NodeName || (o.DeletionTimestamp == nil) != (old.DeletionTimestamp == nil) ||
+			o.Status.Phase != old.Status.Phase || podutil.IsPodReady(o) != podutil.IsPodReady(old)
+	case *corev1.Node:
+		old := ev.Old.(*corev1.Node)
+		return ready(o) != ready(old) || o.Spec.Unschedulable != old.Spec.Unschedulable || !equality.Semantic.DeepEqual(o.Spec.Taints, old.Spec.Taints)
+	case *policyv1.PodDisruptionBudget:
+		return true
+	}
+	return false
+}
+
+// consolidationState is state.Cluster.ConsolidationState: the last change, renewed when five
+// minutes pass without one, so that methods that found nothing look again at least that
+// often.
+func (k *karpenter) consolidationState() uint64 {
+	if k.rt.Elapsed()-k.stateAt >= 5*time.Minute {
+		k.stateSeq++
+		k.stateAt = k.rt.Elapsed()
+	}
+	return k.stateSeq
 }
 
 // podEvent (a watcher callback) notes a pod bound to a node or leaving it: the node's

@@ -42,18 +42,26 @@ type kcommand struct {
 	ready        map[*Member]bool
 }
 
+// String is Command.String without the command ID (disruption/types.go): "<reason>:
+// <decision>: nodepools=[...]: [<nodes>] (-> [1 replacement]) (savings: $x.xx)", the savings
+// per hour.
 func (c *kcommand) String() string {
 	names := make([]string, 0, len(c.candidates))
+	var pools []string
 	var saved float64
 	for _, m := range c.candidates {
 		names = append(names, m.Name)
+		if !slices.Contains(pools, m.Pool.Name) {
+			pools = append(pools, m.Pool.Name)
+		}
 		saved += m.Record.PricePerHour
 	}
+	head := fmt.Sprintf("%s: %s: nodepools=[%s]: [%s]", c.reason, c.decision, strings.Join(pools, ","), strings.Join(names, ", "))
 	if c.decision == "replace" {
 		saved -= c.claim.pool.Shape(c.claim.pool.Cheapest(c.claim.shapes)).PricePerHour
-		return fmt.Sprintf("%s: replace: [%s] -> [1 replacement] (savings: $%.2f)", c.reason, strings.Join(names, ", "), saved)
+		return fmt.Sprintf("%s -> [1 replacement] (savings: $%.2f)", head, saved)
 	}
-	return fmt.Sprintf("%s: delete: [%s] (savings: $%.2f)", c.reason, strings.Join(names, ", "), saved)
+	return fmt.Sprintf("%s (savings: $%.2f)", head, saved)
 }
 
 // disrupt is one pass of the disruption controller (disruption/controller.go, Reconcile):
@@ -103,10 +111,24 @@ func (k *karpenter) compute() (*kcommand, error) {
 	if err != nil || len(cands) == 0 {
 		return nil, err
 	}
-	if cmd := k.emptiness(cands); cmd != nil {
-		return cmd, nil
+	if state := k.consolidationState(); k.emptinessState != state {
+		cmd, constrained := k.emptiness(cands)
+		if cmd != nil {
+			return cmd, nil
+		}
+		if !constrained {
+			k.emptinessState = state
+		}
 	}
-	return k.singleNode(cands)
+	state := k.consolidationState()
+	if k.singleState == state {
+		return nil, nil
+	}
+	cmd, constrained, err := k.singleNode(cands)
+	if cmd == nil && err == nil && !constrained {
+		k.singleState = state
+	}
+	return cmd, err
 }
 
 // budget is how many more of the pool's nodes may be disrupted for the reason
@@ -267,11 +289,12 @@ func (k *karpenter) pdbs() ([]*policyv1.PodDisruptionBudget, error) {
 }
 
 // emptiness is the Emptiness method (disruption/emptiness.go): every empty candidate the
-// Empty budget of its pool allows, in one delete command.
-func (k *karpenter) emptiness(cands []*kcand) *kcommand {
+// Empty budget of its pool allows, in one delete command; constrained when a budget held one
+// back (the cluster is then not marked consolidated).
+func (k *karpenter) emptiness(cands []*kcand) (cmd *kcommand, constrained bool) {
 	left := map[*Pool]int{}
 	taken := map[*Pool]int{}
-	cmd := &kcommand{reason: autoscaling.DisruptionEmpty, decision: "delete"}
+	cmd = &kcommand{reason: autoscaling.DisruptionEmpty, decision: "delete"}
 	for _, c := range cands {
 		if len(c.pods) > 0 {
 			continue
@@ -283,6 +306,7 @@ func (k *karpenter) emptiness(cands []*kcand) *kcommand {
 		switch {
 		case left[p] <= 0:
 			k.rt.Unremovable(c.m, "DisruptionBlocked", fmt.Sprintf("No allowed disruptions for disruption reason %s due to blocking budget", autoscaling.DisruptionEmpty))
+			constrained = true
 			continue
 		case !aboveMin(p, taken[p]+1):
 			k.rt.Unremovable(c.m, "NodePoolMinReached", fmt.Sprintf("NodePool %s would go below its min (%d): kwoksim's floor", p.Name, p.Spec.Min))
@@ -293,15 +317,16 @@ func (k *karpenter) emptiness(cands []*kcand) *kcommand {
 		cmd.candidates = append(cmd.candidates, c.m)
 	}
 	if len(cmd.candidates) == 0 {
-		return nil
+		return nil, constrained
 	}
-	return cmd
+	return cmd, constrained
 }
 
 // singleNode is SingleNodeConsolidation (disruption/singlenodeconsolidation.go): the
 // non-empty candidates of WhenEmptyOrUnderutilized pools, by savings ratio descending (ties
-// by name), one at a time; the first that consolidates gives the command.
-func (k *karpenter) singleNode(cands []*kcand) (*kcommand, error) {
+// by name), one at a time; the first that consolidates gives the command. constrained is
+// whether a budget held a candidate back.
+func (k *karpenter) singleNode(cands []*kcand) (cmd *kcommand, constrained bool, err error) {
 	var order []*kcand
 	for _, c := range cands {
 		if len(c.pods) == 0 {
@@ -319,18 +344,16 @@ func (k *karpenter) singleNode(cands []*kcand) (*kcommand, error) {
 	for _, c := range order {
 		if k.budget(c.m.Pool, autoscaling.DisruptionUnderutilized) <= 0 {
 			k.rt.Unremovable(c.m, "DisruptionBlocked", fmt.Sprintf("No allowed disruptions for disruption reason %s due to blocking budget", autoscaling.DisruptionUnderutilized))
+			constrained = true
 			continue
 		}
 		cmd, why, err := k.consolidate(c)
-		if err != nil {
-			return nil, err
-		}
-		if cmd != nil {
-			return cmd, nil
+		if err != nil || cmd != nil {
+			return cmd, constrained, err
 		}
 		k.rt.Unremovable(c.m, "Unconsolidatable", why)
 	}
-	return nil, nil
+	return nil, constrained, nil
 }
 
 // consolidate is computeConsolidation (disruption/consolidation.go): simulate the candidate
@@ -418,7 +441,7 @@ func (k *karpenter) stillValid(cmd *kcommand) (bool, error) {
 		now = append(now, c)
 	}
 	if cmd.reason == autoscaling.DisruptionEmpty {
-		again := k.emptiness(now)
+		again, _ := k.emptiness(now)
 		return again != nil && len(again.candidates) == len(cmd.candidates), nil
 	}
 	if k.budget(now[0].m.Pool, cmd.reason) <= 0 {

@@ -61,7 +61,7 @@ func (k *karpenter) execute(cmd *kcommand) error {
 	// with the command as Command.String words it.
 	k.rt.Event(analysis.ScaleEventRecord{Type: typ, Pool: cmd.candidates[0].Pool.Name, Shape: cmd.candidates[0].Shape,
 		Nodes: names, Count: len(names), Pods: pods, Reason: "DisruptionTerminating",
-		Message: fmt.Sprintf("Disrupting Node: %s; %s", cmd.reason, cmd)})
+		Message: fmt.Sprintf("Disrupting Node: %s (%s)", cmd.reason, cmd)})
 	if cmd.decision != "replace" {
 		for _, m := range cmd.candidates {
 			k.drain(m, removal)
