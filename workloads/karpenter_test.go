@@ -1,9 +1,13 @@
 package workloads_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +25,8 @@ import (
 	"github.com/kwoksim/kwoksim/autoscaling"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
+	"github.com/kwoksim/kwoksim/workloads"
+	"github.com/kwoksim/kwoksim/workloads/manifest"
 	"github.com/kwoksim/kwoksim/workloads/nodeautoscaler"
 	"github.com/kwoksim/kwoksim/workloads/workloadstest"
 )
@@ -224,12 +230,12 @@ func TestKarpenterStepTimeline(t *testing.T) {
 // one c32 takes them all (26 CPU: only c32 fits). At 1h the 20-CPU pod goes: 3 pods (6 CPU)
 // are left on a $1.50/h c32, and a $0.40/h c8 would hold them. A pod selecting disk=ssd, a
 // label no shape has, is never provisioned for.
-func consolidationRun(t *testing.T, seed uint64, small *appsv1.Deployment, extra ...runtime.Object) *karpenterRun {
+func consolidationRun(t *testing.T, seed uint64, pool string, small *appsv1.Deployment, extra ...runtime.Object) *karpenterRun {
 	ssd := &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		ObjectMeta: metav1.ObjectMeta{Name: "ssd", Namespace: "default"}, Spec: workloadstest.PodSpec("1")}
 	ssd.Spec.NodeSelector = map[string]string{"disk": "ssd"}
 	objs := append([]runtime.Object{cpuDeployment("big", 1, "20"), small, ssd}, extra...)
-	r := startKarpenter(t, sim.Config{Seed: seed, Stages: stages.Default()}, []*autoscaling.NodePool{karpenterPool(t, 0, "")}, objs...)
+	r := startKarpenter(t, sim.Config{Seed: seed, Stages: stages.Default()}, []*autoscaling.NodePool{karpenterPool(t, 0, pool)}, objs...)
 	workloadstest.PatchAt(t, r.s, time.Hour, "Deployment", "default", "big", `{"spec":{"replicas":0}}`)
 	if err := r.s.Run(); err != nil {
 		t.Fatal(err)
@@ -246,15 +252,24 @@ func consolidationRun(t *testing.T, seed uint64, small *appsv1.Deployment, extra
 func TestKarpenterReplace(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
+		pool        string // the NodePool's extra spec
 		annotations map[string]string
 		budget      runtime.Object
-		blocked     string
+		// after is how long after the last pod event (1h) the node may be chosen.
+		after time.Duration
+		// reason and blocked are why the c32 stays, when it does.
+		reason, blocked string
 	}{
 		{name: "pdb maxUnavailable 1", budget: pdb("small", map[string]string{"app": "small"}, nil, intOrPct("1"))},
+		{name: "consolidateAfter 10m", pool: "  disruption: {consolidateAfter: 10m}", after: 10 * time.Minute},
 		{name: "pdb allows none", budget: pdb("small", map[string]string{"app": "small"}, intOrPct("3"), nil),
-			blocked: "pdb prevents pod evictions (PodDisruptionBudget=[default/small])"},
+			reason: "DisruptionBlocked", blocked: "pdb prevents pod evictions (PodDisruptionBudget=[default/small])"},
 		{name: "do-not-disrupt", annotations: map[string]string{"karpenter.sh/do-not-disrupt": "true"},
-			blocked: `pod has "karpenter.sh/do-not-disrupt" annotation`},
+			reason: "DisruptionBlocked", blocked: `pod has "karpenter.sh/do-not-disrupt" annotation`},
+		{name: "WhenEmpty", pool: "  disruption: {consolidationPolicy: WhenEmpty}",
+			reason: "Unconsolidatable", blocked: `NodePool "pool" has consolidation policy WhenEmpty, but node is not empty`},
+		{name: "budget 0", pool: `  disruption: {budgets: [{nodes: "0", reasons: [Underutilized]}]}`,
+			reason: "DisruptionBlocked", blocked: "No allowed disruptions for disruption reason Underutilized due to blocking budget"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			small := cpuDeployment("small", 3, "2")
@@ -263,7 +278,7 @@ func TestKarpenterReplace(t *testing.T) {
 			if tc.budget != nil {
 				extra = append(extra, tc.budget)
 			}
-			r := consolidationRun(t, 5, small, extra...)
+			r := consolidationRun(t, 5, tc.pool, small, extra...)
 			rec := r.rt.Record()
 
 			ups := r.events(analysis.ScaleUp)
@@ -286,8 +301,8 @@ func TestKarpenterReplace(t *testing.T) {
 					t.Fatalf("the c32 was disrupted (deleted at %v, %d c8) though %s", old.DeletedAt, len(r.nodes("c8")), tc.blocked)
 				}
 				i := slices.IndexFunc(rec.Unremovable, func(u analysis.UnremovableRecord) bool { return u.Node == old.Name })
-				if i < 0 || rec.Unremovable[i].Reason != "DisruptionBlocked" || !strings.Contains(rec.Unremovable[i].Detail, tc.blocked) {
-					t.Errorf("want %s unremovable (DisruptionBlocked: %s), got %+v", old.Name, tc.blocked, rec.Unremovable)
+				if i < 0 || rec.Unremovable[i].Reason != tc.reason || !strings.Contains(rec.Unremovable[i].Detail, tc.blocked) {
+					t.Errorf("want %s unremovable (%s: %s), got %+v", old.Name, tc.reason, tc.blocked, rec.Unremovable)
 				}
 				return
 			}
@@ -306,14 +321,17 @@ func TestKarpenterReplace(t *testing.T) {
 				t.Errorf("c32 tainted %v deleted %v; c8 launched %v Ready %v: want launch at the taint, deletion after Ready",
 					*old.DrainStartedAt, *old.DeletedAt, repl.LaunchedAt, repl.ReadyAt)
 			}
-			if *old.DrainStartedAt < time.Hour+autoscaling.KarpenterValidationDelay || *old.DrainStartedAt > time.Hour+autoscaling.KarpenterDisruptionPollingPeriod+autoscaling.KarpenterValidationDelay {
-				t.Errorf("c32 tainted at %v: want the first poll after 1h + 15 s", *old.DrainStartedAt)
+			// Consolidatable at lastPodEventTime (the 20-CPU pod gone, 1h) + consolidateAfter;
+			// chosen by the pass at that instant (the controller requeues then), executed 15 s
+			// later.
+			if want := time.Hour + tc.after + autoscaling.KarpenterValidationDelay; *old.DrainStartedAt < want || *old.DrainStartedAt > want+autoscaling.KarpenterDisruptionPollingPeriod {
+				t.Errorf("c32 tainted at %v: want within a poll of %v (1h + consolidateAfter %v + 15 s)", *old.DrainStartedAt, want, tc.after)
 			}
 			cons := r.events(analysis.Consolidation)
 			if len(cons) != 1 || cons[0].Reason != "DisruptionTerminating" || !strings.Contains(cons[0].Message, "Disrupting Node: Underutilized (Underutilized: replace: nodepools=[pool]: ["+old.Name+"] -> [1 replacement] (savings: $1.10))") {
 				t.Errorf("want one replace command saving $1.10/h, got %+v", cons)
 			}
-			if r.maxReady["small"] != 3 || r.minReady["small"] < 2 {
+			if tc.budget != nil && (r.maxReady["small"] != 3 || r.minReady["small"] < 2) {
 				t.Errorf("small pods Ready: at most %d, then at least %d: want 3 then never below 2 (maxUnavailable 1)", r.maxReady["small"], r.minReady["small"])
 			}
 			pods := workloadstest.List[*corev1.Pod](t, r.s, "Pod")
@@ -341,11 +359,70 @@ func TestKarpenterReproducible(t *testing.T) {
 		}
 		return string(b)
 	}
-	a, b := js(consolidationRun(t, 9, small(), budget())), js(consolidationRun(t, 9, small(), budget()))
+	a, b := js(consolidationRun(t, 9, "", small(), budget())), js(consolidationRun(t, 9, "", small(), budget()))
 	if a != b {
 		t.Fatalf("same seed, different records: %s", workloadstest.FirstDifference([]byte(a), []byte(b)))
 	}
-	if c := js(consolidationRun(t, 10, small(), budget())); c == a {
+	if c := js(consolidationRun(t, 10, "", small(), budget())); c == a {
 		t.Error("another seed gave the same record: the provisioning delays should differ")
+	}
+}
+
+// A whole run through workloads.Run (the pools and the karpenter choice as the CLI passes
+// them, the step as a trace) ends on its own and gives the same report twice.
+func TestKarpenterRunReport(t *testing.T) {
+	trace := filepath.Join(t.TempDir(), "step.jsonl")
+	if err := os.WriteFile(trace, []byte(`{"at":"1h","scale":{"kind":"Deployment","namespace":"default","name":"step","replicas":30}}
+{"at":"2h","scale":{"kind":"Deployment","namespace":"default","name":"step","replicas":3}}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := autoscaling.DefaultOptions()
+	opts.Autoscaler = autoscaling.Karpenter
+	run := func() []byte {
+		r, err := workloads.Run(context.Background(), workloads.Scenario{
+			Config:      sim.Config{Seed: 4},
+			Workloads:   []manifest.Object{{Obj: cpuDeployment("base", 3, "2")}, {Obj: cpuDeployment("step", 0, "2")}},
+			NodePools:   []manifest.Object{{Obj: karpenterPool(t, 1, "")}},
+			Autoscaling: opts,
+			Traces:      []string{trace},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Runtime = analysis.Runtime{}
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	a, b := run(), run()
+	if !bytes.Equal(a, b) {
+		t.Fatalf("same seed, different reports: %s", workloadstest.FirstDifference(a, b))
+	}
+}
+
+// A NodeClaim whose Node does not register within 15 minutes is given up
+// (nodeclaim/lifecycle/liveness.go, registrationTimeout): billing ends then.
+func TestKarpenterRegistrationTimeout(t *testing.T) {
+	p := karpenterPool(t, 0, "")
+	p.Spec.Provisioning.Delay = autoscaling.DelayRange{Min: 20 * time.Minute, Max: 20 * time.Minute}
+	r := startKarpenter(t, sim.Config{Seed: 1, Stages: stages.Default(), Until: 16 * time.Minute}, []*autoscaling.NodePool{p},
+		cpuDeployment("one", 1, "2"))
+	if err := r.s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	c8 := r.nodes("c8")
+	if len(c8) == 0 {
+		t.Fatalf("no c8 launched: %+v", r.rt.Record().Events)
+	}
+	n := c8[0]
+	want := time.Second + autoscaling.KarpenterRegistrationTimeout
+	if n.LaunchedAt != time.Second || !n.FailedToRegister || n.DeletedAt == nil || *n.DeletedAt != want || n.RegisteredAt != nil {
+		t.Errorf("node %+v: want launched at 1s, given up at %v, never registered", n, want)
+	}
+	if to := r.events(analysis.ScaleUpTimedOut); len(to) != 1 || to[0].At != want || to[0].Reason != "RegistrationTimeout" {
+		t.Errorf("timeouts %+v: want one RegistrationTimeout at %v", to, want)
 	}
 }

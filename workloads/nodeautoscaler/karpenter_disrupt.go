@@ -332,8 +332,9 @@ func (k *karpenter) singleNode(cands []*kcand) (cmd *kcommand, constrained bool,
 		if len(c.pods) == 0 {
 			continue
 		}
-		if c.m.Pool.Spec.Disruption.ConsolidationPolicy == autoscaling.ConsolidationWhenEmpty {
-			// ShouldDisrupt: "NodePool %q has consolidation policy WhenEmpty, but node is not empty"
+		if p := c.m.Pool; p.Spec.Disruption.ConsolidationPolicy == autoscaling.ConsolidationWhenEmpty {
+			// consolidation.go, ShouldDisrupt: the Unconsolidatable event.
+			k.rt.Unremovable(c.m, "Unconsolidatable", fmt.Sprintf("NodePool %q has consolidation policy WhenEmpty, but node is not empty", p.Name))
 			continue
 		}
 		order = append(order, c)
