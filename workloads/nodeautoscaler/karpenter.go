@@ -215,6 +215,10 @@ func (k *karpenter) armConsolidatable(m *Member) {
 	}
 	k.consolidatable[m.Name] = k.rt.clock.At(sim.Epoch.Add(at+*after), func() {
 		delete(k.consolidatable, m.Name)
+		// The NodeClaim's Consolidatable condition turning true is a change of the cluster
+		// state (state.Cluster.MarkUnconsolidated).
+		k.stateSeq++
+		k.stateAt = k.rt.Elapsed()
 		k.wake()
 	})
 }
