@@ -426,3 +426,29 @@ func TestKarpenterRegistrationTimeout(t *testing.T) {
 		t.Errorf("timeouts %+v: want one RegistrationTimeout at %v", to, want)
 	}
 }
+
+// A DaemonSet's pod runs on every node, so a claim is packed with room for it (the
+// daemonOverheadGroups of Scheduler.Solve). With a 1-CPU DaemonSet the c8 node present at t=0
+// has 8 − 6 − 1 = 1 CPU free: all 30 step pods (2 CPU) are unschedulable, and each c32 holds
+// 15 of them beside its DaemonSet pod (2 × 15 + 1 = 31; a 16th would need 33); packing
+// without the overhead would give 16 and 14.
+func TestKarpenterDaemonSetOverhead(t *testing.T) {
+	ds := workloadstest.DaemonSet("agent")
+	ds.Spec.Template.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("1")
+	r := startKarpenter(t, sim.Config{Seed: 2, Stages: stages.Default(), Until: time.Hour + 10*time.Minute},
+		[]*autoscaling.NodePool{karpenterPool(t, 1, "")}, ds, cpuDeployment("base", 3, "2"), cpuDeployment("step", 0, "2"))
+	workloadstest.PatchAt(t, r.s, time.Hour, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
+	if err := r.s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	var pods []int
+	for _, e := range r.events(analysis.ScaleUp) {
+		pods = append(pods, e.Pods)
+	}
+	if !slices.Equal(pods, []int{15, 15}) {
+		t.Errorf("claims took %v pods, want [15 15]", pods)
+	}
+	// kube-scheduler does not follow Karpenter's packing: the first c32 to be Ready may take
+	// 16 pending step pods before its DaemonSet pod is created, as in a real cluster (where a
+	// DaemonSet of a higher priority would preempt). Only the claims are asserted.
+}
