@@ -107,11 +107,23 @@ func (k *karpenter) promote(l *lazyEvent) {
 
 // compute runs the methods and returns the first command, nil when none.
 func (k *karpenter) compute() (*kcommand, error) {
+	state := k.consolidationState()
+	if k.emptinessState == state && k.singleState == state {
+		// Both methods would return at once (IsConsolidated): skip listing the candidates,
+		// which costs a pass over every pod.
+		return nil, nil
+	}
 	cands, err := k.candidates()
-	if err != nil || len(cands) == 0 {
+	if err != nil {
 		return nil, err
 	}
-	if state := k.consolidationState(); k.emptinessState != state {
+	if len(cands) == 0 {
+		// Nothing to act on until something changes (a node turning Consolidatable bumps the
+		// state too).
+		k.emptinessState, k.singleState = state, state
+		return nil, nil
+	}
+	if k.emptinessState != state {
 		cmd, constrained := k.emptiness(cands)
 		if cmd != nil {
 			return cmd, nil
@@ -120,7 +132,6 @@ func (k *karpenter) compute() (*kcommand, error) {
 			k.emptinessState = state
 		}
 	}
-	state := k.consolidationState()
 	if k.singleState == state {
 		return nil, nil
 	}
