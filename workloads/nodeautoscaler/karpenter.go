@@ -65,6 +65,7 @@ var karpenterNotModelled = []string{
 	"karpenter: candidate order uses a savings ratio of price / (1 + reschedulable pods) (each pod's eviction cost taken as 1: pod-deletion-cost, disruption-cost annotations and priority are ignored)",
 	"karpenter: consolidation simulates only the candidate's pods (upstream also packs pending pods and pods of deleting nodes into the simulation)",
 	"karpenter: DaemonSet pods are not evicted by a drain; they go with the node (upstream evicts them last)",
+	"karpenter: once nothing changes in the cluster, a run without --until ends although a real Karpenter keeps polling and re-provisioning: pods no pool can take, and a launch given up after the 15m registration timeout, are not retried past that point",
 }
 
 // karpenter is the behaviour's state. Every method runs in a clock event, except the
