@@ -385,6 +385,15 @@ func (k *karpenter) consolidate(c *kcand) (*kcommand, string, error) {
 		if why, ok := errs[p.UID]; ok {
 			return nil, fmt.Sprintf("not all pods would schedule, %s => %s", podKey(p), why), nil
 		}
+		// SimulateScheduling: a decision that relies on a node not yet Initialized is no
+		// decision (UninitializedNodeError).
+		if m := k.rt.members[s.sn.NodeOf(p)]; m != nil && !m.Ready() {
+			on := "nodeclaim/" + m.Name
+			if m.Registered() {
+				on += ", node/" + m.Name
+			}
+			return nil, fmt.Sprintf("not all pods would schedule, %s => would schedule against uninitialized %s", podKey(p), on), nil
+		}
 	}
 	cmd := &kcommand{reason: autoscaling.DisruptionUnderutilized, candidates: []*Member{c.m}}
 	switch len(s.claims) {
