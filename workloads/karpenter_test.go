@@ -452,3 +452,56 @@ func TestKarpenterDaemonSetOverhead(t *testing.T) {
 	// 16 pending step pods before its DaemonSet pod is created, as in a real cluster (where a
 	// DaemonSet of a higher priority would preempt). Only the claims are asserted.
 }
+
+// Multi-node consolidation: two 20-CPU pods take a c32 each; at 10m two 2-CPU pods come, and
+// the scheduler spreads them (LeastAllocated), one on each. When the 20-CPU pods go at 1h,
+// each c32 holds 2 CPU.
+// With a budget of 2 nodes, multi-node consolidation (tried before single-node) replaces
+// both with one c8 in one command: its pods fit one new node, cheaper than the two ($3.00/h)
+// and than a c32 (filterOutSameInstanceType). With the default 10% (1 node at a time) it
+// cannot take two, and single-node consolidation deletes one c32 (its pod fits the other)
+// before replacing the other.
+func TestKarpenterMultiNode(t *testing.T) {
+	for _, tc := range []struct {
+		name, pool string
+		want       []string // the consolidation commands, in order
+	}{
+		{"budget 2", `  disruption: {budgets: [{nodes: "2"}]}`,
+			[]string{"replace: nodepools=[pool]: [pool-c32-0, pool-c32-1] -> [1 replacement] (savings: $2.60)"}},
+		{"budget 10%", "",
+			[]string{"delete: nodepools=[pool]: [pool-c32-", "replace: nodepools=[pool]: [pool-c32-"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := startKarpenter(t, sim.Config{Seed: 6, Stages: stages.Default()}, []*autoscaling.NodePool{karpenterPool(t, 0, tc.pool)},
+				cpuDeployment("big", 2, "20"), cpuDeployment("small", 0, "2"))
+			workloadstest.PatchAt(t, r.s, 10*time.Minute, "Deployment", "default", "small", `{"spec":{"replicas":2}}`)
+			workloadstest.PatchAt(t, r.s, time.Hour, "Deployment", "default", "big", `{"spec":{"replicas":0}}`)
+			if err := r.s.Run(); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range r.rt.Record().Events {
+				if (e.Type == analysis.Consolidation || e.Type == analysis.ScaleDown) && e.Reason == "DisruptionTerminating" {
+					got = append(got, e.Message)
+				}
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("commands %q, want %d like %q", got, len(tc.want), tc.want)
+			}
+			for i := range got {
+				if !strings.Contains(got[i], tc.want[i]) {
+					t.Errorf("command %d: %q, want %q", i, got[i], tc.want[i])
+				}
+			}
+			var live []string
+			for _, n := range r.rt.Record().Nodes {
+				if n.DeletedAt == nil {
+					live = append(live, n.Shape)
+				}
+			}
+			if !slices.Equal(live, []string{"c8"}) {
+				t.Errorf("nodes at the end %v, want one c8", live)
+			}
+		})
+	}
+}

@@ -14,8 +14,8 @@ package nodeautoscaler
 //     min) are not Karpenter-managed (no NodeClaim): they take pods but are never disrupted
 //     and do not count in budgets. A pool's min has no upstream meaning; kwoksim keeps it as a
 //     floor that disruption never goes below.
-//   - Multi-node consolidation, drift, expiration, repair, spot, offerings and zones,
-//     static NodePools, terminationGracePeriod are left out.
+//   - Drift, expiration, repair, spot, offerings and zones, static NodePools,
+//     terminationGracePeriod are left out.
 
 import (
 	"slices"
@@ -59,7 +59,7 @@ var karpenterNotModelled = []string{
 	"karpenter: feasibility is checked with kube-scheduler's own PreFilter/Filter plugins on template nodes, not Karpenter's scheduling model (pkg/scheduling, topology.go); real Karpenter can disagree with kube-scheduler, e.g. on plugins it does not model",
 	"karpenter: nodes present at t=0 (input nodes with the pool label, and those bringing a pool to its min) have no NodeClaim: they take pods but are never disrupted and do not count in disruption budgets",
 	"karpenter: a NodePool has no min upstream; kwoksim keeps spec.min as a floor disruption never goes below, and max as a node-count limit (Karpenter's limits are resource sums)",
-	"karpenter: multi-node consolidation is not modelled (single-node consolidation and emptiness are); real Karpenter may merge several underutilized nodes into one replacement",
+	"karpenter: multi-node consolidation has no 1-minute timeout (kwoksim's simulation takes no wall-clock time into account)",
 	"karpenter: drift, expiration (expireAfter, default 720h), node repair, static NodePools (replicas) and terminationGracePeriod are not modelled",
 	"karpenter: spot capacity, multiple offerings per instance type and zones are not modelled: each shape is one on-demand offering at its price",
 	"karpenter: candidate order uses a savings ratio of price / (1 + reschedulable pods) (each pod's eviction cost taken as 1: pod-deletion-cost, disruption-cost annotations and priority are ignored)",
@@ -93,11 +93,11 @@ type karpenter struct {
 	commands []*kcommand
 
 	// stateSeq counts the changes that matter to consolidation, the last at stateAt;
-	// emptinessState and singleState are the counts at which each method last found nothing
-	// (consolidation.go, IsConsolidated and markConsolidated).
-	stateSeq                    uint64
-	stateAt                     time.Duration
-	emptinessState, singleState uint64
+	// emptinessState, multiState and singleState are the counts at which each method last
+	// found nothing (consolidation.go, IsConsolidated and markConsolidated).
+	stateSeq                                uint64
+	stateAt                                 time.Duration
+	emptinessState, multiState, singleState uint64
 
 	pdbKind, dsKind *sim.Kind
 	lazies          []*lazyEvent

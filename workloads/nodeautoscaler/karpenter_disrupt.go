@@ -36,6 +36,8 @@ type kcommand struct {
 	// decision is "delete" or "replace".
 	decision   string
 	candidates []*Member
+	// multi marks a multi-node consolidation command.
+	multi bool
 	// claim is the replacement a replace command launches.
 	claim        *kclaim
 	replacements []*Member
@@ -65,10 +67,10 @@ func (c *kcommand) String() string {
 }
 
 // disrupt is one pass of the disruption controller (disruption/controller.go, Reconcile):
-// the methods in order, Emptiness then single-node consolidation, the first that finds a
-// command wins; the command is validated after commandValidationDelay, during which the
-// controller waits, then executed, and the next pass follows at once. A pass that finds
-// nothing polls again after pollingPeriod.
+// the methods in order, Emptiness, multi-node then single-node consolidation, the first
+// that finds a command wins; the command is validated after commandValidationDelay, during
+// which the controller waits, then executed, and the next pass follows at once. A pass that
+// finds nothing polls again after pollingPeriod.
 func (k *karpenter) disrupt() {
 	k.pass = nil
 	cmd, err := k.compute()
@@ -108,8 +110,8 @@ func (k *karpenter) promote(l *lazyEvent) {
 // compute runs the methods and returns the first command, nil when none.
 func (k *karpenter) compute() (*kcommand, error) {
 	state := k.consolidationState()
-	if k.emptinessState == state && k.singleState == state {
-		// Both methods would return at once (IsConsolidated): skip listing the candidates,
+	if k.emptinessState == state && k.multiState == state && k.singleState == state {
+		// Every method would return at once (IsConsolidated): skip listing the candidates,
 		// which costs a pass over every pod.
 		return nil, nil
 	}
@@ -120,26 +122,31 @@ func (k *karpenter) compute() (*kcommand, error) {
 	if len(cands) == 0 {
 		// Nothing to act on until something changes (a node turning Consolidatable bumps the
 		// state too).
-		k.emptinessState, k.singleState = state, state
+		k.emptinessState, k.multiState, k.singleState = state, state, state
 		return nil, nil
 	}
-	if k.emptinessState != state {
-		cmd, constrained := k.emptiness(cands)
-		if cmd != nil {
-			return cmd, nil
+	// The methods in the controller's order; each marks itself consolidated when it found
+	// nothing and no budget held it back.
+	for _, m := range []struct {
+		last *uint64
+		run  func([]*kcand) (*kcommand, bool, error)
+	}{
+		{&k.emptinessState, k.emptiness},
+		{&k.multiState, k.multiNode},
+		{&k.singleState, k.singleNode},
+	} {
+		if *m.last == state {
+			continue
+		}
+		cmd, constrained, err := m.run(cands)
+		if err != nil || cmd != nil {
+			return cmd, err
 		}
 		if !constrained {
-			k.emptinessState = state
+			*m.last = state
 		}
 	}
-	if k.singleState == state {
-		return nil, nil
-	}
-	cmd, constrained, err := k.singleNode(cands)
-	if cmd == nil && err == nil && !constrained {
-		k.singleState = state
-	}
-	return cmd, err
+	return nil, nil
 }
 
 // budget is how many more of the pool's nodes may be disrupted for the reason
@@ -302,7 +309,7 @@ func (k *karpenter) pdbs() ([]*policyv1.PodDisruptionBudget, error) {
 // emptiness is the Emptiness method (disruption/emptiness.go): every empty candidate the
 // Empty budget of its pool allows, in one delete command; constrained when a budget held one
 // back (the cluster is then not marked consolidated).
-func (k *karpenter) emptiness(cands []*kcand) (cmd *kcommand, constrained bool) {
+func (k *karpenter) emptiness(cands []*kcand) (cmd *kcommand, constrained bool, err error) {
 	left := map[*Pool]int{}
 	taken := map[*Pool]int{}
 	cmd = &kcommand{reason: autoscaling.DisruptionEmpty, decision: "delete"}
@@ -328,9 +335,9 @@ func (k *karpenter) emptiness(cands []*kcand) (cmd *kcommand, constrained bool) 
 		cmd.candidates = append(cmd.candidates, c.m)
 	}
 	if len(cmd.candidates) == 0 {
-		return nil, constrained
+		return nil, constrained, nil
 	}
-	return cmd, constrained
+	return cmd, constrained, nil
 }
 
 // singleNode is SingleNodeConsolidation (disruption/singlenodeconsolidation.go): the
@@ -338,28 +345,14 @@ func (k *karpenter) emptiness(cands []*kcand) (cmd *kcommand, constrained bool) 
 // by name), one at a time; the first that consolidates gives the command. constrained is
 // whether a budget held a candidate back.
 func (k *karpenter) singleNode(cands []*kcand) (cmd *kcommand, constrained bool, err error) {
-	var order []*kcand
-	for _, c := range cands {
-		if len(c.pods) == 0 {
-			continue
-		}
-		if p := c.m.Pool; p.Spec.Disruption.ConsolidationPolicy == autoscaling.ConsolidationWhenEmpty {
-			// consolidation.go, ShouldDisrupt: the Unconsolidatable event.
-			k.rt.Unremovable(c.m, "Unconsolidatable", fmt.Sprintf("NodePool %q has consolidation policy WhenEmpty, but node is not empty", p.Name))
-			continue
-		}
-		order = append(order, c)
-	}
-	slices.SortStableFunc(order, func(a, b *kcand) int {
-		return cmp.Or(cmp.Compare(b.savingsRatio(), a.savingsRatio()), cmp.Compare(a.m.Name, b.m.Name))
-	})
+	order := k.consolidationOrder(cands, true)
 	for _, c := range order {
 		if k.budget(c.m.Pool, autoscaling.DisruptionUnderutilized) <= 0 {
 			k.rt.Unremovable(c.m, "DisruptionBlocked", fmt.Sprintf("No allowed disruptions for disruption reason %s due to blocking budget", autoscaling.DisruptionUnderutilized))
 			constrained = true
 			continue
 		}
-		cmd, why, err := k.consolidate(c)
+		cmd, why, err := k.consolidate([]*kcand{c}, false)
 		if err != nil || cmd != nil {
 			return cmd, constrained, err
 		}
@@ -368,20 +361,34 @@ func (k *karpenter) singleNode(cands []*kcand) (cmd *kcommand, constrained bool,
 	return nil, constrained, nil
 }
 
-// consolidate is computeConsolidation (disruption/consolidation.go): simulate the candidate
-// gone; every pod must find a place (on other nodes, or on one new node); none new is a
-// delete, one new is a replace with instance types cheaper than the candidate, more is no
-// action. It returns the command, or why none.
-func (k *karpenter) consolidate(c *kcand) (*kcommand, string, error) {
-	s, _, err := k.newSolver(map[string]bool{c.m.Name: true})
+// consolidate is computeConsolidation (disruption/consolidation.go) for the candidates:
+// simulate them gone; every pod must find a place (on other nodes, or on one new node); none
+// new is a delete, one new is a replace with instance types cheaper than the candidates'
+// total price, more is no action. multi adds multi-node consolidation's filter: the
+// replacement must also be cheaper than any candidate of its own instance type
+// (multinodeconsolidation.go, filterOutSameInstanceType). It returns the command, or why none.
+func (k *karpenter) consolidate(cands []*kcand, multi bool) (*kcommand, string, error) {
+	gone := map[string]bool{}
+	var pods []*corev1.Pod
+	var price float64
+	cmd := &kcommand{reason: autoscaling.DisruptionUnderutilized}
+	perPool := map[*Pool]int{}
+	for _, c := range cands {
+		gone[c.m.Name] = true
+		pods = append(pods, c.pods...)
+		price += c.price
+		cmd.candidates = append(cmd.candidates, c.m)
+		perPool[c.m.Pool]++
+	}
+	s, _, err := k.newSolver(gone)
 	if err != nil {
 		return nil, "", err
 	}
-	errs, err := s.solve(c.pods)
+	errs, err := s.solve(pods)
 	if err != nil {
 		return nil, "", err
 	}
-	for _, p := range c.pods {
+	for _, p := range pods {
 		if why, ok := errs[p.UID]; ok {
 			return nil, fmt.Sprintf("not all pods would schedule, %s => %s", podKey(p), why), nil
 		}
@@ -395,11 +402,12 @@ func (k *karpenter) consolidate(c *kcand) (*kcommand, string, error) {
 			return nil, fmt.Sprintf("not all pods would schedule, %s => would schedule against uninitialized %s", podKey(p), on), nil
 		}
 	}
-	cmd := &kcommand{reason: autoscaling.DisruptionUnderutilized, candidates: []*Member{c.m}}
 	switch len(s.claims) {
 	case 0:
-		if !aboveMin(c.m.Pool, 1) {
-			return nil, fmt.Sprintf("NodePool %s would go below its min (%d): kwoksim's floor", c.m.Pool.Name, c.m.Pool.Spec.Min), nil
+		for _, c := range cands {
+			if p := c.m.Pool; !aboveMin(p, perPool[p]) {
+				return nil, fmt.Sprintf("NodePool %s would go below its min (%d): kwoksim's floor", p.Name, p.Spec.Min), nil
+			}
 		}
 		cmd.decision = "delete"
 		return cmd, "", nil
@@ -408,9 +416,17 @@ func (k *karpenter) consolidate(c *kcand) (*kcommand, string, error) {
 		return nil, fmt.Sprintf("Can't remove without creating %d candidates", len(s.claims)), nil
 	}
 	cl := s.claims[0]
+	limit := price
+	if multi {
+		for _, c := range cands {
+			if slices.Contains(cl.shapes, c.m.Shape) && cl.pool == c.m.Pool {
+				limit = min(limit, c.price)
+			}
+		}
+	}
 	var cheaper []string
 	for _, sh := range cl.shapes {
-		if cl.pool.Shape(sh).PricePerHour < c.price {
+		if cl.pool.Shape(sh).PricePerHour < limit {
 			cheaper = append(cheaper, sh)
 		}
 	}
@@ -420,6 +436,74 @@ func (k *karpenter) consolidate(c *kcand) (*kcommand, string, error) {
 	cl.shapes = cheaper
 	cmd.decision, cmd.claim = "replace", cl
 	return cmd, "", nil
+}
+
+// multiNode is MultiNodeConsolidation (disruption/multinodeconsolidation.go): the
+// consolidation candidates in the same order, as many as the budgets allow (at most 100); a
+// binary search for the longest prefix of at least 2 that consolidates into at most one new
+// node (firstNConsolidationOption). constrained is whether a budget held a candidate back.
+func (k *karpenter) multiNode(cands []*kcand) (cmd *kcommand, constrained bool, err error) {
+	left := map[*Pool]int{}
+	var ok []*kcand
+	for _, c := range k.consolidationOrder(cands, false) {
+		p := c.m.Pool
+		if _, seen := left[p]; !seen {
+			left[p] = k.budget(p, autoscaling.DisruptionUnderutilized)
+		}
+		if left[p] <= 0 {
+			constrained = true
+			continue
+		}
+		left[p]--
+		ok = append(ok, c)
+	}
+	if len(ok) < 2 {
+		return nil, constrained, nil
+	}
+	lo, hi := 1, min(len(ok), 100)
+	if len(ok) <= hi {
+		hi = len(ok) - 1
+	}
+	for lo <= hi {
+		mid := (lo + hi) / 2
+		c, _, err := k.consolidate(ok[:mid+1], true)
+		if err != nil {
+			return nil, constrained, err
+		}
+		if c != nil {
+			cmd, lo = c, mid+1
+		} else {
+			hi = mid - 1
+		}
+	}
+	if cmd != nil {
+		cmd.multi = true
+	}
+	return cmd, constrained, nil
+}
+
+// consolidationOrder are the candidates consolidation may act on (non-empty, of pools whose
+// policy is WhenEmptyOrUnderutilized), by savings ratio descending, ties by name
+// (sortCandidates). record notes the WhenEmpty ones as unconsolidatable.
+func (k *karpenter) consolidationOrder(cands []*kcand, record bool) []*kcand {
+	var order []*kcand
+	for _, c := range cands {
+		if len(c.pods) == 0 {
+			continue
+		}
+		if p := c.m.Pool; p.Spec.Disruption.ConsolidationPolicy == autoscaling.ConsolidationWhenEmpty {
+			// consolidation.go, ShouldDisrupt: the Unconsolidatable event.
+			if record {
+				k.rt.Unremovable(c.m, "Unconsolidatable", fmt.Sprintf("NodePool %q has consolidation policy WhenEmpty, but node is not empty", p.Name))
+			}
+			continue
+		}
+		order = append(order, c)
+	}
+	slices.SortStableFunc(order, func(a, b *kcand) int {
+		return cmp.Or(cmp.Compare(b.savingsRatio(), a.savingsRatio()), cmp.Compare(a.m.Name, b.m.Name))
+	})
+	return order
 }
 
 // validate re-checks a command after commandValidationDelay (disruption/validation.go): its
@@ -462,13 +546,20 @@ func (k *karpenter) stillValid(cmd *kcommand) (bool, error) {
 		now = append(now, c)
 	}
 	if cmd.reason == autoscaling.DisruptionEmpty {
-		again, _ := k.emptiness(now)
+		again, _, _ := k.emptiness(now)
 		return again != nil && len(again.candidates) == len(cmd.candidates), nil
 	}
-	if k.budget(now[0].m.Pool, cmd.reason) <= 0 {
-		return false, nil
+	perPool := map[*Pool]int{}
+	for _, c := range now {
+		perPool[c.m.Pool]++
+		if n := perPool[c.m.Pool]; k.budget(c.m.Pool, cmd.reason) < n {
+			return false, nil
+		}
+		if len(c.pods) == 0 {
+			return false, nil // emptied meanwhile: Emptiness's to take
+		}
 	}
-	again, _, err := k.consolidate(now[0])
+	again, _, err := k.consolidate(now, cmd.multi)
 	if err != nil || again == nil || again.decision != cmd.decision {
 		return false, err
 	}

@@ -3,6 +3,7 @@ package nodeautoscaler
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -69,7 +70,7 @@ func (k *karpenter) execute(cmd *kcommand) error {
 		return nil
 	}
 	before := len(k.rt.rec.Nodes)
-	if err := k.launch([]*kclaim{cmd.claim}, cmd.reason, names[0]); err != nil {
+	if err := k.launch([]*kclaim{cmd.claim}, cmd.reason, strings.Join(names, ", ")); err != nil {
 		return err
 	}
 	for _, r := range k.rt.rec.Nodes[before:] {
