@@ -32,6 +32,22 @@ type wireSpec struct {
 	Template     wireTemplate     `json:"template"`
 	Shapes       []wireShape      `json:"shapes"`
 	Provisioning wireProvisioning `json:"provisioning"`
+	Weight       *int32           `json:"weight"`
+	Disruption   wireDisruption   `json:"disruption"`
+}
+
+// wireDisruption is Karpenter's NodePool spec.disruption (see Disruption).
+type wireDisruption struct {
+	ConsolidationPolicy string          `json:"consolidationPolicy"`
+	ConsolidateAfter    json.RawMessage `json:"consolidateAfter"`
+	Budgets             []wireBudget    `json:"budgets"`
+}
+
+type wireBudget struct {
+	Nodes    string   `json:"nodes"`
+	Reasons  []string `json:"reasons"`
+	Schedule *string  `json:"schedule"`
+	Duration *string  `json:"duration"`
 }
 
 type wireTemplate struct {
@@ -162,6 +178,14 @@ func fromWire(w *wirePool) (*NodePool, error) {
 		v.add("spec.provisioning.delay.max", fmt.Sprintf("must be >= spec.provisioning.delay.min (%s), not %s", min, max))
 	}
 	s.Provisioning.Delay = DelayRange{Min: min, Max: max}
+
+	if w.Spec.Weight != nil {
+		s.Weight = *w.Spec.Weight
+		if s.Weight < 1 || s.Weight > 100 {
+			v.add("spec.weight", fmt.Sprintf("must be between 1 and 100, not %d", s.Weight))
+		}
+	}
+	s.Disruption = v.disruption("spec.disruption", &w.Spec.Disruption)
 
 	if len(v.fields) > 0 {
 		return nil, &Error{Name: w.Metadata.Name, Fields: v.fields}

@@ -1,6 +1,7 @@
 package autoscaling
 
 import (
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -40,6 +41,12 @@ type Spec struct {
 	Shapes []Shape
 	// Provisioning is how long a node takes from the decision to Ready.
 	Provisioning Provisioning
+	// Weight is Karpenter's spec.weight (1..100, 0 when not given): pools with a higher
+	// weight are tried first for a new node. cluster-autoscaler ignores it.
+	Weight int32
+	// Disruption is Karpenter's spec.disruption (see Disruption), defaulted.
+	// cluster-autoscaler ignores it: its scale-down follows its own flags.
+	Disruption Disruption
 }
 
 // Template is the part of a node the pool sets whatever its shape. Of a Node's spec only
@@ -93,6 +100,14 @@ func (p *NodePool) DeepCopy() *NodePool {
 	t.Taints = nil
 	for _, taint := range p.Spec.Template.Taints {
 		t.Taints = append(t.Taints, *taint.DeepCopy())
+	}
+	if d := p.Spec.Disruption.ConsolidateAfter; d != nil {
+		v := *d
+		out.Spec.Disruption.ConsolidateAfter = &v
+	}
+	out.Spec.Disruption.Budgets = nil
+	for _, b := range p.Spec.Disruption.Budgets {
+		out.Spec.Disruption.Budgets = append(out.Spec.Disruption.Budgets, Budget{Nodes: b.Nodes, Reasons: slices.Clone(b.Reasons)})
 	}
 	out.Spec.Shapes = make([]Shape, len(p.Spec.Shapes))
 	for i, s := range p.Spec.Shapes {

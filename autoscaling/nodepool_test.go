@@ -1,6 +1,7 @@
 package autoscaling
 
 import (
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -100,6 +101,16 @@ func TestDecodeErrors(t *testing.T) {
 		{"bad taint effect", pool(`{max: 2, template: {spec: {taints: [{key: k, effect: Never}]}}, shapes: [` + shape + `]}`), `spec.template.spec.taints[0].effect: Unsupported value: "Never"`},
 		{"bad shape name", pool(`{max: 2, shapes: [{name: "M5 large", capacity: {cpu: 1, memory: 1Gi}, pricePerHour: 1}]}`), `spec.shapes[0].name: "M5 large"`},
 		{"namespaced", `{apiVersion: kwoksim/v1alpha1, kind: NodePool, metadata: {name: p, namespace: d}, spec: {max: 1, shapes: [` + shape + `]}}`, "metadata.namespace: must be empty"},
+		{"weight zero", pool(`{max: 2, weight: 0, shapes: [` + shape + `]}`), "spec.weight: must be between 1 and 100, not 0"},
+		{"weight above 100", pool(`{max: 2, weight: 101, shapes: [` + shape + `]}`), "spec.weight: must be between 1 and 100, not 101"},
+		{"unknown policy", pool(`{max: 2, disruption: {consolidationPolicy: Always}, shapes: [` + shape + `]}`), `spec.disruption.consolidationPolicy: Unsupported value: "Always"`},
+		{"balanced not modelled", pool(`{max: 2, disruption: {consolidationPolicy: Balanced}, shapes: [` + shape + `]}`), `spec.disruption.consolidationPolicy: "Balanced" is not modelled`},
+		{"bad consolidateAfter", pool(`{max: 2, disruption: {consolidateAfter: soon}, shapes: [` + shape + `]}`), "spec.disruption.consolidateAfter: must be a Go duration"},
+		{"budget percent above 100", pool(`{max: 2, disruption: {budgets: [{nodes: "120%"}]}, shapes: [` + shape + `]}`), `spec.disruption.budgets[0].nodes: must be a count ("3") or a percentage up to 100% ("10%"), not "120%"`},
+		{"budget negative", pool(`{max: 2, disruption: {budgets: [{nodes: "-1"}]}, shapes: [` + shape + `]}`), `spec.disruption.budgets[0].nodes: must be a count`},
+		{"budget reason", pool(`{max: 2, disruption: {budgets: [{nodes: "1", reasons: [Expired]}]}, shapes: [` + shape + `]}`), `spec.disruption.budgets[0].reasons[0]: Unsupported value: "Expired"`},
+		{"budget schedule", pool(`{max: 2, disruption: {budgets: [{nodes: "0", schedule: "@daily", duration: 10m}]}, shapes: [` + shape + `]}`), "spec.disruption.budgets[0]: schedule and duration are not modelled"},
+		{"budget unknown field", pool(`{max: 2, disruption: {budgets: [{node: "1"}]}, shapes: [` + shape + `]}`), `unknown field "spec.disruption.budgets[0].node"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Decode([]byte(tc.doc))
@@ -171,5 +182,82 @@ func TestExampleFile(t *testing.T) {
 	}
 	if q := p.Shape("m5.xlarge").Allocatable[corev1.ResourcePods]; q.Value() != DefaultMaxPods {
 		t.Errorf("m5.xlarge allocatable pods %s, want the capacity's default %d", q.String(), DefaultMaxPods)
+	}
+}
+
+// Karpenter's defaults (pkg/apis/v1/nodepool.go kubebuilder markers): WhenEmptyOrUnderutilized,
+// consolidateAfter 0s, one budget of 10%; "Never" disables consolidation; no weight is 0.
+func TestDecodeDisruption(t *testing.T) {
+	p, err := Decode([]byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.Spec.Disruption
+	if d.ConsolidationPolicy != ConsolidationWhenEmptyOrUnderutilized || d.ConsolidateAfter == nil || *d.ConsolidateAfter != 0 ||
+		len(d.Budgets) != 1 || d.Budgets[0].Nodes != "10%" || d.Budgets[0].Reasons != nil || p.Spec.Weight != 0 {
+		t.Errorf("defaults: %+v weight %d", d, p.Spec.Weight)
+	}
+	p, err = Decode([]byte(`{apiVersion: kwoksim/v1alpha1, kind: NodePool, metadata: {name: p}, spec: {max: 1, weight: 10,
+  disruption: {consolidationPolicy: WhenEmpty, consolidateAfter: Never, budgets: [{nodes: "3", reasons: [Empty, Underutilized]}, {nodes: "0", reasons: [Drifted]}]},
+  shapes: [{name: s, capacity: {cpu: 1, memory: 1Gi}, pricePerHour: 0}]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = p.Spec.Disruption
+	if d.ConsolidationPolicy != ConsolidationWhenEmpty || d.ConsolidateAfter != nil || len(d.Budgets) != 2 || p.Spec.Weight != 10 {
+		t.Errorf("given: %+v weight %d", d, p.Spec.Weight)
+	}
+	c := p.DeepCopy()
+	c.Spec.Disruption.Budgets[0].Reasons[0] = "changed"
+	if p.Spec.Disruption.Budgets[0].Reasons[0] != DisruptionEmpty {
+		t.Error("DeepCopy aliases the budgets")
+	}
+}
+
+// Budget.GetAllowedDisruptions scales a percentage rounding up; the least applicable budget wins.
+func TestAllowedDisruptions(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		budgets []Budget
+		reason  string
+		nodes   int
+		want    int
+	}{
+		{"10% of 1 rounds up", []Budget{{Nodes: "10%"}}, DisruptionEmpty, 1, 1},
+		{"10% of 2", []Budget{{Nodes: "10%"}}, DisruptionEmpty, 2, 1},
+		{"10% of 10", []Budget{{Nodes: "10%"}}, DisruptionEmpty, 10, 1},
+		{"10% of 11", []Budget{{Nodes: "10%"}}, DisruptionEmpty, 11, 2},
+		{"10% of 20", []Budget{{Nodes: "10%"}}, DisruptionUnderutilized, 20, 2},
+		{"10% of none", []Budget{{Nodes: "10%"}}, DisruptionEmpty, 0, 0},
+		{"count", []Budget{{Nodes: "3"}}, DisruptionEmpty, 100, 3},
+		{"least wins", []Budget{{Nodes: "50%"}, {Nodes: "2"}}, DisruptionEmpty, 10, 2},
+		{"other reason ignored", []Budget{{Nodes: "0", Reasons: []string{DisruptionUnderutilized}}, {Nodes: "5"}}, DisruptionEmpty, 10, 5},
+		{"reason applies", []Budget{{Nodes: "0", Reasons: []string{DisruptionUnderutilized}}, {Nodes: "5"}}, DisruptionUnderutilized, 10, 0},
+		{"none applies", []Budget{{Nodes: "1", Reasons: []string{DisruptionDrifted}}}, DisruptionEmpty, 10, math.MaxInt32},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := (Disruption{Budgets: tc.budgets}).AllowedDisruptions(tc.reason, tc.nodes); got != tc.want {
+				t.Errorf("got %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCheapest(t *testing.T) {
+	p, err := Decode([]byte(`{apiVersion: kwoksim/v1alpha1, kind: NodePool, metadata: {name: p}, spec: {max: 1, shapes: [
+  {name: c32, capacity: {cpu: 32, memory: 1Gi}, pricePerHour: 1.5},
+  {name: c8b, capacity: {cpu: 8, memory: 1Gi}, pricePerHour: 0.4},
+  {name: c8a, capacity: {cpu: 8, memory: 1Gi}, pricePerHour: 0.4}]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Cheapest([]string{"c32", "c8b", "c8a"}); got != "c8a" {
+		t.Errorf("cheapest of all: %q, want c8a (ties by name)", got)
+	}
+	if got := p.Cheapest([]string{"c32"}); got != "c32" {
+		t.Errorf("cheapest of c32: %q", got)
+	}
+	if got := p.Cheapest(nil); got != "" {
+		t.Errorf("cheapest of none: %q", got)
 	}
 }
