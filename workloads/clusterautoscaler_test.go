@@ -1,15 +1,21 @@
 package workloads_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/kwoksim/kwoksim/analysis"
@@ -17,6 +23,8 @@ import (
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
 	"github.com/kwoksim/kwoksim/workloads/nodeautoscaler"
+	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
+
 	"github.com/kwoksim/kwoksim/workloads/workloadstest"
 )
 
@@ -29,7 +37,7 @@ type caRun struct {
 	// unschedulableAt is when each pod was first PodScheduled=False/Unschedulable, boundAt
 	// when it got a node; nodeGone when each Node object was deleted.
 	unschedulableAt, boundAt, createdAt, goneAt map[string]time.Duration
-	nodeGone                            map[string]time.Duration
+	nodeGone                                    map[string]time.Duration
 	// maxNodes is the peak Node count.
 	maxNodes, nodes int
 }
@@ -205,8 +213,10 @@ func TestClusterAutoscalerStepUpAndDown(t *testing.T) {
 			late[ur.Node] = true
 		}
 	}
-	if len(late) > 1 {
-		t.Errorf("at most the one partly filled node can have no place for its pods, got %v", before)
+	// Before the drop, every node but one is full (4 pods, or the first's 3+1), so the one
+	// with the 29th pod is underutilized (2/8 <= 0.5) and its pod fits nowhere else.
+	if len(late) != 1 || len(before) != 1 {
+		t.Errorf("before the drop, want exactly the partly filled node unremovable with NoPlaceToMovePods, got %+v", before)
 	}
 	downs := r.events(analysis.ScaleDown)
 	if len(downs) != 8 {
@@ -254,3 +264,294 @@ func TestClusterAutoscalerStepUpAndDown(t *testing.T) {
 
 // unremovableRecheck is --unremovable-node-recheck-timeout's default.
 const unremovableRecheck = 5 * time.Minute
+
+// caPool is testPool with another min and provisioning delay.
+func caPool(t *testing.T, minSize int, delay string) *autoscaling.NodePool {
+	t.Helper()
+	p, err := autoscaling.Decode([]byte(fmt.Sprintf(`apiVersion: kwoksim/v1alpha1
+kind: NodePool
+metadata: {name: pool}
+spec:
+  min: %d
+  max: 20
+  shapes:
+  - {name: c8, capacity: {cpu: "8", memory: 32Gi}, pricePerHour: 0.40}
+  provisioning: {delay: %s}
+`, minSize, delay)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Timeline 3: the pool's min keeps a node. With no baseline, the 30 pods at 1m take the
+// first node (4) and ⌈26/4⌉ = 7 new ones; after the drop all 8 are empty and removable, and
+// the pool's min (1) keeps one: 7 go, the last one examined is NodeGroupMinSizeReached.
+// (With docs' baseline pod on the first node, that pod would have nowhere to go once the
+// others are chosen, so the reason would be NoPlaceToMovePods before min size is looked at.)
+func TestClusterAutoscalerMinSize(t *testing.T) {
+	r := newCARun(t, 2, 50*time.Minute, testPool(t, ""), nil)
+	workloadstest.Create(t, r.s, cpuDeployment("step", 0, "2"))
+	workloadstest.PatchAt(t, r.s, time.Minute, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
+	workloadstest.PatchAt(t, r.s, 30*time.Minute+5*time.Second, "Deployment", "default", "step", `{"spec":{"replicas":0}}`)
+	if err := r.s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	r.dump(t)
+	if ups := r.events(analysis.ScaleUp); len(ups) != 1 || ups[0].Count != 7 {
+		t.Fatalf("want one scale-up of 7 nodes, got %+v", ups)
+	}
+	if downs := r.events(analysis.ScaleDown); len(downs) != 7 {
+		t.Errorf("want 7 scale-downs (8 nodes, min 1), got %d", len(downs))
+	}
+	p := r.rt.Pool("pool")
+	if p.Size() != 1 {
+		t.Fatalf("want the pool at its min 1, got %d nodes", p.Size())
+	}
+	un := r.rt.Record().Unremovable
+	if len(un) != 1 || un[0].Node != p.Members()[0].Name || un[0].Reason != "NodeGroupMinSizeReached" {
+		t.Errorf("want the remaining node unremovable with NodeGroupMinSizeReached, got %+v", un)
+	}
+}
+
+// Timeline 4: a pod no shape can take (nodeSelector disk=ssd) triggers no scale-up; the
+// reason is NodeAffinity's, counted over the one node group; the run ends by itself (Until
+// 0): the loop goes background when nothing is left to do.
+func TestClusterAutoscalerNoScaleUp(t *testing.T) {
+	r := newCARun(t, 3, 0, testPool(t, ""), nil)
+	d := cpuDeployment("ssd", 1, "1")
+	d.Spec.Template.Spec.NodeSelector = map[string]string{"disk": "ssd"}
+	workloadstest.Create(t, r.s, d)
+	if err := r.s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	r.dump(t)
+	if len(r.rt.Record().Events) != 0 {
+		t.Errorf("want no scale event, got %+v", r.rt.Record().Events)
+	}
+	ns := r.rt.Record().NoScaleUp
+	if len(ns) != 1 || !strings.HasPrefix(ns[0].Name, "ssd-") ||
+		ns[0].Reason != "pod didn't trigger scale-up: 1 node(s) didn't match Pod's node affinity/selector" {
+		t.Errorf("want the ssd pod listed with NodeAffinity's reason, got %+v", ns)
+	}
+	if r.maxNodes != 1 {
+		t.Errorf("want the node count to stay 1, got a peak of %d", r.maxNodes)
+	}
+	if r.s.Elapsed() > time.Hour {
+		t.Errorf("the run should end soon after the pod is found unschedulable, ended at %v", r.s.Elapsed())
+	}
+}
+
+// Timeline 5: the step drops and comes back within --scale-down-unneeded-time: nothing is
+// removed, and the pods come back on the same nodes without a second scale-up.
+func TestClusterAutoscalerUnneededTimeNotReached(t *testing.T) {
+	r := newCARun(t, 4, 50*time.Minute, testPool(t, ""), nil)
+	workloadstest.Create(t, r.s, cpuDeployment("base", 3, "2"), cpuDeployment("step", 0, "2"))
+	workloadstest.PatchAt(t, r.s, time.Minute, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
+	workloadstest.PatchAt(t, r.s, 30*time.Minute+5*time.Second, "Deployment", "default", "step", `{"spec":{"replicas":0}}`)
+	workloadstest.PatchAt(t, r.s, 35*time.Minute+5*time.Second, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
+	if err := r.s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if ups := r.events(analysis.ScaleUp); len(ups) != 1 {
+		t.Errorf("want one scale-up, got %d", len(ups))
+	}
+	if downs := r.events(analysis.ScaleDown); len(downs) != 0 {
+		t.Errorf("want no scale-down before the unneeded time, got %+v", downs)
+	}
+	for _, name := range stepPods(r.createdAt) {
+		if r.createdAt[name] < 35*time.Minute {
+			continue
+		}
+		if b, ok := r.boundAt[name]; !ok || b != r.createdAt[name] {
+			t.Errorf("%s (second step) should bind at once on the kept nodes: created %v, bound %v (%v)", name, r.createdAt[name], b, ok)
+		}
+	}
+}
+
+// Timeline 5's second part: --scale-down-delay-after-add (10 m) holds a scale-down whose
+// unneeded time (here 1 m) is reached earlier: the nodes go at the first iteration not
+// before the scale-up + 10 m (isScaleDownInCooldown: lastScaleUpTime + delay after now).
+func TestClusterAutoscalerDelayAfterAdd(t *testing.T) {
+	r := newCARun(t, 5, 20*time.Minute, testPool(t, ""), func(o *autoscaling.Options) { o.ScaleDownUnneededTime = time.Minute })
+	workloadstest.Create(t, r.s, cpuDeployment("base", 3, "2"), cpuDeployment("step", 0, "2"))
+	workloadstest.PatchAt(t, r.s, time.Minute, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
+	workloadstest.PatchAt(t, r.s, 6*time.Minute+15*time.Second, "Deployment", "default", "step", `{"spec":{"replicas":0}}`)
+	if err := r.s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	r.dump(t)
+	ups := r.events(analysis.ScaleUp)
+	if len(ups) != 1 {
+		t.Fatalf("want one scale-up, got %+v", ups)
+	}
+	downs := r.events(analysis.ScaleDown)
+	if len(downs) == 0 {
+		t.Fatal("want the empty nodes removed")
+	}
+	for _, d := range downs {
+		// The loop's grid is the scale-up's (10 s steps), so S+10m is an iteration.
+		if d.At != ups[0].At+10*time.Minute {
+			t.Errorf("%v removed at %v, want at the scale-up + 10 m = %v", d.Nodes, d.At, ups[0].At+10*time.Minute)
+		}
+	}
+}
+
+// Timeline 6: a PDB with maxUnavailable 1 over 4 step pods, one on each of 4 pool nodes
+// (all underutilized, 2/8). The planner counts planned moves against the budget
+// (NotEnoughPdb for the others), max-drain-parallelism 1 drains one node at a time, and the
+// eviction API refuses what the budget does not allow: at no instant are more than 1 of the
+// step pods unavailable (not Ready, or terminating) once they were all Ready.
+func TestClusterAutoscalerPDB(t *testing.T) {
+	pool := testPool(t, "")
+	s := workloadstest.Sim(t, sim.Config{Seed: 6, Stages: stages.Default(), Until: 90 * time.Minute})
+	for i := range 4 {
+		n, err := pool.Node("c8", i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		workloadstest.Create(t, s, n)
+	}
+	o := autoscaling.DefaultOptions()
+	o.Autoscaler = autoscaling.ClusterAutoscaler
+	rt, err := nodeautoscaler.Start(s, []*autoscaling.NodePool{pool}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := intstr.FromInt32(1)
+	pdb := &policyv1.PodDisruptionBudget{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
+		ObjectMeta: metav1.ObjectMeta{Name: "step", Namespace: "default"},
+		Spec: policyv1.PodDisruptionBudgetSpec{MaxUnavailable: &one,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "step"}}},
+	}
+	// The pods reach Ready some seconds after they start, so a replacement is unavailable
+	// for a while and the budget has something to hold back.
+	d := cpuDeployment("step", 4, "2")
+	d.Spec.Template.Annotations = map[string]string{"kwoksim.io/ready-after": "20s"}
+	workloadstest.Create(t, s, pdb, d)
+
+	ready := map[string]bool{}
+	allReady, worst := false, 0
+	var unremovable []string
+	s.API().Watch(func(ev sim.WatchEvent) {
+		p, ok := ev.Object.(*corev1.Pod)
+		if !ok || p.Labels["app"] != "step" {
+			return
+		}
+		ready[p.Name] = ev.Type != watch.Deleted && p.DeletionTimestamp == nil && podutil.IsPodReady(p)
+		n := 0
+		for _, r := range ready {
+			if r {
+				n++
+			}
+		}
+		if n == 4 {
+			allReady = true
+		}
+		if allReady {
+			worst = max(worst, 4-n)
+		}
+	})
+	var poll func()
+	poll = func() {
+		for _, u := range rt.Record().Unremovable {
+			unremovable = append(unremovable, u.Reason+" "+u.Detail)
+		}
+		s.Clock().Daemon(s.Clock().Now().Add(time.Minute), poll)
+	}
+	s.Clock().Daemon(sim.Epoch.Add(time.Minute), poll)
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range rt.Record().Events {
+		t.Logf("event %v %s %s %v %s", e.At, e.Type, e.Reason, e.Nodes, e.Message)
+	}
+	if !allReady || worst > 1 {
+		t.Errorf("want at most 1 step pod unavailable at any instant, saw %d (all Ready once: %v)", worst, allReady)
+	}
+	sawPdb := false
+	for _, u := range unremovable {
+		if strings.Contains(u, "NotEnoughPdb") {
+			sawPdb = true
+		}
+	}
+	if !sawPdb {
+		t.Errorf("want a node held back with BlockedByPod NotEnoughPdb, saw %v", unremovable)
+	}
+	// Drains never overlap (max-drain-parallelism 1): each from its decision to its Node's
+	// deletion.
+	var drains [][2]time.Duration
+	for _, n := range rt.Record().Nodes {
+		if n.DrainStartedAt != nil && n.DeletedAt != nil && n.RemovalReason == "underutilized" {
+			drains = append(drains, [2]time.Duration{*n.DrainStartedAt, *n.DeletedAt})
+		}
+	}
+	if len(drains) == 0 {
+		t.Fatal("want at least one node drained")
+	}
+	for i := range drains {
+		for j := range i {
+			a, b := drains[i], drains[j]
+			if a[0] < b[1] && b[0] < a[1] {
+				t.Errorf("drains overlap: %v and %v", a, b)
+			}
+		}
+	}
+}
+
+// A launch that does not register within --max-node-provision-time (here the pool takes
+// 20 m, the flag is 15 m) is given up at the first iteration strictly after it (clusterstate
+// updateScaleRequests: ExpectedAddTime before now), with ScaleUpTimedOut, and the group is
+// backed off 5 m, then 10 m (exponential_backoff.go): scale-ups at S, S+20m10s, S+45m20s.
+func TestClusterAutoscalerProvisionTimeout(t *testing.T) {
+	r := newCARun(t, 7, 50*time.Minute, caPool(t, 1, "{min: 20m, max: 20m}"), nil)
+	workloadstest.Create(t, r.s, cpuDeployment("big", 2, "6"))
+	if err := r.s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	r.dump(t)
+	ups, outs := r.events(analysis.ScaleUp), r.events(analysis.ScaleUpTimedOut)
+	if len(ups) != 3 || len(outs) != 2 {
+		t.Fatalf("want 3 scale-ups and 2 timeouts, got %d and %d", len(ups), len(outs))
+	}
+	s0 := ups[0].At
+	for i, want := range []time.Duration{s0, s0 + 20*time.Minute + 10*time.Second, s0 + 45*time.Minute + 20*time.Second} {
+		if ups[i].At != want {
+			t.Errorf("scale-up %d at %v, want %v", i, ups[i].At, want)
+		}
+	}
+	for i, want := range []time.Duration{s0 + 15*time.Minute + 10*time.Second, s0 + 35*time.Minute + 20*time.Second} {
+		if outs[i].At != want || outs[i].Message != "Nodes added to group pool/c8 failed to register within 15m10s" {
+			t.Errorf("timeout %d: want at %v \"Nodes added to group pool/c8 failed to register within 15m10s\", got %+v", i, want, outs[i])
+		}
+	}
+	for _, n := range r.rt.Record().Nodes {
+		if !n.Initial && n.RegisteredAt != nil && n.FailedToRegister {
+			t.Errorf("%s both registered and failed to", n.Name)
+		}
+	}
+}
+
+// The same seed gives the same record, whatever GOMAXPROCS.
+func TestClusterAutoscalerReproducible(t *testing.T) {
+	run := func(procs int) []byte {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		r := newCARun(t, 8, 50*time.Minute, testPool(t, ""), func(o *autoscaling.Options) { o.Expander = "random" })
+		workloadstest.Create(t, r.s, cpuDeployment("base", 1, "2"), cpuDeployment("step", 0, "2"))
+		workloadstest.PatchAt(t, r.s, time.Minute, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
+		workloadstest.PatchAt(t, r.s, 20*time.Minute+5*time.Second, "Deployment", "default", "step", `{"spec":{"replicas":3}}`)
+		if err := r.s.Run(); err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(r.rt.Record())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append(b, workloadstest.Placement(t, r.s)...)
+	}
+	a, b := run(1), run(2)
+	if !bytes.Equal(a, b) {
+		t.Errorf("two runs with the same seed differ: %s", workloadstest.FirstDifference(a, b))
+	}
+}
