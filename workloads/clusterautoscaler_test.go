@@ -555,3 +555,28 @@ func TestClusterAutoscalerReproducible(t *testing.T) {
 		t.Errorf("two runs with the same seed differ: %s", workloadstest.FirstDifference(a, b))
 	}
 }
+
+// Template nodes carry the DaemonSet pods that would run on them (cluster-autoscaler's
+// TemplateNodeInfo): with a 1-CPU DaemonSet, a new 8-CPU node has room for 3 two-CPU pods, not
+// 4, so the 30 step pods (none fits the first node: 3×2 + 1 of 8 used) need ⌈30/3⌉ = 10 nodes
+// in one scale-up, and none waits for a second one.
+func TestClusterAutoscalerDaemonSetOverhead(t *testing.T) {
+	r := newCARun(t, 9, 20*time.Minute, testPool(t, ""), nil)
+	ds := workloadstest.DaemonSet("agent")
+	ds.Spec.Template.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
+	workloadstest.Create(t, r.s, ds, cpuDeployment("base", 3, "2"), cpuDeployment("step", 0, "2"))
+	workloadstest.PatchAt(t, r.s, time.Minute, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
+	if err := r.s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	r.dump(t)
+	ups := r.events(analysis.ScaleUp)
+	if len(ups) != 1 || ups[0].Count != 10 {
+		t.Fatalf("want one scale-up of 10 nodes, got %+v", ups)
+	}
+	for _, name := range stepPods(r.createdAt) {
+		if b, ok := r.boundAt[name]; !ok || b-r.createdAt[name] > 100*time.Second {
+			t.Errorf("%s: created %v, bound %v (%v), want within 100 s", name, r.createdAt[name], b, ok)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -45,6 +46,8 @@ type clusterAutoscaler struct {
 	// (unremovable-node-recheck-timeout), with the change count when they failed.
 	recent    map[string]caRecent
 	deletions map[string]*caDeletion
+	// dss are the DaemonSets at the start of the running iteration (template nodes' pods).
+	dss []*appsv1.DaemonSet
 	// maxTotalNoted: the MaxNodesTotalReached event is recorded once per stretch.
 	maxTotalNoted bool
 }
@@ -187,26 +190,35 @@ func (ca *clusterAutoscaler) runOnce() (bool, error) {
 
 // snapshot is the cluster with its upcoming nodes (static_autoscaler.go,
 // addUpcomingNodesToClusterSnapshot): a pool node launched and not yet Ready stands there as
-// its template, Ready, under its own name, so that pending pods it will take are not
-// counted again.
+// its template, Ready, under its own name (with the DaemonSet pods a template carries, see
+// addTemplate), so that pending pods it will take are not counted again.
 func (ca *clusterAutoscaler) snapshot() (*Snapshot, error) {
 	sn, err := ca.rt.Snapshot()
 	if err != nil {
 		return nil, err
 	}
+	dss, err := ca.daemonSets()
+	if err != nil {
+		return nil, err
+	}
+	ca.dss = dss
 	for _, p := range ca.rt.Pools() {
 		for _, m := range p.Members() {
 			if m.Ready() || m.Removing() {
 				continue
 			}
-			var pods []*corev1.Pod
-			if m.Registered() {
-				pods = sn.RemoveNode(m.Name)
-			}
 			tmpl, err := ca.rt.Template(p, m.Shape, m.Name)
 			if err != nil {
 				return nil, err
 			}
+			if !m.Registered() {
+				if err := ca.addTemplate(sn, tmpl, dss); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			// Registered, not Ready yet: its own pods (DaemonSet ones) go on the template.
+			pods := sn.RemoveNode(m.Name)
 			sn.AddNode(tmpl)
 			for _, pod := range pods {
 				if err := sn.Place(pod, m.Name); err != nil {

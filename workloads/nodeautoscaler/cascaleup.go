@@ -242,8 +242,10 @@ func (ca *clusterAutoscaler) templateFits(sn *Snapshot, g caGroup, pods []*corev
 	if err != nil {
 		return nil, err
 	}
-	sn.AddNode(tmpl)
 	defer sn.RemoveNode(name)
+	if err := ca.addTemplate(sn, tmpl, ca.dss); err != nil {
+		return nil, err
+	}
 	var out []*corev1.Pod
 	for i, p := range pods {
 		f, err := sn.Fits(p, name)
@@ -283,6 +285,7 @@ func (ca *clusterAutoscaler) estimate(sn *Snapshot, g caGroup, pods []*corev1.Po
 		}
 	}()
 	var helped []*corev1.Pod
+	broke := false
 	for _, p := range ordered {
 		n, err := sn.FirstFit(p, added)
 		if err != nil {
@@ -297,13 +300,16 @@ func (ca *clusterAutoscaler) estimate(sn *Snapshot, g caGroup, pods []*corev1.Po
 			if err != nil {
 				return nil, 0, err
 			}
-			sn.AddNode(tmpl)
 			added = append(added, n)
+			if err := ca.addTemplate(sn, tmpl, ca.dss); err != nil {
+				return nil, 0, err
+			}
 			f, err := sn.Fits(p, n)
 			if err != nil {
 				return nil, 0, err
 			}
 			if !f.OK {
+				broke = true
 				break
 			}
 		}
@@ -312,12 +318,10 @@ func (ca *clusterAutoscaler) estimate(sn *Snapshot, g caGroup, pods []*corev1.Po
 		}
 		helped = append(helped, p)
 	}
-	// A trailing node no pod went on (the breaking pod's) is not counted.
-	count := 0
-	for _, n := range added {
-		if len(sn.Pods(n)) > 0 {
-			count++
-		}
+	// The node added for a pod that did not fit it is not counted.
+	count := len(added)
+	if broke {
+		count--
 	}
 	return helped, count, nil
 }
