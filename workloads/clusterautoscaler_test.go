@@ -580,3 +580,82 @@ func TestClusterAutoscalerDaemonSetOverhead(t *testing.T) {
 		}
 	}
 }
+
+// A drain the eviction API keeps refusing fails: a pod marked safe-to-evict passes the
+// planner's PDB rule (the safe-to-evict rule comes first), but its PDB (minAvailable 1 of 1)
+// refuses every eviction. Evictions are retried every 10 s for --max-pod-eviction-time
+// (2 m) after --node-delete-delay-after-taint (5 s); the failure comes one retry period
+// later (actuation/drain.go sleeps before it finds the time is up): D + 5 s + 2 m. The node
+// is untainted and uncordoned, and the next attempt waits for the node to be unneeded for
+// 10 m again.
+func TestClusterAutoscalerScaleDownFailed(t *testing.T) {
+	pool := caPool(t, 0, "{min: 60s, max: 90s}")
+	s := workloadstest.Sim(t, sim.Config{Seed: 10, Stages: stages.Default(), Until: 45 * time.Minute})
+	n, err := pool.Node("c8", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	workloadstest.Create(t, s, n)
+	o := autoscaling.DefaultOptions()
+	o.Autoscaler = autoscaling.ClusterAutoscaler
+	rt, err := nodeautoscaler.Start(s, []*autoscaling.NodePool{pool}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cpuDeployment("base", 1, "2")
+	d.Spec.Template.Annotations = map[string]string{"cluster-autoscaler.kubernetes.io/safe-to-evict": "true"}
+	one := intstr.FromInt32(1)
+	pdb := &policyv1.PodDisruptionBudget{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
+		ObjectMeta: metav1.ObjectMeta{Name: "base", Namespace: "default"},
+		Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: &one,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "base"}}},
+	}
+	workloadstest.Create(t, s, d, pdb)
+	// A node outside the pool, for the pod to move to, once the pod is on the pool's node.
+	s.Clock().At(sim.Epoch.Add(time.Minute), func() {
+		if _, err := s.API().Create(workloadstest.CPUNode("spare", 8)); err != nil {
+			t.Error(err)
+		}
+	})
+	var tainted []bool
+	s.API().Watch(func(ev sim.WatchEvent) {
+		if n, ok := ev.Object.(*corev1.Node); ok && n.Name == "pool-c8-0" && ev.Type == watch.Modified {
+			tainted = append(tainted, n.Spec.Unschedulable)
+		}
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	var downs, fails []analysis.ScaleEventRecord
+	for _, e := range rt.Record().Events {
+		t.Logf("event %v %s %s %v %s", e.At, e.Type, e.Reason, e.Nodes, e.Message)
+		switch e.Type {
+		case analysis.ScaleDown:
+			downs = append(downs, e)
+		case analysis.ScaleDownFailed:
+			fails = append(fails, e)
+		}
+	}
+	if len(downs) == 0 || len(fails) == 0 {
+		t.Fatalf("want a drain and its failure, got %d and %d", len(downs), len(fails))
+	}
+	if fails[0].At != downs[0].At+5*time.Second+2*time.Minute || !strings.HasPrefix(fails[0].Message, "failed to delete pod for ScaleDown") {
+		t.Errorf("want the failure at %v, got %+v", downs[0].At+5*time.Second+2*time.Minute, fails[0])
+	}
+	if len(downs) > 1 && downs[1].At <= fails[0].At+10*time.Minute {
+		t.Errorf("the next attempt at %v comes before the node is unneeded 10 m again (after %v)", downs[1].At, fails[0].At+10*time.Minute)
+	}
+	if rt.Member("pool-c8-0") == nil {
+		t.Error("the node must stay")
+	}
+	var flips []bool // cordon changes, from uncordoned
+	for _, c := range tainted {
+		if len(flips) == 0 && c || len(flips) > 0 && flips[len(flips)-1] != c {
+			flips = append(flips, c)
+		}
+	}
+	if len(flips) < 2 || !flips[0] || flips[1] {
+		t.Errorf("want the node cordoned then uncordoned, got %v", flips)
+	}
+}

@@ -122,11 +122,14 @@ func (d *caDeletion) evict() {
 		d.waitGone()
 		return
 	}
-	if next := rt.Now().Add(autoscaling.EvictionRetryTime); next.Before(d.retryUntil) {
+	next := rt.Now().Add(autoscaling.EvictionRetryTime)
+	if next.Before(d.retryUntil) {
 		rt.Clock().At(next, d.evict)
 		return
 	}
-	d.fail(fmt.Sprintf("failed to evict pod %s within allowed timeout (last error: %v)", failed, lastErr))
+	// Upstream sleeps EvictionRetryTime before it finds the time is up.
+	msg := fmt.Sprintf("failed to evict pod %s within allowed timeout (last error: %v)", failed, lastErr)
+	rt.Clock().At(next, func() { d.fail(msg) })
 }
 
 // waitGone polls every 5 s until the evicted pods are gone from the node, for up to the

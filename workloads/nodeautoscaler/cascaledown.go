@@ -158,6 +158,7 @@ func (ca *clusterAutoscaler) plan(sn *Snapshot, now time.Time) ([]caRemovable, e
 		}
 		delete(dest, name)
 		pdbs.remove(pods)
+		ca.rt.ClearUnremovable(name) // removableAt records why it may not go yet
 		found[name] = true
 		if _, ok := ca.unneeded[name]; !ok {
 			ca.unneeded[name] = now
