@@ -273,11 +273,11 @@ kind: NodePool
 metadata: {name: pool}
 spec:
   min: %d
-  max: 20
+  max: %d
   shapes:
   - {name: c8, capacity: {cpu: "8", memory: 32Gi}, pricePerHour: 0.40}
   provisioning: {delay: %s}
-`, minSize, delay)))
+`, minSize, max(20, minSize), delay)))
 	if err != nil {
 		t.Fatal(err)
 	}

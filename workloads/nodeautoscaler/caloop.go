@@ -33,6 +33,10 @@ type clusterAutoscaler struct {
 	// change (pods too new, a backoff or an unneeded time running out): its next tick is
 	// foreground then, background otherwise, so that a settled run ends.
 	waiting bool
+	// drew is set by an iteration that drew from the RNG (the random expander); memo lets
+	// the next iteration be skipped when it would repeat this one.
+	drew bool
+	memo caMemo
 
 	// The static autoscaler's times (core/static_autoscaler.go): they start an hour in the
 	// past (NewStaticAutoscaler), so a fresh autoscaler is not in cooldown.
@@ -90,18 +94,68 @@ func startClusterAutoscaler(rt *Runtime) error {
 // (triggered). Iterations take no virtual time.
 func (ca *clusterAutoscaler) loop() {
 	ca.next = nil
+	now := ca.rt.Now()
+	if ca.memo.repeats(ca.changes, now) {
+		// Nothing the iteration reads has changed and nothing in it depends on the time
+		// before memo.until: it would decide exactly as the last one did. Only its
+		// NotTriggerScaleUp reasons are given again (NoScaleUp's time is the last giving).
+		for _, n := range ca.memo.noScaleUp {
+			ca.rt.NoScaleUp(n.pod, n.reason)
+		}
+		ca.schedule(now.Add(ca.o.ScanInterval), true)
+		return
+	}
 	ca.changedAt = ca.changes
-	ca.waiting = false
+	ca.waiting, ca.drew = false, false
+	ca.memo = caMemo{until: farFuture}
 	productive, err := ca.runOnce()
 	if err != nil {
 		ca.rt.Sim().Abort(fmt.Errorf("cluster-autoscaler: %w", err))
 		return
 	}
+	ca.memo.valid = !productive && !ca.waiting && !ca.drew
+	ca.memo.changes = ca.changes
 	if productive {
-		ca.schedule(ca.rt.Now(), false)
+		ca.schedule(now, false)
 		return
 	}
-	ca.schedule(ca.rt.Now().Add(ca.o.ScanInterval), !ca.waiting && ca.changes == ca.changedAt)
+	ca.schedule(now.Add(ca.o.ScanInterval), !ca.waiting && ca.changes == ca.changedAt)
+}
+
+// caMemo is what an iteration leaves for the next to tell whether it would repeat it.
+type caMemo struct {
+	valid bool
+	// changes is the change count after the iteration (its own writes included).
+	changes int64
+	// until is the earliest time a decision of the iteration may turn out otherwise by
+	// itself: a node's recheck timeout ending, a terminating pod ceasing to count.
+	until time.Time
+	// noScaleUp are the NotTriggerScaleUp reasons the iteration gave.
+	noScaleUp []caNoScaleUp
+}
+
+type caNoScaleUp struct {
+	pod    *corev1.Pod
+	reason string
+}
+
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func (m *caMemo) repeats(changes int64, now time.Time) bool {
+	return m.valid && m.changes == changes && now.Before(m.until)
+}
+
+// noScaleUp records a pod no node group can take, and keeps it for a repeated iteration.
+func (ca *clusterAutoscaler) noScaleUp(p *corev1.Pod, reason string) {
+	ca.rt.NoScaleUp(p, reason)
+	ca.memo.noScaleUp = append(ca.memo.noScaleUp, caNoScaleUp{pod: p, reason: reason})
+}
+
+// notBefore lowers memo.until to t.
+func (ca *clusterAutoscaler) notBefore(t time.Time) {
+	if t.Before(ca.memo.until) {
+		ca.memo.until = t
+	}
 }
 
 // triggered is --frequent-loops-enabled (default true): the pod observer
@@ -196,6 +250,18 @@ func (ca *clusterAutoscaler) snapshot() (*Snapshot, error) {
 	sn, err := ca.rt.Snapshot()
 	if err != nil {
 		return nil, err
+	}
+	// A terminating pod stops counting (utilization, pods to move) once long-terminating.
+	for _, n := range sn.Nodes() {
+		for _, p := range sn.Pods(n.Name) {
+			if p.DeletionTimestamp != nil && !autoscaling.IsPodLongTerminating(p, ca.rt.Now()) {
+				grace := int64(corev1.DefaultTerminationGracePeriodSeconds)
+				if p.Spec.TerminationGracePeriodSeconds != nil {
+					grace = *p.Spec.TerminationGracePeriodSeconds
+				}
+				ca.notBefore(p.DeletionTimestamp.Time.Add(time.Duration(grace)*time.Second + autoscaling.PodLongTerminatingExtraThreshold))
+			}
+		}
 	}
 	dss, err := ca.daemonSets()
 	if err != nil {

@@ -106,6 +106,7 @@ func (ca *clusterAutoscaler) plan(sn *Snapshot, now time.Time) ([]caRemovable, e
 		// not looked at again before --unremovable-node-recheck-timeout (RecentlyUnremovable;
 		// unremovable/nodes.go keeps the TTL whatever changes): its recorded reason stays.
 		if r, ok := ca.recent[n.Name]; ok && r.until.After(now) {
+			ca.notBefore(r.until)
 			delete(ca.unneeded, n.Name)
 			if r.changes != ca.changes {
 				ca.waiting = true // the cluster changed since: the re-check may differ
@@ -154,6 +155,7 @@ func (ca *clusterAutoscaler) plan(sn *Snapshot, now time.Time) ([]caRemovable, e
 		if reason != "" {
 			ca.rt.Unremovable(c.m, reason, detail)
 			ca.recent[name] = caRecent{until: now.Add(unremovableNodeRecheckTimeout), changes: ca.changes}
+			ca.notBefore(now.Add(unremovableNodeRecheckTimeout))
 			continue
 		}
 		delete(dest, name)
@@ -185,7 +187,7 @@ func (ca *clusterAutoscaler) simulateRemoval(sn *Snapshot, node string, pods []*
 	}
 	var moved []*corev1.Pod
 	for _, p := range pods {
-		to, err := sn.FirstFit(p, others)
+		to, err := sn.firstFit(p, others)
 		if err == nil && to != "" {
 			err = sn.Place(p, to)
 		}

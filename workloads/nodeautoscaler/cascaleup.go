@@ -86,7 +86,7 @@ func (ca *clusterAutoscaler) podsToHelp(sn *Snapshot, now time.Time) ([]*corev1.
 	var out []*corev1.Pod
 	for _, p := range pods {
 		sn.Unplace(p)
-		n, err := sn.FirstFit(p, nodes)
+		n, err := sn.firstFit(p, nodes)
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +140,7 @@ func (ca *clusterAutoscaler) scaleUp(sn *Snapshot, now time.Time) (scaledUp, dis
 					Message: fmt.Sprintf("Max total nodes in cluster reached: %v", ca.o.MaxNodesTotal)})
 			}
 			for _, p := range pods {
-				ca.rt.NoScaleUp(p, "pod didn't trigger scale-up: "+caMaxNodesTotalReason)
+				ca.noScaleUp(p, "pod didn't trigger scale-up: "+caMaxNodesTotalReason)
 			}
 			return false, false, nil
 		}
@@ -213,7 +213,7 @@ func (ca *clusterAutoscaler) orchestrate(sn *Snapshot, pods []*corev1.Pod, now t
 		// only when no scale-up was attempted.
 		for i, p := range pods {
 			if !accepted[i] && len(reasons[i]) > 0 {
-				ca.rt.NoScaleUp(p, "pod didn't trigger scale-up: "+reasonsMessage(reasons[i]))
+				ca.noScaleUp(p, "pod didn't trigger scale-up: "+reasonsMessage(reasons[i]))
 			}
 		}
 		return false, false, nil
@@ -287,7 +287,7 @@ func (ca *clusterAutoscaler) estimate(sn *Snapshot, g caGroup, pods []*corev1.Po
 	var helped []*corev1.Pod
 	broke := false
 	for _, p := range ordered {
-		n, err := sn.FirstFit(p, added)
+		n, err := sn.firstFit(p, added)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -343,7 +343,10 @@ func (ca *clusterAutoscaler) chooseOption(opts []caOption) int {
 		}
 		eo[i] = e
 	}
-	return autoscaling.BestOption(ca.expander, eo, func(n int) int { return ca.rt.Rand().IntN(n) })
+	return autoscaling.BestOption(ca.expander, eo, func(n int) int {
+		ca.drew = true
+		return ca.rt.Rand().IntN(n)
+	})
 }
 
 // execute grows the chosen group (orchestrator.go, then executor.go and clusterstate's
