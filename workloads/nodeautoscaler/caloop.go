@@ -199,7 +199,7 @@ func (ca *clusterAutoscaler) observe(ev sim.WatchEvent) {
 func caRelevant(ev sim.WatchEvent) bool {
 	if ev.Type != watch.Modified || ev.Old == nil {
 		switch ev.Object.(type) {
-		case *corev1.Pod, *corev1.Node, *policyv1.PodDisruptionBudget:
+		case *corev1.Pod, *corev1.Node, *policyv1.PodDisruptionBudget, *appsv1.DaemonSet:
 			return true
 		}
 		return false
@@ -208,14 +208,18 @@ func caRelevant(ev sim.WatchEvent) bool {
 	case *corev1.Pod:
 		o := ev.Old.(*corev1.Pod)
 		return n.Spec.NodeName != o.Spec.NodeName || n.Status.Phase != o.Status.Phase ||
-			(n.DeletionTimestamp == nil) != (o.DeletionTimestamp == nil) || unschedulable(n) != unschedulable(o)
+			(n.DeletionTimestamp == nil) != (o.DeletionTimestamp == nil) || unschedulable(n) != unschedulable(o) ||
+			!equality.Semantic.DeepEqual(n.Labels, o.Labels) || !equality.Semantic.DeepEqual(n.Annotations, o.Annotations)
+	case *appsv1.DaemonSet:
+		return !equality.Semantic.DeepEqual(n.Spec, ev.Old.(*appsv1.DaemonSet).Spec)
 	case *corev1.Node:
 		o := ev.Old.(*corev1.Node)
 		return ready(n) != ready(o) || !equality.Semantic.DeepEqual(n.Spec, o.Spec) ||
+			!equality.Semantic.DeepEqual(n.Labels, o.Labels) || !equality.Semantic.DeepEqual(n.Annotations, o.Annotations) ||
 			!equality.Semantic.DeepEqual(n.Status.Allocatable, o.Status.Allocatable)
 	case *policyv1.PodDisruptionBudget:
 		o := ev.Old.(*policyv1.PodDisruptionBudget)
-		return n.Status.DisruptionsAllowed != o.Status.DisruptionsAllowed
+		return n.Status.DisruptionsAllowed != o.Status.DisruptionsAllowed || !equality.Semantic.DeepEqual(n.Spec, o.Spec)
 	}
 	return false
 }
