@@ -102,9 +102,17 @@ func (ca *clusterAutoscaler) plan(sn *Snapshot, now time.Time) ([]caRemovable, e
 		if m == nil || !m.Ready() || m.Removing() || ca.deletions[n.Name] != nil || toBeDeleted(n) {
 			continue
 		}
+		u := autoscaling.Utilization(n, sn.Pods(n.Name), now, ca.o.IgnoreDaemonSetsUtilization)
+		if u.Utilization > ca.o.ScaleDownUtilizationThreshold {
+			// Needed: not a candidate, so not unremovable either.
+			delete(ca.unneeded, n.Name)
+			ca.rt.ClearUnremovable(n.Name)
+			continue
+		}
 		// eligibility.go, FilterOutUnremovable: a node whose removal simulation failed is
 		// not looked at again before --unremovable-node-recheck-timeout (RecentlyUnremovable;
-		// unremovable/nodes.go keeps the TTL whatever changes): its recorded reason stays.
+		// unremovable/nodes.go keeps the TTL whatever changes): its recorded reason stays
+		// while it is underutilized (a needed node is not unremovable, whatever the TTL).
 		if r, ok := ca.recent[n.Name]; ok && r.until.After(now) {
 			ca.notBefore(r.until)
 			delete(ca.unneeded, n.Name)
@@ -114,13 +122,6 @@ func (ca *clusterAutoscaler) plan(sn *Snapshot, now time.Time) ([]caRemovable, e
 			continue
 		}
 		delete(ca.recent, n.Name)
-		u := autoscaling.Utilization(n, sn.Pods(n.Name), now, ca.o.IgnoreDaemonSetsUtilization)
-		if u.Utilization > ca.o.ScaleDownUtilizationThreshold {
-			// Needed: not a candidate, so not unremovable either.
-			delete(ca.unneeded, n.Name)
-			ca.rt.ClearUnremovable(n.Name)
-			continue
-		}
 		if n.Annotations[caScaleDownDisabledKey] == "true" {
 			delete(ca.unneeded, n.Name)
 			ca.rt.Unremovable(m, "ScaleDownDisabledAnnotation", caScaleDownDisabledKey+": true")
