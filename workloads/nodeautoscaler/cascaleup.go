@@ -81,7 +81,9 @@ func (ca *clusterAutoscaler) podsToHelp(sn *Snapshot, now time.Time) ([]*corev1.
 	slices.SortStableFunc(pods, func(a, b *corev1.Pod) int { return cmp.Compare(priority(b), priority(a)) })
 	nodes := make([]string, 0, len(sn.Nodes()))
 	for _, n := range sn.Nodes() {
-		nodes = append(nodes, n.Name)
+		if ca.deletions[n.Name] == nil {
+			nodes = append(nodes, n.Name)
+		}
 	}
 	var out []*corev1.Pod
 	for _, p := range pods {
