@@ -290,7 +290,9 @@ spec:
 // (With docs' baseline pod on the first node, that pod would have nowhere to go once the
 // others are chosen, so the reason would be NoPlaceToMovePods before min size is looked at.)
 func TestClusterAutoscalerMinSize(t *testing.T) {
-	r := newCARun(t, 2, 50*time.Minute, testPool(t, ""), nil)
+	// Until 0: the run goes on while the autoscaler has work pending (nodes waiting out
+	// their unneeded time), and ends once nothing is left but background ticks.
+	r := newCARun(t, 2, 0, testPool(t, ""), nil)
 	workloadstest.Create(t, r.s, cpuDeployment("step", 0, "2"))
 	workloadstest.PatchAt(t, r.s, time.Minute, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
 	workloadstest.PatchAt(t, r.s, 30*time.Minute+5*time.Second, "Deployment", "default", "step", `{"spec":{"replicas":0}}`)
@@ -303,6 +305,9 @@ func TestClusterAutoscalerMinSize(t *testing.T) {
 	}
 	if downs := r.events(analysis.ScaleDown); len(downs) != 7 {
 		t.Errorf("want 7 scale-downs (8 nodes, min 1), got %d", len(downs))
+	}
+	if end := r.s.Elapsed(); end < 40*time.Minute || end > 60*time.Minute {
+		t.Errorf("the run should end once the last removable node is gone (about 41 m), ended at %v", end)
 	}
 	p := r.rt.Pool("pool")
 	if p.Size() != 1 {
