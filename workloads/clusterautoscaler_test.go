@@ -664,3 +664,39 @@ func TestClusterAutoscalerScaleDownFailed(t *testing.T) {
 		t.Errorf("want the node cordoned then uncordoned, got %v", flips)
 	}
 }
+
+// Each shape of a pool is a node group, and the expander picks among them. Four pending
+// 3-CPU pods take 2 nodes of either c8 (8 CPU, $0.40/h) or c6 (6 CPU, $0.45/h): least-waste
+// (waste.go: unused CPU fraction 4/16 against 0/12, memory unused alike) picks c6, price
+// (kwoksim's: 2 × 0.40 against 2 × 0.45) picks c8.
+func TestClusterAutoscalerExpanders(t *testing.T) {
+	for _, tc := range []struct{ expander, want string }{{"least-waste", "c6"}, {"price", "c8"}} {
+		t.Run(tc.expander, func(t *testing.T) {
+			pool, err := autoscaling.Decode([]byte(`apiVersion: kwoksim/v1alpha1
+kind: NodePool
+metadata: {name: pool}
+spec:
+  min: 1
+  max: 20
+  shapes:
+  - {name: c8, capacity: {cpu: "8", memory: 32Gi}, pricePerHour: 0.40}
+  - {name: c6, capacity: {cpu: "6", memory: 32Gi}, pricePerHour: 0.45}
+  provisioning: {delay: {min: 60s, max: 90s}}
+`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := newCARun(t, 11, 10*time.Minute, pool, func(o *autoscaling.Options) { o.Expander = tc.expander })
+			workloadstest.Create(t, r.s, cpuDeployment("step", 6, "3"))
+			if err := r.s.Run(); err != nil {
+				t.Fatal(err)
+			}
+			r.dump(t)
+			ups := r.events(analysis.ScaleUp)
+			if len(ups) != 1 || ups[0].Shape != tc.want || ups[0].Count != 2 ||
+				!strings.Contains(ups[0].Message, "expander "+tc.expander+" chose it among pool/c8 (2 nodes, 4 pods), pool/c6 (2 nodes, 4 pods)") {
+				t.Errorf("want one scale-up of 2 %s nodes, got %+v", tc.want, ups)
+			}
+		})
+	}
+}
