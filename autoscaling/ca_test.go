@@ -1,7 +1,6 @@
 package autoscaling
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +35,7 @@ func TestBestOption(t *testing.T) {
 		{"most-pods ties a and b, then price", []string{ExpanderMostPods, ExpanderPrice}, first, "b"},
 		{"price: c's 3 × 0.20 is cheapest", []string{ExpanderPrice}, last, "c"},
 		{"random draws among all", []string{ExpanderRandom, ExpanderPrice}, last, "c"},
+		{"priority without its ConfigMap keeps all, price decides", []string{ExpanderPriority, ExpanderPrice}, first, "c"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := BestOption(tc.chain, opts, tc.pick); opts[got].Group != tc.want {
@@ -52,11 +52,9 @@ func TestParseExpander(t *testing.T) {
 	if c, err := ParseExpander("least-waste, price"); err != nil || len(c) != 2 {
 		t.Errorf("a chain of two: %v %v", c, err)
 	}
-	for _, bad := range []string{"priority", "grpc", "cheapest", ""} {
+	for _, bad := range []string{"grpc", "cheapest", ""} {
 		if _, err := ParseExpander(bad); err == nil {
 			t.Errorf("%q must be refused", bad)
-		} else if bad == "priority" && !strings.Contains(err.Error(), "cluster-autoscaler-priority-expander") {
-			t.Errorf("priority's refusal must name the ConfigMap: %v", err)
 		}
 	}
 }

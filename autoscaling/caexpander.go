@@ -13,12 +13,15 @@ const (
 	ExpanderLeastWaste = "least-waste"
 	ExpanderLeastNodes = "least-nodes"
 	ExpanderPrice      = "price"
+	// ExpanderPriority ranks node groups by the ConfigMap
+	// kube-system/cluster-autoscaler-priority-expander, which kwoksim does not store: see
+	// BestOption.
+	ExpanderPriority = "priority"
 )
 
 // ParseExpander splits --expander into its chain (expander/factory/chain.go: a
-// comma-separated list, each a filter applied in turn). The priority expander reads the
-// cluster-autoscaler-priority-expander ConfigMap and grpc calls an external service: kwoksim
-// models neither, and refuses them rather than pick groups differently from the real one.
+// comma-separated list, each a filter applied in turn). grpc calls an external service,
+// which kwoksim does not model: refused.
 func ParseExpander(s string) ([]string, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, fmt.Errorf("--expander: empty")
@@ -27,20 +30,18 @@ func ParseExpander(s string) ([]string, error) {
 	for _, name := range strings.Split(s, ",") {
 		name = strings.TrimSpace(name)
 		switch name {
-		case ExpanderRandom, ExpanderMostPods, ExpanderLeastWaste, ExpanderLeastNodes, ExpanderPrice:
+		case ExpanderRandom, ExpanderMostPods, ExpanderLeastWaste, ExpanderLeastNodes, ExpanderPrice, ExpanderPriority:
 			out = append(out, name)
-		case "priority":
-			return nil, fmt.Errorf("--expander priority: its priorities come from the ConfigMap kube-system/cluster-autoscaler-priority-expander, which kwoksim does not model; use %s", modelledExpanders)
 		case "grpc":
-			return nil, fmt.Errorf("--expander grpc: it asks an external gRPC service, which kwoksim does not model; use %s", modelledExpanders)
+			return nil, fmt.Errorf("--expander grpc: it asks an external gRPC service, which kwoksim does not model; use %s", caModelledExpanders)
 		default:
-			return nil, fmt.Errorf("--expander: unknown expander %q; use %s", name, modelledExpanders)
+			return nil, fmt.Errorf("--expander: unknown expander %q; use %s", name, caModelledExpanders)
 		}
 	}
 	return out, nil
 }
 
-const modelledExpanders = "random, most-pods, least-waste, least-nodes or price (or a comma-separated chain of them)"
+const caModelledExpanders = "random, most-pods, least-waste, least-nodes, price or priority (or a comma-separated chain of them)"
 
 // ExpansionOption is one node group a scale-up could grow (cluster-autoscaler's
 // expander.Option): how many nodes, for how many pods, and what the expanders weigh.
@@ -62,7 +63,10 @@ type ExpansionOption struct {
 // BestOption applies the expander chain to the options and returns the chosen one's index
 // (expander/factory/chain.go, chainStrategy.BestOption): each filter keeps its best options,
 // ties included, and the chain stops as soon as one is left; a tie that survives the chain
-// goes to the random strategy, as does the random filter itself. pick(n) must return a
+// goes to the random strategy, as does the random filter itself. The priority filter keeps
+// every option: kwoksim stores no ConfigMap, and upstream's priority expander
+// (expander/priority/priority.go, BestOptions) returns all the options when it cannot load
+// its ConfigMap. pick(n) must return a
 // number in [0, n) from a seeded source: upstream's random expander uses the unseeded global
 // math/rand (expander/random/random.go). -1 when there is no option.
 func BestOption(chain []string, opts []ExpansionOption, pick func(n int) int) int {

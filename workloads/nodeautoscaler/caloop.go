@@ -2,6 +2,7 @@ package nodeautoscaler
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -82,6 +83,9 @@ func startClusterAutoscaler(rt *Runtime) error {
 		lastScaleDownFail: past, backoff: autoscaling.NewGroupBackoff(o), unneeded: map[string]time.Time{},
 		recent: map[string]caRecent{}, deletions: map[string]*caDeletion{}}
 	rt.rec.NotModelled = append(rt.rec.NotModelled, caNotModelled...)
+	if slices.Contains(chain, autoscaling.ExpanderPriority) {
+		rt.rec.NotModelled = append(rt.rec.NotModelled, caPriorityNotModelled)
+	}
 	rt.OnUnschedulable(ca.triggered)
 	rt.Sim().API().Watch(ca.observe)
 	ca.schedule(rt.Now(), false)

@@ -20,3 +20,6 @@ var caNotModelled = []string{
 	"cluster-autoscaler wall-clock limits (--max-nodegroup-binpacking-duration, --max-binpacking-time, --scale-down-simulation-timeout) do not apply on virtual time",
 	"cluster-autoscaler events: recorded in the autoscaling record only; the real one also posts them as Kubernetes Events on pods (TriggeredScaleUp, NotTriggerScaleUp) and nodes",
 }
+
+// caPriorityNotModelled is said when --expander has priority.
+const caPriorityNotModelled = "cluster-autoscaler --expander priority: kwoksim stores no ConfigMaps, so kube-system/cluster-autoscaler-priority-expander is never found; the real expander then keeps every option (priority.go, on a failed reload), and so does kwoksim: the next expander of the chain, or the seeded random draw, chooses"
