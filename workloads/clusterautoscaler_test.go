@@ -90,8 +90,8 @@ func newCARun(t *testing.T, seed uint64, until time.Duration, pool *autoscaling.
 	return r
 }
 
-// cpuDeployment is a Deployment of pods requesting cpu each.
-func cpuDeployment(name string, replicas int32, cpu string) *appsv1.Deployment {
+// caDeployment is a Deployment of pods requesting cpu each.
+func caDeployment(name string, replicas int32, cpu string) *appsv1.Deployment {
 	d := workloadstest.Deployment(name, replicas)
 	d.Spec.Template.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu)}
 	return d
@@ -146,7 +146,7 @@ func stepPods(m map[string]time.Duration) []string {
 func TestClusterAutoscalerStepUpAndDown(t *testing.T) {
 	const until = 9*time.Hour + 30*time.Minute
 	r := newCARun(t, 1, until, testPool(t, ""), nil)
-	workloadstest.Create(t, r.s, cpuDeployment("base", 3, "2"), cpuDeployment("step", 0, "2"))
+	workloadstest.Create(t, r.s, caDeployment("base", 3, "2"), caDeployment("step", 0, "2"))
 	workloadstest.PatchAt(t, r.s, time.Hour, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
 	// The drop is off the loop's 10 s grid, so that which iteration first sees the nodes
 	// empty does not hang on the order of events at one instant.
@@ -293,7 +293,7 @@ func TestClusterAutoscalerMinSize(t *testing.T) {
 	// Until 0: the run goes on while the autoscaler has work pending (nodes waiting out
 	// their unneeded time), and ends once nothing is left but background ticks.
 	r := newCARun(t, 2, 0, testPool(t, ""), nil)
-	workloadstest.Create(t, r.s, cpuDeployment("step", 0, "2"))
+	workloadstest.Create(t, r.s, caDeployment("step", 0, "2"))
 	workloadstest.PatchAt(t, r.s, time.Minute, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
 	workloadstest.PatchAt(t, r.s, 30*time.Minute+5*time.Second, "Deployment", "default", "step", `{"spec":{"replicas":0}}`)
 	if err := r.s.Run(); err != nil {
@@ -324,7 +324,7 @@ func TestClusterAutoscalerMinSize(t *testing.T) {
 // 0): the loop goes background when nothing is left to do.
 func TestClusterAutoscalerNoScaleUp(t *testing.T) {
 	r := newCARun(t, 3, 0, testPool(t, ""), nil)
-	d := cpuDeployment("ssd", 1, "1")
+	d := caDeployment("ssd", 1, "1")
 	d.Spec.Template.Spec.NodeSelector = map[string]string{"disk": "ssd"}
 	workloadstest.Create(t, r.s, d)
 	if err := r.s.Run(); err != nil {
@@ -351,7 +351,7 @@ func TestClusterAutoscalerNoScaleUp(t *testing.T) {
 // removed, and the pods come back on the same nodes without a second scale-up.
 func TestClusterAutoscalerUnneededTimeNotReached(t *testing.T) {
 	r := newCARun(t, 4, 50*time.Minute, testPool(t, ""), nil)
-	workloadstest.Create(t, r.s, cpuDeployment("base", 3, "2"), cpuDeployment("step", 0, "2"))
+	workloadstest.Create(t, r.s, caDeployment("base", 3, "2"), caDeployment("step", 0, "2"))
 	workloadstest.PatchAt(t, r.s, time.Minute, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
 	workloadstest.PatchAt(t, r.s, 30*time.Minute+5*time.Second, "Deployment", "default", "step", `{"spec":{"replicas":0}}`)
 	workloadstest.PatchAt(t, r.s, 35*time.Minute+5*time.Second, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
@@ -379,7 +379,7 @@ func TestClusterAutoscalerUnneededTimeNotReached(t *testing.T) {
 // before the scale-up + 10 m (isScaleDownInCooldown: lastScaleUpTime + delay after now).
 func TestClusterAutoscalerDelayAfterAdd(t *testing.T) {
 	r := newCARun(t, 5, 20*time.Minute, testPool(t, ""), func(o *autoscaling.Options) { o.ScaleDownUnneededTime = time.Minute })
-	workloadstest.Create(t, r.s, cpuDeployment("base", 3, "2"), cpuDeployment("step", 0, "2"))
+	workloadstest.Create(t, r.s, caDeployment("base", 3, "2"), caDeployment("step", 0, "2"))
 	workloadstest.PatchAt(t, r.s, time.Minute, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
 	workloadstest.PatchAt(t, r.s, 6*time.Minute+15*time.Second, "Deployment", "default", "step", `{"spec":{"replicas":0}}`)
 	if err := r.s.Run(); err != nil {
@@ -432,7 +432,7 @@ func TestClusterAutoscalerPDB(t *testing.T) {
 	}
 	// The pods reach Ready some seconds after they start, so a replacement is unavailable
 	// for a while and the budget has something to hold back.
-	d := cpuDeployment("step", 4, "2")
+	d := caDeployment("step", 4, "2")
 	d.Spec.Template.Annotations = map[string]string{"kwoksim.io/ready-after": "20s"}
 	workloadstest.Create(t, s, pdb, d)
 
@@ -511,7 +511,7 @@ func TestClusterAutoscalerPDB(t *testing.T) {
 // backed off 5 m, then 10 m (exponential_backoff.go): scale-ups at S, S+20m10s, S+45m20s.
 func TestClusterAutoscalerProvisionTimeout(t *testing.T) {
 	r := newCARun(t, 7, 50*time.Minute, caPool(t, 1, "{min: 20m, max: 20m}"), nil)
-	workloadstest.Create(t, r.s, cpuDeployment("big", 2, "6"))
+	workloadstest.Create(t, r.s, caDeployment("big", 2, "6"))
 	if err := r.s.Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -543,7 +543,7 @@ func TestClusterAutoscalerReproducible(t *testing.T) {
 	run := func(procs int) []byte {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		r := newCARun(t, 8, 50*time.Minute, testPool(t, ""), func(o *autoscaling.Options) { o.Expander = "random" })
-		workloadstest.Create(t, r.s, cpuDeployment("base", 1, "2"), cpuDeployment("step", 0, "2"))
+		workloadstest.Create(t, r.s, caDeployment("base", 1, "2"), caDeployment("step", 0, "2"))
 		workloadstest.PatchAt(t, r.s, time.Minute, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
 		workloadstest.PatchAt(t, r.s, 20*time.Minute+5*time.Second, "Deployment", "default", "step", `{"spec":{"replicas":3}}`)
 		if err := r.s.Run(); err != nil {
@@ -569,7 +569,7 @@ func TestClusterAutoscalerDaemonSetOverhead(t *testing.T) {
 	r := newCARun(t, 9, 20*time.Minute, testPool(t, ""), nil)
 	ds := workloadstest.DaemonSet("agent")
 	ds.Spec.Template.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
-	workloadstest.Create(t, r.s, ds, cpuDeployment("base", 3, "2"), cpuDeployment("step", 0, "2"))
+	workloadstest.Create(t, r.s, ds, caDeployment("base", 3, "2"), caDeployment("step", 0, "2"))
 	workloadstest.PatchAt(t, r.s, time.Minute, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
 	if err := r.s.Run(); err != nil {
 		t.Fatal(err)
@@ -607,7 +607,7 @@ func TestClusterAutoscalerScaleDownFailed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := cpuDeployment("base", 1, "2")
+	d := caDeployment("base", 1, "2")
 	d.Spec.Template.Annotations = map[string]string{"cluster-autoscaler.kubernetes.io/safe-to-evict": "true"}
 	one := intstr.FromInt32(1)
 	pdb := &policyv1.PodDisruptionBudget{
@@ -687,7 +687,7 @@ spec:
 				t.Fatal(err)
 			}
 			r := newCARun(t, 11, 10*time.Minute, pool, func(o *autoscaling.Options) { o.Expander = tc.expander })
-			workloadstest.Create(t, r.s, cpuDeployment("step", 6, "3"))
+			workloadstest.Create(t, r.s, caDeployment("step", 6, "3"))
 			if err := r.s.Run(); err != nil {
 				t.Fatal(err)
 			}
