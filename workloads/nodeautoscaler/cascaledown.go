@@ -287,12 +287,12 @@ func (ca *clusterAutoscaler) removableAt(rs []caRemovable, now time.Time) (empty
 	}
 	for _, r := range rs {
 		since := ca.unneeded[r.m.Name]
-		wait := ca.o.ScaleDownUnneededTime
+		wait, reason := ca.o.ScaleDownUnneededTime, "NotUnneededLongEnough"
 		if n, err := ca.getNode(r.m.Name); err == nil && !ready(n) {
-			wait = ca.o.ScaleDownUnreadyTime
+			wait, reason = ca.o.ScaleDownUnreadyTime, "NotUnreadyLongEnough"
 		}
 		if !since.Add(wait).Before(now) {
-			ca.rt.Unremovable(r.m, "NotUnneededLongEnough",
+			ca.rt.Unremovable(r.m, reason,
 				fmt.Sprintf("unneeded since %v, removable after %v", since.Sub(sim.Epoch), since.Add(wait).Sub(sim.Epoch)))
 			ca.waiting = true
 			continue
