@@ -61,9 +61,6 @@ func TestAutoscalerDefaultNote(t *testing.T) {
 	} {
 		args := append([]string{"run", "--nodes", seedNodes, "--workload", seedWorkload, "-f", nodePoolFile, "-o", "json"}, tc.args...)
 		code, out, errOut := kwoksim(t, args...)
-		if behaviourMissing(t, errOut) {
-			continue
-		}
 		if code != exitOK {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)
 		}
@@ -93,9 +90,6 @@ func TestPlanDynamic(t *testing.T) {
 	}
 
 	code, out, errOut = kwoksim(t, "plan", "--nodes", seedNodes, "--workload", seedWorkload, "-f", nodePoolFile, "-o", "json", "--until", "10m")
-	if behaviourMissing(t, errOut) {
-		return
-	}
 	if code != exitOK && code != exitAssertion {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -104,18 +98,6 @@ func TestPlanDynamic(t *testing.T) {
 		len(p.Templates) != 0 || len(p.Dynamic.Pools) != 1 || p.Dynamic.Pools[0].Name != "general" {
 		t.Errorf("plan %s", out)
 	}
-}
-
-// behaviourMissing reports, and logs, a run that failed because the autoscaler behaviour it
-// asked for is still a stub in workloads/nodeautoscaler (issue 21 is written in parts): the
-// test of what depends on it then waits for it instead of failing.
-func behaviourMissing(t *testing.T, stderr string) bool {
-	t.Helper()
-	if strings.Contains(stderr, "behaviour is not written yet") {
-		t.Logf("skipped until the behaviour exists: %s", strings.TrimSpace(stderr))
-		return true
-	}
-	return false
 }
 
 // The example sweep compares the autoscalers on one scenario: its inputs load, its pools
