@@ -700,3 +700,81 @@ spec:
 		})
 	}
 }
+
+// A node holding more of a budget's pods than the budget allows at once is removable
+// (drainability/rules/pdb/rule.go blocks only when no disruption is left; CanRemovePods marks
+// the node risky, not unremovable): its drain evicts one pod, meets the budget's 429 for the
+// other, and retries every 10 s until the first pod's replacement is Ready. Here two step pods
+// (PDB maxUnavailable 1) sit on pool node pool-c8-0 (4/8: underutilized at exactly the 0.5
+// threshold) and a 16-CPU node appears at 1m with room for both.
+func TestClusterAutoscalerRiskyPdbNode(t *testing.T) {
+	pool := caPool(t, 0, "{min: 60s, max: 60s}")
+	s := workloadstest.Sim(t, sim.Config{Seed: 3, Stages: stages.Default(), Until: 40 * time.Minute})
+	a, err := pool.Node("c8", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	workloadstest.Create(t, s, a)
+	o := autoscaling.DefaultOptions()
+	o.Autoscaler = autoscaling.ClusterAutoscaler
+	rt, err := nodeautoscaler.Start(s, []*autoscaling.NodePool{pool}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := intstr.FromInt32(1)
+	pdb := &policyv1.PodDisruptionBudget{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
+		ObjectMeta: metav1.ObjectMeta{Name: "step", Namespace: "default"},
+		Spec: policyv1.PodDisruptionBudgetSpec{MaxUnavailable: &one,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "step"}}},
+	}
+	d := caDeployment("step", 2, "2")
+	d.Spec.Template.Annotations = map[string]string{"kwoksim.io/ready-after": "20s"}
+	workloadstest.Create(t, s, pdb, d)
+	s.Clock().At(sim.Epoch.Add(time.Minute), func() {
+		if _, err := s.API().Create(workloadstest.KWOKNode("big", "16")); err != nil {
+			t.Error(err)
+		}
+	})
+	ready := map[string]bool{}
+	allReady, worst := false, 0
+	s.API().Watch(func(ev sim.WatchEvent) {
+		p, ok := ev.Object.(*corev1.Pod)
+		if !ok || p.Labels["app"] != "step" {
+			return
+		}
+		ready[p.Name] = ev.Type != watch.Deleted && p.DeletionTimestamp == nil && podutil.IsPodReady(p)
+		n := 0
+		for _, r := range ready {
+			if r {
+				n++
+			}
+		}
+		allReady = allReady || n == 2
+		if allReady {
+			worst = max(worst, 2-n)
+		}
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	var removed bool
+	for _, n := range rt.Record().Nodes {
+		if n.Name == "pool-c8-0" {
+			removed = n.DeletedAt != nil && n.RemovalReason == "underutilized"
+		}
+	}
+	if !removed {
+		t.Errorf("pool-c8-0 not drained and deleted; unremovable %+v, events %+v", rt.Record().Unremovable, rt.Record().Events)
+	}
+	if !allReady || worst > 1 {
+		t.Errorf("want at most 1 step pod unavailable at any instant, saw %d", worst)
+	}
+	obs, err := s.Observe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(obs.RefusedEvictions) == 0 {
+		t.Error("want the second eviction refused by the budget (429) and retried; none was refused")
+	}
+}

@@ -27,6 +27,9 @@ type caRemovable struct {
 	m    *Member
 	pods []*corev1.Pod
 	util autoscaling.UtilizationInfo
+	// risky: its pods need more disruptions of a budget than it allows at once, so its
+	// drain will meet refused evictions (simulator/cluster.go, NodeToBeRemoved.IsRisky).
+	risky bool
 }
 
 // scaleDown is RunOnce's scale-down part: the planner's UpdateClusterState
@@ -160,13 +163,14 @@ func (ca *clusterAutoscaler) plan(sn *Snapshot, now time.Time) ([]caRemovable, e
 			continue
 		}
 		delete(dest, name)
+		risky := !pdbs.canInParallel(pods)
 		pdbs.remove(pods)
 		ca.rt.ClearUnremovable(name) // removableAt records why it may not go yet
 		found[name] = true
 		if _, ok := ca.unneeded[name]; !ok {
 			ca.unneeded[name] = now
 		}
-		out = append(out, caRemovable{m: c.m, pods: pods, util: c.util})
+		out = append(out, caRemovable{m: c.m, pods: pods, util: c.util, risky: risky})
 	}
 	for _, name := range sortedKeys(ca.unneeded) {
 		if !found[name] {
@@ -213,7 +217,6 @@ func (ca *clusterAutoscaler) simulateRemoval(sn *Snapshot, node string, pods []*
 // drain.BlockingPodReason.
 func (ca *clusterAutoscaler) podsToMove(pods []*corev1.Pod, pdbs *caPdbTracker, now time.Time) ([]*corev1.Pod, string, string) {
 	var out []*corev1.Pod
-	planned := map[*policyv1.PodDisruptionBudget]int32{}
 	for _, p := range pods {
 		block := ""
 		switch {
@@ -229,15 +232,13 @@ func (ca *clusterAutoscaler) podsToMove(pods []*corev1.Pod, pdbs *caPdbTracker, 
 		case ca.o.SkipNodesWithLocalStorage && hasBlockingLocalStorage(p):
 			block = "LocalStorageRequested"
 		default:
-			// pdb rule, counting the node's own earlier pods against the same budget.
+			// pdb rule (drainability/rules/pdb/rule.go, Drainable): a matching budget with
+			// less than one disruption left blocks. It reads the tracker as the nodes chosen
+			// before left it, not counting this node's own pods: a node with more of a
+			// budget's pods than it allows is removable, only "risky" (see canInParallel).
 			for _, b := range pdbs.matching(p) {
-				if pdbs.remaining[b]-planned[b] < 1 {
+				if pdbs.remaining[b] < 1 {
 					block = "NotEnoughPdb"
-				}
-			}
-			if block == "" {
-				for _, b := range pdbs.matching(p) {
-					planned[b]++
 				}
 			}
 		}
@@ -309,6 +310,16 @@ func (ca *clusterAutoscaler) removableAt(rs []caRemovable, now time.Time) (empty
 			drain = append(drain, r)
 		}
 	}
+	// planner.go, NodesToDelete: sortByRisk puts the risky nodes to drain last.
+	slices.SortStableFunc(drain, func(a, b caRemovable) int {
+		switch {
+		case a.risky == b.risky:
+			return 0
+		case b.risky:
+			return -1
+		}
+		return 1
+	})
 	return empty, drain
 }
 
@@ -373,6 +384,21 @@ func (t *caPdbTracker) matching(p *corev1.Pod) []*policyv1.PodDisruptionBudget {
 		}
 	}
 	return out
+}
+
+// canInParallel is CanRemovePods' inParallel (core/scaledown/pdb/basic.go): whether every
+// budget allows as many disruptions as the pods it matches.
+func (t *caPdbTracker) canInParallel(pods []*corev1.Pod) bool {
+	count := map[*policyv1.PodDisruptionBudget]int32{}
+	for _, p := range pods {
+		for _, b := range t.matching(p) {
+			count[b]++
+			if t.remaining[b] < count[b] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (t *caPdbTracker) remove(pods []*corev1.Pod) {
