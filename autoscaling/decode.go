@@ -99,7 +99,8 @@ func (*Error) BadInput() {}
 func Decode(doc []byte) (*NodePool, error) {
 	j, err := yaml.YAMLToJSON(doc)
 	if err != nil {
-		return nil, err
+		// Still bad input with a message of its own (exit 2), not an internal error.
+		return nil, &Error{Fields: []string{"not a YAML or JSON object: " + err.Error()}}
 	}
 	var w wirePool
 	strict, err := kjson.UnmarshalStrict(j, &w, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
