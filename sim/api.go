@@ -185,6 +185,31 @@ func (a *API) List(k *Kind) ([]runtime.Object, error) {
 	return items, nil
 }
 
+// ListShared returns the stored objects of a kind as the scheduler's informer holds them,
+// sorted by namespace and name, without copying them: they are shared and must not be
+// modified. Terminal pods are left out, as the scheduler's pod informer leaves them out
+// (visibleToScheduler). For readers that list often (the node autoscaler's simulations),
+// where List's deep copy of every object would dominate.
+func (a *API) ListShared(k *Kind) ([]runtime.Object, error) {
+	inf := a.informers[k.Name()]
+	if inf == nil {
+		return a.List(k)
+	}
+	objs := inf.indexer.List()
+	items := make([]runtime.Object, 0, len(objs))
+	for _, o := range objs {
+		items = append(items, o.(runtime.Object))
+	}
+	sort.Slice(items, func(i, j int) bool {
+		mi, mj := items[i].(metav1.Object), items[j].(metav1.Object)
+		if mi.GetNamespace() != mj.GetNamespace() {
+			return mi.GetNamespace() < mj.GetNamespace()
+		}
+		return mi.GetName() < mj.GetName()
+	})
+	return items, nil
+}
+
 // Create stores a new object as kube-apiserver would: defaulted, named, stamped and validated.
 func (a *API) Create(obj runtime.Object) (runtime.Object, error) {
 	k, err := KindOf(obj)

@@ -192,7 +192,7 @@ func (ca *clusterAutoscaler) simulateRemoval(sn *Snapshot, node string, pods []*
 	}
 	var moved []*corev1.Pod
 	for _, p := range pods {
-		to, err := sn.firstFit(p, others)
+		to, err := sn.FirstFit(p, others)
 		if err == nil && to != "" {
 			err = sn.Place(p, to)
 		}

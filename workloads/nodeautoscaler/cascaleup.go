@@ -88,7 +88,7 @@ func (ca *clusterAutoscaler) podsToHelp(sn *Snapshot, now time.Time) ([]*corev1.
 	var out []*corev1.Pod
 	for _, p := range pods {
 		sn.Unplace(p)
-		n, err := sn.firstFit(p, nodes)
+		n, err := sn.FirstFit(p, nodes)
 		if err != nil {
 			return nil, err
 		}
@@ -289,7 +289,7 @@ func (ca *clusterAutoscaler) estimate(sn *Snapshot, g caGroup, pods []*corev1.Po
 	var helped []*corev1.Pod
 	broke := false
 	for _, p := range ordered {
-		n, err := sn.firstFit(p, added)
+		n, err := sn.FirstFit(p, added)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -44,6 +44,8 @@ type Runtime struct {
 
 	lister     *swapLister
 	frameworks map[string]framework.Framework
+	// podInfos are the scheduler's PodInfos of the stored pods of the last Snapshot.
+	podInfos map[*corev1.Pod]*framework.PodInfo
 
 	unschedulableHooks []func()
 	unschedulableArmed bool
@@ -92,7 +94,7 @@ func (p *Pool) Size() int { return len(p.members) }
 func New(s *sim.Simulator, pools []*autoscaling.NodePool, opts autoscaling.Options) (*Runtime, error) {
 	rt := &Runtime{s: s, api: s.API(), clock: s.Clock(), opts: opts, rng: s.Rand(streamAutoscaler),
 		logger: klog.Background(), members: map[string]*Member{}, noScaleUp: map[string]int{},
-		unremovable: map[string]int{}, lister: &swapLister{}, frameworks: map[string]framework.Framework{}}
+		unremovable: map[string]int{}, lister: newSwapLister(), frameworks: map[string]framework.Framework{}}
 	var err error
 	if rt.nodeKind, err = sim.KindNamed("Node"); err != nil {
 		return nil, err
@@ -195,9 +197,10 @@ func (rt *Runtime) Elapsed() time.Duration { return rt.s.Elapsed() }
 // Rand is the autoscaler's RNG, drawn from the run's seed.
 func (rt *Runtime) Rand() *rand.Rand { return rt.rng }
 
-// Nodes are the cluster's Nodes, by name.
+// Nodes are the cluster's Nodes, by name. They are the stored objects, shared: copy one
+// before changing it.
 func (rt *Runtime) Nodes() ([]*corev1.Node, error) {
-	objs, err := rt.api.List(rt.nodeKind)
+	objs, err := rt.api.ListShared(rt.nodeKind)
 	if err != nil {
 		return nil, err
 	}
@@ -209,9 +212,10 @@ func (rt *Runtime) Nodes() ([]*corev1.Node, error) {
 	return out, nil
 }
 
-// Pods are the cluster's pods, by namespace and name.
+// Pods are the cluster's pods that are not terminal, by namespace and name. They are the
+// stored objects, shared: copy one before changing it.
 func (rt *Runtime) Pods() ([]*corev1.Pod, error) {
-	objs, err := rt.api.List(rt.podKind)
+	objs, err := rt.api.ListShared(rt.podKind)
 	if err != nil {
 		return nil, err
 	}

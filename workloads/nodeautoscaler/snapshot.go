@@ -10,25 +10,27 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/component-helpers/resource"
 	fwk "k8s.io/kube-scheduler/framework"
-	internalcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 )
 
 // Snapshot is a hypothetical cluster: nodes (real ones, and template nodes that do not exist
 // yet) with the pods on them, on which the real scheduler's PreFilter and Filter plugins say
 // whether a pod would fit a node. It is cluster-autoscaler's ClusterSnapshot
-// (simulator/clustersnapshot) over kube-scheduler's own Snapshot type
-// (pkg/scheduler/backend/cache): placing a pod is a mutation of that snapshot, adding or
-// removing a node rebuilds it. Not safe for concurrent use; one per decision.
+// (simulator/clustersnapshot), kept as the scheduler's own NodeInfos
+// (pkg/scheduler/framework), updated in place: adding a node, placing or removing a pod
+// changes one NodeInfo, as the scheduler's cache does. Not safe for concurrent use; one per
+// decision.
 type Snapshot struct {
-	rt    *Runtime
+	rt *Runtime
+	// nodes in the order they were added (the cluster's by name first), and their NodeInfos.
 	nodes []*corev1.Node
+	infos map[string]*framework.NodeInfo
 	// pods are the pods on each node, placed ones included, in placement order.
 	pods map[string][]*corev1.Pod
 	// where is the node each pod is on, by UID.
 	where map[types.UID]string
-	cur   *internalcache.Snapshot
-	dirty bool
+	// list caches NodeInfos().List() until the next change of the node set.
+	list []fwk.NodeInfo
 }
 
 // Snapshot returns the cluster as it stands: every Node (those being removed included; leave
@@ -42,17 +44,34 @@ func (rt *Runtime) Snapshot() (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	sn := &Snapshot{rt: rt, pods: map[string][]*corev1.Pod{}, where: map[types.UID]string{}, dirty: true}
+	sn := &Snapshot{rt: rt, infos: make(map[string]*framework.NodeInfo, len(nodes)), pods: map[string][]*corev1.Pod{},
+		where: make(map[types.UID]string, len(pods))}
 	for _, n := range nodes {
-		sn.nodes = append(sn.nodes, n)
+		sn.AddNode(n)
 	}
+	// Stored pods are never changed in place (a write stores a new object), so the PodInfo
+	// of one (its requests, affinity terms) is computed once, not at every snapshot.
+	cache := make(map[*corev1.Pod]*framework.PodInfo, len(pods))
 	for _, p := range pods {
 		if p.Spec.NodeName == "" || terminal(p) {
 			continue
 		}
+		ni := sn.infos[p.Spec.NodeName]
+		if ni == nil {
+			continue // bound to a node that is gone: the pod GC's
+		}
+		pi := rt.podInfos[p]
+		if pi == nil {
+			if pi, err = framework.NewPodInfo(p); err != nil {
+				return nil, err
+			}
+		}
+		cache[p] = pi
+		ni.AddPodInfo(pi)
 		sn.pods[p.Spec.NodeName] = append(sn.pods[p.Spec.NodeName], p)
 		sn.where[p.UID] = p.Spec.NodeName
 	}
+	rt.podInfos = cache
 	return sn, nil
 }
 
@@ -61,10 +80,8 @@ func (sn *Snapshot) Nodes() []*corev1.Node { return sn.nodes }
 
 // Node is the named node, or nil.
 func (sn *Snapshot) Node(name string) *corev1.Node {
-	for _, n := range sn.nodes {
-		if n.Name == name {
-			return n
-		}
+	if ni := sn.infos[name]; ni != nil {
+		return ni.Node()
 	}
 	return nil
 }
@@ -74,8 +91,11 @@ func (sn *Snapshot) Pods(node string) []*corev1.Pod { return sn.pods[node] }
 
 // AddNode adds a node (a template copy of a shape, or an upcoming node).
 func (sn *Snapshot) AddNode(n *corev1.Node) {
+	ni := framework.NewNodeInfo()
+	ni.SetNode(n)
 	sn.nodes = append(sn.nodes, n)
-	sn.dirty = true
+	sn.infos[n.Name] = ni
+	sn.list = nil
 }
 
 // RemoveNode takes a node and its pods out and returns those pods.
@@ -85,32 +105,35 @@ func (sn *Snapshot) RemoveNode(name string) []*corev1.Pod {
 		return nil
 	}
 	sn.nodes = slices.Delete(sn.nodes, i, i+1)
+	delete(sn.infos, name)
+	sn.list = nil
 	pods := sn.pods[name]
 	delete(sn.pods, name)
 	for _, p := range pods {
 		delete(sn.where, p.UID)
 	}
-	sn.dirty = true
 	return pods
 }
 
 // Place puts a pod on a node (a copy with spec.nodeName set), as if the scheduler bound it.
 func (sn *Snapshot) Place(pod *corev1.Pod, node string) error {
+	ni := sn.infos[node]
+	if ni == nil {
+		return fmt.Errorf("snapshot has no node %q", node)
+	}
 	if _, ok := sn.where[pod.UID]; ok {
 		sn.Unplace(pod)
 	}
 	p := pod.DeepCopy()
 	p.Spec.NodeName = node
-	sn.pods[node] = append(sn.pods[node], p)
-	sn.where[p.UID] = node
-	if sn.dirty {
-		return nil
-	}
 	pi, err := framework.NewPodInfo(p)
 	if err != nil {
 		return err
 	}
-	return sn.cur.AddPod(pi, node)
+	ni.AddPodInfo(pi)
+	sn.pods[node] = append(sn.pods[node], p)
+	sn.where[p.UID] = node
+	return nil
 }
 
 // Unplace takes a pod off the node it is on in the snapshot.
@@ -124,28 +147,13 @@ func (sn *Snapshot) Unplace(pod *corev1.Pod) {
 	i := slices.IndexFunc(pods, func(p *corev1.Pod) bool { return p.UID == pod.UID })
 	old := pods[i]
 	sn.pods[node] = slices.Delete(pods, i, i+1)
-	if !sn.dirty {
-		if err := sn.cur.RemovePod(sn.rt.logger, old, node); err != nil {
-			sn.dirty = true
-		}
+	if ni := sn.infos[node]; ni != nil {
+		_ = ni.RemovePod(sn.rt.logger, old) // it is there: placed above, or listed at creation
 	}
 }
 
 // NodeOf is the node a pod is on in the snapshot, "" if none.
 func (sn *Snapshot) NodeOf(pod *corev1.Pod) string { return sn.where[pod.UID] }
-
-func (sn *Snapshot) rebuild() error {
-	var pods []*corev1.Pod
-	for _, n := range sn.nodes {
-		pods = append(pods, sn.pods[n.Name]...)
-	}
-	sn.cur = internalcache.NewSnapshot(pods, sn.nodes)
-	if err := sn.cur.StartMutations(); err != nil {
-		return err
-	}
-	sn.dirty = false
-	return nil
-}
 
 // Fit is whether a pod would fit a node, and if not, why: the Filter (or PreFilter) plugins'
 // reasons, as the scheduler words them.
@@ -164,17 +172,12 @@ func (f Fit) String() string {
 // Fits runs the pod's scheduler profile's PreFilter and Filter plugins for the pod on the
 // node, as cluster-autoscaler's SchedulerPluginRunner.RunFiltersOnNode does.
 func (sn *Snapshot) Fits(pod *corev1.Pod, node string) (Fit, error) {
-	if sn.dirty {
-		if err := sn.rebuild(); err != nil {
-			return Fit{}, err
-		}
-	}
-	fw, err := sn.rt.framework(pod.Spec.SchedulerName, sn.cur)
+	fw, err := sn.rt.framework(pod.Spec.SchedulerName, sn)
 	if err != nil {
 		return Fit{}, err
 	}
-	ni, err := sn.cur.Get(node)
-	if err != nil {
+	ni := sn.infos[node]
+	if ni == nil {
 		return Fit{}, fmt.Errorf("snapshot has no node %q", node)
 	}
 	p := pod
@@ -200,16 +203,43 @@ func (sn *Snapshot) Fits(pod *corev1.Pod, node string) (Fit, error) {
 	return Fit{OK: true}, nil
 }
 
-// FirstFit is the first of the named nodes the pod fits, "" when none: the order is the
-// caller's.
+// FirstFit is the first of the named nodes the pod fits, "" when none, in the caller's order.
+// The pod's PreFilter plugins run once for all the nodes and the Filter plugins per node on
+// that cycle state, as the scheduler does in one scheduling cycle and cluster-autoscaler's
+// SchedulePodOnAnyNodeMatching (simulator/clustersnapshot/predicate) does: the same answers
+// as Fits node by node, without redoing the per-pod work for every node.
 func (sn *Snapshot) FirstFit(pod *corev1.Pod, nodes []string) (string, error) {
-	for _, n := range nodes {
-		f, err := sn.Fits(pod, n)
-		if err != nil {
-			return "", err
+	if len(nodes) == 0 {
+		return "", nil
+	}
+	fw, err := sn.rt.framework(pod.Spec.SchedulerName, sn)
+	if err != nil {
+		return "", err
+	}
+	p := pod
+	if p.Spec.NodeName != "" {
+		p = pod.DeepCopy()
+		p.Spec.NodeName = ""
+	}
+	ctx := context.Background()
+	state := framework.NewCycleState()
+	res, st, _ := fw.RunPreFilterPlugins(ctx, state, p)
+	if !st.IsSuccess() {
+		if st.IsSkip() {
+			return nodes[0], nil // as Fits: a skipped PreFilter fits
 		}
-		if f.OK {
-			return n, nil
+		return "", nil
+	}
+	for _, node := range nodes {
+		if res != nil && !res.AllNodes() && !res.NodeNames.Has(node) {
+			continue
+		}
+		ni := sn.infos[node]
+		if ni == nil {
+			continue
+		}
+		if st := fw.RunFilterPlugins(ctx, state, p, ni); st.IsSuccess() {
+			return node, nil
 		}
 	}
 	return "", nil
