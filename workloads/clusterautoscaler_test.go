@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -90,13 +89,6 @@ func newCARun(t *testing.T, seed uint64, until time.Duration, pool *autoscaling.
 	return r
 }
 
-// caDeployment is a Deployment of pods requesting cpu each.
-func caDeployment(name string, replicas int32, cpu string) *appsv1.Deployment {
-	d := workloadstest.Deployment(name, replicas)
-	d.Spec.Template.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu)}
-	return d
-}
-
 func (r *caRun) events(typ string) []analysis.ScaleEventRecord {
 	var out []analysis.ScaleEventRecord
 	for _, e := range r.rt.Record().Events {
@@ -146,7 +138,7 @@ func stepPods(m map[string]time.Duration) []string {
 func TestClusterAutoscalerStepUpAndDown(t *testing.T) {
 	const until = 9*time.Hour + 30*time.Minute
 	r := newCARun(t, 1, until, testPool(t, ""), nil)
-	workloadstest.Create(t, r.s, caDeployment("base", 3, "2"), caDeployment("step", 0, "2"))
+	workloadstest.Create(t, r.s, cpuDeployment("base", 3, "2"), cpuDeployment("step", 0, "2"))
 	workloadstest.PatchAt(t, r.s, time.Hour, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
 	// The drop is off the loop's 10 s grid, so that which iteration first sees the nodes
 	// empty does not hang on the order of events at one instant.
@@ -293,7 +285,7 @@ func TestClusterAutoscalerMinSize(t *testing.T) {
 	// Until 0: the run goes on while the autoscaler has work pending (nodes waiting out
 	// their unneeded time), and ends once nothing is left but background ticks.
 	r := newCARun(t, 2, 0, testPool(t, ""), nil)
-	workloadstest.Create(t, r.s, caDeployment("step", 0, "2"))
+	workloadstest.Create(t, r.s, cpuDeployment("step", 0, "2"))
 	workloadstest.PatchAt(t, r.s, time.Minute, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
 	workloadstest.PatchAt(t, r.s, 30*time.Minute+5*time.Second, "Deployment", "default", "step", `{"spec":{"replicas":0}}`)
 	if err := r.s.Run(); err != nil {
@@ -324,7 +316,7 @@ func TestClusterAutoscalerMinSize(t *testing.T) {
 // 0): the loop goes background when nothing is left to do.
 func TestClusterAutoscalerNoScaleUp(t *testing.T) {
 	r := newCARun(t, 3, 0, testPool(t, ""), nil)
-	d := caDeployment("ssd", 1, "1")
+	d := cpuDeployment("ssd", 1, "1")
 	d.Spec.Template.Spec.NodeSelector = map[string]string{"disk": "ssd"}
 	workloadstest.Create(t, r.s, d)
 	if err := r.s.Run(); err != nil {
@@ -351,7 +343,7 @@ func TestClusterAutoscalerNoScaleUp(t *testing.T) {
 // removed, and the pods come back on the same nodes without a second scale-up.
 func TestClusterAutoscalerUnneededTimeNotReached(t *testing.T) {
 	r := newCARun(t, 4, 50*time.Minute, testPool(t, ""), nil)
-	workloadstest.Create(t, r.s, caDeployment("base", 3, "2"), caDeployment("step", 0, "2"))
+	workloadstest.Create(t, r.s, cpuDeployment("base", 3, "2"), cpuDeployment("step", 0, "2"))
 	workloadstest.PatchAt(t, r.s, time.Minute, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
 	workloadstest.PatchAt(t, r.s, 30*time.Minute+5*time.Second, "Deployment", "default", "step", `{"spec":{"replicas":0}}`)
 	workloadstest.PatchAt(t, r.s, 35*time.Minute+5*time.Second, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
@@ -379,7 +371,7 @@ func TestClusterAutoscalerUnneededTimeNotReached(t *testing.T) {
 // before the scale-up + 10 m (isScaleDownInCooldown: lastScaleUpTime + delay after now).
 func TestClusterAutoscalerDelayAfterAdd(t *testing.T) {
 	r := newCARun(t, 5, 20*time.Minute, testPool(t, ""), func(o *autoscaling.Options) { o.ScaleDownUnneededTime = time.Minute })
-	workloadstest.Create(t, r.s, caDeployment("base", 3, "2"), caDeployment("step", 0, "2"))
+	workloadstest.Create(t, r.s, cpuDeployment("base", 3, "2"), cpuDeployment("step", 0, "2"))
 	workloadstest.PatchAt(t, r.s, time.Minute, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
 	workloadstest.PatchAt(t, r.s, 6*time.Minute+15*time.Second, "Deployment", "default", "step", `{"spec":{"replicas":0}}`)
 	if err := r.s.Run(); err != nil {
@@ -423,41 +415,15 @@ func TestClusterAutoscalerPDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	one := intstr.FromInt32(1)
-	pdb := &policyv1.PodDisruptionBudget{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
-		ObjectMeta: metav1.ObjectMeta{Name: "step", Namespace: "default"},
-		Spec: policyv1.PodDisruptionBudgetSpec{MaxUnavailable: &one,
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "step"}}},
-	}
+	pdb := stepBudget()
 	// The pods reach Ready some seconds after they start, so a replacement is unavailable
 	// for a while and the budget has something to hold back.
-	d := caDeployment("step", 4, "2")
+	d := cpuDeployment("step", 4, "2")
 	d.Spec.Template.Annotations = map[string]string{"kwoksim.io/ready-after": "20s"}
 	workloadstest.Create(t, s, pdb, d)
 
-	ready := map[string]bool{}
-	allReady, worst := false, 0
+	unavailable := watchUnavailable(s, "step", 4)
 	var unremovable []string
-	s.API().Watch(func(ev sim.WatchEvent) {
-		p, ok := ev.Object.(*corev1.Pod)
-		if !ok || p.Labels["app"] != "step" {
-			return
-		}
-		ready[p.Name] = ev.Type != watch.Deleted && p.DeletionTimestamp == nil && podutil.IsPodReady(p)
-		n := 0
-		for _, r := range ready {
-			if r {
-				n++
-			}
-		}
-		if n == 4 {
-			allReady = true
-		}
-		if allReady {
-			worst = max(worst, 4-n)
-		}
-	})
 	var poll func()
 	poll = func() {
 		for _, u := range rt.Record().Unremovable {
@@ -472,8 +438,8 @@ func TestClusterAutoscalerPDB(t *testing.T) {
 	for _, e := range rt.Record().Events {
 		t.Logf("event %v %s %s %v %s", e.At, e.Type, e.Reason, e.Nodes, e.Message)
 	}
-	if !allReady || worst > 1 {
-		t.Errorf("want at most 1 step pod unavailable at any instant, saw %d (all Ready once: %v)", worst, allReady)
+	if !unavailable.allReady || unavailable.worst > 1 {
+		t.Errorf("want at most 1 step pod unavailable at any instant, saw %d (all Ready once: %v)", unavailable.worst, unavailable.allReady)
 	}
 	sawPdb := false
 	for _, u := range unremovable {
@@ -511,7 +477,7 @@ func TestClusterAutoscalerPDB(t *testing.T) {
 // backed off 5 m, then 10 m (exponential_backoff.go): scale-ups at S, S+20m10s, S+45m20s.
 func TestClusterAutoscalerProvisionTimeout(t *testing.T) {
 	r := newCARun(t, 7, 50*time.Minute, caPool(t, 1, "{min: 20m, max: 20m}"), nil)
-	workloadstest.Create(t, r.s, caDeployment("big", 2, "6"))
+	workloadstest.Create(t, r.s, cpuDeployment("big", 2, "6"))
 	if err := r.s.Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -543,7 +509,7 @@ func TestClusterAutoscalerReproducible(t *testing.T) {
 	run := func(procs int) []byte {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		r := newCARun(t, 8, 50*time.Minute, testPool(t, ""), func(o *autoscaling.Options) { o.Expander = "random" })
-		workloadstest.Create(t, r.s, caDeployment("base", 1, "2"), caDeployment("step", 0, "2"))
+		workloadstest.Create(t, r.s, cpuDeployment("base", 1, "2"), cpuDeployment("step", 0, "2"))
 		workloadstest.PatchAt(t, r.s, time.Minute, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
 		workloadstest.PatchAt(t, r.s, 20*time.Minute+5*time.Second, "Deployment", "default", "step", `{"spec":{"replicas":3}}`)
 		if err := r.s.Run(); err != nil {
@@ -569,7 +535,7 @@ func TestClusterAutoscalerDaemonSetOverhead(t *testing.T) {
 	r := newCARun(t, 9, 20*time.Minute, testPool(t, ""), nil)
 	ds := workloadstest.DaemonSet("agent")
 	ds.Spec.Template.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
-	workloadstest.Create(t, r.s, ds, caDeployment("base", 3, "2"), caDeployment("step", 0, "2"))
+	workloadstest.Create(t, r.s, ds, cpuDeployment("base", 3, "2"), cpuDeployment("step", 0, "2"))
 	workloadstest.PatchAt(t, r.s, time.Minute, "Deployment", "default", "step", `{"spec":{"replicas":30}}`)
 	if err := r.s.Run(); err != nil {
 		t.Fatal(err)
@@ -607,7 +573,7 @@ func TestClusterAutoscalerScaleDownFailed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := caDeployment("base", 1, "2")
+	d := cpuDeployment("base", 1, "2")
 	d.Spec.Template.Annotations = map[string]string{"cluster-autoscaler.kubernetes.io/safe-to-evict": "true"}
 	one := intstr.FromInt32(1)
 	pdb := &policyv1.PodDisruptionBudget{
@@ -687,7 +653,7 @@ spec:
 				t.Fatal(err)
 			}
 			r := newCARun(t, 11, 10*time.Minute, pool, func(o *autoscaling.Options) { o.Expander = tc.expander })
-			workloadstest.Create(t, r.s, caDeployment("step", 6, "3"))
+			workloadstest.Create(t, r.s, cpuDeployment("step", 6, "3"))
 			if err := r.s.Run(); err != nil {
 				t.Fatal(err)
 			}
@@ -721,14 +687,8 @@ func TestClusterAutoscalerRiskyPdbNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	one := intstr.FromInt32(1)
-	pdb := &policyv1.PodDisruptionBudget{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
-		ObjectMeta: metav1.ObjectMeta{Name: "step", Namespace: "default"},
-		Spec: policyv1.PodDisruptionBudgetSpec{MaxUnavailable: &one,
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "step"}}},
-	}
-	d := caDeployment("step", 2, "2")
+	pdb := stepBudget()
+	d := cpuDeployment("step", 2, "2")
 	d.Spec.Template.Annotations = map[string]string{"kwoksim.io/ready-after": "20s"}
 	workloadstest.Create(t, s, pdb, d)
 	s.Clock().At(sim.Epoch.Add(time.Minute), func() {
@@ -736,25 +696,7 @@ func TestClusterAutoscalerRiskyPdbNode(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	ready := map[string]bool{}
-	allReady, worst := false, 0
-	s.API().Watch(func(ev sim.WatchEvent) {
-		p, ok := ev.Object.(*corev1.Pod)
-		if !ok || p.Labels["app"] != "step" {
-			return
-		}
-		ready[p.Name] = ev.Type != watch.Deleted && p.DeletionTimestamp == nil && podutil.IsPodReady(p)
-		n := 0
-		for _, r := range ready {
-			if r {
-				n++
-			}
-		}
-		allReady = allReady || n == 2
-		if allReady {
-			worst = max(worst, 2-n)
-		}
-	})
+	unavailable := watchUnavailable(s, "step", 2)
 	if err := s.Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -767,8 +709,8 @@ func TestClusterAutoscalerRiskyPdbNode(t *testing.T) {
 	if !removed {
 		t.Errorf("pool-c8-0 not drained and deleted; unremovable %+v, events %+v", rt.Record().Unremovable, rt.Record().Events)
 	}
-	if !allReady || worst > 1 {
-		t.Errorf("want at most 1 step pod unavailable at any instant, saw %d", worst)
+	if !unavailable.allReady || unavailable.worst > 1 {
+		t.Errorf("want at most 1 step pod unavailable at any instant, saw %d", unavailable.worst)
 	}
 	obs, err := s.Observe()
 	if err != nil {
@@ -777,4 +719,45 @@ func TestClusterAutoscalerRiskyPdbNode(t *testing.T) {
 	if len(obs.RefusedEvictions) == 0 {
 		t.Error("want the second eviction refused by the budget (429) and retried; none was refused")
 	}
+}
+
+// stepBudget is a PodDisruptionBudget of maxUnavailable 1 over the pods labelled app=step.
+func stepBudget() *policyv1.PodDisruptionBudget {
+	one := intstr.FromInt32(1)
+	return &policyv1.PodDisruptionBudget{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
+		ObjectMeta: metav1.ObjectMeta{Name: "step", Namespace: "default"},
+		Spec: policyv1.PodDisruptionBudgetSpec{MaxUnavailable: &one,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "step"}}},
+	}
+}
+
+// unavailability follows an app's pods: once all want of them were Ready (allReady), the
+// most that were not Ready, or terminating, at any instant since (worst).
+type unavailability struct {
+	ready    map[string]bool
+	allReady bool
+	worst    int
+}
+
+func watchUnavailable(s *sim.Simulator, app string, want int) *unavailability {
+	u := &unavailability{ready: map[string]bool{}}
+	s.API().Watch(func(ev sim.WatchEvent) {
+		p, ok := ev.Object.(*corev1.Pod)
+		if !ok || p.Labels["app"] != app {
+			return
+		}
+		u.ready[p.Name] = ev.Type != watch.Deleted && p.DeletionTimestamp == nil && podutil.IsPodReady(p)
+		n := 0
+		for _, r := range u.ready {
+			if r {
+				n++
+			}
+		}
+		u.allReady = u.allReady || n == want
+		if u.allReady {
+			u.worst = max(u.worst, want-n)
+		}
+	})
+	return u
 }

@@ -169,36 +169,65 @@ func (f Fit) String() string {
 	return strings.Join(f.Reasons, ", ")
 }
 
-// Fits runs the pod's scheduler profile's PreFilter and Filter plugins for the pod on the
-// node, as cluster-autoscaler's SchedulerPluginRunner.RunFiltersOnNode does.
-func (sn *Snapshot) Fits(pod *corev1.Pod, node string) (Fit, error) {
+// cycle is one pod's scheduling cycle on the snapshot: its PreFilter plugins have run, and
+// Filter runs per node on their cycle state.
+type cycle struct {
+	fw    framework.Framework
+	pod   *corev1.Pod
+	state *framework.CycleState
+	res   *fwk.PreFilterResult
+	// rejected is PreFilter's refusal, nil when it let the pod through.
+	rejected *fwk.Status
+}
+
+// preFilter starts a cycle for the pod, unbound (a pod that has a node is simulated as if it
+// had none: it is being moved).
+func (sn *Snapshot) preFilter(pod *corev1.Pod) (*cycle, error) {
 	fw, err := sn.rt.framework(pod.Spec.SchedulerName, sn)
 	if err != nil {
-		return Fit{}, err
-	}
-	ni := sn.infos[node]
-	if ni == nil {
-		return Fit{}, fmt.Errorf("snapshot has no node %q", node)
+		return nil, err
 	}
 	p := pod
 	if p.Spec.NodeName != "" {
 		p = pod.DeepCopy()
 		p.Spec.NodeName = ""
 	}
-	ctx := context.Background()
-	state := framework.NewCycleState()
-	res, st, _ := fw.RunPreFilterPlugins(ctx, state, p)
+	c := &cycle{fw: fw, pod: p, state: framework.NewCycleState()}
+	res, st, _ := fw.RunPreFilterPlugins(context.Background(), c.state, p)
 	if !st.IsSuccess() {
-		if st.IsSkip() {
-			return Fit{OK: true}, nil
-		}
-		return Fit{Reasons: reasons(st)}, nil
+		c.rejected = st
 	}
-	if res != nil && !res.AllNodes() && !res.NodeNames.Has(node) {
-		return Fit{Reasons: []string{"node(s) didn't satisfy plugin(s) PreFilter's node set"}}, nil
+	c.res = res
+	return c, nil
+}
+
+// filter runs the Filter plugins on a node; nil is a fit.
+func (c *cycle) filter(ni *framework.NodeInfo) []string {
+	if c.rejected != nil {
+		return reasons(c.rejected)
 	}
-	if st := fw.RunFilterPlugins(ctx, state, p, ni); !st.IsSuccess() {
-		return Fit{Reasons: reasons(st)}, nil
+	if c.res != nil && !c.res.AllNodes() && !c.res.NodeNames.Has(ni.Node().Name) {
+		return []string{"node(s) didn't satisfy plugin(s) PreFilter's node set"}
+	}
+	if st := c.fw.RunFilterPlugins(context.Background(), c.state, c.pod, ni); !st.IsSuccess() {
+		return reasons(st)
+	}
+	return nil
+}
+
+// Fits runs the pod's scheduler profile's PreFilter and Filter plugins for the pod on the
+// node, as cluster-autoscaler's SchedulerPluginRunner.RunFiltersOnNode does.
+func (sn *Snapshot) Fits(pod *corev1.Pod, node string) (Fit, error) {
+	ni := sn.infos[node]
+	if ni == nil {
+		return Fit{}, fmt.Errorf("snapshot has no node %q", node)
+	}
+	c, err := sn.preFilter(pod)
+	if err != nil {
+		return Fit{}, err
+	}
+	if r := c.filter(ni); r != nil {
+		return Fit{Reasons: r}, nil
 	}
 	return Fit{OK: true}, nil
 }
@@ -212,33 +241,12 @@ func (sn *Snapshot) FirstFit(pod *corev1.Pod, nodes []string) (string, error) {
 	if len(nodes) == 0 {
 		return "", nil
 	}
-	fw, err := sn.rt.framework(pod.Spec.SchedulerName, sn)
-	if err != nil {
+	c, err := sn.preFilter(pod)
+	if err != nil || c.rejected != nil {
 		return "", err
 	}
-	p := pod
-	if p.Spec.NodeName != "" {
-		p = pod.DeepCopy()
-		p.Spec.NodeName = ""
-	}
-	ctx := context.Background()
-	state := framework.NewCycleState()
-	res, st, _ := fw.RunPreFilterPlugins(ctx, state, p)
-	if !st.IsSuccess() {
-		if st.IsSkip() {
-			return nodes[0], nil // as Fits: a skipped PreFilter fits
-		}
-		return "", nil
-	}
 	for _, node := range nodes {
-		if res != nil && !res.AllNodes() && !res.NodeNames.Has(node) {
-			continue
-		}
-		ni := sn.infos[node]
-		if ni == nil {
-			continue
-		}
-		if st := fw.RunFilterPlugins(ctx, state, p, ni); st.IsSuccess() {
+		if ni := sn.infos[node]; ni != nil && c.filter(ni) == nil {
 			return node, nil
 		}
 	}
