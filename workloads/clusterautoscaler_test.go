@@ -89,14 +89,29 @@ func newCARun(t *testing.T, seed uint64, until time.Duration, pool *autoscaling.
 	return r
 }
 
-func (r *caRun) events(typ string) []analysis.ScaleEventRecord {
+func (r *caRun) events(typ string) []analysis.ScaleEventRecord { return eventsOf(r.rt, typ) }
+
+// eventsOf are the autoscaler's events of a type, in order.
+func eventsOf(rt *nodeautoscaler.Runtime, typ string) []analysis.ScaleEventRecord {
 	var out []analysis.ScaleEventRecord
-	for _, e := range r.rt.Record().Events {
+	for _, e := range rt.Record().Events {
 		if e.Type == typ {
 			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// startCA starts cluster-autoscaler, with its defaults, on the pool.
+func startCA(t *testing.T, s *sim.Simulator, pool *autoscaling.NodePool) *nodeautoscaler.Runtime {
+	t.Helper()
+	o := autoscaling.DefaultOptions()
+	o.Autoscaler = autoscaling.ClusterAutoscaler
+	rt, err := nodeautoscaler.Start(s, []*autoscaling.NodePool{pool}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt
 }
 
 func (r *caRun) dump(t *testing.T) {
@@ -409,12 +424,7 @@ func TestClusterAutoscalerPDB(t *testing.T) {
 		}
 		workloadstest.Create(t, s, n)
 	}
-	o := autoscaling.DefaultOptions()
-	o.Autoscaler = autoscaling.ClusterAutoscaler
-	rt, err := nodeautoscaler.Start(s, []*autoscaling.NodePool{pool}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt := startCA(t, s, pool)
 	pdb := stepBudget()
 	// The pods reach Ready some seconds after they start, so a replacement is unavailable
 	// for a while and the budget has something to hold back.
@@ -567,12 +577,7 @@ func TestClusterAutoscalerScaleDownFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	workloadstest.Create(t, s, n)
-	o := autoscaling.DefaultOptions()
-	o.Autoscaler = autoscaling.ClusterAutoscaler
-	rt, err := nodeautoscaler.Start(s, []*autoscaling.NodePool{pool}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt := startCA(t, s, pool)
 	d := cpuDeployment("base", 1, "2")
 	d.Spec.Template.Annotations = map[string]string{"cluster-autoscaler.kubernetes.io/safe-to-evict": "true"}
 	one := intstr.FromInt32(1)
@@ -638,20 +643,7 @@ func TestClusterAutoscalerScaleDownFailed(t *testing.T) {
 func TestClusterAutoscalerExpanders(t *testing.T) {
 	for _, tc := range []struct{ expander, want string }{{"least-waste", "c6"}, {"price", "c8"}} {
 		t.Run(tc.expander, func(t *testing.T) {
-			pool, err := autoscaling.Decode([]byte(`apiVersion: kwoksim/v1alpha1
-kind: NodePool
-metadata: {name: pool}
-spec:
-  min: 1
-  max: 20
-  shapes:
-  - {name: c8, capacity: {cpu: "8", memory: 32Gi}, pricePerHour: 0.40}
-  - {name: c6, capacity: {cpu: "6", memory: 32Gi}, pricePerHour: 0.45}
-  provisioning: {delay: {min: 60s, max: 90s}}
-`))
-			if err != nil {
-				t.Fatal(err)
-			}
+			pool := testPool(t, `  - {name: c6, capacity: {cpu: "6", memory: 32Gi}, pricePerHour: 0.45}`)
 			r := newCARun(t, 11, 10*time.Minute, pool, func(o *autoscaling.Options) { o.Expander = tc.expander })
 			workloadstest.Create(t, r.s, cpuDeployment("step", 6, "3"))
 			if err := r.s.Run(); err != nil {
@@ -681,12 +673,7 @@ func TestClusterAutoscalerRiskyPdbNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	workloadstest.Create(t, s, a)
-	o := autoscaling.DefaultOptions()
-	o.Autoscaler = autoscaling.ClusterAutoscaler
-	rt, err := nodeautoscaler.Start(s, []*autoscaling.NodePool{pool}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt := startCA(t, s, pool)
 	pdb := stepBudget()
 	d := cpuDeployment("step", 2, "2")
 	d.Spec.Template.Annotations = map[string]string{"kwoksim.io/ready-after": "20s"}

@@ -121,15 +121,7 @@ func (r *karpenterRun) nodes(shape string) []*analysis.AutoscaledNodeRecord {
 	return out
 }
 
-func (r *karpenterRun) events(typ string) []analysis.ScaleEventRecord {
-	var out []analysis.ScaleEventRecord
-	for _, e := range r.rt.Record().Events {
-		if e.Type == typ {
-			out = append(out, e)
-		}
-	}
-	return out
-}
+func (r *karpenterRun) events(typ string) []analysis.ScaleEventRecord { return eventsOf(r.rt, typ) }
 
 // docs/autoscaling.md §3, timelines 7 and 8. A c8 node exists at t=0 (the pool's min) with a
 // baseline of 3 × 2 CPU; 30 step pods of 2 CPU arrive at 1h and go at 9h.
