@@ -53,6 +53,8 @@ func autoscalingReport(rec *AutoscalerRecord, pods []PodRecord, elapsed time.Dur
 	type change struct {
 		at    time.Duration
 		delta int
+		// price is the node's price per hour, for the pool's cost over time.
+		price float64
 	}
 	perPool := make([][]change, len(a.Pools))
 	var all []change
@@ -97,7 +99,7 @@ func autoscalingReport(rec *AutoscalerRecord, pods []PodRecord, elapsed time.Dur
 		if failed {
 			a.FailedLaunches++
 		}
-		launched := change{n.LaunchedAt, +1}
+		launched := change{n.LaunchedAt, +1, n.PricePerHour}
 		perPool[pi] = append(perPool[pi], launched)
 		all = append(all, launched)
 		if n.DeletedAt == nil {
@@ -109,7 +111,7 @@ func autoscalingReport(rec *AutoscalerRecord, pods []PodRecord, elapsed time.Dur
 		if !failed {
 			a.NodesRemoved++
 		}
-		deleted := change{*n.DeletedAt, -1}
+		deleted := change{*n.DeletedAt, -1, n.PricePerHour}
 		perPool[pi] = append(perPool[pi], deleted)
 		all = append(all, deleted)
 	}
@@ -137,8 +139,34 @@ func autoscalingReport(rec *AutoscalerRecord, pods []PodRecord, elapsed time.Dur
 		}
 		return points, peak
 	}
+	// costOverTime is the cost so far at t=0, after every instant that changed what the pool
+	// pays per hour, and at the end: the sum of its nodes' prices is constant in between, so
+	// the cost grows linearly from point to point, and the last point is the pool's cost.
+	costOverTime := func(cs []change) [][2]float64 {
+		slices.SortStableFunc(cs, func(x, y change) int { return cmp.Compare(x.at, y.at) })
+		rate, cost, last := 0.0, 0.0, time.Duration(0)
+		i := 0
+		for ; i < len(cs) && cs[i].at <= 0; i++ {
+			rate += float64(cs[i].delta) * cs[i].price
+		}
+		points := [][2]float64{{0, 0}}
+		for i < len(cs) {
+			at := cs[i].at
+			cost += rate * (at - last).Hours()
+			last = at
+			for ; i < len(cs) && cs[i].at == at; i++ {
+				rate += float64(cs[i].delta) * cs[i].price
+			}
+			points = append(points, [2]float64{at.Seconds(), cost})
+		}
+		if elapsed > last {
+			points = append(points, [2]float64{elapsed.Seconds(), cost + rate*(elapsed-last).Hours()})
+		}
+		return points
+	}
 	for i := range a.Pools {
 		a.Pools[i].NodesOverTime, a.Pools[i].PeakNodes = overTime(perPool[i])
+		a.Pools[i].CostOverTime = costOverTime(perPool[i])
 	}
 	_, a.PeakNodes = overTime(all)
 	for _, e := range rec.Events {

@@ -145,6 +145,30 @@ func TestAutoscalingFigures(t *testing.T) {
 	if batch := a.Pools[1]; !reflect.DeepEqual(batch.NodesOverTime, wantBatch) || batch.PeakNodes != 1 || batch.Nodes != 0 {
 		t.Errorf("batch over time %v peak %d end %d, want %v, 1, 0", batch.NodesOverTime, batch.PeakNodes, batch.Nodes, wantBatch)
 	}
+	// Cost so far, by hand: general pays 0.40/h (the initial c8) until the step, 9 × 0.40 from
+	// it, plus 1.50 from 2h, and 0.40 + 1.50 after the step ends, to the end of the day.
+	c1 := h(stepUp) * 0.40
+	c2 := c1 + h(bigUp-stepUp)*9*0.40
+	c3 := c2 + h(stepDown-bigUp)*(9*0.40+1.50)
+	c4 := c3 + h(runEnd-stepDown)*(0.40+1.50)
+	wantCost := [][2]float64{{0, 0}, {stepUp.Seconds(), c1}, {bigUp.Seconds(), c2}, {stepDown.Seconds(), c3}, {runEnd.Seconds(), c4}}
+	if len(general.CostOverTime) != len(wantCost) {
+		t.Fatalf("general cost over time %v, want %v", general.CostOverTime, wantCost)
+	}
+	for i, pt := range general.CostOverTime {
+		if pt[0] != wantCost[i][0] || !near(pt[1], wantCost[i][1]) {
+			t.Errorf("general cost over time %v, want %v", general.CostOverTime, wantCost)
+			break
+		}
+	}
+	if last := general.CostOverTime[len(general.CostOverTime)-1][1]; !near(last, general.Cost) {
+		t.Errorf("general's cost over time ends at %v, its cost is %v", last, general.Cost)
+	}
+	// The batch pool: 0.10/h from 3h to 5h (the given-up launch, then its retry), nothing after;
+	// the instant they swap still gets a point (what the pool pays per hour changed by zero).
+	if batch := a.Pools[1]; !near(batch.CostOverTime[len(batch.CostOverTime)-1][1], b4*0.10) {
+		t.Errorf("batch cost over time %v, want it to end at %v", batch.CostOverTime, b4*0.10)
+	}
 	// 10 general nodes from 2h, and the batch launch at 3h: 11 at once.
 	if a.PeakNodes != 11 || a.Nodes != 2 {
 		t.Errorf("peak %d, at the end %d; want 11, 2", a.PeakNodes, a.Nodes)

@@ -56,6 +56,10 @@ type PoolReport struct {
 	Shapes []ShapeReport `json:"shapes"`
 	// NodesOverTime is the pool's node count after every change: [seconds, count] pairs.
 	NodesOverTime [][2]float64 `json:"nodesOverTime"`
+	// CostOverTime is the pool's cost so far, [seconds, cost] pairs: at t=0, after every
+	// instant that changed what the pool pays per hour, and at the end of the run (its last
+	// cost is Cost). The cost grows linearly between two points.
+	CostOverTime [][2]float64 `json:"costOverTime"`
 }
 
 // ShapeReport is one shape's figures within its pool.

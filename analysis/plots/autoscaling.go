@@ -24,8 +24,8 @@ func autoscalingFigures(r *analysis.Report) []Figure {
 			"How many nodes each NodePool had (launched and not yet deleted) over the run, as the autoscaler grew and shrank it.",
 			func() (*plot.Plot, error) { return poolNodesOverTime(r) }},
 		{"autoscaling-cost", "Cumulative cost over time",
-			"What the pools' nodes had cost so far, per pool and in total: node-hours so far × the pool's price per node-hour " +
-				"(its cost / its node-hours, which is its shape's price when it has one shape), so each line ends at the pool's cost.",
+			"What the pools' nodes had cost so far, per pool and in total (the report's costOverTime: each node billed at its " +
+				"shape's price from its launch to its deletion), so each line ends at the pool's cost.",
 			func() (*plot.Plot, error) { return costOverTime(r) }},
 	}
 }
@@ -97,30 +97,12 @@ func poolNodesOverTime(r *analysis.Report) (*plot.Plot, error) {
 	return p, nil
 }
 
-// poolRate is a pool's price per node-hour: its cost over its node-hours, the one price of
-// its nodes when they are of one shape and their mean when of several; the first shape's
-// price when it ran no node.
-func poolRate(pool analysis.PoolReport) float64 {
-	if pool.NodeHours > 0 {
-		return pool.Cost / pool.NodeHours
-	}
-	if len(pool.Shapes) > 0 {
-		return pool.Shapes[0].PricePerHour
-	}
-	return 0
-}
-
-// cumulativeCost integrates a pool's step function of nodes times its rate: the cost so far
-// at each change and at the end.
-func cumulativeCost(steps plotter.XYs, rate float64) plotter.XYs {
-	out := make(plotter.XYs, len(steps))
-	cost := 0.0
-	for i, pt := range steps {
-		if i > 0 {
-			prev := steps[i-1]
-			cost += prev.Y * (pt.X - prev.X) / 3600 * rate
-		}
-		out[i] = plotter.XY{X: pt.X, Y: cost}
+// poolCost is a pool's cost so far as a curve: the report's CostOverTime points, linear in
+// between.
+func poolCost(pool analysis.PoolReport) plotter.XYs {
+	out := make(plotter.XYs, 0, len(pool.CostOverTime))
+	for _, pt := range pool.CostOverTime {
+		out = append(out, plotter.XY{X: pt[0], Y: pt[1]})
 	}
 	return out
 }
@@ -142,7 +124,7 @@ func costOverTime(r *analysis.Report) (*plot.Plot, error) {
 	}
 	var curves []plotter.XYs
 	for _, pool := range pools {
-		curves = append(curves, cumulativeCost(poolSteps(pool, end), poolRate(pool)))
+		curves = append(curves, poolCost(pool))
 	}
 	if len(pools) > 1 {
 		curves = append(curves, sumCurves(curves))

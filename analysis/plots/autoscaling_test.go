@@ -18,14 +18,19 @@ func autoscalingReport() *analysis.Report {
 	r := sampleReport()
 	r.SimulatedSeconds = 86400
 	nodeHours := (3610*1 + 29410*9 + (86400-33020)*1) / 3600.0
-	r.Autoscaling = &analysis.AutoscalingReport{Autoscaler: "cluster-autoscaler", NodeHours: nodeHours + 24, Cost: nodeHours*0.40 + 24*0.25,
+	c1 := 3610 / 3600.0 * 0.40
+	c2 := c1 + 29410/3600.0*9*0.40
+	// spare: a small node (0.20/h) until 12h, then a large one (0.30/h): 2.40 + 3.60.
+	r.Autoscaling = &analysis.AutoscalingReport{Autoscaler: "cluster-autoscaler", NodeHours: nodeHours + 24, Cost: nodeHours*0.40 + 6,
 		Pools: []analysis.PoolReport{
 			{Name: "general", Min: 1, Max: 20, NodeHours: nodeHours, Cost: nodeHours * 0.40, PeakNodes: 9, Nodes: 1,
 				Shapes:        []analysis.ShapeReport{{Name: "c8", PricePerHour: 0.40}},
-				NodesOverTime: [][2]float64{{0, 1}, {3610, 9}, {33020, 1}}},
-			{Name: "spare", Min: 1, Max: 2, NodeHours: 24, Cost: 24 * 0.25, PeakNodes: 1, Nodes: 1,
+				NodesOverTime: [][2]float64{{0, 1}, {3610, 9}, {33020, 1}},
+				CostOverTime:  [][2]float64{{0, 0}, {3610, c1}, {33020, c2}, {86400, c2 + (86400-33020)/3600.0*0.40}}},
+			{Name: "spare", Min: 1, Max: 2, NodeHours: 24, Cost: 6, PeakNodes: 1, Nodes: 1,
 				Shapes:        []analysis.ShapeReport{{Name: "small", PricePerHour: 0.2}, {Name: "large", PricePerHour: 0.3}},
-				NodesOverTime: [][2]float64{{0, 1}}},
+				NodesOverTime: [][2]float64{{0, 1}},
+				CostOverTime:  [][2]float64{{0, 0}, {43200, 2.4}, {86400, 6}}},
 		}}
 	return r
 }
@@ -68,8 +73,8 @@ func TestAutoscalingFigures(t *testing.T) {
 	}
 }
 
-// The node count is a step function from 0 to the end of the run, and the cumulative cost at
-// the end is the pool's node-hours × its price: $35.74 for timeline 1–2, recomputed by hand.
+// The node count is a step function from 0 to the end of the run, and the cumulative cost is
+// the report's costOverTime, ending at the pool's cost: $35.74 for timeline 1–2, by hand.
 func TestPoolStepsAndCost(t *testing.T) {
 	r := autoscalingReport()
 	general := r.Autoscaling.Pools[0]
@@ -83,10 +88,7 @@ func TestPoolStepsAndCost(t *testing.T) {
 			t.Errorf("step %d = %v, want %v", i, steps[i], w)
 		}
 	}
-	if rate := poolRate(general); math.Abs(rate-0.40) > 1e-12 {
-		t.Errorf("rate %v, want 0.40", rate)
-	}
-	cost := cumulativeCost(steps, 0.40)
+	cost := poolCost(general)
 	// 8 × 8h10m10s + 24h = 89.3556 node-hours, × $0.40.
 	if got, want := cost[len(cost)-1].Y, (8*(8*3600+10*60+10)+24*3600)/3600.0*0.40; math.Abs(got-want) > 1e-9 || math.Abs(got-35.74) > 0.005 {
 		t.Errorf("cost at the end %v, want %v ($35.74)", got, want)
@@ -100,9 +102,14 @@ func TestPoolStepsAndCost(t *testing.T) {
 		t.Errorf("steps %v", late)
 	}
 	// The total adds the pools at every change of either.
-	total := sumCurves([]plotter.XYs{cost, cumulativeCost(poolSteps(r.Autoscaling.Pools[1], 86400), poolRate(r.Autoscaling.Pools[1]))})
+	total := sumCurves([]plotter.XYs{cost, poolCost(r.Autoscaling.Pools[1])})
 	if got := total[len(total)-1].Y; math.Abs(got-r.Autoscaling.Cost) > 1e-9 {
 		t.Errorf("total %v, want the section's cost %v", got, r.Autoscaling.Cost)
+	}
+	// At 12h the spare pool had cost 2.40 (its small node), not half its day's 6.00: a pool
+	// of two shapes is not drawn at its mean price.
+	if got := interpolate(total, 43200) - interpolate(cost, 43200); math.Abs(got-2.4) > 1e-9 {
+		t.Errorf("spare's cost at 12h %v, want 2.40", got)
 	}
 }
 
