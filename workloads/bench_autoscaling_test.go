@@ -15,7 +15,10 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/manifest"
 )
 
-var benchAutoscalePods = flag.Int("bench-autoscale-pods", 2000, "step pods in BenchmarkAutoscaling")
+var (
+	benchAutoscalePods = flag.Int("bench-autoscale-pods", 500, "step pods in BenchmarkAutoscaling")
+	benchAutoscaleOnly = flag.String("bench-autoscale-only", "", "run one variant of BenchmarkAutoscaling (fixed, cluster-autoscaler or karpenter), e.g. to profile it alone")
+)
 
 // BenchmarkAutoscaling measures what node autoscaling costs a run: a 12-hour day in which a
 // Deployment of 2-CPU pods steps from 0 to N at 1h, to N/10 at 5h and to 0 at 9h (the shape
@@ -74,6 +77,9 @@ spec:
 	secs := map[string]float64{}
 	for range b.N {
 		for _, v := range variants {
+			if *benchAutoscaleOnly != "" && v.name != *benchAutoscaleOnly {
+				continue
+			}
 			start := time.Now()
 			r, err := workloads.Run(context.Background(), scenario(v.autoscaler))
 			if err != nil {
@@ -92,8 +98,11 @@ spec:
 		}
 	}
 	for _, v := range variants {
+		if _, ok := secs[v.name]; !ok {
+			continue
+		}
 		b.ReportMetric(secs[v.name], v.name+"-s")
-		if v.autoscaler != "" {
+		if _, ok := secs["fixed"]; ok && v.autoscaler != "" {
 			b.ReportMetric(secs[v.name]/secs["fixed"], v.name+"/fixed")
 		}
 	}
