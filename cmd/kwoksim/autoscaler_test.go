@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +14,7 @@ import (
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/sweep"
 	"github.com/kwoksim/kwoksim/autoscaling"
+	"github.com/kwoksim/kwoksim/workloads/workloadstest"
 )
 
 // --autoscaler and --autoscaler-flag give the run's options: the autoscaler resolved from the
@@ -117,5 +121,55 @@ func TestAutoscalersSweepExample(t *testing.T) {
 	run := newRunCommand()
 	if err := run.ParseFlags(combos[4].Args[1:]); err != nil {
 		t.Errorf("run does not take %v: %v", combos[4].Args, err)
+	}
+}
+
+// The autoscaling scenario's day, under each autoscaler, gives byte-identical reports (runtime
+// and provenance aside) whatever the number of OS threads; and its outcome is the one the
+// README describes: the pod no pool can take is reported with the reason under both, and
+// Karpenter's consolidation costs less than cluster-autoscaler's scale-down for waits within
+// one provisioning delay plus the loop's or the batch's interval.
+func TestAutoscalingScenarioDeterministic(t *testing.T) {
+	const dir = "../../testdata/scenarios/autoscaling/"
+	costs := map[string]float64{}
+	for _, a := range []string{autoscaling.ClusterAutoscaler, autoscaling.Karpenter} {
+		var first []byte
+		for _, procs := range []int{1, 2} {
+			prev := runtime.GOMAXPROCS(procs)
+			code, out, errOut := kwoksim(t, "run", "-f", dir+"workloads.yaml", "-f", dir+"nodepool.yaml", "--trace", dir+"day.yaml",
+				"--until", "12h", "--autoscaler", a, "-o", "json")
+			runtime.GOMAXPROCS(prev)
+			if code != exitOK {
+				t.Fatalf("%s: exit %d: %s", a, code, errOut)
+			}
+			r := decodeReport(t, out)
+			r.Runtime, r.Provenance = analysis.Runtime{}, nil
+			got, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if first == nil {
+				first = got
+				s := r.Autoscaling
+				if s == nil || s.Autoscaler != a || len(s.NoScaleUp) != 1 || s.NoScaleUp[0].Name != "ssd-cache" ||
+					!strings.Contains(s.NoScaleUp[0].Reason, "didn't match Pod's node affinity/selector") {
+					t.Fatalf("%s: autoscaling section %+v", a, s)
+				}
+				// The most a pod waits: the pool's longest provisioning delay (90 s) plus
+				// cluster-autoscaler's scan interval (10 s) or Karpenter's batch idle time (1 s).
+				bound := map[string]float64{autoscaling.ClusterAutoscaler: 100, autoscaling.Karpenter: 91}[a]
+				if s.CapacityWait.Count != 29 || s.CapacityWait.Max > bound {
+					t.Errorf("%s: capacity wait %+v, want 29 pods within %v s", a, s.CapacityWait, bound)
+				}
+				costs[a] = s.Cost
+				continue
+			}
+			if !bytes.Equal(first, got) {
+				t.Fatalf("%s with GOMAXPROCS=%d differs:\n%s", a, procs, workloadstest.FirstDifference(first, got))
+			}
+		}
+	}
+	if costs[autoscaling.Karpenter] >= costs[autoscaling.ClusterAutoscaler] {
+		t.Errorf("costs %v: want Karpenter's consolidation to cost less than cluster-autoscaler's scale-down", costs)
 	}
 }
