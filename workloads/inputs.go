@@ -18,7 +18,7 @@ import (
 var notActedOn = map[string]string{
 	"HorizontalPodAutoscaler": "the HPA controller would scale the target from metrics; kwoksim keeps the replicas as written",
 	// NodePools are validated but not stored in the simulated apiserver (see Scenario.NodePools).
-	"NodePool": "read and validated, not stored: a cluster autoscaler would add nodes of this pool when pods are unschedulable and remove underused ones; kwoksim keeps the nodes as given (node autoscaling is not simulated yet)",
+	"NodePool": "read and validated, not stored, and not acted on with --autoscaler none: a cluster autoscaler would add nodes of this pool when pods are unschedulable and remove underused ones; kwoksim keeps the nodes as given (--autoscaler cluster-autoscaler or karpenter scales them)",
 }
 
 // Served reports whether the simulated apiserver stores obj's kind: what a mixed input keeps

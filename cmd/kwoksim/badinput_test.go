@@ -64,7 +64,7 @@ func TestBadInputTable(t *testing.T) {
 			[]string{"storageclass-binding-mode.yaml:1:", `volumeBindingMode: Unsupported value: "Later": supported values: "Immediate", "WaitForFirstConsumer"`}},
 		{"CSINode volume count", withSeed("-f", bad+"csinode-negative-count.yaml"), exitBadInput,
 			[]string{"csinode-negative-count.yaml:1:", "spec.drivers[0].allocatable.count: Invalid value: -2: must be greater than or equal to 0"}},
-		// NodePools (kwoksim/v1alpha1, input only): decoded strictly, validated with field paths.
+		// NodePools (kwoksim/v1alpha1): decoded strictly, validated with field paths.
 		{"node pool max below min", withSeed("-f", bad+"nodepool/max-below-min.yaml"), exitBadInput,
 			[]string{"max-below-min.yaml:1:", `NodePool "general" is invalid: spec.max: must be >= spec.min (3), not 2`}},
 		{"node pool without shapes", withSeed("--workload", bad+"nodepool/no-shapes.yaml"), exitBadInput,

@@ -91,7 +91,7 @@ func explainE(c *cobra.Command, f *explainFlags, path string) error {
 		obj := o.Obj
 		// A NodePool is kwoksim's input, not an apiserver object: no stage acts on it.
 		if pool, ok := obj.(*autoscaling.NodePool); ok {
-			fmt.Fprintf(c.ErrOrStderr(), "kwoksim: %s: NodePool %q has no stages: node autoscaling is not simulated yet\n", o.Source, pool.Name)
+			fmt.Fprintf(c.ErrOrStderr(), "kwoksim: %s: NodePool %q has no stages: it is the node autoscaler's input (kwoksim run --autoscaler), not an apiserver object\n", o.Source, pool.Name)
 			continue
 		}
 		if s != nil {

@@ -179,7 +179,7 @@ func TestNodePoolNotActedOn(t *testing.T) {
 		!strings.Contains(r.NotActedOn[0].Note, "would add nodes of this pool when pods are unschedulable") {
 		t.Errorf("notActedOn = %+v, want the NodePool once, with what a cluster autoscaler would do", r.NotActedOn)
 	}
-	if line := "NodePool ×1 (read and validated, not stored: a cluster autoscaler would add nodes"; !strings.Contains(errOut, line) {
+	if line := "NodePool ×1 (read and validated, not stored, and not acted on with --autoscaler none: a cluster autoscaler would add nodes"; !strings.Contains(errOut, line) {
 		t.Errorf("stderr lacks %q:\n%s", line, errOut)
 	}
 	// Only the given nodes: none of the pool's.
