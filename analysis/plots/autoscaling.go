@@ -72,14 +72,23 @@ func inUnit(pts plotter.XYs, u timeUnit) plotter.XYs {
 	return out
 }
 
-// poolNodesOverTime draws each pool's node count, a step line per pool.
-func poolNodesOverTime(r *analysis.Report) (*plot.Plot, error) {
-	p := newPlot("Pool nodes over time ("+r.Autoscaling.Autoscaler+")", "", "nodes")
+// autoscalingPlot is an autoscaling figure's frame: its title naming the autoscaler, and a
+// time axis over the run in a round unit, from 0; it returns the run's end in seconds and
+// that unit.
+func autoscalingPlot(r *analysis.Report, title, yLabel string) (*plot.Plot, float64, timeUnit) {
+	p := newPlot(title+" ("+r.Autoscaling.Autoscaler+")", "", yLabel)
 	end := autoscalingSpan(r)
 	u := unitFor(end)
 	p.X.Label.Text = "virtual time (" + u.Name + ")"
 	p.X.Min, p.X.Max = 0, math.Max(end/u.Seconds, 1)
-	p.Y.Min, p.Y.Max = 0, 1
+	p.Y.Min = 0
+	return p, end, u
+}
+
+// poolNodesOverTime draws each pool's node count, a step line per pool.
+func poolNodesOverTime(r *analysis.Report) (*plot.Plot, error) {
+	p, end, u := autoscalingPlot(r, "Pool nodes over time", "nodes")
+	p.Y.Max = 1
 	p.Y.Tick.Marker = integerTicks{}
 	if len(r.Autoscaling.Pools) == 0 {
 		p.Title.Text = noData(p.Title.Text)
@@ -111,12 +120,8 @@ func poolCost(pool analysis.PoolReport) plotter.XYs {
 // Lines join the points (cost grows linearly between changes), unlike the step lines of
 // counts.
 func costOverTime(r *analysis.Report) (*plot.Plot, error) {
-	p := newPlot("Cumulative cost over time ("+r.Autoscaling.Autoscaler+")", "", "cost")
-	end := autoscalingSpan(r)
-	u := unitFor(end)
-	p.X.Label.Text = "virtual time (" + u.Name + ")"
-	p.X.Min, p.X.Max = 0, math.Max(end/u.Seconds, 1)
-	p.Y.Min, p.Y.Max = 0, 0.01
+	p, _, u := autoscalingPlot(r, "Cumulative cost over time", "cost")
+	p.Y.Max = 0.01
 	pools := r.Autoscaling.Pools
 	if len(pools) == 0 {
 		p.Title.Text = noData(p.Title.Text)

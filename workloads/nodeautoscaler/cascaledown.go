@@ -3,6 +3,7 @@ package nodeautoscaler
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
 
 	"github.com/kwoksim/kwoksim/autoscaling"
 	"github.com/kwoksim/kwoksim/sim"
@@ -172,7 +174,7 @@ func (ca *clusterAutoscaler) plan(sn *Snapshot, now time.Time) ([]caRemovable, e
 		}
 		out = append(out, caRemovable{m: c.m, pods: pods, util: c.util, risky: risky})
 	}
-	for _, name := range sortedKeys(ca.unneeded) {
+	for _, name := range slices.Sorted(maps.Keys(ca.unneeded)) {
 		if !found[name] {
 			delete(ca.unneeded, name)
 		}
@@ -220,7 +222,7 @@ func (ca *clusterAutoscaler) podsToMove(pods []*corev1.Pod, pdbs *caPdbTracker, 
 	for _, p := range pods {
 		block := ""
 		switch {
-		case mirror(p), autoscaling.IsPodLongTerminating(p, now), autoscaling.IsDaemonSetPod(p), terminal(p):
+		case mirror(p), autoscaling.IsPodLongTerminating(p, now), autoscaling.IsDaemonSetPod(p), podutil.IsPodTerminal(p):
 			continue // mirror, long-terminating, daemonset and terminal rules: not moved
 		case p.Annotations[caSafeToEvictKey] == "true":
 		case metav1.GetControllerOf(p) == nil:
@@ -254,7 +256,7 @@ func (ca *clusterAutoscaler) podsToMove(pods []*corev1.Pod, pdbs *caPdbTracker, 
 // long-terminating or terminal): the node is empty for scale-down.
 func emptyOfMovable(pods []*corev1.Pod, now time.Time) bool {
 	for _, p := range pods {
-		if !mirror(p) && !autoscaling.IsPodLongTerminating(p, now) && !autoscaling.IsDaemonSetPod(p) && !terminal(p) {
+		if !mirror(p) && !autoscaling.IsPodLongTerminating(p, now) && !autoscaling.IsDaemonSetPod(p) && !podutil.IsPodTerminal(p) {
 			return false
 		}
 	}

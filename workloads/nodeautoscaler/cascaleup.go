@@ -3,6 +3,7 @@ package nodeautoscaler
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -65,7 +66,7 @@ func (ca *clusterAutoscaler) podsToHelp(sn *Snapshot, now time.Time) ([]*corev1.
 	pods = slices.DeleteFunc(pods, func(p *corev1.Pod) bool {
 		return p.Spec.Priority != nil && *p.Spec.Priority < ca.o.ExpendablePodsPriorityCutoff
 	})
-	for _, name := range sortedKeys(ca.deletions) {
+	for _, name := range slices.Sorted(maps.Keys(ca.deletions)) {
 		d := ca.deletions[name]
 		if !d.drain {
 			continue
@@ -227,7 +228,7 @@ func (ca *clusterAutoscaler) orchestrate(sn *Snapshot, pods []*corev1.Pod, now t
 // reasonsMessage is "%d %s" per distinct reason, joined by ", " (status/eventing_scale_up_
 // processor.go, ReasonsMessage), sorted by reason: upstream joins them in Go map order.
 func reasonsMessage(counts map[string]int) string {
-	keys := sortedKeys(counts)
+	keys := slices.Sorted(maps.Keys(counts))
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
@@ -451,13 +452,4 @@ func priority(p *corev1.Pod) int32 {
 func mirror(p *corev1.Pod) bool {
 	_, ok := p.Annotations[corev1.MirrorPodAnnotationKey]
 	return ok
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

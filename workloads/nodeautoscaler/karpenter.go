@@ -28,6 +28,7 @@ import (
 	"k8s.io/klog/v2"
 	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
 
+	"github.com/kwoksim/kwoksim/autoscaling"
 	"github.com/kwoksim/kwoksim/clock"
 	"github.com/kwoksim/kwoksim/sim"
 )
@@ -271,20 +272,10 @@ func (k *karpenter) wake() {
 // managed is whether Karpenter owns the node (it launched it: a NodeClaim exists).
 func managed(m *Member) bool { return !m.Record.Initial }
 
-// isDaemonSetPod is whether a DaemonSet owns the pod (pod.IsOwnedByDaemonSet).
-func isDaemonSetPod(p *corev1.Pod) bool {
-	for _, o := range p.OwnerReferences {
-		if o.Kind == "DaemonSet" && o.Controller != nil && *o.Controller {
-			return true
-		}
-	}
-	return false
-}
-
 // reschedulable is pod.IsReschedulable: an active pod that is not a DaemonSet's, a mirror pod
 // or being deleted.
 func reschedulable(p *corev1.Pod) bool {
-	if terminal(p) || p.DeletionTimestamp != nil || isDaemonSetPod(p) {
+	if podutil.IsPodTerminal(p) || p.DeletionTimestamp != nil || autoscaling.IsDaemonSetPod(p) {
 		return false
 	}
 	_, mirror := p.Annotations[corev1.MirrorPodAnnotationKey]

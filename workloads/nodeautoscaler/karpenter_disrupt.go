@@ -11,6 +11,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/autoscaling"
@@ -191,7 +192,7 @@ func (k *karpenter) candidates() ([]*kcand, error) {
 	}
 	byNode := map[string][]*corev1.Pod{}
 	for _, p := range pods {
-		if p.Spec.NodeName != "" && !terminal(p) {
+		if p.Spec.NodeName != "" && !podutil.IsPodTerminal(p) {
 			byNode[p.Spec.NodeName] = append(byNode[p.Spec.NodeName], p)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/autoscaling"
@@ -189,7 +190,7 @@ func (k *karpenter) drainCheck(d *kdrain) {
 		return
 	}
 	for _, p := range pods {
-		if p.Spec.NodeName == d.m.Name && !terminal(p) && !isDaemonSetPod(p) {
+		if p.Spec.NodeName == d.m.Name && !podutil.IsPodTerminal(p) && !autoscaling.IsDaemonSetPod(p) {
 			if p.DeletionTimestamp == nil && k.evictable(p) && d.retries[p.UID] == nil {
 				k.evict(d, p) // a pod bound after the drain began (it tolerates the taint)
 			}

@@ -43,7 +43,7 @@ func (k *karpenter) provisionable() ([]*corev1.Pod, error) {
 	}
 	var out []*corev1.Pod
 	for _, p := range pods {
-		if !isDaemonSetPod(p) {
+		if !autoscaling.IsDaemonSetPod(p) {
 			out = append(out, p)
 		}
 	}

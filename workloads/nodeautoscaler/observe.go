@@ -3,6 +3,7 @@ package nodeautoscaler
 import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/watch"
+	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
 
 	"github.com/kwoksim/kwoksim/sim"
 )
@@ -75,7 +76,7 @@ func (rt *Runtime) observePod(ev sim.WatchEvent) {
 			rt.rec.NoScaleUp[i].Resolved = rt.elapsedPtr()
 		}
 	}
-	left := p.Spec.NodeName != "" && (ev.Type == watch.Deleted || (terminal(p) && (old == nil || !terminal(old))))
+	left := p.Spec.NodeName != "" && (ev.Type == watch.Deleted || (podutil.IsPodTerminal(p) && (old == nil || !podutil.IsPodTerminal(old))))
 	if (bound || left) && len(rt.podHooks) > 0 {
 		for _, fn := range rt.podHooks {
 			fn(p, p.Spec.NodeName)

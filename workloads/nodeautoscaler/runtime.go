@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/klog/v2"
+	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 
 	"github.com/kwoksim/kwoksim/analysis"
@@ -251,7 +252,7 @@ func (rt *Runtime) UnschedulablePods() ([]*corev1.Pod, error) {
 }
 
 func unschedulable(p *corev1.Pod) bool {
-	if p.Spec.NodeName != "" || terminal(p) || p.DeletionTimestamp != nil {
+	if p.Spec.NodeName != "" || podutil.IsPodTerminal(p) || p.DeletionTimestamp != nil {
 		return false
 	}
 	for _, c := range p.Status.Conditions {
@@ -260,10 +261,6 @@ func unschedulable(p *corev1.Pod) bool {
 		}
 	}
 	return false
-}
-
-func terminal(p *corev1.Pod) bool {
-	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
 }
 
 func ready(n *corev1.Node) bool {

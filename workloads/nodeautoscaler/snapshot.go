@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/component-helpers/resource"
 	fwk "k8s.io/kube-scheduler/framework"
+	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
 )
 
@@ -53,7 +54,7 @@ func (rt *Runtime) Snapshot() (*Snapshot, error) {
 	// of one (its requests, affinity terms) is computed once, not at every snapshot.
 	cache := make(map[*corev1.Pod]*framework.PodInfo, len(pods))
 	for _, p := range pods {
-		if p.Spec.NodeName == "" || terminal(p) {
+		if p.Spec.NodeName == "" || podutil.IsPodTerminal(p) {
 			continue
 		}
 		ni := sn.infos[p.Spec.NodeName]
