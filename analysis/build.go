@@ -81,6 +81,11 @@ type Observation struct {
 	Claims []ClaimRecord
 	// Autoscaler is what the node autoscaler did; nil when the run had none.
 	Autoscaler *AutoscalerRecord
+	// HPAs are what the HorizontalPodAutoscaler controller did, one record per HPA that
+	// existed during the run, in the order they were created.
+	HPAs []*HPARecord
+	// Usage is the load model's record of what pods used; nil when no pod had usage data.
+	Usage *UsageRecord
 	// SampleInterval is the time series' step; 0 picks one from Elapsed (see
 	// DefaultSampleInterval). CheckSampleInterval tells whether a given one is usable.
 	SampleInterval time.Duration

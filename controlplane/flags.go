@@ -82,6 +82,30 @@ type Flags struct {
 	// ConcurrentDaemonSetSyncs is --concurrent-daemonset-syncs
 	// (pkg/controller/daemon/config/v1alpha1).
 	ConcurrentDaemonSetSyncs int32
+
+	// kube-controller-manager, horizontal pod autoscaler controller
+	// (cmd/kube-controller-manager/app/options/hpacontroller.go; defaults from
+	// pkg/controller/podautoscaler/config/v1alpha1/defaults.go).
+
+	// HorizontalPodAutoscalerSyncPeriod is --horizontal-pod-autoscaler-sync-period: how often
+	// each HPA is reconciled.
+	HorizontalPodAutoscalerSyncPeriod time.Duration
+	// HorizontalPodAutoscalerDownscaleStabilization is
+	// --horizontal-pod-autoscaler-downscale-stabilization: how far back the highest
+	// recommendation holds a scale-down (and the default of
+	// behavior.scaleDown.stabilizationWindowSeconds).
+	HorizontalPodAutoscalerDownscaleStabilization time.Duration
+	// HorizontalPodAutoscalerTolerance is --horizontal-pod-autoscaler-tolerance: the relative
+	// distance from the target within which nothing is scaled.
+	HorizontalPodAutoscalerTolerance float64
+	// HorizontalPodAutoscalerCPUInitializationPeriod is
+	// --horizontal-pod-autoscaler-cpu-initialization-period: after a pod starts, how long its
+	// CPU is only trusted once it has been Ready for a full metric window.
+	HorizontalPodAutoscalerCPUInitializationPeriod time.Duration
+	// HorizontalPodAutoscalerInitialReadinessDelay is
+	// --horizontal-pod-autoscaler-initial-readiness-delay: after a pod starts, how long a
+	// readiness change counts as the pod's first.
+	HorizontalPodAutoscalerInitialReadinessDelay time.Duration
 }
 
 // ClientQPS and ClientBurst are the token bucket a controller's client gets from KubeAPIQPS
@@ -127,6 +151,12 @@ func Defaults() Flags {
 		ConcurrentRCSyncs:                   5,
 		ConcurrentJobSyncs:                  5,
 		ConcurrentDaemonSetSyncs:            2,
+
+		HorizontalPodAutoscalerSyncPeriod:              15 * time.Second,
+		HorizontalPodAutoscalerDownscaleStabilization:  5 * time.Minute,
+		HorizontalPodAutoscalerTolerance:               0.1,
+		HorizontalPodAutoscalerCPUInitializationPeriod: 5 * time.Minute,
+		HorizontalPodAutoscalerInitialReadinessDelay:   30 * time.Second,
 	}
 }
 
@@ -213,6 +243,8 @@ func (fl *Flags) Validate() error {
 		return fmt.Errorf("--unhealthy-zone-threshold must be within [0, 1], got %v", fl.UnhealthyZoneThreshold)
 	case fl.DefaultNotReadyTolerationSeconds < 0 || fl.DefaultUnreachableTolerationSeconds < 0:
 		return fmt.Errorf("default toleration seconds must not be negative")
+	case fl.HorizontalPodAutoscalerTolerance < 0:
+		return fmt.Errorf("--horizontal-pod-autoscaler-tolerance must not be negative, got %v", fl.HorizontalPodAutoscalerTolerance)
 	case fl.KubeAPIBurst < 0:
 		// rate.NewLimiter with a negative burst would never let a request through.
 		return fmt.Errorf("--kube-api-burst must not be negative, got %d", fl.KubeAPIBurst)
@@ -245,6 +277,19 @@ func rateFlag(c Component, name, help string, p func(*Flags) *float32) Flag {
 				return fmt.Errorf("expected a non-negative number, got %q", v)
 			}
 			*p(f) = float32(x)
+			return nil
+		}}
+}
+
+func float64Flag(c Component, name, help string, p func(*Flags) *float64) Flag {
+	return Flag{Component: c, Name: name, Help: help,
+		get: func(f *Flags) string { return strconv.FormatFloat(*p(f), 'g', -1, 64) },
+		set: func(f *Flags, v string) error {
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil || x < 0 || math.IsInf(x, 0) || math.IsNaN(x) {
+				return fmt.Errorf("expected a non-negative number, got %q", v)
+			}
+			*p(f) = x
 			return nil
 		}}
 }
@@ -321,6 +366,16 @@ var table = []Flag{
 		func(f *Flags) *int32 { return &f.ConcurrentJobSyncs }),
 	int32Flag(KubeControllerManager, "concurrent-daemonset-syncs", "DaemonSets synced at once when paced; others wait for a worker",
 		func(f *Flags) *int32 { return &f.ConcurrentDaemonSetSyncs }),
+	durationFlag(KubeControllerManager, "horizontal-pod-autoscaler-sync-period", "the period for syncing the number of pods in horizontal pod autoscaler",
+		func(f *Flags) *time.Duration { return &f.HorizontalPodAutoscalerSyncPeriod }),
+	durationFlag(KubeControllerManager, "horizontal-pod-autoscaler-downscale-stabilization", "the period for which autoscaler will look backwards and not scale down below any recommendation it made during that period",
+		func(f *Flags) *time.Duration { return &f.HorizontalPodAutoscalerDownscaleStabilization }),
+	float64Flag(KubeControllerManager, "horizontal-pod-autoscaler-tolerance", "the minimum change (from 1.0) in the desired-to-actual metrics ratio for the horizontal pod autoscaler to consider scaling",
+		func(f *Flags) *float64 { return &f.HorizontalPodAutoscalerTolerance }),
+	durationFlag(KubeControllerManager, "horizontal-pod-autoscaler-cpu-initialization-period", "the period after pod start when CPU samples might be skipped",
+		func(f *Flags) *time.Duration { return &f.HorizontalPodAutoscalerCPUInitializationPeriod }),
+	durationFlag(KubeControllerManager, "horizontal-pod-autoscaler-initial-readiness-delay", "the period after pod start during which readiness changes will be treated as initial readiness",
+		func(f *Flags) *time.Duration { return &f.HorizontalPodAutoscalerInitialReadinessDelay }),
 	intFlag(KubeAPIServer, "default-not-ready-toleration-seconds", "tolerationSeconds DefaultTolerationSeconds admission gives every pod for the not-ready taint",
 		63, func(f *Flags) *int64 { return &f.DefaultNotReadyTolerationSeconds }),
 	intFlag(KubeAPIServer, "default-unreachable-toleration-seconds", "the same for the unreachable taint",

@@ -51,6 +51,10 @@ type Recorder struct {
 	drains []*analysis.DrainRecord
 	// autoscaler is the node autoscaler's record (nil without one).
 	autoscaler *analysis.AutoscalerRecord
+	// hpas returns the HPA controller's records (nil without the controller); usage the load
+	// model's record.
+	hpas  func() []*analysis.HPARecord
+	usage func() *analysis.UsageRecord
 	// sizes follows workload sizes and node Ready status and taints over time.
 	sizes sizeLog
 	// claims follows the PersistentVolumeClaims, for the report's volumes section.
@@ -309,6 +313,12 @@ func (r *Recorder) Drain(rec *analysis.DrainRecord) { r.drains = append(r.drains
 
 // Autoscaler registers the record the node autoscaler keeps up to date; Observe returns it.
 func (r *Recorder) Autoscaler(rec *analysis.AutoscalerRecord) { r.autoscaler = rec }
+
+// HPAs registers the HPA controller's records; Observe returns what records returns then.
+func (r *Recorder) HPAs(records func() []*analysis.HPARecord) { r.hpas = records }
+
+// Usage registers the load model's record; Observe returns what record returns then.
+func (r *Recorder) Usage(record func() *analysis.UsageRecord) { r.usage = record }
 
 func (r *Recorder) drainRecords() []analysis.DrainRecord {
 	out := make([]analysis.DrainRecord, len(r.drains))

@@ -171,6 +171,8 @@ type Simulator struct {
 	aborted error
 	cancel  context.CancelFunc
 	ctx     context.Context
+	// attached are the run's components other packages look up by key (Attach).
+	attached map[string]any
 }
 
 // New builds a simulator with an empty cluster at virtual time zero.
@@ -260,6 +262,19 @@ func (s *Simulator) Seed() uint64 { return s.cfg.Seed }
 func (s *Simulator) Rand(purpose uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(s.cfg.Seed, 0x6b776f6b73696d00|purpose))
 }
+
+// Attach keeps a component of the run that several packages reach without importing each
+// other's setup: the load model (workloads/load), which the trace's load operations set and
+// the HPA controller reads. Attaching a key twice replaces the first.
+func (s *Simulator) Attach(key string, v any) {
+	if s.attached == nil {
+		s.attached = map[string]any{}
+	}
+	s.attached[key] = v
+}
+
+// Attached is the component attached under key, or nil.
+func (s *Simulator) Attached(key string) any { return s.attached[key] }
 
 // Elapsed is the virtual time since the start.
 func (s *Simulator) Elapsed() time.Duration { return s.clock.Now().Sub(Epoch) }
@@ -417,6 +432,12 @@ func (s *Simulator) Observe() (analysis.Observation, error) {
 	o.WorkloadSizes, o.NodeHistory = s.rec.sizes.records()
 	o.Claims = s.rec.claims.records()
 	o.Autoscaler = s.rec.autoscaler
+	if s.rec.hpas != nil {
+		o.HPAs = s.rec.hpas()
+	}
+	if s.rec.usage != nil {
+		o.Usage = s.rec.usage()
+	}
 	s.explainUnclaimed(o.Pods)
 	s.explainGated(o.Pods)
 	o.SyncFailures = s.rec.currentSyncFailures()
