@@ -19,6 +19,7 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/deployment"
 	"github.com/kwoksim/kwoksim/workloads/disruption"
 	"github.com/kwoksim/kwoksim/workloads/job"
+	usage "github.com/kwoksim/kwoksim/workloads/load"
 	"github.com/kwoksim/kwoksim/workloads/manager"
 	"github.com/kwoksim/kwoksim/workloads/manifest"
 	"github.com/kwoksim/kwoksim/workloads/nodeautoscaler"
@@ -204,6 +205,8 @@ func load(s *sim.Simulator, objs []manifest.Object) error {
 
 // Install starts the workload controllers on s, in the order in which they see each change.
 func Install(s *sim.Simulator) *manager.Manager {
+	// The load model follows pods from their creation on: before any exists.
+	usage.Of(s)
 	m := manager.New(s)
 	deployment.New(m)
 	replicaset.New(m)

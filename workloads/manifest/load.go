@@ -356,6 +356,10 @@ func (l *loader) decode(src Source, j []byte, where string) {
 		l.fail(src, src.Line, where, fmt.Sprintf("kind %q is not accepted here; expected %s", kind, expectedKinds(l.opts.Kinds)))
 		return
 	}
+	if msg := checkUsageAnnotations(obj); msg != "" {
+		l.fail(src, src.Line, where, msg)
+		return
+	}
 	l.objs = append(l.objs, Object{Obj: obj, Source: src})
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads/drain"
+	"github.com/kwoksim/kwoksim/workloads/load"
 )
 
 // Replay feeds trace events to a simulation on its virtual clock. Several traces are merged
@@ -155,6 +156,9 @@ func (rp *Replay) apply(ev *Event) error {
 		}
 		_, err = api.Patch(k, ev.Target.Namespace, ev.Target.Name, ev.PatchType, ev.Patch, "")
 		return explain(ev.Target, err)
+	case OpLoad:
+		ref := load.Ref{Kind: ev.Target.Kind, Namespace: ev.Target.Namespace, Name: ev.Target.Name}
+		return load.Of(rp.s).SetDemand(ref, ev.CPU, ev.Memory)
 	}
 	return rp.applyFailureOp(ev)
 }

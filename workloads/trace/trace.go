@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kwoksim/kwoksim/sim"
@@ -40,9 +41,11 @@ const (
 	OpDrain    Op = "drain"
 	OpFail     Op = "fail"
 	OpRecover  Op = "recover"
+	// OpLoad sets a workload's demand for the load model (workloads/load).
+	OpLoad Op = "load"
 )
 
-var traceOps = []Op{OpApply, OpDelete, OpScale, OpPatch, OpEvict, OpCordon, OpUncordon, OpDrain, OpFail, OpRecover}
+var traceOps = []Op{OpApply, OpDelete, OpScale, OpPatch, OpEvict, OpCordon, OpUncordon, OpDrain, OpFail, OpRecover, OpLoad}
 
 // Event is one decoded event.
 type Event struct {
@@ -51,7 +54,7 @@ type Event struct {
 	Op     Op
 	// Objects are the manifests of an apply (one, or the items of a List).
 	Objects []manifest.Object
-	// Target names the object of a delete, scale or patch.
+	// Target names the object of a delete, scale, patch or load.
 	Target ObjectRef
 	// Replicas is the scale's new size.
 	Replicas  int32
@@ -65,6 +68,9 @@ type Event struct {
 	FailMode FailMode
 	// Drain is a drain's options.
 	Drain *drain.Options
+	// CPU and Memory are a load's demands, nil for a resource it leaves as it was (at least
+	// one is set); never negative.
+	CPU, Memory *resource.Quantity
 }
 
 // ObjectRef names one object.
@@ -215,6 +221,10 @@ func decodeEvent(src manifest.Source, j []byte) (*Event, error) {
 			return nil, fail("patch: patch: %v", err)
 		}
 		if err := checkNoStatus(ev.Target.Kind, pt, ev.Patch); err != nil {
+			return nil, fail("%v", err)
+		}
+	case OpLoad:
+		if err := decodeLoad(ev, body); err != nil {
 			return nil, fail("%v", err)
 		}
 	default:
