@@ -66,7 +66,7 @@ func newRunCommand() *cobra.Command {
 	fl.StringArrayVar(&f.workload, "workload", nil, "workload manifests (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, Pod, PriorityClass, Namespace, …), applied at t=0\nas -f is: a file, a directory or -; repeatable. Kinds kwoksim does not simulate are skipped and listed")
 	fl.StringArrayVarP(&f.files, "filename", "f", nil, "manifests of any mix of kinds (Nodes and workloads together, as helm template or kubectl kustomize print them), applied at t=0:\na file, a directory or -; repeatable. Nodes first, then the rest in Helm's install order;\nkinds kwoksim does not simulate are skipped and listed")
 	fl.BoolVar(&f.strictKinds, "strict-kinds", false, "fail (exit 2) when --workload or -f holds kinds kwoksim does not simulate, instead of skipping them")
-	fl.StringArrayVar(&f.traces, "trace", nil, "trace of timed events (apply, delete, scale, patch, evict, cordon, uncordon, drain, fail, recover) replayed on top of --nodes and --workload:\na YAML Trace (kwoksim/v1alpha1) or JSON Lines (.jsonl, streamed); repeatable, merged by time")
+	fl.StringArrayVar(&f.traces, "trace", nil, "trace of timed events (apply, delete, scale, patch, evict, cordon, uncordon, drain, fail, recover, load) replayed on top of --nodes and --workload:\na YAML Trace (kwoksim/v1alpha1) or JSON Lines (.jsonl, streamed); repeatable, merged by time")
 	f.template.register(fl)
 	f.visual.register(fl)
 	fl.BoolVar(&f.strict, "strict", false, "fail (exit 2) on a trace event that cannot be carried out, e.g. one naming a missing object,\ninstead of listing it under traceErrors in the report")

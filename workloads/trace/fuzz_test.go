@@ -99,6 +99,18 @@ func FuzzTrace(f *testing.F) {
 	for _, data := range fuzzSeeds(f, "../../testdata/traces/*/trace.*", "../../testdata/bad/traces/*", "../../testdata/openb/golden/trace.jsonl") {
 		f.Add(data)
 	}
+	// The load operation, good and bad (testdata/bad/traces has more).
+	for _, line := range []string{
+		`{"at":"1m","load":{"kind":"Deployment","namespace":"shop","name":"web","cpu":"1500m","memory":"2Gi"}}`,
+		`{"at":"1m","load":{"kind":"StatefulSet","name":"db","cpu":2}}` + "\n" + `{"at":"2m","load":{"kind":"DaemonSet","name":"a","memory":0}}`,
+		`{"at":"1m","load":{"kind":"Deployment","name":"web","cpu":"-1"}}`,
+		`{"at":"1m","load":{"kind":"Deployment","name":"web","cpu":"1e400"}}`,
+		`{"at":"1m","load":{"kind":"Job","name":"web","memory":"1Gi"}}`,
+		`{"at":"1m","load":{"kind":"Deployment","name":"web"}}`,
+		"apiVersion: kwoksim/v1alpha1\nkind: Trace\nevents:\n- at: 1m\n  load: {kind: ReplicaSet, name: web, cpu: 750m}\n",
+	} {
+		f.Add([]byte(line))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Every input both ways: as JSON Lines, with a small line limit so that it is
 		// exercised too, and as a YAML Trace.
@@ -154,6 +166,10 @@ func checkTraceEvents(t *testing.T, file string, data []byte, open func() (trace
 		case OpDelete, OpEvict:
 			if g := ev.GracePeriodSeconds; g != nil && *g < 0 {
 				t.Fatalf("%s with grace period %d", ev.Op, *g)
+			}
+		case OpLoad:
+			if !loadKinds[ev.Target.Kind] || (ev.CPU == nil && ev.Memory == nil) || (ev.CPU != nil && ev.CPU.Sign() < 0) || (ev.Memory != nil && ev.Memory.Sign() < 0) {
+				t.Fatalf("load of %v: cpu %v, memory %v", ev.Target, ev.CPU, ev.Memory)
 			}
 		case OpCordon, OpUncordon, OpFail, OpRecover, OpDrain:
 			if ev.Node == "" || (ev.Op == OpDrain) != (ev.Drain != nil) || (ev.Op == OpFail) != (ev.FailMode != "") {

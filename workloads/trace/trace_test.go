@@ -64,7 +64,7 @@ events:
 		{`{"at":"1s","apply":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"s"}}}`, `apply: kind "ConfigMap" is not accepted here`},
 		{`{"at":"1s","apply":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containerz":[]}}}`, `unknown field "spec.containerz"`},
 		{`{"apply":{}}`, `missing "at"`},
-		{`[1,2]`, "expected an event, a mapping with at and one of apply, delete, scale, patch, evict, cordon, uncordon, drain, fail, recover; found a list"},
+		{`[1,2]`, "expected an event, a mapping with at and one of apply, delete, scale, patch, evict, cordon, uncordon, drain, fail, recover, load; found a list"},
 	} {
 		p := filepath.Join(dir, "bad.jsonl")
 		os.WriteFile(p, []byte("\n"+tc.line+"\n"), 0o644)
