@@ -135,7 +135,7 @@ func (m *Model) observe(ev sim.WatchEvent) {
 }
 
 // observePod follows one pod's change. A pod of a namespace without loaded workloads and
-// without usage annotations costs two map lookups; otherwise the pod is matched against each
+// without usage annotations costs a few map lookups; otherwise the pod is matched against each
 // loaded workload of its namespace once, and the totals are updated by its difference.
 func (m *Model) observePod(ev sim.WatchEvent) {
 	obj, ok := ev.Object.(*corev1.Pod)
@@ -171,7 +171,7 @@ func (m *Model) follow(obj *corev1.Pod, ws []*workload, old *pod) {
 	}
 	for r, a := range annotationNames {
 		if s, ok := obj.Annotations[a]; ok {
-			// The loader refused a bad annotation (manifest.CheckUsageAnnotations); one
+			// The loader refused a bad annotation (workloads/manifest); one
 			// that slipped through otherwise (a stage's patch) is no data.
 			if q, err := resource.ParseQuantity(s); err == nil && q.Sign() >= 0 {
 				p.annot[r], p.hasAnnot[r] = units(r, q), true

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"sort"
 	"time"
 
 	"github.com/kwoksim/kwoksim/analysis"
@@ -135,5 +136,15 @@ func (m *Model) usageRecord() *analysis.UsageRecord {
 		w.Steps = append([]analysis.WorkloadUsageStep(nil), w.Steps...)
 		out.Workloads = append(out.Workloads, w)
 	}
+	// In the order they first had usage: a record is made when a pod is first seen, which
+	// can be before it runs.
+	sort.SliceStable(out.Workloads, func(i, j int) bool { return firstAt(out.Workloads[i]) < firstAt(out.Workloads[j]) })
 	return out
+}
+
+func firstAt(w analysis.WorkloadUsageRecord) time.Duration {
+	if len(w.Steps) == 0 {
+		return w.Loads[0].At
+	}
+	return w.Steps[0].At
 }
