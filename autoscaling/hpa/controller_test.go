@@ -327,3 +327,27 @@ func TestComputeLeavesHPAUntouched(t *testing.T) {
 		t.Errorf("scale-down window set on the caller's HPA")
 	}
 }
+
+// TestPendingDisabled: a scale-up held by selectPolicy Disabled is not pending (time will not
+// release it), one held by the rate limit is.
+func TestPendingDisabled(t *testing.T) {
+	disabled := autoscalingv2.DisabledPolicySelect
+	for _, tc := range []struct {
+		name        string
+		behavior    *autoscalingv2.HorizontalPodAutoscalerBehavior
+		wantDesired int32
+		wantPending bool
+	}{
+		{"rate limited", &autoscalingv2.HorizontalPodAutoscalerBehavior{}, 6, true}, // max(2+4, 2×2)
+		{"disabled", &autoscalingv2.HorizontalPodAutoscalerBehavior{ScaleUp: &autoscalingv2.HPAScalingRules{SelectPolicy: &disabled}}, 2, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := New(flagDefaults).Compute(Input{Now: testNow, HPA: cpuHPA(int32p(1), 20, 50, tc.behavior), CurrentReplicas: 2,
+				Pods: readyPods(2, "500m", testNow.Add(-time.Hour)), Metrics: usage(testNow, 2000, 2000)})
+			// 400 %, ratio 8, proposal 16.
+			if out.Proposal != 16 || out.DesiredReplicas != tc.wantDesired || out.Pending != tc.wantPending {
+				t.Errorf("got proposal %d desired %d pending %v, want 16 %d %v", out.Proposal, out.DesiredReplicas, out.Pending, tc.wantDesired, tc.wantPending)
+			}
+		})
+	}
+}

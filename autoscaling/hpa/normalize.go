@@ -116,6 +116,7 @@ type normalizationArg struct {
 // normalizeWithBehaviors follows normalizeDesiredReplicasWithBehaviors (horizontal.go:1144).
 func (r *reconcile) normalizeWithBehaviors(current, desired, minReplicas int32) int32 {
 	behavior := effectiveBehavior(r.in.HPA.Spec.Behavior, r.c.settings.DownscaleStabilization)
+	r.behavior = behavior
 	arg := normalizationArg{
 		scaleUp:     behavior.ScaleUp,
 		scaleDown:   behavior.ScaleDown,

@@ -13,6 +13,8 @@ type reconcile struct {
 	in  Input
 	h   *history
 	out Output
+	// behavior is the effective behavior the normalization read (nil on the legacy path).
+	behavior *autoscalingv2.HorizontalPodAutoscalerBehavior
 }
 
 // setCondition records one setCondition call (horizontal.go:1610); the caller applies them in
@@ -124,10 +126,27 @@ func (r *reconcile) run() {
 			reason = "Current number of replicas below Spec.MinReplicas"
 		}
 	}
-	r.out.Pending = min(max(proposal, minReplicas), hpa.Spec.MaxReplicas) != desired
+	r.out.Pending = r.pending(min(max(proposal, minReplicas), hpa.Spec.MaxReplicas), desired)
 	if desired != current {
 		r.rescale(desired, reason)
 	}
+}
+
+// pending: the bounded proposal differs from the normalized count, and time can release the
+// difference: a window or a rate limit, not a direction whose selectPolicy is Disabled
+// (then the count never moves that way, and waiting would never end).
+func (r *reconcile) pending(bounded, desired int32) bool {
+	if bounded == desired {
+		return false
+	}
+	if r.behavior == nil {
+		return true
+	}
+	rules := r.behavior.ScaleDown
+	if bounded > desired {
+		rules = r.behavior.ScaleUp
+	}
+	return *rules.SelectPolicy != autoscalingv2.DisabledPolicySelect
 }
 
 // rescale: the target's scale is to be set to desired (the pre-checks, or a normalized
