@@ -1,8 +1,10 @@
 package workloads_test
 
 import (
+	"bytes"
 	"math"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -335,5 +337,27 @@ func TestHPAWithoutMetrics(t *testing.T) {
 	}
 	if n := len(workloadstest.List[any](t, s, "Pod")); n != 2 {
 		t.Errorf("%d pods, want the Deployment's 2", n)
+	}
+}
+
+// The HPA scenario with node autoscaling gives byte-identical reports run after run, with one
+// OS thread or two.
+func TestHPADeterministic(t *testing.T) {
+	var first []byte
+	for i, procs := range []int{1, 2} {
+		prev := runtime.GOMAXPROCS(procs)
+		r := analysis.Build(hpaRun(t, true, true, 3))
+		runtime.GOMAXPROCS(prev)
+		var buf bytes.Buffer
+		if err := analysis.WriteJSON(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = buf.Bytes()
+			continue
+		}
+		if !bytes.Equal(first, buf.Bytes()) {
+			t.Fatalf("GOMAXPROCS=%d differs:\n%s", procs, workloadstest.FirstDifference(first, buf.Bytes()))
+		}
 	}
 }

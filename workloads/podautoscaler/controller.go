@@ -90,7 +90,7 @@ func (c *Controller) ObjectChanged(ev sim.WatchEvent) bool {
 // track starts following a new HPA: its selector entry, its record, and the pod index.
 func (c *Controller) track(h *autoscalingv2.HorizontalPodAutoscaler) {
 	c.selectors.putIfAbsent(h.Namespace, h.Name)
-	k := h.Namespace + "/" + h.Name
+	k := hpa.Key(h)
 	if _, ok := c.records[k]; !ok {
 		r := newRecord(h, c.clock.Now().Sub(sim.Epoch))
 		c.records[k] = r
@@ -135,7 +135,7 @@ func (c *Controller) Observe(ev sim.WatchEvent) {
 		if ev.Type != watch.Deleted {
 			return
 		}
-		k := o.Namespace + "/" + o.Name
+		k := hpa.Key(o)
 		c.selectors.delete(o.Namespace, o.Name)
 		c.calc.Forget(k)
 		c.queue.Forget(o.Namespace, o.Name)

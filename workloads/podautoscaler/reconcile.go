@@ -31,7 +31,7 @@ func (r *reconciliation) event(typ, reason, message string) {
 // belongs in the foreground.
 func (c *Controller) reconcile(stored *autoscalingv2.HorizontalPodAutoscaler) (foreground bool) {
 	now := c.clock.Now()
-	key := stored.Namespace + "/" + stored.Name
+	key := hpa.Key(stored)
 	r := &reconciliation{h: stored.DeepCopy(), proposal: -1}
 	original := stored.Status.DeepCopy()
 	defer func() {
@@ -56,23 +56,14 @@ func (c *Controller) reconcile(stored *autoscalingv2.HorizontalPodAutoscaler) (f
 
 	in := hpa.Input{Now: now, HPA: r.h, CurrentReplicas: s.replicas}
 	if needsMetrics(r.h, s.replicas) {
-		sel, msg, reason := c.validateSelector(r.h, s.selector)
-		if sel == nil {
+		sel, bad := c.validateSelector(r.h, s.selector)
+		if bad != nil {
 			// computeReplicasForMetrics failed before any metric: the reconcile ends as for
 			// invalid metrics (status with the current replicas, FailedComputeMetricsReplicas).
-			r.event(corev1.EventTypeWarning, reason, msg)
-			cond := "InvalidSelector"
-			if reason == "AmbiguousSelector" {
-				cond = reason
-			}
-			if reason == "SelectorRequired" {
-				msg2 := "the HPA target's scale is missing a selector"
-				c.setCondition(r.h, hpa.Condition{Type: autoscalingv2.ScalingActive, Status: corev1.ConditionFalse, Reason: cond, Message: msg2})
-			} else {
-				c.setCondition(r.h, hpa.Condition{Type: autoscalingv2.ScalingActive, Status: corev1.ConditionFalse, Reason: cond, Message: msg})
-			}
+			r.event(corev1.EventTypeWarning, bad.event, bad.message)
+			c.setCondition(r.h, hpa.Condition{Type: autoscalingv2.ScalingActive, Status: corev1.ConditionFalse, Reason: bad.reason, Message: bad.condition})
 			setStatus(r.h, s.replicas, r.h.Status.DesiredReplicas, nil, false, now)
-			r.event(corev1.EventTypeWarning, "FailedComputeMetricsReplicas", msg)
+			r.event(corev1.EventTypeWarning, "FailedComputeMetricsReplicas", bad.message)
 			r.failed = true
 			return false
 		}
@@ -108,43 +99,60 @@ func (c *Controller) reconcile(stored *autoscalingv2.HorizontalPodAutoscaler) (f
 		ev, cond := c.calc.Rescaled(key, r.h.Spec.Behavior, s.replicas, out.DesiredReplicas, out.Reason, now)
 		c.setCondition(r.h, cond)
 		r.events = append(r.events, ev)
-		// HPAScaleToZero is on in v1.37: every rescale sets ScaledToZero, False unless a
-		// workload with Object or External metrics went to zero, which kwoksim does not serve.
-		c.setCondition(r.h, hpa.Condition{Type: autoscalingv2.ScaledToZero, Status: corev1.ConditionFalse, Reason: "NotScaledToZero",
-			Message: "the HPA controller did not scale the workload to zero"})
+		c.setCondition(r.h, hpa.ScaledToZeroCondition(r.h, s.replicas, out.DesiredReplicas))
 		desired = out.DesiredReplicas
 	}
 	setStatus(r.h, s.replicas, desired, out.CurrentMetrics, out.Rescale, now)
 	return out.Rescale || out.Pending
 }
 
-// needsMetrics is the pre-check of reconcileAutoscaler (horizontal.go:914–933): a target at
-// zero (scaling disabled, with resource metrics only), above max or below min is decided
-// without the metrics, and so without the selector.
+// needsMetrics is the pre-check of reconcileAutoscaler (horizontal.go:914–933): a target above
+// max or below min is decided without the metrics, and so without the selector; so is one at
+// zero, unless the HPA scaled it there itself (shouldComputeMetricsForZeroReplicas, with
+// HPAScaleToZero on), which needs Object or External metrics kwoksim does not serve.
 func needsMetrics(h *autoscalingv2.HorizontalPodAutoscaler, current int32) bool {
 	min := int32(1)
 	if h.Spec.MinReplicas != nil {
 		min = *h.Spec.MinReplicas
 	}
-	return current != 0 && current <= h.Spec.MaxReplicas && current >= min
+	if current == 0 {
+		scaledToZero := false
+		for _, c := range h.Status.Conditions {
+			if c.Type == autoscalingv2.ScaledToZero {
+				scaledToZero = c.Status == corev1.ConditionTrue
+			}
+		}
+		objectOrExternal := false
+		for _, m := range h.Spec.Metrics {
+			objectOrExternal = objectOrExternal || m.Type == autoscalingv2.ObjectMetricSourceType || m.Type == autoscalingv2.ExternalMetricSourceType
+		}
+		return scaledToZero && (min != 0 || objectOrExternal)
+	}
+	return current <= h.Spec.MaxReplicas && current >= min
 }
 
-// validateSelector is validateAndParseSelector (horizontal.go:434): the parsed selector, or
-// nil with the event's message and reason.
-func (c *Controller) validateSelector(h *autoscalingv2.HorizontalPodAutoscaler, selector string) (labels.Selector, string, string) {
+// selectorError is what validateSelector found wrong: the event's reason and message, the
+// ScalingActive condition's reason and message.
+type selectorError struct{ event, message, reason, condition string }
+
+// validateSelector is validateAndParseSelector (horizontal.go:434): the parsed selector, or what
+// is wrong with it.
+func (c *Controller) validateSelector(h *autoscalingv2.HorizontalPodAutoscaler, selector string) (labels.Selector, *selectorError) {
 	if selector == "" {
-		return nil, "selector is required", "SelectorRequired"
+		return nil, &selectorError{"SelectorRequired", "selector is required", "InvalidSelector", "the HPA target's scale is missing a selector"}
 	}
 	sel, err := labels.Parse(selector)
 	if err != nil {
-		return nil, fmt.Sprintf("couldn't convert selector into a corresponding internal selector object: %v", err), "InvalidSelector"
+		msg := fmt.Sprintf("couldn't convert selector into a corresponding internal selector object: %v", err)
+		return nil, &selectorError{"InvalidSelector", msg, "InvalidSelector", msg}
 	}
 	c.selectors.put(h.Namespace, h.Name, sel)
 	pods := c.podsMatching(h.Namespace, sel)
 	if hpas := c.selectors.matching(h.Namespace, pods); len(hpas) > 1 {
-		return nil, fmt.Sprintf("pods by selector %v are controlled by more than one HPA (e.g. %v)", selector, hpas), "AmbiguousSelector"
+		msg := fmt.Sprintf("pods by selector %v are controlled by more than one HPA (e.g. %v)", selector, hpas)
+		return nil, &selectorError{"AmbiguousSelector", msg, "AmbiguousSelector", msg}
 	}
-	return sel, "", ""
+	return sel, nil
 }
 
 // countReady counts the pods that are Ready and not terminating.
