@@ -1,5 +1,7 @@
 package analysis
 
+// The comparison of the horizontalPodAutoscalers and usage sections.
+
 // hpaFigures adds each HPA's key figures by namespace/name
 // ("horizontalPodAutoscalers[default/web].peakReplicas"), so that two runs of one trace (the
 // legacy and the behavior path, two sync periods) read side by side.
@@ -39,4 +41,28 @@ func hpaComparedNames(a, b *Report) []string {
 		}
 	}
 	return names
+}
+
+// usageTotals are the usage section's figures the comparison shows: the cluster's CPU
+// utilization by usage and by requests, peak and mean.
+var usageTotals = []string{
+	"usage.cpu.utilizationByUsage.peak", "usage.cpu.utilizationByUsage.mean",
+	"usage.cpu.utilizationByRequests.peak", "usage.cpu.utilizationByRequests.mean",
+}
+
+// usageFigures adds usageTotals for a report with a usage section.
+func usageFigures(f map[string]float64, u *UsageReport) {
+	if u == nil {
+		return
+	}
+	f[usageTotals[0]], f[usageTotals[1]] = u.CPU.UtilizationByUsage.Peak, u.CPU.UtilizationByUsage.Mean
+	f[usageTotals[2]], f[usageTotals[3]] = u.CPU.UtilizationByRequests.Peak, u.CPU.UtilizationByRequests.Mean
+}
+
+// usageComparedNames are usageTotals when either run had usage data, none otherwise.
+func usageComparedNames(a, b *Report) []string {
+	if a.Usage == nil && b.Usage == nil {
+		return nil
+	}
+	return usageTotals
 }

@@ -73,7 +73,6 @@ func hpaItem(rec *HPARecord, elapsed time.Duration) HPAReportItem {
 		ReplicasOverTime: make([]HPAReplicasPoint, 0, len(rec.Samples)),
 		Rescales:         []HPARescale{},
 		Events:           make([]HPAEventReport, 0, len(rec.Events)),
-		FinalConditions:  []HPAConditionReport{},
 	}
 	if rec.Behavior {
 		it.Path = "behavior"
@@ -100,8 +99,16 @@ func hpaItem(rec *HPARecord, elapsed time.Duration) HPAReportItem {
 		}
 	}
 
-	// steps is the target's replicas after each change: a reconcile's reading, then its
-	// rescale at the same instant.
+	hpaReplicaFigures(&it, rec, rescales, end)
+	it.SecondsLimited = hpaSecondsLimited(rec.Conditions, end)
+	it.FinalConditions = hpaFinalConditions(rec.Conditions)
+	return it
+}
+
+// hpaReplicaFigures sets the item's initial, peak, lowest and final replicas and its time at
+// max from the target's replicas as a step function: at each reconcile what it read, then, at
+// the same instant, the new size if it rescaled; the last holds until end.
+func hpaReplicaFigures(it *HPAReportItem, rec *HPARecord, rescales []hpaRescale, end time.Duration) {
 	type step struct {
 		at      time.Duration
 		rescale bool
@@ -114,6 +121,7 @@ func hpaItem(rec *HPARecord, elapsed time.Duration) HPAReportItem {
 	for _, r := range rescales {
 		steps = append(steps, step{r.at, true, r.to})
 	}
+	// A reading comes before a rescale at one instant.
 	slices.SortStableFunc(steps, func(a, b step) int {
 		if c := cmp.Compare(a.at, b.at); c != 0 {
 			return c
@@ -126,15 +134,14 @@ func hpaItem(rec *HPARecord, elapsed time.Duration) HPAReportItem {
 		}
 		return 1
 	})
-	switch {
-	case len(rec.Samples) > 0:
-		it.InitialReplicas = rec.Samples[0].CurrentReplicas
-	case len(rescales) > 0:
+	if len(steps) == 0 {
+		return
+	}
+	it.InitialReplicas = steps[0].n
+	if steps[0].rescale {
 		it.InitialReplicas = rescales[0].from
 	}
-	if len(steps) > 0 {
-		it.PeakReplicas, it.LowestReplicas = it.InitialReplicas, it.InitialReplicas
-	}
+	it.PeakReplicas, it.LowestReplicas = it.InitialReplicas, it.InitialReplicas
 	for i, s := range steps {
 		it.FinalReplicas = s.n
 		it.PeakReplicas, it.LowestReplicas = max(it.PeakReplicas, s.n), min(it.LowestReplicas, s.n)
@@ -146,37 +153,47 @@ func hpaItem(rec *HPARecord, elapsed time.Duration) HPAReportItem {
 			it.SecondsAtMax += (until - s.at).Seconds()
 		}
 	}
+}
 
-	// The ScalingLimited condition holds from each change to the next, the last to the end.
-	var limitedSince *time.Duration
-	for _, c := range rec.Conditions {
+// hpaSecondsLimited is how long the ScalingLimited condition was True: each change holds until
+// the next change of that condition, the last until end.
+func hpaSecondsLimited(conds []HPAConditionRecord, end time.Duration) float64 {
+	var total time.Duration
+	var since *time.Duration
+	for _, c := range conds {
 		if c.Type != scalingLimited {
 			continue
 		}
-		if limitedSince != nil {
-			it.SecondsLimited += max(min(c.At, end)-*limitedSince, 0).Seconds()
-			limitedSince = nil
+		if since != nil {
+			total += max(min(c.At, end)-*since, 0)
+			since = nil
 		}
 		if c.Status == "True" {
 			at := c.At
-			limitedSince = &at
+			since = &at
 		}
 	}
-	if limitedSince != nil {
-		it.SecondsLimited += max(end-*limitedSince, 0).Seconds()
+	if since != nil {
+		total += max(end-*since, 0)
 	}
+	return total.Seconds()
+}
 
-	last := map[string]int{}
-	for _, c := range rec.Conditions {
+// hpaFinalConditions is each condition type's last state, in the order the types first
+// appeared, Since its last change.
+func hpaFinalConditions(conds []HPAConditionRecord) []HPAConditionReport {
+	out := []HPAConditionReport{}
+	index := map[string]int{}
+	for _, c := range conds {
 		cr := HPAConditionReport{Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message, Since: c.At.Seconds()}
-		if i, ok := last[c.Type]; ok {
-			it.FinalConditions[i] = cr
+		if i, ok := index[c.Type]; ok {
+			out[i] = cr
 			continue
 		}
-		last[c.Type] = len(it.FinalConditions)
-		it.FinalConditions = append(it.FinalConditions, cr)
+		index[c.Type] = len(out)
+		out = append(out, cr)
 	}
-	return it
+	return out
 }
 
 // hpaRescale is one rescale of an HPA's target.

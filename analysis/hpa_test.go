@@ -295,7 +295,7 @@ func TestHPATableAssertCSVSchema(t *testing.T) {
 	out := spaces.ReplaceAllString(buf.String(), " ")
 	for _, want := range []string{
 		"\nHorizontal pod autoscaling (2 HPA(s)):\n",
-		"\ndefault/web Deployment/web 2–20 2 → 20 → 4 4 1 34.2m behavior\n",
+		"\ndefault/web Deployment/web 2–20 2 → 20 → 4 4 1 34m15s behavior\n",
 		"\ndefault/api Deployment/api 1–10 3 → 3 → 3 0 0 0s legacy\n",
 		"\nRescales of default/web (5):\n 0s 2 → 4 " + aboveTarget + "\n 10m00s 4 → 8 " + aboveTarget + "\n 10m15s 8 → 16 " + aboveTarget,
 		"\n 44m45s 20 → 4 All metrics below target\n",
@@ -411,8 +411,8 @@ func hpa(m map[string]any) map[string]any {
 	return m["horizontalPodAutoscalers"].(map[string]any)["hpas"].([]any)[0].(map[string]any)
 }
 
-// compare sets the HPAs of two runs side by side by namespace/name; runs without HPAs compare
-// none of these figures.
+// compare sets the HPAs of two runs side by side by namespace/name, and the CPU utilization by
+// usage and by requests; runs without HPAs or usage data compare none of these figures.
 func TestHPACompare(t *testing.T) {
 	a := Build(hpaObservation())
 	o := hpaObservation()
@@ -433,10 +433,13 @@ func TestHPACompare(t *testing.T) {
 	if f := figures["horizontalPodAutoscalers[default/api].failedReconciles"]; f.A == nil || *f.A != 241 || f.B != nil {
 		t.Errorf("api failed reconciles %+v, want 241 beside null", f)
 	}
+	if f := figures["usage.cpu.utilizationByUsage.peak"]; f.A == nil || *f.A != 0.25 || f.B == nil || *f.B != 0.25 {
+		t.Errorf("usage peak %+v", f)
+	}
 	plain := Build(Observation{Elapsed: time.Minute})
 	for _, f := range Compare(plain, plain, "a.json", "b.json").Figures {
-		if strings.HasPrefix(f.Name, "horizontalPodAutoscalers") {
-			t.Errorf("figure %s compared between runs without HPAs", f.Name)
+		if strings.HasPrefix(f.Name, "horizontalPodAutoscalers") || strings.HasPrefix(f.Name, "usage.") {
+			t.Errorf("figure %s compared between runs without HPAs or usage", f.Name)
 		}
 	}
 }
@@ -445,4 +448,18 @@ func equalJSON(a, b any) bool {
 	x, err1 := json.Marshal(a)
 	y, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+func TestClockSeconds(t *testing.T) {
+	for _, tc := range []struct {
+		in   float64
+		want string
+	}{
+		{0, "0s"}, {5, "5s"}, {45, "45s"}, {0.25, "0.250s"}, {600, "10m00s"}, {615, "10m15s"}, {2685, "44m45s"},
+		{3750, "1h02m30s"}, {90061.5, "25h01m01.500s"},
+	} {
+		if got := ClockSeconds(tc.in); got != tc.want {
+			t.Errorf("ClockSeconds(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
 }

@@ -25,7 +25,7 @@ func writeHPAs(w io.Writer, r *Report) error {
 	for _, it := range h.HPAs {
 		fmt.Fprintf(tw, "%s\t%s\t%d–%d\t%d → %d → %d\t%d\t%d\t%s\t%s\n", objectName(it.Namespace, it.Name), it.Target,
 			it.MinReplicas, it.MaxReplicas, it.InitialReplicas, it.PeakReplicas, it.FinalReplicas, it.ScaleUps, it.ScaleDowns,
-			formatSeconds(it.SecondsAtMax), it.Path)
+			ClockSeconds(it.SecondsAtMax), it.Path)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

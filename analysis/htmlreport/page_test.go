@@ -575,7 +575,7 @@ func TestHPAAndUsageSections(t *testing.T) {
 	page := string(render(t, r))
 	for _, want := range []string{
 		`<h2 id="hpas">Horizontal pod autoscaling (2 HPA(s))</h2>`,
-		`<td class="mono">default/web</td><td class="mono">Deployment/web</td><td class="num">2</td><td class="num">20</td><td>cpu utilization 50% of requests</td><td>behavior</td><td class="num">2</td><td class="num">20</td><td class="num">2</td><td class="num">4</td><td class="num">4</td><td class="num">1</td><td class="num">34.2m</td><td class="num">30.0m</td><td class="num">241</td><td class="num">0</td>`,
+		`<td class="mono">default/web</td><td class="mono">Deployment/web</td><td class="num">2</td><td class="num">20</td><td>cpu utilization 50% of requests</td><td>behavior</td><td class="num">2</td><td class="num">20</td><td class="num">2</td><td class="num">4</td><td class="num">4</td><td class="num">1</td><td class="num">34m15s</td><td class="num">30m00s</td><td class="num">241</td><td class="num">0</td>`,
 		`<td class="num"><span class="no">241</span></td>`,
 		`<p class="no">hpa default/api: 241 of 241 reconciles computed no replica count: FailedGetResourceMetric: failed to get cpu utilization</p>`,
 		`<tr><td class="num">10m00s</td><td class="num">4</td><td class="num">8</td><td>cpu resource utilization (percentage of request) above target</td></tr>`,
