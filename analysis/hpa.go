@@ -207,9 +207,14 @@ type hpaRescale struct {
 // stands for the reconciles within its time span (a run of identical events is one record)
 // that read another count than its new size and set that size: each is a rescale from what it
 // read. An event no reconcile sample matches is still one rescale, at its time, from the
-// replicas the target had before.
+// replicas the target had before. A reconcile that computed a proposal and set a count other
+// than the one it read rescaled too, as reconcileAutoscaler always does then
+// (rescale := desiredReplicas != currentReplicas): without its event it is still counted,
+// with no reason, rather than lost. A failed reconcile's sample keeps the old
+// status.desiredReplicas (0 before any success), which is no rescale.
 func hpaRescales(rec *HPARecord) []hpaRescale {
 	var out []hpaRescale
+	matched := make([]bool, len(rec.Samples))
 	for _, e := range rec.Events {
 		if e.Reason != successfulRescale {
 			continue
@@ -218,15 +223,20 @@ func hpaRescales(rec *HPARecord) []hpaRescale {
 		if !ok {
 			continue
 		}
-		matched := false
-		for _, s := range rec.Samples {
-			if s.At >= e.At && s.At <= max(e.LastAt, e.At) && s.DesiredReplicas == size && s.CurrentReplicas != size {
+		found := false
+		for i, s := range rec.Samples {
+			if !matched[i] && s.At >= e.At && s.At <= max(e.LastAt, e.At) && s.DesiredReplicas == size && s.CurrentReplicas != size {
 				out = append(out, hpaRescale{s.At, s.CurrentReplicas, size, reason})
-				matched = true
+				matched[i], found = true, true
 			}
 		}
-		if !matched {
+		if !found {
 			out = append(out, hpaRescale{e.At, hpaRescaleFrom(rec, e.At), size, reason})
+		}
+	}
+	for i, s := range rec.Samples {
+		if !matched[i] && s.Proposal >= 0 && s.DesiredReplicas != s.CurrentReplicas {
+			out = append(out, hpaRescale{s.At, s.CurrentReplicas, s.DesiredReplicas, ""})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b hpaRescale) int { return cmp.Compare(a.at, b.at) })

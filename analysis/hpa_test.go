@@ -185,6 +185,17 @@ func TestHPAFigures(t *testing.T) {
 	if got := Build(o).HorizontalPodAutoscalers.HPAs[0]; got.ScaleUps != 2 || len(got.Rescales) != 2 || got.Rescales[1].From != 3 {
 		t.Errorf("merged events: %+v", got.Rescales)
 	}
+	// Without its events, a reconcile that computed a proposal and set another count is still
+	// a rescale; the failing HPA's desired 0 is still none.
+	o = hpaObservation()
+	o.HPAs[0].Events, o.HPAs[1].Events = nil, nil
+	h = Build(o).HorizontalPodAutoscalers
+	if got := h.HPAs[0]; got.ScaleUps != 4 || got.ScaleDowns != 1 || got.FinalReplicas != 4 || got.Rescales[4] != (HPARescale{At: 2685, From: 20, To: 4}) {
+		t.Errorf("without events: %+v", got.Rescales)
+	}
+	if got := h.HPAs[1]; got.ScaleDowns != 0 || got.FinalReplicas != 3 {
+		t.Errorf("failing HPA without events: %+v", got)
+	}
 }
 
 // The usage figures by hand: cpu used 0 until 10m, 2 cores to 40m, 1 core to 1h: peak 2,
