@@ -5,9 +5,11 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 
 	"github.com/kwoksim/kwoksim/analysis"
@@ -359,5 +361,57 @@ func TestHPADeterministic(t *testing.T) {
 		if !bytes.Equal(first, buf.Bytes()) {
 			t.Fatalf("GOMAXPROCS=%d differs:\n%s", procs, workloadstest.FirstDifference(first, buf.Bytes()))
 		}
+	}
+}
+
+// Two HPAs on one Deployment: once both are tracked, each reconcile finds the pods selected
+// by two HPAs and refuses to act (validateAndParseSelector's AmbiguousSelector), and an HPA
+// whose target does not exist fails to get its scale (FailedGetScale), as on a real cluster.
+func TestHPAAmbiguousSelectorAndMissingTarget(t *testing.T) {
+	s := workloadstest.Sim(t, sim.Config{Seed: 1, Stages: stages.Default(), Until: time.Minute})
+	workloadstest.Create(t, s, workloadstest.KWOKNode("n1", "8"))
+	objs, err := manifest.Load([]string{hpaScenario + "workloads.yaml"}, manifest.LoadOptions{Kinds: map[string]bool{"Deployment": true, "HorizontalPodAutoscaler": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		workloadstest.Create(t, s, o.Obj)
+		if h, ok := o.Obj.(*autoscalingv2.HorizontalPodAutoscaler); ok {
+			twin := h.DeepCopy()
+			twin.Name = "web-twin"
+			orphan := h.DeepCopy()
+			orphan.Name, orphan.Spec.ScaleTargetRef.Name = "gone", "gone"
+			workloadstest.Create(t, s, twin, orphan)
+		}
+	}
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	o, err := s.Observe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*analysis.HPARecord{}
+	for _, r := range o.HPAs {
+		byName[r.Name] = r
+	}
+	for _, name := range []string{"web", "web-twin"} {
+		r := byName[name]
+		last := r.Events[len(r.Events)-1]
+		want := "pods by selector app=web are controlled by more than one HPA (e.g. [default/web default/web-twin])"
+		if last.Reason != "FailedComputeMetricsReplicas" || last.Message != want {
+			t.Errorf("%s: last event %+v, want FailedComputeMetricsReplicas %q", name, last, want)
+		}
+		if !slices.ContainsFunc(r.Events, func(e analysis.HPAEventRecord) bool { return e.Reason == "AmbiguousSelector" && e.Message == want }) {
+			t.Errorf("%s: no AmbiguousSelector event: %+v", name, r.Events)
+		}
+	}
+	gone := byName["gone"]
+	if gone.FailedReconciles != gone.Reconciles || len(gone.Events) != 1 || gone.Events[0].Reason != "FailedGetScale" ||
+		gone.Events[0].Message != `deployments.apps "gone" not found` {
+		t.Errorf("gone: %d of %d failed, events %+v", gone.FailedReconciles, gone.Reconciles, gone.Events)
+	}
+	if d := workloadstest.MustGet[*appsv1.Deployment](t, s, "Deployment", "web"); *d.Spec.Replicas != 2 {
+		t.Errorf("web scaled to %d by ambiguous HPAs", *d.Spec.Replicas)
 	}
 }
