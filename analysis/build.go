@@ -225,6 +225,8 @@ func Build(o Observation) *Report {
 		workloadVolumeWaits(r.Workloads, podOwners(o.Pods, o.Workloads, r.Workloads), o.Pods, waits)
 	}
 	r.Autoscaling = autoscalingReport(o.Autoscaler, o.Pods, o.Elapsed)
+	r.HorizontalPodAutoscalers = hpaReport(o.HPAs, o.Elapsed)
+	r.Usage = usageReport(o.Usage, o.History, o.Elapsed)
 	r.Evictions = evictionReports(o.Pods)
 	r.DisruptionBudgets = budgetReports(o.Budgets, o.RefusedEvictions)
 	r.Drains = drainReports(o.Drains, o.Elapsed)

@@ -29,8 +29,10 @@ var CSVFiles = []string{"run.csv", "pods.csv", "nodes.csv", "timeseries.csv", "t
 // partial run from a finished one, even one with no pods. Cells are plain numbers a
 // spreadsheet reads as such: times and delays in seconds, CPU in cores, every other quantity
 // in its base unit (bytes, pods, devices), utilization as a fraction; an empty cell is a
-// time that never came. A report with an autoscaling section adds AutoscalingCSVFiles (and a
-// report without removes them, so that a reused directory shows no earlier run's pools). Every
+// time that never came. A report with an autoscaling section adds AutoscalingCSVFiles, one
+// with a horizontalPodAutoscalers section HPACSVFiles, one with a usage section UsageCSVFiles
+// (and a report without removes them, so that a reused directory shows no earlier run's
+// pools or HPAs). Every
 // file is rendered before the first is written, and each is written atomically.
 func WriteCSV(dir string, r *Report) error {
 	tables := [][][]string{runRows(r), podRows(r), nodeRows(r), timeseriesRows(r), transitionRows(r)}
@@ -38,6 +40,14 @@ func WriteCSV(dir string, r *Report) error {
 	if r.Autoscaling != nil {
 		tables = append(tables, autoscalingRows(r.Autoscaling), autoscalingNodeRows(r.Autoscaling))
 		names = append(names, AutoscalingCSVFiles...)
+	}
+	if r.HorizontalPodAutoscalers != nil {
+		tables = append(tables, hpaRows(r.HorizontalPodAutoscalers), hpaReplicaRows(r.HorizontalPodAutoscalers))
+		names = append(names, HPACSVFiles...)
+	}
+	if r.Usage != nil {
+		tables = append(tables, usageRows(r.Usage))
+		names = append(names, UsageCSVFiles...)
 	}
 	files := make([][]byte, len(tables))
 	for i, rows := range tables {
@@ -51,13 +61,21 @@ func WriteCSV(dir string, r *Report) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	// A directory written by an earlier run with an autoscaler, HPAs or usage data must not
+	// show them beside this run's tables.
+	var stale []string
 	if r.Autoscaling == nil {
-		// A directory written by an earlier run with an autoscaler must not show its pools
-		// beside this run's tables.
-		for _, f := range AutoscalingCSVFiles {
-			if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
+		stale = append(stale, AutoscalingCSVFiles...)
+	}
+	if r.HorizontalPodAutoscalers == nil {
+		stale = append(stale, HPACSVFiles...)
+	}
+	if r.Usage == nil {
+		stale = append(stale, UsageCSVFiles...)
+	}
+	for _, f := range stale {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
 		}
 	}
 	for i, b := range files {

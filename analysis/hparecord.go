@@ -27,8 +27,9 @@ type HPARecord struct {
 	// Reconciles counts every reconcile; FailedReconciles those that computed no proposal
 	// (FailedGetScale, FailedComputeMetricsReplicas, an invalid selector, ...).
 	Reconciles, FailedReconciles int
-	// Events are the events the controller recorded on the HPA, in order; a run of identical
-	// consecutive events (type, reason, message) is one record with Count and LastAt.
+	// Events are the events the controller recorded on the HPA, in the order each first
+	// happened; identical events (type, reason, message) are one record with Count and LastAt,
+	// as the event correlator aggregates them ("x13 over 6m" in kubectl describe).
 	Events []HPAEventRecord
 	// Conditions are the HPA's status conditions as they changed: one record per change of a
 	// condition's status, reason or message, in order.
@@ -47,7 +48,8 @@ type HPASample struct {
 	// Proposal is the metrics' proposal before stabilization and rate limits, -1 when none
 	// was computed (see hpa.Output.Proposal).
 	Proposal int32
-	// ReadyPods are the target's pods the calculator counted as ready (0 when no proposal).
+	// ReadyPods are the target's pods that were Ready and not terminating (0 when the
+	// reconcile did not read the pods: a pre-check decided, or the target was not found).
 	ReadyPods int32
 	// Metrics are status.currentMetrics' values, one per spec metric with a status, in spec
 	// order.
@@ -70,8 +72,7 @@ type HPAMetricValue struct {
 	AverageValue int64
 }
 
-// HPAEventRecord is one event the controller recorded on the HPA (or a run of identical
-// consecutive ones).
+// HPAEventRecord is one event the controller recorded on the HPA, with its repeats.
 type HPAEventRecord struct {
 	At, LastAt   time.Duration
 	Count        int

@@ -61,6 +61,12 @@ type Report struct {
 	// Autoscaling is what the node autoscaler did and what the pools cost (see
 	// AutoscalingReport); left out of the JSON when the run had no autoscaler.
 	Autoscaling *AutoscalingReport `json:"autoscaling,omitempty" report:"always"`
+	// HorizontalPodAutoscalers is what the HorizontalPodAutoscaler controller did with each
+	// HPA (see HPAReport); left out of the JSON when the run had no HPA.
+	HorizontalPodAutoscalers *HPAReport `json:"horizontalPodAutoscalers,omitempty" report:"always"`
+	// Usage is what the pods with usage data used beside what they requested (see
+	// UsageReport); left out of the JSON when no pod had usage data.
+	Usage *UsageReport `json:"usage,omitempty" report:"always"`
 	// Latency is how long pods waited, in virtual seconds: created → bound (scheduling) and
 	// created → Running (startup), over the pods that got there.
 	Latency Latency `json:"latency"`

@@ -80,6 +80,14 @@ func WriteTable(w io.Writer, r *Report) error {
 		return err
 	}
 
+	if err := writeHPAs(w, r); err != nil {
+		return err
+	}
+
+	if err := writeUsage(w, r); err != nil {
+		return err
+	}
+
 	if orphans := PodsOnUnknownNodes(r); len(orphans) > 0 {
 		fmt.Fprintf(w, "\nPods still bound to a node that no longer exists when the run ended (%d), with their phase:\n", len(orphans))
 		for i, o := range orphans {

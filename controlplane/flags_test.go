@@ -13,7 +13,10 @@ import (
 // "if obj.Generic.ClientConnection.QPS == 0.0 { … = 20.0 }", Burst 30); the concurrent syncs
 // from pkg/controller/replicaset/config/v1alpha1 (ConcurrentRSSyncs = 5) and
 // pkg/controller/replication/config/v1alpha1 (ConcurrentRCSyncs = 5), job (ConcurrentJobSyncs =
-// 5) and daemon (ConcurrentDaemonSetSyncs = 2). They are restated here, from those files, so
+// 5) and daemon (ConcurrentDaemonSetSyncs = 2); the HPA controller's from
+// pkg/controller/podautoscaler/config/v1alpha1/defaults.go
+// (RecommendedDefaultHPAControllerConfiguration: sync period 15 s, downscale stabilization 5 m,
+// tolerance 0.1, CPU initialization period 5 m, initial readiness delay 30 s). They are restated here, from those files, so
 // that a change to Defaults is a decision and not an accident.
 func TestDefaultsAreTheRealOnes(t *testing.T) {
 	want := map[string]string{
@@ -33,6 +36,12 @@ func TestDefaultsAreTheRealOnes(t *testing.T) {
 		"concurrent-rc-syncs":                    "5",
 		"concurrent-job-syncs":                   "5",
 		"concurrent-daemonset-syncs":             "2",
+
+		"horizontal-pod-autoscaler-sync-period":               "15s",
+		"horizontal-pod-autoscaler-downscale-stabilization":   "5m0s",
+		"horizontal-pod-autoscaler-tolerance":                 "0.1",
+		"horizontal-pod-autoscaler-cpu-initialization-period": "5m0s",
+		"horizontal-pod-autoscaler-initial-readiness-delay":   "30s",
 	}
 	all := All()
 	if len(all) != len(want) {
@@ -72,6 +81,8 @@ func TestSet(t *testing.T) {
 		{KubeControllerManager, "node-eviction-rate=fast", "expected a non-negative number"},
 		{KubeControllerManager, "node-eviction-rate=-1", "expected a non-negative number"},
 		{KubeControllerManager, "node-monitor-period=0s", "expected a positive duration"},
+		{KubeControllerManager, "horizontal-pod-autoscaler-tolerance=-0.1", "expected a non-negative number"},
+		{KubeControllerManager, "horizontal-pod-autoscaler-sync-period=0s", "expected a positive duration"},
 		{KubeControllerManager, "large-cluster-size-threshold=1e9999", "expected an integer"},
 		{KubeControllerManager, "pod-eviction-timeout=5m", `"pod-eviction-timeout" is not modelled; expected one of`},
 		{KubeControllerManager, "default-not-ready-toleration-seconds=1", "kube-controller-manager flag"},

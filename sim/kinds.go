@@ -169,7 +169,7 @@ var kinds = func() map[string]*Kind {
 		// Kinds that bear on scheduling or lifecycle without a controller of their own here:
 		// Services feed default topology spreading, PodDisruptionBudgets preemption (their
 		// status comes from workloads/disruption), the storage kinds the VolumeBinding plugin;
-		// HorizontalPodAutoscalers are stored and not acted on.
+		// HorizontalPodAutoscalers scale their targets (workloads/podautoscaler).
 		{
 			GVK: corev1.SchemeGroupVersion.WithKind("Service"), GVR: corev1.SchemeGroupVersion.WithResource("services"), Namespaced: true,
 			newInternal: func() runtime.Object { return &core.Service{} },

@@ -16,7 +16,6 @@ import (
 // notActedOn are the kinds the simulator stores (or, for NodePool, reads) but no simulated controller acts on, with what
 // a real cluster would do with them. A kind leaves this table when a controller for it lands.
 var notActedOn = map[string]string{
-	"HorizontalPodAutoscaler": "the HPA controller would scale the target from metrics; kwoksim keeps the replicas as written",
 	// NodePools are validated but not stored in the simulated apiserver (see Scenario.NodePools).
 	"NodePool": "read and validated, not stored, and not acted on with --autoscaler none: a cluster autoscaler would add nodes of this pool when pods are unschedulable and remove underused ones; kwoksim keeps the nodes as given (--autoscaler cluster-autoscaler or karpenter scales them)",
 }

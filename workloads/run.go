@@ -25,6 +25,7 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/nodeautoscaler"
 	"github.com/kwoksim/kwoksim/workloads/nodelifecycle"
 	"github.com/kwoksim/kwoksim/workloads/persistentvolume"
+	"github.com/kwoksim/kwoksim/workloads/podautoscaler"
 	"github.com/kwoksim/kwoksim/workloads/podgc"
 	"github.com/kwoksim/kwoksim/workloads/replicaset"
 	"github.com/kwoksim/kwoksim/workloads/resourcequota"
@@ -220,6 +221,7 @@ func Install(s *sim.Simulator) *manager.Manager {
 	tainteviction.New(m)
 	podgc.New(m)
 	persistentvolume.New(m)
+	podautoscaler.New(m)
 	// Last: after a pod goes, the ReplicaSet controller's create reaches the apiserver before
 	// the quota controller's replenished status does (that takes one more write and watch), so
 	// a replacement under a full quota waits for the ReplicaSet's rate-limited retry.

@@ -33,6 +33,10 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"money":        analysis.Money,
 	"scaleevent":   analysis.ScaleEventLine,
 	"unremovable":  analysis.UnremovableLine,
+	"clock":        analysis.ClockSeconds,
+	"hpafailure":   analysis.HPAFailureLine,
+	"cores":        analysis.FormatCores,
+	"bytes":        analysis.FormatBytes,
 }).Parse(pageSource))
 
 // Limits that keep the page quick to open on large clusters; the JSON report has everything.
@@ -95,6 +99,9 @@ type view struct {
 	ScaleEvents     []analysis.ScaleEventReport
 	MoreScaleEvents int
 	BillingNote     string
+	// HPAs are the horizontalPodAutoscalers section's HPAs, each with its first
+	// maxTraceErrors rescales.
+	HPAs []hpaRow
 	// Command is the provenance's command line, quoted for a POSIX shell; empty without a
 	// provenance.
 	Command string
@@ -114,6 +121,13 @@ type distribution struct {
 type utilization struct {
 	Resource string
 	analysis.UtilizationStats
+}
+
+// hpaRow is one HPA and the rescales the page lists.
+type hpaRow struct {
+	analysis.HPAReportItem
+	Shown        []analysis.HPARescale
+	MoreRescales int
 }
 
 // overTimeRow is one figure over the run, rendered.
@@ -168,6 +182,15 @@ func newView(r *analysis.Report) (*view, error) {
 		v.ScaleEvents, v.BillingNote = a.Events, analysis.BillingNote
 		if len(v.ScaleEvents) > maxTraceErrors {
 			v.MoreScaleEvents, v.ScaleEvents = len(v.ScaleEvents)-maxTraceErrors, v.ScaleEvents[:maxTraceErrors]
+		}
+	}
+	if h := r.HorizontalPodAutoscalers; h != nil {
+		for _, it := range h.HPAs {
+			row := hpaRow{HPAReportItem: it, Shown: it.Rescales}
+			if len(row.Shown) > maxTraceErrors {
+				row.MoreRescales, row.Shown = len(row.Shown)-maxTraceErrors, row.Shown[:maxTraceErrors]
+			}
+			v.HPAs = append(v.HPAs, row)
 		}
 	}
 	for _, f := range plots.Figures(r) {

@@ -546,3 +546,47 @@ func TestAutoscalingSection(t *testing.T) {
 		}
 	}
 }
+
+// The HPA and usage sections show only with their data: each HPA with its replicas, the
+// failing one marked with its failure, the rescales, the conditions and what is not modelled;
+// the utilization by usage beside by requests and the workloads.
+func TestHPAAndUsageSections(t *testing.T) {
+	if page := string(render(t, sampleReport())); strings.Contains(page, `id="hpas"`) || strings.Contains(page, `id="usage"`) {
+		t.Error("an HPA or usage section without data")
+	}
+	r := sampleReport()
+	r.HorizontalPodAutoscalers = &analysis.HPAReport{HPAs: []analysis.HPAReportItem{
+		{Namespace: "default", Name: "web", Target: "Deployment/web", MinReplicas: 2, MaxReplicas: 20, Path: "behavior",
+			Metrics: []string{"cpu utilization 50% of requests"}, InitialReplicas: 2, PeakReplicas: 20, LowestReplicas: 2, FinalReplicas: 4,
+			ScaleUps: 4, ScaleDowns: 1, Reconciles: 241, SecondsAtMax: 2055, SecondsLimited: 1800,
+			Rescales:        []analysis.HPARescale{{At: 600, From: 4, To: 8, Reason: "cpu resource utilization (percentage of request) above target"}},
+			FinalConditions: []analysis.HPAConditionReport{{Type: "ScalingLimited", Status: "False", Reason: "DesiredWithinRange", Since: 2400}}},
+		{Namespace: "default", Name: "api", Target: "Deployment/api", MinReplicas: 1, MaxReplicas: 10, Path: "legacy",
+			InitialReplicas: 3, PeakReplicas: 3, LowestReplicas: 3, FinalReplicas: 3, Reconciles: 241, FailedReconciles: 241,
+			LastFailure: "FailedGetResourceMetric: failed to get cpu utilization"},
+	}, NotModelled: analysis.HPANotModelled}
+	r.Usage = &analysis.UsageReport{
+		CPU: analysis.UsageResourceReport{UtilizationByUsage: analysis.OverTimeFigure{Peak: 0.25, Mean: 0.15625},
+			UtilizationByRequests: analysis.OverTimeFigure{Peak: 0.5, Mean: 0.3125}, Usage: analysis.OverTimeFigure{Peak: 2}},
+		Workloads: []analysis.WorkloadUsageReport{{Kind: "Deployment", Namespace: "default", Name: "web", PeakReadyPods: 4,
+			CPU: analysis.WorkloadResourceUsage{Peak: 2, Mean: 1.5, UsageToRequests: 0.5}}},
+		OverTime: []analysis.UsagePoint{{At: 0, AllocatableCPU: 8}},
+	}
+	page := string(render(t, r))
+	for _, want := range []string{
+		`<h2 id="hpas">Horizontal pod autoscaling (2 HPA(s))</h2>`,
+		`<td class="mono">default/web</td><td class="mono">Deployment/web</td><td class="num">2</td><td class="num">20</td><td>cpu utilization 50% of requests</td><td>behavior</td><td class="num">2</td><td class="num">20</td><td class="num">2</td><td class="num">4</td><td class="num">4</td><td class="num">1</td><td class="num">34m15s</td><td class="num">30m00s</td><td class="num">241</td><td class="num">0</td>`,
+		`<td class="num"><span class="no">241</span></td>`,
+		`<p class="no">hpa default/api: 241 of 241 reconciles computed no replica count: FailedGetResourceMetric: failed to get cpu utilization</p>`,
+		`<tr><td class="num">10m00s</td><td class="num">4</td><td class="num">8</td><td>cpu resource utilization (percentage of request) above target</td></tr>`,
+		`<tr><td>ScalingLimited</td><td>False</td><td>DesiredWithinRange</td><td></td><td class="num">40m00s</td></tr>`,
+		`<li>usage is instantaneous: a reconcile reads each pod`,
+		`<h2 id="usage">Usage</h2>`,
+		`<tr><td>cpu</td><td class="num">25.0%</td><td class="num">15.6%</td><td class="num">50.0%</td><td class="num">31.2%</td><td class="num">2</td>`,
+		`<td class="mono">Deployment/default/web</td><td class="num">4</td><td class="num">2</td><td class="num">1500m</td><td class="num">50.0%</td>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+}

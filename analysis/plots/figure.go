@@ -36,8 +36,8 @@ type Figure struct {
 }
 
 // Figures returns the report's figures in the order a reader meets them; the autoscaling
-// ones (pool nodes and cumulative cost over time) last, and only when the report has the
-// section.
+// ones (pool nodes and cumulative cost over time), then hpa-replicas and usage, last, each only
+// when the report has its section.
 func Figures(r *analysis.Report) []Figure {
 	return append([]Figure{
 		{"utilization", "Cluster utilization over time",
@@ -52,7 +52,7 @@ func Figures(r *analysis.Report) []Figure {
 		{"node-utilization", "Per-node utilization",
 			"How many nodes end the run in each 10% range of requested / allocatable, one bar per resource.",
 			func() (*plot.Plot, error) { return nodeUtilizationHistogram(r) }},
-	}, autoscalingFigures(r)...)
+	}, append(autoscalingFigures(r), hpaFigures(r)...)...)
 }
 
 // WritePNG draws the figure as a PNG of PNGWidth × PNGHeight pixels.
