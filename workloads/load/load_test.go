@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kwoksim/kwoksim/analysis"
@@ -231,4 +232,45 @@ func TestDemandSharedAmongReadyPods(t *testing.T) {
 	if fmt.Sprint(obs.Usage.Cluster) != fmt.Sprint(cluster) {
 		t.Errorf("cluster:\n%v\nwant\n%v", obs.Usage.Cluster, cluster)
 	}
+}
+
+// A loaded workload deleted and created again under its name keeps its demand, and its pods
+// are those of its new selector.
+func TestDemandFollowsARecreatedWorkload(t *testing.T) {
+	s := slowSim(t, 40*time.Second)
+	workloadstest.Create(t, s, web("web", 2, nil))
+	m := load.Of(s)
+	if err := m.SetDemand(load.Ref{Kind: "Deployment", Namespace: "default", Name: "web"}, q("1"), nil); err != nil {
+		t.Fatal(err)
+	}
+	at(s, 10*time.Second, func() {
+		k, _ := sim.KindNamed("Deployment")
+		if err := s.API().Delete(k, "default", "web", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	at(s, 20*time.Second, func() {
+		d := web("web", 2, nil)
+		d.Spec.Selector.MatchLabels = map[string]string{"app": "web2"}
+		d.Spec.Template.Labels = map[string]string{"app": "web2"}
+		workloadstest.Create(t, s, d)
+	})
+	at(s, 30*time.Second, func() {
+		ready, running := podStates(t, s, "web2")
+		if len(ready) != 2 {
+			t.Fatalf("%d Ready web2 pods at 30 s, want 2", len(ready))
+		}
+		got, err := m.Metrics("default", selector("web2"), corev1.ResourceCPU, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		values := map[string]int64{}
+		for name, pm := range got {
+			values[name] = pm.Value
+		}
+		if want := wantSplit(ready, running, 1000, 1); !sameMap(values, want) {
+			t.Errorf("metrics %v, want %v", values, want)
+		}
+	})
+	run(t, s)
 }
