@@ -17,6 +17,10 @@ var HPANotModelled = []string{
 		"(a real controller's ticks come later by each reconcile's duration and the informers' delay)",
 	"no custom or external metrics API: Pods, Object and External metrics are not read " +
 		"(a real HPA reads them from custom.metrics.k8s.io and external.metrics.k8s.io)",
+	"CPU contention counts only the pods with usage data: the CPU the HPA reads is each pod's share of the demand bounded by " +
+		"its CPU limits and by its node's allocatable CPU divided among those pods by their requests; pods without usage data " +
+		"are taken to use none (on a real node they compete too, and the kubelet's own use leaves less), and the report's usage " +
+		"section shows the demand before these bounds",
 }
 
 // Event reasons and condition types the section reads (pkg/controller/podautoscaler/horizontal.go).
@@ -70,6 +74,7 @@ func hpaItem(rec *HPARecord, elapsed time.Duration) HPAReportItem {
 		DeletedAt:        seconds(rec.DeletedAt),
 		Reconciles:       rec.Reconciles,
 		FailedReconciles: rec.FailedReconciles,
+		StartupFailures:  rec.StartupFailures,
 		ReplicasOverTime: make([]HPAReplicasPoint, 0, len(rec.Samples)),
 		Rescales:         []HPARescale{},
 		Events:           make([]HPAEventReport, 0, len(rec.Events)),

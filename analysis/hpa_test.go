@@ -310,7 +310,7 @@ func TestHPATableAssertCSVSchema(t *testing.T) {
 		"\ndefault/api Deployment/api 1–10 3 → 3 → 3 0 0 0s legacy\n",
 		"\nRescales of default/web (5):\n 0s 2 → 4 " + aboveTarget + "\n 10m00s 4 → 8 " + aboveTarget + "\n 10m15s 8 → 16 " + aboveTarget,
 		"\n 44m45s 20 → 4 All metrics below target\n",
-		"\nWARNING: hpa default/api: 241 of 241 reconciles computed no replica count: FailedComputeMetricsReplicas: invalid metrics (1 invalid out of 1), first error is: failed to get cpu resource metric value: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API\n",
+		"\nWARNING: hpa default/api: 241 of 241 reconciles computed no replica count: FailedComputeMetricsReplicas: invalid metrics (1 invalid out of 1), first error is: failed to get cpu resource metric value: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API (no usage data for the target's pods: give them the kwoksim.io/cpu-usage annotation or the trace a load operation)\n",
 		"\nNot modelled of the HPA controller, and what a real one does:\n - default/api: the Pods metric",
 		"\n - usage is instantaneous",
 		"\nUsage (the pods with usage data; utilization over the allocatable of the existing nodes):\n",
@@ -324,6 +324,24 @@ func TestHPATableAssertCSVSchema(t *testing.T) {
 	}
 	if strings.Contains(out, "WARNING: hpa default/web") {
 		t.Error("a WARNING for the HPA that did not fail")
+	}
+	// Failures before the first success are a note, not a WARNING; one after it warns.
+	for _, c := range []struct {
+		failed, startup int
+		want            string
+	}{
+		{1, 1, "\nhpa default/web: the first 1 reconcile(s) computed no replica count, before its target's pods had metrics"},
+		{2, 1, "\nWARNING: hpa default/web: 2 of 241 reconciles computed no replica count"},
+	} {
+		o2 := hpaObservation()
+		o2.HPAs[0].FailedReconciles, o2.HPAs[0].StartupFailures = c.failed, c.startup
+		var b strings.Builder
+		if err := WriteTable(&b, Build(o2)); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), c.want) {
+			t.Errorf("%d failed, %d at startup: no %q in the table", c.failed, c.startup, c.want)
+		}
 	}
 	for _, tc := range []struct {
 		expr string

@@ -27,6 +27,10 @@ type HPARecord struct {
 	// Reconciles counts every reconcile; FailedReconciles those that computed no proposal
 	// (FailedGetScale, FailedComputeMetricsReplicas, an invalid selector, ...).
 	Reconciles, FailedReconciles int
+	// StartupFailures are the failed reconciles before the first that did not fail: an HPA
+	// created with its target finds no pods (or none Ready with metrics) at first, as on a
+	// real cluster when both are applied together.
+	StartupFailures int
 	// Events are the events the controller recorded on the HPA, in the order each first
 	// happened; identical events (type, reason, message) are one record with Count and LastAt,
 	// as the event correlator aggregates them ("x13 over 6m" in kubectl describe).

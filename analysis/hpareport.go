@@ -46,6 +46,10 @@ type HPAReportItem struct {
 	// count (missing metrics, a failed scale read, an invalid selector, ...).
 	Reconciles       int `json:"reconciles"`
 	FailedReconciles int `json:"failedReconciles"`
+	// StartupFailures are those of FailedReconciles that came before the first reconcile that
+	// did not fail (the target's pods did not exist yet, or had no metrics yet): the table
+	// warns only of the others, or when no reconcile succeeded.
+	StartupFailures int `json:"startupFailures"`
 	// LastFailure is the last Warning event as "reason: message"; "" when there was none.
 	LastFailure string `json:"lastFailure"`
 	// SecondsAtMax is how long the target had maxReplicas, from the first reconcile to the

@@ -48,8 +48,13 @@ func writeHPAs(w io.Writer, r *Report) error {
 		}
 	}
 	for _, it := range h.HPAs {
-		if it.FailedReconciles > 0 {
+		switch {
+		case it.FailedReconciles > it.StartupFailures || it.FailedReconciles == it.Reconciles && it.Reconciles > 0:
 			fmt.Fprintf(w, "\nWARNING: %s\n", HPAFailureLine(it))
+		case it.StartupFailures > 0:
+			// Expected when the HPA came with its target: not a failure to warn of.
+			fmt.Fprintf(w, "\nhpa %s: the first %d reconcile(s) computed no replica count, before its target's pods had metrics, "+
+				"as on a real cluster when an HPA and its target are applied together\n", objectName(it.Namespace, it.Name), it.StartupFailures)
 		}
 	}
 	if len(h.NotModelled) > 0 {
@@ -69,8 +74,18 @@ func HPAFailureLine(it HPAReportItem) string {
 	if it.LastFailure != "" {
 		s += ": " + it.LastFailure
 	}
+	if strings.Contains(it.LastFailure, noMetrics) {
+		s += " (" + noUsageHint + ")"
+	}
 	return s
 }
+
+// noMetrics is the resource metrics API's answer when no pod of the target has usage data
+// (metrics/client.go), and noUsageHint what gives the pods some.
+const (
+	noMetrics   = "no metrics returned from resource metrics API"
+	noUsageHint = "no usage data for the target's pods: give them the kwoksim.io/cpu-usage annotation or the trace a load operation"
+)
 
 // ClockSeconds renders virtual seconds as a clock reads ("45s", "10m00s", "1h02m30s"), with
 // milliseconds only when the time has some: for times of day in a run, where formatSeconds'
@@ -106,6 +121,9 @@ func writeUsage(w io.Writer, r *Report) error {
 		r      UsageResourceReport
 		format func(float64) string
 	}{{"cpu", u.CPU, FormatCores}, {"memory", u.Memory, FormatBytes}} {
+		if res.r.Usage.Peak == 0 && res.r.Requested.Peak == 0 {
+			continue // no pod had usage data for it
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", res.name,
 			percent(res.r.UtilizationByUsage.Peak), percent(res.r.UtilizationByUsage.Mean),
 			percent(res.r.UtilizationByRequests.Peak), percent(res.r.UtilizationByRequests.Mean),
@@ -126,11 +144,19 @@ func writeUsage(w io.Writer, r *Report) error {
 			fmt.Fprintf(tw, "… %d more (see -o json)\t\t\t\t\t\t\t\t\n", len(u.Workloads)-maxReasonTableLength)
 			break
 		}
-		fmt.Fprintf(tw, "%s/%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", wl.Kind, objectName(wl.Namespace, wl.Name), wl.PeakReadyPods,
-			FormatCores(wl.CPU.Peak), FormatCores(wl.CPU.Mean), percent(wl.CPU.UsageToRequests),
-			FormatBytes(wl.Memory.Peak), FormatBytes(wl.Memory.Mean), percent(wl.Memory.UsageToRequests), len(wl.Loads))
+		fmt.Fprintf(tw, "%s/%s\t%d\t%s\t%s\t%d\n", wl.Kind, objectName(wl.Namespace, wl.Name), wl.PeakReadyPods,
+			usageColumns(wl.CPU, FormatCores), usageColumns(wl.Memory, FormatBytes), len(wl.Loads))
 	}
 	return tw.Flush()
+}
+
+// usageColumns are a workload's peak, mean and usage/requests of one resource, or dashes when
+// its pods never used any (no usage data for the resource).
+func usageColumns(u WorkloadResourceUsage, format func(float64) string) string {
+	if u.Peak == 0 && u.Mean == 0 {
+		return "-\t-\t-"
+	}
+	return format(u.Peak) + "\t" + format(u.Mean) + "\t" + percent(u.UsageToRequests)
 }
 
 // FormatCores renders cores as a CPU quantity, to the millicore ("500m", "6").

@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/kwoksim/kwoksim/analysis"
+	"github.com/kwoksim/kwoksim/autoscaling"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads"
 	"github.com/kwoksim/kwoksim/workloads/manifest"
@@ -98,20 +98,17 @@ func TestRegisterNodes(t *testing.T) {
 	}
 }
 
-// The kinds stored but not acted on are counted with what a real cluster would do.
+// The kinds stored but not acted on are counted with what a real cluster would do; an HPA is
+// no longer one of them (workloads/podautoscaler acts on it).
 func TestCountNotActedOn(t *testing.T) {
 	hpa := func(name string) *autoscalingv2.HorizontalPodAutoscaler {
 		return &autoscalingv2.HorizontalPodAutoscaler{TypeMeta: metav1.TypeMeta{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler"},
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"}}
 	}
-	got := workloads.CountNotActedOn(objects(workloadstest.KWOKNode("n", "1")), objects(hpa("a"), workloadstest.Deployment("d", 1), hpa("b")))
-	if len(got) != 1 {
-		t.Fatalf("got %+v, want the HPAs alone", got)
-	}
-	want := analysis.NotActedOnKind{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Count: 2,
-		Note: "the HPA controller would scale the target from metrics; kwoksim keeps the replicas as written"}
-	if got[0] != want {
-		t.Errorf("got %+v, want %+v", got[0], want)
+	pool := &autoscaling.NodePool{TypeMeta: metav1.TypeMeta{APIVersion: "kwoksim/v1alpha1", Kind: "NodePool"}}
+	got := workloads.CountNotActedOn(objects(workloadstest.KWOKNode("n", "1")), objects(hpa("a"), workloadstest.Deployment("d", 1), hpa("b")), objects(pool, pool))
+	if len(got) != 1 || got[0].Kind != "NodePool" || got[0].Count != 2 || !strings.Contains(got[0].Note, "a cluster autoscaler would add nodes") {
+		t.Errorf("got %+v, want the two NodePools alone", got)
 	}
 }
 

@@ -147,23 +147,32 @@ func TestPathFlagGlob(t *testing.T) {
 	}
 }
 
-// A kind the simulator stores but does not act on is listed with what a real cluster would do.
-func TestNotActedOn(t *testing.T) {
+// An HPA in the inputs is acted on: without usage data for its target's pods it behaves as
+// the real controller does when the resource metrics API returns nothing (every reconcile
+// fails, the replicas stay as written), and the table says so, with what would give it data.
+func TestHPAWithoutUsageData(t *testing.T) {
 	code, out, errOut := kwoksim(t, "run", "-f", bundle, "-f", inputsDir+"hpa.yaml", "--nodes", bundleNodes, "-o", "json")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	r := decodeReport(t, out)
-	want := []analysis.NotActedOnKind{{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Count: 1,
-		Note: "the HPA controller would scale the target from metrics; kwoksim keeps the replicas as written"}}
-	if !reflect.DeepEqual(r.NotActedOn, want) {
-		t.Errorf("notActedOn = %+v, want %+v", r.NotActedOn, want)
+	if len(r.NotActedOn) != 0 {
+		t.Errorf("notActedOn = %+v, want none", r.NotActedOn)
 	}
-	if line := "kwoksim: stored but not acted on: HorizontalPodAutoscaler ×1 (the HPA controller would scale"; !strings.Contains(errOut, line) {
-		t.Errorf("stderr lacks %q:\n%s", line, errOut)
+	h := r.HorizontalPodAutoscalers
+	if h == nil || len(h.HPAs) != 1 {
+		t.Fatalf("horizontalPodAutoscalers = %+v, want the HPA", h)
+	}
+	it := h.HPAs[0]
+	if it.Reconciles == 0 || it.FailedReconciles != it.Reconciles || !strings.Contains(it.LastFailure, "no metrics returned from resource metrics API") {
+		t.Errorf("%d of %d reconciles failed, last %q; want all, for want of metrics", it.FailedReconciles, it.Reconciles, it.LastFailure)
 	}
 	if got := r.Summary.Pods.Total; got != 3 {
 		t.Errorf("%d pods, want the Deployment's 3 as written", got)
+	}
+	_, table, _ := kwoksim(t, "run", "-f", bundle, "-f", inputsDir+"hpa.yaml", "--nodes", bundleNodes)
+	if line := "WARNING: hpa shop/web: "; !strings.Contains(table, line) || !strings.Contains(table, "kwoksim.io/cpu-usage") {
+		t.Errorf("table lacks the WARNING with the hint:\n%s", table)
 	}
 }
 

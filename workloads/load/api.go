@@ -46,6 +46,8 @@ type Model struct {
 	dirty []*record
 	// had is set once a pod had usage data: UsageRecord is nil until then.
 	had bool
+	// nodeCPU is each node's allocatable CPU in millicores (throttle.go).
+	nodeCPU map[string]int64
 }
 
 // Of returns the simulator's load model, making and attaching it on the first call, which
@@ -60,6 +62,7 @@ func Of(s *sim.Simulator) *Model {
 		byRef:    map[Ref]*workload{},
 		pods:     map[string]map[string]*pod{},
 		recordOf: map[Ref]*record{},
+		nodeCPU:  map[string]int64{},
 	}
 	// The cluster's usage starts at 0 from the model's start (t=0 in a run).
 	m.cluster = []workloadStep{{UsageStep: usageStep(s.Elapsed())}}

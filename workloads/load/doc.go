@@ -15,7 +15,11 @@
 //
 // Metrics answers for the Running pods (terminating ones included) with usage data, with a
 // window of MetricWindow; a container's part of a pod's usage is in proportion to its
-// requests. Usage is instantaneous: no scrape lag, no averaging over the window.
+// requests. Usage is instantaneous: no scrape lag, no averaging over the window. The CPU it
+// serves is what a pod can use of its share (throttle.go): at most its containers' CPU limits,
+// and, when the pods with usage data on a node want more than its allocatable CPU, the node's
+// CPU divided among them by their CPU shares (requests), as CFS divides it. The usage record
+// keeps the demand before those bounds.
 //
 // Cost: the model follows only pods with usage data or a loaded workload in their namespace.
 // Any other pod's change costs a few map lookups; a followed pod's change one selector match

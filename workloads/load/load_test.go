@@ -274,3 +274,47 @@ func TestDemandFollowsARecreatedWorkload(t *testing.T) {
 	})
 	run(t, s)
 }
+
+// CPU contention: the Ready pods' shares of a demand are bounded by the node they run on and
+// by their CPU limits, as a real node's CFS bounds them; the metrics the HPA reads are what
+// the pods can use. Four pods of 500m requests on one 4-CPU node under a 6-CPU demand want
+// 1500m each and get 1000m each (equal shares); with a 800m limit each, 800m.
+func TestMetricsThrottledByNodeAndLimits(t *testing.T) {
+	for _, c := range []struct {
+		limit string
+		want  int64
+	}{{"", 1000}, {"800m", 800}} {
+		s := workloadstest.Sim(t, sim.Config{Seed: 5, Stages: stages.Default(), Until: time.Minute})
+		workloadstest.Create(t, s, workloadstest.KWOKNode("n1", "4"))
+		d := web("api", 4, nil)
+		delete(d.Spec.Template.Annotations, "kwoksim.io/ready-after")
+		if c.limit != "" {
+			d.Spec.Template.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(c.limit)}
+		}
+		workloadstest.Create(t, s, d)
+		m := load.Of(s)
+		var got map[string]int64
+		at(s, 10*time.Second, func() {
+			if err := m.SetDemand(load.Ref{Kind: "Deployment", Namespace: "default", Name: "api"}, q("6"), nil); err != nil {
+				t.Error(err)
+			}
+			pm, err := m.Metrics("default", selector("api"), corev1.ResourceCPU, "")
+			if err != nil {
+				t.Error(err)
+			}
+			got = map[string]int64{}
+			for n, v := range pm {
+				got[n] = v.Value
+			}
+		})
+		run(t, s)
+		if len(got) != 4 {
+			t.Fatalf("limit %q: metrics of %d pods, want 4: %v", c.limit, len(got), got)
+		}
+		for n, v := range got {
+			if v != c.want {
+				t.Errorf("limit %q: %s uses %dm, want %dm", c.limit, n, v, c.want)
+			}
+		}
+	}
+}

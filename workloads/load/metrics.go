@@ -35,7 +35,7 @@ func (m *Model) metrics(ns string, selector labels.Selector, res corev1.Resource
 		rk := ranks[w]
 		if rk == nil {
 			var names []string
-			for n, p := range m.pods[ns] {
+			for n, p := range m.pods[w.ref.Namespace] {
 				if p.ready && containsWorkload(p.ws, w) {
 					names = append(names, n)
 				}
@@ -51,12 +51,28 @@ func (m *Model) metrics(ns string, selector labels.Selector, res corev1.Resource
 	}
 	out := hpa.PodMetrics{}
 	listed := 0
+	var names []string
+	nodes := map[string]bool{}
 	for name, p := range m.pods[ns] {
 		if r < 0 || !p.running || p.mode(r) == noData || !selector.Matches(labels.Set(p.labels)) {
 			continue
 		}
+		names = append(names, name)
+		nodes[p.node] = true
+	}
+	var cpuNow map[string]int64
+	if r == cpu {
+		cpuNow = m.cpuOnNodes(nodes, func(p *pod, w *workload) int { return rank(w, p.name) })
+	}
+	for _, name := range names {
+		p := m.pods[ns][name]
 		listed++
-		v := p.usage(r, func(w *workload) int { return rank(w, name) })
+		var v int64
+		if r == cpu {
+			v = cpuNow[ns+"/"+name]
+		} else {
+			v = p.usage(r, func(w *workload) int { return rank(w, name) })
+		}
 		if r == memory {
 			v *= 1000 // milli-bytes, as Quantity.MilliValue gives them
 		}

@@ -79,6 +79,10 @@ type pod struct {
 	// upstream's calculatePodRequestsFromContainers counts them); req sums them.
 	containers []container
 	req        [nres]int64
+	// node is the pod's node ("" while unscheduled); cpuLimit the sum of its containers' CPU
+	// limits when every one of them has one (the most it can use), 0 otherwise.
+	node     string
+	cpuLimit int64
 	// owner is the record annotated usage counts in (the pod's top controller), nil when
 	// the pod has no annotation.
 	owner *record
@@ -127,6 +131,8 @@ func (m *Model) observe(ev sim.WatchEvent) {
 	switch ev.Kind.Name() {
 	case "Pod":
 		m.observePod(ev)
+	case "Node":
+		m.observeNode(ev)
 	case "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet":
 		if len(m.byRef) > 0 {
 			m.observeWorkload(ev)
@@ -184,6 +190,7 @@ func (m *Model) follow(obj *corev1.Pod, ws []*workload, old *pod) {
 	p.running = obj.Status.Phase == corev1.PodRunning
 	p.ready = obj.DeletionTimestamp == nil && podReady(obj)
 	p.containers, p.req = containersOf(obj)
+	p.node, p.cpuLimit = obj.Spec.NodeName, cpuLimit(obj)
 	if p.hasAnnot[cpu] || p.hasAnnot[memory] {
 		if old != nil && old.owner != nil {
 			p.owner = old.owner
@@ -232,6 +239,31 @@ func containersOf(p *corev1.Pod) ([]container, [nres]int64) {
 		}
 	}
 	return out, sum
+}
+
+// cpuLimit is the most CPU the pod's containers may use together (their CFS quotas), in
+// millicores: the sum of their limits when each counted container has one, else 0 (no bound).
+func cpuLimit(p *corev1.Pod) int64 {
+	var sum int64
+	each := func(c *corev1.Container) bool {
+		q, ok := c.Resources.Limits[corev1.ResourceCPU]
+		if !ok || q.Sign() <= 0 {
+			return false
+		}
+		sum += q.MilliValue()
+		return true
+	}
+	for i := range p.Spec.Containers {
+		if !each(&p.Spec.Containers[i]) {
+			return 0
+		}
+	}
+	for i := range p.Spec.InitContainers {
+		if c := &p.Spec.InitContainers[i]; c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways && !each(c) {
+			return 0
+		}
+	}
+	return sum
 }
 
 // account adds (sign +1) or takes away (-1) a pod's part of every total it counts in: its

@@ -18,6 +18,8 @@ type record struct {
 	events map[[3]string]int
 	// conditions are the conditions as last recorded, by type.
 	conditions map[string]analysis.HPAConditionRecord
+	// succeeded: a reconcile did not fail yet (see analysis.HPARecord.StartupFailures).
+	succeeded bool
 }
 
 func newRecord(h *autoscalingv2.HorizontalPodAutoscaler, at time.Duration) *record {
@@ -91,6 +93,11 @@ func (r *record) reconciled(at time.Duration, rc *reconciliation) {
 	rec.Reconciles++
 	if rc.failed {
 		rec.FailedReconciles++
+		if !r.succeeded {
+			rec.StartupFailures++
+		}
+	} else {
+		r.succeeded = true
 	}
 	for _, e := range rc.events {
 		k := [3]string{e.Type, e.Reason, e.Message}
