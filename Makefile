@@ -65,8 +65,9 @@ image:
 
 # Throughput of kwoksim against the bare scheduler pattern (docs/design.md, "The bare-pattern
 # benchmark"), 5,000 nodes × 10,000 pods of one Deployment (best of two rounds), plus the clock
-# and stage micro-benchmarks, and node autoscaling against a fixed cluster (BenchmarkAutoscaling,
-# 500 pods). Takes about 17 minutes on a 2-core machine. BENCHARGS go to the workloads benchmarks, e.g.
+# and stage micro-benchmarks, node autoscaling against a fixed cluster (BenchmarkAutoscaling,
+# 500 pods), and 20 HPAs over a 12-hour load curve against the same run without them
+# (BenchmarkHPA, about 15 s). Takes about 17 minutes on a 2-core machine. BENCHARGS go to the workloads benchmarks, e.g.
 # BENCHARGS='-bench-probe', BENCHARGS='-bench-pods 2000 -bench-rounds 1' or BENCHARGS='-bench-autoscale-pods 300'.
 BENCHARGS ?=
 bench:

@@ -48,6 +48,12 @@ type Model struct {
 	had bool
 	// nodeCPU is each node's allocatable CPU in millicores (throttle.go).
 	nodeCPU map[string]int64
+	// version counts the changes of what the pods use (flush, a node's allocatable); cpuNow
+	// is every followed pod's CPU after contention at cpuVersion, reused by the metrics
+	// queries until the next change (the HPAs created together reconcile at the same
+	// instants).
+	version, cpuVersion uint64
+	cpuNow              map[string]int64
 }
 
 // Of returns the simulator's load model, making and attaching it on the first call, which

@@ -52,17 +52,15 @@ func (m *Model) metrics(ns string, selector labels.Selector, res corev1.Resource
 	out := hpa.PodMetrics{}
 	listed := 0
 	var names []string
-	nodes := map[string]bool{}
 	for name, p := range m.pods[ns] {
 		if r < 0 || !p.running || p.mode(r) == noData || !selector.Matches(labels.Set(p.labels)) {
 			continue
 		}
 		names = append(names, name)
-		nodes[p.node] = true
 	}
 	var cpuNow map[string]int64
-	if r == cpu {
-		cpuNow = m.cpuOnNodes(nodes, func(p *pod, w *workload) int { return rank(w, p.name) })
+	if r == cpu && len(names) > 0 {
+		cpuNow = m.cpuAll(func(p *pod, w *workload) int { return rank(w, p.name) })
 	}
 	for _, name := range names {
 		p := m.pods[ns][name]

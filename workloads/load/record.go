@@ -63,6 +63,7 @@ func (r *record) value(at time.Duration) workloadStep {
 
 // flush steps the records a change touched and the cluster's series, at the present time.
 func (m *Model) flush() {
+	m.version++
 	at := m.s.Elapsed()
 	for _, r := range m.dirty {
 		r.dirty = false

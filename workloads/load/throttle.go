@@ -42,18 +42,33 @@ func (m *Model) observeNode(ev sim.WatchEvent) {
 	}
 	if ev.Type == watch.Deleted {
 		delete(m.nodeCPU, n.Name)
+		m.version++
 		return
 	}
-	if q, ok := n.Status.Allocatable[corev1.ResourceCPU]; ok {
+	q, ok := n.Status.Allocatable[corev1.ResourceCPU]
+	if old, had := m.nodeCPU[n.Name]; had == ok && old == q.MilliValue() {
+		return // a heartbeat: nothing the usage depends on
+	}
+	m.version++
+	if ok {
 		m.nodeCPU[n.Name] = q.MilliValue()
 	} else {
 		delete(m.nodeCPU, n.Name)
 	}
 }
 
-// cpuOnNodes is what each followed pod on the given nodes can use of the CPU it wants: its
-// demand (rank gives its place in its workloads' split) bounded by its CPU limit, then the
-// node's allocatable divided by throttle. Keyed by namespace/name.
+// cpuAll is what every followed pod can use of the CPU it wants now (cpuOnNodes over every
+// node), computed once per change of the model.
+func (m *Model) cpuAll(rank func(p *pod, w *workload) int) map[string]int64 {
+	if m.cpuNow == nil || m.cpuVersion != m.version {
+		m.cpuNow, m.cpuVersion = m.cpuOnNodes(nil, rank), m.version
+	}
+	return m.cpuNow
+}
+
+// cpuOnNodes is what each followed pod on the given nodes (every node when nil) can use of the
+// CPU it wants: its demand (rank gives its place in its workloads' split) bounded by its CPU
+// limit, then the node's allocatable divided by throttle. Keyed by namespace/name.
 func (m *Model) cpuOnNodes(nodes map[string]bool, rank func(p *pod, w *workload) int) map[string]int64 {
 	type onNode struct {
 		keys []string
@@ -62,7 +77,7 @@ func (m *Model) cpuOnNodes(nodes map[string]bool, rank func(p *pod, w *workload)
 	by := map[string]*onNode{}
 	for ns, byName := range m.pods { // once over the followed pods, whatever the number of nodes
 		for name, p := range byName {
-			if !nodes[p.node] || !p.running {
+			if nodes != nil && !nodes[p.node] || !p.running {
 				continue
 			}
 			o := by[p.node]

@@ -56,7 +56,7 @@ func (c *Controller) reconcile(stored *autoscalingv2.HorizontalPodAutoscaler) (f
 
 	in := hpa.Input{Now: now, HPA: r.h, CurrentReplicas: s.replicas}
 	if needsMetrics(r.h, s.replicas) {
-		sel, bad := c.validateSelector(r.h, s.selector)
+		sel, pods, bad := c.validateSelector(r.h, s.selector)
 		if bad != nil {
 			// computeReplicasForMetrics failed before any metric: the reconcile ends as for
 			// invalid metrics (status with the current replicas, FailedComputeMetricsReplicas).
@@ -67,7 +67,7 @@ func (c *Controller) reconcile(stored *autoscalingv2.HorizontalPodAutoscaler) (f
 			r.failed = true
 			return false
 		}
-		in.Pods = c.podsMatching(r.h.Namespace, sel)
+		in.Pods = pods
 		r.readyPods = countReady(in.Pods)
 		ns := r.h.Namespace
 		in.Metrics = func(res corev1.ResourceName, container string) (hpa.PodMetrics, error) {
@@ -135,24 +135,24 @@ func needsMetrics(h *autoscalingv2.HorizontalPodAutoscaler, current int32) bool 
 // ScalingActive condition's reason and message.
 type selectorError struct{ event, message, reason, condition string }
 
-// validateSelector is validateAndParseSelector (horizontal.go:434): the parsed selector, or what
-// is wrong with it.
-func (c *Controller) validateSelector(h *autoscalingv2.HorizontalPodAutoscaler, selector string) (labels.Selector, *selectorError) {
+// validateSelector is validateAndParseSelector (horizontal.go:434): the parsed selector and
+// the pods it selects (the pod lister's answer), or what is wrong with it.
+func (c *Controller) validateSelector(h *autoscalingv2.HorizontalPodAutoscaler, selector string) (labels.Selector, []*corev1.Pod, *selectorError) {
 	if selector == "" {
-		return nil, &selectorError{"SelectorRequired", "selector is required", "InvalidSelector", "the HPA target's scale is missing a selector"}
+		return nil, nil, &selectorError{"SelectorRequired", "selector is required", "InvalidSelector", "the HPA target's scale is missing a selector"}
 	}
 	sel, err := labels.Parse(selector)
 	if err != nil {
 		msg := fmt.Sprintf("couldn't convert selector into a corresponding internal selector object: %v", err)
-		return nil, &selectorError{"InvalidSelector", msg, "InvalidSelector", msg}
+		return nil, nil, &selectorError{"InvalidSelector", msg, "InvalidSelector", msg}
 	}
 	c.selectors.put(h.Namespace, h.Name, sel)
 	pods := c.podsMatching(h.Namespace, sel)
 	if hpas := c.selectors.matching(h.Namespace, pods); len(hpas) > 1 {
 		msg := fmt.Sprintf("pods by selector %v are controlled by more than one HPA (e.g. %v)", selector, hpas)
-		return nil, &selectorError{"AmbiguousSelector", msg, "AmbiguousSelector", msg}
+		return nil, nil, &selectorError{"AmbiguousSelector", msg, "AmbiguousSelector", msg}
 	}
-	return sel, nil
+	return sel, pods, nil
 }
 
 // countReady counts the pods that are Ready and not terminating.

@@ -35,15 +35,25 @@ func (s selectors) delete(ns, name string) {
 
 // matching is HPAsMatchingPods(namespace, pods, 2): up to two HPAs whose selector matches one
 // of the pods, as "namespace/name", sorted (upstream collects them from a map, in no order).
+// As upstream, each distinct label set is matched once: a workload's pods share theirs.
 func (s selectors) matching(ns string, pods []*corev1.Pod) []string {
 	names := make([]string, 0, len(s[ns]))
 	for n := range s[ns] {
 		names = append(names, n)
 	}
 	slices.Sort(names)
+	seen := map[string]bool{}
+	var sets []labels.Set
+	for _, p := range pods {
+		set := labels.Set(p.Labels)
+		if k := set.String(); !seen[k] {
+			seen[k] = true
+			sets = append(sets, set)
+		}
+	}
 	var out []string
 	for _, n := range names {
-		if slices.ContainsFunc(pods, func(p *corev1.Pod) bool { return s[ns][n].Matches(labels.Set(p.Labels)) }) {
+		if slices.ContainsFunc(sets, func(set labels.Set) bool { return s[ns][n].Matches(set) }) {
 			out = append(out, fmt.Sprintf("%s/%s", ns, n))
 			if len(out) == 2 {
 				break
