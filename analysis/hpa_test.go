@@ -313,7 +313,7 @@ func TestHPATableAssertCSVSchema(t *testing.T) {
 		"\nWARNING: hpa default/api: 241 of 241 reconciles computed no replica count: FailedComputeMetricsReplicas: invalid metrics (1 invalid out of 1), first error is: failed to get cpu resource metric value: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API (no usage data for the target's pods: give them the kwoksim.io/cpu-usage annotation or the trace a load operation)\n",
 		"\nNot modelled of the HPA controller, and what a real one does:\n - default/api: the Pods metric",
 		"\n - usage is instantaneous",
-		"\nUsage (the pods with usage data; utilization over the allocatable of the existing nodes):\n",
+		"\nUsage (what the pods with usage data demand, before CPU limits and node contention; utilization over the allocatable of the existing nodes):\n",
 		"\ncpu 25.0% 15.6% 50.0% 31.2% 2 1333m 4 2667m\n",
 		"\nmemory 25.0% 15.6% 50.0% 31.2% 4Gi 2.67Gi 8Gi 5.33Gi\n",
 		"\nDeployment/default/web 4 2 1333m 50.0% 4Gi 2.67Gi 50.0% 2\n",

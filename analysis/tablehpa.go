@@ -113,7 +113,7 @@ func writeUsage(w io.Writer, r *Report) error {
 	if u == nil {
 		return nil
 	}
-	fmt.Fprintln(w, "\nUsage (the pods with usage data; utilization over the allocatable of the existing nodes):")
+	fmt.Fprintln(w, "\nUsage (what the pods with usage data demand, before CPU limits and node contention; utilization over the allocatable of the existing nodes):")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RESOURCE\tBY USAGE PEAK\tMEAN\tBY REQUESTS PEAK\tMEAN\tUSED PEAK\tMEAN\tREQUESTED PEAK\tMEAN")
 	for _, res := range []struct {

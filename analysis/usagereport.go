@@ -2,7 +2,10 @@ package analysis
 
 // UsageReport is the report's usage section (issue 22): what the pods with usage data (a load
 // operation or the usage annotations) used, beside what they requested and what the nodes
-// offered. Left out of the JSON when no pod had usage data (assertions then see zeros and
+// offered. Usage here is what the pods demand: their shares of the loads and their
+// annotations, before their CPU limits and the contention of a crowded node bound the CPU
+// they get (workloads/load, throttle.go), which is what the HPA reads; a utilization by usage
+// above 1 is demand the nodes could not serve. Left out of the JSON when no pod had usage data (assertions then see zeros and
 // empty lists). Built from the UsageRecord and the node history by usageReport. Every figure
 // over time follows the exact step functions over [0, simulatedSeconds], 0 before the first
 // change, as OverTime's do.
