@@ -94,7 +94,7 @@ func (c *Controller) reconcile(stored *autoscalingv2.HorizontalPodAutoscaler) (f
 			c.setCondition(r.h, cond)
 			setStatus(r.h, s.replicas, r.h.Status.DesiredReplicas, out.CurrentMetrics, false, now)
 			r.failed = true
-			return true
+			return false // a write that keeps failing must not keep the run going
 		}
 		ev, cond := c.calc.Rescaled(key, r.h.Spec.Behavior, s.replicas, out.DesiredReplicas, out.Reason, now)
 		c.setCondition(r.h, cond)
