@@ -50,6 +50,19 @@ import (
 //	              (first change at or after since that adds it);
 //	              of "ready", node, status: when the node's Ready condition became status;
 //	              of "nodeDeleted", node: when the node was deleted.
+//	hpa           hpa (the HPA's name, or namespace/name; namespace default), countTolerance:
+//	              the HorizontalPodAutoscaler's events by type and reason (the same set on
+//	              both sides, exact) and each one's count (within the real runs' min..max
+//	              widened by countTolerance: the real controller's first reconcile comes a few
+//	              ms after the HPA's creation and each later one 15 s plus its processing
+//	              time after the last, so a tick can fall either side of the end); its final
+//	              conditions (type, status, reason), status.currentReplicas and
+//	              status.desiredReplicas, and its target's spec.replicas over the run (exact).
+//	              Messages are not compared: without a metrics API the real controller's
+//	              innermost cause is the apiserver's "the server could not find the requested
+//	              resource (get pods.metrics.k8s.io)", kwoksim's "no metrics returned from
+//	              resource metrics API", an API that does not exist against one that has
+//	              nothing for the pods.
 //
 // Known, when set, says why kwoksim differs: the check is still evaluated and reported, but a
 // disagreement does not fail the test (and an agreement is reported as such, so that a stale
@@ -67,6 +80,7 @@ type Check struct {
 	Tolerance      *Duration `json:"tolerance,omitempty"`
 	CountTolerance *int      `json:"countTolerance,omitempty"`
 	Steps          *int      `json:"steps,omitempty"`
+	HPA            string    `json:"hpa,omitempty"`
 	Known          string    `json:"known,omitempty"`
 }
 
@@ -86,6 +100,7 @@ const (
 	CheckSizes         = "sizes"
 	CheckDistribution  = "distribution"
 	CheckTiming        = "timing"
+	CheckHPA           = "hpa"
 )
 
 // params lists, per kind, the fields it requires and those it may have (besides check and
@@ -101,10 +116,11 @@ var params = map[string]struct{ required, optional []string }{
 	CheckSizes:         {required: []string{"workload"}},
 	CheckDistribution:  {required: []string{"owner", "countTolerance"}, optional: []string{"by"}},
 	CheckTiming:        {required: []string{"of", "tolerance"}, optional: []string{"owner", "node", "taint", "status", "since"}},
+	CheckHPA:           {required: []string{"hpa", "countTolerance"}},
 }
 
 // kindNames lists the kinds in the order the documentation gives them, for error messages.
-var kindNames = []string{CheckPlacement, CheckUnschedulable, CheckNames, CheckRollout, CheckPods, CheckEvictions, CheckNodeHistory, CheckSizes, CheckDistribution, CheckTiming}
+var kindNames = []string{CheckPlacement, CheckUnschedulable, CheckNames, CheckRollout, CheckPods, CheckEvictions, CheckNodeHistory, CheckSizes, CheckDistribution, CheckTiming, CheckHPA}
 
 // podEvents are the pod times a timing check reads, by the name used in "of".
 var podEvents = map[string]func(Pod) *float64{
@@ -147,6 +163,7 @@ func (c *Check) set() map[string]bool {
 		"owner": c.Owner != "", "workload": c.Workload != "", "by": c.By != "", "node": c.Node != "", "of": c.Of != "",
 		"taint": c.Taint != "", "status": c.Status != "", "since": c.Since != nil,
 		"tolerance": c.Tolerance != nil, "countTolerance": c.CountTolerance != nil, "steps": c.Steps != nil,
+		"hpa": c.HPA != "",
 	}
 }
 
@@ -166,7 +183,7 @@ func (c *Check) validate() error {
 	for _, f := range p.optional {
 		allowed[f] = true
 	}
-	for _, f := range []string{"owner", "workload", "by", "node", "of", "taint", "status", "since", "tolerance", "countTolerance", "steps"} {
+	for _, f := range []string{"owner", "workload", "by", "node", "of", "taint", "status", "since", "tolerance", "countTolerance", "steps", "hpa"} {
 		if set[f] && !allowed[f] {
 			return fmt.Errorf("%s: not a parameter of a %s check", f, c.Check)
 		}
@@ -179,6 +196,11 @@ func (c *Check) validate() error {
 	if c.Workload != "" {
 		if kind, name, ok := strings.Cut(c.Workload, "/"); !ok || kind == "" || name == "" {
 			return fmt.Errorf("workload: want Kind/name such as Job/batch, got %q", c.Workload)
+		}
+	}
+	if c.HPA != "" {
+		if ns, name, ok := strings.Cut(c.HPA, "/"); ok && (ns == "" || name == "" || strings.Contains(name, "/")) {
+			return fmt.Errorf("hpa: want name or namespace/name, got %q", c.HPA)
 		}
 	}
 	if c.Check == CheckRollout && !strings.HasPrefix(c.Owner, "Deployment/") {
@@ -281,6 +303,9 @@ func (c *Check) Title() string {
 	}
 	if c.Since != nil {
 		parts = append(parts, "since "+c.Since.Duration.String())
+	}
+	if c.HPA != "" {
+		parts = append(parts, "HorizontalPodAutoscaler/"+c.HPA)
 	}
 	if c.Steps != nil {
 		parts = append(parts, fmt.Sprintf("first %d steps", *c.Steps))

@@ -90,6 +90,9 @@ func TestLoadBadChecks(t *testing.T) {
 		{"bad tolerance", "- check: timing\n  of: lastRunning\n  owner: Deployment/web\n  tolerance: 2\n", "duration"},
 		{"zero steps", "- check: rollout\n  owner: Deployment/web\n  steps: 0\n", "steps: want at least 1"},
 		{"sizes without workload", "- check: sizes\n  owner: Job/batch\n", "(sizes): workload: required"},
+		{"hpa without countTolerance", "- check: hpa\n  hpa: web\n", "(hpa): countTolerance: required"},
+		{"hpa of a bad name", "- check: hpa\n  hpa: default/\n  countTolerance: 1\n", `hpa: want name or namespace/name, got "default/"`},
+		{"hpa on another kind", "- check: sizes\n  workload: Job/batch\n  hpa: web\n", "(sizes): hpa: not a parameter of a sizes check"},
 		{"negative count tolerance", "- check: distribution\n  owner: Deployment/web\n  countTolerance: -1\n", "countTolerance: must not be negative"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

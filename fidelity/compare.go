@@ -175,6 +175,8 @@ func evaluate(sc *Scenario, c *Check, real []Run, kw Run) []Finding {
 		}
 	case CheckDistribution:
 		return distribution(sc, c, real, kw)
+	case CheckHPA:
+		return hpaCheck(c, real, kw)
 	case CheckTiming:
 		at := func(r Run) *float64 { return timing(c, r) }
 		return []Finding{within(c.Of, mapRuns(real, at), at(kw), seconds(c.Tolerance.Duration))}

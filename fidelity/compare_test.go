@@ -397,3 +397,78 @@ func TestWriteResults(t *testing.T) {
 		}
 	}
 }
+
+// hpaRun is a run with the Deployment web at replicas over time and its HPA web: the given
+// events (type, reason, count), conditions "Type=Status=Reason", status current/desired.
+func hpaRun(replicas []int32, events []HPAEvent, conds []string, current, desired int32) Run {
+	w := Workload{Kind: "Deployment", Namespace: "default", Name: "web"}
+	for i, r := range replicas {
+		w.Sizes = append(w.Sizes, Size{At: float64(i), Seq: int64(i), Replicas: r, Current: r, Ready: r})
+	}
+	h := HPA{Namespace: "default", Name: "web", Target: "Deployment/web", Events: events, CurrentReplicas: current, DesiredReplicas: desired}
+	for _, c := range conds {
+		p := strings.SplitN(c, "=", 3)
+		h.Conditions = append(h.Conditions, HPACondition{Type: p[0], Status: p[1], Reason: p[2]})
+	}
+	r := Run{Duration: 50, Workloads: []Workload{w}}
+	h.TargetReplicas = targetReplicas(r.Workloads, "default", "Deployment/web")
+	r.HPAs = []HPA{h}
+	return r
+}
+
+func TestHPA(t *testing.T) {
+	ev := func(reason string, count int, msg string) HPAEvent {
+		return HPAEvent{Type: "Warning", Reason: reason, Count: count, Message: msg}
+	}
+	conds := []string{"AbleToScale=True=SucceededGetScale", "ScalingActive=False=FailedGetResourceMetric"}
+	real := obs("real",
+		hpaRun([]int32{2}, []HPAEvent{ev("FailedGetResourceMetric", 4, "the server could not find the requested resource"), ev("FailedComputeMetricsReplicas", 4, "real")}, conds, 2, 0),
+		hpaRun([]int32{2}, []HPAEvent{ev("FailedGetResourceMetric", 3, "the server could not find the requested resource"), ev("FailedComputeMetricsReplicas", 3, "real")}, conds, 2, 0))
+	c := Check{Check: CheckHPA, HPA: "web", CountTolerance: intp(1)}
+	// kwoksim: another message (not compared), one tick more than the most real runs had
+	// (within ±1), the conditions in another order.
+	kw := hpaRun([]int32{2}, []HPAEvent{ev("FailedComputeMetricsReplicas", 5, "kwoksim"), ev("FailedGetResourceMetric", 5, "no metrics returned from resource metrics API")},
+		[]string{conds[1], conds[0]}, 2, 0)
+	fs := Compare(testScenario(c), real, obs("kwoksim", kw))
+	want := []struct{ figure, real, kw string }{
+		{"recorded", "yes", "yes"},
+		{"events (type reason)", "Warning FailedComputeMetricsReplicas, Warning FailedGetResourceMetric", "Warning FailedComputeMetricsReplicas, Warning FailedGetResourceMetric"},
+		{"count of Warning FailedComputeMetricsReplicas", "3..4 ±1", "5"},
+		{"count of Warning FailedGetResourceMetric", "3..4 ±1", "5"},
+		{"final conditions", "AbleToScale=True (SucceededGetScale), ScalingActive=False (FailedGetResourceMetric)", "AbleToScale=True (SucceededGetScale), ScalingActive=False (FailedGetResourceMetric)"},
+		{"currentReplicas/desiredReplicas", "2/0", "2/0"},
+		{"target's spec.replicas over the run", "2", "2"},
+	}
+	if len(fs) != len(want) {
+		t.Fatalf("%d findings, want %d: %v", len(fs), len(want), fs)
+	}
+	for i, w := range want {
+		if fs[i].Figure != w.figure || fs[i].Real != w.real || fs[i].Kwoksim != w.kw {
+			t.Errorf("finding %d: %q real %q kwoksim %q; want %q %q %q", i, fs[i].Figure, fs[i].Real, fs[i].Kwoksim, w.figure, w.real, w.kw)
+		}
+		wantAgree(t, fs[i])
+	}
+
+	// Two ticks more, an event of another reason, ScalingActive True, a rescale of the target.
+	kw = hpaRun([]int32{2, 4}, []HPAEvent{ev("FailedGetResourceMetric", 6, ""), ev("FailedComputeMetricsReplicas", 4, ""), {Type: "Normal", Reason: "SuccessfulRescale", Count: 1}},
+		[]string{conds[0], "ScalingActive=True=ValidMetricFound"}, 2, 4)
+	fs = Compare(testScenario(c), real, obs("kwoksim", kw))
+	byFigure := map[string]Finding{}
+	for _, f := range fs {
+		byFigure[f.Figure] = f
+	}
+	wantDisagree(t, byFigure["events (type reason)"], "Warning FailedComputeMetricsReplicas, Warning FailedGetResourceMetric", "Normal SuccessfulRescale, Warning FailedComputeMetricsReplicas, Warning FailedGetResourceMetric")
+	wantAgree(t, byFigure["count of Warning FailedComputeMetricsReplicas"])
+	wantDisagree(t, byFigure["count of Warning FailedGetResourceMetric"], "3..4 ±1", "6")
+	// One event of a reason the real runs never had is within ±1 of their 0: the set of
+	// reasons above is what catches it.
+	wantAgree(t, byFigure["count of Normal SuccessfulRescale"])
+	wantDisagree(t, byFigure["final conditions"], "AbleToScale=True (SucceededGetScale), ScalingActive=False (FailedGetResourceMetric)", "AbleToScale=True (SucceededGetScale), ScalingActive=True (ValidMetricFound)")
+	wantDisagree(t, byFigure["currentReplicas/desiredReplicas"], "2/0", "2/4")
+	wantDisagree(t, byFigure["target's spec.replicas over the run"], "2", "2 → 4")
+
+	// An HPA kwoksim does not have.
+	kw.HPAs = nil
+	fs = Compare(testScenario(c), real, obs("kwoksim", kw))
+	wantDisagree(t, fs[0], "yes", "no")
+}

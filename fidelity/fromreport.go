@@ -20,6 +20,7 @@ type reportDoc struct {
 	Workloads        []reportWorkload `json:"workloads"`
 	WorkloadSizes    []reportSizes    `json:"workloadSizes"`
 	NodeHistory      []reportNodeHist `json:"nodeHistory"`
+	HPAs             *reportHPAs      `json:"horizontalPodAutoscalers"`
 }
 
 type reportPod struct {
@@ -147,6 +148,7 @@ func runFromReportJSON(b []byte) (Run, error) {
 			run.Nodes = append(run.Nodes, Node{Name: n.Name, Changes: []NodeChange{}})
 		}
 	}
+	run.HPAs = hpasFromReport(doc.HPAs, run.Workloads)
 	return run, nil
 }
 

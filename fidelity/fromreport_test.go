@@ -1,6 +1,9 @@
 package fidelity
 
 import (
+	"encoding/json"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/kwoksim/kwoksim/analysis"
@@ -106,5 +109,59 @@ func TestFromReport(t *testing.T) {
 	}
 	if obs.Source != "kwoksim" || obs.Scenario != "seed" || len(obs.Runs) != 1 || *obs.Runs[0].Pods[0].Running != 1.5 {
 		t.Fatalf("%+v", obs)
+	}
+}
+
+// The report's HPAs: entries of one (type, reason, message) summed (the report counts a run
+// of consecutive ones once, an Event object every recurrence), the status from the last
+// reconcile, the target's replicas from the workloads' sizes.
+func TestFromReportHPAs(t *testing.T) {
+	run, err := runFromReportJSON([]byte(`{
+		"simulatedSeconds": 50,
+		"workloadSizes": [
+			{"kind": "Deployment", "namespace": "default", "name": "web", "sizes": [
+				{"at": 0, "seq": 1, "replicas": 2, "current": 0, "ready": 0},
+				{"at": 1, "seq": 4, "replicas": 2, "current": 2, "ready": 2},
+				{"at": 30, "seq": 9, "replicas": 4, "current": 2, "ready": 2}]}
+		],
+		"horizontalPodAutoscalers": {"hpas": [{
+			"namespace": "default", "name": "web", "target": "Deployment/web",
+			"replicasOverTime": [{"at": 0, "current": 2, "desired": 0, "proposal": -1}, {"at": 30, "current": 2, "desired": 4, "proposal": 4}],
+			"events": [
+				{"at": 0, "lastAt": 15, "count": 2, "type": "Warning", "reason": "FailedGetResourceMetric", "message": "m"},
+				{"at": 30, "lastAt": 30, "count": 1, "type": "Normal", "reason": "SuccessfulRescale", "message": "New size: 4"},
+				{"at": 45, "lastAt": 45, "count": 1, "type": "Warning", "reason": "FailedGetResourceMetric", "message": "m"}
+			],
+			"finalConditions": [{"type": "AbleToScale", "status": "True", "reason": "SucceededRescale", "message": "x", "since": 30}]
+		}]}
+	}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.HPAs) != 1 {
+		t.Fatalf("HPAs: %+v", run.HPAs)
+	}
+	h := run.HPAs[0]
+	wantEvents := []HPAEvent{
+		{Type: "Warning", Reason: "FailedGetResourceMetric", Message: "m", Count: 3, First: 0, Last: 45},
+		{Type: "Normal", Reason: "SuccessfulRescale", Message: "New size: 4", Count: 1, First: 30, Last: 30},
+	}
+	if !reflect.DeepEqual(h.Events, wantEvents) {
+		t.Errorf("events %+v, want %+v", h.Events, wantEvents)
+	}
+	if h.Target != "Deployment/web" || h.CurrentReplicas != 2 || h.DesiredReplicas != 4 || !reflect.DeepEqual(h.TargetReplicas, []int32{2, 4}) {
+		t.Errorf("status: %+v", h)
+	}
+	if !reflect.DeepEqual(h.Conditions, []HPACondition{{Type: "AbleToScale", Status: "True", Reason: "SucceededRescale", Message: "x"}}) {
+		t.Errorf("conditions: %+v", h.Conditions)
+	}
+
+	// A report without HPAs gives none, and the Run's JSON has no hpas key.
+	run, err = runFromReportJSON([]byte(`{"simulatedSeconds": 50}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := json.Marshal(run); run.HPAs != nil || strings.Contains(string(b), "hpas") {
+		t.Errorf("without HPAs: %s", b)
 	}
 }

@@ -24,6 +24,9 @@ type Run struct {
 	Pods      []Pod      `json:"pods"`
 	Workloads []Workload `json:"workloads"`
 	Nodes     []Node     `json:"nodes"`
+	// HPAs are the HorizontalPodAutoscalers that existed during the run (left out when none,
+	// so that observations recorded before HPAs were recorded read the same).
+	HPAs []HPA `json:"hpas,omitempty"`
 }
 
 // Pod is one pod that existed during the run. A time is nil when the pod never got there

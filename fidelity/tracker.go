@@ -28,6 +28,8 @@ type Tracker struct {
 	wlOrder   []string
 	nodes     map[string]*Node
 	nodeOrder []string
+	hpas      map[string]*trackedHPA
+	hpaOrder  []string
 }
 
 type trackedPod struct {
@@ -41,6 +43,7 @@ func NewTracker() *Tracker {
 		pods:      map[types.UID]*trackedPod{},
 		workloads: map[string]*Workload{},
 		nodes:     map[string]*Node{},
+		hpas:      map[string]*trackedHPA{},
 	}
 }
 
@@ -230,8 +233,8 @@ func equalStrings(a, b []string) bool {
 	return true
 }
 
-// Run is what was tracked, observed for duration seconds: pods, workloads and nodes in the
-// order they were first seen. The Tracker may go on tracking afterwards.
+// Run is what was tracked, observed for duration seconds: pods, workloads, nodes and HPAs in
+// the order they were first seen. The Tracker may go on tracking afterwards.
 func (t *Tracker) Run(duration float64) Run {
 	r := Run{Duration: Millis(duration), Pods: []Pod{}, Workloads: []Workload{}, Nodes: []Node{}}
 	for _, uid := range t.podOrder {
@@ -247,5 +250,6 @@ func (t *Tracker) Run(duration float64) Run {
 		n.Changes = append([]NodeChange{}, n.Changes...)
 		r.Nodes = append(r.Nodes, n)
 	}
+	r.HPAs = t.hpaRun(r.Workloads)
 	return r
 }

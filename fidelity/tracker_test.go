@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -208,4 +209,51 @@ func TestTrackerRunIsACopy(t *testing.T) {
 func dump(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// An HPA's status is its last watch event's; its events are per Event object, the count and
+// last time moving only when the count does; Events about other kinds are ignored; the
+// target's replicas come from the tracked workload.
+func TestTrackerHPA(t *testing.T) {
+	tr := NewTracker()
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web", UID: "uid-web", ResourceVersion: "1"}, Spec: appsv1.DeploymentSpec{Replicas: ptr(int32(2))}}
+	if err := tr.Workload(watch.Added, d, 0); err != nil {
+		t.Fatal(err)
+	}
+	ev := func(uid, reason string, count int32) *corev1.Event {
+		return &corev1.Event{ObjectMeta: metav1.ObjectMeta{UID: types.UID(uid)}, Type: "Warning", Reason: reason, Message: "msg " + reason, Count: count,
+			InvolvedObject: corev1.ObjectReference{Kind: "HorizontalPodAutoscaler", Namespace: "default", Name: "web"}}
+	}
+	// The event may come before the HPA's own watch event.
+	tr.Event(watch.Added, ev("e1", "FailedGetResourceMetric", 1), 0.0123)
+	h := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{Kind: "Deployment", Name: "web"}}}
+	tr.HPA(watch.Added, h, 0.01)
+	tr.Event(watch.Added, ev("e2", "FailedComputeMetricsReplicas", 1), 0.013)
+	tr.Event(watch.Modified, ev("e1", "FailedGetResourceMetric", 2), 15.02)
+	tr.Event(watch.Modified, ev("e1", "FailedGetResourceMetric", 2), 16) // no new count
+	tr.Event(watch.Added, &corev1.Event{ObjectMeta: metav1.ObjectMeta{UID: "e3"}, Reason: "Scheduled", InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: "default", Name: "web"}}, 1)
+	h = h.DeepCopy()
+	h.Status = autoscalingv2.HorizontalPodAutoscalerStatus{CurrentReplicas: 2, DesiredReplicas: 0, Conditions: []autoscalingv2.HorizontalPodAutoscalerCondition{
+		{Type: autoscalingv2.AbleToScale, Status: corev1.ConditionTrue, Reason: "SucceededGetScale"},
+		{Type: autoscalingv2.ScalingActive, Status: corev1.ConditionFalse, Reason: "FailedGetResourceMetric", Message: "m"},
+	}}
+	tr.HPA(watch.Modified, h, 0.02)
+
+	r := tr.Run(50)
+	want := []HPA{{
+		Namespace: "default", Name: "web", Target: "Deployment/web",
+		Events: []HPAEvent{
+			{Type: "Warning", Reason: "FailedGetResourceMetric", Message: "msg FailedGetResourceMetric", Count: 2, First: 0.012, Last: 15.02},
+			{Type: "Warning", Reason: "FailedComputeMetricsReplicas", Message: "msg FailedComputeMetricsReplicas", Count: 1, First: 0.013, Last: 0.013},
+		},
+		Conditions: []HPACondition{
+			{Type: "AbleToScale", Status: "True", Reason: "SucceededGetScale"},
+			{Type: "ScalingActive", Status: "False", Reason: "FailedGetResourceMetric", Message: "m"},
+		},
+		CurrentReplicas: 2, DesiredReplicas: 0, TargetReplicas: []int32{2},
+	}}
+	if !reflect.DeepEqual(r.HPAs, want) {
+		t.Errorf("HPAs:\n%+v\nwant\n%+v", r.HPAs, want)
+	}
 }

@@ -98,6 +98,21 @@ func checkRun(t *testing.T, s *fidelity.Scenario, run int, r fidelity.Run) {
 			}
 		}
 	}
+	for _, h := range r.HPAs {
+		if h.Target == "" {
+			t.Errorf("run %d: HPA %s: no target (its own watch event was never recorded)", run, h.Name)
+		}
+		for _, e := range h.Events {
+			if e.Count < 1 || e.Type == "" || e.Reason == "" || e.First < 0 || e.Last < e.First || e.Last > end {
+				t.Errorf("run %d: HPA %s: event %+v", run, h.Name, e)
+			}
+		}
+		for _, c := range h.Conditions {
+			if c.Type == "" || c.Status == "" || c.Reason == "" {
+				t.Errorf("run %d: HPA %s: condition %+v", run, h.Name, c)
+			}
+		}
+	}
 }
 
 func sec(v *float64) string {

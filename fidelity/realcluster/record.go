@@ -13,6 +13,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -134,8 +135,8 @@ func recordScenario(ctx context.Context, c Config, s *fidelity.Scenario) error {
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
-		fmt.Fprintf(c.Log, "%s: run %d/%d done in %.0f s wall: %d pods, %d workloads, %d nodes\n",
-			s.Name, i+1, repeats, time.Since(start).Seconds(), len(run.Pods), len(run.Workloads), len(run.Nodes))
+		fmt.Fprintf(c.Log, "%s: run %d/%d done in %.0f s wall: %d pods, %d workloads, %d nodes, %d HPAs\n",
+			s.Name, i+1, repeats, time.Since(start).Seconds(), len(run.Pods), len(run.Workloads), len(run.Nodes), len(run.HPAs))
 		obs.Runs = append(obs.Runs, run)
 	}
 	b, err := json.MarshalIndent(obs, "", "  ")
@@ -403,8 +404,30 @@ func resources(client kubernetes.Interface) []watched {
 			}
 			return items(len(l.Items), func(i int) runtime.Object { return &l.Items[i] }), l.ResourceVersion, nil
 		}, client.BatchV1().Jobs(all).Watch},
+		{"horizontalpodautoscalers", func(ctx context.Context) ([]runtime.Object, string, error) {
+			l, err := client.AutoscalingV2().HorizontalPodAutoscalers(all).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return nil, "", err
+			}
+			return items(len(l.Items), func(i int) runtime.Object { return &l.Items[i] }), l.ResourceVersion, nil
+		}, client.AutoscalingV2().HorizontalPodAutoscalers(all).Watch},
+		// The HPA controller's events only: the others (the scheduler's, the kubelet's) would
+		// be a stream the tracker ignores.
+		{"events", func(ctx context.Context) ([]runtime.Object, string, error) {
+			l, err := client.CoreV1().Events(all).List(ctx, metav1.ListOptions{FieldSelector: hpaEvents})
+			if err != nil {
+				return nil, "", err
+			}
+			return items(len(l.Items), func(i int) runtime.Object { return &l.Items[i] }), l.ResourceVersion, nil
+		}, func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.FieldSelector = hpaEvents
+			return client.CoreV1().Events(all).Watch(ctx, o)
+		}},
 	}
 }
+
+// hpaEvents selects the Events about HorizontalPodAutoscalers.
+const hpaEvents = "involvedObject.kind=HorizontalPodAutoscaler"
 
 // watchFunc adapts a typed Watch to client-go's retrying watcher.
 type watchFunc func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error)
@@ -484,6 +507,10 @@ func (r *recorder) record(t watch.EventType, o runtime.Object, sec float64) {
 		if err := r.tracker.Workload(t, o.(metav1.Object), sec); err != nil {
 			r.errs = append(r.errs, err)
 		}
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		r.tracker.HPA(t, o, sec)
+	case *corev1.Event:
+		r.tracker.Event(t, o, sec)
 	default:
 		r.errs = append(r.errs, fmt.Errorf("unexpected %T in a watch", o))
 	}
