@@ -218,11 +218,12 @@ func TestHPAFollowsTheLoad(t *testing.T) {
 			if behavior {
 				wantSeq[4].at = 44*time.Minute + 45*time.Second
 			}
-			if len(got) == len(wantSeq) {
-				for i := range wantSeq {
-					if got[i] != wantSeq[i] {
-						t.Errorf("rescale %d: %v, want %v", i, got[i], wantSeq[i])
-					}
+			if len(got) != len(wantSeq) {
+				t.Fatalf("rescales %v, want %v", got, wantSeq)
+			}
+			for i := range wantSeq {
+				if got[i] != wantSeq[i] {
+					t.Errorf("rescale %d: %v, want %v", i, got[i], wantSeq[i])
 				}
 			}
 			// At 20 the HPA still asks for 24 (ratio 1.2, outside the tolerance): TooManyReplicas.

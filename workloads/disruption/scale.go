@@ -157,26 +157,13 @@ func (c *Controller) scaleController(ref *metav1.OwnerReference, ns string) (*co
 	if err != nil || k.GVK.Group != gv.Group {
 		return nil, fmt.Errorf("no matches for kind %q in version %q", ref.Kind, ref.APIVersion)
 	}
-	var replicas *int32
-	switch o := c.get(ref.Kind, ns, ref, ref.Name).(type) {
-	case *appsv1.Deployment:
-		replicas = o.Spec.Replicas
-	case *appsv1.ReplicaSet:
-		replicas = o.Spec.Replicas
-	case *appsv1.StatefulSet:
-		replicas = o.Spec.Replicas
-	case *corev1.ReplicationController:
-		replicas = o.Spec.Replicas
-	case nil:
-		if scalable[ref.Kind] {
-			return nil, nil // missing, or another object of that name
-		}
+	obj := c.get(ref.Kind, ns, ref, ref.Name)
+	if obj == nil && sim.HasScale(ref.Kind) {
+		return nil, nil // missing, or another object of that name
 	}
-	if replicas == nil {
+	scale, ok, _ := sim.ScaleOf(obj)
+	if !ok {
 		return nil, fmt.Errorf("%s does not implement the scale subresource", k.GVR.GroupResource())
 	}
-	return &controllerScale{ref.UID, *replicas}, nil
+	return &controllerScale{ref.UID, scale.Replicas}, nil
 }
-
-// scalable are the served kinds with a scale subresource.
-var scalable = map[string]bool{"Deployment": true, "ReplicaSet": true, "StatefulSet": true, "ReplicationController": true}

@@ -1,11 +1,15 @@
 package load
 
 import (
+	"maps"
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
+	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
 
 	"github.com/kwoksim/kwoksim/sim"
 )
@@ -188,7 +192,7 @@ func (m *Model) follow(obj *corev1.Pod, ws []*workload, old *pod) {
 		return
 	}
 	p.running = obj.Status.Phase == corev1.PodRunning
-	p.ready = obj.DeletionTimestamp == nil && podReady(obj)
+	p.ready = obj.DeletionTimestamp == nil && podutil.IsPodReady(obj)
 	p.containers, p.req = containersOf(obj)
 	p.node, p.cpuLimit = obj.Spec.NodeName, cpuLimit(obj)
 	if p.hasAnnot[cpu] || p.hasAnnot[memory] {
@@ -203,15 +207,6 @@ func (m *Model) follow(obj *corev1.Pod, ws []*workload, old *pod) {
 	}
 	m.pods[obj.Namespace][obj.Name] = p
 	m.account(p, +1)
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // containersOf lists the containers whose requests upstream's HPA counts (regular ones, then
@@ -313,7 +308,7 @@ func (m *Model) account(p *pod, sign int64) {
 // the namespace is followed anew. O(pods of the cluster), for a load operation or a loaded
 // workload's new selector, never for a pod's change.
 func (m *Model) resync(ns string, change func()) {
-	for _, name := range sortedNames(m.pods[ns]) {
+	for _, name := range slices.Sorted(maps.Keys(m.pods[ns])) {
 		m.account(m.pods[ns][name], -1)
 	}
 	olds := m.pods[ns]

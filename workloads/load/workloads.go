@@ -2,7 +2,6 @@ package load
 
 import (
 	"errors"
-	"sort"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -63,14 +62,4 @@ func (m *Model) topController(p *corev1.Pod) Ref {
 		return Ref{Kind: "Deployment", Namespace: p.Namespace, Name: d.Name}
 	}
 	return ref
-}
-
-// sortedNames are a map's keys in order, for a walk whose order can show.
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

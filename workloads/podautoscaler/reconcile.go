@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/labels"
+	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
 
 	"github.com/kwoksim/kwoksim/autoscaling/hpa"
 	"github.com/kwoksim/kwoksim/sim"
@@ -52,17 +53,17 @@ func (c *Controller) reconcile(stored *autoscalingv2.HorizontalPodAutoscaler) (f
 	}
 	c.setCondition(r.h, hpa.Condition{Type: autoscalingv2.AbleToScale, Status: corev1.ConditionTrue, Reason: "SucceededGetScale",
 		Message: "the HPA controller was able to get the target's current scale"})
-	r.current = s.replicas
+	r.current = s.Replicas
 
-	in := hpa.Input{Now: now, HPA: r.h, CurrentReplicas: s.replicas}
-	if needsMetrics(r.h, s.replicas) {
-		sel, pods, bad := c.validateSelector(r.h, s.selector)
+	in := hpa.Input{Now: now, HPA: r.h, CurrentReplicas: s.Replicas}
+	if needsMetrics(r.h, s.Replicas) {
+		sel, pods, bad := c.validateSelector(r.h, s.Selector)
 		if bad != nil {
 			// computeReplicasForMetrics failed before any metric: the reconcile ends as for
 			// invalid metrics (status with the current replicas, FailedComputeMetricsReplicas).
 			r.event(corev1.EventTypeWarning, bad.event, bad.message)
 			c.setCondition(r.h, hpa.Condition{Type: autoscalingv2.ScalingActive, Status: corev1.ConditionFalse, Reason: bad.reason, Message: bad.condition})
-			setStatus(r.h, s.replicas, r.h.Status.DesiredReplicas, nil, false, now)
+			setStatus(r.h, s.Replicas, r.h.Status.DesiredReplicas, nil, false, now)
 			r.event(corev1.EventTypeWarning, "FailedComputeMetricsReplicas", bad.message)
 			r.failed = true
 			return false
@@ -82,27 +83,27 @@ func (c *Controller) reconcile(stored *autoscalingv2.HorizontalPodAutoscaler) (f
 		c.setCondition(r.h, cond)
 	}
 	if out.MetricsFailed {
-		setStatus(r.h, s.replicas, r.h.Status.DesiredReplicas, out.CurrentMetrics, false, now)
+		setStatus(r.h, s.Replicas, r.h.Status.DesiredReplicas, out.CurrentMetrics, false, now)
 		r.failed = true
 		return false
 	}
-	desired := s.replicas
+	desired := s.Replicas
 	if out.Rescale {
 		if err := c.setReplicas(r.h, s, out.DesiredReplicas); err != nil {
 			ev, cond := hpa.RescaleFailed(out.DesiredReplicas, out.Reason, err)
 			r.events = append(r.events, ev)
 			c.setCondition(r.h, cond)
-			setStatus(r.h, s.replicas, r.h.Status.DesiredReplicas, out.CurrentMetrics, false, now)
+			setStatus(r.h, s.Replicas, r.h.Status.DesiredReplicas, out.CurrentMetrics, false, now)
 			r.failed = true
 			return false // a write that keeps failing must not keep the run going
 		}
-		ev, cond := c.calc.Rescaled(key, r.h.Spec.Behavior, s.replicas, out.DesiredReplicas, out.Reason, now)
+		ev, cond := c.calc.Rescaled(key, r.h.Spec.Behavior, s.Replicas, out.DesiredReplicas, out.Reason, now)
 		c.setCondition(r.h, cond)
 		r.events = append(r.events, ev)
-		c.setCondition(r.h, hpa.ScaledToZeroCondition(r.h, s.replicas, out.DesiredReplicas))
+		c.setCondition(r.h, hpa.ScaledToZeroCondition(r.h, s.Replicas, out.DesiredReplicas))
 		desired = out.DesiredReplicas
 	}
-	setStatus(r.h, s.replicas, desired, out.CurrentMetrics, out.Rescale, now)
+	setStatus(r.h, s.Replicas, desired, out.CurrentMetrics, out.Rescale, now)
 	return out.Rescale || out.Pending
 }
 
@@ -159,13 +160,8 @@ func (c *Controller) validateSelector(h *autoscalingv2.HorizontalPodAutoscaler, 
 func countReady(pods []*corev1.Pod) int32 {
 	var n int32
 	for _, p := range pods {
-		if p.DeletionTimestamp != nil {
-			continue
-		}
-		for _, cond := range p.Status.Conditions {
-			if cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue {
-				n++
-			}
+		if p.DeletionTimestamp == nil && podutil.IsPodReady(p) {
+			n++
 		}
 	}
 	return n

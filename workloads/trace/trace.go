@@ -87,9 +87,14 @@ func (r ObjectRef) String() string {
 	return r.Kind + " " + r.Namespace + "/" + r.Name
 }
 
-// scalableKinds are the kinds a scale event accepts, as the contract names them, and
-// ReplicationControllers, which scale as ReplicaSets do.
-var scalableKinds = map[string]bool{"Deployment": true, "ReplicaSet": true, "ReplicationController": true, "StatefulSet": true}
+// scalableKinds are the kinds a scale event accepts: those with a scale subresource.
+var scalableKinds = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range sim.ScaleKinds {
+		m[k] = true
+	}
+	return m
+}()
 
 // ApplyKinds are the kinds an apply event accepts: everything the simulated apiserver serves,
 // taken from the simulator so that a kind it learns to serve is accepted here too.
