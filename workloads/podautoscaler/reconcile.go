@@ -28,17 +28,18 @@ func (r *reconciliation) event(typ, reason, message string) {
 	r.events = append(r.events, hpa.Event{Type: typ, Reason: reason, Message: message})
 }
 
-// reconcile is reconcileAutoscaler (horizontal.go:824). It tells whether the next reconcile
-// belongs in the foreground.
-func (c *Controller) reconcile(stored *autoscalingv2.HorizontalPodAutoscaler) (foreground bool) {
+// reconcile is reconcileAutoscaler (horizontal.go:824) on h, the controller's own copy (API.Get
+// returns one), whose status it rewrites. It tells whether the next reconcile belongs in the
+// foreground.
+func (c *Controller) reconcile(h *autoscalingv2.HorizontalPodAutoscaler) (foreground bool) {
 	now := c.clock.Now()
-	key := hpa.Key(stored)
-	r := &reconciliation{h: stored.DeepCopy(), proposal: -1}
-	original := stored.Status.DeepCopy()
+	key := hpa.Key(h)
+	r := &reconciliation{h: h, proposal: -1}
+	original := h.Status.DeepCopy()
 	defer func() {
 		c.updateStatusIfNeeded(original, r)
 		for _, e := range r.events {
-			c.s.Recorder().Event(stored, e.Type, e.Reason, e.Message)
+			c.s.Recorder().Event(h, e.Type, e.Reason, e.Message)
 		}
 		c.records[key].reconciled(now.Sub(sim.Epoch), r)
 	}()
