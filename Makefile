@@ -8,7 +8,7 @@ PKGS     := ./...
 # One test binary per package; keep the heavy ones (sim, workloads, cmd) few.
 TESTFLAGS ?= -count=1
 
-.PHONY: all build dist image test bench lint demo openb fuzz clean record-real
+.PHONY: all build dist image test bench bench-scale lint demo openb fuzz clean record-real
 
 # What `kwoksim version` prints, stamped with -ldflags -X (version/version.go). Outside a git
 # checkout (a source tarball) the version is "dev" and the commit empty; override either with
@@ -73,6 +73,16 @@ BENCHARGS ?=
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./workloads -args $(BENCHARGS)
 	$(GO) test -run '^$$' -bench . ./clock ./stages
+
+# Memory and time at scale, whole processes: the kwoksim binary against the bare pattern at each
+# of SCALESIZES (NODESxPODS; BenchmarkScale in workloads/bench_scale_test.go), with peak RSS per
+# pod and per node. The bare pattern runs at sizes up to 20,000 pods (SCALEARGS='-scale-bare-max-pods
+# 100000' for all). Never part of CI: the default sizes take about 50 minutes on a 2-core machine
+# and the largest needs several GB of memory.
+SCALESIZES ?= 5000x10000,5000x20000,10000x20000,10000x100000
+SCALEARGS  ?=
+bench-scale: build
+	$(GO) test -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 600m ./workloads -args -scale-kwoksim $(CURDIR)/bin/kwoksim -scale-sizes $(SCALESIZES) $(SCALEARGS)
 
 # Each fuzz target for FUZZTIME (default 10m; go runs one target per invocation). `make test`
 # runs only the seed corpora (the repository's inputs and testdata/fuzz/FuzzX/); a crash

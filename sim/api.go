@@ -68,7 +68,7 @@ type API struct {
 	wallShift atomic.Int64
 	clock     *clock.Virtual
 	client    *fake.Clientset
-	tracker   k8stesting.ObjectTracker
+	tracker   *sharedTracker
 
 	// mu serializes writes: the scheduler's binding cycle writes from its own goroutine.
 	mu        sync.Mutex
@@ -101,10 +101,14 @@ type API struct {
 
 func newAPI(c *clock.Virtual, seed uint64) *API {
 	client := fake.NewSimpleClientset()
+	// The clientset's reads (and writes of kinds the API layer does not serve) go to a tracker
+	// that shares the API layer's stored objects instead of holding a copy (see sharedTracker).
+	tracker := newSharedTracker(client.Tracker())
+	client.ReactionChain = []k8stesting.Reactor{&k8stesting.SimpleReactor{Verb: "*", Resource: "*", Reaction: k8stesting.ObjectReaction(tracker)}}
 	a := &API{
 		clock:     c,
 		client:    client,
-		tracker:   client.Tracker(),
+		tracker:   tracker,
 		rng:       rand.New(rand.NewPCG(seed, streamAPI)),
 		informers: map[string]*syncInformer{},
 	}
@@ -533,7 +537,14 @@ func (a *API) deliver(ev WatchEvent) {
 func (a *API) relayoutNodes() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.layout.relayout(a.informers["Node"])
+	gvr := kinds["Node"].GVR
+	a.layout.relayout(a.informers["Node"], func(old, n *corev1.Node) {
+		// Where the store holds the informer's object, it takes the copy too, so that the old
+		// one can go.
+		if cur, err := a.tracker.shared(gvr, "", n.Name); err == nil && cur == runtime.Object(old) {
+			_ = a.tracker.Update(gvr, n, "")
+		}
+	})
 }
 
 // Patch applies a JSON, merge or strategic merge patch to an object or its status.
@@ -667,7 +678,8 @@ func (a *API) Bind(b *corev1.Binding) error {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	obj, err := a.tracker.Get(k.GVR, b.Namespace, b.Name)
+	// The stored pod itself, read only: the bound pod below is a copy of it.
+	obj, err := a.tracker.shared(k.GVR, b.Namespace, b.Name)
 	if err != nil {
 		return err
 	}

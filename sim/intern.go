@@ -23,8 +23,9 @@ const maxLabelSets = 1 << 16
 // each pod costs several cache misses; with one shared map, the map stays in the cache and a
 // string comparison of shared strings stops at their pointers.
 //
-// Sharing is safe because stored objects are immutable: the tracker keeps its own deep copy,
-// callers get deep copies, and informer consumers must copy before modifying, as with any
+// Sharing is safe because stored objects are immutable: the API layer never changes an object
+// it has stored (the tracker and the informers hold the same one, see sharedTracker), callers
+// get deep copies, and informer consumers must copy before modifying, as with any
 // informer cache.
 type labelSets struct {
 	sets map[string]map[string]string

@@ -52,8 +52,8 @@ func (l *nodeLayout) due(n int) bool {
 }
 
 // relayout copies the informer's nodes, in name order, into one new slice and hands the
-// copies to the informer's handlers, when due.
-func (l *nodeLayout) relayout(inf *syncInformer) {
+// copies to the informer's handlers, when due; stored is told each copy, for the store.
+func (l *nodeLayout) relayout(inf *syncInformer, stored func(old, cur *corev1.Node)) {
 	if inf == nil {
 		return
 	}
@@ -75,6 +75,7 @@ func (l *nodeLayout) relayout(inf *syncInformer) {
 		*n = *old
 		n.Labels = cloneLabels(old.Labels)
 		inf.replace(old, n)
+		stored(old, n)
 	}
 }
 

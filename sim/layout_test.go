@@ -12,6 +12,7 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kwoksim/kwoksim/stages"
 )
@@ -100,6 +101,10 @@ func TestRelayoutLaysNodesOutInOneBlock(t *testing.T) {
 		}
 		if !apiequality.Semantic.DeepEqual(n, want) {
 			t.Errorf("the copy of node %s differs from the stored node", name)
+		}
+		// The store holds the copy too, so that the node is held once.
+		if stored, _ := s.api.tracker.shared(kinds["Node"].GVR, "", name); stored != runtime.Object(n) {
+			t.Errorf("the store does not hold the informer's copy of node %s", name)
 		}
 	}
 

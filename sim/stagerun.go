@@ -42,9 +42,26 @@ type pendingTransition struct {
 	event *clock.Event
 	stage *stages.Stage
 	delay time.Duration
-	// object is the JSON form the stage was matched on. Any write to the object replaces the
-	// pending transition, so it is still current when the transition runs.
+	// object is the JSON form the stage was matched on, kept only for a transition due at the
+	// instant it was planned. Any write to the object replaces the pending transition, so the
+	// stored object is still the one matched when the transition runs: a later transition
+	// derives the JSON form from it again then (heldObject), instead of holding a form per
+	// object for as long as it waits (a node's JSON form is several kilobytes, and every node
+	// has a heartbeat pending).
 	object map[string]any
+}
+
+// heldObject returns the JSON form the transition was planned on: kept, or derived again from
+// the stored object, which no write has changed since (any write replans).
+func (r *stageRunner) heldObject(k *Kind, ns, name string, p *pendingTransition) (map[string]any, error) {
+	if p.object != nil {
+		return p.object, nil
+	}
+	obj, err := r.api.tracker.shared(k.GVR, ns, name)
+	if err != nil {
+		return nil, err
+	}
+	return stages.Object(obj)
 }
 
 // stageRunner is the simulator's side of the stage engine: after every write of an object a
@@ -273,7 +290,10 @@ func (r *stageRunner) plan(kind string, ref objectRef, obj runtime.Object) error
 		// KWOK ignores a durationFrom that is not a duration without a word; the report says so.
 		r.rec.Warn(kind, ns, name, "StageDelayIgnored", fmt.Sprintf("stage %s: %s", stage.Name, note))
 	}
-	p := &pendingTransition{stage: stage, delay: delay, object: o}
+	p := &pendingTransition{stage: stage, delay: delay}
+	if delay == 0 {
+		p.object = o
+	}
 	run := func() { r.execute(kind, ref, ns, name, p) }
 	var event *clock.Event
 	if delay > 0 && r.recurs(stage, o, obj) {
@@ -328,7 +348,12 @@ func (r *stageRunner) execute(kind string, ref objectRef, ns, name string, p *pe
 			stage.Name, kind, key(ns, name), maxTransitionsPerInstant, r.clock.Now().Sub(Epoch), stage.Source())})
 		return
 	}
-	steps, err := stage.Steps(p.object, r.env(kind, p.object))
+	object, err := r.heldObject(k, ns, name, p)
+	if err != nil {
+		r.fail(fmt.Errorf("%s %s: %w", kind, key(ns, name), err))
+		return
+	}
+	steps, err := stage.Steps(object, r.env(kind, object))
 	var refusal *stages.Refusal
 	if errors.As(err, &refusal) {
 		// The component the stage stands for would not act (a provisioner that cannot place
@@ -345,7 +370,7 @@ func (r *stageRunner) execute(kind string, ref objectRef, ns, name string, p *pe
 	r.log = append(r.log, Transition{At: r.clock.Now().Sub(Epoch), Kind: kind, Namespace: ns, Name: name, Stage: stage.Name, Delay: delay})
 	r.performing = performing{ref, stage}
 	defer func() { r.performing = performing{} }()
-	bare := kind == "Node" && nodeReportsNoResources(p.object)
+	bare := kind == "Node" && nodeReportsNoResources(object)
 	if bare {
 		defer r.noteAssumedNodeResources(name, stage)
 	}

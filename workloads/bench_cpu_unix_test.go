@@ -3,6 +3,8 @@
 package workloads_test
 
 import (
+	"os"
+	"runtime"
 	"syscall"
 	"time"
 )
@@ -14,4 +16,17 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+// peakRSS is the child's peak resident set size in bytes, as the kernel recorded it (ru_maxrss:
+// kilobytes on Linux, bytes on macOS).
+func peakRSS(ps *os.ProcessState) float64 {
+	u, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0
+	}
+	if runtime.GOOS == "darwin" {
+		return float64(u.Maxrss)
+	}
+	return float64(u.Maxrss) * 1024
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,6 +41,7 @@ var (
 	benchParallelism = flag.Int("bench-parallelism", 1, "scheduler parallelism in BenchmarkSchedulingThroughput")
 	benchRounds      = flag.Int("bench-rounds", 2, "rounds of BenchmarkSchedulingThroughput; each variant reports its best round")
 	benchOnly        = flag.String("bench-only", "", "run one variant of BenchmarkSchedulingThroughput (bare, kwoksim or nostages), e.g. to profile it alone")
+	benchHeapProfile = flag.String("bench-heapprofile", "", "after each variant of BenchmarkSchedulingThroughput, with its objects still live, write a heap profile to FILE.VARIANT")
 )
 
 func benchNode(i int) *corev1.Node {
@@ -197,6 +199,7 @@ func barePattern(b *testing.B, nodes, pods int, parallelism int32) rates {
 		b.Fatalf("bare pattern bound %d of %d pods in 10 minutes", bound.Load(), pods)
 	}
 	r := start.rates(pods)
+	writeHeapProfile(b, "bare")
 	probeLayout(b, "bare", sched, objs[len(objs)-1].(*corev1.Pod))
 	return r
 }
@@ -243,6 +246,11 @@ func kwoksimRun(b *testing.B, nodes, pods int, parallelism int32, set []*stages.
 		b.Fatal(err)
 	}
 	r := start.rates(pods)
+	variant := "kwoksim"
+	if set == nil {
+		variant = "nostages"
+	}
+	writeHeapProfile(b, variant)
 	obs, err := s.Observe()
 	if err != nil {
 		b.Fatal(err)
@@ -257,11 +265,24 @@ func kwoksimRun(b *testing.B, nodes, pods int, parallelism int32, set []*stages.
 		b.Fatalf("kwoksim scheduled %d of %d pods", scheduled, pods)
 	}
 	if *benchProbe {
-		variant := "kwoksim"
-		if set == nil {
-			variant = "nostages"
-		}
 		probeLayout(b, variant, s.Scheduler(), obs.Pods[len(obs.Pods)-1].Pod)
 	}
 	return r
+}
+
+// writeHeapProfile writes the heap profile of -bench-heapprofile, after a collection, while
+// the variant's objects are still live.
+func writeHeapProfile(b *testing.B, variant string) {
+	if *benchHeapProfile == "" {
+		return
+	}
+	runtime.GC()
+	f, err := os.Create(*benchHeapProfile + "." + variant)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
+	}
 }
