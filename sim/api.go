@@ -57,10 +57,11 @@ type WatchEvent struct {
 // client-go, before the API can refuse it.
 type Watcher func(WatchEvent)
 
-// API is the simulated apiserver: client-go's fake clientset as storage, plus what a real
-// apiserver adds on every write — defaulting, system metadata from the virtual clock and the
-// seeded RNG, the real registry strategies (validation, status/spec separation, generation),
-// resourceVersion, the binding subresource and graceful deletion with finalizers.
+// API is the simulated apiserver: a store behind client-go's fake clientset (sharedTracker),
+// plus what a real apiserver adds on every write — defaulting, system metadata from the
+// virtual clock and the seeded RNG, the real registry strategies (validation, status/spec
+// separation, generation), resourceVersion, the binding subresource and graceful deletion
+// with finalizers.
 type API struct {
 	// wallShift is how far Restore moved a snapshot's times (see WallShift), in nanoseconds.
 	// Atomic, not under mu: controllers read it from Watchers, which run while a write holds
@@ -86,6 +87,7 @@ type API struct {
 	writes  atomic.Int64
 	objects objectLimit
 	labels  labelSets
+	specs   podSpecs
 	layout  nodeLayout
 	// clientWrite is set, under mu, while a write made through the fake clientset (by the
 	// scheduler) is being served.
@@ -470,6 +472,9 @@ func shouldDeleteDuringUpdate(next, cur runtime.Object) bool {
 func (a *API) store(k *Kind, old, obj runtime.Object) error {
 	m, _ := meta.Accessor(obj)
 	a.labels.share(m)
+	if p, ok := obj.(*corev1.Pod); ok {
+		a.specs.share(p)
+	}
 	a.rv++
 	m.SetResourceVersion(fmt.Sprint(a.rv))
 	var err error

@@ -7,9 +7,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	resourcev1 "k8s.io/api/resource/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 )
 
 // The store holds each object once: the very object the scheduler's informer holds, while
@@ -117,4 +119,47 @@ func podNames(pods []corev1.Pod) []string {
 		out = append(out, p.Name)
 	}
 	return out
+}
+
+// Pods of one controller share the equal parts of their specs; a pod whose spec differs keeps
+// its own, and exactly what it was given.
+func TestStoredPodsOfOneControllerShareTheirSpec(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	owned := func(name, cpu string) *corev1.Pod {
+		p := pod(name)
+		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "rs", UID: "rs-uid", Controller: ptr.To(true)}}
+		p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu)}
+		return p
+	}
+	mustCreate(t, s, owned("a", "100m"), owned("b", "100m"), owned("c", "1"), owned("d", "1000m"))
+	stored := func(name string) *corev1.Pod {
+		o, err := s.api.tracker.shared(kinds["Pod"].GVR, "default", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o.(*corev1.Pod)
+	}
+	a, b, c, d := stored("a"), stored("b"), stored("c"), stored("d")
+	if &a.Spec.Containers[0] != &b.Spec.Containers[0] || &a.OwnerReferences[0] != &b.OwnerReferences[0] || a.Spec.Tolerations == nil || &a.Spec.Tolerations[0] != &b.Spec.Tolerations[0] {
+		t.Error("two pods of one ReplicaSet with equal specs do not share their containers, owner references and tolerations")
+	}
+	if &a.Spec.Containers[0] == &c.Spec.Containers[0] {
+		t.Error("pods with different containers share them")
+	}
+	// 1 and 1000m are semantically equal but held differently: each keeps its own.
+	if &c.Spec.Containers[0] == &d.Spec.Containers[0] {
+		t.Error("a request of 1 and one of 1000m share one container")
+	}
+	// Writes and copies leave the others alone.
+	cp := getPod(t, s, "a")
+	cp.Spec.Containers[0].Image = "changed"
+	if b.Spec.Containers[0].Image != "i" {
+		t.Fatal("changing a copy of one pod changed another's shared container")
+	}
+	if err := s.API().Delete(kinds["Pod"], "default", "a", metav1.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
+		t.Fatal(err)
+	}
+	if b.Spec.Containers[0].Image != "i" || len(b.Spec.Containers) != 1 {
+		t.Fatal("deleting a pod changed another's shared container")
+	}
 }
