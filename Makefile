@@ -77,8 +77,10 @@ bench:
 # Memory and time at scale, whole processes: the kwoksim binary against the bare pattern at each
 # of SCALESIZES (NODESxPODS; BenchmarkScale in workloads/bench_scale_test.go), with peak RSS per
 # pod and per node. The bare pattern runs at sizes up to 20,000 pods (SCALEARGS='-scale-bare-max-pods
-# 100000' for all). Never part of CI: the default sizes take about 50 minutes on a 2-core machine
-# and the largest needs several GB of memory.
+# 100000' for all). Never part of CI: the three smaller sizes take about 15 minutes on a 2-core
+# machine, and 10000x100000 alone well over an hour (63,563 of its pods after 42 minutes here:
+# the scheduler's default topology spreading visits every pod on every node in every cycle) and
+# several GB of memory. README, "Memory at scale", has the figures.
 SCALESIZES ?= 5000x10000,5000x20000,10000x20000,10000x100000
 SCALEARGS  ?=
 bench-scale: build
