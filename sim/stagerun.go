@@ -349,6 +349,9 @@ func (r *stageRunner) execute(kind string, ref objectRef, ns, name string, p *pe
 		return
 	}
 	object, err := r.heldObject(k, ns, name, p)
+	if apierrors.IsNotFound(err) {
+		return // gone: its deletion cancelled the transition already; nothing to act on
+	}
 	if err != nil {
 		r.fail(fmt.Errorf("%s %s: %w", kind, key(ns, name), err))
 		return
