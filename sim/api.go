@@ -173,22 +173,7 @@ func (a *API) Get(k *Kind, ns, name string) (runtime.Object, error) {
 
 // List returns copies of every stored object of a kind, sorted by namespace and name.
 func (a *API) List(k *Kind) ([]runtime.Object, error) {
-	list, err := a.tracker.List(k.GVR, k.GVK, "")
-	if err != nil {
-		return nil, err
-	}
-	items, err := meta.ExtractList(list)
-	if err != nil {
-		return nil, err
-	}
-	sort.Slice(items, func(i, j int) bool {
-		mi, mj := items[i].(metav1.Object), items[j].(metav1.Object)
-		if mi.GetNamespace() != mj.GetNamespace() {
-			return mi.GetNamespace() < mj.GetNamespace()
-		}
-		return mi.GetName() < mj.GetName()
-	})
-	return items, nil
+	return a.tracker.copies(k.GVR, ""), nil
 }
 
 // ListShared returns the stored objects of a kind as the scheduler's informer holds them,

@@ -140,7 +140,17 @@ func (t *sharedTracker) List(gvr schema.GroupVersionResource, gvk schema.GroupVe
 	if err != nil {
 		return nil, err
 	}
+	if err := meta.SetList(list, t.copies(gvr, ns)); err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// copies returns deep copies of a served resource's objects in a namespace (every namespace
+// for ""), sorted by namespace and name.
+func (t *sharedTracker) copies(gvr schema.GroupVersionResource, ns string) []runtime.Object {
 	t.mu.RLock()
+	defer t.mu.RUnlock()
 	keys := make([]types.NamespacedName, 0, len(t.objects[gvr]))
 	for k := range t.objects[gvr] {
 		if ns == "" || k.Namespace == ns {
@@ -157,11 +167,7 @@ func (t *sharedTracker) List(gvr schema.GroupVersionResource, gvk schema.GroupVe
 	for i, k := range keys {
 		items[i] = t.objects[gvr][k].DeepCopyObject()
 	}
-	t.mu.RUnlock()
-	if err := meta.SetList(list, items); err != nil {
-		return nil, err
-	}
-	return list, nil
+	return items
 }
 
 // Add, Patch and Apply are client-go's tracker's own ways in; the API layer serves its kinds'
