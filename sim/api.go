@@ -83,12 +83,15 @@ type API struct {
 	watching atomic.Bool
 	// abort stops the run when a Watcher breaks its rule (nil: an API built without a
 	// Simulator, in tests).
-	abort   func(error)
-	writes  atomic.Int64
-	objects objectLimit
-	labels  labelSets
-	specs   podSpecs
-	layout  nodeLayout
+	abort     func(error)
+	writes    atomic.Int64
+	objects   objectLimit
+	labels    labelSets
+	specs     podSpecs
+	layout    nodeLayout
+	podLayout podLayout
+	// relaid are told every stored object a relayout replaced with a copy (OnRelaid).
+	relaid []func(k *Kind, old, cur runtime.Object)
 	// clientWrite is set, under mu, while a write made through the fake clientset (by the
 	// scheduler) is being served.
 	clientWrite bool
@@ -125,6 +128,22 @@ func (a *API) Client() *fake.Clientset { return a.client }
 // write it makes synchronously fails with a *Failure naming the rule, and the run is aborted
 // with that error, so Simulator.Run returns it.
 func (a *API) Watch(w Watcher) { a.watchers = append(a.watchers, w) }
+
+// OnRelaid registers f for every stored object a relayout replaces with an identical copy laid
+// out elsewhere in memory (see podLayout), for those that index stored objects: no Watcher is
+// told, as nothing changed, and an index that kept the old object would keep it alive. f runs
+// under the rule of a Watcher.
+func (a *API) OnRelaid(f func(k *Kind, old, cur runtime.Object)) { a.relaid = append(a.relaid, f) }
+
+// tellRelaid tells OnRelaid's functions that a relayout replaced old with cur. Under mu, as
+// for the watchers, a write they made would be refused, not wait for mu forever.
+func (a *API) tellRelaid(k *Kind, old, cur runtime.Object) {
+	a.watching.Store(true)
+	defer a.watching.Store(false)
+	for _, f := range a.relaid {
+		f(k, old, cur)
+	}
+}
 
 // watcherWrote refuses a write made while the watchers are being called: every write checks
 // the watching flag before it takes mu, which the write being delivered holds, and calls this
@@ -471,6 +490,8 @@ func (a *API) store(k *Kind, old, obj runtime.Object) error {
 			a.objects.stored++
 			if k.Name() == "Node" {
 				a.layout.nodes++
+			} else if k.Name() == "Pod" {
+				a.podLayout.pods++
 			}
 		}
 	} else {
@@ -482,6 +503,8 @@ func (a *API) store(k *Kind, old, obj runtime.Object) error {
 	a.writes.Add(1)
 	if k.Name() == "Node" {
 		a.layout.noteWrite()
+	} else if k.Name() == "Pod" {
+		a.podLayout.writes++
 	}
 	t := watch.Added
 	if old != nil {
@@ -499,6 +522,8 @@ func (a *API) remove(k *Kind, cur runtime.Object) error {
 	a.objects.stored--
 	if k.Name() == "Node" {
 		a.layout.nodes--
+	} else if k.Name() == "Pod" {
+		a.podLayout.pods--
 	}
 	a.writes.Add(1)
 	a.deliver(WatchEvent{Kind: k, Type: watch.Deleted, Old: cur, Object: cur})
@@ -534,6 +559,7 @@ func (a *API) relayoutNodes() {
 		if cur, err := a.tracker.shared(gvr, "", n.Name); err == nil && cur == runtime.Object(old) {
 			_ = a.tracker.Update(gvr, n, "")
 		}
+		a.tellRelaid(kinds["Node"], old, n)
 	})
 }
 

@@ -168,3 +168,9 @@ func (i *syncInformer) replace(old, cur interface{}) {
 		h.handler.OnUpdate(old, cur)
 	}
 }
+
+// swap replaces a stored object with an identical copy laid out elsewhere in memory and tells
+// no handler: the caller hands the copy to the one consumer that holds it (see podLayout).
+func (i *syncInformer) swap(cur interface{}) {
+	_ = i.indexer.Update(cur)
+}

@@ -98,6 +98,16 @@ func (r *Recorder) observe(ev WatchEvent) {
 	}
 }
 
+// relaid holds the copy a relayout made of a pod (API.OnRelaid) in its record, so that the old
+// object can go.
+func (r *Recorder) relaid(_ *Kind, old, cur runtime.Object) {
+	if p, ok := cur.(*corev1.Pod); ok {
+		if i, ok := r.index[p.UID]; ok && runtime.Object(r.pods[i].Pod) == old {
+			r.pods[i].Pod = p
+		}
+	}
+}
+
 // observePod updates a pod's record. A restored pod (API.Restore) existed before the run: it
 // has no creation time in it, so it counts in no latency, and whatever it already was (bound,
 // Running) it is from the start.

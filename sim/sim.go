@@ -86,6 +86,11 @@ type Config struct {
 	// default: 1,024 writes and at least a quarter of the nodes; negative means never. Only
 	// the speed of a run depends on it, never its report.
 	RelayoutNodeWrites int
+	// RelayoutPodWrites is how many pod writes make the simulator lay the pods of the scheduler's
+	// cache out afresh in memory before its next scheduling cycle (see podlayout.go). Zero means
+	// the default: 4,096 writes and at least half as many as there are pods; negative means
+	// never. Only the speed of a run depends on it, never its report.
+	RelayoutPodWrites int
 	// SampleInterval is the step of the report's time series (analysis.Observation's); zero
 	// picks a round one from the run's length. The simulation itself does not use it.
 	SampleInterval time.Duration
@@ -184,6 +189,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	s := &Simulator{cfg: cfg, clock: clock.NewVirtual(Epoch), ctx: ctx, cancel: cancel}
 	s.api = newAPI(s.clock, cfg.Seed)
 	s.api.layout.threshold = cfg.RelayoutNodeWrites
+	s.api.podLayout.threshold = cfg.RelayoutPodWrites
 	s.api.objects = objectLimit{max: cfg.MaxObjects, abort: s.Abort}
 	s.api.objects.memory = memoryLimit{max: cfg.MaxMemory, note: cfg.MaxMemoryNote, elapsed: s.Elapsed,
 		stored: func() int { return s.api.objects.stored }}
@@ -203,6 +209,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 		return nil, err
 	}
 	s.api.Watch(s.rec.observe)
+	s.api.OnRelaid(s.rec.relaid)
 	s.api.Watch(func(ev WatchEvent) {
 		if ev.Type == watch.Deleted && ev.Kind.Name() == "Pod" {
 			d.forget(ev.Object.(metav1.Object).GetUID())
@@ -321,6 +328,9 @@ func (s *Simulator) Run() error {
 		if !ok || next.After(s.clock.Now()) {
 			// Nothing else is due now: let the scheduler work at this instant.
 			s.api.relayoutNodes()
+			if err := s.relayoutPods(); err != nil {
+				return &Failure{Msg: fmt.Sprintf("at t=%s: %v", s.Elapsed(), err)}
+			}
 			if _, err := s.driver.drain(s.ctx, s.cfg.MaxEventsPerInstant); errors.Is(err, ErrStopped) {
 				return err
 			} else if err != nil {

@@ -2,6 +2,7 @@ package daemonset
 
 import (
 	"fmt"
+	"k8s.io/apimachinery/pkg/runtime"
 	"reflect"
 	"sort"
 	"time"
@@ -387,4 +388,11 @@ func (x *Controller) updateStatus(ds *appsv1.DaemonSet, elig *eligibility, hash 
 		x.queue.AddAfter(ds.Namespace, ds.Name, time.Duration(ds.Spec.MinReadySeconds)*time.Second)
 	}
 	return nil
+}
+
+// Relaid holds the copy a relayout made of a node (manager.Relaider).
+func (x *Controller) Relaid(_ string, old, cur runtime.Object) {
+	if n, ok := cur.(*corev1.Node); ok && runtime.Object(x.nodes[n.Name]) == old {
+		x.nodes[n.Name] = n
+	}
 }

@@ -22,6 +22,7 @@
 package disruption
 
 import (
+	"k8s.io/apimachinery/pkg/runtime"
 	"maps"
 	"slices"
 
@@ -188,4 +189,13 @@ func (c *Controller) warn(pdb *policyv1.PodDisruptionBudget, reason, msg string)
 	}
 	c.warned[k] = msg
 	c.m.Warn(kind, pdb.Namespace, pdb.Name, reason, msg)
+}
+
+// Relaid holds the copy a relayout made of an indexed pod (manager.Relaider).
+func (c *Controller) Relaid(_ string, old, cur runtime.Object) {
+	if p, ok := cur.(*corev1.Pod); ok {
+		if pods := c.pods[p.Namespace]; pods != nil && runtime.Object(pods[p.Name]) == old {
+			pods[p.Name] = p
+		}
+	}
 }

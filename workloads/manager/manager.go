@@ -97,7 +97,10 @@ func (m *Manager) Controller(kind string) Controller {
 }
 
 // Start delivers every later change to the controllers.
-func (m *Manager) Start() { m.s.API().Watch(m.observe) }
+func (m *Manager) Start() {
+	m.s.API().Watch(m.observe)
+	m.s.API().OnRelaid(m.relaid)
+}
 
 // Simulator is the simulated cluster the controllers run on.
 func (m *Manager) Simulator() *sim.Simulator { return m.s }
@@ -194,5 +197,29 @@ func (m *Manager) OwnedBy(owner types.UID, kind string) []runtime.Object {
 func (m *Manager) EachOwned(owner types.UID, fn func(runtime.Object)) {
 	for _, o := range m.owned[owner] {
 		fn(o)
+	}
+}
+
+// Relaider is a controller that indexes stored objects: it is told when a relayout replaced
+// one with an identical copy (sim.API.OnRelaid), so that it holds the copy and the old object
+// can go. It must not write.
+type Relaider interface {
+	Relaid(kind string, old, cur runtime.Object)
+}
+
+// relaid swaps an owned object for the copy a relayout made, and tells the controllers that
+// index stored objects.
+func (m *Manager) relaid(kind *sim.Kind, old, cur runtime.Object) {
+	obj := cur.(metav1.Object)
+	if ref := metav1.GetControllerOfNoCopy(obj); ref != nil {
+		k := Key{kind.Name(), obj.GetNamespace(), obj.GetName()}
+		if owned := m.owned[ref.UID]; owned != nil && owned[k] == old {
+			owned[k] = cur
+		}
+	}
+	for _, r := range m.controllers {
+		if o, ok := r.c.(Relaider); ok {
+			o.Relaid(kind.Name(), old, cur)
+		}
 	}
 }

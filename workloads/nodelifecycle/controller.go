@@ -1,6 +1,7 @@
 package nodelifecycle
 
 import (
+	"k8s.io/apimachinery/pkg/runtime"
 	"maps"
 	"slices"
 	"time"
@@ -326,4 +327,11 @@ type nodeZone struct {
 	key string
 	// excluded: labelled node.kubernetes.io/exclude-disruption (isNodeExcludedFromDisruptionChecks).
 	excluded bool
+}
+
+// Relaid holds the copy a relayout made of a node (manager.Relaider).
+func (c *Controller) Relaid(_ string, old, cur runtime.Object) {
+	if n, ok := cur.(*corev1.Node); ok && runtime.Object(c.nodes[n.Name]) == old {
+		c.nodes[n.Name] = n
+	}
 }

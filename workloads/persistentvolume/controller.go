@@ -291,3 +291,15 @@ func (c *Controller) event(obj runtime.Object, eventType, reason, message string
 	c.lastEvent[key] = last
 	c.m.Simulator().Recorder().Event(obj, eventType, reason, message)
 }
+
+// Relaid holds the copy a relayout made of an indexed pod (manager.Relaider); one of the
+// controller's registered parts only, as for Observe.
+func (s claimSyncer) Relaid(_ string, old, cur runtime.Object) {
+	if p, ok := cur.(*corev1.Pod); ok {
+		for _, k := range claimKeys(p) {
+			if pods := s.podsByClaim[k]; pods != nil && runtime.Object(pods[podKey(p)]) == old {
+				pods[podKey(p)] = p
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package podautoscaler
 
 import (
+	"k8s.io/apimachinery/pkg/runtime"
 	"slices"
 	"strings"
 	"time"
@@ -187,4 +188,13 @@ func (c *Controller) podsMatching(ns string, sel labels.Selector) []*corev1.Pod 
 	}
 	slices.SortFunc(out, func(a, b *corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// Relaid holds the copy a relayout made of an indexed pod (manager.Relaider).
+func (c *Controller) Relaid(_ string, old, cur runtime.Object) {
+	if p, ok := cur.(*corev1.Pod); ok {
+		if pods := c.pods[p.Namespace]; pods != nil && runtime.Object(pods[p.Name]) == old {
+			pods[p.Name] = p
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package resourcequota
 
 import (
+	"k8s.io/apimachinery/pkg/runtime"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -238,4 +239,15 @@ func (c *Controller) sync(ns, name string) error {
 		}
 	}
 	return calcErr
+}
+
+// Relaid holds the copy a relayout made of an indexed object (manager.Relaider).
+func (c *Controller) Relaid(kind string, old, cur runtime.Object) {
+	if c.index == nil {
+		return
+	}
+	m := cur.(metav1.Object)
+	if objs := c.index.objects[kind][m.GetNamespace()]; objs != nil && objs[m.GetName()] == old {
+		objs[m.GetName()] = cur
+	}
 }

@@ -2,6 +2,7 @@ package tainteviction
 
 import (
 	"cmp"
+	"k8s.io/apimachinery/pkg/runtime"
 	"math"
 	"slices"
 	"time"
@@ -279,4 +280,13 @@ func noExecuteTaints(taints []corev1.Taint) []corev1.Taint {
 		}
 	}
 	return out
+}
+
+// Relaid holds the copy a relayout made of an indexed pod (manager.Relaider).
+func (c *Controller) Relaid(_ string, old, cur runtime.Object) {
+	if p, ok := cur.(*corev1.Pod); ok {
+		if on, k := c.onNode[p.Spec.NodeName], (podKey{p.Namespace, p.Name}); on != nil && runtime.Object(on[k]) == old {
+			on[k] = p
+		}
+	}
 }
