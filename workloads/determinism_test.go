@@ -50,15 +50,17 @@ func reportJSON(t *testing.T, sc workloads.Scenario) ([]byte, *analysis.Report) 
 // Same inputs and seed give byte-identical reports (runtime aside), run after run and whatever
 // the number of OS threads, on a scenario that uses anti-affinity, topology spread, node
 // affinity and tolerations across 240 nodes in two zones. The last two runs also lay the
-// scheduler's nodes out afresh before every drain that follows a node write (at 240 nodes
-// the default never does), which must not change a byte either.
+// scheduler's nodes out afresh before every drain that follows a node write, and its pods
+// before every drain that follows a pod write (at this size the defaults never do), through
+// the controllers that index stored objects (API.OnRelaid), which must not change a byte
+// either.
 func TestReportIsDeterministic(t *testing.T) {
 	sc := loadScenario(t, "../testdata/scenarios/zones/nodes.yaml", "../testdata/scenarios/zones/workloads.yaml")
 	sc.Seed = 42
 	var first []byte
 	for i, run := range []struct{ procs, relayout int }{{1, 0}, {2, 0}, {1, 1}, {2, 1}} {
 		procs := run.procs
-		sc.RelayoutNodeWrites = run.relayout
+		sc.RelayoutNodeWrites, sc.RelayoutPodWrites = run.relayout, run.relayout
 		prev := runtime.GOMAXPROCS(procs)
 		got, r := reportJSON(t, sc)
 		runtime.GOMAXPROCS(prev)
@@ -75,7 +77,7 @@ func TestReportIsDeterministic(t *testing.T) {
 	}
 
 	// The seed matters: another seed names pods differently.
-	sc.Seed, sc.RelayoutNodeWrites = 43, 0
+	sc.Seed, sc.RelayoutNodeWrites, sc.RelayoutPodWrites = 43, 0, 0
 	other, _ := reportJSON(t, sc)
 	if bytes.Equal(first, other) {
 		t.Errorf("seeds 42 and 43 gave identical reports")
