@@ -18,12 +18,13 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/workloadstest"
 )
 
-// Once the pods and nodes are laid out afresh, nothing holds the old objects: the store, the informer,
-// the scheduler's cache, the recorder and every controller that indexes stored pods or nodes
-// (the manager's owned index, taint eviction, the disruption and quota controllers, the
-// DaemonSet and node lifecycle controllers) hold the copies, so that a relayout costs no memory once collected. Without stages: a pod written
-// after the last scheduling cycle would be relaid again with no cycle to refresh the
-// scheduler's snapshot, which keeps the copies of the relayout before (until its next cycle).
+// Once the pods and nodes are laid out afresh, nothing holds the old objects: the store, the
+// informer, the scheduler's cache, the recorder and every controller that indexes stored pods
+// or nodes (the manager's owned index, taint eviction, the disruption and quota controllers,
+// the DaemonSet and node lifecycle controllers) hold the copies, so that a relayout costs no
+// memory once collected. Without stages: a pod written after the last scheduling cycle would
+// be relaid again with no cycle to refresh the scheduler's snapshot, which keeps the copies
+// of the relayout before until its next cycle.
 func TestRelayoutLeavesNoOldCopy(t *testing.T) {
 	s := workloadstest.Sim(t, sim.Config{Seed: 1, RelayoutPodWrites: 1, RelayoutNodeWrites: 1, Until: 10 * time.Minute})
 	min := intstr.FromInt32(2)
