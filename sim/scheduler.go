@@ -76,6 +76,10 @@ type driver struct {
 	armFlush func()
 	// stopped reports whether the run was asked to stop; checked between two cycles.
 	stopped func() bool
+	// beforeCycle runs before each cycle of a drain, when no binding is in flight: it lays
+	// the pods out afresh when due (podLayout), also amid a long drain (an unpaced run
+	// schedules thousands of pods at one instant).
+	beforeCycle func() error
 	// profiles are the scheduler names of the configured profiles, sorted.
 	profiles []string
 	logger   klog.Logger
@@ -339,6 +343,11 @@ func (d *driver) drain(ctx context.Context, limit int) (int, error) {
 		}
 		if cycles >= limit {
 			return cycles, fmt.Errorf("the scheduler ran %d cycles without virtual time moving; pods keep failing and being retried (the limit is %s)", cycles, MaxEventsPerInstantFlag)
+		}
+		if d.beforeCycle != nil {
+			if err := d.beforeCycle(); err != nil {
+				return cycles, err
+			}
 		}
 		d.budget--
 		cycles++

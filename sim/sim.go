@@ -230,6 +230,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	d.armFlush = s.armFlush
 	d.armRetry = s.armRetry
 	d.stopped = s.stopped
+	d.beforeCycle = s.relayoutPods
 	d.resume = func(at time.Time) { s.clock.At(at, func() {}) }
 	d.afterNow = func(fn func()) { s.clock.AfterDelay(0, fn) }
 	d.at = func(t time.Time, fn func()) interface{ Cancel() bool } { return s.clock.At(t, fn) }
@@ -328,9 +329,6 @@ func (s *Simulator) Run() error {
 		if !ok || next.After(s.clock.Now()) {
 			// Nothing else is due now: let the scheduler work at this instant.
 			s.api.relayoutNodes()
-			if err := s.relayoutPods(); err != nil {
-				return &Failure{Msg: fmt.Sprintf("at t=%s: %v", s.Elapsed(), err)}
-			}
 			if _, err := s.driver.drain(s.ctx, s.cfg.MaxEventsPerInstant); errors.Is(err, ErrStopped) {
 				return err
 			} else if err != nil {
