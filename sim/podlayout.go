@@ -59,7 +59,7 @@ func (l *podLayout) due() bool {
 	case l.threshold > 0:
 		return l.writes >= l.threshold
 	default:
-		return l.writes >= defaultRelayoutPodWrites && l.writes >= l.pods/2
+		return l.writes >= defaultRelayoutPodWrites && l.writes >= l.pods/4
 	}
 }
 

@@ -88,7 +88,7 @@ type Config struct {
 	RelayoutNodeWrites int
 	// RelayoutPodWrites is how many pod writes make the simulator lay the pods of the scheduler's
 	// cache out afresh in memory before its next scheduling cycle (see podlayout.go). Zero means
-	// the default: 4,096 writes and at least half as many as there are pods; negative means
+	// the default: 4,096 writes and at least a quarter as many as there are pods; negative means
 	// never. Only the speed of a run depends on it, never its report.
 	RelayoutPodWrites int
 	// SampleInterval is the step of the report's time series (analysis.Observation's); zero
