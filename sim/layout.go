@@ -41,13 +41,21 @@ func (l *nodeLayout) noteWrite() { l.writes++ }
 
 // due reports whether enough nodes were written, out of n, to lay them out again.
 func (l *nodeLayout) due(n int) bool {
+	return relayoutDue(l.threshold, l.writes, defaultRelayoutNodeWrites, n)
+}
+
+// relayoutDue reports whether writes since the last relayout of n objects make another due:
+// threshold is the configured number of writes; zero means the default, at least least
+// writes and a quarter of n (the objects written since then lie amid garbage); negative
+// means never.
+func relayoutDue(threshold, writes, least, n int) bool {
 	switch {
-	case l.threshold < 0 || l.writes == 0:
+	case threshold < 0 || writes == 0:
 		return false
-	case l.threshold > 0:
-		return l.writes >= l.threshold
+	case threshold > 0:
+		return writes >= threshold
 	default:
-		return l.writes >= defaultRelayoutNodeWrites && l.writes >= n/4
+		return writes >= least && writes >= n/4
 	}
 }
 

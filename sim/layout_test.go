@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/stages"
 )
 
@@ -160,17 +161,7 @@ func TestRelayoutDoesNotChangeTheReport(t *testing.T) {
 		}
 		patch(7*time.Minute, "node-0", `{"metadata":{"labels":{"extra":"1"}}}`)
 		patch(13*time.Minute, "tainted", `{"spec":{"taints":null}}`)
-		if err := s.Run(); err != nil {
-			t.Fatal(err)
-		}
-		obs, err := s.Observe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := json.Marshal(obs.Pods)
-		if err != nil {
-			t.Fatal(err)
-		}
+		out, obs := runPods(t, s)
 		retried, onTainted := 0, 0
 		for _, p := range obs.Pods {
 			if p.Attempts > 1 {
@@ -183,7 +174,7 @@ func TestRelayoutDoesNotChangeTheReport(t *testing.T) {
 		if retried == 0 || onTainted == 0 {
 			t.Fatalf("the scenario did not exercise retries (%d pods retried) or the untainted node (%d pods)", retried, onTainted)
 		}
-		return string(out), s.api.layout.done
+		return out, s.api.layout.done
 	}
 	without, n0 := run(-1)
 	with, n1 := run(1)
@@ -193,4 +184,21 @@ func TestRelayoutDoesNotChangeTheReport(t *testing.T) {
 	if with != without {
 		t.Errorf("relayout changed the outcome:\n%s\nwithout:\n%s", with, without)
 	}
+}
+
+// runPods runs the simulation and returns its pod records as JSON, with the observation.
+func runPods(t *testing.T, s *Simulator) (string, analysis.Observation) {
+	t.Helper()
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := s.Observe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(obs.Pods)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), obs
 }

@@ -53,14 +53,7 @@ type podLayout struct {
 
 // due reports whether enough pods were written to lay them out again.
 func (l *podLayout) due() bool {
-	switch {
-	case l.threshold < 0 || l.writes == 0:
-		return false
-	case l.threshold > 0:
-		return l.writes >= l.threshold
-	default:
-		return l.writes >= defaultRelayoutPodWrites && l.writes >= l.pods/4
-	}
+	return relayoutDue(l.threshold, l.writes, defaultRelayoutPodWrites, l.pods)
 }
 
 // relayoutPods lays the scheduler's pods out afresh when enough were written (see podLayout).

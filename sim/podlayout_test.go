@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -160,17 +159,7 @@ func TestPodRelayoutDoesNotChangeTheReport(t *testing.T) {
 				return err
 			})
 		}
-		if err := s.Run(); err != nil {
-			t.Fatal(err)
-		}
-		obs, err := s.Observe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := json.Marshal(obs.Pods)
-		if err != nil {
-			t.Fatal(err)
-		}
+		out, _ := runPods(t, s)
 		preempted := 0
 		for _, e := range s.Recorder().Events() {
 			if e.Kind == "Pod" && e.Reason == "Preempted" || strings.Contains(e.Message, "preempted") {
@@ -180,7 +169,7 @@ func TestPodRelayoutDoesNotChangeTheReport(t *testing.T) {
 		if preempted == 0 {
 			t.Fatal("the scenario did not exercise preemption")
 		}
-		return string(out), s.api.podLayout.moved
+		return out, s.api.podLayout.moved
 	}
 	without, n0 := run(-1)
 	with, n1 := run(1)
