@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -162,12 +161,12 @@ func TestPodRelayoutDoesNotChangeTheReport(t *testing.T) {
 		out, _ := runPods(t, s)
 		preempted := 0
 		for _, e := range s.Recorder().Events() {
-			if e.Kind == "Pod" && e.Reason == "Preempted" || strings.Contains(e.Message, "preempted") {
+			if e.Kind == "Pod" && e.Reason == "Preempted" {
 				preempted++
 			}
 		}
-		if preempted == 0 {
-			t.Fatal("the scenario did not exercise preemption")
+		if preempted < 3 {
+			t.Fatalf("%d pods preempted: the scenario did not exercise preemption", preempted)
 		}
 		return out, s.api.podLayout.moved
 	}
