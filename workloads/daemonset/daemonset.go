@@ -2,7 +2,6 @@ package daemonset
 
 import (
 	"fmt"
-	"k8s.io/apimachinery/pkg/runtime"
 	"reflect"
 	"sort"
 	"time"
@@ -12,6 +11,7 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/util/flowcontrol"
 	"k8s.io/klog/v2"

@@ -22,7 +22,6 @@
 package disruption
 
 import (
-	"k8s.io/apimachinery/pkg/runtime"
 	"maps"
 	"slices"
 
@@ -30,6 +29,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/kwoksim/kwoksim/sim"

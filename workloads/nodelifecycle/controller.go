@@ -1,7 +1,6 @@
 package nodelifecycle
 
 import (
-	"k8s.io/apimachinery/pkg/runtime"
 	"maps"
 	"slices"
 	"time"
@@ -9,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/component-helpers/node/topology"
 	controllerutil "k8s.io/kubernetes/pkg/controller/util/node"

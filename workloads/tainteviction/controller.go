@@ -2,13 +2,13 @@ package tainteviction
 
 import (
 	"cmp"
-	"k8s.io/apimachinery/pkg/runtime"
 	"math"
 	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/klog/v2"
 	"k8s.io/kubernetes/pkg/apis/core/helper"
