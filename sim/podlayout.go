@@ -30,13 +30,14 @@ const podSlab = 32
 // garbage, and a pod is written again when it is bound and when its stages move it, so at
 // tens of thousands of pods that loop waits on memory: at 5,000 nodes × 10,000 pods it was
 // half of a run's time, a third of it in the two loads. Pods copied one after another, with
-// new PodInfos, are read in sequence.
+// new PodInfos, are read in sequence: at that size the two loads went from 36.7 s to 12 s of
+// CPU (README, "Memory at scale").
 //
 // Nothing is told: a copy is identical, so no handler runs and no cluster event fires. The
 // scheduler's cache takes the copies through RemovePod and AddPod: all of a node's pods are
 // removed, then added back in the cache's order, which keeps that order (preemption reads it
-// to choose among victims of equal priority and start time). The informer,
-// the store and whoever indexes stored pods (API.OnRelaid) swap the old object for the copy.
+// to choose among victims of equal priority and start time). The informer, the store and
+// whoever indexes stored pods (API.OnRelaid) swap the old object for the copy.
 // A node is left as it is when its pods cannot be put back exactly: a pod the scheduler has
 // assumed and not yet seen bound, a pod of a pod group (the cache tracks its group too), a
 // pod with inter-pod affinity (the cache keeps those in lists of their own, whose order
