@@ -34,9 +34,11 @@ const podSlab = 32
 // CPU (README, "Memory at scale").
 //
 // Nothing is told: a copy is identical, so no handler runs and no cluster event fires. The
-// scheduler's cache takes the copies through RemovePod and AddPod: all of a node's pods are
-// removed, then added back in the cache's order, which keeps that order (preemption reads it
-// to choose among victims of equal priority and start time). The informer, the store and
+// scheduler's cache takes the copies through RemovePod and AddPod (pkg/scheduler/backend/cache,
+// cache.go): all of a node's pods are removed, then added back in the cache's order. Removal
+// swaps the last pod into the removed one's place (framework/types.go, removeFromSlice) and
+// NodeInfo.AddPod appends, so emptying a node and re-adding keeps its order (preemption reads
+// it to choose among victims of equal priority and start time). The informer, the store and
 // whoever indexes stored pods (API.OnRelaid) swap the old object for the copy.
 // A node is left as it is when its pods cannot be put back exactly: a pod the scheduler has
 // assumed and not yet seen bound, a pod of a pod group (the cache tracks its group too), a
@@ -64,7 +66,7 @@ func (s *Simulator) relayoutPods() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	inf := a.informers["Pod"]
-	if inf == nil || s.driver == nil || !a.podLayout.due() {
+	if inf == nil || !a.podLayout.due() {
 		return nil
 	}
 	a.podLayout.writes = 0
