@@ -35,7 +35,7 @@ func validate(sch *jsonschema.Schema, data []byte) error {
 func goldenReports(t *testing.T) []string {
 	t.Helper()
 	var files []string
-	for _, pattern := range []string{"../testdata/traces/*/report.golden.json", "../cmd/kwoksim/testdata/golden/*/report.json"} {
+	for _, pattern := range []string{"../testdata/traces/*/report.golden.json", "../cmd/kwoksim/app/testdata/golden/*/report.json"} {
 		m, err := filepath.Glob(pattern)
 		if err != nil {
 			t.Fatal(err)
@@ -85,7 +85,7 @@ func TestReportSchemaAcceptsGoldens(t *testing.T) {
 // or an out-of-range figure is rejected, with the path of what is wrong.
 func TestReportSchemaRejects(t *testing.T) {
 	sch := compileSchema(t)
-	data, err := os.ReadFile("../cmd/kwoksim/testdata/golden/deployments/report.json")
+	data, err := os.ReadFile("../cmd/kwoksim/app/testdata/golden/deployments/report.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func runFidelityScenario(t *testing.T, sc *fidelity.Scenario, extraKCM ...string
 	}
 	flags := controlplane.Defaults()
 	for _, kv := range append(sc.KCMFlagList(), extraKCM...) {
-		// As --kcm-flag does (cmd/kwoksim/controlplane.go).
+		// As --kcm-flag does (cmd/kwoksim/app/controlplane.go).
 		if err := flags.Set(controlplane.KubeControllerManager, kv); err != nil {
 			t.Fatalf("%s: --kcm-flag %s: unknown flag or bad value (kube-api-qps comes with control-plane pacing): %v", sc.Name, kv, err)
 		}

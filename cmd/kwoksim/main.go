@@ -1,19 +1,12 @@
 // Command kwoksim simulates a Kubernetes cluster offline: the real kube-scheduler and a
-// KWOK-compatible stage engine on a virtual clock, reproducible from a seed.
+// KWOK-compatible stage engine on a virtual clock, reproducible from a seed. The command
+// itself is package app, which a build with out-of-tree scheduler plugins imports.
 package main
 
 import (
 	"os"
-	"runtime/debug"
+
+	"github.com/kwoksim/kwoksim/cmd/kwoksim/app"
 )
 
-func main() {
-	// A simulation is a batch job that allocates heavily and briefly; trading memory for less
-	// garbage collection makes it markedly faster. GOGC in the environment still wins.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
-	os.Exit(execute(notifyInterrupts(os.Stderr), os.Args[1:], os.Stdout, os.Stderr))
-}
-
-const gcPercent = 400
+func main() { os.Exit(app.Main()) }

@@ -1,0 +1,21 @@
+package app
+
+import (
+	schedulerapi "k8s.io/kubernetes/pkg/scheduler/apis/config"
+
+	"github.com/kwoksim/kwoksim/sim"
+	"github.com/kwoksim/kwoksim/workloads/input"
+)
+
+// loadSchedulerConfig reads --scheduler-config through in, bounded by maxDocumentBytes (0: the
+// default); no file means kube-scheduler's defaults (nil).
+func loadSchedulerConfig(in *input.Reader, path string, maxDocumentBytes int) (*schedulerapi.KubeSchedulerConfiguration, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := in.ReadFile(path, maxDocumentBytes)
+	if err != nil {
+		return nil, err
+	}
+	return sim.ParseSchedulerConfig(input.Name(path), data)
+}
