@@ -20,7 +20,7 @@ import (
 
 const (
 	planData     = "../../../testdata/plan/"
-	planSchema   = "../../analysis/plan.schema.json"
+	planSchema   = "../../../analysis/plan.schema.json"
 	cpuWorkload  = planData + "cpu-workload.yaml"
 	cpu4Template = planData + "cpu4.yaml"
 	cpu8Template = planData + "cpu8.yaml"

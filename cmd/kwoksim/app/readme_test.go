@@ -19,7 +19,7 @@ import (
 var updateREADME = flag.Bool("update-readme", false, "rewrite the outputs of README.md's console blocks that no longer match (review the diff before committing)")
 
 // readmePath is the README whose examples TestREADMEExamples runs, from this package's directory.
-const readmePath = "../../README.md"
+const readmePath = "../../../README.md"
 
 // TestREADMEExamples runs every ```console block of README.md, so that the README cannot
 // drift from what kwoksim prints. The rules a block follows:

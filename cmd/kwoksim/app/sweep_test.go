@@ -334,7 +334,7 @@ matrix:
 	if vc.ImagePullPolicy != corev1.PullIfNotPresent || *vc.SecurityContext.RunAsUser != sweep.RunAsUser || !*vc.SecurityContext.ReadOnlyRootFilesystem {
 		t.Errorf("container: imagePullPolicy %s, securityContext %+v", vc.ImagePullPolicy, vc.SecurityContext)
 	}
-	if dockerfile, err := os.ReadFile("../../Dockerfile"); err != nil || !strings.Contains(string(dockerfile), fmt.Sprintf("\nUSER %d:%d\n", sweep.RunAsUser, sweep.RunAsUser)) {
+	if dockerfile, err := os.ReadFile("../../../Dockerfile"); err != nil || !strings.Contains(string(dockerfile), fmt.Sprintf("\nUSER %d:%d\n", sweep.RunAsUser, sweep.RunAsUser)) {
 		t.Errorf("the Dockerfile's image does not run as user %d (%v)", sweep.RunAsUser, err)
 	}
 	// Without --image: this binary's version, never :latest.
