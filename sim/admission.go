@@ -41,7 +41,20 @@ type admissionChain struct {
 	tolerations *defaultTolerationSeconds
 	nodeTaint   *nodeTaintAdmission // TaintNodesByCondition, sim/nodetaint.go
 	storage     *storageAdmission   // DefaultStorageClass, StorageObjectInUseProtection
+	// disabled are the plugins Config.DisableAdmissionPlugins turns off, by kube-apiserver's
+	// names for them (--disable-admission-plugins).
+	disabled map[string]bool
 }
+
+// AdmissionPlugins are the admission plugins the simulated apiserver runs, by the names
+// kube-apiserver's --disable-admission-plugins takes, in the order they run.
+var AdmissionPlugins = []string{
+	"LimitRanger", "TaintNodesByCondition", "Priority", "DefaultTolerationSeconds",
+	"DefaultStorageClass", "StorageObjectInUseProtection", "ResourceQuota",
+}
+
+// on reports whether the plugin named as kube-apiserver names it is enabled.
+func (c *admissionChain) on(name string) bool { return !c.disabled[name] }
 
 func newAdmission(api *API, f informers.SharedInformerFactory) (*admissionChain, error) {
 	lr, err := limitranger.NewLimitRanger(&limitranger.DefaultLimitRangerActions{})
@@ -77,21 +90,27 @@ func (c *admissionChain) admit(ctx context.Context, k *Kind, op admission.Operat
 		return nil
 	}
 	attrs := c.attributes(k, op, obj, old, ns, name, subresource)
-	if c.limitRanger.Handles(op) {
+	if c.on("LimitRanger") && c.limitRanger.Handles(op) {
 		if err := c.limitRanger.Admit(ctx, attrs, nil); err != nil {
 			return err
 		}
 	}
-	if err := c.nodeTaint.admit(ctx, attrs); err != nil {
-		return err
+	if c.on("TaintNodesByCondition") {
+		if err := c.nodeTaint.admit(ctx, attrs); err != nil {
+			return err
+		}
 	}
-	if err := c.priority.Admit(ctx, attrs, nil); err != nil {
-		return err
+	if c.on("Priority") {
+		if err := c.priority.Admit(ctx, attrs, nil); err != nil {
+			return err
+		}
 	}
-	if err := c.tolerations.admit(ctx, attrs); err != nil {
-		return err
+	if c.on("DefaultTolerationSeconds") {
+		if err := c.tolerations.admit(ctx, attrs); err != nil {
+			return err
+		}
 	}
-	return c.storage.admit(ctx, attrs)
+	return c.storage.admit(ctx, attrs, c.on("DefaultStorageClass"), c.on("StorageObjectInUseProtection"))
 }
 
 // validate runs the validating plugins, after the strategy has validated the object.
@@ -102,13 +121,18 @@ func (c *admissionChain) validate(ctx context.Context, k *Kind, op admission.Ope
 		return nil
 	}
 	attrs := c.attributes(k, op, obj, old, ns, name, subresource)
-	if c.limitRanger.Handles(op) {
+	if c.on("LimitRanger") && c.limitRanger.Handles(op) {
 		if err := c.limitRanger.Validate(ctx, attrs, nil); err != nil {
 			return err
 		}
 	}
-	if err := c.priority.Validate(ctx, attrs, nil); err != nil {
-		return err
+	if c.on("Priority") {
+		if err := c.priority.Validate(ctx, attrs, nil); err != nil {
+			return err
+		}
+	}
+	if !c.on("ResourceQuota") {
+		return nil
 	}
 	return c.quota.validate(attrs)
 }

@@ -2,9 +2,13 @@ package sim
 
 import (
 	"fmt"
+	"slices"
+	"sort"
+	"strings"
 	"sync"
 
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	"k8s.io/component-base/featuregate"
 	"k8s.io/kubernetes/pkg/features"
 )
 
@@ -20,20 +24,142 @@ import (
 //     when the preemptor is retried, would depend on goroutine timing. Off, the real plugin
 //     evicts them inside the scheduling cycle, in order, as kube-scheduler did until v1.32.
 //
+// Config.FeatureGates may turn them on again: the run is then not reproducible, and
+// NondeterministicGates says so.
+//
 // The gates are process-wide; everything the scheduler decides in this process runs with them.
 var deterministicGates = map[string]bool{
 	string(features.OpportunisticBatching):    false,
 	string(features.SchedulerAsyncPreemption): false,
 }
 
-// ConfigureScheduler applies the process-wide scheduler settings the simulator runs with. New
-// calls it; a benchmark that runs another scheduler in the same process calls it first, so
-// both run with the same configuration.
-func ConfigureScheduler() error { return setGates() }
+// unsupportedGates are gates the simulator cannot run turned on, with why.
+var unsupportedGates = map[string]string{
+	// scheduler.go starts the dispatcher only in Scheduler.Run, which kwoksim never calls (it
+	// drives the scheduler one cycle at a time): with the gate on, the first binding would
+	// wait for ever for a dispatcher that is not running. Run, its goroutines would make the
+	// scheduler's status updates land at times no virtual clock decides.
+	string(features.SchedulerAsyncAPICalls): "the scheduler's API dispatcher makes its API calls from goroutines of its own, outside the cycle-by-cycle drive that keeps a simulation on virtual time; kwoksim runs with the gate off (its default in v1.37)",
+}
 
-var setGates = sync.OnceValue(func() error {
-	if err := utilfeature.DefaultMutableFeatureGate.SetFromMap(deterministicGates); err != nil {
-		return fmt.Errorf("setting scheduler feature gates: %w", err)
+// CheckFeatureGates refuses gates the simulator cannot run with (unsupportedGates): a
+// *FeatureGateError naming the gate and why.
+func CheckFeatureGates(user map[string]bool) error {
+	for _, name := range sortedGateNames(user) {
+		if why, ok := unsupportedGates[name]; ok && user[name] {
+			return &FeatureGateError{Err: fmt.Errorf("%s=true is not supported: %s", name, why)}
+		}
 	}
 	return nil
-})
+}
+
+func sortedGateNames(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ConfigureScheduler applies the process-wide scheduler settings the simulator runs with by
+// default. New applies its Config's; a benchmark that runs another scheduler in the same
+// process calls it first, so both run with the same configuration.
+func ConfigureScheduler() error { return applyGates(nil) }
+
+// gates is what applyGates last set, so that the next simulator's gates are set from the
+// defaults again, not from the last run's.
+var gates struct {
+	sync.Mutex
+	user map[string]bool
+}
+
+// applyGates sets the process's feature gates for a simulator: kube-scheduler's defaults, then
+// deterministicGates, then the user's (--feature-gates). A gate an earlier simulator of the
+// process set and this one does not goes back to its default, as in a fresh kube-scheduler.
+// The gates are process-wide: simulators with different gates must not run at once.
+func applyGates(user map[string]bool) error {
+	if err := CheckFeatureGates(user); err != nil {
+		return err
+	}
+	gates.Lock()
+	defer gates.Unlock()
+	known := utilfeature.DefaultMutableFeatureGate.GetAll()
+	set := map[string]bool{}
+	for name := range gates.user {
+		if spec, ok := known[featuregate.Feature(name)]; ok {
+			set[name] = spec.Default
+		}
+	}
+	for name, v := range deterministicGates {
+		set[name] = v
+	}
+	for name, v := range user {
+		set[name] = v
+	}
+	if err := utilfeature.DefaultMutableFeatureGate.SetFromMap(set); err != nil {
+		return &FeatureGateError{Err: err}
+	}
+	gates.user = user
+	return nil
+}
+
+// FeatureGateError is a --feature-gates setting the feature gate refuses: an unknown gate, or
+// one locked to its default.
+type FeatureGateError struct{ Err error }
+
+func (e *FeatureGateError) Error() string { return "feature gates: " + e.Err.Error() }
+
+// BadInput marks the error as bad input (kwoksim exits 2).
+func (*FeatureGateError) BadInput() {}
+
+func (e *FeatureGateError) Unwrap() error { return e.Err }
+
+// NondeterministicGates lists, sorted, the gates of user that make a run depend on the wall
+// clock or on goroutine timing (deterministicGates turned on again), for the warning a command
+// prints.
+func NondeterministicGates(user map[string]bool) []string {
+	var out []string
+	for name, v := range user {
+		if def, ok := deterministicGates[name]; ok && v != def {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ParseFeatureGates parses a --feature-gates value, "Name=true,Other=false", as component-base's
+// flag does; an empty value is no gates.
+func ParseFeatureGates(s string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, kv := range strings.Split(s, ",") {
+		kv = strings.TrimSpace(kv)
+		if kv == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("missing bool value for %s", kv)
+		}
+		switch strings.ToLower(strings.TrimSpace(val)) {
+		case "true":
+			out[strings.TrimSpace(name)] = true
+		case "false":
+			out[strings.TrimSpace(name)] = false
+		default:
+			return nil, fmt.Errorf("invalid value of %s=%s, want true or false", name, val)
+		}
+	}
+	return out, nil
+}
+
+// checkAdmissionPlugins checks the names of Config.DisableAdmissionPlugins.
+func checkAdmissionPlugins(names []string) error {
+	for _, n := range names {
+		if !slices.Contains(AdmissionPlugins, n) {
+			return fmt.Errorf("admission plugin %q: kwoksim runs only %s", n, strings.Join(AdmissionPlugins, ", "))
+		}
+	}
+	return nil
+}

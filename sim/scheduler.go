@@ -136,10 +136,12 @@ type schedulerOptions struct {
 	config *schedulerapi.KubeSchedulerConfiguration
 	// unpaced takes the bucket off the scheduler's client (Config.UnpacedScheduler).
 	unpaced bool
+	// featureGates are Config.FeatureGates.
+	featureGates map[string]bool
 }
 
 func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks SchedulerHooks, opts schedulerOptions) (*driver, error) {
-	if err := setGates(); err != nil {
+	if err := applyGates(opts.featureGates); err != nil {
 		return nil, err
 	}
 	// Every kind the API layer serves is delivered synchronously: the scheduler reads more than

@@ -101,6 +101,16 @@ type Config struct {
 	// configuration's clientConnection.qps says (kwoksim run --pacing instant): bindings are
 	// then not paced at all.
 	UnpacedScheduler bool
+	// FeatureGates are set before the scheduler is built (kube-scheduler's --feature-gates),
+	// over kube-scheduler's defaults and the gates the simulator turns off to stay
+	// deterministic (see features.go and NondeterministicGates). Gates are process-wide: two
+	// simulators with different gates must not run at once in one process.
+	FeatureGates map[string]bool
+	// DisableAdmissionPlugins turns off admission plugins of the simulated apiserver, named as
+	// kube-apiserver's --disable-admission-plugins names them (AdmissionPlugins lists those
+	// kwoksim runs). scheduler_perf's apiserver runs without Priority, so that a pod may give
+	// spec.priority without a class.
+	DisableAdmissionPlugins []string
 }
 
 // DefaultMaxEventsPerInstant is the default of Config.MaxEventsPerInstant.
@@ -123,6 +133,9 @@ func (c *Config) validate() error {
 		d := controlplane.Defaults()
 		c.ControlPlane = &d
 	} else if err := c.ControlPlane.Validate(); err != nil {
+		return err
+	}
+	if err := checkAdmissionPlugins(c.DisableAdmissionPlugins); err != nil {
 		return err
 	}
 	if c.MaxEventsPerInstant == 0 {
@@ -197,13 +210,20 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	s.rec = newRecorder(s.clock)
 	s.api.evictionRefused = s.rec.EvictionRefused
 	d, err := newDriver(ctx, s.api, newClockAdapter(s.clock), s.rec, schedulerOptions{
-		parallelism: cfg.Parallelism, preemptionRand: s.Rand(streamPreemption), config: cfg.SchedulerConfig, unpaced: cfg.UnpacedScheduler})
+		parallelism: cfg.Parallelism, preemptionRand: s.Rand(streamPreemption), config: cfg.SchedulerConfig, unpaced: cfg.UnpacedScheduler,
+		featureGates: cfg.FeatureGates})
 	if err != nil {
 		cancel()
 		return nil, err
 	}
 	s.driver = d
 	s.api.admission.tolerations = newDefaultTolerationSeconds(*cfg.ControlPlane)
+	if len(cfg.DisableAdmissionPlugins) > 0 {
+		s.api.admission.disabled = map[string]bool{}
+		for _, n := range cfg.DisableAdmissionPlugins {
+			s.api.admission.disabled[n] = true
+		}
+	}
 	if err := s.api.bootstrap(s.Rand(streamBootstrap)); err != nil {
 		cancel()
 		return nil, err
@@ -308,31 +328,47 @@ func (s *Simulator) armFlush() {
 // instant: every event due at an instant runs first, then the scheduler drains its queue, then
 // time moves on. It returns a *Failure when the simulation cannot make progress.
 func (s *Simulator) Run() error {
-	until := Epoch.Add(s.cfg.Until)
+	_, err := s.run(Epoch.Add(s.cfg.Until), s.cfg.Until > 0, nil)
+	return err
+}
+
+// RunUntil runs as Run does with Config.Until set to until (a virtual time since Epoch, not
+// before the current one), but returns as soon as done, asked whenever every event due at an
+// instant has run and the scheduler has drained its queue, reports true; it returns whether
+// done did. It is how a harness (kwoksim perf) waits on a condition, as scheduler_perf polls
+// its informer, with until as the timeout; called again, the run goes on from where it stopped.
+func (s *Simulator) RunUntil(until time.Duration, done func() bool) (bool, error) {
+	if err := CheckUntil("until", until); err != nil {
+		return false, err
+	}
+	return s.run(Epoch.Add(until), true, done)
+}
+
+func (s *Simulator) run(until time.Time, bounded bool, done func() bool) (bool, error) {
 	instant, atInstant := s.clock.Now(), 0
 	for {
 		// Stages run inside writes, including the scheduler's binds during a drain; their
 		// errors are collected and surface here, before anything else happens.
 		if err := s.runErr(); err != nil {
-			return err
+			return false, err
 		}
 		if err := s.ctx.Err(); err != nil {
-			return err
+			return false, err
 		}
 		if s.stopped() {
-			return ErrStopped
+			return false, ErrStopped
 		}
 		if err := s.api.objects.memory.stepped(s.clock.Processed()); err != nil {
-			return err
+			return false, err
 		}
 		next, ok := s.clock.NextAt()
 		if !ok || next.After(s.clock.Now()) {
 			// Nothing else is due now: let the scheduler work at this instant.
 			s.api.relayoutNodes()
 			if _, err := s.driver.drain(s.ctx, s.cfg.MaxEventsPerInstant); errors.Is(err, ErrStopped) {
-				return err
+				return false, err
 			} else if err != nil {
-				return &Failure{Msg: fmt.Sprintf("at t=%s: %v", s.Elapsed(), err)}
+				return false, &Failure{Msg: fmt.Sprintf("at t=%s: %v", s.Elapsed(), err)}
 			}
 			// The fake clientset keeps a deep copy of every call it served; nothing reads them.
 			s.api.client.ClearActions()
@@ -340,25 +376,28 @@ func (s *Simulator) Run() error {
 			if ok && !next.After(s.clock.Now()) {
 				continue // scheduling produced work at this instant
 			}
+			if done != nil && done() {
+				return true, s.runErr()
+			}
 		}
-		if s.cfg.Until > 0 {
+		if bounded {
 			if !ok || next.After(until) {
 				if until.After(s.clock.Now()) {
 					s.clock.RunUntil(until)
 				}
-				return s.runErr()
+				return false, s.runErr()
 			}
 		} else if !s.clock.HasWork() && (!ok || next.After(s.clock.Now())) {
 			// Only periodic background work is left: the cluster has settled. Background
 			// work due at this instant runs first, and the scheduler after it: a pod created
 			// by the last foreground event is not left without a scheduling attempt because a
 			// periodic pass (node health, every 5 s) falls at the same instant.
-			return s.runErr()
+			return false, s.runErr()
 		}
 		if next.Equal(instant) {
 			atInstant++
 			if atInstant > s.cfg.MaxEventsPerInstant {
-				return &Failure{Msg: fmt.Sprintf("livelock: more than %d events at virtual time t=%s without time moving; %s (if the run is sound, raise the limit with %s)",
+				return false, &Failure{Msg: fmt.Sprintf("livelock: more than %d events at virtual time t=%s without time moving; %s (if the run is sound, raise the limit with %s)",
 					s.cfg.MaxEventsPerInstant, next.Sub(Epoch), s.lastActivity(), MaxEventsPerInstantFlag)}
 			}
 		} else {

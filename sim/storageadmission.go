@@ -48,13 +48,14 @@ func newStorageAdmission(f informers.SharedInformerFactory) *storageAdmission {
 	return &storageAdmission{classes: f.Storage().V1().StorageClasses().Lister()}
 }
 
-func (s *storageAdmission) admit(_ context.Context, attrs admission.Attributes) error {
+// admit runs DefaultStorageClass (defaultClass) and StorageObjectInUseProtection (protect).
+func (s *storageAdmission) admit(_ context.Context, attrs admission.Attributes, defaultClass, protect bool) error {
 	if s == nil || attrs.GetOperation() != admission.Create || attrs.GetSubresource() != "" {
 		return nil
 	}
 	switch obj := attrs.GetObject().(type) {
 	case *core.PersistentVolumeClaim:
-		if !corehelper.PersistentVolumeClaimHasClass(obj) {
+		if defaultClass && !corehelper.PersistentVolumeClaimHasClass(obj) {
 			def, err := GetDefaultStorageClass(s.classes)
 			if err != nil {
 				return admission.NewForbidden(attrs, err)
@@ -63,11 +64,11 @@ func (s *storageAdmission) admit(_ context.Context, attrs admission.Attributes) 
 				obj.Spec.StorageClassName = &def
 			}
 		}
-		if !slices.Contains(obj.Finalizers, PVCProtectionFinalizer) {
+		if protect && !slices.Contains(obj.Finalizers, PVCProtectionFinalizer) {
 			obj.Finalizers = append(obj.Finalizers, PVCProtectionFinalizer)
 		}
 	case *core.PersistentVolume:
-		if !slices.Contains(obj.Finalizers, PVProtectionFinalizer) {
+		if protect && !slices.Contains(obj.Finalizers, PVProtectionFinalizer) {
 			obj.Finalizers = append(obj.Finalizers, PVProtectionFinalizer)
 		}
 	}
