@@ -30,10 +30,10 @@ type churn struct {
 	kinds    []*sim.Kind
 	interval time.Duration
 	// live is upstream's retVals: for recreate, the name created in each slot, per template.
-	live    [][]string
-	count   int
-	stopped bool
-	event   interface{ Cancel() bool }
+	live                     [][]string
+	count                    int
+	stopped                  bool
+	event                    interface{ Cancel() bool }
 	created, deleted, failed int
 	errs                     []string
 }

@@ -27,8 +27,8 @@ type unsupportedOp struct {
 	why    string
 }
 
-func (o *unsupportedOp) isValid(bool) error                  { return nil }
-func (o *unsupportedOp) collectsMetrics() bool               { return false }
+func (o *unsupportedOp) isValid(bool) error                   { return nil }
+func (o *unsupportedOp) collectsMetrics() bool                { return false }
 func (o unsupportedOp) patchParams(*Workload) (realOp, error) { return &o, nil }
 
 // unsupportedOpcodes are upstream's opcodes kwoksim does not run, with the reason.
