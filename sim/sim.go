@@ -15,6 +15,7 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler"
 	schedulerapi "k8s.io/kubernetes/pkg/scheduler/apis/config"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config/validation"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/clock"
@@ -101,6 +102,13 @@ type Config struct {
 	// configuration's clientConnection.qps says (kwoksim run --pacing instant): bindings are
 	// then not paced at all.
 	UnpacedScheduler bool
+	// Plugins are out-of-tree scheduler plugins by the name a scheduler configuration enables
+	// them with, as kube-scheduler's app.WithPlugin registers them; nil means none. They join
+	// the in-tree plugins in every framework the simulator builds (CheckPlugins refuses a name
+	// an in-tree plugin or one of kwoksim's own has) and run where SchedulerConfig enables them.
+	// A run stays reproducible from its seed only if they read no wall clock and draw from no
+	// global random source.
+	Plugins frameworkruntime.Registry
 }
 
 // DefaultMaxEventsPerInstant is the default of Config.MaxEventsPerInstant.
@@ -127,6 +135,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxEventsPerInstant == 0 {
 		c.MaxEventsPerInstant = DefaultMaxEventsPerInstant
+	}
+	if err := CheckPlugins(c.Plugins); err != nil {
+		return err
 	}
 	if c.SchedulerConfig != nil {
 		if err := validation.ValidateKubeSchedulerConfiguration(c.SchedulerConfig); err != nil {
@@ -197,7 +208,8 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	s.rec = newRecorder(s.clock)
 	s.api.evictionRefused = s.rec.EvictionRefused
 	d, err := newDriver(ctx, s.api, newClockAdapter(s.clock), s.rec, schedulerOptions{
-		parallelism: cfg.Parallelism, preemptionRand: s.Rand(streamPreemption), config: cfg.SchedulerConfig, unpaced: cfg.UnpacedScheduler})
+		parallelism: cfg.Parallelism, preemptionRand: s.Rand(streamPreemption), config: cfg.SchedulerConfig, unpaced: cfg.UnpacedScheduler,
+		plugins: cfg.Plugins})
 	if err != nil {
 		cancel()
 		return nil, err
