@@ -13,6 +13,7 @@ import (
 	configv1 "k8s.io/kube-scheduler/config/v1"
 	schedulerapi "k8s.io/kubernetes/pkg/scheduler/apis/config"
 	schedulerscheme "k8s.io/kubernetes/pkg/scheduler/apis/config/scheme"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 )
 
 // SchedulerConfigError is a scheduler configuration kube-scheduler itself would refuse: a file
@@ -42,6 +43,7 @@ func (e *SchedulerConfigError) Unwrap() error { return e.Err }
 // builds an empty simulator with it, as the run will, so that what only the scheduler
 // framework checks (a plugin that does not exist, a plugin enabled twice) also fails here,
 // naming the file, before any input is loaded. Every error is a *SchedulerConfigError.
+// Only the in-tree plugins are known; ParseSchedulerConfig takes out-of-tree ones.
 func LoadSchedulerConfig(path string) (*schedulerapi.KubeSchedulerConfiguration, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -51,12 +53,21 @@ func LoadSchedulerConfig(path string) (*schedulerapi.KubeSchedulerConfiguration,
 		}
 		return nil, &SchedulerConfigError{File: path, Err: err}
 	}
-	return ParseSchedulerConfig(path, data)
+	return ParseSchedulerConfig(path, data, nil)
 }
 
 // ParseSchedulerConfig is LoadSchedulerConfig for a configuration already read (the command
-// reads its inputs through package workloads/input); file names it in errors.
-func ParseSchedulerConfig(file string, data []byte) (*schedulerapi.KubeSchedulerConfiguration, error) {
+// reads its inputs through package workloads/input); file names it in errors. plugins are
+// the out-of-tree plugins the run will have (Config.Plugins), which the configuration may
+// enable; the arguments it gives one stay a *runtime.Unknown, as kube-scheduler keeps them
+// (k8s.io/kube-scheduler/config/v1, PluginConfig.decodeNestedObjects), for the plugin's
+// factory to decode (frameworkruntime.DecodeInto), as it does when the empty simulator is
+// built. A registry CheckPlugins refuses is the build's fault, not the file's: that error is
+// returned as it is.
+func ParseSchedulerConfig(file string, data []byte, plugins frameworkruntime.Registry) (*schedulerapi.KubeSchedulerConfiguration, error) {
+	if err := CheckPlugins(plugins); err != nil {
+		return nil, err
+	}
 	fail := func(err error) error { return &SchedulerConfigError{File: file, Err: err} }
 	// The UniversalDecoder converts to the internal type and applies the v1 defaults: the
 	// default plugins merged into every profile, default plugin arguments, and so on.
@@ -75,7 +86,7 @@ func ParseSchedulerConfig(file string, data []byte) (*schedulerapi.KubeScheduler
 	// kube-scheduler records the version it decoded from; validation reads it (plugins removed
 	// in a version).
 	cfg.TypeMeta.APIVersion = gvk.GroupVersion().String()
-	s, err := New(context.Background(), Config{SchedulerConfig: cfg})
+	s, err := New(context.Background(), Config{SchedulerConfig: cfg, Plugins: plugins})
 	if err != nil {
 		var ce *SchedulerConfigError
 		if errors.As(err, &ce) {

@@ -84,8 +84,10 @@ type driver struct {
 	profiles []string
 	logger   klog.Logger
 	// plainProfiles are the configured profiles without the simulator's own plugins, for the
-	// frameworks the node autoscaler simulates with (filterframework.go).
+	// frameworks the node autoscaler simulates with (filterframework.go); outOfTree are the
+	// out-of-tree plugins (Config.Plugins), which those profiles may enable.
 	plainProfiles []schedulerapi.KubeSchedulerProfile
+	outOfTree     frameworkruntime.Registry
 
 	// client is the token bucket of the scheduler's client (clientConnection.qps and burst,
 	// kube-scheduler's rest.Config; v1 defaults 50 and 100), nil when not paced. Each binding
@@ -138,6 +140,8 @@ type schedulerOptions struct {
 	unpaced bool
 	// featureGates are Config.FeatureGates.
 	featureGates map[string]bool
+	// plugins are the out-of-tree plugins (Config.Plugins), checked by CheckPlugins.
+	plugins frameworkruntime.Registry
 }
 
 func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks SchedulerHooks, opts schedulerOptions) (*driver, error) {
@@ -202,6 +206,11 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 		},
 		seededPreemptionName: newSeededPreemption(opts.preemptionRand, d.afterPreemption),
 	}
+	// Config.validate has refused names the two sets share (CheckPlugins).
+	if err := registry.Merge(opts.plugins); err != nil {
+		return nil, err
+	}
+	d.outOfTree = opts.plugins
 	recorderFactory := profile.RecorderFactory(func(string) eventRecorder { return &schedulerEvents{hooks: hooks} })
 	// The options kube-scheduler's own setup derives from its configuration, except
 	// parallelism, which the simulator's flag decides (see Config.SchedulerConfig), and
@@ -217,7 +226,7 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 		scheduler.WithPodMaxInUnschedulablePodsDuration(maxUnschedulableDuration),
 	)
 	if err != nil && opts.config != nil {
-		return nil, &SchedulerConfigError{Err: err}
+		return nil, &SchedulerConfigError{Err: withPluginHint(err, cfg, opts.plugins)}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("creating the scheduler: %w", err)

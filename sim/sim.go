@@ -15,6 +15,7 @@ import (
 	"k8s.io/kubernetes/pkg/scheduler"
 	schedulerapi "k8s.io/kubernetes/pkg/scheduler/apis/config"
 	"k8s.io/kubernetes/pkg/scheduler/apis/config/validation"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/clock"
@@ -111,6 +112,13 @@ type Config struct {
 	// kwoksim runs). scheduler_perf's apiserver runs without Priority, so that a pod may give
 	// spec.priority without a class.
 	DisableAdmissionPlugins []string
+	// Plugins are out-of-tree scheduler plugins by the name a scheduler configuration enables
+	// them with, as kube-scheduler's app.WithPlugin registers them; nil means none. They join
+	// the in-tree plugins in every framework the simulator builds (CheckPlugins refuses a name
+	// an in-tree plugin or one of kwoksim's own has) and run where SchedulerConfig enables them.
+	// A run stays reproducible from its seed only if they read no wall clock and draw from no
+	// global random source.
+	Plugins frameworkruntime.Registry
 }
 
 // DefaultMaxEventsPerInstant is the default of Config.MaxEventsPerInstant.
@@ -140,6 +148,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxEventsPerInstant == 0 {
 		c.MaxEventsPerInstant = DefaultMaxEventsPerInstant
+	}
+	if err := CheckPlugins(c.Plugins); err != nil {
+		return err
 	}
 	if c.SchedulerConfig != nil {
 		if err := validation.ValidateKubeSchedulerConfiguration(c.SchedulerConfig); err != nil {
@@ -211,7 +222,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	s.api.evictionRefused = s.rec.EvictionRefused
 	d, err := newDriver(ctx, s.api, newClockAdapter(s.clock), s.rec, schedulerOptions{
 		parallelism: cfg.Parallelism, preemptionRand: s.Rand(streamPreemption), config: cfg.SchedulerConfig, unpaced: cfg.UnpacedScheduler,
-		featureGates: cfg.FeatureGates})
+		featureGates: cfg.FeatureGates, plugins: cfg.Plugins})
 	if err != nil {
 		cancel()
 		return nil, err

@@ -369,7 +369,7 @@ profiles:
   - name: VolumeBinding
     args:
       bindTimeoutSeconds: 45
-`))
+`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,7 +509,7 @@ profiles:
     multiPoint:
       disabled:
       - name: VolumeBinding
-`))
+`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

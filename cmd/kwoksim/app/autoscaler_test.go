@@ -111,14 +111,14 @@ func TestAutoscalersSweepExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := checkSweepInputs(m); err != nil {
+	if err := checkSweepInputs(m, nil); err != nil {
 		t.Fatal(err)
 	}
 	combos := m.Combinations()
 	if len(combos) != 6 || combos[4].Label != "seed=2 autoscaler=cluster-autoscaler[scale-down-unneeded-time=2m]" {
 		t.Fatalf("combinations %d, [4] %q", len(combos), combos[4].Label)
 	}
-	run := newRunCommand()
+	run := newRunCommand(nil)
 	if err := run.ParseFlags(combos[4].Args[1:]); err != nil {
 		t.Errorf("run does not take %v: %v", combos[4].Args, err)
 	}

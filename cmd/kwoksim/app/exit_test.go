@@ -37,7 +37,7 @@ func TestExitCodes(t *testing.T) {
 
 // commandLineError is the error kwoksim's command line ends with, as exitCode gets it.
 func commandLineError(args ...string) error {
-	return executeArgs(context.Background(), newRootCommand(), args, io.Discard, io.Discard)
+	return executeArgs(context.Background(), newRootCommand(nil), args, io.Discard, io.Discard)
 }
 
 // testBadInput is an error type kwoksim does not know, marked as bad input.
@@ -81,7 +81,7 @@ func TestBadInputIsMarkedNotListed(t *testing.T) {
 // (help, completion, __complete) and of a command run on its own (sweep --index).
 func TestCobraErrorsAreUsageErrors(t *testing.T) {
 	standaloneRun := func(args ...string) error {
-		run := newRunCommand()
+		run := newRunCommand(nil)
 		run.SilenceErrors, run.SilenceUsage = true, true
 		return executeArgs(context.Background(), run, args, io.Discard, io.Discard)
 	}

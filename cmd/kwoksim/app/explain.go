@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/autoscaling"
@@ -18,12 +19,14 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/input"
 )
 
-func newStagesCommand() *cobra.Command {
+// newStagesCommand is `kwoksim stages`; plugins are the build's out-of-tree scheduler plugins,
+// for the simulator explain --created builds.
+func newStagesCommand(plugins frameworkruntime.Registry) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stages",
 		Short: "Work with KWOK Stage files",
 	}
-	cmd.AddCommand(newExplainCommand())
+	cmd.AddCommand(newExplainCommand(plugins))
 	return cmd
 }
 
@@ -33,7 +36,7 @@ type explainFlags struct {
 	seed    uint64
 }
 
-func newExplainCommand() *cobra.Command {
+func newExplainCommand(plugins frameworkruntime.Registry) *cobra.Command {
 	f := &explainFlags{seed: 1}
 	cmd := &cobra.Command{
 		Use:   "explain [--stages PATH] OBJECT.yaml",
@@ -46,7 +49,7 @@ dump; --created first stores it as the apiserver does on create (defaults, UID, 
 		Example: `  kwoksim stages explain --stages stages/ pod.yaml
   kwoksim stages explain --created deployment.yaml`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error { return explainE(c, f, args[0]) },
+		RunE: func(c *cobra.Command, args []string) error { return explainE(c, f, args[0], plugins) },
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.stages, "stages", nil, "KWOK Stage files: a file or a directory; repeatable (default: the built-in stage-fast set)")
@@ -55,7 +58,7 @@ dump; --created first stores it as the apiserver does on create (defaults, UID, 
 	return cmd
 }
 
-func explainE(c *cobra.Command, f *explainFlags, path string) error {
+func explainE(c *cobra.Command, f *explainFlags, path string, plugins frameworkruntime.Registry) error {
 	if err := checkStdin(flagPaths{"--stages", f.stages}, flagPaths{"OBJECT.yaml", []string{path}}); err != nil {
 		return err
 	}
@@ -80,7 +83,7 @@ func explainE(c *cobra.Command, f *explainFlags, path string) error {
 	}
 	var s *sim.Simulator
 	if f.created {
-		if s, err = sim.New(c.Context(), sim.Config{Seed: f.seed}); err != nil {
+		if s, err = sim.New(c.Context(), sim.Config{Seed: f.seed, Plugins: plugins}); err != nil {
 			return err
 		}
 		defer s.Close()

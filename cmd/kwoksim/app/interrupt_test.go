@@ -20,7 +20,7 @@ import (
 // The test binary doubles as kwoksim for tests that need a real process to signal.
 func TestMain(m *testing.M) {
 	if os.Getenv("KWOKSIM_TEST_AS_MAIN") == "1" {
-		os.Exit(Main())
+		os.Exit(Main(childPlugins()...))
 	}
 	// Plans and sweeps run their simulations as child processes of this binary.
 	childEnv = []string{"KWOKSIM_TEST_AS_MAIN=1"}

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/spf13/cobra"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/capacity"
@@ -26,7 +27,9 @@ type planFlags struct {
 	report    string
 }
 
-func newPlanCommand() *cobra.Command {
+// newPlanCommand is `kwoksim plan`. Its runs are child processes of this executable, which
+// has the same out-of-tree scheduler plugins; plugins is for reading the configuration first.
+func newPlanCommand(plugins frameworkruntime.Registry) *cobra.Command {
 	f := &planFlags{maxNodes: 1000, parallel: runtime.NumCPU(), format: "table"}
 	cmd := &cobra.Command{
 		Use:   "plan --node-template FILE --workload PATH",
@@ -36,7 +39,7 @@ func newPlanCommand() *cobra.Command {
   kwoksim plan --node-template node.yaml --workload apps/ --assert 'latency.startup.p99 < 30.0' --max-nodes 200
   kwoksim plan --nodes base/ -f pools.yaml --trace day.jsonl --autoscaler karpenter`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return planE(c, f) },
+		RunE: func(c *cobra.Command, _ []string) error { return planE(c, f, plugins) },
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.templates, "node-template", nil, "a file holding one Node, the shape of the nodes added; repeatable: each template is searched\non its own and the answers are set side by side (with the kwoksim.io/cost annotation, at what cost).\n"+
@@ -52,8 +55,8 @@ func newPlanCommand() *cobra.Command {
 	return cmd
 }
 
-func planE(c *cobra.Command, f *planFlags) error {
-	in, err := checkPlan(c.ErrOrStderr(), c.Flags(), f)
+func planE(c *cobra.Command, f *planFlags, plugins frameworkruntime.Registry) error {
+	in, err := checkPlan(c.ErrOrStderr(), c.Flags(), f, plugins)
 	if err != nil {
 		return err
 	}

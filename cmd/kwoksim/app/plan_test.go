@@ -291,7 +291,7 @@ func TestPlanChildFailure(t *testing.T) {
 
 // Every forwarded flag is one of run's, and reaches the runs as the user wrote it.
 func TestPlanForwardsRunFlags(t *testing.T) {
-	cmd := newPlanCommand()
+	cmd := newPlanCommand(nil)
 	if err := cmd.ParseFlags([]string{"--node-template", "t.yaml", "--nodes", "a", "--nodes", "b", "--workload", "w", "--seed", "7",
 		"--until", "90s", "--strict", "--max-objects", "12", "--max-memory", "6Gi", "--stages", "s", "--assert", "true", "--parallel", "3",
 		"-f", "bundle.yaml", "--strict-kinds"}); err != nil {
@@ -302,7 +302,7 @@ func TestPlanForwardsRunFlags(t *testing.T) {
 	if got := forwardArgs(cmd.Flags()); !reflect.DeepEqual(got, want) {
 		t.Errorf("forwarded %q, want %q", got, want)
 	}
-	run := newRunCommand()
+	run := newRunCommand(nil)
 	if err := run.ParseFlags(want); err != nil {
 		t.Errorf("run does not take the forwarded flags: %v", err)
 	}

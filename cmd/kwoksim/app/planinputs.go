@@ -8,6 +8,7 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/trace"
 
 	"github.com/spf13/pflag"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/capacity"
@@ -27,7 +28,7 @@ var forwardedFlags = []string{
 // addForwardedFlags defines the forwarded flags on a plan, taking their definitions from a
 // run command made for the purpose.
 func addForwardedFlags(fl *pflag.FlagSet) {
-	run := newRunCommand().Flags()
+	run := newRunCommand(nil).Flags()
 	for _, name := range forwardedFlags {
 		fl.AddFlag(run.Lookup(name))
 	}
@@ -66,8 +67,9 @@ type planInputs struct {
 }
 
 // checkPlan validates the flags and reads every input once, as a run would, so that bad
-// input fails here, once, naming the file, and not in each of the runs.
-func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, error) {
+// input fails here, once, naming the file, and not in each of the runs. plugins are the
+// build's out-of-tree scheduler plugins, which the scheduler configuration may enable.
+func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags, plugins frameworkruntime.Registry) (*planInputs, error) {
 	switch {
 	case f.format != "table" && f.format != "json":
 		return nil, usageError{fmt.Errorf("--output must be table or json, not %q", f.format)}
@@ -109,7 +111,7 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags) (*planInputs, 
 		return nil, err
 	}
 	reader := new(input.Reader) // no standard input
-	if _, err := loadSchedulerConfig(reader, schedConfig, limits.maxDocumentBytes); err != nil {
+	if _, err := loadSchedulerConfig(reader, schedConfig, limits.maxDocumentBytes, plugins); err != nil {
 		return nil, err
 	}
 	opts := manifest.LoadOptions{MaxDocumentBytes: limits.maxDocumentBytes}

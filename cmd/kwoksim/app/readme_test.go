@@ -655,7 +655,7 @@ func TestREADMERunFlags(t *testing.T) {
 		}
 	}
 	var run *cobra.Command
-	for _, c := range newRootCommand().Commands() {
+	for _, c := range newRootCommand(nil).Commands() {
 		if c.Name() == "run" {
 			run = c
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/textlogger"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 
 	"github.com/kwoksim/kwoksim/sim"
 )
@@ -67,7 +68,10 @@ func (e assertionFailure) Error() string {
 	return fmt.Sprintf("%d of %d assertions failed", e.failed, e.total)
 }
 
-func newRootCommand() *cobra.Command {
+// newRootCommand is kwoksim's command tree; plugins are the build's out-of-tree scheduler
+// plugins (Main's options), which every command that builds a simulator or reads a
+// scheduler configuration is given.
+func newRootCommand(plugins frameworkruntime.Registry) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "kwoksim",
 		Short: "Simulate a Kubernetes cluster offline, on virtual time",
@@ -83,8 +87,9 @@ reproducible from a seed.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())
 	})
-	root.AddCommand(newRunCommand(), newPlanCommand(), newSweepCommand(), newCompareCommand(), newStagesCommand(), newImportCommand(), newVersionCommand())
-	setVersion(root)
+	root.AddCommand(newRunCommand(plugins), newPlanCommand(plugins), newSweepCommand(plugins), newCompareCommand(), newStagesCommand(plugins),
+		newImportCommand(), newVersionCommand(plugins))
+	setVersion(root, plugins)
 	return root
 }
 
@@ -145,11 +150,22 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // executeIO is execute with the standard input that an input path "-" reads.
 func executeIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return executeWith(ctx, args, stdin, stdout, stderr)
+}
+
+// executeWith is executeIO in a kwoksim built with the out-of-tree scheduler plugins opts
+// register (Main's options).
+func executeWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, opts ...Option) int {
 	// Until --log-level is read (see setKlogLevel), nothing from the Kubernetes libraries.
 	klog.SetLogger(klog.Logger{})
-	root := newRootCommand()
+	plugins, err := newRegistry(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "kwoksim: %v\n", err)
+		return exitCode(err)
+	}
+	root := newRootCommand(plugins)
 	root.SetIn(stdin)
-	err := executeArgs(ctx, root, args, stdout, stderr)
+	err = executeArgs(ctx, root, args, stdout, stderr)
 	if err == nil {
 		return exitOK
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/manifest"
 
 	"github.com/spf13/cobra"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/autoscaling"
@@ -46,7 +47,9 @@ type runFlags struct {
 	autoscaler  autoscalerFlags
 }
 
-func newRunCommand() *cobra.Command {
+// newRunCommand is `kwoksim run`, whose simulation has the out-of-tree scheduler plugins
+// plugins (nil: none).
+func newRunCommand(plugins frameworkruntime.Registry) *cobra.Command {
 	f := &runFlags{seed: 1, out: outputs{format: "table"}, parallelism: 1, limits: defaultLimits(), scale: 1, control: newControlPlaneFlags()}
 	cmd := &cobra.Command{
 		Use:   "run --nodes PATH --workload PATH | -f PATH",
@@ -59,7 +62,7 @@ func newRunCommand() *cobra.Command {
   kwoksim run --nodes nodes.yaml --trace trace.jsonl --strict
   kwoksim run --nodes nodes/ --workload apps/ --assert 'summary.pods.unschedulable == 0' --assert 'latency.startup.p99 < 30.0'`,
 		Args: noArgsOrGlob,
-		RunE: func(c *cobra.Command, _ []string) error { return runE(c, f) },
+		RunE: func(c *cobra.Command, _ []string) error { return runE(c, f, plugins) },
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.nodes, "nodes", nil, "Node manifests: a file (multi-document YAML or a List), a directory of them, or - for standard input; repeatable")
@@ -89,7 +92,7 @@ func newRunCommand() *cobra.Command {
 	return cmd
 }
 
-func runE(c *cobra.Command, f *runFlags) error {
+func runE(c *cobra.Command, f *runFlags, plugins frameworkruntime.Registry) error {
 	if err := f.out.check(); err != nil {
 		return err
 	}
@@ -144,7 +147,7 @@ func runE(c *cobra.Command, f *runFlags) error {
 	}
 	in := &input.Reader{Stdin: c.InOrStdin()}
 	maxDoc := f.limits.maxDocumentBytes
-	schedConfig, err := loadSchedulerConfig(in, f.schedConfig, maxDoc)
+	schedConfig, err := loadSchedulerConfig(in, f.schedConfig, maxDoc, plugins)
 	if err != nil {
 		return err
 	}
@@ -194,7 +197,7 @@ func runE(c *cobra.Command, f *runFlags) error {
 			KeepRenewals: f.keepRenew, SampleInterval: f.sample, Progress: progress.callback(), Stop: c.Context().Done(),
 			MaxObjects: f.limits.maxObjects, MaxEventsPerInstant: f.limits.maxEventsPerInstant, ControlPlane: controlPlane,
 			MaxMemory: maxMemory, MaxMemoryNote: memoryNote,
-			UnpacedScheduler: f.control.unpacedScheduler(),
+			UnpacedScheduler: f.control.unpacedScheduler(), Plugins: plugins,
 		},
 		Nodes: nodes, Workloads: objs, NodePools: mixed.pools, Autoscaling: autoscalingOpts, Traces: f.traces, Strict: f.strict, MaxDocumentBytes: f.limits.maxDocumentBytes,
 		WriteState: f.stateOut.writer(), Skipped: mixed.skipped, Started: listenForInterrupts,

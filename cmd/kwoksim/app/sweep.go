@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/plots"
@@ -25,7 +26,10 @@ type sweepFlags struct {
 	image      string
 }
 
-func newSweepCommand() *cobra.Command {
+// newSweepCommand is `kwoksim sweep`. Its runs are child processes of this executable, which
+// has the same out-of-tree scheduler plugins; plugins is for reading the configurations first
+// and for --index, which runs its combination in this process.
+func newSweepCommand(plugins frameworkruntime.Registry) *cobra.Command {
 	f := &sweepFlags{parallel: runtime.NumCPU(), out: sweepOutputs{format: "table"}, image: sweep.DefaultImage(version.Get().Version)}
 	cmd := &cobra.Command{
 		Use:   "sweep FILE",
@@ -36,7 +40,7 @@ func newSweepCommand() *cobra.Command {
   kwoksim sweep sweep.yaml --emit-job job/ --image my/kwoksim:v1
   kwoksim sweep collect reports/`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error { return sweepE(c, args[0], f) },
+		RunE: func(c *cobra.Command, args []string) error { return sweepE(c, args[0], f, plugins) },
 	}
 	fl := cmd.Flags()
 	fl.IntVar(&f.parallel, "parallel", f.parallel, "simulations run at once, each a process of its own (by default one per CPU);\nwith --emit-job, the Job's parallelism (every combination at once unless given)")
@@ -76,7 +80,7 @@ func newSweepCollectCommand() *cobra.Command {
 	return cmd
 }
 
-func sweepE(c *cobra.Command, file string, f *sweepFlags) error {
+func sweepE(c *cobra.Command, file string, f *sweepFlags, plugins frameworkruntime.Registry) error {
 	if err := f.check(c); err != nil {
 		return err
 	}
@@ -85,9 +89,9 @@ func sweepE(c *cobra.Command, file string, f *sweepFlags) error {
 		return inputError{err}
 	}
 	if c.Flags().Changed("index") {
-		return sweepIndex(c, m, f)
+		return sweepIndex(c, m, f, plugins)
 	}
-	if err := checkSweepInputs(m); err != nil {
+	if err := checkSweepInputs(m, plugins); err != nil {
 		return err
 	}
 	if f.emitJob != "" {

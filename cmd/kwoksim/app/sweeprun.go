@@ -16,6 +16,7 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/trace"
 
 	"github.com/spf13/cobra"
+	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
 
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/sweep"
@@ -36,7 +37,8 @@ func (e sweepStopped) Unwrap() error { return interrupted{} }
 
 // checkSweepInputs loads every input the matrix names once, with the loaders `kwoksim run`
 // uses, so that a bad one fails now, naming the matrix field, and not in every child run.
-func checkSweepInputs(m *sweep.Matrix) error {
+// plugins are the build's out-of-tree scheduler plugins, which a configuration may enable.
+func checkSweepInputs(m *sweep.Matrix, plugins frameworkruntime.Registry) error {
 	seen := map[string]bool{}
 	var workload []manifest.Object
 	for _, in := range m.Inputs() {
@@ -59,7 +61,7 @@ func checkSweepInputs(m *sweep.Matrix) error {
 		case sweep.InputStages:
 			_, err = loadStages(io.Discard, new(input.Reader), []string{in.Resolved}, 0)
 		case sweep.InputSchedulerConfig:
-			_, err = loadSchedulerConfig(new(input.Reader), in.Resolved, 0)
+			_, err = loadSchedulerConfig(new(input.Reader), in.Resolved, 0, plugins)
 		}
 		if err != nil {
 			return inputError{m.InputError(in, err)}
@@ -173,13 +175,13 @@ func runFileName(i, total int) string {
 
 // sweepIndex runs one combination in this process: the command each pod of the emitted Job
 // runs. Its output names the combination, so a directory of them can be collected.
-func sweepIndex(c *cobra.Command, m *sweep.Matrix, f *sweepFlags) error {
+func sweepIndex(c *cobra.Command, m *sweep.Matrix, f *sweepFlags, plugins frameworkruntime.Registry) error {
 	combo, ok := m.Combination(f.index)
 	if !ok {
 		return usageError{fmt.Errorf("--index %d: %s has %d combinations, 0 to %d", f.index, m.File, m.Len(), m.Len()-1)}
 	}
 	var stdout bytes.Buffer
-	run := newRunCommand()
+	run := newRunCommand(plugins)
 	run.SilenceErrors, run.SilenceUsage = true, true
 	runErr := executeArgs(c.Context(), run, append(append([]string(nil), combo.Args[1:]...), "-o", "json"), &stdout, c.ErrOrStderr())
 	var stopped interrupted

@@ -12,7 +12,7 @@ import (
 // `kwoksim version` and `kwoksim --version` print the same four lines from version.Get();
 // -o json is version.Info itself.
 func TestVersionCommand(t *testing.T) {
-	want := versionText(version.Get())
+	want := versionText(version.Get(), nil)
 	for _, args := range [][]string{{"version"}, {"--version"}} {
 		code, out, errOut := kwoksim(t, args...)
 		if code != exitOK || out != want || errOut != "" {
@@ -38,12 +38,12 @@ func TestVersionCommand(t *testing.T) {
 }
 
 func TestVersionText(t *testing.T) {
-	got := versionText(version.Info{Version: "v0.3.0", Commit: "0123abc", Kubernetes: "v1.37.2", Go: "go1.26.8"})
+	got := versionText(version.Info{Version: "v0.3.0", Commit: "0123abc", Kubernetes: "v1.37.2", Go: "go1.26.8"}, nil)
 	want := "kwoksim    v0.3.0\ncommit     0123abc\nkubernetes v1.37.2\ngo         go1.26.8\n"
 	if got != want {
 		t.Errorf("versionText = %q, want %q", got, want)
 	}
-	if got := versionText(version.Info{Version: "dev", Kubernetes: "v1.37.2", Go: "go1.26.8"}); !strings.Contains(got, "commit     unknown\n") {
+	if got := versionText(version.Info{Version: "dev", Kubernetes: "v1.37.2", Go: "go1.26.8"}, nil); !strings.Contains(got, "commit     unknown\n") {
 		t.Errorf("an unknown commit: %q", got)
 	}
 }
