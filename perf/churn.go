@@ -35,7 +35,8 @@ type churn struct {
 	stopped                  bool
 	event                    interface{ Cancel() bool }
 	created, deleted, failed int
-	errs                     []string
+	// errs are the first refused creates; deleteErrs the deletions that failed.
+	errs, deleteErrs []string
 }
 
 // churn starts a churn op.
@@ -148,20 +149,22 @@ func (c *churn) deleteOne(k int, name string) {
 		ns = c.ns
 	}
 	if err := c.e.api.Delete(c.kinds[k], ns, name, metav1.DeleteOptions{}); err != nil {
-		c.errs = append(c.errs, fmt.Sprintf("unable to delete %v: %v", name, err))
+		c.deleteErrs = append(c.deleteErrs, fmt.Sprintf("unable to delete %v: %v", name, err))
 		return
 	}
 	c.deleted++
 }
 
-func (c *churn) summary() string {
-	kinds := ""
-	for k, kind := range c.kinds {
-		if k > 0 {
-			kinds += ", "
-		}
-		kinds += kind.Name()
+func (c *churn) counts() ChurnSummary {
+	s := ChurnSummary{Op: c.opIndex, Ticks: c.count, Created: c.created, Deleted: c.deleted, Refused: c.failed}
+	for _, k := range c.kinds {
+		s.Kinds = append(s.Kinds, k.Name())
 	}
+	return s
+}
+
+func (c *churn) summary() string {
+	kinds := joinNames(c.counts().Kinds)
 	s := fmt.Sprintf("op %d churn (%s, %s every %s of virtual time): %d ticks, %d objects created, %d deleted",
 		c.opIndex, c.op.Mode, kinds, c.interval, c.count, c.created, c.deleted)
 	if c.failed > 0 {

@@ -4,7 +4,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"k8s.io/component-base/metrics/legacyregistry"
@@ -167,10 +166,4 @@ func copyLabels(labels map[string]string, metric string) map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-// benchstatName is how upstream's RunBenchmarkPerfScheduling names a value for b.ReportMetric:
-// the metric with its "_seconds" suffix turned into the unit, then the data bucket.
-func benchstatName(item DataItem, bucket string) string {
-	return strings.ReplaceAll(item.Labels["Metric"], "_seconds", "_"+item.Unit) + "/" + bucket
 }

@@ -109,6 +109,15 @@ func (e *executor) finish() {
 	for _, c := range e.churns {
 		c.stop()
 		e.r.Notes = append(e.r.Notes, c.summary())
+		e.r.Churn = append(e.r.Churn, c.counts())
+		if len(c.deleteErrs) > 0 && e.r.Error == "" {
+			// Upstream fails the test on a churn deletion it cannot make (tCtx.Errorf).
+			e.r.Error = fmt.Sprintf("op %d: %s", c.opIndex, c.deleteErrs[0])
+		}
+	}
+	if e.deletions > 0 {
+		e.r.PendingDeletions = e.deletions
+		e.r.Notes = append(e.r.Notes, fmt.Sprintf("%d rate-limited pod deletions had not happened when the workload ended (upstream cancels them then too)", e.deletions))
 	}
 	if e.collector != nil {
 		e.stopCollecting()

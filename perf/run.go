@@ -75,6 +75,11 @@ type Result struct {
 	ThresholdFailures []string `json:"thresholdFailures,omitempty"`
 	// Notes say what kwoksim did differently from scheduler_perf, and what background ops did.
 	Notes []string `json:"notes,omitempty"`
+	// Churn is what each churn op did before the workload ended.
+	Churn []ChurnSummary `json:"churn,omitempty"`
+	// PendingDeletions are the rate-limited deletions (deletePods with skipWaitToCompletion)
+	// that had not happened when the workload ended; upstream cancels them then too.
+	PendingDeletions int `json:"pendingDeletions,omitempty"`
 	// VirtualSeconds is the virtual time the workload took; WallSeconds its wall time.
 	VirtualSeconds float64 `json:"virtualSeconds"`
 	WallSeconds    float64 `json:"wallSeconds"`
@@ -83,6 +88,19 @@ type Result struct {
 
 	// Final, for tests and callers: the cluster's objects when the workload ended.
 	Final *sim.API `json:"-"`
+}
+
+// ChurnSummary is what one churn op did.
+type ChurnSummary struct {
+	Op int `json:"op"`
+	// Kinds are the kinds of its templates, in order.
+	Kinds []string `json:"kinds"`
+	// Ticks, Created, Deleted and Refused count its ticks, the objects it created and deleted,
+	// and the creates the simulated apiserver refused (upstream ignores those).
+	Ticks   int `json:"ticks"`
+	Created int `json:"created"`
+	Deleted int `json:"deleted"`
+	Refused int `json:"refused"`
 }
 
 // MeasuredOp is one op that collected metrics.
