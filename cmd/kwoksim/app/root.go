@@ -88,7 +88,7 @@ reproducible from a seed.`,
 		return fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())
 	})
 	root.AddCommand(newRunCommand(plugins), newPlanCommand(plugins), newSweepCommand(plugins), newCompareCommand(), newStagesCommand(plugins),
-		newImportCommand(), newVersionCommand(plugins))
+		newImportCommand(), newVersionCommand(plugins), newPerfCommand(plugins))
 	setVersion(root, plugins)
 	return root
 }
@@ -254,7 +254,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &stopped):
 		return exitInterrupted
-	case errors.As(err, &assertion):
+	case errors.As(err, &assertion), errors.As(err, new(perfFailure)):
 		return exitAssertion
 	case errors.As(err, &failure):
 		return exitSimulationErr
