@@ -8,7 +8,7 @@ PKGS     := ./...
 # One test binary per package; keep the heavy ones (sim, workloads, cmd) few.
 TESTFLAGS ?= -count=1
 
-.PHONY: all build dist image test bench bench-scale lint demo openb fuzz clean record-real
+.PHONY: all build dist image test bench bench-scale bench-perf lint demo openb fuzz clean record-real
 
 # What `kwoksim version` prints, stamped with -ldflags -X (version/version.go). Outside a git
 # checkout (a source tarball) the version is "dev" and the commit empty; override either with
@@ -86,6 +86,14 @@ SCALESIZES ?= 5000x10000,5000x20000,10000x20000,10000x100000
 SCALEARGS  ?=
 bench-scale: build
 	$(GO) test -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 600m ./workloads -args -scale-kwoksim $(CURDIR)/bin/kwoksim -scale-sizes $(SCALESIZES) $(SCALEARGS)
+
+# kwoksim perf's SchedulingThroughput against the whole-process throughput of `kwoksim run` on
+# the same nodes and pods: upstream's SchedulingBasic at PERFWORKLOAD (default
+# 5000Nodes_10000Pods), best of two alternating rounds (BenchmarkPerfThroughput in
+# workloads/bench_perf_test.go). About 4 minutes on a 2-core machine; never part of CI.
+PERFWORKLOAD ?= 5000Nodes_10000Pods
+bench-perf: build
+	$(GO) test -run '^$$' -bench '^BenchmarkPerfThroughput$$' -benchtime 1x -timeout 120m ./workloads -args -scale-kwoksim $(CURDIR)/bin/kwoksim -perf-workload $(PERFWORKLOAD) $(PERFARGS)
 
 # Each fuzz target for FUZZTIME (default 10m; go runs one target per invocation). `make test`
 # runs only the seed corpora (the repository's inputs and testdata/fuzz/FuzzX/); a crash

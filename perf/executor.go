@@ -373,13 +373,14 @@ func (e *executor) createPods(i int, o *createPodsOp) error {
 // simulation runs until want pods of the namespace are scheduled, or the timeout passes.
 func (e *executor) waitScheduled(ns string, selector map[string]string, want int) error {
 	ok, err := e.s.RunUntil(e.s.Elapsed()+waitTimeout, func() bool {
-		n, _, _, _ := e.pods.count(ns, selector)
+		n, _, _ := e.pods.count(ns, selector)
 		return n >= want
 	})
 	if err != nil || ok {
 		return err
 	}
-	n, _, _, pending := e.pods.count(ns, selector)
+	n, _, _ := e.pods.count(ns, selector)
+	pending := e.pods.pending(ns, selector, false)
 	msg := fmt.Sprintf("namespace %s: %d of %d pods scheduled after %s of virtual time", ns, n, want, waitTimeout)
 	if pending != nil {
 		msg = fmt.Sprintf("at least pod %s/%s is not scheduled (%s): %s", ns, pending.name, describePending(pending), msg)
@@ -390,13 +391,14 @@ func (e *executor) waitScheduled(ns string, selector map[string]string, want int
 // waitAttempted is upstream's waitUntilPodsAttemptedInNamespace.
 func (e *executor) waitAttempted(ns string, selector map[string]string, want int) error {
 	ok, err := e.s.RunUntil(e.s.Elapsed()+waitTimeout, func() bool {
-		n, a, _, _ := e.pods.count(ns, selector)
+		n, a, _ := e.pods.count(ns, selector)
 		return n+a >= want
 	})
 	if err != nil || ok {
 		return err
 	}
-	n, a, _, pending := e.pods.count(ns, selector)
+	n, a, _ := e.pods.count(ns, selector)
+	pending := e.pods.pending(ns, selector, true)
 	msg := fmt.Sprintf("namespace %s: %d of %d pods attempted after %s of virtual time", ns, n+a, want, waitTimeout)
 	if pending != nil {
 		msg = fmt.Sprintf("at least pod %s/%s is not attempted: %s", ns, pending.name, msg)
@@ -541,7 +543,7 @@ func (e *executor) stopCollecting() {
 	op := MeasuredOp{Index: c.opIndex, Name: labels["Name"], Attempts: attempts(), Histograms: gatherHistograms(labels),
 		VirtualSeconds: (e.s.Elapsed() - c.virtualStart).Seconds(), WallSeconds: end.Sub(c.start).Seconds()}
 	for _, ns := range c.namespaces {
-		n, a, u, _ := e.pods.count(ns, c.selector)
+		n, a, u := e.pods.count(ns, c.selector)
 		op.Pods += n + a + u
 	}
 	op.Scheduled = len(c.scheduled)

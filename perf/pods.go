@@ -18,6 +18,9 @@ import (
 // instant; counts by label selector walk the namespace's pods.
 type podIndex struct {
 	byNS map[string]map[types.UID]*podEntry
+	// tally counts each namespace's pods by state, so that a wait without a label selector,
+	// asked at every instant, costs nothing per pod.
+	tally map[string]*tally
 	// collector, while one is measuring, is told of each pod that becomes scheduled.
 	collector *collector
 }
@@ -31,7 +34,22 @@ type podEntry struct {
 	message string
 }
 
-func newPodIndex() *podIndex { return &podIndex{byNS: map[string]map[types.UID]*podEntry{}} }
+type tally struct{ scheduled, attempted, unattempted int }
+
+func (t *tally) add(e *podEntry, n int) {
+	switch {
+	case e.scheduled:
+		t.scheduled += n
+	case e.attempted:
+		t.attempted += n
+	default:
+		t.unattempted += n
+	}
+}
+
+func newPodIndex() *podIndex {
+	return &podIndex{byNS: map[string]map[types.UID]*podEntry{}, tally: map[string]*tally{}}
+}
 
 // observe is the Watcher. It reads the wall clock only to time a measured pod's scheduling,
 // which is a runtime figure: nothing the simulation decides depends on it.
@@ -40,19 +58,24 @@ func (x *podIndex) observe(ev sim.WatchEvent) {
 	if !ok {
 		return
 	}
-	ns := x.byNS[pod.Namespace]
+	ns, t := x.byNS[pod.Namespace], x.tally[pod.Namespace]
 	if ev.Type == watch.Deleted {
-		delete(ns, pod.UID)
+		if e := ns[pod.UID]; e != nil {
+			t.add(e, -1)
+			delete(ns, pod.UID)
+		}
 		return
 	}
 	if ns == nil {
-		ns = map[types.UID]*podEntry{}
-		x.byNS[pod.Namespace] = ns
+		ns, t = map[types.UID]*podEntry{}, &tally{}
+		x.byNS[pod.Namespace], x.tally[pod.Namespace] = ns, t
 	}
 	e := ns[pod.UID]
 	if e == nil {
 		e = &podEntry{name: pod.Name}
 		ns[pod.UID] = e
+	} else {
+		t.add(e, -1)
 	}
 	was := e.scheduled
 	e.labels = pod.Labels
@@ -63,40 +86,53 @@ func (x *podIndex) observe(ev sim.WatchEvent) {
 			e.attempted, e.message = true, c.Message
 		}
 	}
+	t.add(e, 1)
 	if !was && e.scheduled && x.collector != nil && x.collector.measures(pod.Namespace, pod.Labels) {
 		x.collector.scheduled = append(x.collector.scheduled, time.Now())
 	}
 }
 
 // count is upstream's getScheduledPods for one namespace: pods scheduled, attempted but not
-// scheduled, and not attempted, matching the selector; pending is one pod not scheduled
-// (attempted first, as waitUntilPodsScheduledInNamespace names it), by name.
-func (x *podIndex) count(ns string, selector map[string]string) (scheduled, attempted, unattempted int, pending *podEntry) {
+// scheduled, and not attempted, matching the selector.
+func (x *podIndex) count(ns string, selector map[string]string) (scheduled, attempted, unattempted int) {
+	if len(selector) == 0 {
+		if t := x.tally[ns]; t != nil {
+			return t.scheduled, t.attempted, t.unattempted
+		}
+		return 0, 0, 0
+	}
+	for _, e := range x.byNS[ns] {
+		if labelsMatch(e.labels, selector) {
+			var t tally
+			t.add(e, 1)
+			scheduled, attempted, unattempted = scheduled+t.scheduled, attempted+t.attempted, unattempted+t.unattempted
+		}
+	}
+	return scheduled, attempted, unattempted
+}
+
+// pending is one pod of the namespace not scheduled, for the message of a wait that timed
+// out: the first by name among those attempted, else among those never attempted, as
+// waitUntilPodsScheduledInNamespace names one; with unattemptedOnly, among those never
+// attempted (waitUntilPodsAttemptedInNamespace).
+func (x *podIndex) pending(ns string, selector map[string]string, unattemptedOnly bool) *podEntry {
 	var att, unatt *podEntry
 	for _, e := range x.byNS[ns] {
-		if !labelsMatch(e.labels, selector) {
+		if e.scheduled || !labelsMatch(e.labels, selector) {
 			continue
 		}
-		switch {
-		case e.scheduled:
-			scheduled++
-		case e.attempted:
-			attempted++
+		if e.attempted {
 			if att == nil || e.name < att.name {
 				att = e
 			}
-		default:
-			unattempted++
-			if unatt == nil || e.name < unatt.name {
-				unatt = e
-			}
+		} else if unatt == nil || e.name < unatt.name {
+			unatt = e
 		}
 	}
-	pending = att
-	if pending == nil {
-		pending = unatt
+	if att != nil && !unattemptedOnly {
+		return att
 	}
-	return scheduled, attempted, unattempted, pending
+	return unatt
 }
 
 // names lists, sorted, the pods of a namespace matching the selector (deletePods lists them

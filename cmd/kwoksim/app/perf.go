@@ -206,18 +206,26 @@ func sortedBuckets(m map[string]float64) []string {
 }
 
 // writePerfTable is the default output: one row per measured op, then what did not run or
-// failed, and the notes.
+// failed, and the notes. The wall-clock figures make the last column, so that the others line
+// up the same from one run to the next.
 func writePerfTable(w io.Writer, results []*perf.Result, factor float64) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TEST CASE/WORKLOAD\tOP\tPODS\tSCHEDULED\tATTEMPTS\tTHROUGHPUT avg (p50/p90/p99)\tOVERALL\tTHRESHOLD\tRESULT")
+	fmt.Fprintln(tw, "TEST CASE/WORKLOAD\tOP\tPODS\tSCHEDULED\tATTEMPTS\tVIRTUAL\tTHRESHOLD\tRESULT\tTHROUGHPUT avg (p50/p90/p99), overall")
 	for _, r := range results {
 		name := r.TestCase + "/" + r.Workload
 		if r.NotRun != "" {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\tnot run\n", name)
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\tnot run\t-\n", name)
 			continue
 		}
+		th := "-"
+		if r.Threshold > 0 {
+			th = fmt.Sprintf("%g", r.Threshold)
+			if factor != 1 {
+				th = fmt.Sprintf("%g×%g", r.Threshold/factor, factor)
+			}
+		}
 		if len(r.Ops) == 0 {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t%s\n", name, verdict(r))
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t%s\t%s\t-\n", name, th, verdict(r))
 		}
 		for _, op := range r.Ops {
 			tp := "too short"
@@ -225,15 +233,8 @@ func writePerfTable(w io.Writer, results []*perf.Result, factor float64) error {
 				d := op.Throughput.Data
 				tp = fmt.Sprintf("%.0f (%.0f/%.0f/%.0f) pods/s", d["Average"], d["Perc50"], d["Perc90"], d["Perc99"])
 			}
-			th := "-"
-			if r.Threshold > 0 {
-				th = fmt.Sprintf("%.0f", r.Threshold)
-				if factor != 1 {
-					th += fmt.Sprintf(" (%.0f×%g)", r.Threshold/factor, factor)
-				}
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%.0f pods/s\t%s\t%s\n", name, op.Index, op.Pods, op.Scheduled,
-				formatAttempts(op.Attempts), tp, op.OverallThroughput, th, verdict(r))
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%.3fs\t%s\t%s\t%s, overall %.0f pods/s\n", name, op.Index, op.Pods, op.Scheduled,
+				formatAttempts(op.Attempts), op.VirtualSeconds, th, verdict(r), tp, op.OverallThroughput)
 		}
 	}
 	if err := tw.Flush(); err != nil {

@@ -101,6 +101,11 @@ func TestPerfThreshold(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, " ok") {
 		t.Errorf("1000 s threshold: exit %d:\n%s", code, out)
 	}
+	code, out, _ = kwoksim(t, "perf", "--config", perfThreshold, "--test-case", "NeverFits")
+	if code != exitAssertion || !strings.Contains(out, "NeverFits/2Nodes failed: op 1: error in waiting for pods to get scheduled: at least pod namespace-1/pod-h-") ||
+		!strings.Contains(out, "Insufficient cpu") || !strings.Contains(out, "0 of 2 pods scheduled after 10m0s of virtual time") {
+		t.Errorf("pods that never fit: exit %d:\n%s", code, out)
+	}
 	code, out, _ = kwoksim(t, "perf", "--config", perfThreshold, "--workload", "Unused")
 	if code != exitAssertion || !strings.Contains(out, "the parameters [typo] are defined on workload Unused, but unused") {
 		t.Errorf("unused parameter: exit %d:\n%s", code, out)

@@ -158,6 +158,9 @@ var readmeMasks = []struct {
 	{regexp.MustCompile(`\d+(\.\d+)? events/s`), "N events/s"},
 	{regexp.MustCompile(`"wallSeconds": ?[0-9.e+-]+`), `"wallSeconds": N`},
 	{regexp.MustCompile(`\d+(\.\d+)?(ns|µs|ms|s|m|h)( of)? wall( time)?`), "D wall"},
+	// kwoksim perf's throughput column (the table's last, so the others stay aligned).
+	{regexp.MustCompile(`\d+ \(\d+/\d+/\d+\) pods/s`), "N (N/N/N) pods/s"},
+	{regexp.MustCompile(`overall \d+ pods/s`), "overall N pods/s"},
 }
 
 // parseREADMEBlocks finds the console blocks of the README's lines and their commands.

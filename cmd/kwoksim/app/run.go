@@ -73,7 +73,7 @@ func newRunCommand(plugins frameworkruntime.Registry) *cobra.Command {
 	f.template.register(fl)
 	f.visual.register(fl)
 	fl.BoolVar(&f.strict, "strict", false, "fail (exit 2) on a trace event that cannot be carried out, e.g. one naming a missing object,\ninstead of listing it under traceErrors in the report")
-	fl.StringArrayVar(&f.stages, "stages", nil, "KWOK Stage files (kwok.x-k8s.io/v1alpha1): a file, a directory or -; repeatable.\nReplaces the built-in stage-fast set; to keep it, list it too")
+	fl.StringArrayVar(&f.stages, "stages", nil, "KWOK Stage files (kwok.x-k8s.io/v1alpha1): a file, a directory or -; repeatable.\nReplaces the built-in stage-fast set; to keep it, list it too. none: no stages at all (no kubelet,\nas in scheduler_perf: nodes stay as created, bound pods Pending)")
 	fl.Uint64Var(&f.seed, "seed", f.seed, "seed of every random choice in the run; the same inputs and seed give the same report")
 	fl.DurationVar(&f.until, "until", 0, "virtual time to run for (e.g. 90s, 24h); default: until only periodic background work is left")
 	fl.StringVarP(&f.out.format, "output", "o", f.out.format, "output format: table, json or yaml")

@@ -13,9 +13,16 @@ import (
 // (0: the default); none means the built-in default (nil). A stage for a kind the simulation
 // does not store can never run, which is worth a warning, not an error: KWOK's own stage
 // directories mix pod, node and volume stages.
+// noStages is the --stages value for a run without any stage (a file of that name is ./none).
+const noStages = "none"
+
 func loadStages(stderr io.Writer, in *input.Reader, paths []string, maxDocumentBytes int) ([]*stages.Stage, error) {
 	if len(paths) == 0 {
 		return nil, nil
+	}
+	if len(paths) == 1 && paths[0] == noStages {
+		// No kubelet at all, as in scheduler_perf: nodes stay as created, bound pods Pending.
+		return []*stages.Stage{}, nil
 	}
 	set, skipped, err := in.Stages(paths, maxDocumentBytes)
 	if err != nil {
