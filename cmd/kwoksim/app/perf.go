@@ -74,7 +74,7 @@ reproducible from --seed; throughput and latencies are wall-clock measurements.`
 				Stop:      c.Context().Done(),
 				Progress: func(tc, w string) {
 					if output == "table" {
-						fmt.Fprintf(c.ErrOrStderr(), "kwoksim perf: %s/%s\n", tc, w)
+						fmt.Fprintf(c.ErrOrStderr(), "kwoksim perf: running %s/%s\n", tc, w)
 					}
 				},
 			})
@@ -240,25 +240,29 @@ func writePerfTable(w io.Writer, results []*perf.Result, factor float64) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	var notes []string
 	for _, r := range results {
 		name := r.TestCase + "/" + r.Workload
 		if r.NotRun != "" {
-			fmt.Fprintf(w, "\n%s not run: %s", name, r.NotRun)
+			notes = append(notes, fmt.Sprintf("%s not run: %s", name, r.NotRun))
 		}
 		if r.Error != "" {
-			fmt.Fprintf(w, "\n%s failed: %s", name, r.Error)
+			notes = append(notes, fmt.Sprintf("%s failed: %s", name, r.Error))
 		}
 		for _, f := range r.ThresholdFailures {
-			fmt.Fprintf(w, "\n%s: %s", name, f)
+			notes = append(notes, fmt.Sprintf("%s: %s", name, f))
 		}
 		if len(r.Nondeterministic) > 0 {
-			fmt.Fprintf(w, "\n%s: not reproducible: %s turned on (decisions on wall-clock time or goroutine timing)", name, strings.Join(r.Nondeterministic, ", "))
+			notes = append(notes, fmt.Sprintf("%s: not reproducible: %s turned on (decisions on wall-clock time or goroutine timing)", name, strings.Join(r.Nondeterministic, ", ")))
 		}
 		for _, n := range r.Notes {
-			fmt.Fprintf(w, "\n%s: %s", name, n)
+			notes = append(notes, fmt.Sprintf("%s: %s", name, n))
 		}
 	}
-	_, err := fmt.Fprintln(w)
+	if len(notes) == 0 {
+		return nil
+	}
+	_, err := fmt.Fprintf(w, "\n%s\n", strings.Join(notes, "\n"))
 	return err
 }
 
