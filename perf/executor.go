@@ -334,10 +334,10 @@ func (e *executor) createPods(i int, o *createPodsOp) error {
 		}
 		e.startCollecting(i, ns, []string{ns}, nil)
 	}
-	for idx := range o.Count {
+	newPod := func(idx, count int) error {
 		var pod *corev1.Pod
 		if path != nil {
-			obj, err := e.tmpl.object(*path, env(o.TemplateParams, idx, o.Count), &corev1.Pod{})
+			obj, err := e.tmpl.object(*path, env(o.TemplateParams, idx, count), &corev1.Pod{})
 			if err != nil {
 				return fmt.Errorf("parsing Pod: %w", err)
 			}
@@ -357,6 +357,21 @@ func (e *executor) createPods(i int, o *createPodsOp) error {
 		if _, err := e.create(pod); err != nil {
 			return fmt.Errorf("error creating pod: %w", err)
 		}
+		return nil
+	}
+	for idx := range o.Count {
+		if err := newPod(idx, o.Count); err != nil {
+			return err
+		}
+	}
+	if o.SteadyState {
+		if err := e.steadyState(ns, o, newPod); err != nil {
+			return err
+		}
+		if o.CollectMetrics {
+			e.stopCollecting()
+		}
+		return nil
 	}
 	if o.SkipWaitToCompletion {
 		e.numPodsScheduledPerNamespace[ns] += o.Count
@@ -367,6 +382,41 @@ func (e *executor) createPods(i int, o *createPodsOp) error {
 		e.stopCollecting()
 	}
 	return nil
+}
+
+// steadyState is upstream's createPodsSteadily on virtual time: for the op's duration, each
+// pod of the namespace that gets scheduled is deleted at once (grace period 0, background
+// propagation) and another is created in its place, so the cluster stays at Count pending or
+// scheduled pods. How many go through depends on how fast bindings are paced
+// (--scheduler-qps): with scheduling taking no virtual time otherwise, that pace is the
+// steady state's throughput in virtual time.
+func (e *executor) steadyState(ns string, o *createPodsOp, newPod func(idx, count int) error) error {
+	var failed error
+	podKind := e.kind("Pod")
+	e.pods.onScheduled = func(podNS, name string) {
+		if podNS != ns {
+			return
+		}
+		e.s.Clock().AfterDelay(0, func() {
+			if failed != nil {
+				return
+			}
+			zero := int64(0)
+			bg := metav1.DeletePropagationBackground
+			if err := e.api.Delete(podKind, ns, name, metav1.DeleteOptions{GracePeriodSeconds: &zero, PropagationPolicy: &bg}); err != nil {
+				failed = fmt.Errorf("delete scheduled pod: %w", err)
+				return
+			}
+			if err := newPod(0, 1); err != nil {
+				failed = fmt.Errorf("create next batch of pods: %w", err)
+			}
+		})
+	}
+	defer func() { e.pods.onScheduled = nil }()
+	if _, err := e.s.RunUntil(e.s.Elapsed()+o.Duration.Duration, nil); err != nil {
+		return err
+	}
+	return failed
 }
 
 // waitScheduled is upstream's waitUntilPodsScheduledInNamespace on virtual time: the

@@ -23,6 +23,9 @@ type podIndex struct {
 	tally map[string]*tally
 	// collector, while one is measuring, is told of each pod that becomes scheduled.
 	collector *collector
+	// onScheduled, when set, is told of each pod that becomes scheduled (a steady-state
+	// createPods); it must not write (the Watcher rule) but schedule its writes on the clock.
+	onScheduled func(ns, name string)
 }
 
 type podEntry struct {
@@ -89,6 +92,9 @@ func (x *podIndex) observe(ev sim.WatchEvent) {
 	t.add(e, 1)
 	if !was && e.scheduled && x.collector != nil && x.collector.measures(pod.Namespace, pod.Labels) {
 		x.collector.scheduled = append(x.collector.scheduled, time.Now())
+	}
+	if !was && e.scheduled && x.onScheduled != nil {
+		x.onScheduled(pod.Namespace, pod.Name)
 	}
 }
 

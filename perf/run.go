@@ -306,9 +306,6 @@ func unroll(tmpl []Op, w *Workload) ([]realOp, error) {
 func unsupported(o realOp) string {
 	switch o := o.(type) {
 	case *createPodsOp:
-		if o.SteadyState {
-			return "createPods with steadyState is not supported by kwoksim perf: it deletes and recreates pods for a wall-clock duration"
-		}
 		if o.PersistentVolumeClaimTemplatePath != nil {
 			return "createPods with persistent volume templates is not supported by kwoksim perf yet"
 		}

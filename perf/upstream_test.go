@@ -284,3 +284,24 @@ func TestPerfIsReproducible(t *testing.T) {
 		t.Errorf("seed 2 gave the same names and placements as seed 1")
 	}
 }
+
+// A steady state replaces each scheduled pod for its duration of virtual time: at 100
+// bindings a second (burst 1) over 2 s, the first binding at once and one every 10 ms after,
+// 201 pods are scheduled, and 5 are there at the end.
+func TestSteadyState(t *testing.T) {
+	cfg, err := Load("../testdata/perf/threshold.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Run(context.Background(), cfg, Options{Seed: 1, TestCases: "SteadyState", SchedulerQPS: 100, SchedulerBurst: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rs[0]
+	if r.Error != "" || len(r.Ops) != 1 || r.Ops[0].Scheduled != 201 || r.Ops[0].VirtualSeconds != 2 {
+		t.Fatalf("error %q, ops %+v: want 201 scheduled in 2 s", r.Error, r.Ops)
+	}
+	if pods := podsOf(t, r, "namespace-1"); len(pods) != 5 {
+		t.Errorf("%d pods at the end, want 5", len(pods))
+	}
+}
