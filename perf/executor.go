@@ -433,7 +433,7 @@ func (e *executor) waitScheduled(ns string, selector map[string]string, want int
 	pending := e.pods.pending(ns, selector, false)
 	msg := fmt.Sprintf("namespace %s: %d of %d pods scheduled after %s of virtual time", ns, n, want, waitTimeout)
 	if pending != nil {
-		msg = fmt.Sprintf("at least pod %s/%s is not scheduled (%s): %s", ns, pending.name, describePending(pending), msg)
+		msg = fmt.Sprintf("at least pod %s/%s is not scheduled (%s): %s", ns, pending.name, e.describePending(ns, pending), msg)
 	}
 	return fmt.Errorf("%s", msg)
 }
@@ -451,16 +451,23 @@ func (e *executor) waitAttempted(ns string, selector map[string]string, want int
 	pending := e.pods.pending(ns, selector, true)
 	msg := fmt.Sprintf("namespace %s: %d of %d pods attempted after %s of virtual time", ns, n+a, want, waitTimeout)
 	if pending != nil {
-		msg = fmt.Sprintf("at least pod %s/%s is not attempted: %s", ns, pending.name, msg)
+		msg = fmt.Sprintf("at least pod %s/%s is not attempted (%s): %s", ns, pending.name, e.describePending(ns, pending), msg)
 	}
 	return fmt.Errorf("%s", msg)
 }
 
-func describePending(p *podEntry) string {
-	if p.message != "" {
-		return "the scheduler says: " + p.message
+// describePending says why a pod is not scheduled: the scheduler's message, or, for a pod
+// never attempted, the PreEnqueue plugin that holds it back and what it says.
+func (e *executor) describePending(ns string, p *podEntry) string {
+	if obj, err := e.api.Get(e.kind("Pod"), ns, p.name); err == nil {
+		if why := e.s.GatedReason(obj.(*corev1.Pod)); why != "" {
+			return "never attempted: " + why
+		}
 	}
-	if p.attempted {
+	switch {
+	case p.message != "":
+		return "the scheduler says: " + p.message
+	case p.attempted:
 		return "attempted"
 	}
 	return "never attempted"

@@ -3,6 +3,8 @@ package sim
 import (
 	"context"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/kwoksim/kwoksim/analysis"
 )
 
@@ -16,30 +18,37 @@ import (
 // nothing. Without this, such a pod would sit Pending with no attempt, no reason and no
 // count.
 func (s *Simulator) explainGated(pods []analysis.PodRecord) {
-	sched := s.driver.sched
 	for i := range pods {
 		rec := &pods[i]
 		p := rec.Pod
 		if p == nil || rec.DeletedAt != nil || p.Spec.NodeName != "" || rec.Reason != "" {
 			continue
 		}
-		info, ok := sched.SchedulingQueue.GetPod(p.Name, p.Namespace, p.Spec.SchedulingGroup)
-		if !ok || !info.Gated() {
+		rec.Gated = s.GatedReason(p)
+	}
+}
+
+// GatedReason is why the scheduling queue holds the pod before any attempt (see
+// explainGated), "" when it does not hold it so.
+func (s *Simulator) GatedReason(p *corev1.Pod) string {
+	sched := s.driver.sched
+	info, ok := sched.SchedulingQueue.GetPod(p.Name, p.Namespace, p.Spec.SchedulingGroup)
+	if !ok || !info.Gated() {
+		return ""
+	}
+	plugin := info.GatingPlugin
+	reason := "held by PreEnqueue plugin " + plugin
+	prof, ok := sched.Profiles[p.Spec.SchedulerName]
+	if !ok {
+		return reason
+	}
+	for _, pl := range prof.PreEnqueuePlugins() {
+		if pl.Name() != plugin {
 			continue
 		}
-		plugin := info.GatingPlugin
-		rec.Gated = "held by PreEnqueue plugin " + plugin
-		prof, ok := sched.Profiles[p.Spec.SchedulerName]
-		if !ok {
-			continue
-		}
-		for _, pl := range prof.PreEnqueuePlugins() {
-			if pl.Name() != plugin {
-				continue
-			}
-			if st := pl.PreEnqueue(context.Background(), p); !st.IsSuccess() && st.Message() != "" {
-				rec.Gated = plugin + ": " + st.Message()
-			}
+		if st := pl.PreEnqueue(context.Background(), p); !st.IsSuccess() && st.Message() != "" {
+			reason = plugin + ": " + st.Message()
 		}
 	}
+	return reason
 }
