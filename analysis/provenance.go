@@ -14,6 +14,13 @@ type Provenance struct {
 	// Inputs are the input files, each with the flag that named it, as given on the command
 	// line ("-" for standard input), flag by flag in a fixed order (see the README).
 	Inputs []InputFile `json:"inputs"`
+	// FeatureGates are the scheduler's feature gates the command line set (--feature-gates),
+	// and DisabledAdmissionPlugins the admission plugins it turned off
+	// (--disable-admission-plugins), as given; each absent when none were. Set apart from the
+	// command line because they change what a run decides, and a report that turned
+	// OpportunisticBatching or SchedulerAsyncPreemption back on is not reproducible.
+	FeatureGates             map[string]bool `json:"featureGates,omitempty"`
+	DisabledAdmissionPlugins []string        `json:"disabledAdmissionPlugins,omitempty"`
 	// Kwoksim is the binary: its version, commit, and the Kubernetes and Go it was built with.
 	Kwoksim version.Info `json:"kwoksim"`
 }

@@ -52,7 +52,9 @@ type Report struct {
 	// are none.
 	NotActedOn []NotActedOnKind `json:"notActedOn,omitempty"`
 	// Notes say what was added to the inputs as a real cluster would add it (labels the
-	// kubelet sets on a Node it registers); absent when nothing was.
+	// kubelet sets on a Node it registers), and what else a reader should know of the run
+	// (the autoscaler kwoksim chose, gates that made it not reproducible); absent when there
+	// is nothing to say.
 	Notes []string `json:"notes,omitempty"`
 	// Volumes is what the run tells of PersistentVolumeClaims (see VolumesReport); left out of
 	// the JSON when the run had no claims, which assertions see as zero counts and empty

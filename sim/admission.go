@@ -2,7 +2,10 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/admission"
@@ -52,6 +55,30 @@ var AdmissionPlugins = []string{
 	"LimitRanger", "TaintNodesByCondition", "Priority", "DefaultTolerationSeconds",
 	"DefaultStorageClass", "StorageObjectInUseProtection", "ResourceQuota",
 }
+
+// CheckAdmissionPlugins checks names to disable (Config.DisableAdmissionPlugins) against
+// AdmissionPlugins: an *AdmissionPluginError for the first that kwoksim does not run. Unlike
+// kube-apiserver, which knows every plugin, kwoksim cannot tell a plugin it leaves out from a
+// misspelt one, so it refuses both rather than ignore a name that changes nothing.
+func CheckAdmissionPlugins(names []string) error {
+	for _, n := range names {
+		if !slices.Contains(AdmissionPlugins, n) {
+			return &AdmissionPluginError{Name: n}
+		}
+	}
+	return nil
+}
+
+// AdmissionPluginError is an admission plugin to disable that the simulated apiserver does not
+// run.
+type AdmissionPluginError struct{ Name string }
+
+func (e *AdmissionPluginError) Error() string {
+	return fmt.Sprintf("admission plugin %q: kwoksim runs only %s", e.Name, strings.Join(AdmissionPlugins, ", "))
+}
+
+// BadInput marks the error as bad input (kwoksim exits 2).
+func (*AdmissionPluginError) BadInput() {}
 
 // on reports whether the plugin named as kube-apiserver names it is enabled.
 func (c *admissionChain) on(name string) bool { return !c.disabled[name] }

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -33,6 +32,21 @@ var deterministicGates = map[string]bool{
 	string(features.SchedulerAsyncPreemption): false,
 }
 
+// gateHazards say what each of deterministicGates makes a run depend on when turned on
+// again, for the warning and the report's note (see NondeterminismReason).
+var gateHazards = map[string]string{
+	string(features.OpportunisticBatching): "makes decisions on the wall clock: it reuses a scheduling cycle's node ranking " +
+		"for the next pods of the same shape until the ranking is 500 ms old by time.Now(), so which pods get a full cycle " +
+		"(and where they land) depends on how fast the machine runs",
+	string(features.SchedulerAsyncPreemption): "makes decisions on goroutine timing: it evicts preemption victims from a goroutine " +
+		"of its own, racing the simulation's event loop, so which deletion lands first and when the preemptor is retried vary from run to run",
+}
+
+// NondeterminismReason says what a gate of NondeterministicGates makes a run depend on, a
+// clause to follow the gate's name ("makes decisions on the wall clock: …"); it is empty for
+// any other gate.
+func NondeterminismReason(gate string) string { return gateHazards[gate] }
+
 // unsupportedGates are gates the simulator cannot run turned on, with why.
 var unsupportedGates = map[string]string{
 	// scheduler.go starts the dispatcher only in Scheduler.Run, which kwoksim never calls (it
@@ -42,13 +56,36 @@ var unsupportedGates = map[string]string{
 	string(features.SchedulerAsyncAPICalls): "the scheduler's API dispatcher makes its API calls from goroutines of its own, outside the cycle-by-cycle drive that keeps a simulation on virtual time; kwoksim runs with the gate off (its default in v1.37)",
 }
 
-// CheckFeatureGates refuses gates the simulator cannot run with (unsupportedGates): a
-// *FeatureGateError naming the gate and why.
+// CheckFeatureGates refuses gates the simulator cannot run with, before anything is built: a
+// gate the simulator does not support (unsupportedGates), and what the feature gate itself
+// refuses (an unknown gate, one locked to its default, a gate whose dependencies are off). It
+// returns a *FeatureGateError naming the gate and why.
 func CheckFeatureGates(user map[string]bool) error {
+	if err := checkSupported(user); err != nil {
+		return err
+	}
+	gates.Lock()
+	defer gates.Unlock()
+	return checkSettings(gateSettings(user))
+}
+
+// checkSupported refuses the gates of unsupportedGates turned on.
+func checkSupported(user map[string]bool) error {
 	for _, name := range sortedGateNames(user) {
 		if why, ok := unsupportedGates[name]; ok && user[name] {
 			return &FeatureGateError{Err: fmt.Errorf("%s=true is not supported: %s", name, why)}
 		}
+	}
+	return nil
+}
+
+// checkSettings tries the settings on a copy of the process's feature gate. They must never
+// reach the real one unchecked: SetFromMap records what it is given before it validates it, so
+// one unknown gate would make every later SetFromMap of the process fail, and with it every
+// later simulator (a test binary's, perf's next workload).
+func checkSettings(set map[string]bool) error {
+	if err := utilfeature.DefaultMutableFeatureGate.DeepCopy().SetFromMap(set); err != nil {
+		return &FeatureGateError{Err: err}
 	}
 	return nil
 }
@@ -79,11 +116,24 @@ var gates struct {
 // process set and this one does not goes back to its default, as in a fresh kube-scheduler.
 // The gates are process-wide: simulators with different gates must not run at once.
 func applyGates(user map[string]bool) error {
-	if err := CheckFeatureGates(user); err != nil {
+	if err := checkSupported(user); err != nil {
 		return err
 	}
 	gates.Lock()
 	defer gates.Unlock()
+	set := gateSettings(user)
+	if err := checkSettings(set); err != nil {
+		return err
+	}
+	if err := utilfeature.DefaultMutableFeatureGate.SetFromMap(set); err != nil {
+		return &FeatureGateError{Err: err}
+	}
+	gates.user = user
+	return nil
+}
+
+// gateSettings is what applyGates sets for user's gates; the caller holds gates' lock.
+func gateSettings(user map[string]bool) map[string]bool {
 	known := utilfeature.DefaultMutableFeatureGate.GetAll()
 	set := map[string]bool{}
 	for name := range gates.user {
@@ -97,11 +147,7 @@ func applyGates(user map[string]bool) error {
 	for name, v := range user {
 		set[name] = v
 	}
-	if err := utilfeature.DefaultMutableFeatureGate.SetFromMap(set); err != nil {
-		return &FeatureGateError{Err: err}
-	}
-	gates.user = user
-	return nil
+	return set
 }
 
 // FeatureGateError is a --feature-gates setting the feature gate refuses: an unknown gate, or
@@ -152,14 +198,4 @@ func ParseFeatureGates(s string) (map[string]bool, error) {
 		}
 	}
 	return out, nil
-}
-
-// checkAdmissionPlugins checks the names of Config.DisableAdmissionPlugins.
-func checkAdmissionPlugins(names []string) error {
-	for _, n := range names {
-		if !slices.Contains(AdmissionPlugins, n) {
-			return fmt.Errorf("admission plugin %q: kwoksim runs only %s", n, strings.Join(AdmissionPlugins, ", "))
-		}
-	}
-	return nil
 }

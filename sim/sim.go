@@ -143,7 +143,7 @@ func (c *Config) validate() error {
 	} else if err := c.ControlPlane.Validate(); err != nil {
 		return err
 	}
-	if err := checkAdmissionPlugins(c.DisableAdmissionPlugins); err != nil {
+	if err := CheckAdmissionPlugins(c.DisableAdmissionPlugins); err != nil {
 		return err
 	}
 	if c.MaxEventsPerInstant == 0 {

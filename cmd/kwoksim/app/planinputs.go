@@ -22,7 +22,7 @@ import (
 var forwardedFlags = []string{
 	"nodes", "workload", "filename", "strict-kinds", "trace", "stages", "seed", "until", "scheduler-config", "keep-renewals", "strict",
 	sim.MaxObjectsFlag[2:], sim.MaxEventsPerInstantFlag[2:], manifest.MaxDocumentBytesFlag[2:], sim.MaxMemoryFlag[2:],
-	"kcm-flag", "apiserver-flag", "pacing", "autoscaler", "autoscaler-flag",
+	"kcm-flag", "apiserver-flag", "pacing", "feature-gates", "disable-admission-plugins", "autoscaler", "autoscaler-flag",
 }
 
 // addForwardedFlags defines the forwarded flags on a plan, taking their definitions from a
@@ -101,6 +101,10 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags, plugins framew
 	} else if err := sim.CheckUntil("--until", until); err != nil {
 		return nil, usageError{err}
 	}
+	gates := gatesOf(fl)
+	if err := gates.check(); err != nil {
+		return nil, err
+	}
 	if len(paths("workload")) == 0 && len(paths("filename")) == 0 && len(paths("trace")) == 0 {
 		return nil, usageError{fmt.Errorf(`required flag(s) "workload" not set: give --workload, -f or --trace`)}
 	}
@@ -143,6 +147,10 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags, plugins framew
 	}
 	if _, err := loadStages(stderr, reader, paths("stages"), limits.maxDocumentBytes); err != nil {
 		return nil, err
+	}
+	// Once, here: a run's own stderr is read only when the run fails.
+	if note := gates.nondeterminismNote(); note != "" {
+		fmt.Fprintf(stderr, "kwoksim: warning: %s (each run of the plan)\n", note)
 	}
 	return in, nil
 }

@@ -44,6 +44,7 @@ type runFlags struct {
 	scale       float64
 	stateOut    stateOut
 	control     *controlPlaneFlags
+	gates       gateFlags
 	autoscaler  autoscalerFlags
 }
 
@@ -88,6 +89,7 @@ func newRunCommand(plugins frameworkruntime.Registry) *cobra.Command {
 	fl.StringVar((*string)(&f.stateOut), "state-out", "", "also write the cluster's final state to this file as a v1 List in YAML, the form of kubectl get -o yaml,\nwhich a later run loads as a snapshot (atomically: temp file, then rename)")
 	f.limits.register(fl)
 	f.control.register(fl)
+	f.gates.register(fl)
 	f.autoscaler.register(fl)
 	return cmd
 }
@@ -127,6 +129,9 @@ func runE(c *cobra.Command, f *runFlags, plugins frameworkruntime.Registry) erro
 	}
 	controlPlane, err := f.control.settings()
 	if err != nil {
+		return err
+	}
+	if err := f.gates.check(); err != nil {
 		return err
 	}
 	if err := f.autoscaler.check(); err != nil {
@@ -186,6 +191,12 @@ func runE(c *cobra.Command, f *runFlags, plugins frameworkruntime.Registry) erro
 	if err != nil {
 		return err
 	}
+	// Said now, not only with the report: the run may take long, and is not worth waiting for
+	// if reproducibility was the point.
+	gatesNote := f.gates.nondeterminismNote()
+	if gatesNote != "" {
+		fmt.Fprintf(c.ErrOrStderr(), "kwoksim: warning: %s\n", gatesNote)
+	}
 	defer softMemoryLimit(maxMemory)()
 	progress := newProgressLine(c.ErrOrStderr(), isTerminal, time.Now)
 	// An interrupt (the command's context cancelled) stops the simulation at the next event
@@ -198,6 +209,7 @@ func runE(c *cobra.Command, f *runFlags, plugins frameworkruntime.Registry) erro
 			MaxObjects: f.limits.maxObjects, MaxEventsPerInstant: f.limits.maxEventsPerInstant, ControlPlane: controlPlane,
 			MaxMemory: maxMemory, MaxMemoryNote: memoryNote,
 			UnpacedScheduler: f.control.unpacedScheduler(), Plugins: plugins,
+			FeatureGates: f.gates.gates.m, DisableAdmissionPlugins: f.gates.disabled,
 		},
 		Nodes: nodes, Workloads: objs, NodePools: mixed.pools, Autoscaling: autoscalingOpts, Traces: f.traces, Strict: f.strict, MaxDocumentBytes: f.limits.maxDocumentBytes,
 		WriteState: f.stateOut.writer(), Skipped: mixed.skipped, Started: listenForInterrupts,
@@ -210,6 +222,10 @@ func runE(c *cobra.Command, f *runFlags, plugins frameworkruntime.Registry) erro
 		}
 	}
 	reportInputs(c.ErrOrStderr(), report)
+	// After reportInputs, which prints the report's notes: stderr had this one as the warning.
+	if report != nil && gatesNote != "" {
+		report.Notes = append(report.Notes, gatesNote)
+	}
 	stopped := errors.Is(err, sim.ErrStopped)
 	if stopped {
 		err = nil
@@ -256,9 +272,11 @@ func checkAssertions(stderr io.Writer, report *analysis.Report, checks []*analys
 
 // provenance is what the report records of the run: its command line, its input files as
 // given (flag by flag, in the order of run's flag table: nodes, node template, workloads,
-// traces, stages, scheduler configuration) and the kwoksim build.
+// traces, stages, scheduler configuration), the feature gates and disabled admission plugins
+// it set, and the kwoksim build.
 func (f *runFlags) provenance(ctx context.Context) *analysis.Provenance {
-	p := &analysis.Provenance{Command: commandLine(ctx), Inputs: []analysis.InputFile{}, Kwoksim: version.Get()}
+	p := &analysis.Provenance{Command: commandLine(ctx), Inputs: []analysis.InputFile{}, Kwoksim: version.Get(),
+		FeatureGates: f.gates.gates.m, DisabledAdmissionPlugins: f.gates.disabled}
 	add := func(flag string, paths ...string) {
 		for _, path := range paths {
 			if path != "" {
