@@ -62,6 +62,11 @@ reproducible from --seed; throughput and latencies are wall-clock measurements.`
 			if err != nil {
 				return usageError{fmt.Errorf("--feature-gates: %w", err)}
 			}
+			// The command line's gates are checked here, once; a workload's own from the
+			// file that cannot be set make that workload not run, with why.
+			if err := sim.CheckFeatureGates(fg); err != nil {
+				return usageError{fmt.Errorf("--feature-gates: %w", err)}
+			}
 			cfg, err := perf.Load(config)
 			if err != nil {
 				return err

@@ -106,6 +106,10 @@ func TestPerfThreshold(t *testing.T) {
 		!strings.Contains(out, "Insufficient cpu") || !strings.Contains(out, "0 of 2 pods scheduled after 10m0s of virtual time") {
 		t.Errorf("pods that never fit: exit %d:\n%s", code, out)
 	}
+	code, out, _ = kwoksim(t, "perf", "--config", perfThreshold, "--test-case", "Gated")
+	if code != exitAssertion || !strings.Contains(out, "is not scheduled (never attempted: SchedulingGates: waiting for scheduling gates: [test.k8s.io/hold])") {
+		t.Errorf("gated pods: exit %d:\n%s", code, out)
+	}
 	code, out, _ = kwoksim(t, "perf", "--config", perfThreshold, "--workload", "Unused")
 	if code != exitAssertion || !strings.Contains(out, "the parameters [typo] are defined on workload Unused, but unused") {
 		t.Errorf("unused parameter: exit %d:\n%s", code, out)
@@ -123,7 +127,8 @@ func TestPerfBadInput(t *testing.T) {
 		{[]string{"perf", "--config", perfMisc, "--test-case", "Nothing"}, `no workload matches --test-case "Nothing"`},
 		{[]string{"perf", "--config", perfMisc, "--test-case", "("}, "--test-case: error parsing regexp"},
 		{[]string{"perf", "--config", perfMisc, "--feature-gates", "Nope"}, "--feature-gates: missing bool value for Nope"},
-		{[]string{"perf", "--config", perfMisc, "--workload", "5Nodes", "--test-case", "SchedulingBasic", "--feature-gates", "Nope=true"}, "unrecognized feature gate: Nope"},
+		{[]string{"perf", "--config", perfMisc, "--workload", "5Nodes", "--test-case", "SchedulingBasic", "--feature-gates", "Nope=true"}, "--feature-gates: feature gates: unrecognized feature gate: Nope"},
+		{[]string{"perf", "--config", perfMisc, "--feature-gates", "SchedulerAsyncAPICalls=true"}, "SchedulerAsyncAPICalls=true is not supported"},
 		{[]string{"perf", "--config", perfMisc, "--threshold-factor", "0"}, "--threshold-factor must be positive"},
 		{[]string{"perf", "--config", "../../../testdata/seed/pod.yaml"}, "expected a list of test cases"},
 	} {
