@@ -87,10 +87,10 @@ func (t Thresholds) Get(topic string) float64 {
 // ThresholdMetricSelector is upstream's thresholdMetricSelector: which measured value the
 // threshold is compared with.
 type ThresholdMetricSelector struct {
-	Name        string
-	Labels      map[string]string
-	DataBucket  string
-	ExpectLower bool
+	Name        string            `json:"name"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	DataBucket  string            `json:"dataBucket"`
+	ExpectLower bool              `json:"expectLower,omitempty"`
 }
 
 // Params are a workload's parameters, upstream's params: JSON values by name, with the names

@@ -40,6 +40,9 @@ type Options struct {
 	Stop <-chan struct{}
 	// Progress, when set, is told as each workload starts.
 	Progress func(testCase, workload string)
+	// KeepFinal keeps each workload's simulated apiserver in its Result (Final), for tests
+	// that inspect the cluster a workload left; without it each is released as the next starts.
+	KeepFinal bool
 }
 
 // scheduler_perf's client settings (util.go, mustSetupCluster: cfg.QPS, cfg.Burst).
@@ -86,7 +89,7 @@ type Result struct {
 	// Nondeterministic lists gates that make the run depend on timing.
 	Nondeterministic []string `json:"nondeterministic,omitempty"`
 
-	// Final, for tests and callers: the cluster's objects when the workload ended.
+	// Final is the cluster a workload left, with Options.KeepFinal.
 	Final *sim.API `json:"-"`
 }
 
@@ -270,7 +273,9 @@ func runWorkload(ctx context.Context, cfg *Config, tc *TestCase, w *Workload, op
 	e.finish()
 	r.VirtualSeconds = s.Elapsed().Seconds()
 	r.WallSeconds = time.Since(wall).Seconds()
-	r.Final = s.API()
+	if opts.KeepFinal {
+		r.Final = s.API()
+	}
 	r.applyThreshold()
 	return r, nil
 }

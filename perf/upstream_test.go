@@ -21,6 +21,7 @@ func runArea(t *testing.T, area string, opts Options) []*Result {
 	if err != nil {
 		t.Fatal(err)
 	}
+	opts.KeepFinal = true
 	rs, err := Run(context.Background(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -293,7 +294,7 @@ func TestSteadyState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := Run(context.Background(), cfg, Options{Seed: 1, TestCases: "SteadyState", SchedulerQPS: 100, SchedulerBurst: 1})
+	rs, err := Run(context.Background(), cfg, Options{Seed: 1, TestCases: "SteadyState", SchedulerQPS: 100, SchedulerBurst: 1, KeepFinal: true})
 	if err != nil {
 		t.Fatal(err)
 	}
