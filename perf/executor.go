@@ -42,8 +42,10 @@ type executor struct {
 	collector *collector
 	// churns stop when the workload ends, as upstream cancels them.
 	churns []*churn
-	// deletions are the rate-limited deletions still to run.
+	// deletions are the rate-limited deletions still to run; deleteErr the first that failed
+	// (upstream fails the workload on it, tCtx.Errorf).
 	deletions int
+	deleteErr error
 }
 
 func newExecutor(s *sim.Simulator, cfg *Config, tc *TestCase, w *Workload, r *Result) *executor {
@@ -114,6 +116,9 @@ func (e *executor) finish() {
 			// Upstream fails the test on a churn deletion it cannot make (tCtx.Errorf).
 			e.r.Error = fmt.Sprintf("op %d: %s", c.opIndex, c.deleteErrs[0])
 		}
+	}
+	if e.deleteErr != nil && e.r.Error == "" {
+		e.r.Error = e.deleteErr.Error()
 	}
 	if e.deletions > 0 {
 		e.r.PendingDeletions = e.deletions
@@ -513,17 +518,16 @@ func (e *executor) barrier(o *barrierOp) error {
 func (e *executor) deletePods(o *deletePodsOp) error {
 	names := e.pods.names(o.Namespace, o.LabelSelector)
 	pod := e.kind("Pod")
-	var failed error
 	del := func(name string) {
-		if err := e.api.Delete(pod, o.Namespace, name, metav1.DeleteOptions{}); err != nil && failed == nil {
-			failed = fmt.Errorf("unable to delete pod %v: %w", name, err)
+		if err := e.api.Delete(pod, o.Namespace, name, metav1.DeleteOptions{}); err != nil && e.deleteErr == nil {
+			e.deleteErr = fmt.Errorf("unable to delete pod %v: %w", name, err)
 		}
 	}
 	if o.DeletePodsPerSecond <= 0 {
 		for _, n := range names {
 			del(n)
 		}
-		return failed
+		return e.deleteErr
 	}
 	interval := time.Second / time.Duration(o.DeletePodsPerSecond)
 	now := e.s.Clock().Now()
@@ -542,7 +546,7 @@ func (e *executor) deletePods(o *deletePodsOp) error {
 	if _, err := e.s.RunUntil(e.s.Elapsed()+time.Duration(len(names)+1)*interval, func() bool { return left == 0 }); err != nil {
 		return err
 	}
-	return failed
+	return e.deleteErr
 }
 
 // createAny is upstream's createAny op: Count objects of any kind the simulator serves.
