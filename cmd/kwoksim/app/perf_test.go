@@ -138,3 +138,13 @@ func TestPerfBadInput(t *testing.T) {
 		}
 	}
 }
+
+// `run --stages none` runs as scheduler_perf does, with no kubelet: pods are scheduled and
+// stay Pending, and the report says what is not modelled.
+func TestRunStagesNone(t *testing.T) {
+	code, out, errOut := kwoksim(t, "run", "--nodes", "../../../testdata/seed/node.yaml", "--workload", "../../../testdata/seed/pod.yaml",
+		"--stages", "none", "--assert", "summary.pods.scheduled == 10", "--assert", "summary.pods.running == 0")
+	if code != exitOK || !strings.Contains(out, "no stages: no kubelet reports node status") || !strings.Contains(errOut, "all 2 assertions passed") {
+		t.Errorf("exit %d:\n%s\n%s", code, out, errOut)
+	}
+}
