@@ -165,7 +165,7 @@ func TestPlanTable(t *testing.T) {
 	want := `Goal: every pod bound to a node and no workload failing at the end of the run.
 Each run: 2 given node(s) plus the template's copies, up to 1000; 2 run(s) at a time.
 
-TEMPLATE  FILE                           NODES NEEDED  COST/NODE  TOTAL COST
+TEMPLATE  FILE                              NODES NEEDED  COST/NODE  TOTAL COST
 cpu8      ../../../testdata/plan/cpu8.yaml  3             1.80       5.40
 
 cpu8: 5 run(s)
