@@ -3,6 +3,7 @@ package perf
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -261,9 +262,12 @@ func TestChurnDuringMeasuredPods(t *testing.T) {
 	}
 }
 
-// Placements are reproducible from the seed, and another seed gives other node names.
+// Placements are reproducible from the seed, with GOMAXPROCS 1 and 2, and another seed gives
+// other node names.
 func TestPerfIsReproducible(t *testing.T) {
-	place := func(seed uint64) string {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	place := func(seed uint64, procs int) string {
+		runtime.GOMAXPROCS(procs)
 		var b strings.Builder
 		for _, r := range runArea(t, "affinity", Options{Seed: seed, Labels: "integration-test", TestCases: "SchedulingPodAffinity|SchedulingPreferredPodAntiAffinity"}) {
 			objs, err := r.Final.List(mustKind(t, "Pod"))
@@ -277,11 +281,11 @@ func TestPerfIsReproducible(t *testing.T) {
 		}
 		return b.String()
 	}
-	a, b := place(1), place(1)
+	a, b := place(1, 1), place(1, 2)
 	if a != b || a == "" {
 		t.Errorf("two runs with seed 1 differ:\n%s\n---\n%s", a, b)
 	}
-	if c := place(2); c == a {
+	if c := place(2, 2); c == a {
 		t.Errorf("seed 2 gave the same names and placements as seed 1")
 	}
 }
