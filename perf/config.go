@@ -177,11 +177,24 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, &ConfigError{Path: path, Err: err}
 	}
-	var tcs []*TestCase
-	dec := json.NewDecoder(bytes.NewReader(j))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&tcs); err != nil {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(j, &raw); err != nil {
 		return nil, &ConfigError{Path: path, Err: fmt.Errorf("expected a list of test cases: %w", err)}
+	}
+	tcs := make([]*TestCase, len(raw))
+	for i, r := range raw {
+		// Each test case on its own, so that a message says which one (and, for an op, which
+		// op: its JSON is in the message) is wrong.
+		dec := json.NewDecoder(bytes.NewReader(r))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&tcs[i]); err != nil {
+			var named struct{ Name string }
+			_ = json.Unmarshal(r, &named)
+			return nil, &ConfigError{Path: path, Err: fmt.Errorf("test case %d (%q): %w", i, named.Name, err)}
+		}
+		if tcs[i] == nil {
+			return nil, &ConfigError{Path: path, Err: fmt.Errorf("test case %d is empty", i)}
+		}
 	}
 	if err := validate(tcs); err != nil {
 		return nil, &ConfigError{Path: path, Err: err}

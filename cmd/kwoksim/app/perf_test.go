@@ -2,6 +2,8 @@ package app
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,6 +119,18 @@ func TestPerfThreshold(t *testing.T) {
 }
 
 func TestPerfBadInput(t *testing.T) {
+	dir := t.TempDir()
+	file := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	unknownField := file("field.yaml", "- name: A\n  workloadTemplate:\n  - opcode: createPods\n    count: 1\n    collectMetrics: true\n    bogus: 1\n  workloads:\n  - name: w\n")
+	unknownOp := file("op.yaml", "- name: A\n  workloadTemplate:\n  - opcode: createPod\n  workloads:\n  - name: w\n")
+	noMetrics := file("metrics.yaml", "- name: A\n  workloadTemplate:\n  - opcode: createPods\n    count: 1\n  workloads:\n  - name: w\n")
+	yamlSyntax := file("syntax.yaml", "- name: A\n  workloads: [\n")
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -131,6 +145,10 @@ func TestPerfBadInput(t *testing.T) {
 		{[]string{"perf", "--config", perfMisc, "--feature-gates", "SchedulerAsyncAPICalls=true"}, "SchedulerAsyncAPICalls=true is not supported"},
 		{[]string{"perf", "--config", perfMisc, "--threshold-factor", "0"}, "--threshold-factor must be positive"},
 		{[]string{"perf", "--config", "../../../testdata/seed/pod.yaml"}, "expected a list of test cases"},
+		{[]string{"perf", "--config", unknownField}, `field.yaml: test case 0 ("A"): decoding {"bogus":1,"collectMetrics":true,"count":1,"opcode":"createPods"} into createPods: json: unknown field "bogus"`},
+		{[]string{"perf", "--config", unknownOp}, `op.yaml: test case 0 ("A"): unknown opcode "createPod"`},
+		{[]string{"perf", "--config", noMetrics}, "metrics.yaml: A: no op in workloadTemplate collects metrics"},
+		{[]string{"perf", "--config", yamlSyntax}, "syntax.yaml: yaml: line 2: did not find expected node content"},
 	} {
 		code, out, errOut := kwoksim(t, tc.args...)
 		if code != exitBadInput || out != "" || !strings.Contains(errOut, tc.want) {
