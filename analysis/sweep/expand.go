@@ -15,6 +15,9 @@ type Values struct {
 	// Autoscaler is the autoscaler axis value's label: karpenter,
 	// cluster-autoscaler[scale-down-unneeded-time=2m].
 	Autoscaler *string `json:"autoscaler,omitempty"`
+	// FeatureGates is the featureGates axis value's label: OpportunisticBatching=true, or
+	// (defaults) for {}.
+	FeatureGates *string `json:"featureGates,omitempty"`
 }
 
 // Combination is one simulation of the sweep.
@@ -55,6 +58,9 @@ func (m *Matrix) axes() []axis {
 	}
 	if a := m.Axes.Autoscaler; len(a) > 0 {
 		out = append(out, axis{"autoscaler", len(a), func(i int) string { return a[i].label() }})
+	}
+	if a := m.Axes.FeatureGates; len(a) > 0 {
+		out = append(out, axis{"featureGates", len(a), func(i int) string { return gatesLabel(a[i]) }})
 	}
 	return out
 }
@@ -110,6 +116,7 @@ func (m *Matrix) combination(idx int, axes []axis, digits []int) Combination {
 	schedConfig, seed, scale := m.Base.SchedulerConfig, m.Base.Seed, m.Base.ReplicaScale
 	var nodes *NodeSet
 	autoscaler := AutoscalerSetting{Autoscaler: m.Base.Autoscaler}
+	gates := m.Base.FeatureGates
 	for a, ax := range axes {
 		i := digits[a]
 		labels = append(labels, ax.name+"="+ax.label(i))
@@ -131,6 +138,10 @@ func (m *Matrix) combination(idx int, axes []axis, digits []int) Combination {
 			autoscaler = m.Axes.Autoscaler[i]
 			l := autoscaler.label()
 			c.Values.Autoscaler = &l
+		case "featureGates":
+			gates = m.withBase(m.Axes.FeatureGates[i])
+			l := gatesLabel(m.Axes.FeatureGates[i])
+			c.Values.FeatureGates = &l
 		}
 	}
 	c.Label = strings.Join(labels, " ")
@@ -163,6 +174,7 @@ func (m *Matrix) combination(idx int, axes []axis, digits []int) Combination {
 	if scale != nil {
 		args = append(args, "--scale-replicas", formatScale(*scale))
 	}
+	args = append(args, gateArgs(gates, m.Base.DisableAdmissionPlugins)...)
 	args = append(args, autoscalerArgs(autoscaler.Autoscaler, append(append([]string(nil), m.Base.AutoscalerFlags...), autoscaler.Flags...))...)
 	c.Args = args
 	return c

@@ -28,7 +28,9 @@ func (m *Matrix) checkFields(n *yaml.Node, kind, path string) error {
 			if !contains(allowed, k.Value) {
 				return &Error{File: m.File, Line: k.Line, Field: field, Msg: "unknown field; expected one of " + strings.Join(allowed, ", ")}
 			}
-			child := ""
+			// A mapping whose keys are not fields (base.featureGates names gates) has no
+			// entry in known, and is left to decoding.
+			child := "-"
 			switch {
 			case kind == "":
 				child = k.Value

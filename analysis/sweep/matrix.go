@@ -49,6 +49,10 @@ type Base struct {
 	// come before those of an autoscaler axis value.
 	Autoscaler      string   `yaml:"autoscaler"`
 	AutoscalerFlags []string `yaml:"autoscalerFlags"`
+	// FeatureGates and DisableAdmissionPlugins are run's --feature-gates (gate name to
+	// setting) and --disable-admission-plugins; an axis's gates are added to these.
+	FeatureGates            map[string]bool `yaml:"featureGates"`
+	DisableAdmissionPlugins []string        `yaml:"disableAdmissionPlugins"`
 }
 
 // Axes are the variations; each one given must hold at least one value. Combinations are
@@ -61,6 +65,10 @@ type Axes struct {
 	// Autoscaler compares node autoscalers (and their flags) on the same inputs, e.g.
 	// cluster-autoscaler against karpenter.
 	Autoscaler []AutoscalerSetting `yaml:"autoscaler"`
+	// FeatureGates compares scheduler feature gates on the same inputs, e.g.
+	// OpportunisticBatching off (kwoksim's default) and on: each value is a set of gates added
+	// to base.featureGates, {} adding none.
+	FeatureGates []map[string]bool `yaml:"featureGates"`
 }
 
 // NodeSet is one value of the nodes axis: node files, Count copies of a one-Node template, or
@@ -97,8 +105,8 @@ func (*Error) BadInput() {}
 // and line of an unknown one.
 var known = map[string][]string{
 	"":             {"apiVersion", "kind", "base", "matrix"},
-	"base":         {"nodes", "workload", "trace", "stages", "schedulerConfig", "until", "seed", "replicaScale", "autoscaler", "autoscalerFlags"},
-	"matrix":       {"schedulerConfig", "nodes", "replicaScale", "seed", "autoscaler"},
+	"base":         {"nodes", "workload", "trace", "stages", "schedulerConfig", "until", "seed", "replicaScale", "autoscaler", "autoscalerFlags", "featureGates", "disableAdmissionPlugins"},
+	"matrix":       {"schedulerConfig", "nodes", "replicaScale", "seed", "autoscaler", "featureGates"},
 	"nodes[]":      {"files", "template", "count"},
 	"autoscaler[]": {"autoscaler", "flags"},
 }

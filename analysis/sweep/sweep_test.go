@@ -3,6 +3,7 @@ package sweep
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -425,5 +426,104 @@ func TestAutoscalingFigures(t *testing.T) {
 	}
 	if strings.Contains(csv.String(), "autoscal") || plain.Combinations[0].Autoscaling != nil {
 		t.Errorf("a sweep without autoscaling has its columns:\n%s", csv.String())
+	}
+}
+
+// base.featureGates and base.disableAdmissionPlugins reach every run as run's flags, the gates
+// sorted by name; a featureGates axis value adds its gates to the base's. The emitted Job's
+// matrix copy expands to the same flags, and the CSV gains the axis's column.
+func TestFeatureGates(t *testing.T) {
+	const matrix = `apiVersion: kwoksim/v1alpha1
+kind: Sweep
+base:
+  nodes: [n.yaml]
+  featureGates: {SchedulerAsyncPreemption: true, NominatedNodeNameForExpectation: false}
+  disableAdmissionPlugins: [Priority, LimitRanger]
+matrix:
+  seed: [1]
+  featureGates:
+  - {}
+  - {OpportunisticBatching: true}
+`
+	dir := t.TempDir()
+	for name, text := range map[string]string{"n.yaml": "n", "sweep.yaml": matrix} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := Load(filepath.Join(dir, "sweep.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantArgs := func(nodes, gates string) []string {
+		return []string{"run", "--nodes", nodes, "--seed", "1", "--feature-gates", gates, "--disable-admission-plugins", "Priority,LimitRanger"}
+	}
+	base := "NominatedNodeNameForExpectation=false,SchedulerAsyncPreemption=true"
+	batching := "NominatedNodeNameForExpectation=false,OpportunisticBatching=true,SchedulerAsyncPreemption=true"
+	combos := m.Combinations()
+	for i, want := range []struct {
+		label, value string
+		args         []string
+	}{
+		{"seed=1 featureGates=(defaults)", "(defaults)", wantArgs(filepath.Join(dir, "n.yaml"), base)},
+		{"seed=1 featureGates=OpportunisticBatching=true", "OpportunisticBatching=true", wantArgs(filepath.Join(dir, "n.yaml"), batching)},
+	} {
+		c := combos[i]
+		if c.Label != want.label || c.Values.FeatureGates == nil || *c.Values.FeatureGates != want.value || !slices.Equal(c.Args, want.args) {
+			t.Errorf("combination %d: label %q, value %v, args\n %q\nwant %q, %q,\n %q", i, c.Label, c.Values.FeatureGates, c.Args, want.label, want.value, want.args)
+		}
+	}
+	var sets []string
+	for _, s := range m.FeatureGateSets() {
+		sets = append(sets, s.Field+"="+gatesArg(s.Gates))
+	}
+	if got, want := strings.Join(sets, " "), "base.featureGates="+base+" matrix.featureGates[0]="+base+" matrix.featureGates[1]="+batching; got != want {
+		t.Errorf("gate sets:\n got %s\nwant %s", got, want)
+	}
+
+	// The Job's pods expand the matrix copy: the same flags.
+	job, err := m.EmitJob(JobOptions{Image: "i"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("/inputs/sweep.yaml", []byte(job.ConfigMap.Data[MatrixKey]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Combinations()[1].Args, wantArgs("/inputs/n.yaml", batching); !slices.Equal(got, want) {
+		t.Errorf("the Job's combination 1:\n got %q\nwant %q", got, want)
+	}
+
+	res := NewResult(combos)
+	res.SetReport(0, &analysis.Report{})
+	res.SetError(1, "exit code 3")
+	var csv strings.Builder
+	if err := WriteCSV(&csv, res); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(csv.String(), "\n")
+	header := strings.Split(lines[0], ",")
+	for i, want := range []string{"featureGates", "(defaults)", "OpportunisticBatching=true"} {
+		if cells := strings.Split(lines[i], ","); len(cells) != len(header) || cells[len(cells)-1] != want {
+			t.Errorf("CSV line %d: %d cells (header %d), the last not %q:\n%s", i, len(cells), len(header), want, csv.String())
+		}
+	}
+
+	head := "apiVersion: kwoksim/v1alpha1\nkind: Sweep\nbase: {nodes: [n.yaml]"
+	for _, tc := range []struct{ text, want string }{
+		{head + ", featureGates: {OpportunisticBatching: false}}\nmatrix: {featureGates: [{OpportunisticBatching: true}]}\n",
+			"m.yaml:4: matrix.featureGates[0].OpportunisticBatching: also set in base.featureGates; set each gate in one place"},
+		{head + ", featureGates: {\"A=true,B\": false}}\nmatrix: {seed: [1]}\n",
+			`m.yaml:3: base.featureGates.A=true,B: expected a feature gate name such as OpportunisticBatching, got "A=true,B"`},
+		{head + ", featureGates: {OpportunisticBatching: maybe}}\nmatrix: {seed: [1]}\n", "m.yaml:3: base.featureGates.OpportunisticBatching: cannot unmarshal !!str `maybe` into bool"},
+		{head + ", disableAdmissionPlugins: [\"Priority,LimitRanger\"]}\nmatrix: {seed: [1]}\n",
+			`m.yaml:3: base.disableAdmissionPlugins[0]: expected one admission plugin name per item, such as Priority, got "Priority,LimitRanger"`},
+		{head + "}\nmatrix: {featureGates: [{A: true, B: false}, {B: false, A: true}]}\n", "m.yaml:4: matrix.featureGates[1]: the same value as matrix.featureGates[0]"},
+		{head + "}\nmatrix: {featureGates: {A: true}}\n", "m.yaml:4: matrix.featureGates: an axis must be a list of at least one value"},
+	} {
+		_, err := Parse("m.yaml", []byte(tc.text))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q:\n got %v\nwant %q", tc.text, err, tc.want)
+		}
 	}
 }

@@ -16,12 +16,15 @@ func (m *Matrix) validate() error {
 		return m.fail(fmt.Sprintf("expected apiVersion %s and kind %s, got %q and %q", APIVersion, MatrixKind, m.APIVersion, m.Kind), "kind")
 	}
 	if m.node("matrix") == nil {
-		return m.fail("missing: a sweep needs at least one axis (schedulerConfig, nodes, replicaScale, seed or autoscaler)", "matrix")
+		return m.fail("missing: a sweep needs at least one axis (schedulerConfig, nodes, replicaScale, seed, autoscaler or featureGates)", "matrix")
 	}
 	if len(m.axes()) == 0 {
-		return m.fail("no axis given; expected at least one of schedulerConfig, nodes, replicaScale, seed, autoscaler", "matrix")
+		return m.fail("no axis given; expected at least one of schedulerConfig, nodes, replicaScale, seed, autoscaler, featureGates", "matrix")
 	}
 	if err := m.validateAutoscaler(); err != nil {
+		return err
+	}
+	if err := m.validateGates(); err != nil {
 		return err
 	}
 	for _, f := range []struct {

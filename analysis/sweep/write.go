@@ -104,7 +104,8 @@ const CSVFile = "sweep.csv"
 
 // WriteCSV writes one row per combination: index, label, the axis values, status, error, then
 // the figures (empty for a combination without a report) and the mean and max utilization of
-// each resource.
+// each resource; the autoscaling columns and the featureGates axis value follow when the
+// sweep has them, last, so that the other columns keep their places.
 func WriteCSV(w io.Writer, res *Result) error {
 	resources := res.Resources()
 	cw := csv.NewWriter(w)
@@ -119,6 +120,12 @@ func WriteCSV(w io.Writer, res *Result) error {
 	autoscaling := res.HasAutoscaling()
 	if autoscaling {
 		header = append(header, autoscalingCSVHeader...)
+	}
+	// The columns before the featureGates one: a row's own, which it fills or pads.
+	width := len(header)
+	gates := res.HasFeatureGates()
+	if gates {
+		header = append(header, "featureGates")
 	}
 	if err := cw.Write(header); err != nil {
 		return err
@@ -139,7 +146,7 @@ func WriteCSV(w io.Writer, res *Result) error {
 			rec[5] = strconv.FormatUint(*v, 10)
 		}
 		if row.Figures == nil {
-			rec = append(rec, make([]string, len(header)-len(rec))...)
+			rec = append(rec, make([]string, width-len(rec))...)
 		} else {
 			s, l := row.Summary, row.Latency
 			rec = append(rec, f(row.SimulatedSeconds))
@@ -164,7 +171,14 @@ func WriteCSV(w io.Writer, res *Result) error {
 		}
 		if autoscaling && row.Figures == nil && row.Values.Autoscaler != nil {
 			// No figures: the autoscaler axis value still goes in its column.
-			rec[len(header)-len(autoscalingCSVHeader)] = *row.Values.Autoscaler
+			rec[width-len(autoscalingCSVHeader)] = *row.Values.Autoscaler
+		}
+		if gates {
+			v := ""
+			if row.Values.FeatureGates != nil {
+				v = *row.Values.FeatureGates
+			}
+			rec = append(rec, v)
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

@@ -63,16 +63,22 @@ func (f *gateFlags) check() error {
 // the run's warning and a note of its report, which is otherwise trusted to come out the same
 // from the same inputs and seed.
 func (f *gateFlags) nondeterminismNote() string {
-	names := sim.NondeterministicGates(f.gates.m)
-	if len(names) == 0 {
+	why := gateHazards(f.gates.m)
+	if why == "" {
 		return ""
 	}
+	return fmt.Sprintf("this run is not reproducible (--feature-gates): %s; the same inputs and seed may give another report", why)
+}
+
+// gateHazards says what each gate of sim.NondeterministicGates(gates) makes a run depend on,
+// "OpportunisticBatching makes decisions on the wall clock: …; …"; empty when none does.
+func gateHazards(gates map[string]bool) string {
+	names := sim.NondeterministicGates(gates)
 	why := make([]string, len(names))
 	for i, n := range names {
 		why[i] = n + " " + sim.NondeterminismReason(n)
 	}
-	return fmt.Sprintf("this run is not reproducible (--feature-gates): %s; the same inputs and seed may give another report",
-		strings.Join(why, "; "))
+	return strings.Join(why, "; ")
 }
 
 // featureGatesValue is --feature-gates: NAME=BOOL pairs, comma-separated, parsed as they are

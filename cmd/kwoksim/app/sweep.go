@@ -33,7 +33,7 @@ func newSweepCommand(plugins frameworkruntime.Registry) *cobra.Command {
 	f := &sweepFlags{parallel: runtime.NumCPU(), out: sweepOutputs{format: "table"}, image: sweep.DefaultImage(version.Get().Version)}
 	cmd := &cobra.Command{
 		Use:   "sweep FILE",
-		Short: "Run a matrix of variations (scheduler configs, nodes, replica scale, seeds, autoscalers) and compare them",
+		Short: "Run a matrix of variations (scheduler configs, nodes, replica scale, seeds, autoscalers, feature gates) and compare them",
 		Example: `  kwoksim sweep sweep.yaml
   kwoksim sweep sweep.yaml --parallel 4 -o json --csv out/ --plots out/ --reports out/runs/
   kwoksim sweep sweep.yaml --index 3 -o json
@@ -88,12 +88,17 @@ func sweepE(c *cobra.Command, file string, f *sweepFlags, plugins frameworkrunti
 	if err != nil {
 		return inputError{err}
 	}
+	if err := checkSweepGates(m); err != nil {
+		return err
+	}
 	if c.Flags().Changed("index") {
+		// The run, in this process, warns itself of gates that make it not reproducible.
 		return sweepIndex(c, m, f, plugins)
 	}
 	if err := checkSweepInputs(m, plugins); err != nil {
 		return err
 	}
+	warnSweepGates(c.ErrOrStderr(), m)
 	if f.emitJob != "" {
 		opts := sweep.JobOptions{Image: f.image}
 		if c.Flags().Changed("parallel") {

@@ -172,6 +172,59 @@ func TestSweepMostAllocatedUsesFewerNodes(t *testing.T) {
 	}
 }
 
+// A matrix's base.disableAdmissionPlugins reaches its runs: with Priority off, the pods of a
+// Deployment that give spec.priority without a class are created and scheduled, where the same
+// matrix without it has them refused (the workload failing, as in
+// TestDisableAdmissionPluginsPriority). A featureGates axis value that turns
+// OpportunisticBatching on makes the sweep warn once, naming the value, before the runs.
+func TestSweepGatesAndAdmissionPlugins(t *testing.T) {
+	dir := t.TempDir()
+	nodes, err := filepath.Abs(seedNodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := "apiVersion: kwoksim/v1alpha1\nkind: Sweep\nbase:\n  nodes: [" + nodes + "]\n  workload: [deployment.yaml]\n"
+	files := map[string]string{
+		"deployment.yaml": rankedDeployment,
+		"priority-off.yaml": head + "  disableAdmissionPlugins: [Priority]\n" +
+			"matrix:\n  featureGates: [{}, {OpportunisticBatching: true}]\n",
+		"defaults.yaml": head + "matrix:\n  seed: [1]\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	off := filepath.Join(dir, "priority-off.yaml")
+	code, out, errOut := kwoksim(t, "sweep", off, "--parallel", "2", "-o", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	warning := "kwoksim: warning: " + off + ": the runs of matrix.featureGates[1] are not reproducible (featureGates): OpportunisticBatching makes decisions on the wall clock: "
+	if !strings.HasPrefix(errOut, warning) || strings.Count(errOut, "not reproducible") != 1 {
+		t.Errorf("stderr does not start with %q, or says it more than once:\n%s", warning, errOut)
+	}
+	res := decodeResult(t, out)
+	for i, value := range []string{"(defaults)", "OpportunisticBatching=true"} {
+		row := res.Combinations[i]
+		if row.Status != sweep.StatusDone || row.Values.FeatureGates == nil || *row.Values.FeatureGates != value {
+			t.Fatalf("combination %d: %+v, want done with featureGates %s", i, row, value)
+		}
+		if row.Summary.Pods.Scheduled != 2 || row.Summary.Workloads.Failing != 0 {
+			t.Errorf("combination %d with Priority off: %d pods scheduled, %d failing workloads; want 2 and none", i, row.Summary.Pods.Scheduled, row.Summary.Workloads.Failing)
+		}
+	}
+
+	code, out, errOut = kwoksim(t, "sweep", filepath.Join(dir, "defaults.yaml"), "-o", "json")
+	if code != exitOK || strings.Contains(errOut, "reproducible") {
+		t.Fatalf("without disableAdmissionPlugins: exit %d: %s", code, errOut)
+	}
+	if row := decodeResult(t, out).Combinations[0]; row.Status != sweep.StatusDone || row.Summary.Pods.Total != 0 || row.Summary.Workloads.Failing != 1 {
+		t.Errorf("without disableAdmissionPlugins: %+v; want no pod created and the Deployment failing", row)
+	}
+}
+
 // An interrupted sweep stops its runs, writes the comparison of what finished (the run that was
 // stopped with its figures so far) and exits 130.
 func TestSweepInterrupted(t *testing.T) {

@@ -10,10 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
-
-	"github.com/kwoksim/kwoksim/workloads/manifest"
-	"github.com/kwoksim/kwoksim/workloads/trace"
 
 	"github.com/spf13/cobra"
 	frameworkruntime "k8s.io/kubernetes/pkg/scheduler/framework/runtime"
@@ -21,8 +19,11 @@ import (
 	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/analysis/sweep"
 	"github.com/kwoksim/kwoksim/autoscaling"
+	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads"
 	"github.com/kwoksim/kwoksim/workloads/input"
+	"github.com/kwoksim/kwoksim/workloads/manifest"
+	"github.com/kwoksim/kwoksim/workloads/trace"
 )
 
 // sweepStopped is a sweep that an interrupt stopped: the comparison of what finished is
@@ -83,6 +84,61 @@ func checkSweepInputs(m *sweep.Matrix, plugins frameworkruntime.Registry) error 
 		}
 	}
 	return nil
+}
+
+// checkSweepGates refuses the matrix's feature gates and admission plugins that `kwoksim run`
+// would refuse (gateFlags.check), naming the matrix field: each set of gates its runs get,
+// and the plugins to turn off. It reads no input, so it serves --index as well.
+func checkSweepGates(m *sweep.Matrix) error {
+	for _, set := range m.FeatureGateSets() {
+		if err := sim.CheckFeatureGates(set.Gates); err != nil {
+			var fe *sim.FeatureGateError
+			if errors.As(err, &fe) {
+				err = fe.Err // "feature gates: " would only repeat the field's name
+			}
+			return inputError{m.Fail(err.Error(), set.Path...)}
+		}
+	}
+	if err := sim.CheckAdmissionPlugins(m.Base.DisableAdmissionPlugins); err != nil {
+		var pe *sim.AdmissionPluginError
+		i := 0
+		if errors.As(err, &pe) {
+			i = slices.Index(m.Base.DisableAdmissionPlugins, pe.Name)
+		}
+		return inputError{m.Fail(err.Error(), "base", "disableAdmissionPlugins", i)}
+	}
+	return nil
+}
+
+// warnSweepGates says once, before the runs, which of them are not reproducible because of
+// their gates (sim.NondeterministicGates), as plan does for its runs: each run's own warning
+// goes to a stderr the sweep reads only when the run fails, and its note to a report the
+// comparison does not show.
+func warnSweepGates(stderr io.Writer, m *sweep.Matrix) {
+	var fields []string
+	union := map[string]bool{}
+	which := ""
+	for _, set := range m.FeatureGateSets() {
+		names := sim.NondeterministicGates(set.Gates)
+		if len(names) == 0 {
+			continue
+		}
+		for _, n := range names {
+			union[n] = set.Gates[n]
+		}
+		if set.Field == "base.featureGates" {
+			// Every run has the base's gates: naming the axis values would only repeat it.
+			which = "every run is"
+			break
+		}
+		fields = append(fields, set.Field)
+		which = "the runs of " + strings.Join(fields, ", ") + " are"
+	}
+	if which == "" {
+		return
+	}
+	fmt.Fprintf(stderr, "kwoksim: warning: %s: %s not reproducible (featureGates): %s; the same inputs and seed may give another report\n",
+		m.File, which, gateHazards(union))
 }
 
 // runSweep runs every combination in a child process, at most --parallel at once, and writes
