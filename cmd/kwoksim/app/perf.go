@@ -32,6 +32,7 @@ func newPerfCommand(plugins frameworkruntime.Registry) *cobra.Command {
 		factor                                                  float64 = 1
 		qps                                                     float32
 		burst                                                   int32
+		limits                                                  = defaultLimits()
 	)
 	cmd := &cobra.Command{
 		Use:   "perf --config performance-config.yaml",
@@ -58,6 +59,10 @@ reproducible from --seed; throughput and latencies are wall-clock measurements.`
 			if qps < 0 || burst < 0 {
 				return usageError{errors.New("--scheduler-qps and --scheduler-burst must not be negative")}
 			}
+			if err := limits.validate(); err != nil {
+				return err
+			}
+			maxMemory, memoryNote := limits.maxMemory.limit(1)
 			fg, err := sim.ParseFeatureGates(gates)
 			if err != nil {
 				return usageError{fmt.Errorf("--feature-gates: %w", err)}
@@ -75,8 +80,15 @@ reproducible from --seed; throughput and latencies are wall-clock measurements.`
 			results, err := perf.Run(c.Context(), cfg, perf.Options{
 				Seed: seed, TestCases: testCase, Workloads: workload, Labels: label, FeatureGates: fg,
 				ThresholdFactor: factor, Topic: topic, SchedulerQPS: qps, SchedulerBurst: burst,
-				Configure: func(sc *sim.Config) { sc.Plugins = plugins },
-				Stop:      c.Context().Done(),
+				// A configuration is input like a trace: its counts are bounded by the same
+				// limits as a run's, so that a typo of a few zeros fails instead of filling
+				// the machine.
+				Configure: func(sc *sim.Config) {
+					sc.Plugins = plugins
+					sc.MaxObjects, sc.MaxEventsPerInstant = limits.maxObjects, limits.maxEventsPerInstant
+					sc.MaxMemory, sc.MaxMemoryNote = maxMemory, memoryNote
+				},
+				Stop: c.Context().Done(),
 				Progress: func(tc, w string) {
 					if output == "table" {
 						fmt.Fprintf(c.ErrOrStderr(), "kwoksim perf: running %s/%s\n", tc, w)
@@ -120,6 +132,9 @@ selects every test case's smallest workload`)
 5000); e.g. --scheduler-qps 500 --scheduler-burst 1 lets virtual time pass while pods are
 scheduled, so that churn and rate-limited deletions interleave with scheduling`)
 	fl.Int32Var(&burst, "scheduler-burst", 0, "the scheduler client's burst (default scheduler_perf's 5000)")
+	fl.IntVar(&limits.maxObjects, sim.MaxObjectsFlag[2:], limits.maxObjects, "most objects a workload's simulated apiserver stores at once; the create that would pass it fails the run (exit 3)")
+	fl.Var(&limits.maxMemory, sim.MaxMemoryFlag[2:], "most memory a workload may hold, as run's --max-memory (default: a share of the machine's memory); past it the run fails (exit 3)")
+	fl.IntVar(&limits.maxEventsPerInstant, sim.MaxEventsPerInstantFlag[2:], limits.maxEventsPerInstant, "most events at one virtual instant before a workload fails as a livelock (exit 3)")
 	fl.StringVarP(&output, "output", "o", "table", "table, json (upstream's DataItems with kwoksim's per-op figures) or benchstat (lines benchstat compares)")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd

@@ -166,3 +166,13 @@ func TestRunStagesNone(t *testing.T) {
 		t.Errorf("exit %d:\n%s\n%s", code, out, errOut)
 	}
 }
+
+// A configuration is bounded by the limits a run has: a workload that would store more than
+// --max-objects fails the command (exit 3) at the create that would pass it.
+func TestPerfObjectLimit(t *testing.T) {
+	code, _, errOut := kwoksim(t, "perf", "--config", perfMisc, "--test-case", "SchedulingBasic", "--workload", "500Nodes", "--max-objects", "300")
+	if code != exitSimulationErr || !strings.Contains(errOut, "creating node: object limit reached: creating Node node-0-") ||
+		!strings.Contains(errOut, "would store more than 300 objects") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
