@@ -2,6 +2,8 @@ package sim
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -71,7 +73,7 @@ func CheckFeatureGates(user map[string]bool) error {
 
 // checkSupported refuses the gates of unsupportedGates turned on.
 func checkSupported(user map[string]bool) error {
-	for _, name := range sortedGateNames(user) {
+	for _, name := range slices.Sorted(maps.Keys(user)) {
 		if why, ok := unsupportedGates[name]; ok && user[name] {
 			return &FeatureGateError{Err: fmt.Errorf("%s=true is not supported: %s", name, why)}
 		}
@@ -88,15 +90,6 @@ func checkSettings(set map[string]bool) error {
 		return &FeatureGateError{Err: err}
 	}
 	return nil
-}
-
-func sortedGateNames(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // ConfigureScheduler applies the process-wide scheduler settings the simulator runs with by

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -192,7 +193,7 @@ func writeBenchstat(w io.Writer, results []*perf.Result) error {
 				items = append([]perf.DataItem{*op.Throughput}, items...)
 			}
 			for _, it := range items {
-				for _, bucket := range sortedBuckets(it.Data) {
+				for _, bucket := range slices.Sorted(maps.Keys(it.Data)) {
 					fmt.Fprintf(&b, "\t%g %s", it.Data[bucket], benchstatName(it, bucket))
 				}
 			}
@@ -214,15 +215,6 @@ func benchstatName(it perf.DataItem, bucket string) string {
 		}
 	}
 	return m + "/" + bucket
-}
-
-func sortedBuckets(m map[string]float64) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // writePerfTable is the default output: one row per measured op, then what did not run or
@@ -297,13 +289,8 @@ func verdict(r *perf.Result) string {
 }
 
 func formatAttempts(a map[string]int) string {
-	keys := make([]string, 0, len(a))
-	for k := range a {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
+	parts := make([]string, 0, len(a))
+	for _, k := range slices.Sorted(maps.Keys(a)) {
 		parts = append(parts, fmt.Sprintf("%d %s", a[k], k))
 	}
 	if len(parts) == 0 {
