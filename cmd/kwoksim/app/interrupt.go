@@ -13,9 +13,16 @@ import (
 
 // interrupted is a run stopped by a signal: its outputs were written, the report marked
 // incomplete.
-type interrupted struct{ reached time.Duration }
+type interrupted struct {
+	reached time.Duration
+	// msg, when set, is the whole message (a perf run says what it wrote).
+	msg string
+}
 
 func (e interrupted) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
 	return fmt.Sprintf("interrupted at virtual time t=%s: the report so far is written, marked incomplete", e.reached)
 }
 

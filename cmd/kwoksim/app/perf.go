@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,7 +79,9 @@ reproducible from --seed; throughput and latencies are wall-clock measurements.`
 				return err
 			}
 			stoppable.Store(true)
-			results, err := perf.Run(c.Context(), cfg, perf.Options{
+			// The interrupt stops the run through Stop, between two events, where a workload
+			// can still be written; a cancelled context would fail the simulator instead.
+			results, err := perf.Run(context.WithoutCancel(c.Context()), cfg, perf.Options{
 				Seed: seed, TestCases: testCase, Workloads: workload, Labels: label, FeatureGates: fg,
 				ThresholdFactor: factor, Topic: topic, SchedulerQPS: qps, SchedulerBurst: burst,
 				// A configuration is input like a trace: its counts are bounded by the same
@@ -97,8 +100,10 @@ reproducible from --seed; throughput and latencies are wall-clock measurements.`
 				},
 			})
 			if errors.Is(err, sim.ErrStopped) {
-				writePerf(c.OutOrStdout(), output, results, factor)
-				return interrupted{}
+				if werr := writePerf(c.OutOrStdout(), output, results, factor); werr != nil {
+					return werr
+				}
+				return interrupted{msg: fmt.Sprintf("interrupted: the %d workloads that ended are written; the one running was not", len(results))}
 			}
 			if err != nil {
 				return err

@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 const (
@@ -174,5 +176,18 @@ func TestPerfObjectLimit(t *testing.T) {
 	if code != exitSimulationErr || !strings.Contains(errOut, "creating node: object limit reached: creating Node node-0-") ||
 		!strings.Contains(errOut, "would store more than 300 objects") {
 		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+// An interrupt stops a perf run at the next event: what ended is written, exit 130.
+func TestPerfInterrupted(t *testing.T) {
+	cmd, stdout, stderr := startKwoksim(t, "perf", "--config", perfMisc, "--test-case", "SchedulingBasic", "--workload", "5Nodes|5000Nodes")
+	time.Sleep(2 * time.Second) // 5Nodes ends at once, 5000Nodes takes several seconds
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := waitExit(t, cmd); code != exitInterrupted || !strings.Contains(stderr.String(), "interrupted: the 1 workloads that ended are written") ||
+		!strings.Contains(stdout.String(), "SchedulingBasic/5Nodes ") || strings.Contains(stdout.String(), "5000Nodes") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 }
