@@ -1,9 +1,9 @@
 package perf
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,8 +15,6 @@ import (
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/workloads/manifest"
 )
-
-func jsonPatch(v any) ([]byte, error) { return json.Marshal(v) }
 
 // churn is upstream's runChurnOp on virtual time: a tick every interval from one interval
 // on, as its time.Ticker, each a background event of the clock (churn never ends by itself,
@@ -45,7 +43,7 @@ func (e *executor) churn(i int, o *churnOp) error {
 	if o.Namespace != nil {
 		ns = *o.Namespace
 	}
-	if _, err := e.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
+	if _, err := e.api.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("unable to create namespace %v: %w", ns, err)
 	}
 	c := &churn{e: e, opIndex: i, op: o, ns: ns, interval: 500 * time.Millisecond}
@@ -130,7 +128,7 @@ func (c *churn) createOne(k int) string {
 		m, _ := meta.Accessor(obj)
 		m.SetNamespace(c.ns)
 	}
-	got, err := c.e.create(obj)
+	got, err := c.e.api.Create(obj)
 	if err != nil {
 		c.failed++
 		if len(c.errs) < 3 {
@@ -164,11 +162,11 @@ func (c *churn) counts() ChurnSummary {
 }
 
 func (c *churn) summary() string {
-	kinds := joinNames(c.counts().Kinds)
+	kinds := strings.Join(c.counts().Kinds, ", ")
 	s := fmt.Sprintf("op %d churn (%s, %s every %s of virtual time): %d ticks, %d objects created, %d deleted",
 		c.opIndex, c.op.Mode, kinds, c.interval, c.count, c.created, c.deleted)
 	if c.failed > 0 {
-		s += fmt.Sprintf(", %d creates refused (as upstream, ignored): %s", c.failed, joinNames(c.errs))
+		s += fmt.Sprintf(", %d creates refused (as upstream, ignored): %s", c.failed, strings.Join(c.errs, ", "))
 	}
 	return s
 }

@@ -20,7 +20,6 @@ import (
 	"slices"
 	"strings"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -275,6 +274,3 @@ func Selected(filter string, labels ...string) bool {
 	}
 	return true
 }
-
-// duration is metav1.Duration, as upstream's ops decode it.
-type duration = metav1.Duration

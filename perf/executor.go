@@ -1,8 +1,11 @@
 package perf
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -10,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kwoksim/kwoksim/sim"
@@ -26,15 +28,16 @@ const streamPerf uint64 = 0x70657266 // "perf"
 // executor is upstream's WorkloadExecutor on a simulator: ops run one after another at the
 // current virtual instant; a wait lets virtual time run until its condition holds.
 type executor struct {
-	s     *sim.Simulator
-	api   *sim.API
-	tc    *TestCase
-	w     *Workload
-	r     *Result
-	tmpl  *templates
-	pods  *podIndex
-	rng   *rand.Rand
-	kinds map[string]*sim.Kind
+	s    *sim.Simulator
+	api  *sim.API
+	tc   *TestCase
+	w    *Workload
+	r    *Result
+	tmpl *templates
+	pods *podIndex
+	rng  *rand.Rand
+	// podKind and nodeKind are the kinds the ops read and write most.
+	podKind, nodeKind *sim.Kind
 	// numPodsScheduledPerNamespace is upstream's: the pods barriers wait for, by namespace.
 	numPodsScheduledPerNamespace map[string]int
 	nextNodeIndex                int
@@ -50,18 +53,11 @@ type executor struct {
 
 func newExecutor(s *sim.Simulator, cfg *Config, tc *TestCase, w *Workload, r *Result) *executor {
 	e := &executor{s: s, api: s.API(), tc: tc, w: w, r: r, tmpl: newTemplates(cfg.Dir), pods: newPodIndex(),
-		rng: s.Rand(streamPerf), kinds: map[string]*sim.Kind{}, numPodsScheduledPerNamespace: map[string]int{}}
+		rng: s.Rand(streamPerf), numPodsScheduledPerNamespace: map[string]int{}}
+	e.podKind, _ = sim.KindNamed("Pod") // served by every simulator
+	e.nodeKind, _ = sim.KindNamed("Node")
 	s.API().Watch(e.pods.observe)
 	return e
-}
-
-func (e *executor) kind(name string) *sim.Kind {
-	k, ok := e.kinds[name]
-	if !ok {
-		k, _ = sim.KindNamed(name)
-		e.kinds[name] = k
-	}
-	return k
 }
 
 // runOp is upstream's WorkloadExecutor.runOp.
@@ -129,17 +125,12 @@ func (e *executor) finish() {
 	}
 }
 
-// create stores an object as a client's create would.
-func (e *executor) create(obj runtime.Object) (runtime.Object, error) {
-	return e.api.Create(obj)
-}
-
 // ensureNamespace is upstream's createNamespaceIfNotPresent.
 func (e *executor) ensureNamespace(ns string) error {
 	if _, ok := e.numPodsScheduledPerNamespace[ns]; ok {
 		return nil
 	}
-	if _, err := e.create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
+	if _, err := e.api.Create(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("failed to create namespace for Pod: %v: %w", ns, err)
 	}
 	e.numPodsScheduledPerNamespace[ns] = 0
@@ -225,7 +216,7 @@ func (e *executor) createNodes(i int, o *createNodesOp) error {
 				node.Labels = map[string]string{}
 			}
 			node.Labels["kubernetes.io/hostname"] = node.Name
-			if _, err = e.create(node); err == nil {
+			if _, err = e.api.Create(node); err == nil {
 				break
 			}
 		}
@@ -257,23 +248,23 @@ func (e *executor) prepareNodes(o *createNodesOp) error {
 				}
 				alloc[name] = v
 			}
-			return jsonPatch(map[string]any{"status": map[string]any{"allocatable": alloc}})
+			return json.Marshal(map[string]any{"status": map[string]any{"allocatable": alloc}})
 		}
 	case o.LabelNodePrepareStrategy != nil:
 		s := o.LabelNodePrepareStrategy
 		patch = func(*corev1.Node) ([]byte, error) {
 			v := s.LabelValues[rr]
 			rr = (rr + 1) % len(s.LabelValues)
-			return jsonPatch(map[string]any{"metadata": map[string]any{"labels": map[string]string{s.LabelKey: v}}})
+			return json.Marshal(map[string]any{"metadata": map[string]any{"labels": map[string]string{s.LabelKey: v}}})
 		}
 	case o.UniqueNodeLabelStrategy != nil:
 		patch = func(*corev1.Node) ([]byte, error) {
-			return jsonPatch(map[string]any{"metadata": map[string]any{"labels": map[string]string{o.UniqueNodeLabelStrategy.LabelKey: e.uuid()}}})
+			return json.Marshal(map[string]any{"metadata": map[string]any{"labels": map[string]string{o.UniqueNodeLabelStrategy.LabelKey: e.uuid()}}})
 		}
 	default:
 		return nil // TrivialNodePrepareStrategy
 	}
-	objs, err := e.api.List(e.kind("Node"))
+	objs, err := e.api.List(e.nodeKind)
 	if err != nil {
 		return err
 	}
@@ -283,7 +274,7 @@ func (e *executor) prepareNodes(o *createNodesOp) error {
 		if err != nil {
 			return err
 		}
-		if _, err := e.api.Patch(e.kind("Node"), "", n.Name, types.MergePatchType, p, ""); err != nil {
+		if _, err := e.api.Patch(e.nodeKind, "", n.Name, types.MergePatchType, p, ""); err != nil {
 			return fmt.Errorf("error while applying patch %s to Node %v: %w", p, n.Name, err)
 		}
 	}
@@ -307,7 +298,7 @@ func (e *executor) createNamespaces(o *createNamespacesOp) error {
 	for i := range o.Count {
 		n := base.DeepCopy()
 		n.Name = fmt.Sprintf("%s-%d", o.Prefix, i)
-		if _, err := e.create(n); err != nil && !apierrors.IsAlreadyExists(err) {
+		if _, err := e.api.Create(n); err != nil && !apierrors.IsAlreadyExists(err) {
 			return err
 		}
 		if _, ok := e.numPodsScheduledPerNamespace[n.Name]; !ok {
@@ -359,7 +350,7 @@ func (e *executor) createPods(i int, o *createPodsOp) error {
 			pod = basePod()
 		}
 		pod.Namespace = ns
-		if _, err := e.create(pod); err != nil {
+		if _, err := e.api.Create(pod); err != nil {
 			return fmt.Errorf("error creating pod: %w", err)
 		}
 		return nil
@@ -397,7 +388,6 @@ func (e *executor) createPods(i int, o *createPodsOp) error {
 // steady state's throughput in virtual time.
 func (e *executor) steadyState(ns string, o *createPodsOp, newPod func(idx, count int) error) error {
 	var failed error
-	podKind := e.kind("Pod")
 	e.pods.onScheduled = func(podNS, name string) {
 		if podNS != ns {
 			return
@@ -408,7 +398,7 @@ func (e *executor) steadyState(ns string, o *createPodsOp, newPod func(idx, coun
 			}
 			zero := int64(0)
 			bg := metav1.DeletePropagationBackground
-			if err := e.api.Delete(podKind, ns, name, metav1.DeleteOptions{GracePeriodSeconds: &zero, PropagationPolicy: &bg}); err != nil {
+			if err := e.api.Delete(e.podKind, ns, name, metav1.DeleteOptions{GracePeriodSeconds: &zero, PropagationPolicy: &bg}); err != nil {
 				failed = fmt.Errorf("delete scheduled pod: %w", err)
 				return
 			}
@@ -464,7 +454,7 @@ func (e *executor) waitAttempted(ns string, selector map[string]string, want int
 // describePending says why a pod is not scheduled: the scheduler's message, or, for a pod
 // never attempted, the PreEnqueue plugin that holds it back and what it says.
 func (e *executor) describePending(ns string, p *podEntry) string {
-	if obj, err := e.api.Get(e.kind("Pod"), ns, p.name); err == nil {
+	if obj, err := e.api.Get(e.podKind, ns, p.name); err == nil {
 		if why := e.s.GatedReason(obj.(*corev1.Pod)); why != "" {
 			return "never attempted: " + why
 		}
@@ -487,7 +477,7 @@ func (e *executor) barrier(o *barrierOp) error {
 	}
 	namespaces := o.Namespaces
 	if len(namespaces) == 0 {
-		namespaces = sortedKeys(e.numPodsScheduledPerNamespace)
+		namespaces = slices.Sorted(maps.Keys(e.numPodsScheduledPerNamespace))
 	}
 	for _, ns := range namespaces {
 		want := e.numPodsScheduledPerNamespace[ns]
@@ -517,9 +507,8 @@ func (e *executor) barrier(o *barrierOp) error {
 // interval on, as upstream's ticker does; waited for unless skipWaitToCompletion.
 func (e *executor) deletePods(o *deletePodsOp) error {
 	names := e.pods.names(o.Namespace, o.LabelSelector)
-	pod := e.kind("Pod")
 	del := func(name string) {
-		if err := e.api.Delete(pod, o.Namespace, name, metav1.DeleteOptions{}); err != nil && e.deleteErr == nil {
+		if err := e.api.Delete(e.podKind, o.Namespace, name, metav1.DeleteOptions{}); err != nil && e.deleteErr == nil {
 			e.deleteErr = fmt.Errorf("unable to delete pod %v: %w", name, err)
 		}
 	}
@@ -581,7 +570,7 @@ func (e *executor) createAny(o *createAny) error {
 		} else if k.Namespaced {
 			return fmt.Errorf("namespace not set for %q, but %s is namespaced", o.TemplatePath, k.Name())
 		}
-		if _, err := e.create(obj); err != nil {
+		if _, err := e.api.Create(obj); err != nil {
 			return fmt.Errorf("%s: creating %s: %w", o.TemplatePath, k.Name(), err)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Op is one op of a workload template: upstream's op, holding the concrete op its opcode
@@ -194,7 +196,7 @@ type createPodsOp struct {
 	CountMultiplierParam              string
 	SteadyState                       bool
 	SteadyStateParam                  string
-	Duration                          duration
+	Duration                          metav1.Duration
 	DurationParam                     string
 	CollectMetrics                    bool
 	Namespace                         *string
@@ -371,7 +373,7 @@ const (
 // sleepOp is upstream's: let Duration pass (here: virtual time).
 type sleepOp struct {
 	Opcode        string
-	Duration      duration
+	Duration      metav1.Duration
 	DurationParam string
 }
 

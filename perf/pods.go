@@ -1,7 +1,6 @@
 package perf
 
 import (
-	"maps"
 	"slices"
 	"time"
 
@@ -163,6 +162,3 @@ func labelsMatch(actual, required map[string]string) bool {
 	}
 	return true
 }
-
-// sortedKeys lists a map's keys in order.
-func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

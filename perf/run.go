@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	schedulerapi "k8s.io/kubernetes/pkg/scheduler/apis/config"
@@ -376,6 +375,3 @@ func (r *Result) applyThreshold() {
 		}
 	}
 }
-
-// joinNames is a short list of names for messages.
-func joinNames(names []string) string { return strings.Join(names, ", ") }

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -24,7 +25,9 @@ func resolveTemplateParams(params map[string]any, w *Workload) (map[string]any, 
 		return params, nil
 	}
 	out := maps.Clone(params)
-	for k, v := range out {
+	// In key order, so that of two unresolved parameters the same one is named every run.
+	for _, k := range slices.Sorted(maps.Keys(out)) {
+		v := out[k]
 		s, ok := v.(string)
 		if !ok || !strings.HasPrefix(s, "$") {
 			continue
