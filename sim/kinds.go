@@ -225,6 +225,7 @@ var kinds = func() map[string]*Kind {
 			alsoFrom: []schema.GroupVersion{autoscalingv1.SchemeGroupVersion},
 		},
 	}
+	list = append(list, resourceKinds()...)
 	m := make(map[string]*Kind, len(list))
 	for _, k := range list {
 		m[k.GVK.Kind] = k
