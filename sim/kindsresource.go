@@ -71,7 +71,9 @@ func resourceKinds() []*Kind {
 // administrator's way to reach devices in use, which has no bearing on where pods land; a
 // simulated apiserver has no namespace client to give a package-level strategy, so such a claim
 // is refused with this error rather than accepted unchecked.
-type adminAccessNamespaces struct{ corev1client.NamespaceInterface }
+type adminAccessNamespaces struct {
+	corev1client.NamespaceInterface
+}
 
 func (adminAccessNamespaces) Get(_ context.Context, name string, _ metav1.GetOptions) (*corev1.Namespace, error) {
 	return nil, apierrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, name,
