@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	resourcev1 "k8s.io/api/resource/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -103,12 +103,12 @@ func TestStoreRefusesWritesAroundTheAPILayer(t *testing.T) {
 		t.Error("a pod created under another namespace than its own was accepted")
 	}
 
-	class := &resourcev1.DeviceClass{ObjectMeta: metav1.ObjectMeta{Name: "gpu"}}
-	if _, err := a.Client().ResourceV1().DeviceClasses().Create(context.Background(), class, metav1.CreateOptions{}); err != nil {
+	policy := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: "deny", Namespace: "default"}}
+	if _, err := a.Client().NetworkingV1().NetworkPolicies("default").Create(context.Background(), policy, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := a.Client().ResourceV1().DeviceClasses().Get(context.Background(), "gpu", metav1.GetOptions{})
-	if err != nil || got.Name != "gpu" {
+	got, err := a.Client().NetworkingV1().NetworkPolicies("default").Get(context.Background(), "deny", metav1.GetOptions{})
+	if err != nil || got.Name != "deny" {
 		t.Fatalf("a kind the API layer does not serve: got %v, %v", got, err)
 	}
 }
