@@ -86,6 +86,8 @@ type Observation struct {
 	HPAs []*HPARecord
 	// Usage is the load model's record of what pods used; nil when no pod had usage data.
 	Usage *UsageRecord
+	// GPU is what the recorder saw of the cluster's GPUs; nil when no node had one.
+	GPU *GPURecord
 	// SampleInterval is the time series' step; 0 picks one from Elapsed (see
 	// DefaultSampleInterval). CheckSampleInterval tells whether a given one is usable.
 	SampleInterval time.Duration
@@ -236,6 +238,13 @@ func Build(o Observation) *Report {
 	r.Utilization = utilizationStats(r.Nodes)
 	r.UnschedulableReasons = unschedulableReasons(r)
 	r.Timeseries, r.OverTime = sweep(o)
+	if o.GPU != nil {
+		interval := o.SampleInterval
+		if interval <= 0 {
+			interval = DefaultSampleInterval(o.Elapsed)
+		}
+		r.GPU, r.Timeseries.GPU = buildGPU(o.GPU, o.Elapsed, sampleTimes(o.Elapsed, interval))
+	}
 	return r
 }
 

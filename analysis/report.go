@@ -69,6 +69,9 @@ type Report struct {
 	// Usage is what the pods with usage data used beside what they requested (see
 	// UsageReport); left out of the JSON when no pod had usage data.
 	Usage *UsageReport `json:"usage,omitempty" report:"always"`
+	// GPU is what the run tells of the cluster's GPUs: allocated and stranded GPU at the end
+	// and over time (see GPUReport); left out of the JSON when no node had a GPU.
+	GPU *GPUReport `json:"gpu,omitempty" report:"always"`
 	// Latency is how long pods waited, in virtual seconds: created → bound (scheduling) and
 	// created → Running (startup), over the pods that got there.
 	Latency Latency `json:"latency"`
@@ -154,6 +157,9 @@ type Timeseries struct {
 	Failed      []int                `json:"failed"`
 	ReadyNodes  []int                `json:"readyNodes"`
 	Utilization map[string][]float64 `json:"utilization"`
+	// GPU is the gpu section's allocation and stranded shares at the same times; absent when
+	// the report has no gpu section.
+	GPU *GPUSeries `json:"gpu,omitempty"`
 }
 
 // Summary counts pods and nodes at the end of the run.

@@ -46,6 +46,7 @@ func WriteTable(w io.Writer, r *Report) error {
 	if overTime {
 		fmt.Fprintf(w, "       over the run: used %s\n", peakMean(ot.NodesUsed, count))
 	}
+	writeGPU(w, r)
 	if wl := r.Summary.Workloads; wl.Total > 0 {
 		fmt.Fprintf(w, "Workloads: %d total, %d failing\n", wl.Total, wl.Failing)
 	}

@@ -1,14 +1,16 @@
 package sim
 
 import (
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	resourcev1 "k8s.io/api/resource/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
+
+	"github.com/kwoksim/kwoksim/analysis"
 )
 
 const gpuDriver = "gpu.kwoksim.io"
@@ -62,27 +64,138 @@ func claimingPod(name, claim string) *corev1.Pod {
 	return p
 }
 
+func gpuReport(t *testing.T, s *Simulator) *analysis.GPUReport {
+	t.Helper()
+	o, err := s.Observe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := analysis.Build(o)
+	if r.GPU == nil {
+		t.Fatal("the report has no gpu section")
+	}
+	return r.GPU
+}
+
+// Per card, a 2-card node takes two pods of 0.6 GPU, one on each card, and the third is
+// unschedulable with the DynamicResources plugin's reason: no card has 600 of its 1000
+// gpuMilli left. What is left (2 × 400) is stranded for this workload.
 func TestDRAPlacesSharedCardsPerCard(t *testing.T) {
 	s := newSim(t, Config{Seed: 1})
 	mustCreate(t, s, node("n1"))
-	for _, o := range []runtime.Object{gpuClass(), cards("n1", 2)} {
-		if _, err := s.API().Create(o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createAll(t, s, gpuClass(), cards("n1", 2))
 	for _, n := range []string{"a", "b", "c"} {
-		if _, err := s.API().Create(gpuClaim(n, 1, "600")); err != nil {
-			t.Fatal(err)
-		}
-		mustCreate(t, s, claimingPod(n, n))
+		createAll(t, s, gpuClaim(n, 1, "600"), claimingPod(n, n))
 	}
 	if err := s.Run(); err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []string{"a", "b", "c"} {
-		p := getPod(t, s, n)
-		obj, _ := s.API().Get(kinds["ResourceClaim"], "default", n)
+	devices := map[string]string{}
+	for _, n := range []string{"a", "b"} {
+		if p := getPod(t, s, n); p.Spec.NodeName != "n1" {
+			t.Fatalf("pod %s: node %q, want n1", n, p.Spec.NodeName)
+		}
+		obj, err := s.API().Get(kinds["ResourceClaim"], "default", n)
+		if err != nil {
+			t.Fatal(err)
+		}
 		c := obj.(*resourcev1.ResourceClaim)
-		t.Logf("%s: node %q, alloc %v reserved %v conds %v", n, p.Spec.NodeName, c.Status.Allocation != nil, c.Status.ReservedFor, p.Status.Conditions)
+		if c.Status.Allocation == nil || len(c.Status.Allocation.Devices.Results) != 1 || len(c.Status.ReservedFor) != 1 || c.Status.ReservedFor[0].Name != n {
+			t.Fatalf("claim %s: allocation %v, reserved for %v", n, c.Status.Allocation, c.Status.ReservedFor)
+		}
+		res := c.Status.Allocation.Devices.Results[0]
+		if got := res.ConsumedCapacity["gpuMilli"]; got.Value() != 600 {
+			t.Errorf("claim %s consumes %v gpuMilli of %s, want 600", n, got.String(), res.Device)
+		}
+		devices[res.Device] = n
 	}
+	if len(devices) != 2 {
+		t.Errorf("both pods on one card: %v", devices)
+	}
+	c := getPod(t, s, "c")
+	if c.Spec.NodeName != "" {
+		t.Fatalf("pod c bound to %q: 1,200 of one card's 1,000 gpuMilli", c.Spec.NodeName)
+	}
+	if msg := unschedulableMessage(c); !strings.Contains(msg, "cannot allocate all claims") {
+		t.Errorf("pod c: %q, want the DynamicResources plugin's reason", msg)
+	}
+	g := gpuReport(t, s)
+	want := analysis.GPUReport{Model: "dra", Nodes: 1, Cards: 2, CapacityMilli: 2000, AllocatedMilli: 1200, BusyCards: 2,
+		StrandedMilli: 800, Shapes: 1, GPUPods: 3}
+	got := *g
+	got.Allocation, got.Stranded, got.StrandedOfIdle = analysis.OverTimeFigure{}, analysis.OverTimeFigure{}, 0
+	if got != want {
+		t.Errorf("gpu section: got %+v, want %+v", got, want)
+	}
+	if g.Allocation.Final != 0.6 || g.Stranded.Final != 0.4 || g.StrandedOfIdle != 1 {
+		t.Errorf("allocation %v, stranded %v (of idle %v); want 0.6, 0.4, 1", g.Allocation.Final, g.Stranded.Final, g.StrandedOfIdle)
+	}
+}
+
+// The pooled model of the same cluster, one extended resource of 2,000 GPU-milli, places all
+// three pods: 1,800 of 2,000, which no layout of two real cards allows.
+func TestPooledGPUPlacesWhatNoCardLayoutAllows(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	n := node("n1")
+	n.Status.Allocatable[GPUMilliResource] = resource.MustParse("2000")
+	mustCreate(t, s, n)
+	for _, name := range []string{"a", "b", "c"} {
+		p := pod(name)
+		p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{GPUMilliResource: resource.MustParse("600")}
+		p.Spec.Containers[0].Resources.Limits = corev1.ResourceList{GPUMilliResource: resource.MustParse("600")}
+		mustCreate(t, s, p)
+	}
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a", "b", "c"} {
+		if p := getPod(t, s, name); p.Spec.NodeName != "n1" {
+			t.Fatalf("pod %s: node %q, want n1", name, p.Spec.NodeName)
+		}
+	}
+	g := gpuReport(t, s)
+	if g.Model != "pooled" || g.CapacityMilli != 2000 || g.AllocatedMilli != 1800 || g.StrandedMilli != 200 || g.Cards != 1 {
+		t.Errorf("gpu section: %+v; want pooled, 1,800 of 2,000 allocated, the 200 left stranded", g)
+	}
+}
+
+// A pod asking for two whole cards needs two cards with all their gpuMilli free: on a node
+// where a 0.6-GPU pod holds one card it is unschedulable, on a node with two free cards it
+// runs.
+func TestDRAWholeCardsNeedFreeCards(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	mustCreate(t, s, node("n1"))
+	createAll(t, s, gpuClass(), cards("n1", 2), gpuClaim("small", 1, "600"), claimingPod("small", "small"))
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	createAll(t, s, gpuClaim("big", 2, "1000"), claimingPod("big", "big"))
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if p := getPod(t, s, "big"); p.Spec.NodeName != "" {
+		t.Fatalf("the 2-card pod was bound to %q with one card partly used", p.Spec.NodeName)
+	}
+	n2 := node("n2")
+	mustCreate(t, s, n2)
+	createAll(t, s, cards("n2", 2))
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if p := getPod(t, s, "big"); p.Spec.NodeName != "n2" {
+		t.Fatalf("the 2-card pod: node %q, want n2 with its two free cards", p.Spec.NodeName)
+	}
+	g := gpuReport(t, s)
+	if g.Cards != 4 || g.BusyCards != 3 || g.IdleCards != 1 || g.AllocatedMilli != 2600 {
+		t.Errorf("gpu section: %+v; want 3 of 4 cards busy, 2,600 gpuMilli allocated", g)
+	}
+}
+
+func unschedulableMessage(p *corev1.Pod) string {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Reason == corev1.PodReasonUnschedulable {
+			return c.Message
+		}
+	}
+	return ""
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	resourcev1 "k8s.io/api/resource/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -59,6 +60,8 @@ type Recorder struct {
 	sizes sizeLog
 	// claims follows the PersistentVolumeClaims, for the report's volumes section.
 	claims claimLog
+	// gpu follows the cluster's GPUs, for the report's gpu section.
+	gpu gpuLog
 }
 
 // nodeState is what the change log last said about a node.
@@ -84,9 +87,19 @@ func (r *Recorder) observe(ev WatchEvent) {
 	switch o := ev.Object.(type) {
 	case *corev1.Pod:
 		r.observePod(ev.Type, o, ev.Restored)
+		r.gpu.observePod(ev.Type, o, r.clock.Now().Sub(Epoch))
 	case *corev1.Node:
 		r.observeNode(ev.Type, o)
 		r.sizes.observeNodeState(r, ev, o)
+		r.gpu.observeNode(ev.Type, o, r.clock.Now().Sub(Epoch))
+	case *resourcev1.ResourceSlice:
+		r.gpu.observeSlice(ev.Type, o, r.clock.Now().Sub(Epoch))
+	case *resourcev1.ResourceClaim:
+		r.gpu.observeClaim(ev.Type, o, r.clock.Now().Sub(Epoch))
+	case *resourcev1.ResourceClaimTemplate:
+		r.gpu.observeTemplate(ev.Type, o)
+	case *resourcev1.DeviceClass:
+		r.gpu.observeClass(ev.Type, o)
 	case *corev1.PersistentVolumeClaim:
 		r.claims.observeClaim(ev.Type, o, ev.Restored, r.clock.Now().Sub(Epoch))
 	case *corev1.PersistentVolume:

@@ -489,6 +489,7 @@ func (s *Simulator) Observe() (analysis.Observation, error) {
 	o.Warnings = append(o.Warnings[:len(o.Warnings):len(o.Warnings)], s.parkedWarnings()...)
 	o.WorkloadSizes, o.NodeHistory = s.rec.sizes.records()
 	o.Claims = s.rec.claims.records()
+	o.GPU = s.rec.gpu.record()
 	o.Autoscaler = s.rec.autoscaler
 	if s.rec.hpas != nil {
 		o.HPAs = s.rec.hpas()

@@ -1,0 +1,70 @@
+package analysis
+
+import (
+	"bytes"
+	"testing"
+	"time"
+)
+
+// Two nodes of two cards; shapes of 0.5 card (3 pods) and of 1 whole card (1 pod). At 10 s a
+// half card is taken on n0, at 20 s n1 loses its CPU to other pods. The stranded GPU follows
+// §4.1 of the study node by node.
+func TestBuildGPUFragmentation(t *testing.T) {
+	card := func(free int64) GPUCard { return GPUCard{Capacity: 1000, Free: free} }
+	rec := &GPURecord{
+		Model: "dra",
+		Nodes: []string{"n0", "n1"},
+		Changes: []GPUChange{
+			{At: 0, Node: 0, Exists: true, CPUFree: 8000, MemoryFree: 1 << 30, Cards: []GPUCard{card(1000), card(1000)}},
+			{At: 0, Node: 1, Exists: true, CPUFree: 8000, MemoryFree: 1 << 30, Cards: []GPUCard{card(1000), card(1000)}},
+			{At: 10 * time.Second, Node: 0, Exists: true, CPUFree: 7000, MemoryFree: 1 << 30, Cards: []GPUCard{card(500), card(1000)}},
+			{At: 20 * time.Second, Node: 1, Exists: true, CPUFree: 0, MemoryFree: 1 << 30, Cards: []GPUCard{card(1000), card(1000)}},
+		},
+		Shapes: []GPUShape{
+			{Pods: 3, CPU: 1000, Cards: 1, Milli: 500, NodeOK: []bool{true, true}, TypeOK: []bool{true}},
+			{Pods: 1, CPU: 1000, Cards: 1, Milli: 1000, NodeOK: []bool{true, true}, TypeOK: []bool{true}},
+		},
+	}
+	times := []time.Duration{0, 10 * time.Second, 20 * time.Second, 40 * time.Second}
+	g, series := buildGPU(rec, 40*time.Second, times)
+	// At the end: n0 has 500 + 1000 free, all usable by the half-card shape, and the whole-card
+	// shape cannot use the 500 left on card 0: 0.25 × 500 = 125. n1 cannot run either shape
+	// (no CPU): all its 2000 free, for both.
+	if g.StrandedMilli != 2125 || g.AllocatedMilli != 500 || g.CapacityMilli != 4000 || g.BusyCards != 1 || g.IdleCards != 3 {
+		t.Fatalf("gpu section: %+v", g)
+	}
+	if g.GPUPods != 4 || g.Shapes != 2 || g.Nodes != 2 || g.Cards != 4 {
+		t.Errorf("counts: %+v", g)
+	}
+	wantStranded := []float64{0, 125.0 / 4000, 2125.0 / 4000, 2125.0 / 4000}
+	wantAlloc := []float64{0, 0.125, 0.125, 0.125}
+	for i := range times {
+		if series.Stranded[i] != wantStranded[i] || series.Allocation[i] != wantAlloc[i] {
+			t.Errorf("at %v: allocation %v stranded %v, want %v %v", times[i], series.Allocation[i], series.Stranded[i], wantAlloc[i], wantStranded[i])
+		}
+	}
+	// Time-weighted: 0 for 10 s, 125/4000 for 10 s, 2125/4000 for 20 s.
+	if want := (10*125.0/4000 + 20*2125.0/4000) / 40; g.Stranded.Mean != want || g.Stranded.PeakAt != 20 {
+		t.Errorf("stranded over time: %+v, want mean %v peaking at 20 s", g.Stranded, want)
+	}
+	if want := 2125.0 / 3500; g.StrandedOfIdle != want {
+		t.Errorf("stranded of idle %v, want %v", g.StrandedOfIdle, want)
+	}
+
+	// A deleted node's GPUs count no more.
+	rec.Changes = append(rec.Changes, GPUChange{At: 30 * time.Second, Node: 1})
+	g, _ = buildGPU(rec, 40*time.Second, times)
+	if g.CapacityMilli != 2000 || g.StrandedMilli != 125 || g.Nodes != 1 {
+		t.Errorf("after n1 is deleted: %+v", g)
+	}
+
+	// The section validates against the schema.
+	r := Build(Observation{Elapsed: 40 * time.Second, GPU: rec})
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := validate(compileSchema(t), buf.Bytes()); err != nil {
+		t.Errorf("a report with a gpu section: %v", err)
+	}
+}
