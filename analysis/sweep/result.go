@@ -72,6 +72,8 @@ type Figures struct {
 	TraceErrors      int                                  `json:"traceErrors"`
 	// Autoscaling are the figures of the report's autoscaling section; absent without one.
 	Autoscaling *AutoscalingFigures `json:"autoscaling,omitempty"`
+	// GPU are the figures of the report's gpu section; absent without one.
+	GPU *GPUFigures `json:"gpu,omitempty"`
 }
 
 // NewResult starts a comparison of the combinations, none run yet.
@@ -92,7 +94,7 @@ func (res *Result) SetReport(i int, r *analysis.Report) {
 		row.Status = StatusIncomplete
 	}
 	row.Figures = &Figures{Seed: r.Seed, SimulatedSeconds: r.SimulatedSeconds, Summary: r.Summary, Latency: r.Latency,
-		Utilization: r.Utilization, TraceErrors: len(r.TraceErrors), Autoscaling: autoscalingFigures(r)}
+		Utilization: r.Utilization, TraceErrors: len(r.TraceErrors), Autoscaling: autoscalingFigures(r), GPU: gpuFigures(r)}
 	if row.Utilization == nil {
 		row.Utilization = map[string]analysis.UtilizationStats{}
 	}

@@ -42,7 +42,7 @@ func WriteTable(w io.Writer, res *Result) error {
 	}
 	fmt.Fprint(w, ".\n\n")
 	resources := res.Resources()
-	autoscaling := res.HasAutoscaling()
+	autoscaling, gpu := res.HasAutoscaling(), res.HasGPU()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprint(tw, "#\tCOMBINATION\tSTATUS\tPODS\tSCHEDULED\tUNSCHEDULABLE\tNODES\tUSED\tSCHED P50\tSCHED P99\tSTARTUP P50\tSTARTUP P99")
 	for _, r := range resources {
@@ -51,6 +51,9 @@ func WriteTable(w io.Writer, res *Result) error {
 	if autoscaling {
 		fmt.Fprint(tw, autoscalingHeads)
 	}
+	if gpu {
+		fmt.Fprint(tw, gpuHeads)
+	}
 	fmt.Fprintln(tw)
 	for _, row := range res.Combinations {
 		fmt.Fprintf(tw, "%d\t%s\t%s", row.Index, row.Label, row.Status)
@@ -58,6 +61,9 @@ func WriteTable(w io.Writer, res *Result) error {
 			n := 9 + len(resources)
 			if autoscaling {
 				n += autoscalingColumns
+			}
+			if gpu {
+				n += gpuColumns
 			}
 			for range n {
 				fmt.Fprint(tw, "\t-")
@@ -79,6 +85,9 @@ func WriteTable(w io.Writer, res *Result) error {
 		if autoscaling {
 			writeAutoscalingCells(tw, row.Autoscaling)
 		}
+		if gpu {
+			writeGPUCells(tw, row.GPU)
+		}
 		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
@@ -86,6 +95,10 @@ func WriteTable(w io.Writer, res *Result) error {
 	}
 	if len(resources) > 0 {
 		fmt.Fprintln(w, "\nResource columns: mean utilization (requested / allocatable) across the nodes at the end.")
+	}
+	if gpu {
+		fmt.Fprintln(w, "\nGPU columns at the end: GPU-milli allocated and stranded (unallocated GPU the run's GPU pods cannot use,\n"+
+			"as the report's gpu section defines it) over the GPU capacity, and stranded over the unallocated.")
 	}
 	if autoscaling {
 		fmt.Fprintln(w, "\nCOST and NODE-HOURS are over every pool's nodes, each billed from its launch to its deletion or the end of the run;\n"+

@@ -1,0 +1,55 @@
+package sweep
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kwoksim/kwoksim/analysis"
+)
+
+// GPUFigures are the figures of a report's gpu section that a comparison of scheduling policies
+// on a GPU cluster turns on: how much GPU was allocated and how much was left stranded (see
+// analysis.GPUReport), at the end of the run and on average over it.
+type GPUFigures struct {
+	Model          string  `json:"model"`
+	Cards          int     `json:"cards"`
+	Allocation     float64 `json:"allocation"`
+	Stranded       float64 `json:"stranded"`
+	StrandedOfIdle float64 `json:"strandedOfIdle"`
+	MeanAllocation float64 `json:"meanAllocation"`
+	MeanStranded   float64 `json:"meanStranded"`
+}
+
+func gpuFigures(r *analysis.Report) *GPUFigures {
+	g := r.GPU
+	if g == nil {
+		return nil
+	}
+	return &GPUFigures{Model: g.Model, Cards: g.Cards, Allocation: g.Allocation.Final, Stranded: g.Stranded.Final,
+		StrandedOfIdle: g.StrandedOfIdle, MeanAllocation: g.Allocation.Mean, MeanStranded: g.Stranded.Mean}
+}
+
+// HasGPU reports whether some combination's report has a gpu section.
+func (res *Result) HasGPU() bool {
+	for _, r := range res.Combinations {
+		if r.Figures != nil && r.GPU != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// The table's GPU columns: allocated and stranded at the end, stranded of the unallocated.
+const (
+	gpuHeads   = "\tGPU ALLOCATED\tGPU STRANDED\tOF IDLE"
+	gpuColumns = 3
+)
+
+func writeGPUCells(w io.Writer, g *GPUFigures) {
+	if g == nil {
+		fmt.Fprint(w, strings.Repeat("\t-", gpuColumns))
+		return
+	}
+	fmt.Fprintf(w, "\t%.1f%%\t%.1f%%\t%.1f%%", 100*g.Allocation, 100*g.Stranded, 100*g.StrandedOfIdle)
+}
