@@ -211,7 +211,7 @@ func (l *gpuLog) cardType(driver string, d resourcev1.Device) int32 {
 	var b strings.Builder
 	b.WriteString(driver)
 	for _, k := range keys {
-		fmt.Fprintf(&b, "|%s=%v", k, d.Attributes[resourcev1.QualifiedName(k)])
+		fmt.Fprintf(&b, "|%s=%s", k, attributeString(d.Attributes[resourcev1.QualifiedName(k)]))
 	}
 	key := b.String()
 	if i, ok := l.typeIndex[key]; ok {
@@ -221,6 +221,22 @@ func (l *gpuLog) cardType(driver string, d resourcev1.Device) int32 {
 	l.types = append(l.types, gpuCardType{driver: driver, device: resourcev1.Device{Attributes: d.Attributes, Capacity: d.Capacity, AllowMultipleAllocations: d.AllowMultipleAllocations}})
 	l.typeIndex[key] = i
 	return i
+}
+
+// attributeString renders an attribute's value (its fields are pointers, which %v would print
+// as addresses).
+func attributeString(a resourcev1.DeviceAttribute) string {
+	switch {
+	case a.StringValue != nil:
+		return "s:" + *a.StringValue
+	case a.IntValue != nil:
+		return fmt.Sprintf("i:%d", *a.IntValue)
+	case a.BoolValue != nil:
+		return fmt.Sprintf("b:%t", *a.BoolValue)
+	case a.VersionValue != nil:
+		return "v:" + *a.VersionValue
+	}
+	return fmt.Sprintf("%v", a.StringValues) + fmt.Sprintf("%v", a.IntValues) + fmt.Sprintf("%v", a.BoolValues) + fmt.Sprintf("%v", a.VersionValues)
 }
 
 func (l *gpuLog) observeSlice(typ watch.EventType, s *resourcev1.ResourceSlice, now time.Duration) {
