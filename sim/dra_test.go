@@ -199,3 +199,36 @@ func unschedulableMessage(p *corev1.Pod) string {
 	}
 	return ""
 }
+
+// A pod whose claim selects another model cannot use the node's cards at all: it is
+// unschedulable, and for a workload of such pods every free card is stranded (the selector
+// is evaluated with the DRA CEL library, once per card type).
+func TestDRASelectorStrandsCardsOfAnotherModel(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	mustCreate(t, s, node("n1"))
+	claim := gpuClaim("v100", 1, "500")
+	claim.Spec.Devices.Requests[0].Exactly.Selectors = []resourcev1.DeviceSelector{{
+		CEL: &resourcev1.CELDeviceSelector{Expression: `device.attributes["` + gpuDriver + `"].model == "V100"`},
+	}}
+	createAll(t, s, gpuClass(), cards("n1", 2), claim, claimingPod("v100", "v100"))
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if p := getPod(t, s, "v100"); p.Spec.NodeName != "" {
+		t.Fatalf("a V100 pod was bound to %q, which has A100 cards", p.Spec.NodeName)
+	}
+	if g := gpuReport(t, s); g.StrandedMilli != 2000 || g.StrandedOfIdle != 1 {
+		t.Errorf("gpu section: %+v; want all 2,000 free gpuMilli stranded", g)
+	}
+	// The same pod asking for A100 would use them: nothing stranded.
+	s = newSim(t, Config{Seed: 1})
+	mustCreate(t, s, node("n1"))
+	claim.Spec.Devices.Requests[0].Exactly.Selectors[0].CEL.Expression = `device.attributes["` + gpuDriver + `"].model == "A100"`
+	createAll(t, s, gpuClass(), cards("n1", 2), claim, claimingPod("v100", "v100"))
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if g := gpuReport(t, s); g.StrandedMilli != 0 || g.AllocatedMilli != 500 {
+		t.Errorf("gpu section: %+v; want 500 allocated, nothing stranded", g)
+	}
+}
