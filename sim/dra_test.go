@@ -232,3 +232,35 @@ func TestDRASelectorStrandsCardsOfAnotherModel(t *testing.T) {
 		t.Errorf("gpu section: %+v; want 500 allocated, nothing stranded", g)
 	}
 }
+
+// The DynamicResources plugin stamps an allocation with time.Now(); the stored claim has the
+// virtual time instead, so that stored objects do not depend on the wall clock.
+func TestDRAAllocationTimeIsVirtual(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	mustCreate(t, s, node("n1"))
+	createAll(t, s, gpuClass(), cards("n1", 1), gpuClaim("a", 1, "500"), claimingPod("a", "a"))
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := s.API().Get(kinds["ResourceClaim"], "default", "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alloc := obj.(*resourcev1.ResourceClaim).Status.Allocation
+	if alloc == nil || alloc.AllocationTimestamp == nil || !alloc.AllocationTimestamp.Time.Equal(Epoch) {
+		t.Fatalf("allocation %+v, want allocationTimestamp %v", alloc, Epoch)
+	}
+}
+
+// A device with binding conditions is refused with what a real scheduler would do: wait on the
+// wall clock for a driver kwoksim does not have.
+func TestDRABindingConditionsAreRefused(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	slice := cards("n1", 1)
+	slice.Spec.Devices[0].BindingConditions = []string{"Attached"}
+	slice.Spec.Devices[0].BindingFailureConditions = []string{"Failed"}
+	_, err := s.API().Create(slice)
+	if err == nil || !strings.Contains(err.Error(), "spec.devices[0].bindingConditions") || !strings.Contains(err.Error(), "PreBind") {
+		t.Fatalf("a slice with binding conditions: %v", err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/kubernetes/pkg/apis/resource"
@@ -46,6 +47,8 @@ func resourceKinds() []*Kind {
 			GVK: resourcev1.SchemeGroupVersion.WithKind("ResourceSlice"), GVR: resourcev1.SchemeGroupVersion.WithResource("resourceslices"),
 			newInternal: func() runtime.Object { return &resource.ResourceSlice{} },
 			strategy:    resourcesliceregistry.Strategy, alsoFrom: resourceVersions,
+			beginCreate: refuseBindingConditions,
+			beginUpdate: func(a *API, k *Kind, obj, _ runtime.Object) error { return refuseBindingConditions(a, k, obj) },
 		},
 		{
 			GVK: resourcev1.SchemeGroupVersion.WithKind("ResourceClaimTemplate"), GVR: resourcev1.SchemeGroupVersion.WithResource("resourceclaimtemplates"), Namespaced: true,
@@ -89,4 +92,22 @@ type allowBinding struct{}
 
 func (allowBinding) Authorize(context.Context, authorizer.Attributes) (authorizer.Decision, string, error) {
 	return authorizer.DecisionAllow, "", nil
+}
+
+// refuseBindingConditions refuses a ResourceSlice with a device that has binding conditions
+// (DRADeviceBindingConditions, beta, on in v1.37): the DynamicResources plugin's PreBind then
+// polls every 5 s of wall time, for up to its bindingTimeout (600 s), until a driver reports
+// the conditions on the claim. kwoksim has no driver to report them and waits on no wall
+// clock, so such a device is refused, saying what a real cluster would do, rather than
+// allocated as if it had none.
+func refuseBindingConditions(_ *API, k *Kind, obj runtime.Object) error {
+	s := obj.(*resource.ResourceSlice)
+	for i, d := range s.Spec.Devices {
+		if len(d.BindingConditions) > 0 || len(d.BindingFailureConditions) > 0 {
+			return apierrors.NewInvalid(k.GVK.GroupKind(), s.Name, field.ErrorList{field.Forbidden(
+				field.NewPath("spec", "devices").Index(i).Child("bindingConditions"),
+				"kwoksim does not model device binding conditions: a real scheduler would wait in PreBind (up to 600 s) for the device's driver to report them on the claim")})
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	resourcev1 "k8s.io/api/resource/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	policyv1beta1 "k8s.io/api/policy/v1beta1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -146,6 +147,7 @@ func (a *API) asClient(write func()) {
 // report that reads them, differ from run to run. A condition whose lastTransitionTime the
 // write left as stored keeps it.
 func virtualizeConditionTimes(cur, next runtime.Object, now metav1.Time) {
+	virtualizeAllocationTime(cur, next, now)
 	c, ok := cur.(*corev1.Pod)
 	n, ok2 := next.(*corev1.Pod)
 	if !ok || !ok2 {
@@ -164,4 +166,20 @@ func virtualizeConditionTimes(cur, next runtime.Object, now metav1.Time) {
 			cond.LastTransitionTime = now
 		}
 	}
+}
+
+// virtualizeAllocationTime puts the virtual time on a claim's allocation timestamp the write
+// set: the DynamicResources plugin's PreBind stamps status.allocation.allocationTimestamp with
+// time.Now() (DRADeviceBindingConditions, beta, on in v1.37), the wall clock.
+func virtualizeAllocationTime(cur, next runtime.Object, now metav1.Time) {
+	c, ok := cur.(*resourcev1.ResourceClaim)
+	n, ok2 := next.(*resourcev1.ResourceClaim)
+	if !ok || !ok2 || n.Status.Allocation == nil || n.Status.Allocation.AllocationTimestamp == nil {
+		return
+	}
+	if c.Status.Allocation != nil && c.Status.Allocation.AllocationTimestamp != nil &&
+		c.Status.Allocation.AllocationTimestamp.Equal(n.Status.Allocation.AllocationTimestamp) {
+		return
+	}
+	n.Status.Allocation.AllocationTimestamp = &now
 }
