@@ -72,6 +72,9 @@ type Figures struct {
 	TraceErrors      int                                  `json:"traceErrors"`
 	// Autoscaling are the figures of the report's autoscaling section; absent without one.
 	Autoscaling *AutoscalingFigures `json:"autoscaling,omitempty"`
+	// Arrivals is the report's arrivals section (base.arrivalsOnly, base.untilUnschedulable);
+	// absent without one.
+	Arrivals *analysis.ArrivalsReport `json:"arrivals,omitempty"`
 }
 
 // NewResult starts a comparison of the combinations, none run yet.
@@ -92,7 +95,7 @@ func (res *Result) SetReport(i int, r *analysis.Report) {
 		row.Status = StatusIncomplete
 	}
 	row.Figures = &Figures{Seed: r.Seed, SimulatedSeconds: r.SimulatedSeconds, Summary: r.Summary, Latency: r.Latency,
-		Utilization: r.Utilization, TraceErrors: len(r.TraceErrors), Autoscaling: autoscalingFigures(r)}
+		Utilization: r.Utilization, TraceErrors: len(r.TraceErrors), Autoscaling: autoscalingFigures(r), Arrivals: r.Arrivals}
 	if row.Utilization == nil {
 		row.Utilization = map[string]analysis.UtilizationStats{}
 	}
