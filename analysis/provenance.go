@@ -21,6 +21,11 @@ type Provenance struct {
 	// OpportunisticBatching or SchedulerAsyncPreemption back on is not reproducible.
 	FeatureGates             map[string]bool `json:"featureGates,omitempty"`
 	DisabledAdmissionPlugins []string        `json:"disabledAdmissionPlugins,omitempty"`
+	// ArrivalsOnly and UntilUnschedulable are --arrivals-only and --until-unschedulable, each
+	// absent when not given: set apart for the same reason, the replay they ask for is not
+	// the trace as recorded (the arrivals section has what came of it).
+	ArrivalsOnly       bool `json:"arrivalsOnly,omitempty"`
+	UntilUnschedulable int  `json:"untilUnschedulable,omitempty"`
 	// Kwoksim is the binary: its version, commit, and the Kubernetes and Go it was built with.
 	Kwoksim version.Info `json:"kwoksim"`
 }

@@ -56,6 +56,10 @@ type Report struct {
 	// (the autoscaler kwoksim chose, gates that made it not reproducible); absent when there
 	// is nothing to say.
 	Notes []string `json:"notes,omitempty"`
+	// Arrivals is what a trace replay tells of the pods it created (see ArrivalsReport); left
+	// out of the JSON unless the run was given --arrivals-only or --until-unschedulable,
+	// which assertions see as zero counts.
+	Arrivals *ArrivalsReport `json:"arrivals,omitempty" report:"always"`
 	// Volumes is what the run tells of PersistentVolumeClaims (see VolumesReport); left out of
 	// the JSON when the run had no claims, which assertions see as zero counts and empty
 	// lists.

@@ -79,6 +79,20 @@ func TestReportSchemaAcceptsGoldens(t *testing.T) {
 	if err := validate(sch, buf.Bytes()); err != nil {
 		t.Errorf("a run with skipped inputs: %v\n%s", err, buf.String())
 	}
+	// An arrivals-only replay, one ended by --until-unschedulable and one not.
+	for _, end := range []*ArrivalsEnd{nil, {Reason: EndUntilUnschedulable, At: 30, Pod: "default/c", Consecutive: 1, Message: "0/2 nodes are available"}} {
+		r := Build(Observation{Elapsed: time.Minute})
+		r.Arrivals = &ArrivalsReport{Mode: ReplayArrivalsOnly, DeletionsSkipped: 1, UntilUnschedulable: 1, Created: 3, Accepted: 2, Unschedulable: 1, Scheduled: 2, End: end}
+		r.Provenance = &Provenance{Command: []string{"kwoksim"}, Inputs: []InputFile{}, ArrivalsOnly: true, UntilUnschedulable: 1}
+		r.Provenance.Kwoksim.Version, r.Provenance.Kwoksim.Kubernetes, r.Provenance.Kwoksim.Go = "dev", "v1.37.2", "go1.26"
+		buf.Reset()
+		if err := WriteJSON(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := validate(sch, buf.Bytes()); err != nil {
+			t.Errorf("an arrivals replay (end %v): %v\n%s", end, err, buf.String())
+		}
+	}
 }
 
 // The schema is closed where the contract is: a missing field, an unknown one, a wrong type
@@ -142,6 +156,15 @@ func TestReportSchemaRejects(t *testing.T) {
 		{"a node without changes", func(r map[string]any) {
 			r["nodeHistory"].([]any)[0].(map[string]any)["changes"] = []any{}
 		}, "/nodeHistory/0/changes"},
+		{"an arrivals mode that is none", func(r map[string]any) {
+			r["arrivals"] = map[string]any{"mode": "departures-only", "deletionsSkipped": 0, "untilUnschedulable": 0,
+				"created": 0, "accepted": 0, "unschedulable": 0, "scheduled": 0, "end": nil}
+		}, "/arrivals/mode"},
+		{"an arrivals end without its pod", func(r map[string]any) {
+			r["arrivals"] = map[string]any{"mode": "arrivals-only", "deletionsSkipped": 0, "untilUnschedulable": 1,
+				"created": 1, "accepted": 0, "unschedulable": 1, "scheduled": 0,
+				"end": map[string]any{"reason": "until-unschedulable", "at": 0, "consecutive": 1, "message": ""}}
+		}, "/arrivals/end"},
 		{"a kind not acted on without its note", func(r map[string]any) {
 			r["notActedOn"] = []any{map[string]any{"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "count": 1}}
 		}, "missing property 'note'"},

@@ -51,6 +51,7 @@ func WriteTable(w io.Writer, r *Report) error {
 		fmt.Fprintf(w, "Workloads: %d total, %d failing\n", wl.Total, wl.Failing)
 	}
 	writeFailingWorkloads(w, r)
+	writeArrivals(w, r)
 
 	if len(r.Nodes) > 0 {
 		fmt.Fprintln(w)

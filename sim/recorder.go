@@ -284,6 +284,16 @@ func (r *Recorder) Pods() []analysis.PodRecord {
 	return append([]analysis.PodRecord(nil), r.pods...)
 }
 
+// Pod returns the record of the pod with this UID so far, and whether there is one. The record
+// is a copy; its Pod is the stored object, not to be changed.
+func (r *Recorder) Pod(uid types.UID) (analysis.PodRecord, bool) {
+	i, ok := r.index[uid]
+	if !ok {
+		return analysis.PodRecord{}, false
+	}
+	return r.pods[i], true
+}
+
 // History returns the change log so far; its pod indices are those of Pods.
 func (r *Recorder) History() analysis.History {
 	return analysis.History{

@@ -355,6 +355,15 @@ func (s *Simulator) RunUntil(until time.Duration, done func() bool) (bool, error
 	return s.run(Epoch.Add(until), true, done)
 }
 
+// RunEndingWhen runs as Run does, but ends the run as soon as done, asked whenever every event
+// due at an instant has run and the scheduler has drained its queue, reports true: the run then
+// ends at that instant, complete, as it would at Config.Until. It returns whether done did. A
+// nil done is Run. It is how a replay ends on a condition of what it observed (kwoksim run
+// --until-unschedulable); done must only read.
+func (s *Simulator) RunEndingWhen(done func() bool) (bool, error) {
+	return s.run(Epoch.Add(s.cfg.Until), s.cfg.Until > 0, done)
+}
+
 func (s *Simulator) run(until time.Time, bounded bool, done func() bool) (bool, error) {
 	instant, atInstant := s.clock.Now(), 0
 	for {

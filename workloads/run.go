@@ -53,6 +53,10 @@ type Scenario struct {
 	Autoscaling autoscaling.Options
 	// Traces are trace files replayed on top of Nodes and Workloads (see package trace).
 	Traces []string
+	// Arrivals, when set, are the replay modes of packing studies (kwoksim run --arrivals-only,
+	// --until-unschedulable) and the report gets its arrivals section; nil replays the traces
+	// as recorded, without that section.
+	Arrivals *trace.ArrivalOptions
 	// Strict makes a trace event that cannot be carried out end the run with an error,
 	// instead of a traceErrors entry in the report.
 	Strict bool
@@ -133,7 +137,10 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 		return nil, err
 	}
 	defer rp.Close()
-	runErr := s.Run()
+	if sc.Arrivals != nil {
+		rp.SetArrivals(*sc.Arrivals)
+	}
+	_, runErr := s.RunEndingWhen(rp.EndCondition())
 	if runErr != nil && !errors.Is(runErr, sim.ErrStopped) {
 		return nil, runErr
 	}
@@ -154,7 +161,8 @@ func Run(ctx context.Context, sc Scenario) (*analysis.Report, error) {
 		return nil, err
 	}
 	r := analysis.Build(obs)
-	r.Skipped, r.NotActedOn, r.Notes = sc.Skipped, CountNotActedOn(sc.Nodes, sc.Workloads, pools), notes
+	r.Skipped, r.NotActedOn, r.Notes = sc.Skipped, CountNotActedOn(sc.Nodes, sc.Workloads, pools), append(notes, rp.Notes()...)
+	r.Arrivals = rp.Arrivals()
 	r.Runtime = analysis.Runtime{WallSeconds: time.Since(wall).Seconds(), EventsProcessed: s.Clock().Processed()}
 	// A stopped run still reports what it reached, marked incomplete, with sim.ErrStopped.
 	r.Incomplete = runErr != nil

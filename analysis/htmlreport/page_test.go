@@ -340,6 +340,24 @@ func TestInputsSection(t *testing.T) {
 	}
 }
 
+// The arrivals section shows only with the report's arrivals, and says how the run ended.
+func TestArrivalsSection(t *testing.T) {
+	if strings.Contains(string(render(t, sampleReport())), `id="arrivals"`) {
+		t.Error("an arrivals section without arrivals")
+	}
+	r := sampleReport()
+	r.Arrivals = &analysis.ArrivalsReport{Mode: analysis.ReplayArrivalsOnly, DeletionsSkipped: 1, UntilUnschedulable: 1, Created: 3, Accepted: 2,
+		Unschedulable: 1, Scheduled: 2, End: &analysis.ArrivalsEnd{Reason: analysis.EndUntilUnschedulable, At: 30, Pod: "default/c", Consecutive: 1, Message: "0/2 nodes are available"}}
+	page := string(render(t, r))
+	for _, want := range []string{`<h2 id="arrivals">Arrivals (arrivals-only)</h2>`,
+		"3 pods created by the trace: 2 accepted and 1 unschedulable at arrival, 2 scheduled; 1 of the trace's pod deletions skipped.",
+		`The run ended at t=30s by --until-unschedulable 1: 1 unschedulable in a row, the last <span class="mono">default/c</span>: 0/2 nodes are available`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+}
+
 // The disruptions section shows only when there is something in it: evictions by reason,
 // budgets with their refused evictions, drains and the workloads' recovery.
 func TestDisruptionsSection(t *testing.T) {

@@ -175,6 +175,12 @@ func (m *Matrix) combination(idx int, axes []axis, digits []int) Combination {
 		args = append(args, "--scale-replicas", formatScale(*scale))
 	}
 	args = append(args, gateArgs(gates, m.Base.DisableAdmissionPlugins)...)
+	if m.Base.ArrivalsOnly {
+		args = append(args, "--arrivals-only")
+	}
+	if n := m.Base.UntilUnschedulable; n > 0 {
+		args = append(args, "--until-unschedulable", strconv.Itoa(n))
+	}
 	args = append(args, autoscalerArgs(autoscaler.Autoscaler, append(append([]string(nil), m.Base.AutoscalerFlags...), autoscaler.Flags...))...)
 	c.Args = args
 	return c

@@ -53,6 +53,10 @@ type Base struct {
 	// setting) and --disable-admission-plugins; an axis's gates are added to these.
 	FeatureGates            map[string]bool `yaml:"featureGates"`
 	DisableAdmissionPlugins []string        `yaml:"disableAdmissionPlugins"`
+	// ArrivalsOnly and UntilUnschedulable are run's --arrivals-only and --until-unschedulable
+	// (0: off): the packing studies' replay of base.trace, compared across the axes.
+	ArrivalsOnly       bool `yaml:"arrivalsOnly"`
+	UntilUnschedulable int  `yaml:"untilUnschedulable"`
 }
 
 // Axes are the variations; each one given must hold at least one value. Combinations are
@@ -104,8 +108,9 @@ func (*Error) BadInput() {}
 // known lists the fields of each mapping in the file: strict decoding, with the field path
 // and line of an unknown one.
 var known = map[string][]string{
-	"":             {"apiVersion", "kind", "base", "matrix"},
-	"base":         {"nodes", "workload", "trace", "stages", "schedulerConfig", "until", "seed", "replicaScale", "autoscaler", "autoscalerFlags", "featureGates", "disableAdmissionPlugins"},
+	"": {"apiVersion", "kind", "base", "matrix"},
+	"base": {"nodes", "workload", "trace", "stages", "schedulerConfig", "until", "seed", "replicaScale", "autoscaler", "autoscalerFlags", "featureGates", "disableAdmissionPlugins",
+		"arrivalsOnly", "untilUnschedulable"},
 	"matrix":       {"schedulerConfig", "nodes", "replicaScale", "seed", "autoscaler", "featureGates"},
 	"nodes[]":      {"files", "template", "count"},
 	"autoscaler[]": {"autoscaler", "flags"},

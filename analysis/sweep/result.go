@@ -74,6 +74,9 @@ type Figures struct {
 	Autoscaling *AutoscalingFigures `json:"autoscaling,omitempty"`
 	// GPU are the figures of the report's gpu section; absent without one.
 	GPU *GPUFigures `json:"gpu,omitempty"`
+	// Arrivals is the report's arrivals section (base.arrivalsOnly, base.untilUnschedulable);
+	// absent without one.
+	Arrivals *analysis.ArrivalsReport `json:"arrivals,omitempty"`
 }
 
 // NewResult starts a comparison of the combinations, none run yet.
@@ -94,7 +97,8 @@ func (res *Result) SetReport(i int, r *analysis.Report) {
 		row.Status = StatusIncomplete
 	}
 	row.Figures = &Figures{Seed: r.Seed, SimulatedSeconds: r.SimulatedSeconds, Summary: r.Summary, Latency: r.Latency,
-		Utilization: r.Utilization, TraceErrors: len(r.TraceErrors), Autoscaling: autoscalingFigures(r), GPU: gpuFigures(r)}
+		Utilization: r.Utilization, TraceErrors: len(r.TraceErrors), Autoscaling: autoscalingFigures(r), GPU: gpuFigures(r),
+		Arrivals: r.Arrivals}
 	if row.Utilization == nil {
 		row.Utilization = map[string]analysis.UtilizationStats{}
 	}

@@ -95,6 +95,10 @@ func TestParseErrors(t *testing.T) {
 		{head + "base: {nodes: [n.yaml]}\nmatrix: {seed: 1}\n", "m.yaml:4: matrix.seed: an axis must be a list of at least one value"},
 		{head + "base: {nodes: [\"\"]}\nmatrix: {seed: [1]}\n", "m.yaml:3: base.nodes[0]: an empty path"},
 		{head + "base: {nodes: [n.yaml]}\nmatrix: {seed: [x]}\n", "m.yaml:4: matrix.seed[0]: cannot unmarshal !!str `x` into uint64"},
+		{head + "base: {nodes: [n.yaml], trace: [t.jsonl], untilUnschedulable: -1}\nmatrix: {seed: [1]}\n",
+			"m.yaml:3: base.untilUnschedulable: must not be negative, got -1"},
+		{head + "base: {nodes: [n.yaml], arrivalsOnly: true}\nmatrix: {seed: [1]}\n", "m.yaml:3: base.arrivalsOnly: needs base.trace"},
+		{head + "base: {nodes: [n.yaml], untilUnschedulable: 1}\nmatrix: {seed: [1]}\n", "m.yaml:3: base.untilUnschedulable: needs base.trace"},
 	} {
 		_, err := Parse("m.yaml", []byte(tc.text))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -119,6 +123,38 @@ func itoa(i int) string {
 		if i == 0 {
 			return s
 		}
+	}
+}
+
+// base.arrivalsOnly and base.untilUnschedulable reach every run as run's flags: a sweep over
+// scheduler configurations of an arrivals-only replay, the packing studies' experiment; each
+// row carries its report's arrivals section.
+func TestArrivalsBase(t *testing.T) {
+	const matrix = "apiVersion: kwoksim/v1alpha1\nkind: Sweep\n" +
+		"base: {nodes: [n.yaml], trace: [t.jsonl], arrivalsOnly: true, untilUnschedulable: 1}\n" +
+		"matrix: {schedulerConfig: [a.yaml, b.yaml]}\n"
+	m, err := Parse("/s/sweep.yaml", []byte(matrix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	combos := m.Combinations()
+	want := []string{"run", "--nodes", "/s/n.yaml", "--trace", "/s/t.jsonl", "--scheduler-config", "/s/b.yaml", "--arrivals-only", "--until-unschedulable", "1"}
+	if got := combos[1].Args; !slices.Equal(got, want) {
+		t.Errorf("args\n got %q\nwant %q", got, want)
+	}
+	plain, err := Parse("/s/sweep.yaml", []byte(strings.Replace(matrix, ", arrivalsOnly: true, untilUnschedulable: 1", "", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plain.Combinations()[1].Args; slices.ContainsFunc(got, func(a string) bool { return strings.Contains(a, "arrivals") || strings.Contains(a, "unschedulable") }) {
+		t.Errorf("a sweep without them passes %q", got)
+	}
+	res := NewResult(combos)
+	arrivals := &analysis.ArrivalsReport{Mode: analysis.ReplayArrivalsOnly, Created: 3, Accepted: 2, Unschedulable: 1}
+	res.SetReport(0, &analysis.Report{Arrivals: arrivals})
+	res.SetReport(1, &analysis.Report{})
+	if got := res.Combinations[0].Arrivals; got != arrivals || res.Combinations[1].Arrivals != nil {
+		t.Errorf("rows' arrivals %v, %v", got, res.Combinations[1].Arrivals)
 	}
 }
 

@@ -48,6 +48,18 @@ func (m *Matrix) validate() error {
 			return m.fail(strings.TrimSpace(err.Error()), "base", "until")
 		}
 	}
+	if n := m.Base.UntilUnschedulable; n < 0 {
+		return m.fail(fmt.Sprintf("must not be negative, got %d (0 turns it off)", n), "base", "untilUnschedulable")
+	}
+	if len(m.Base.Trace) == 0 {
+		// run refuses them too; said here, once, with the field.
+		if m.Base.ArrivalsOnly {
+			return m.fail("needs base.trace: it leaves out a trace's Pod deletions", "base", "arrivalsOnly")
+		}
+		if m.Base.UntilUnschedulable > 0 {
+			return m.fail("needs base.trace: it counts the pods a trace creates", "base", "untilUnschedulable")
+		}
+	}
 	if s := m.Base.ReplicaScale; s != nil && !validScale(*s) {
 		return m.fail(fmt.Sprintf("expected a positive number, got %v", *s), "base", "replicaScale")
 	}

@@ -30,6 +30,8 @@ type Replay struct {
 	strict  bool
 	// drainer runs the trace's drains; made at the first drain.
 	drainer *drain.Drainer
+	// arrivals follows the created pods and leaves out deletions (SetArrivals); nil: as recorded.
+	arrivals *arrivals
 }
 
 type traceSource struct {
@@ -126,6 +128,9 @@ func (rp *Replay) fire(at time.Duration) {
 
 // apply carries out one event through the simulated apiserver.
 func (rp *Replay) apply(ev *Event) error {
+	if rp.arrivals.skips(ev) {
+		return nil
+	}
 	api := rp.s.API()
 	switch ev.Op {
 	case OpApply:
@@ -187,7 +192,10 @@ func (rp *Replay) applyObject(obj runtime.Object) error {
 			manifest.AddKubeletLabels(n)
 			obj = n
 		}
-		_, err := api.Create(obj)
+		created, err := api.Create(obj)
+		if err == nil {
+			rp.arrivals.created(created)
+		}
 		return err
 	}
 	next := obj.DeepCopyObject()

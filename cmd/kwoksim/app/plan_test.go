@@ -294,11 +294,11 @@ func TestPlanForwardsRunFlags(t *testing.T) {
 	cmd := newPlanCommand(nil)
 	if err := cmd.ParseFlags([]string{"--node-template", "t.yaml", "--nodes", "a", "--nodes", "b", "--workload", "w", "--seed", "7",
 		"--until", "90s", "--strict", "--max-objects", "12", "--max-memory", "6Gi", "--stages", "s", "--assert", "true", "--parallel", "3",
-		"-f", "bundle.yaml", "--strict-kinds"}); err != nil {
+		"-f", "bundle.yaml", "--strict-kinds", "--arrivals-only", "--until-unschedulable", "3"}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"--nodes=a", "--nodes=b", "--workload=w", "--filename=bundle.yaml", "--strict-kinds=true", "--stages=s", "--seed=7",
-		"--until=1m30s", "--strict=true", "--max-objects=12", "--max-memory=6Gi"}
+		"--until=1m30s", "--strict=true", "--max-objects=12", "--max-memory=6Gi", "--arrivals-only=true", "--until-unschedulable=3"}
 	if got := forwardArgs(cmd.Flags()); !reflect.DeepEqual(got, want) {
 		t.Errorf("forwarded %q, want %q", got, want)
 	}

@@ -23,6 +23,7 @@ var forwardedFlags = []string{
 	"nodes", "workload", "filename", "strict-kinds", "trace", "stages", "seed", "until", "scheduler-config", "keep-renewals", "strict",
 	sim.MaxObjectsFlag[2:], sim.MaxEventsPerInstantFlag[2:], manifest.MaxDocumentBytesFlag[2:], sim.MaxMemoryFlag[2:],
 	"kcm-flag", "apiserver-flag", "pacing", "feature-gates", "disable-admission-plugins", "autoscaler", "autoscaler-flag",
+	"arrivals-only", "until-unschedulable",
 }
 
 // addForwardedFlags defines the forwarded flags on a plan, taking their definitions from a
@@ -103,6 +104,11 @@ func checkPlan(stderr io.Writer, fl *pflag.FlagSet, f *planFlags, plugins framew
 	}
 	gates := gatesOf(fl)
 	if err := gates.check(); err != nil {
+		return nil, err
+	}
+	arrivalsOnly, _ := fl.GetBool("arrivals-only")
+	untilUnschedulable, _ := fl.GetInt("until-unschedulable")
+	if err := (&arrivalFlags{only: arrivalsOnly, untilUnschedulable: untilUnschedulable}).check(len(paths("trace")) > 0); err != nil {
 		return nil, err
 	}
 	if len(paths("workload")) == 0 && len(paths("filename")) == 0 && len(paths("trace")) == 0 {

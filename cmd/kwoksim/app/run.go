@@ -46,6 +46,7 @@ type runFlags struct {
 	control     *controlPlaneFlags
 	gates       gateFlags
 	autoscaler  autoscalerFlags
+	arrivals    arrivalFlags
 }
 
 // newRunCommand is `kwoksim run`, whose simulation has the out-of-tree scheduler plugins
@@ -91,6 +92,7 @@ func newRunCommand(plugins frameworkruntime.Registry) *cobra.Command {
 	f.control.register(fl)
 	f.gates.register(fl)
 	f.autoscaler.register(fl)
+	f.arrivals.register(fl)
 	return cmd
 }
 
@@ -135,6 +137,9 @@ func runE(c *cobra.Command, f *runFlags, plugins frameworkruntime.Registry) erro
 		return err
 	}
 	if err := f.autoscaler.check(); err != nil {
+		return err
+	}
+	if err := f.arrivals.check(len(f.traces) > 0); err != nil {
 		return err
 	}
 	// Assertions are compiled first: a typo fails now, not after hours of simulation.
@@ -212,7 +217,7 @@ func runE(c *cobra.Command, f *runFlags, plugins frameworkruntime.Registry) erro
 			FeatureGates: f.gates.gates.m, DisableAdmissionPlugins: f.gates.disabled,
 		},
 		Nodes: nodes, Workloads: objs, NodePools: mixed.pools, Autoscaling: autoscalingOpts, Traces: f.traces, Strict: f.strict, MaxDocumentBytes: f.limits.maxDocumentBytes,
-		WriteState: f.stateOut.writer(), Skipped: mixed.skipped, Started: listenForInterrupts,
+		WriteState: f.stateOut.writer(), Skipped: mixed.skipped, Started: listenForInterrupts, Arrivals: f.arrivals.options(),
 	})
 	progress.clear()
 	if report != nil {
@@ -276,7 +281,8 @@ func checkAssertions(stderr io.Writer, report *analysis.Report, checks []*analys
 // it set, and the kwoksim build.
 func (f *runFlags) provenance(ctx context.Context) *analysis.Provenance {
 	p := &analysis.Provenance{Command: commandLine(ctx), Inputs: []analysis.InputFile{}, Kwoksim: version.Get(),
-		FeatureGates: f.gates.gates.m, DisabledAdmissionPlugins: f.gates.disabled}
+		FeatureGates: f.gates.gates.m, DisabledAdmissionPlugins: f.gates.disabled,
+		ArrivalsOnly: f.arrivals.only, UntilUnschedulable: f.arrivals.untilUnschedulable}
 	add := func(flag string, paths ...string) {
 		for _, path := range paths {
 			if path != "" {
