@@ -53,3 +53,32 @@ func writeGPUCells(w io.Writer, g *GPUFigures) {
 	}
 	fmt.Fprintf(w, "\t%.1f%%\t%.1f%%\t%.1f%%", 100*g.Allocation, 100*g.Stranded, 100*g.StrandedOfIdle)
 }
+
+// HasArrivals reports whether some combination's report has an arrivals section.
+func (res *Result) HasArrivals() bool {
+	for _, r := range res.Combinations {
+		if r.Figures != nil && r.Arrivals != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// The table's arrivals columns: the arriving pods accepted, and when the run ended on an
+// unschedulable arrival.
+const (
+	arrivalsHeads   = "\tACCEPTED\tENDED AT"
+	arrivalsColumns = 2
+)
+
+func writeArrivalsCells(w io.Writer, a *analysis.ArrivalsReport) {
+	if a == nil {
+		fmt.Fprint(w, strings.Repeat("\t-", arrivalsColumns))
+		return
+	}
+	end := "-"
+	if a.End != nil {
+		end = analysis.FormatSeconds(a.End.At)
+	}
+	fmt.Fprintf(w, "\t%d\t%s", a.Accepted, end)
+}

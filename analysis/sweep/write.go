@@ -42,7 +42,7 @@ func WriteTable(w io.Writer, res *Result) error {
 	}
 	fmt.Fprint(w, ".\n\n")
 	resources := res.Resources()
-	autoscaling, gpu := res.HasAutoscaling(), res.HasGPU()
+	autoscaling, gpu, arrivals := res.HasAutoscaling(), res.HasGPU(), res.HasArrivals()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprint(tw, "#\tCOMBINATION\tSTATUS\tPODS\tSCHEDULED\tUNSCHEDULABLE\tNODES\tUSED\tSCHED P50\tSCHED P99\tSTARTUP P50\tSTARTUP P99")
 	for _, r := range resources {
@@ -50,6 +50,9 @@ func WriteTable(w io.Writer, res *Result) error {
 	}
 	if autoscaling {
 		fmt.Fprint(tw, autoscalingHeads)
+	}
+	if arrivals {
+		fmt.Fprint(tw, arrivalsHeads)
 	}
 	if gpu {
 		fmt.Fprint(tw, gpuHeads)
@@ -61,6 +64,9 @@ func WriteTable(w io.Writer, res *Result) error {
 			n := 9 + len(resources)
 			if autoscaling {
 				n += autoscalingColumns
+			}
+			if arrivals {
+				n += arrivalsColumns
 			}
 			if gpu {
 				n += gpuColumns
@@ -85,6 +91,9 @@ func WriteTable(w io.Writer, res *Result) error {
 		if autoscaling {
 			writeAutoscalingCells(tw, row.Autoscaling)
 		}
+		if arrivals {
+			writeArrivalsCells(tw, row.Arrivals)
+		}
 		if gpu {
 			writeGPUCells(tw, row.GPU)
 		}
@@ -95,6 +104,9 @@ func WriteTable(w io.Writer, res *Result) error {
 	}
 	if len(resources) > 0 {
 		fmt.Fprintln(w, "\nResource columns: mean utilization (requested / allocatable) across the nodes at the end.")
+	}
+	if arrivals {
+		fmt.Fprintln(w, "\nACCEPTED counts the arriving pods the scheduler placed before the run ended; ENDED AT is when --until-unschedulable ended it.")
 	}
 	if gpu {
 		fmt.Fprintln(w, "\nGPU columns at the end: GPU-milli allocated and stranded (unallocated GPU the run's GPU pods cannot use,\n"+
