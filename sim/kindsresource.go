@@ -27,8 +27,8 @@ import (
 
 // The Dynamic Resource Allocation kinds (resource.k8s.io/v1, GA since v1.34): DeviceClass and
 // ResourceSlice are inputs (a ResourceSlice is what a DRA driver publishes for a node's
-// devices; kwoksim's own driver publishes one from a node's devices annotation, see
-// devices.go), ResourceClaimTemplate an input the resource claim controller makes claims from
+// devices; kwoksim's own driver publishes them from a node's kwoksim.io/devices annotation,
+// workloads/dradriver), ResourceClaimTemplate an input the resource claim controller makes claims from
 // (workloads/resourceclaim), ResourceClaim what the scheduler's DynamicResources plugin
 // allocates and reserves, and DeviceTaintRule, which the scheduler's ResourceSlice tracker
 // reads. v1beta1 and v1beta2 manifests, which Helm charts written for v1.32–v1.33 still carry,

@@ -18,6 +18,7 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/daemonset"
 	"github.com/kwoksim/kwoksim/workloads/deployment"
 	"github.com/kwoksim/kwoksim/workloads/disruption"
+	"github.com/kwoksim/kwoksim/workloads/dradriver"
 	"github.com/kwoksim/kwoksim/workloads/job"
 	usage "github.com/kwoksim/kwoksim/workloads/load"
 	"github.com/kwoksim/kwoksim/workloads/manager"
@@ -230,6 +231,7 @@ func Install(s *sim.Simulator) *manager.Manager {
 	podgc.New(m)
 	persistentvolume.New(m)
 	podautoscaler.New(m)
+	dradriver.New(m)
 	// Last: after a pod goes, the ReplicaSet controller's create reaches the apiserver before
 	// the quota controller's replenished status does (that takes one more write and watch), so
 	// a replacement under a full quota waits for the ReplicaSet's rate-limited retry.

@@ -360,6 +360,10 @@ func (l *loader) decode(src Source, j []byte, where string) {
 		l.fail(src, src.Line, where, msg)
 		return
 	}
+	if msg := checkDevicesAnnotation(obj); msg != "" {
+		l.fail(src, src.Line, where, msg)
+		return
+	}
 	l.objs = append(l.objs, Object{Obj: obj, Source: src})
 }
 

@@ -20,5 +20,9 @@ func (l *loader) decodeNodePool(src Source, j []byte, where string) {
 		l.fail(src, src.Line, where, err.Error())
 		return
 	}
+	if msg := checkDevicesAnnotation(pool); msg != "" {
+		l.fail(src, src.Line, where, msg)
+		return
+	}
 	l.objs = append(l.objs, Object{Obj: pool, Source: src})
 }

@@ -26,31 +26,41 @@ func FuzzConvert(f *testing.F) {
 		f.Add(pick(nodeLines, i), pick(podLines, i))
 	}
 	f.Fuzz(func(t *testing.T, nodesCSV, podsCSV []byte) {
-		const nodesFile, podsFile = "nodes.csv", "pods.csv"
-		out, err := Convert(bytes.NewReader(nodesCSV), nodesFile, bytes.NewReader(podsCSV), podsFile)
-		if err != nil {
-			checkImportErrors(t, err, map[string]int{nodesFile: lineCount(nodesCSV), podsFile: lineCount(podsCSV)})
-			return
-		}
-		dir := t.TempDir()
-		nodesYAML, traceFile := filepath.Join(dir, "nodes.yaml"), filepath.Join(dir, "trace.jsonl")
-		if err := os.WriteFile(nodesYAML, out.Nodes, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(traceFile, out.Trace, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if out.Summary.Nodes > 0 {
-			objs, err := manifest.Load([]string{nodesYAML}, manifest.LoadOptions{Kinds: map[string]bool{"Node": true}})
-			if err != nil || len(objs) != out.Summary.Nodes {
-				t.Fatalf("nodes.yaml of %d nodes loads as %d objects: %v\n%s", out.Summary.Nodes, len(objs), err, out.Nodes)
-			}
-		}
-		sum, err := trace.Check(traceFile, 0)
-		if err != nil || sum.Events != out.Summary.Events {
-			t.Fatalf("trace.jsonl of %d events checks as %d: %v\n%s", out.Summary.Events, sum.Events, err, out.Trace)
+		for _, mode := range GPUModes {
+			checkConvert(t, nodesCSV, podsCSV, Options{GPU: mode})
 		}
 	})
+}
+
+// checkConvert checks one conversion in one mode. With GPUDRA the trace also holds the setup
+// objects (the DeviceClass and the claim templates), which the trace checker decodes with
+// the client-go scheme like any apply; the nodes' devices annotations are checked by the
+// manifest loader (workloads/devices).
+func checkConvert(t *testing.T, nodesCSV, podsCSV []byte, opts Options) {
+	const nodesFile, podsFile = "nodes.csv", "pods.csv"
+	out, err := Convert(bytes.NewReader(nodesCSV), nodesFile, bytes.NewReader(podsCSV), podsFile, opts)
+	if err != nil {
+		checkImportErrors(t, err, map[string]int{nodesFile: lineCount(nodesCSV), podsFile: lineCount(podsCSV)})
+		return
+	}
+	dir := t.TempDir()
+	nodesYAML, traceFile := filepath.Join(dir, "nodes.yaml"), filepath.Join(dir, "trace.jsonl")
+	if err := os.WriteFile(nodesYAML, out.Nodes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(traceFile, out.Trace, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out.Summary.Nodes > 0 {
+		objs, err := manifest.Load([]string{nodesYAML}, manifest.LoadOptions{Kinds: map[string]bool{"Node": true}})
+		if err != nil || len(objs) != out.Summary.Nodes {
+			t.Fatalf("%s: nodes.yaml of %d nodes loads as %d objects: %v\n%s", opts.GPU, out.Summary.Nodes, len(objs), err, out.Nodes)
+		}
+	}
+	sum, err := trace.Check(traceFile, 0)
+	if want := out.Summary.Events + out.Summary.Setup; err != nil || sum.Events != want {
+		t.Fatalf("%s: trace.jsonl of %d events checks as %d: %v\n%s", opts.GPU, want, sum.Events, err, out.Trace)
+	}
 }
 
 func readFixture(f *testing.F, path string) []byte {

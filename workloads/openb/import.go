@@ -23,6 +23,12 @@ type Summary struct {
 	Nodes  int
 	Pods   int
 	Events int // pod creations plus deletions
+	// Templates are the ResourceClaimTemplates (GPUDRA), one per GPU request shape. The
+	// trace applies them, after the DeviceClass, at t=0 before its Events.
+	Templates int
+	// Setup counts the trace's events before the pods: the DeviceClass and the Templates
+	// (GPUDRA), none otherwise.
+	Setup int
 }
 
 // Output is an import rendered in memory.
@@ -32,25 +38,43 @@ type Output struct {
 	Summary Summary
 }
 
-// Convert reads a node list and a pod list and renders nodes.yaml and trace.jsonl. The file
-// names are only for error messages. Both inputs are read, so that the problems of both are
-// reported at once.
-func Convert(nodesCSV io.Reader, nodesFile string, podsCSV io.Reader, podsFile string) (*Output, error) {
+// Convert reads a node list and a pod list and renders nodes.yaml and trace.jsonl with the
+// options' mapping. The file names are only for error messages. Both inputs are read, so
+// that the problems of both are reported at once.
+func Convert(nodesCSV io.Reader, nodesFile string, podsCSV io.Reader, podsFile string, opts Options) (*Output, error) {
 	nodes, nerr := ReadNodes(nodesCSV, nodesFile)
+	if nerr == nil && opts.dra() {
+		nerr = checkDRANodes(nodes, nodesFile)
+	}
 	pods, perr := ReadPods(podsCSV, podsFile)
 	if err := join(nerr, perr); err != nil {
 		return nil, err
 	}
 	var nb, tb bytes.Buffer
-	if err := WriteNodes(&nb, nodes); err != nil {
+	if err := WriteNodes(&nb, nodes, opts); err != nil {
 		return nil, err
 	}
-	n, err := WriteTrace(&tb, pods)
+	n, templates, err := WriteTrace(&tb, pods, opts)
 	if err != nil {
 		return nil, err
 	}
-	return &Output{Nodes: nb.Bytes(), Trace: tb.Bytes(),
-		Summary: Summary{Nodes: len(nodes), Pods: len(pods), Events: n}}, nil
+	sum := Summary{Nodes: len(nodes), Pods: len(pods), Events: n, Templates: templates}
+	if opts.dra() {
+		sum.Setup = 1 + templates
+	}
+	return &Output{Nodes: nb.Bytes(), Trace: tb.Bytes(), Summary: sum}, nil
+}
+
+// checkDRANodes refuses the nodes whose cards the devices annotation cannot describe.
+func checkDRANodes(nodes []Node, file string) error {
+	var errs errorList
+	for _, n := range nodes {
+		if n.GPUs > maxDRAGPUs {
+			errs.add(&Error{File: file, Line: n.Line, Column: "gpu",
+				Msg: fmt.Sprintf("expected at most %d GPUs per node with --gpu %s (one device each), got %d", maxDRAGPUs, GPUDRA, n.GPUs)})
+		}
+	}
+	return errs.err()
 }
 
 // join is errors.Join that leaves a lone error as it is, so a single *Error is returned
@@ -69,18 +93,18 @@ func join(errs ...error) error {
 }
 
 // Import converts the CSV files at nodesPath and podsPath into outDir/nodes.yaml and
-// outDir/trace.jsonl, creating outDir if needed. Everything is read, checked and rendered
+// outDir/trace.jsonl with the options' mapping, creating outDir if needed. Everything is read, checked and rendered
 // before anything is written, so bad input leaves outDir as it was; each file is written to
 // a temporary file in outDir and renamed, so a reader never sees half of one.
 //
 // Problems with the inputs are *Error values (several joined with errors.Join).
-func Import(nodesPath, podsPath, outDir string) (Summary, error) {
+func Import(nodesPath, podsPath, outDir string, opts Options) (Summary, error) {
 	nodesCSV, nerr := os.ReadFile(nodesPath)
 	podsCSV, perr := os.ReadFile(podsPath)
 	if nerr != nil || perr != nil {
 		return Summary{}, join(readError(nodesPath, nerr), readError(podsPath, perr))
 	}
-	out, err := Convert(bytes.NewReader(nodesCSV), nodesPath, bytes.NewReader(podsCSV), podsPath)
+	out, err := Convert(bytes.NewReader(nodesCSV), nodesPath, bytes.NewReader(podsCSV), podsPath, opts)
 	if err != nil {
 		return Summary{}, err
 	}

@@ -37,7 +37,7 @@ const (
 
 func TestGolden(t *testing.T) {
 	out := t.TempDir()
-	sum, err := Import(fixtureNodes, fixturePods, out)
+	sum, err := Import(fixtureNodes, fixturePods, out, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestGolden(t *testing.T) {
 // says.
 func TestNodesDecode(t *testing.T) {
 	out := t.TempDir()
-	if _, err := Import(fixtureNodes, fixturePods, out); err != nil {
+	if _, err := Import(fixtureNodes, fixturePods, out, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	objs, err := manifest.Load([]string{filepath.Join(out, NodesFile)}, manifest.LoadOptions{Kinds: map[string]bool{"Node": true}})
@@ -190,7 +190,7 @@ func decodePod(t *testing.T, raw []byte) *corev1.Pod {
 // contract, and the events must come in the contract's order.
 func TestTraceDecode(t *testing.T) {
 	out := t.TempDir()
-	if _, err := Import(fixtureNodes, fixturePods, out); err != nil {
+	if _, err := Import(fixtureNodes, fixturePods, out, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	var order []string
@@ -349,7 +349,7 @@ func TestBadInput(t *testing.T) {
 				`pods.csv:4: column memory_mib: expected a non-negative integer, got "y"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := Convert(strings.NewReader(tc.nodes), "nodes.csv", strings.NewReader(tc.pods), "pods.csv")
+			out, err := Convert(strings.NewReader(tc.nodes), "nodes.csv", strings.NewReader(tc.pods), "pods.csv", Options{})
 			if err == nil {
 				t.Fatalf("no error; nodes.yaml:\n%s", out.Nodes)
 			}
@@ -364,7 +364,7 @@ func TestBadInput(t *testing.T) {
 
 func TestTooManyProblems(t *testing.T) {
 	pods := podHeader + strings.Repeat("p,x,1,0,0,,,,0,,\n", maxErrors+5)
-	_, err := Convert(strings.NewReader(goodNodes), "nodes.csv", strings.NewReader(pods), "pods.csv")
+	_, err := Convert(strings.NewReader(goodNodes), "nodes.csv", strings.NewReader(pods), "pods.csv", Options{})
 	if err == nil || strings.Count(err.Error(), "\n") != maxErrors || !strings.HasSuffix(err.Error(), "... and 5 more problems") {
 		t.Errorf("error:\n%v", err)
 	}
@@ -373,7 +373,7 @@ func TestTooManyProblems(t *testing.T) {
 // A header in a different order, with extra columns and a byte order mark, is still read.
 func TestColumnsByName(t *testing.T) {
 	nodes := "\ufeffmodel,gpu,rack,memory_mib,cpu_milli,sn\nT4,2,r1,1024,2000,n1\n"
-	out, err := Convert(strings.NewReader(nodes), "nodes.csv", strings.NewReader(goodPods), "pods.csv")
+	out, err := Convert(strings.NewReader(nodes), "nodes.csv", strings.NewReader(goodPods), "pods.csv", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +402,7 @@ func TestNothingWrittenOnError(t *testing.T) {
 
 	out := t.TempDir()
 	writeFile(t, filepath.Join(out, NodesFile), "old nodes")
-	_, err := Import(nodes, pods, out)
+	_, err := Import(nodes, pods, out, Options{})
 	var bad *Error
 	if !errors.As(err, &bad) || bad.File != pods || bad.Line != 3 || bad.Column != "deletion_time" {
 		t.Fatalf("error = %#v, want an *Error at %s:3, column deletion_time", err, pods)
@@ -416,7 +416,7 @@ func TestNothingWrittenOnError(t *testing.T) {
 	}
 
 	missing := filepath.Join(t.TempDir(), "new", "dir")
-	if _, err := Import(nodes, pods, missing); err == nil {
+	if _, err := Import(nodes, pods, missing, Options{}); err == nil {
 		t.Fatal("no error")
 	}
 	if _, err := os.Stat(missing); !os.IsNotExist(err) {
@@ -424,7 +424,7 @@ func TestNothingWrittenOnError(t *testing.T) {
 	}
 
 	// A missing input is an *Error naming the file.
-	_, err = Import(filepath.Join(in, "absent.csv"), pods, out)
+	_, err = Import(filepath.Join(in, "absent.csv"), pods, out, Options{})
 	if !errors.As(err, &bad) || !strings.Contains(err.Error(), "absent.csv: no such file or directory") {
 		t.Errorf("error = %v", err)
 	}
@@ -439,7 +439,7 @@ func TestRealTrace(t *testing.T) {
 	}
 	out := t.TempDir()
 	start := time.Now()
-	sum, err := Import(nodesCSV, podsCSV, out)
+	sum, err := Import(nodesCSV, podsCSV, out, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

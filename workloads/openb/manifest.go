@@ -5,6 +5,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/kwoksim/kwoksim/workloads/devices"
 )
 
 // Names the imported manifests use.
@@ -28,9 +30,10 @@ const (
 // tests decode the output with the client-go scheme to prove it means the same thing.
 
 type objectMeta struct {
-	Name      string            `json:"name"`
-	Namespace string            `json:"namespace,omitempty"`
-	Labels    map[string]string `json:"labels,omitempty"`
+	Name        string            `json:"name"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // resourceList maps a resource name to its quantity as written; encoding/json sorts the
@@ -58,6 +61,8 @@ type podManifest struct {
 
 type podSpec struct {
 	Containers []container `json:"containers"`
+	// ResourceClaims (GPUDRA) is the pod's GPU claim, made from its shape's template.
+	ResourceClaims []corev1.PodResourceClaim `json:"resourceClaims,omitempty"`
 	// corev1.Affinity is used as is: every field of it is omitempty, so it prints cleanly.
 	Affinity *corev1.Affinity `json:"affinity,omitempty"`
 }
@@ -69,8 +74,9 @@ type container struct {
 }
 
 type resources struct {
-	Limits   resourceList `json:"limits,omitempty"`
-	Requests resourceList `json:"requests"`
+	Limits   resourceList           `json:"limits,omitempty"`
+	Requests resourceList           `json:"requests"`
+	Claims   []corev1.ResourceClaim `json:"claims,omitempty"`
 }
 
 // cpu prints millicores canonically: 32000 as "32", 8500 as "8500m".
@@ -79,10 +85,10 @@ func cpu(milli int64) string { return resource.NewMilliQuantity(milli, resource.
 // memory keeps the trace's unit, so a manifest can be checked against its CSV line by eye.
 func memory(mib int64) string { return strconv.FormatInt(mib, 10) + "Mi" }
 
-func (n Node) manifest() nodeManifest {
+func (n Node) manifest(opts Options) nodeManifest {
 	list := func() resourceList {
 		l := resourceList{"cpu": cpu(n.CPUMilli), "memory": memory(n.MemoryMiB), "pods": nodePods}
-		if n.GPUs > 0 {
+		if n.GPUs > 0 && !opts.dra() {
 			l[ResourceGPUMilli] = strconv.FormatInt(n.GPUs*1000, 10)
 		}
 		return l
@@ -92,12 +98,15 @@ func (n Node) manifest() nodeManifest {
 	if n.Model != "" {
 		m.Metadata.Labels = map[string]string{LabelGPUModel: n.Model}
 	}
+	if n.GPUs > 0 && opts.dra() {
+		m.Metadata.Annotations = map[string]string{devices.Annotation: n.devicesAnnotation()}
+	}
 	return m
 }
 
-func (p Pod) manifest() *podManifest {
+func (p Pod) manifest(opts Options) *podManifest {
 	res := resources{Requests: resourceList{"cpu": cpu(p.CPUMilli), "memory": memory(p.MemoryMiB)}}
-	if p.NumGPU > 0 {
+	if p.NumGPU > 0 && !opts.dra() {
 		// Kubernetes accepts an extended resource only with a limit equal to its request.
 		gpu := strconv.FormatInt(p.NumGPU*p.GPUMilli, 10)
 		res.Requests[ResourceGPUMilli] = gpu
@@ -108,6 +117,11 @@ func (p Pod) manifest() *podManifest {
 		Spec:     podSpec{Containers: []container{{Name: "main", Image: "openb", Resources: res}}}}
 	if p.QoS != "" {
 		m.Metadata.Labels = map[string]string{LabelQoS: p.QoS}
+	}
+	if p.NumGPU > 0 && opts.dra() {
+		// The model choice is the claim's selector (dra.go), not node affinity.
+		m.Spec.ResourceClaims, m.Spec.Containers[0].Resources.Claims = p.claimRefs()
+		return m
 	}
 	if len(p.GPUModels) > 0 {
 		m.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
