@@ -157,8 +157,9 @@ func (s shape) claimTemplate() *claimTemplateManifest {
 }
 
 // setup is what the trace applies at t=0 before any pod: the DeviceClass, then one
-// ResourceClaimTemplate per shape, in name order.
-func setup(pods []Pod) []any {
+// ResourceClaimTemplate per shape, in name order. Two shapes whose model lists hash to one
+// name are an error: the second would otherwise be applied over the first.
+func setup(pods []Pod) ([]any, error) {
 	seen := map[shape]bool{}
 	var shapes []shape
 	for _, p := range pods {
@@ -172,10 +173,14 @@ func setup(pods []Pod) []any {
 	}
 	slices.SortFunc(shapes, func(a, b shape) int { return cmp.Compare(a.templateName(), b.templateName()) })
 	out := []any{deviceClass()}
-	for _, s := range shapes {
+	for i, s := range shapes {
+		if i > 0 && shapes[i-1].templateName() == s.templateName() {
+			return nil, fmt.Errorf("gpu_spec %q and %q give the same ResourceClaimTemplate name %s (a hash collision); rename a model",
+				shapes[i-1].models, s.models, s.templateName())
+		}
 		out = append(out, s.claimTemplate())
 	}
-	return out
+	return out, nil
 }
 
 // claimRefs are a GPU pod's claim, made from its shape's template, and its container's use

@@ -1,6 +1,8 @@
 package openb
 
 import (
+	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,4 +177,26 @@ func keysOf(m map[string]any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// Two model lists whose hash gives one template name are an error naming both, not a template
+// applied over another.
+func TestDRATemplateNameCollision(t *testing.T) {
+	seen := map[uint32]string{}
+	var a, b string
+	for i := 0; a == ""; i++ {
+		m := fmt.Sprintf("M%d", i)
+		h := fnv.New32a()
+		h.Write([]byte(m))
+		if prev, ok := seen[h.Sum32()]; ok {
+			a, b = prev, m
+		}
+		seen[h.Sum32()] = m
+	}
+	pods := "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,creation_time,deletion_time\n" +
+		"a,1000,1024,1,500," + a + ",LS,0,\nb,1000,1024,1,500," + b + ",LS,0,\n"
+	_, err := Convert(strings.NewReader(draNodes), "nodes.csv", strings.NewReader(pods), "pods.csv", Options{GPU: GPUDRA})
+	if err == nil || !strings.Contains(err.Error(), "hash collision") || !strings.Contains(err.Error(), a) || !strings.Contains(err.Error(), b) {
+		t.Errorf("models %s and %s: error %v", a, b, err)
+	}
 }

@@ -88,7 +88,11 @@ func events(pods []Pod, opts Options) []event {
 func WriteTrace(w io.Writer, pods []Pod, opts Options) (n, templates int, err error) {
 	var head []event
 	if opts.dra() {
-		for _, o := range setup(pods) {
+		objs, err := setup(pods)
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, o := range objs {
 			head = append(head, event{At: 0, Apply: o})
 		}
 		templates = len(head) - 1
