@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	resourcev1 "k8s.io/api/resource/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
@@ -236,5 +237,60 @@ func TestDRAMissingTemplateIsReported(t *testing.T) {
 		if c, ok := o.(*resourcev1.ResourceClaim); ok {
 			t.Errorf("claim %s left at the end", c.Name)
 		}
+	}
+}
+
+// ResourceClaims are charged to ResourceQuotas by upstream's evaluator: with room for three
+// test-class devices in the namespace, three of the Job's claims are created at t=0 and the
+// others are refused ("exceeded quota", reported as FailedResourceClaimCreation on their pods)
+// until claims are deleted and the quota controller replenishes the quota; the retries, at
+// their back-off, then create them, and every pod ends up running once.
+func TestDRAClaimsAreChargedToQuota(t *testing.T) {
+	nodes, objs := draScenario(t)
+	s := workloadstest.Sim(t, sim.Config{Seed: 1, Stages: stages.Default()})
+	live, most := 0, 0
+	s.API().Watch(func(ev sim.WatchEvent) {
+		if _, ok := ev.Object.(*resourcev1.ResourceClaim); ok {
+			switch ev.Type {
+			case watch.Added:
+				live++
+				most = max(most, live)
+			case watch.Deleted:
+				live--
+			}
+		}
+	})
+	for _, o := range nodes {
+		workloadstest.Create(t, s, o.Obj)
+	}
+	workloadstest.Create(t, s, &corev1.ResourceQuota{
+		ObjectMeta: metav1.ObjectMeta{Name: "devices", Namespace: "default"},
+		Spec:       corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{"test-class.deviceclass.resource.k8s.io/devices": resource.MustParse("3")}},
+	})
+	// The quota controller fills in the status at t=0, before the claims are created.
+	s.Clock().At(sim.Epoch.Add(time.Second), func() {
+		for _, o := range objs {
+			workloadstest.Create(t, s, o.Obj)
+		}
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if most != 3 {
+		t.Errorf("at most %d claims at once, want the quota's 3", most)
+	}
+	for _, p := range workloadstest.List[*corev1.Pod](t, s, "Pod") {
+		if p.Status.Phase != corev1.PodSucceeded {
+			t.Errorf("pod %s %s, want Succeeded", p.Name, p.Status.Phase)
+		}
+	}
+	refused := 0
+	for _, e := range s.Recorder().Events() {
+		if e.Reason == resourceclaim.ReasonFailedResourceClaimCreation && strings.Contains(e.Message, "exceeded quota: devices") {
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Error("no claim was refused by the quota")
 	}
 }

@@ -161,6 +161,11 @@ func (s podSyncer) Observe(ev sim.WatchEvent) {
 		if ev.Type != watch.Deleted {
 			s.enqueueResourceClaimTemplate(obj)
 		}
+	case *corev1.ResourceQuota:
+		// A change that may let a refused claim in: the waiting retries must run, even if
+		// nothing else keeps the run going until they are due (see Queue.AddRateLimited),
+		// as for the ReplicaSet controller's refused pods. They run when the back-off says.
+		s.podQueue.WakeRetries(obj.Namespace)
 	}
 }
 
