@@ -2,10 +2,12 @@ package workloads_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	resourcev1 "k8s.io/api/resource/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -292,5 +294,77 @@ func TestDRAClaimsAreChargedToQuota(t *testing.T) {
 	}
 	if refused == 0 {
 		t.Error("no claim was refused by the quota")
+	}
+}
+
+// A deleted pod's claim goes with it: the garbage collector deletes the claim its pod owned,
+// the delete-protection finalizer holds it until the controller has dropped the gone pod from
+// status.reservedFor and cleared the allocation, and the pod waiting for a device gets the
+// freed one at that instant.
+func TestDRAClaimOfDeletedPodIsReleased(t *testing.T) {
+	nodes, objs := draScenario(t)
+	s := workloadstest.Sim(t, sim.Config{Seed: 2, Stages: stages.Default()})
+	for _, o := range nodes {
+		workloadstest.Create(t, s, o.Obj)
+	}
+	for _, o := range objs {
+		if _, isJob := o.Obj.(*batchv1.Job); !isJob {
+			workloadstest.Create(t, s, o.Obj)
+		}
+	}
+	for i := range 5 {
+		workloadstest.Create(t, s, &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("p%d", i), Namespace: "default"},
+			Spec: corev1.PodSpec{
+				Containers:     []corev1.Container{{Name: "pause", Image: "pause", Resources: corev1.ResourceRequirements{Claims: []corev1.ResourceClaim{{Name: "resource"}}}}},
+				ResourceClaims: []corev1.PodResourceClaim{{Name: "resource", ResourceClaimTemplateName: ptr.To("test-claim-template")}},
+			},
+		})
+	}
+	h := workloadstest.Record(s)
+	podKind, _ := sim.KindNamed("Pod")
+	s.Clock().At(sim.Epoch.Add(time.Minute), func() {
+		for _, p := range workloadstest.List[*corev1.Pod](t, s, "Pod") {
+			if p.Spec.NodeName != "" {
+				if err := s.API().Delete(podKind, p.Namespace, p.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}); err != nil {
+					t.Error(err)
+				}
+				return
+			}
+		}
+	})
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	var deleted string
+	var claimGone, waiterBound time.Duration = -1, -1
+	for _, e := range *h {
+		switch obj := e.Event.Object.(type) {
+		case *corev1.Pod:
+			if e.Event.Type == watch.Deleted {
+				deleted = obj.Name
+			} else if old, ok := e.Event.Old.(*corev1.Pod); ok && old.Spec.NodeName == "" && obj.Spec.NodeName != "" {
+				waiterBound = e.At
+			}
+		case *resourcev1.ResourceClaim:
+			if e.Event.Type == watch.Deleted {
+				if obj.Status.Allocation != nil || len(obj.Status.ReservedFor) > 0 || metav1.GetControllerOf(obj).Name != deleted {
+					t.Errorf("claim %s removed allocated or reserved, or not the deleted pod's (%s)", obj.Name, deleted)
+				}
+				claimGone = e.At
+			}
+		}
+	}
+	if claimGone != time.Minute || waiterBound != time.Minute {
+		t.Errorf("deleted pod's claim removed at %v, waiting pod bound at %v; want both at 1m", claimGone, waiterBound)
+	}
+	claims := workloadstest.List[*resourcev1.ResourceClaim](t, s, "ResourceClaim")
+	if len(claims) != 4 {
+		t.Fatalf("%d claims, want 4", len(claims))
+	}
+	for _, c := range claims {
+		if c.Status.Allocation == nil || len(c.Status.ReservedFor) != 1 || c.Status.ReservedFor[0].Name != metav1.GetControllerOf(c).Name {
+			t.Errorf("claim %s: allocated %v, reservedFor %+v", c.Name, c.Status.Allocation != nil, c.Status.ReservedFor)
+		}
 	}
 }

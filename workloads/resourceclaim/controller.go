@@ -148,10 +148,13 @@ func (c *Controller) send(write func() error, then func(error)) {
 func (s podSyncer) Observe(ev sim.WatchEvent) {
 	switch obj := ev.Object.(type) {
 	case *corev1.Pod:
-		if ev.Old != nil {
+		switch {
+		case ev.Type == watch.Deleted:
+			s.unindex(obj) // its last state
+		case ev.Old != nil:
 			s.unindex(ev.Old.(*corev1.Pod))
-		}
-		if ev.Type != watch.Deleted {
+			s.index(obj)
+		default:
 			s.index(obj)
 		}
 		s.enqueuePod(obj, ev.Type == watch.Deleted)
