@@ -35,8 +35,8 @@ func (o unsupportedOp) patchParams(*Workload) (realOp, error) { return &o, nil }
 
 // unsupportedOpcodes are upstream's opcodes kwoksim does not run, with the reason.
 var unsupportedOpcodes = map[string]string{
-	"allocResourceClaims":    "Dynamic Resource Allocation kinds are not served by the simulator",
-	"createResourceClaims":   "Dynamic Resource Allocation kinds are not served by the simulator",
+	"allocResourceClaims":    "allocResourceClaims is not implemented by kwoksim perf (the DRA kinds are served, and kwoksim run runs the resource claim controller; perf runs no controllers yet)",
+	"createResourceClaims":   "createResourceClaims is not implemented by kwoksim perf (the DRA kinds are served, and kwoksim run runs the resource claim controller; perf runs no controllers yet)",
 	"createPodGroups":        "PodGroup (scheduling.k8s.io/v1beta1) is not served by the simulator",
 	"updateAny":              "updateAny is not implemented by kwoksim perf",
 	"startCollectingProfile": "profiles are not collected by kwoksim perf (use the binary's own profiling)",

@@ -46,13 +46,19 @@ func newQuotaAdmission(api *API, f informers.SharedInformerFactory) *quotaAdmiss
 // QuotaEvaluators are the evaluators of core.NewEvaluators (k8s.io/kubernetes/pkg/quota/v1/
 // evaluator/core/registry.go), with the simulation's clock for the pod evaluator, which
 // stops charging a pod whose deletion grace period has run out (QuotaV1Pod) by reading it.
-// ResourceClaims are left out: the simulator does not serve them. f lists a namespace's
-// objects for the controller's recalculation (UsageStats); admission passes nil.
+// The ResourceClaim evaluator (resource_claims.go) counts claims and the devices they request
+// per DeviceClass (<class>.deviceclass.resource.k8s.io/devices); it is built without the
+// DeviceClass cache, pod lister and claim index that NewEvaluators gives it for
+// DRAExtendedResource, so claims are not also charged under the extended resource name a
+// DeviceClass maps to (requests.<name>), and a pod's extended-resource claim is not offset
+// by its pod's usage. f lists a namespace's objects for the controller's recalculation
+// (UsageStats); admission passes nil.
 func QuotaEvaluators(f quota.ListerForResourceFunc, clk kclock.Clock) []quota.Evaluator {
 	evaluators := []quota.Evaluator{
 		core.NewPodEvaluator(f, clk),
 		core.NewServiceEvaluator(f),
 		core.NewPersistentVolumeClaimEvaluator(f),
+		core.NewResourceClaimEvaluator(f, nil, nil, nil),
 	}
 	// legacyObjectCountAliases, in a fixed order.
 	for _, a := range []struct {

@@ -29,6 +29,7 @@ import (
 	"github.com/kwoksim/kwoksim/workloads/podautoscaler"
 	"github.com/kwoksim/kwoksim/workloads/podgc"
 	"github.com/kwoksim/kwoksim/workloads/replicaset"
+	"github.com/kwoksim/kwoksim/workloads/resourceclaim"
 	"github.com/kwoksim/kwoksim/workloads/resourcequota"
 	"github.com/kwoksim/kwoksim/workloads/statefulset"
 	"github.com/kwoksim/kwoksim/workloads/tainteviction"
@@ -230,6 +231,7 @@ func Install(s *sim.Simulator) *manager.Manager {
 	tainteviction.New(m)
 	podgc.New(m)
 	persistentvolume.New(m)
+	resourceclaim.New(m)
 	podautoscaler.New(m)
 	dradriver.New(m)
 	// Last: after a pod goes, the ReplicaSet controller's create reaches the apiserver before

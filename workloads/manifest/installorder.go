@@ -9,6 +9,11 @@ import (
 // which `helm install` creates a chart's objects, so that a Namespace or a PriorityClass exists
 // before the objects that name it. Kinds kwoksim does not store are listed too: the order is
 // Helm's, whatever the simulator serves.
+//
+// kwoksim's one addition: Helm does not list the Dynamic Resource Allocation kinds, so it
+// would create them last, after the workloads whose pods need them. They are put after the
+// storage kinds, as those are: the cluster-scoped classes and a driver's slices first, then
+// the namespaced templates and claims that name a class, all before the workloads.
 var installOrder = []string{
 	"PriorityClass",
 	"Namespace",
@@ -24,6 +29,11 @@ var installOrder = []string{
 	"StorageClass",
 	"PersistentVolume",
 	"PersistentVolumeClaim",
+	"DeviceClass",           // kwoksim, not Helm
+	"ResourceSlice",         // kwoksim, not Helm
+	"DeviceTaintRule",       // kwoksim, not Helm
+	"ResourceClaimTemplate", // kwoksim, not Helm
+	"ResourceClaim",         // kwoksim, not Helm
 	"CustomResourceDefinition",
 	"ClusterRole",
 	"ClusterRoleList",

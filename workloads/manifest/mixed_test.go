@@ -89,7 +89,8 @@ func TestLoadMixed(t *testing.T) {
 }
 
 // Objects sort by kind in Helm's install order, unknown kinds last by name, keeping the input
-// order within a kind.
+// order within a kind; the DRA kinds, which Helm does not list, come after the storage kinds
+// and before the workloads.
 func TestSortInstallOrder(t *testing.T) {
 	yaml := `
 apiVersion: apps/v1
@@ -120,6 +121,24 @@ value: 1
 apiVersion: batch/v1
 kind: Job
 metadata: {name: j}
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceClaimTemplate
+metadata: {name: t}
+spec: {spec: {}}
+---
+apiVersion: resource.k8s.io/v1
+kind: ResourceSlice
+metadata: {name: s}
+spec: {driver: d, pool: {name: p, resourceSliceCount: 1}, allNodes: true}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: c}
+---
+apiVersion: resource.k8s.io/v1
+kind: DeviceClass
+metadata: {name: dc}
 `
 	objs, err := LoadBytes("x.yaml", []byte(yaml), LoadOptions{})
 	if err != nil {
@@ -131,7 +150,8 @@ metadata: {name: j}
 		m, _ := meta.Accessor(o.Obj)
 		got = append(got, o.Obj.GetObjectKind().GroupVersionKind().Kind+"/"+m.GetName())
 	}
-	want := []string{"PriorityClass/pc", "Namespace/ns", "Pod/p1", "Deployment/d1", "Deployment/d0", "Job/j", "Node/node"}
+	want := []string{"PriorityClass/pc", "Namespace/ns", "PersistentVolumeClaim/c", "DeviceClass/dc", "ResourceSlice/s",
+		"ResourceClaimTemplate/t", "Pod/p1", "Deployment/d1", "Deployment/d0", "Job/j", "Node/node"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("got  %v\nwant %v", got, want)
 	}
