@@ -8,7 +8,7 @@ PKGS     := ./...
 # One test binary per package; keep the heavy ones (sim, workloads, cmd) few.
 TESTFLAGS ?= -count=1
 
-.PHONY: all build dist image test bench bench-scale bench-perf lint demo openb fuzz clean record-real
+.PHONY: all build dist image test bench bench-scale bench-perf lint demo openb openb-gpu fuzz clean record-real
 
 # What `kwoksim version` prints, stamped with -ldflags -X (version/version.go). Outside a git
 # checkout (a source tarball) the version is "dev" and the commit empty; override either with
@@ -136,6 +136,28 @@ openb:
 	time $(BIN) run --nodes out/openb/nodes.yaml --trace out/openb/trace.jsonl --report out/openb/report-1.json
 	time $(BIN) run --nodes out/openb/nodes.yaml --trace out/openb/trace.jsonl -o json --report out/openb/report-2.json >/dev/null
 	diff <(grep -v '"wallSeconds"' out/openb/report-1.json | sed '/^  "provenance": {/,$$d') <(grep -v '"wallSeconds"' out/openb/report-2.json | sed '/^  "provenance": {/,$$d') && echo "the two reports agree"
+
+# The same trace with GPUs per card (kwoksim import openb --gpu dra, into out/openb-dra) beside
+# the pooled import (out/openb): the whole replay as recorded, pooled then per card, twice,
+# alternating, with each one's wall time and the ratio of the best of each (README, "GPUs per
+# card and stranded capacity"); then the arrivals-only sweep over scheduler configurations
+# (testdata/sweep/openb-gpu.yaml). About 8 minutes on a 2-core machine.
+openb-gpu:
+	@missing=; for f in $(OPENB_CSVS); do [ -f "$(OPENB)/$$f" ] || missing="$$missing $$f"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make openb-gpu: missing in OPENB=$(OPENB):$$missing (see make openb)" >&2; exit 2; \
+	fi
+	$(MAKE) build
+	$(BIN) import openb --nodes $(OPENB)/openb_node_list_all_node.csv --pods $(OPENB)/openb_pod_list_default.csv --out out/openb
+	$(BIN) import openb --gpu dra --nodes $(OPENB)/openb_node_list_all_node.csv --pods $(OPENB)/openb_pod_list_default.csv --out out/openb-dra
+	@set -e; TIMEFORMAT=%R; : > out/openb-gpu-times; \
+	for round in 1 2; do for m in openb openb-dra; do \
+		t=$$( { time $(BIN) run --nodes out/$$m/nodes.yaml --trace out/$$m/trace.jsonl -o json --report out/$$m/report-recorded.json >/dev/null 2>&1; } 2>&1 ); \
+		echo "round $$round $$m: $$t s"; echo "$$m $$t" >> out/openb-gpu-times; \
+	done; done; \
+	awk '{ if (!($$1 in best) || $$2 < best[$$1]) best[$$1] = $$2 } \
+		END { printf "as recorded, best of two: pooled %.1f s, per card %.1f s, ratio %.2f\n", best["openb"], best["openb-dra"], best["openb-dra"] / best["openb"] }' out/openb-gpu-times
+	$(BIN) sweep testdata/sweep/openb-gpu.yaml --parallel 1
 
 # Records the fidelity suite (testdata/fidelity) on a real control plane and writes each
 # scenario's observed.json. Not part of `make test`. Needs the real binaries: the first run builds
