@@ -358,6 +358,23 @@ func TestArrivalsSection(t *testing.T) {
 	}
 }
 
+// The GPU section shows only with the report's gpu section.
+func TestGPUSection(t *testing.T) {
+	if strings.Contains(string(render(t, sampleReport())), `id="gpu"`) {
+		t.Error("a GPU section without GPUs")
+	}
+	r := sampleReport()
+	r.GPU = &analysis.GPUReport{Model: "dra", Nodes: 1, Cards: 2, BusyCards: 2, Allocation: analysis.OverTimeFigure{Final: 0.6, Peak: 0.6, Mean: 0.3},
+		Stranded: analysis.OverTimeFigure{Final: 0.4, Peak: 0.4, PeakAt: 30, Mean: 0.2}, StrandedOfIdle: 1, Shapes: 1, GPUPods: 3}
+	page := string(render(t, r))
+	for _, want := range []string{`<h2 id="gpu">GPUs (dra)</h2>`, "2 cards on 1 nodes: 2 busy, 0 idle; 60.0% of GPU-milli allocated",
+		"40.0% stranded (peak 40.0% at t=30s, mean 20.0%); 100.0% of the unallocated GPU is stranded", "3 GPU pods (1 shapes)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+}
+
 // The disruptions section shows only when there is something in it: evictions by reason,
 // budgets with their refused evictions, drains and the workloads' recovery.
 func TestDisruptionsSection(t *testing.T) {
