@@ -113,3 +113,27 @@ func TestJobStatefulSetDaemonSetDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// A run with devices, claims made from templates and the report's gpu section gives the same
+// report with one OS thread and with two: the claim controller, the DynamicResources plugin's
+// allocations and the gpu log follow the run's order, not the Go scheduler's.
+func TestDRAReportIsDeterministic(t *testing.T) {
+	nodes, objs := draScenario(t)
+	sc := workloads.Scenario{Nodes: nodes, Workloads: objs}
+	var first []byte
+	for i, procs := range []int{1, 2, 1} {
+		prev := runtime.GOMAXPROCS(procs)
+		got, r := reportJSON(t, sc)
+		runtime.GOMAXPROCS(prev)
+		if i == 0 {
+			first = got
+			if r.GPU == nil || r.GPU.Model != "dra" || r.GPU.Allocation.Peak != 1 || r.Summary.Pods.Succeeded != 6 {
+				t.Fatalf("scenario did not run as expected: gpu %+v, pods %+v", r.GPU, r.Summary.Pods)
+			}
+			continue
+		}
+		if !bytes.Equal(first, got) {
+			t.Fatalf("run %d (GOMAXPROCS=%d) differs from run 0:\n%s", i, procs, workloadstest.FirstDifference(first, got))
+		}
+	}
+}
