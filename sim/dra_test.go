@@ -264,3 +264,37 @@ func TestDRABindingConditionsAreRefused(t *testing.T) {
 		t.Fatalf("a slice with binding conditions: %v", err)
 	}
 }
+
+// A node's allocatable changed after its creation (a trace patch, a stage) moves what is free
+// on it: with no CPU left, no GPU pod can run there, and its free cards are stranded.
+func TestGPUFiguresFollowAllocatableChanges(t *testing.T) {
+	s := newSim(t, Config{Seed: 1})
+	mustCreate(t, s, node("n1"))
+	withCPU := func(p *corev1.Pod) *corev1.Pod {
+		p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}
+		return p
+	}
+	createAll(t, s, gpuClass(), cards("n1", 2), gpuClaim("a", 1, "500"), withCPU(claimingPod("a", "a")))
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if g := gpuReport(t, s); g.StrandedMilli != 0 {
+		t.Fatalf("before: %+v, want nothing stranded", g)
+	}
+	obj, err := s.API().Get(kinds["Node"], "", "n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := obj.(*corev1.Node)
+	n.Status.Allocatable[corev1.ResourceCPU] = resource.MustParse("0")
+	if _, err := s.API().UpdateStatus(n); err != nil {
+		t.Fatal(err)
+	}
+	createAll(t, s, gpuClaim("b", 1, "500"), withCPU(claimingPod("b", "b")))
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if g := gpuReport(t, s); g.StrandedMilli != 1500 {
+		t.Errorf("after n1's CPU went: %+v, want its 1,500 free gpuMilli stranded", g)
+	}
+}

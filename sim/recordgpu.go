@@ -76,9 +76,13 @@ type gpuNode struct {
 	name   string
 	labels map[string]string
 	exists bool
-	// cpuFree and memFree are allocatable less the requests of the pods counted on the node.
-	cpuFree, memFree int64
-	cards            []analysis.GPUCard
+	// cpuFree and memFree are allocatable (cpuAlloc, memAlloc) less the requests of the pods
+	// counted on the node.
+	cpuFree, memFree   int64
+	cpuAlloc, memAlloc int64
+	// pooledCards is whether the node's pooled GPUs are among its cards.
+	pooledCards bool
+	cards       []analysis.GPUCard
 	// logged is whether the node's state was ever logged: a node whose cards went away must
 	// say so.
 	logged bool
@@ -148,13 +152,9 @@ func (l *gpuLog) logChange(i int32, now time.Duration) {
 }
 
 func (l *gpuLog) observeNode(typ watch.EventType, n *corev1.Node, now time.Duration) {
-	if typ == watch.Modified {
-		return // allocatable is set at creation; kwoksim's nodes do not change it
-	}
 	l.init()
-	pooledCards := l.poolCards(n)
 	i, known := l.nodeIndex[n.Name]
-	if !known && len(pooledCards) == 0 && typ == watch.Deleted {
+	if !known && typ == watch.Deleted {
 		return
 	}
 	if !known {
@@ -166,8 +166,9 @@ func (l *gpuLog) observeNode(typ watch.EventType, n *corev1.Node, now time.Durat
 		// Its pooled cards go with it; its slices' cards go with the slices, which the garbage
 		// collector deletes.
 		g.exists = false
-		g.cpuFree -= cpu
-		g.memFree -= mem
+		g.cpuFree -= g.cpuAlloc
+		g.memFree -= g.memAlloc
+		g.cpuAlloc, g.memAlloc, g.pooledCards = 0, 0, false
 		for j, c := range g.cards {
 			if c.Type == l.poolType || c.Type == l.wholeType {
 				g.cards[j] = analysis.GPUCard{Type: c.Type} // kept in place: cardRefs index the others
@@ -176,14 +177,24 @@ func (l *gpuLog) observeNode(typ watch.EventType, n *corev1.Node, now time.Durat
 		l.logChange(i, now)
 		return
 	}
+	// A node's allocatable may come after its creation (a stage, a trace patch): what is free
+	// moves by the change; its labels are read for node affinity at the end.
+	changed := !g.exists || cpu != g.cpuAlloc || mem != g.memAlloc
 	g.exists, g.labels = true, n.Labels
-	g.cpuFree += cpu
-	g.memFree += mem
-	for _, c := range pooledCards {
-		g.cards = append(g.cards, c)
-		l.pooled = true
+	g.cpuFree += cpu - g.cpuAlloc
+	g.memFree += mem - g.memAlloc
+	g.cpuAlloc, g.memAlloc = cpu, mem
+	if !g.pooledCards {
+		// Its pooled GPUs, from the first allocatable that has them; a later change to
+		// their amount is not followed.
+		for _, c := range l.poolCards(n) {
+			g.cards = append(g.cards, c)
+			g.pooledCards, l.pooled, changed = true, true, true
+		}
 	}
-	l.logChange(i, now)
+	if changed {
+		l.logChange(i, now)
+	}
 }
 
 // poolCards are a node's pooled GPUs: one pool of its GPUMilliResource, and a card of 1000 per
