@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"math"
 	"time"
 )
 
@@ -113,8 +114,10 @@ type GPUSeries struct {
 // gpuNode is a GPU node's current state in the sweep over the changes.
 type gpuNode struct {
 	GPUChange
-	seen     bool
-	stranded float64
+	seen bool
+	// stranded is the node's stranded GPU-milli in thousandths, an integer so that the
+	// cluster's sum, kept by adding and taking away nodes' amounts, does not drift.
+	stranded int64
 }
 
 // buildGPU computes the gpu section and its series from the record, sampled at times.
@@ -131,13 +134,12 @@ func buildGPU(rec *GPURecord, elapsed time.Duration, times []time.Duration) (*GP
 		weights = append(weights, float64(s.Pods)/float64(r.GPUPods))
 	}
 	nodes := make([]gpuNode, len(rec.Nodes))
-	var capacity, free int64
-	var stranded float64
+	var capacity, free, stranded int64
 	ratios := func() []float64 {
 		if capacity == 0 {
 			return []float64{0, 0}
 		}
-		return []float64{float64(capacity-free) / float64(capacity), stranded / float64(capacity)}
+		return []float64{float64(capacity-free) / float64(capacity), float64(stranded) / 1000 / float64(capacity)}
 	}
 	acc := &overTime{state: make([]float64, 2), peak: make([]float64, 2), integral: make([]float64, 2), peakAt: make([]time.Duration, 2)}
 	series := &GPUSeries{Allocation: make([]float64, len(times)), Stranded: make([]float64, len(times))}
@@ -163,7 +165,7 @@ func buildGPU(rec *GPURecord, elapsed time.Duration, times []time.Duration) (*GP
 			}
 			n.GPUChange, n.seen = c, true
 			if n.Exists {
-				n.stranded = nodeStranded(rec.Shapes, weights, c)
+				n.stranded = int64(math.Round(1000 * nodeStranded(rec.Shapes, weights, c)))
 				capacity += cardSum(n.Cards, true)
 				free += cardSum(n.Cards, false)
 				stranded += n.stranded
@@ -200,9 +202,9 @@ func buildGPU(rec *GPURecord, elapsed time.Duration, times []time.Duration) (*GP
 		}
 	}
 	r.CapacityMilli, r.AllocatedMilli = capacity, capacity-free
-	r.StrandedMilli = int64(stranded + 0.5)
+	r.StrandedMilli = (stranded + 500) / 1000
 	if free > 0 {
-		r.StrandedOfIdle = stranded / float64(free)
+		r.StrandedOfIdle = float64(stranded) / 1000 / float64(free)
 	}
 	return r, series
 }
