@@ -1,6 +1,7 @@
 package perf
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -28,6 +29,8 @@ const streamPerf uint64 = 0x70657266 // "perf"
 // executor is upstream's WorkloadExecutor on a simulator: ops run one after another at the
 // current virtual instant; a wait lets virtual time run until its condition holds.
 type executor struct {
+	// ctx is the run's, for the DRA allocator (allocResourceClaims).
+	ctx  context.Context
 	s    *sim.Simulator
 	api  *sim.API
 	tc   *TestCase
@@ -51,8 +54,8 @@ type executor struct {
 	deleteErr error
 }
 
-func newExecutor(s *sim.Simulator, cfg *Config, tc *TestCase, w *Workload, r *Result) *executor {
-	e := &executor{s: s, api: s.API(), tc: tc, w: w, r: r, tmpl: newTemplates(cfg.Dir), pods: newPodIndex(),
+func newExecutor(ctx context.Context, s *sim.Simulator, cfg *Config, tc *TestCase, w *Workload, r *Result) *executor {
+	e := &executor{ctx: ctx, s: s, api: s.API(), tc: tc, w: w, r: r, tmpl: newTemplates(cfg.Dir), pods: newPodIndex(),
 		rng: s.Rand(streamPerf), numPodsScheduledPerNamespace: map[string]int{}}
 	e.podKind, _ = sim.KindNamed("Pod") // served by every simulator
 	e.nodeKind, _ = sim.KindNamed("Node")
@@ -80,6 +83,10 @@ func (e *executor) runOp(i int, o realOp) error {
 		return err
 	case *createAny:
 		return e.createAny(o)
+	case *createResourceClaimsOp:
+		return e.createResourceClaims(o)
+	case *allocResourceClaimsOp:
+		return e.allocResourceClaims(o)
 	case *startCollectingMetricsOp:
 		if e.collector != nil {
 			return fmt.Errorf("metrics collection is overlapping. Probably second collector was started before stopping a previous one")

@@ -35,8 +35,6 @@ func (o unsupportedOp) patchParams(*Workload) (realOp, error) { return &o, nil }
 
 // unsupportedOpcodes are upstream's opcodes kwoksim does not run, with the reason.
 var unsupportedOpcodes = map[string]string{
-	"allocResourceClaims":    "allocResourceClaims is not implemented by kwoksim perf (the DRA kinds are served, and kwoksim run runs the resource claim controller; perf runs no controllers yet)",
-	"createResourceClaims":   "createResourceClaims is not implemented by kwoksim perf (the DRA kinds are served, and kwoksim run runs the resource claim controller; perf runs no controllers yet)",
 	"createPodGroups":        "PodGroup (scheduling.k8s.io/v1beta1) is not served by the simulator",
 	"updateAny":              "updateAny is not implemented by kwoksim perf",
 	"startCollectingProfile": "profiles are not collected by kwoksim perf (use the binary's own profiling)",
@@ -73,6 +71,10 @@ func (o *Op) UnmarshalJSON(b []byte) error {
 		op = &startCollectingMetricsOp{}
 	case "stopCollectingMetrics":
 		op = &stopCollectingMetricsOp{}
+	case "createResourceClaims":
+		op = &createResourceClaimsOp{}
+	case "allocResourceClaims":
+		op = &allocResourceClaimsOp{}
 	default:
 		why, ok := unsupportedOpcodes[head.Opcode]
 		if !ok {

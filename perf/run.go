@@ -9,6 +9,7 @@ import (
 
 	schedulerapi "k8s.io/kubernetes/pkg/scheduler/apis/config"
 
+	"github.com/kwoksim/kwoksim/controlplane"
 	"github.com/kwoksim/kwoksim/sim"
 )
 
@@ -242,6 +243,13 @@ func runWorkload(ctx context.Context, cfg *Config, tc *TestCase, w *Workload, op
 	}
 	simCfg := sim.Config{Seed: opts.Seed, SchedulerConfig: schedCfg, FeatureGates: all,
 		DisableAdmissionPlugins: disabledAdmission, Stop: opts.Stop}
+	if needsClaimController(all) {
+		// scheduler_perf's controllers share its client (util.go mustSetupCluster: QPS 5000,
+		// burst 5000), not kube-controller-manager's --kube-api-qps 20.
+		cp := controlplane.Defaults()
+		cp.KubeAPIQPS, cp.KubeAPIBurst = perfQPS, perfBurst
+		simCfg.ControlPlane = &cp
+	}
 	if opts.Configure != nil {
 		opts.Configure(&simCfg)
 	}
@@ -250,7 +258,10 @@ func runWorkload(ctx context.Context, cfg *Config, tc *TestCase, w *Workload, op
 		return nil, err
 	}
 	defer s.Close()
-	e := newExecutor(s, cfg, tc, w, r)
+	if needsClaimController(all) {
+		startClaimController(s)
+	}
+	e := newExecutor(ctx, s, cfg, tc, w, r)
 	for i, o := range ops {
 		if err := e.runOp(i, o); err != nil {
 			if errors.Is(err, sim.ErrStopped) {

@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	resourcev1 "k8s.io/api/resource/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kwoksim/kwoksim/sim"
 )
@@ -68,8 +70,8 @@ func mustKind(t *testing.T, name string) *sim.Kind {
 	return k
 }
 
-// The upstream configurations of the misc, affinity, topology_spreading and
-// default_preemption areas, copied unchanged, run at their smallest workloads (upstream's
+// The upstream configurations of the misc, affinity, topology_spreading, default_preemption
+// and dra areas, copied unchanged, run at their smallest workloads (upstream's
 // integration-test label): every workload runs, or is not run for a reason kwoksim states;
 // every measured pod is scheduled; and what each test case's templates ask of a placement
 // holds in the final cluster.
@@ -77,7 +79,7 @@ func TestUpstreamConfigsAtTheirSmallest(t *testing.T) {
 	// Why a workload may not run; anything else not run fails the test.
 	allowedNotRun := []string{"SchedulerAsyncAPICalls=true is not supported", "op createPodGroups:"}
 	ran := map[string]*Result{}
-	for _, area := range []string{"misc", "affinity", "topology_spreading", "default_preemption"} {
+	for _, area := range []string{"misc", "affinity", "topology_spreading", "default_preemption", "dra"} {
 		for _, r := range runArea(t, area, Options{Seed: 1, Labels: "integration-test"}) {
 			name := r.TestCase + "/" + r.Workload
 			if r.NotRun != "" {
@@ -102,11 +104,13 @@ func TestUpstreamConfigsAtTheirSmallest(t *testing.T) {
 					t.Errorf("%s op %d: %d of %d measured pods scheduled", name, op.Index, op.Scheduled, op.Pods)
 				}
 			}
-			ran[r.TestCase] = r
+			ran[r.TestCase], ran[name] = r, r
 		}
 	}
 	for _, tc := range []string{"SchedulingBasic", "SchedulingPodAntiAffinity", "SchedulingPodAffinity", "SchedulingNodeAffinity",
-		"TopologySpreading", "Unschedulable", "SchedulingWithMixedChurn", "SchedulingWhileGated", "PreemptionBasic"} {
+		"TopologySpreading", "Unschedulable", "SchedulingWithMixedChurn", "SchedulingWhileGated", "PreemptionBasic",
+		"SchedulingWithResourceClaimTemplate/fast", "SchedulingWithResourceClaimTemplate/selector_fast",
+		"SchedulingWithResourceClaimTemplate/match_fast", "SchedulingWithResourceClaim/fast"} {
 		if ran[tc] == nil {
 			t.Errorf("%s did not run at its smallest workload", tc)
 		}
@@ -219,6 +223,199 @@ func TestUpstreamConfigsAtTheirSmallest(t *testing.T) {
 			}
 		}
 	})
+	t.Run("claim templates: each pod's own claim, allocated on its node", func(t *testing.T) {
+		for _, w := range []string{"fast", "selector_fast", "match_fast"} {
+			r := ran["SchedulingWithResourceClaimTemplate/"+w]
+			claims := checkPodClaims(t, r, "test")
+			want := map[string]int{"fast": 10, "selector_fast": 10, "match_fast": 2}[w]
+			if len(claims) != want {
+				t.Errorf("%s: %d claims in use, want one for each of the %d pods", w, len(claims), want)
+			}
+			for _, c := range claims {
+				if len(c.Status.ReservedFor) != 1 || len(c.OwnerReferences) != 1 || c.OwnerReferences[0].UID != c.Status.ReservedFor[0].UID {
+					t.Errorf("%s: claim %s owned by %v, reserved for %v: want the one pod it was made for", w, c.Name, c.OwnerReferences, c.Status.ReservedFor)
+				}
+			}
+		}
+	})
+	t.Run("matchAttribute: a pod's five devices share their PCI root", func(t *testing.T) {
+		r := ran["SchedulingWithResourceClaimTemplate/match_fast"]
+		roots := deviceAttribute(t, r, "resource.kubernetes.io/pciRoot")
+		for _, c := range checkPodClaims(t, r, "test") {
+			seen := map[string]bool{}
+			for _, d := range c.Status.Allocation.Devices.Results {
+				seen[roots[d.Pool+"/"+d.Device]] = true
+			}
+			if n := len(c.Status.Allocation.Devices.Results); n != 5 || len(seen) != 1 {
+				t.Errorf("claim %s: %d devices with PCI roots %v, want 5 with one", c.Name, n, seen)
+			}
+		}
+	})
+	t.Run("shared claims: five pods a claim, on its node", func(t *testing.T) {
+		claims := checkPodClaims(t, ran["SchedulingWithResourceClaim/fast"], "test")
+		if len(claims) != 2 {
+			t.Errorf("%d claims in use, want 2", len(claims))
+		}
+		for _, c := range claims {
+			if len(c.Status.ReservedFor) != 5 {
+				t.Errorf("claim %s reserved for %d pods, want 5", c.Name, len(c.Status.ReservedFor))
+			}
+		}
+	})
+}
+
+// checkPodClaims checks that every pod of ns is scheduled, with each of its claims (named in
+// the pod, or generated from a template and named in its status) allocated, reserved for it
+// and on its node, and no device given to two claims; it returns the claims by name.
+func checkPodClaims(t *testing.T, r *Result, ns string) map[string]*resourcev1.ResourceClaim {
+	t.Helper()
+	claims := map[string]*resourcev1.ResourceClaim{}
+	for _, o := range listOf(t, r, "ResourceClaim") {
+		if c := o.(*resourcev1.ResourceClaim); c.Namespace == ns {
+			claims[c.Name] = c
+		}
+	}
+	used := map[string]*resourcev1.ResourceClaim{}
+	pods := podsOf(t, r, ns)
+	if len(pods) == 0 {
+		t.Errorf("no pods in %s", ns)
+	}
+	for _, p := range pods {
+		if p.Spec.NodeName == "" {
+			t.Errorf("pod %s not scheduled", p.Name)
+			continue
+		}
+		for _, pc := range p.Spec.ResourceClaims {
+			name := ""
+			if pc.ResourceClaimName != nil {
+				name = *pc.ResourceClaimName
+			}
+			for _, st := range p.Status.ResourceClaimStatuses {
+				if st.Name == pc.Name && st.ResourceClaimName != nil {
+					name = *st.ResourceClaimName
+				}
+			}
+			c := claims[name]
+			switch {
+			case c == nil:
+				t.Errorf("pod %s: claim %q (for %s) not found", p.Name, name, pc.Name)
+				continue
+			case c.Status.Allocation == nil:
+				t.Errorf("pod %s: claim %s not allocated", p.Name, name)
+				continue
+			case allocatedNode(c) != p.Spec.NodeName:
+				t.Errorf("pod %s on %s, its claim %s allocated on %q", p.Name, p.Spec.NodeName, name, allocatedNode(c))
+			}
+			reserved := false
+			for _, ref := range c.Status.ReservedFor {
+				reserved = reserved || ref.UID == p.UID
+			}
+			if !reserved {
+				t.Errorf("claim %s not reserved for pod %s: %v", name, p.Name, c.Status.ReservedFor)
+			}
+			used[name] = c
+		}
+	}
+	devices := map[string]string{}
+	for _, c := range listOf(t, r, "ResourceClaim") {
+		c := c.(*resourcev1.ResourceClaim)
+		if c.Status.Allocation == nil {
+			continue
+		}
+		for _, d := range c.Status.Allocation.Devices.Results {
+			id := d.Driver + "/" + d.Pool + "/" + d.Device
+			if other, dup := devices[id]; dup {
+				t.Errorf("device %s allocated to %s and %s/%s", id, other, c.Namespace, c.Name)
+			}
+			devices[id] = c.Namespace + "/" + c.Name
+		}
+	}
+	return used
+}
+
+// allocatedNode is the node an allocation of node-local devices is for: the structured
+// allocator selects it by metadata.name.
+func allocatedNode(c *resourcev1.ResourceClaim) string {
+	ns := c.Status.Allocation.NodeSelector
+	if ns == nil || len(ns.NodeSelectorTerms) != 1 || len(ns.NodeSelectorTerms[0].MatchFields) != 1 ||
+		ns.NodeSelectorTerms[0].MatchFields[0].Key != "metadata.name" || len(ns.NodeSelectorTerms[0].MatchFields[0].Values) != 1 {
+		return ""
+	}
+	return ns.NodeSelectorTerms[0].MatchFields[0].Values[0]
+}
+
+// deviceAttribute is a string attribute of every device of the ResourceSlices, by pool/device.
+func deviceAttribute(t *testing.T, r *Result, attr resourcev1.QualifiedName) map[string]string {
+	out := map[string]string{}
+	for _, o := range listOf(t, r, "ResourceSlice") {
+		s := o.(*resourcev1.ResourceSlice)
+		for _, d := range s.Spec.Devices {
+			if v := d.Attributes[attr].StringValue; v != nil {
+				out[s.Spec.Pool.Name+"/"+d.Name] = *v
+			}
+		}
+	}
+	return out
+}
+
+func listOf(t *testing.T, r *Result, kind string) []k8sruntime.Object {
+	t.Helper()
+	objs, err := r.Final.List(mustKind(t, kind))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
+}
+
+// kwoksim's own DRA configuration: createResourceClaims creates the claims, allocResourceClaims
+// allocates them on the devices of the nodes without pods, and the scheduler gives the
+// measured pods what is left. With exactly enough left, every pod is scheduled; with one pod
+// more, that pod stays unschedulable (the preallocated devices are taken); with more claims
+// than devices, allocResourceClaims fails.
+func TestDRAClaimOps(t *testing.T) {
+	cfg, err := Load("../testdata/perf/dra.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Run(context.Background(), cfg, Options{Seed: 1, KeepFinal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*Result{}
+	for _, r := range rs {
+		byName[r.Workload] = r
+	}
+	full := byName["full"]
+	if full.Error != "" || len(full.Ops) != 1 || full.Ops[0].Pods != 2 || full.Ops[0].Scheduled != 2 {
+		t.Fatalf("full: error %q, ops %+v: want 2 of 2 scheduled", full.Error, full.Ops)
+	}
+	checkPodClaims(t, full, "test")
+	perNode := map[string]int{}
+	var initClaims int
+	for _, o := range listOf(t, full, "ResourceClaim") {
+		c := o.(*resourcev1.ResourceClaim)
+		if c.Namespace != "init" {
+			continue
+		}
+		initClaims++
+		if !strings.HasPrefix(c.Name, "init-claim-") || c.Status.Allocation == nil || len(c.Status.ReservedFor) != 0 {
+			t.Errorf("claim %s: allocation %v, reserved for %v: want allocated, for no pod", c.Name, c.Status.Allocation, c.Status.ReservedFor)
+			continue
+		}
+		perNode[allocatedNode(c)]++
+	}
+	// Nodes are drawn at random for each claim, so both DRA nodes get some; together all 18.
+	if initClaims != 18 || len(perNode) != 2 || perNode["scheduler-perf-dra-0"]+perNode["scheduler-perf-dra-1"] != 18 {
+		t.Errorf("%d preallocated claims, by node %v: want 18 over scheduler-perf-dra-0 and -1", initClaims, perNode)
+	}
+
+	over := byName["overfull"]
+	if !strings.Contains(over.Error, "2 of 3 pods scheduled") || !strings.Contains(over.Error, "cannot allocate all claims") {
+		t.Errorf("overfull: error %q, want the third pod unschedulable for want of devices", over.Error)
+	}
+	if many := byName["tooManyClaims"]; !strings.Contains(many.Error, "could not allocate claim 20 out of 21") {
+		t.Errorf("tooManyClaims: error %q, want the 21st claim not allocated", many.Error)
+	}
 }
 
 // With the scheduler's bindings paced on virtual time, churn ticks and rate-limited deletions
