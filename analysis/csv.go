@@ -149,12 +149,19 @@ func timeseriesRows(r *Report) [][]string {
 	for _, name := range names {
 		header = append(header, "utilization."+name)
 	}
+	if ts.GPU != nil {
+		// Last, so that the other columns keep their places.
+		header = append(header, "gpu.allocation", "gpu.stranded")
+	}
 	rows := [][]string{header}
 	for k, t := range ts.T {
 		row := []string{csvNumber(t), strconv.Itoa(ts.Pending[k]), strconv.Itoa(ts.Running[k]),
 			strconv.Itoa(ts.Succeeded[k]), strconv.Itoa(ts.Failed[k]), strconv.Itoa(ts.ReadyNodes[k])}
 		for _, name := range names {
 			row = append(row, csvNumber(ts.Utilization[name][k]))
+		}
+		if ts.GPU != nil {
+			row = append(row, csvNumber(ts.GPU.Allocation[k]), csvNumber(ts.GPU.Stranded[k]))
 		}
 		rows = append(rows, row)
 	}

@@ -68,3 +68,20 @@ func TestBuildGPUFragmentation(t *testing.T) {
 		t.Errorf("a report with a gpu section: %v", err)
 	}
 }
+
+// timeseries.csv ends with the gpu series when the report has them.
+func TestGPUSeriesInCSV(t *testing.T) {
+	card := GPUCard{Capacity: 1000, Free: 400}
+	rec := &GPURecord{Model: "dra", Nodes: []string{"n0"},
+		Changes: []GPUChange{{At: 0, Node: 0, Exists: true, CPUFree: 1000, Cards: []GPUCard{card}}},
+		Shapes:  []GPUShape{{Pods: 1, Cards: 1, Milli: 500, NodeOK: []bool{true}, TypeOK: []bool{true}}}}
+	rows := timeseriesRows(Build(Observation{Elapsed: 10 * time.Second, GPU: rec, SampleInterval: 10 * time.Second}))
+	header, last := rows[0], rows[len(rows)-1]
+	if header[len(header)-2] != "gpu.allocation" || header[len(header)-1] != "gpu.stranded" ||
+		last[len(last)-2] != "0.6" || last[len(last)-1] != "0.4" || len(rows) != 3 {
+		t.Errorf("timeseries.csv: %v", rows)
+	}
+	if rows := timeseriesRows(Build(Observation{Elapsed: 10 * time.Second})); len(rows[0]) != 6 {
+		t.Errorf("without GPUs: header %v", rows[0])
+	}
+}
