@@ -132,6 +132,8 @@ func keyFigures(r *Report) map[string]float64 {
 	autoscalingFigures(f, r.Autoscaling)
 	hpaFigures(f, r.HorizontalPodAutoscalers)
 	usageFigures(f, r.Usage)
+	gpuFigures(f, r.GPU)
+	arrivalsFigures(f, r.Arrivals)
 	for res, u := range r.Utilization {
 		f["utilization."+res+".mean"], f["utilization."+res+".max"] = u.Mean, u.Max
 	}
@@ -186,6 +188,7 @@ func figureNames(a, b *Report) []string {
 	names = append(names, autoscalingFigureNames(a, b)...)
 	names = append(names, hpaComparedNames(a, b)...)
 	names = append(names, usageComparedNames(a, b)...)
+	names = append(names, gpuComparedNames(a, b)...)
 	resources := map[string]bool{}
 	for _, r := range []*Report{a, b} {
 		for res := range r.Utilization {

@@ -114,9 +114,12 @@ func figure(v *float64) string {
 	return number(*v)
 }
 
-// isFraction reports whether a figure is a fraction (requested/allocatable), which the table
-// shows as a percentage, as run's table does; the JSON form keeps the fraction.
-func isFraction(name string) bool { return strings.HasPrefix(name, "utilization.") }
+// isFraction reports whether a figure is a fraction (requested/allocatable, a GPU share), which
+// the table shows as a percentage, as run's table does; the JSON form keeps the fraction.
+func isFraction(name string) bool {
+	return strings.HasPrefix(name, "utilization.") || strings.HasPrefix(name, "gpu.allocation.") ||
+		strings.HasPrefix(name, "gpu.stranded.") || name == "gpu.strandedOfIdle"
+}
 
 func percentFigure(v *float64) string {
 	if v == nil {

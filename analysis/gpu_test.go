@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 )
@@ -83,5 +84,44 @@ func TestGPUSeriesInCSV(t *testing.T) {
 	}
 	if rows := timeseriesRows(Build(Observation{Elapsed: 10 * time.Second})); len(rows[0]) != 6 {
 		t.Errorf("without GPUs: header %v", rows[0])
+	}
+}
+
+// kwoksim compare sets the gpu and arrivals figures side by side when either report has them,
+// and leaves them out otherwise.
+func TestCompareGPUAndArrivals(t *testing.T) {
+	a := Build(Observation{Elapsed: time.Minute})
+	b := Build(Observation{Elapsed: time.Minute})
+	b.GPU = &GPUReport{Model: "dra", Cards: 8, StrandedMilli: 1500, Stranded: OverTimeFigure{Final: 0.2}}
+	b.Arrivals = &ArrivalsReport{Mode: ReplayArrivalsOnly, Created: 10, Accepted: 9, Unschedulable: 1}
+	figures := map[string]FigureDiff{}
+	for _, f := range Compare(a, b, "a.json", "b.json").Figures {
+		figures[f.Name] = f
+	}
+	for name, want := range map[string]float64{"gpu.cards": 8, "gpu.strandedMilli": 1500, "gpu.stranded.final": 0.2, "arrivals.accepted": 9} {
+		f, ok := figures[name]
+		if !ok || f.A != nil || f.B == nil || *f.B != want {
+			t.Errorf("%s: %+v, want null against %v", name, f, want)
+		}
+	}
+	for _, f := range Compare(a, a, "a.json", "a.json").Figures {
+		if strings.HasPrefix(f.Name, "gpu.") || strings.HasPrefix(f.Name, "arrivals.") {
+			t.Errorf("a comparison without GPUs or arrivals has %s", f.Name)
+		}
+	}
+}
+
+// The table shows the GPU shares as percentages and their difference in points.
+func TestCompareTableShowsGPUShares(t *testing.T) {
+	a := Build(Observation{Elapsed: time.Minute})
+	b := Build(Observation{Elapsed: time.Minute})
+	a.GPU = &GPUReport{Model: "pooled", Stranded: OverTimeFigure{Final: 0.085}}
+	b.GPU = &GPUReport{Model: "dra", Stranded: OverTimeFigure{Final: 0.103}}
+	var buf bytes.Buffer
+	if err := WriteComparisonTable(&buf, Compare(a, b, "a.json", "b.json")); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "gpu.stranded.final") || !strings.Contains(buf.String(), "8.5%") || !strings.Contains(buf.String(), "+1.8 pp") {
+		t.Errorf("table:\n%s", buf.String())
 	}
 }
