@@ -3,6 +3,7 @@ package sweep
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/kwoksim/kwoksim/analysis"
@@ -82,3 +83,31 @@ func writeArrivalsCells(w io.Writer, a *analysis.ArrivalsReport) {
 	}
 	fmt.Fprintf(w, "\t%d\t%s", a.Accepted, end)
 }
+
+// The CSV's arrivals and GPU columns; empty cells for a combination without the section.
+var (
+	arrivalsCSVHeader = []string{"arrivals.accepted", "arrivals.unschedulable", "arrivals.endedAt"}
+	gpuCSVHeader      = []string{"gpu.allocation", "gpu.stranded", "gpu.strandedOfIdle", "gpu.meanAllocation", "gpu.meanStranded"}
+)
+
+func arrivalsCSV(f *Figures) []string {
+	if f == nil || f.Arrivals == nil {
+		return make([]string, len(arrivalsCSVHeader))
+	}
+	a := f.Arrivals
+	end := ""
+	if a.End != nil {
+		end = csvFloat(a.End.At)
+	}
+	return []string{strconv.Itoa(a.Accepted), strconv.Itoa(a.Unschedulable), end}
+}
+
+func gpuCSV(f *Figures) []string {
+	if f == nil || f.GPU == nil {
+		return make([]string, len(gpuCSVHeader))
+	}
+	g := f.GPU
+	return []string{csvFloat(g.Allocation), csvFloat(g.Stranded), csvFloat(g.StrandedOfIdle), csvFloat(g.MeanAllocation), csvFloat(g.MeanStranded)}
+}
+
+func csvFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }

@@ -40,3 +40,25 @@ func TestTableHasGPUAndArrivalsColumns(t *testing.T) {
 		t.Errorf("the failed combination's row should be all dashes: %q", line)
 	}
 }
+
+// The CSV ends with the arrivals and GPU columns, empty for a combination without a report.
+func TestCSVHasGPUAndArrivalsColumns(t *testing.T) {
+	res := NewResult([]Combination{{Index: 0, Label: "a"}, {Index: 1, Label: "b"}})
+	res.SetReport(0, &analysis.Report{
+		Arrivals: &analysis.ArrivalsReport{Accepted: 7532, Unschedulable: 1, End: &analysis.ArrivalsEnd{At: 3600}},
+		GPU:      &analysis.GPUReport{Allocation: analysis.OverTimeFigure{Final: 0.5, Mean: 0.25}, Stranded: analysis.OverTimeFigure{Final: 0.1}, StrandedOfIdle: 0.2},
+	})
+	res.SetError(1, "failed")
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, res); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if !strings.HasSuffix(lines[0], ",arrivals.accepted,arrivals.unschedulable,arrivals.endedAt,gpu.allocation,gpu.stranded,gpu.strandedOfIdle,gpu.meanAllocation,gpu.meanStranded") ||
+		!strings.HasSuffix(lines[1], ",7532,1,3600,0.5,0.1,0.2,0.25,0") || !strings.HasSuffix(lines[2], ",,,,,,,,") {
+		t.Errorf("csv:\n%s", buf.String())
+	}
+	if n := strings.Count(lines[0], ","); strings.Count(lines[1], ",") != n || strings.Count(lines[2], ",") != n {
+		t.Errorf("rows of unequal width:\n%s", buf.String())
+	}
+}

@@ -152,6 +152,15 @@ func WriteCSV(w io.Writer, res *Result) error {
 	if gates {
 		header = append(header, "featureGates")
 	}
+	// The arrivals and GPU columns come last of all, after the featureGates one, so that a
+	// reader of the earlier columns finds them where they were.
+	arrivals, gpu := res.HasArrivals(), res.HasGPU()
+	if arrivals {
+		header = append(header, arrivalsCSVHeader...)
+	}
+	if gpu {
+		header = append(header, gpuCSVHeader...)
+	}
 	if err := cw.Write(header); err != nil {
 		return err
 	}
@@ -204,6 +213,12 @@ func WriteCSV(w io.Writer, res *Result) error {
 				v = *row.Values.FeatureGates
 			}
 			rec = append(rec, v)
+		}
+		if arrivals {
+			rec = append(rec, arrivalsCSV(row.Figures)...)
+		}
+		if gpu {
+			rec = append(rec, gpuCSV(row.Figures)...)
 		}
 		if err := cw.Write(rec); err != nil {
 			return err
