@@ -5,6 +5,15 @@ import (
 	"time"
 )
 
+// The names the GPU figures read, shared by what writes them (the openb import) and what
+// counts them (sim's gpu log): a pooled GPU resource in thousandths of a card, as openb's
+// pooled import gives nodes and pods, and the device capacity read as a card's thousandths
+// (a device without it is a whole card of 1000, consumed whole).
+const (
+	GPUMilliResource = "kwoksim.io/gpu-milli"
+	GPUMilliCapacity = "gpuMilli"
+)
+
 // GPURecord is what the recorder saw of the cluster's GPUs (sim/recordgpu.go): every change
 // to a GPU node's free GPU, CPU and memory, and the GPU demands of the pods created, from which
 // the report's gpu section (GPUReport) is computed. Nil when no node had a GPU.

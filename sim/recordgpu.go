@@ -15,16 +15,14 @@ import (
 	"github.com/kwoksim/kwoksim/analysis"
 )
 
-// The pooled GPU resources the gpu log reads from a node's allocatable: openb's pooled import
-// gives each node gpu×1000 of GPUMilliResource, one pool the NodeResourcesFit plugin fills
-// without regard to cards; a device plugin's whole GPUs are counted as cards of 1000 each.
+// The GPU resources and capacity the gpu log reads (analysis.GPUMilliResource,
+// analysis.GPUMilliCapacity): openb's pooled import gives each node gpu×1000 of
+// GPUMilliResource, one pool the NodeResourcesFit plugin fills without regard to cards; a
+// device plugin's whole GPUs are counted as cards of 1000 each.
 const (
-	GPUMilliResource corev1.ResourceName = "kwoksim.io/gpu-milli"
-	nvidiaGPU        corev1.ResourceName = "nvidia.com/gpu"
-	// GPUMilliCapacity is the device capacity read as a card's GPU-milli when a device has it
-	// (kwoksim's device annotation and openb import describe shareable cards with it); a
-	// device without it is a whole card of 1000, consumed whole.
-	GPUMilliCapacity resourcev1.QualifiedName = "gpuMilli"
+	GPUMilliResource corev1.ResourceName      = analysis.GPUMilliResource
+	GPUMilliCapacity resourcev1.QualifiedName = analysis.GPUMilliCapacity
+	nvidiaGPU        corev1.ResourceName      = "nvidia.com/gpu"
 	wholeCard                                 = 1000
 )
 
@@ -83,9 +81,10 @@ type gpuNode struct {
 	// pooledCards is whether the node's pooled GPUs are among its cards.
 	pooledCards bool
 	cards       []analysis.GPUCard
-	// logged is whether the node's state was ever logged: a node whose cards went away must
-	// say so.
+	// logged is whether the node's state was ever logged (a node whose cards went away must
+	// say so), last the index of its latest change in the log.
 	logged bool
+	last   int
 }
 
 type gpuCardType struct {
@@ -140,14 +139,12 @@ func (l *gpuLog) logChange(i int32, now time.Duration) {
 	if len(n.cards) == 0 && !n.logged {
 		return // not a GPU node, and never was
 	}
-	n.logged = true
 	c := analysis.GPUChange{At: now, Node: i, Exists: n.exists, CPUFree: n.cpuFree, MemoryFree: n.memFree, Cards: slices.Clone(n.cards)}
-	for j := len(l.changes) - 1; j >= 0 && l.changes[j].At == now; j-- {
-		if l.changes[j].Node == i {
-			l.changes[j] = c
-			return
-		}
+	if n.logged && l.changes[n.last].At == now {
+		l.changes[n.last] = c
+		return
 	}
+	n.logged, n.last = true, len(l.changes)
 	l.changes = append(l.changes, c)
 }
 

@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/workloads/devices"
 )
 
@@ -21,7 +22,7 @@ const (
 	// GPUDriver is the driver of the simulated cards (workloads/devices' default).
 	GPUDriver = devices.DefaultDriver
 	// CapacityGPUMilli is a card's capacity in thousandths, which pods consume a share of.
-	CapacityGPUMilli = "gpuMilli"
+	CapacityGPUMilli = analysis.GPUMilliCapacity
 	// AttributeModel is a card's model attribute, which gpu_spec selects on.
 	AttributeModel = "model"
 	// claimName names the claim in the pod and its container.

@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/kwoksim/kwoksim/analysis"
 	"github.com/kwoksim/kwoksim/workloads/devices"
 )
 
@@ -13,7 +14,7 @@ import (
 const (
 	// ResourceGPUMilli is the extended resource for GPUs, in thousandths of a GPU, so that
 	// the trace's fractional GPU requests (gpu_milli) fit a whole-number resource.
-	ResourceGPUMilli = "kwoksim.io/gpu-milli"
+	ResourceGPUMilli = analysis.GPUMilliResource
 	// LabelGPUModel is the node label holding the GPU model, which gpu_spec selects on.
 	LabelGPUModel = "kwoksim.io/gpu-model"
 	// LabelQoS carries the trace's qos column; nothing acts on it.

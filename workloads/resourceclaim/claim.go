@@ -66,14 +66,7 @@ func (c *Controller) syncClaim(ns, name string, done func(error)) {
 		if len(remaining) == 0 && hasFinalizer {
 			next.Status.Allocation = nil
 		}
-		c.send(func() error {
-			obj, err := c.m.API().UpdateStatus(next)
-			if err != nil {
-				return err
-			}
-			next = stored[*resourcev1.ResourceClaim](obj)
-			return nil
-		}, func(err error) {
+		c.updateStatus(next, func(next *resourcev1.ResourceClaim, err error) {
 			if err != nil || next.Status.Allocation != nil || !slices.Contains(next.Finalizers, resourcev1.Finalizer) {
 				afterReservations(err)
 				return
@@ -88,14 +81,7 @@ func (c *Controller) syncClaim(ns, name string, done func(error)) {
 		// A claim that stayed allocated when its use ended, then was deleted.
 		next := claim.DeepCopy()
 		next.Status.Allocation = nil
-		c.send(func() error {
-			obj, err := c.m.API().UpdateStatus(next)
-			if err != nil {
-				return err
-			}
-			next = stored[*resourcev1.ResourceClaim](obj)
-			return nil
-		}, func(err error) {
+		c.updateStatus(next, func(next *resourcev1.ResourceClaim, err error) {
 			if err != nil {
 				afterReservations(err)
 				return
@@ -105,6 +91,19 @@ func (c *Controller) syncClaim(ns, name string, done func(error)) {
 	default:
 		afterReservations(nil)
 	}
+}
+
+// updateStatus sends a status update of the claim and hands then the stored result (the claim
+// sent, when the update failed).
+func (c *Controller) updateStatus(next *resourcev1.ResourceClaim, then func(*resourcev1.ResourceClaim, error)) {
+	c.send(func() error {
+		obj, err := c.m.API().UpdateStatus(next)
+		if err != nil {
+			return err
+		}
+		next = stored[*resourcev1.ResourceClaim](obj)
+		return nil
+	}, func(err error) { then(next, err) })
 }
 
 // removeFinalizer takes resource.kubernetes.io/delete-protection off the claim (an update of
