@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -249,6 +250,40 @@ func TestDRAAllocationTimeIsVirtual(t *testing.T) {
 	alloc := obj.(*resourcev1.ResourceClaim).Status.Allocation
 	if alloc == nil || alloc.AllocationTimestamp == nil || !alloc.AllocationTimestamp.Time.Equal(Epoch) {
 		t.Fatalf("allocation %+v, want allocationTimestamp %v", alloc, Epoch)
+	}
+}
+
+// The allocator gives each share of a device a random UUID; the stored claims carry IDs derived
+// from the claim instead, the same in every run, and the two shares of one card stay distinct.
+func TestDRAShareIDsAreDerived(t *testing.T) {
+	shareIDs := func() []string {
+		s := newSim(t, Config{Seed: 1})
+		mustCreate(t, s, node("n1"))
+		createAll(t, s, gpuClass(), cards("n1", 1), gpuClaim("a", 1, "400"), claimingPod("a", "a"),
+			gpuClaim("b", 1, "400"), claimingPod("b", "b"))
+		if err := s.Run(); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, name := range []string{"a", "b"} {
+			obj, err := s.API().Get(kinds["ResourceClaim"], "default", name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			alloc := obj.(*resourcev1.ResourceClaim).Status.Allocation
+			if alloc == nil || len(alloc.Devices.Results) != 1 || alloc.Devices.Results[0].ShareID == nil {
+				t.Fatalf("claim %s: allocation %+v, want one result with a share ID", name, alloc)
+			}
+			ids = append(ids, string(*alloc.Devices.Results[0].ShareID))
+		}
+		return ids
+	}
+	first, second := shareIDs(), shareIDs()
+	if first[0] == first[1] {
+		t.Errorf("both shares of the card have share ID %s", first[0])
+	}
+	if !slices.Equal(first, second) {
+		t.Errorf("share IDs %v in one run, %v in another", first, second)
 	}
 }
 

@@ -3,6 +3,8 @@ package sim
 import (
 	"fmt"
 
+	"github.com/google/uuid"
+
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	policyv1beta1 "k8s.io/api/policy/v1beta1"
@@ -11,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	k8stesting "k8s.io/client-go/testing"
 )
 
@@ -148,6 +151,7 @@ func (a *API) asClient(write func()) {
 // write left as stored keeps it.
 func virtualizeConditionTimes(cur, next runtime.Object, now metav1.Time) {
 	virtualizeAllocationTime(cur, next, now)
+	deriveShareIDs(cur, next)
 	c, ok := cur.(*corev1.Pod)
 	n, ok2 := next.(*corev1.Pod)
 	if !ok || !ok2 {
@@ -182,4 +186,40 @@ func virtualizeAllocationTime(cur, next runtime.Object, now metav1.Time) {
 		return
 	}
 	n.Status.Allocation.AllocationTimestamp = &now
+}
+
+// deriveShareIDs replaces the share IDs a write gave a claim's results with IDs derived from
+// the claim's UID and the result's index. The allocator gives each allocation of a device that
+// allows multiple allocations (DRAConsumableCapacity) a fresh random UUID (GenerateShareID in
+// k8s.io/dynamic-resource-allocation/structured/internal/allocatedstate.go, uuid.NewUUID),
+// which would make the stored claim, and --state-out, differ from run to run. Its only use is
+// to tell apart the shares of one device (structured.MakeSharedDeviceID), for which the
+// derived ID serves as well: a claim's results are distinct, and a claim holds one allocation
+// at a time. A result whose share ID the write left as stored keeps it.
+func deriveShareIDs(cur, next runtime.Object) {
+	c, ok := cur.(*resourcev1.ResourceClaim)
+	n, ok2 := next.(*resourcev1.ResourceClaim)
+	if !ok || !ok2 || n.Status.Allocation == nil {
+		return
+	}
+	var stored []resourcev1.DeviceRequestAllocationResult
+	if c.Status.Allocation != nil {
+		stored = c.Status.Allocation.Devices.Results
+	}
+	for i := range n.Status.Allocation.Devices.Results {
+		r := &n.Status.Allocation.Devices.Results[i]
+		if r.ShareID == nil {
+			continue
+		}
+		if i < len(stored) && stored[i].ShareID != nil && *stored[i].ShareID == *r.ShareID {
+			continue
+		}
+		id := shareID(n.UID, i)
+		r.ShareID = &id
+	}
+}
+
+// shareID is a name-based (version 5) UUID of a claim's UID and a result's index.
+func shareID(claim types.UID, result int) types.UID {
+	return types.UID(uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "kwoksim.io/share/%s/%d", claim, result)).String())
 }
