@@ -15,19 +15,21 @@ const PodLongTerminatingExtraThreshold = 30 * time.Second
 // (simulator/utilization/info.go, Info): its fields in upstream's order, so that %v prints
 // as upstream's ScaleDown event does.
 type UtilizationInfo struct {
-	CpuUtil      float64
-	MemUtil      float64
-	GpuUtil      float64
-	ResourceName corev1.ResourceName
-	Utilization  float64
+	CpuUtil             float64
+	MemUtil             float64
+	GpuUtil             float64
+	DynamicResourceUtil float64
+	ResourceName        corev1.ResourceName
+	Utilization         float64
 }
 
 // Utilization is cluster-autoscaler's utilization of a node with those pods
 // (simulator/utilization/info.go, Calculate and CalculateUtilizationOfResource): per
 // resource, the pods' requests (component-helpers PodRequests) over the allocatable, the
 // higher of CPU and memory. Long-terminating pods (IsPodLongTerminating) do not count; with
-// ignoreDaemonSets, DaemonSet pods' requests are taken out of both sides. GPU nodes are not
-// modelled.
+// ignoreDaemonSets, DaemonSet pods' requests are taken out of both sides. GPU nodes (a GPU
+// extended resource) are not modelled; a node with devices has its devices' utilization
+// instead (the node autoscaler's deviceUtilization).
 func Utilization(node *corev1.Node, pods []*corev1.Pod, now time.Time, ignoreDaemonSets bool) UtilizationInfo {
 	cpu := utilizationOf(node, pods, corev1.ResourceCPU, now, ignoreDaemonSets)
 	mem := utilizationOf(node, pods, corev1.ResourceMemory, now, ignoreDaemonSets)

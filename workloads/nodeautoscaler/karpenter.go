@@ -65,6 +65,7 @@ var karpenterNotModelled = []string{
 	"karpenter: spot capacity, multiple offerings per instance type and zones are not modelled: each shape is one on-demand offering at its price",
 	"karpenter: candidate order uses a savings ratio of price / (1 + reschedulable pods) (each pod's eviction cost taken as 1: pod-deletion-cost, disruption-cost annotations and priority are ignored)",
 	"karpenter: consolidation simulates only the candidate's pods (upstream also packs pending pods and pods of deleting nodes into the simulation)",
+	"karpenter: pods' device claims (DRA) are ignored in its simulations, as with its --ignore-dra-requests at its default, true: a pod is taken to fit any node with room for its CPU and memory, so a node launched for it may have none of the devices it claims (it then stays pending), and consolidation may move it where no device is free; Karpenter's own device simulation (--ignore-dra-requests=false, v1.14 and later) is not modelled",
 	"karpenter: DaemonSet pods are not evicted by a drain; they go with the node (upstream evicts them last)",
 	"karpenter: once nothing changes in the cluster, a run without --until ends although a real Karpenter keeps polling and re-provisioning: pods no pool can take, and a launch given up after the 15m registration timeout, are not retried past that point",
 }

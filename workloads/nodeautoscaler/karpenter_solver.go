@@ -57,6 +57,7 @@ func (k *karpenter) newSolver(exclude map[string]bool) (*ksolver, []*corev1.Pod,
 	if err != nil {
 		return nil, nil, err
 	}
+	sn.ignoreClaims = true // --ignore-dra-requests, true by default (karpenterNotModelled)
 	s := &ksolver{k: k, sn: sn}
 	if s.daemons, err = k.daemonPods(); err != nil {
 		return nil, nil, err

@@ -6,6 +6,8 @@ import (
 	fwk "k8s.io/kube-scheduler/framework"
 	internalcache "k8s.io/kubernetes/pkg/scheduler/backend/cache"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
+
+	"github.com/kwoksim/kwoksim/sim"
 )
 
 // swapLister is the lister the autoscaler's frameworks read: whichever Snapshot is deciding
@@ -92,15 +94,16 @@ func (sn *Snapshot) IsPVCUsedByPods(key string) bool {
 }
 
 // framework is the Filter framework of a scheduler profile, reading sn.
-func (rt *Runtime) framework(schedulerName string, sn *Snapshot) (framework.Framework, error) {
+func (rt *Runtime) framework(schedulerName string, sn *Snapshot) (*sim.FilterFrameworkResult, error) {
 	if schedulerName == "" {
 		schedulerName = corev1DefaultScheduler
 	}
 	rt.lister.cur = sn
+	rt.dra.cur = sn.dra
 	if fw, ok := rt.frameworks[schedulerName]; ok {
 		return fw, nil
 	}
-	fw, err := rt.s.FilterFramework(schedulerName, rt.lister)
+	fw, err := rt.s.FilterFramework(schedulerName, rt.lister, rt.dra.wrap)
 	if err != nil {
 		return nil, err
 	}

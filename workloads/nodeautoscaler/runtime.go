@@ -35,7 +35,7 @@ type Runtime struct {
 	rng    *rand.Rand
 	logger klog.Logger
 
-	nodeKind, podKind *sim.Kind
+	nodeKind, podKind, sliceKind *sim.Kind
 	// members are the pools' nodes not yet deleted, by node name.
 	members map[string]*Member
 	// noScaleUp indexes rec.NoScaleUp by namespace/name.
@@ -44,7 +44,8 @@ type Runtime struct {
 	unremovable map[string]int
 
 	lister     *swapLister
-	frameworks map[string]framework.Framework
+	dra        *draView
+	frameworks map[string]*sim.FilterFrameworkResult
 	// podInfos are the scheduler's PodInfos of the stored pods of the last Snapshot.
 	podInfos map[*corev1.Pod]*framework.PodInfo
 
@@ -95,12 +96,16 @@ func (p *Pool) Size() int { return len(p.members) }
 func New(s *sim.Simulator, pools []*autoscaling.NodePool, opts autoscaling.Options) (*Runtime, error) {
 	rt := &Runtime{s: s, api: s.API(), clock: s.Clock(), opts: opts, rng: s.Rand(streamAutoscaler),
 		logger: klog.Background(), members: map[string]*Member{}, noScaleUp: map[string]int{},
-		unremovable: map[string]int{}, lister: newSwapLister(), frameworks: map[string]framework.Framework{}}
+		unremovable: map[string]int{}, lister: newSwapLister(), dra: &draView{},
+		frameworks: map[string]*sim.FilterFrameworkResult{}}
 	var err error
 	if rt.nodeKind, err = sim.KindNamed("Node"); err != nil {
 		return nil, err
 	}
 	if rt.podKind, err = sim.KindNamed("Pod"); err != nil {
+		return nil, err
+	}
+	if rt.sliceKind, err = sim.KindNamed("ResourceSlice"); err != nil {
 		return nil, err
 	}
 	rt.rec = &analysis.AutoscalerRecord{Autoscaler: opts.Autoscaler}

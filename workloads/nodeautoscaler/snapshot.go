@@ -7,11 +7,15 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	resourcev1 "k8s.io/api/resource/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/component-helpers/resource"
 	fwk "k8s.io/kube-scheduler/framework"
 	podutil "k8s.io/kubernetes/pkg/api/v1/pod"
 	"k8s.io/kubernetes/pkg/scheduler/framework"
+
+	"github.com/kwoksim/kwoksim/sim"
+	"github.com/kwoksim/kwoksim/workloads/devices"
 )
 
 // Snapshot is a hypothetical cluster: nodes (real ones, and template nodes that do not exist
@@ -32,6 +36,25 @@ type Snapshot struct {
 	where map[types.UID]string
 	// list caches NodeInfos().List() until the next change of the node set.
 	list []fwk.NodeInfo
+	// stored are the names of the nodes that exist (the others are templates and upcoming
+	// nodes), dra the devices and claims as the simulation changes them (dra.go).
+	stored map[string]bool
+	dra    *draOverlay
+	// fitted is the cycle of the last pod found to fit a node (Fits, FirstFit), for Place to
+	// take its device allocation from; nil after any change.
+	fitted *fitted
+	// sliceIndex are the stored ResourceSlices by node (nodeSlices), built when first read.
+	sliceIndex map[string][]*resourcev1.ResourceSlice
+	// ignoreClaims simulates pods as if they claimed no devices (Karpenter's
+	// --ignore-dra-requests).
+	ignoreClaims bool
+}
+
+// fitted is a pod's cycle that found the node fits it.
+type fitted struct {
+	pod  types.UID
+	node string
+	c    *cycle
 }
 
 // Snapshot returns the cluster as it stands: every Node (those being removed included; leave
@@ -46,8 +69,9 @@ func (rt *Runtime) Snapshot() (*Snapshot, error) {
 		return nil, err
 	}
 	sn := &Snapshot{rt: rt, infos: make(map[string]*framework.NodeInfo, len(nodes)), pods: map[string][]*corev1.Pod{},
-		where: make(map[types.UID]string, len(pods))}
+		where: make(map[types.UID]string, len(pods)), stored: make(map[string]bool, len(nodes)), dra: newDRAOverlay()}
 	for _, n := range nodes {
+		sn.stored[n.Name] = true
 		sn.AddNode(n)
 	}
 	// Stored pods are never changed in place (a write stores a new object), so the PodInfo
@@ -90,13 +114,23 @@ func (sn *Snapshot) Node(name string) *corev1.Node {
 // Pods are the pods on a node, placed ones included.
 func (sn *Snapshot) Pods(node string) []*corev1.Pod { return sn.pods[node] }
 
-// AddNode adds a node (a template copy of a shape, or an upcoming node).
+// AddNode adds a node (a template copy of a shape, or an upcoming node). One that does not
+// exist, or whose driver has not published its slices yet, gets the ResourceSlices of its
+// kwoksim.io/devices annotation (see draOverlay.addNode).
 func (sn *Snapshot) AddNode(n *corev1.Node) {
 	ni := framework.NewNodeInfo()
 	ni.SetNode(n)
 	sn.nodes = append(sn.nodes, n)
 	sn.infos[n.Name] = ni
 	sn.list = nil
+	sn.fitted = nil
+	if a := n.Annotations[devices.Annotation]; a != "" {
+		var published func(driver, node string) bool
+		if sn.stored[n.Name] {
+			published = sn.rt.published
+		}
+		sn.dra.addNode(n.Name, n.UID, a, published)
+	}
 }
 
 // RemoveNode takes a node and its pods out and returns those pods.
@@ -108,11 +142,14 @@ func (sn *Snapshot) RemoveNode(name string) []*corev1.Pod {
 	sn.nodes = slices.Delete(sn.nodes, i, i+1)
 	delete(sn.infos, name)
 	sn.list = nil
+	sn.fitted = nil
 	pods := sn.pods[name]
 	delete(sn.pods, name)
 	for _, p := range pods {
 		delete(sn.where, p.UID)
+		sn.releaseClaims(p)
 	}
+	delete(sn.dra.slices, name)
 	return pods
 }
 
@@ -122,8 +159,10 @@ func (sn *Snapshot) Place(pod *corev1.Pod, node string) error {
 	if ni == nil {
 		return fmt.Errorf("snapshot has no node %q", node)
 	}
+	f := sn.fitted
 	if _, ok := sn.where[pod.UID]; ok {
-		sn.Unplace(pod)
+		sn.Unplace(pod) // its claims released: a cycle found before does not hold
+		f = nil
 	}
 	p := pod.DeepCopy()
 	p.Spec.NodeName = node
@@ -134,6 +173,8 @@ func (sn *Snapshot) Place(pod *corev1.Pod, node string) error {
 	ni.AddPodInfo(pi)
 	sn.pods[node] = append(sn.pods[node], p)
 	sn.where[p.UID] = node
+	sn.allocateClaims(p, node, f)
+	sn.fitted = nil
 	return nil
 }
 
@@ -151,6 +192,8 @@ func (sn *Snapshot) Unplace(pod *corev1.Pod) {
 	if ni := sn.infos[node]; ni != nil {
 		_ = ni.RemovePod(sn.rt.logger, old) // it is there: placed above, or listed at creation
 	}
+	sn.releaseClaims(old)
+	sn.fitted = nil
 }
 
 // NodeOf is the node a pod is on in the snapshot, "" if none.
@@ -173,7 +216,7 @@ func (f Fit) String() string {
 // cycle is one pod's scheduling cycle on the snapshot: its PreFilter plugins have run, and
 // Filter runs per node on their cycle state.
 type cycle struct {
-	fw    framework.Framework
+	fw    *sim.FilterFrameworkResult
 	pod   *corev1.Pod
 	state *framework.CycleState
 	res   *fwk.PreFilterResult
@@ -189,12 +232,15 @@ func (sn *Snapshot) preFilter(pod *corev1.Pod) (*cycle, error) {
 		return nil, err
 	}
 	p := pod
-	if p.Spec.NodeName != "" {
+	if p.Spec.NodeName != "" || (sn.ignoreClaims && len(p.Spec.ResourceClaims) > 0) {
 		p = pod.DeepCopy()
 		p.Spec.NodeName = ""
+		if sn.ignoreClaims {
+			p.Spec.ResourceClaims = nil
+		}
 	}
 	c := &cycle{fw: fw, pod: p, state: framework.NewCycleState()}
-	res, st, _ := fw.RunPreFilterPlugins(context.Background(), c.state, p)
+	res, st, _ := fw.Framework.RunPreFilterPlugins(context.Background(), c.state, p)
 	if !st.IsSuccess() {
 		c.rejected = st
 	}
@@ -210,7 +256,7 @@ func (c *cycle) filter(ni *framework.NodeInfo) []string {
 	if c.res != nil && !c.res.AllNodes() && !c.res.NodeNames.Has(ni.Node().Name) {
 		return []string{"node(s) didn't satisfy plugin(s) PreFilter's node set"}
 	}
-	if st := c.fw.RunFilterPlugins(context.Background(), c.state, c.pod, ni); !st.IsSuccess() {
+	if st := c.fw.Framework.RunFilterPlugins(context.Background(), c.state, c.pod, ni); !st.IsSuccess() {
 		return reasons(st)
 	}
 	return nil
@@ -230,6 +276,7 @@ func (sn *Snapshot) Fits(pod *corev1.Pod, node string) (Fit, error) {
 	if r := c.filter(ni); r != nil {
 		return Fit{Reasons: r}, nil
 	}
+	sn.fitted = &fitted{pod: pod.UID, node: node, c: c}
 	return Fit{OK: true}, nil
 }
 
@@ -248,6 +295,7 @@ func (sn *Snapshot) FirstFit(pod *corev1.Pod, nodes []string) (string, error) {
 	}
 	for _, node := range nodes {
 		if ni := sn.infos[node]; ni != nil && c.filter(ni) == nil {
+			sn.fitted = &fitted{pod: pod.UID, node: node, c: c}
 			return node, nil
 		}
 	}

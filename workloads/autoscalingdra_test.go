@@ -1,0 +1,136 @@
+package workloads_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	resourcev1 "k8s.io/api/resource/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kwoksim/kwoksim/autoscaling"
+	"github.com/kwoksim/kwoksim/sim"
+	"github.com/kwoksim/kwoksim/stages"
+)
+
+// gpuPool is a pool of 32-CPU nodes with two shared cards of 1000 gpuMilli each, from 0 nodes.
+func gpuPool(t testing.TB) *autoscaling.NodePool {
+	t.Helper()
+	p, err := autoscaling.Decode([]byte(`apiVersion: kwoksim/v1alpha1
+kind: NodePool
+metadata: {name: gpu}
+spec:
+  min: 0
+  max: 10
+  template:
+    metadata:
+      annotations:
+        kwoksim.io/devices: '[{count: 2, capacity: {gpuMilli: 1000}, shared: true}]'
+  shapes:
+  - {name: g2, capacity: {cpu: "32", memory: 128Gi}, pricePerHour: 3}
+  provisioning: {delay: {min: 60s, max: 60s}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// sharedCardPods are n pods, each with its own claim on milli of a card, and the DeviceClass.
+func sharedCardPods(n int, milli string) []runtime.Object {
+	objs := []runtime.Object{&resourcev1.DeviceClass{ObjectMeta: metav1.ObjectMeta{Name: "gpu"},
+		Spec: resourcev1.DeviceClassSpec{Selectors: []resourcev1.DeviceSelector{{CEL: &resourcev1.CELDeviceSelector{
+			Expression: `device.driver == "gpu.kwoksim.io"`}}}}}}
+	for i := range n {
+		name := fmt.Sprintf("gpu-%d", i)
+		objs = append(objs, &resourcev1.ResourceClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+			Spec: resourcev1.ResourceClaimSpec{Devices: resourcev1.DeviceClaim{Requests: []resourcev1.DeviceRequest{{
+				Name: "gpu", Exactly: &resourcev1.ExactDeviceRequest{DeviceClassName: "gpu",
+					Capacity: &resourcev1.CapacityRequirements{Requests: map[resourcev1.QualifiedName]resource.Quantity{
+						"gpuMilli": resource.MustParse(milli)}}}}}}}},
+			&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"}, Spec: corev1.PodSpec{
+				ResourceClaims: []corev1.PodResourceClaim{{Name: "gpu", ResourceClaimName: &name}},
+				Containers: []corev1.Container{{Name: "main", Image: "app", Resources: corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")},
+					Claims:   []corev1.ResourceClaim{{Name: "gpu"}}}}}}})
+	}
+	return objs
+}
+
+// cluster-autoscaler simulates a template node with the devices of its pool's template: four
+// pods each claiming 600 of a card's 1000 gpuMilli take one card each (no two fit one card),
+// so a node of two cards takes two of them and the scale-up is of two nodes, in one step (no
+// second scale-up once the nodes register, their slices published or not). The nodes then
+// hold both cards each: their utilization is their devices' (100%), not their CPU's (under
+// 1%), so neither is a scale-down candidate.
+func TestClusterAutoscalerSimulatesDevices(t *testing.T) {
+	r := newCARun(t, 1, 30*time.Minute, gpuPool(t), nil)
+	for _, o := range sharedCardPods(4, "600") {
+		if _, err := r.s.API().Create(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	r.dump(t)
+	ups := r.events("ScaleUp")
+	if len(ups) != 1 || len(ups[0].Nodes) != 2 {
+		t.Fatalf("scale-ups %+v, want one of 2 nodes", ups)
+	}
+	if len(r.boundAt) != 4 {
+		t.Errorf("pods bound: %v, want all 4", r.boundAt)
+	}
+	if ns := r.rt.Record().NoScaleUp; len(ns) != 0 {
+		t.Errorf("pods no pool could take: %+v, want none", ns)
+	}
+	if downs := r.events("ScaleDown"); len(downs) != 0 {
+		t.Errorf("scale-downs %+v, want none: every card is busy", downs)
+	}
+	if u := r.rt.Record().Unremovable; len(u) != 0 {
+		t.Errorf("unremovable %+v, want none: a node whose cards are all busy is needed, not a candidate", u)
+	}
+}
+
+// A pod whose claim no template's devices can satisfy (more than a card holds) is not scaled
+// up for, with the DynamicResources plugin's reason.
+func TestClusterAutoscalerNoScaleUpForDevices(t *testing.T) {
+	r := newCARun(t, 1, 30*time.Minute, gpuPool(t), nil)
+	for _, o := range sharedCardPods(1, "1500") {
+		if _, err := r.s.API().Create(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if ups := r.events("ScaleUp"); len(ups) != 0 {
+		t.Errorf("scale-ups %+v, want none", ups)
+	}
+	ns := r.rt.Record().NoScaleUp
+	if len(ns) != 1 || !strings.Contains(ns[0].Reason, "cannot allocate all claims") {
+		t.Errorf("pods no pool could take: %+v, want gpu-0 with the DynamicResources plugin's reason", ns)
+	}
+}
+
+// Karpenter, as with --ignore-dra-requests at its default (true), leaves the claims out of its
+// simulation: the four pods fit one node by CPU, so it launches one, which takes the two pods
+// its two cards allow; the other two stay pending, and it launches nothing more for them
+// (they fit the node it has, by CPU).
+func TestKarpenterIgnoresDeviceClaims(t *testing.T) {
+	r := startKarpenter(t, sim.Config{Seed: 1, Stages: stages.Default(), Until: 30 * time.Minute},
+		[]*autoscaling.NodePool{gpuPool(t)}, sharedCardPods(4, "600")...)
+	if err := r.s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if ups := r.events("ScaleUp"); len(ups) != 1 || len(ups[0].Nodes) != 1 {
+		t.Fatalf("launches %+v, want one of 1 node", ups)
+	}
+	if len(r.bound) != 2 {
+		t.Errorf("pods bound: %v, want 2 (one per card)", r.bound)
+	}
+}
