@@ -11,10 +11,12 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
 
 	"github.com/kwoksim/kwoksim/autoscaling"
 	"github.com/kwoksim/kwoksim/sim"
 	"github.com/kwoksim/kwoksim/stages"
+	"github.com/kwoksim/kwoksim/workloads/workloadstest"
 )
 
 // gpuPool is a pool of 32-CPU nodes with two shared cards of 1000 gpuMilli each, from 0 nodes.
@@ -48,10 +50,7 @@ func sharedCardPods(n int, milli string) []runtime.Object {
 	for i := range n {
 		name := fmt.Sprintf("gpu-%d", i)
 		objs = append(objs, &resourcev1.ResourceClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
-			Spec: resourcev1.ResourceClaimSpec{Devices: resourcev1.DeviceClaim{Requests: []resourcev1.DeviceRequest{{
-				Name: "gpu", Exactly: &resourcev1.ExactDeviceRequest{DeviceClassName: "gpu",
-					Capacity: &resourcev1.CapacityRequirements{Requests: map[resourcev1.QualifiedName]resource.Quantity{
-						"gpuMilli": resource.MustParse(milli)}}}}}}}},
+			Spec: shareClaimSpec(milli)},
 			&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"}, Spec: corev1.PodSpec{
 				ResourceClaims: []corev1.PodResourceClaim{{Name: "gpu", ResourceClaimName: &name}},
 				Containers: []corev1.Container{{Name: "main", Image: "app", Resources: corev1.ResourceRequirements{
@@ -59,6 +58,14 @@ func sharedCardPods(n int, milli string) []runtime.Object {
 					Claims:   []corev1.ResourceClaim{{Name: "gpu"}}}}}}})
 	}
 	return objs
+}
+
+// shareClaimSpec claims milli gpuMilli of one card of class gpu.
+func shareClaimSpec(milli string) resourcev1.ResourceClaimSpec {
+	return resourcev1.ResourceClaimSpec{Devices: resourcev1.DeviceClaim{Requests: []resourcev1.DeviceRequest{{
+		Name: "gpu", Exactly: &resourcev1.ExactDeviceRequest{DeviceClassName: "gpu",
+			Capacity: &resourcev1.CapacityRequirements{Requests: map[resourcev1.QualifiedName]resource.Quantity{
+				"gpuMilli": resource.MustParse(milli)}}}}}}}
 }
 
 // cluster-autoscaler simulates a template node with the devices of its pool's template: four
@@ -93,6 +100,53 @@ func TestClusterAutoscalerSimulatesDevices(t *testing.T) {
 	}
 	if u := r.rt.Record().Unremovable; len(u) != 0 {
 		t.Errorf("unremovable %+v, want none: a node whose cards are all busy is needed, not a candidate", u)
+	}
+}
+
+// A node with a free card takes a GPU pod from another node: three replicas of a 0.6-card pod
+// need two nodes (2 + 1); at 20m the Deployment drops to two, the ReplicaSet deleting from the
+// node with more of its pods, so each node holds one pod on one of its two cards: a device
+// utilization of 1/2, at the threshold (0.5, not above), so both are candidates. Removing
+// either moves its pod onto the other's free card (its claim released and allocated again
+// there), so one node goes, with its devices' utilization in the message, and the evicted
+// pod's replacement runs on the node left.
+func TestClusterAutoscalerMovesDevicePods(t *testing.T) {
+	r := newCARun(t, 1, 50*time.Minute, gpuPool(t), nil)
+	d := cpuDeployment("gpu", 3, "100m")
+	d.Spec.Template.Spec.ResourceClaims = []corev1.PodResourceClaim{{Name: "gpu", ResourceClaimTemplateName: ptr.To("gpu-600")}}
+	d.Spec.Template.Spec.Containers[0].Resources.Claims = []corev1.ResourceClaim{{Name: "gpu"}}
+	objs := sharedCardPods(0, "")
+	objs = append(objs, &resourcev1.ResourceClaimTemplate{ObjectMeta: metav1.ObjectMeta{Name: "gpu-600", Namespace: "default"},
+		Spec: resourcev1.ResourceClaimTemplateSpec{Spec: shareClaimSpec("600")}}, d)
+	for _, o := range objs {
+		if _, err := r.s.API().Create(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	workloadstest.PatchAt(t, r.s, 20*time.Minute, "Deployment", "default", "gpu", `{"spec":{"replicas":2}}`)
+	if err := r.s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	r.dump(t)
+	if ups := r.events("ScaleUp"); len(ups) != 1 || len(ups[0].Nodes) != 2 {
+		t.Fatalf("scale-ups %+v, want one of 2 nodes", ups)
+	}
+	downs := r.events("ScaleDown")
+	if len(downs) != 1 || downs[0].Reason != "ScaleDown" ||
+		!strings.Contains(downs[0].Message, "utilization: {0 0 0 0.5 gpu.kwoksim.io/") {
+		t.Fatalf("scale-downs %+v, want one node removed with its pod moved, at its devices' utilization (0.5)", downs)
+	}
+	if r.nodes != 1 {
+		t.Errorf("%d nodes at the end, want 1", r.nodes)
+	}
+	running := 0
+	for _, p := range workloadstest.List[*corev1.Pod](t, r.s, "Pod") {
+		if p.Status.Phase == corev1.PodRunning {
+			running++
+		}
+	}
+	if running != 2 {
+		t.Errorf("%d pods running at the end, want 2 (one per card of the node left)", running)
 	}
 }
 

@@ -230,6 +230,14 @@ func eachAllocatedDevice(claim *resourcev1.ResourceClaim, dedicated func(structu
 // podClaims are the pod's claims as the simulation has them; those not created yet (a
 // template's, before the resource claim controller made it) are left out.
 func (sn *Snapshot) podClaims(pod *corev1.Pod) []*resourcev1.ResourceClaim {
+	// The view reads this snapshot's changes, on the scheduler's manager, which it has once a
+	// framework was built.
+	if sn.rt.dra.real == nil {
+		if _, err := sn.rt.framework(pod.Spec.SchedulerName, sn); err != nil {
+			return nil
+		}
+	}
+	sn.rt.dra.cur = sn.dra
 	var out []*resourcev1.ResourceClaim
 	claims := (*draClaims)(sn.rt.dra)
 	for i := range pod.Spec.ResourceClaims {
@@ -254,7 +262,6 @@ func (sn *Snapshot) allocateClaims(pod *corev1.Pod, node string, f *fitted) {
 	if sn.ignoreClaims || len(pod.Spec.ResourceClaims) == 0 {
 		return
 	}
-	sn.rt.dra.cur = sn.dra
 	claims := sn.podClaims(pod)
 	if slices.ContainsFunc(claims, func(c *resourcev1.ResourceClaim) bool { return c.Status.Allocation == nil }) {
 		var c *cycle
@@ -289,7 +296,6 @@ func (sn *Snapshot) releaseClaims(pod *corev1.Pod) {
 	if sn.ignoreClaims || len(pod.Spec.ResourceClaims) == 0 {
 		return
 	}
-	sn.rt.dra.cur = sn.dra
 	for _, c := range sn.podClaims(pod) {
 		i := slices.IndexFunc(c.Status.ReservedFor, reserves(pod))
 		if i < 0 {
