@@ -125,3 +125,18 @@ func TestCompareTableShowsGPUShares(t *testing.T) {
 		t.Errorf("table:\n%s", buf.String())
 	}
 }
+
+// Assertions read the arrivals section of a run without it as they read one that has it and
+// did not end on an arrival: counts 0 and end null (not an object of empty fields).
+func TestArrivalsEndIsNullWithoutTheSection(t *testing.T) {
+	without := Build(Observation{Elapsed: time.Minute})
+	with := Build(Observation{Elapsed: time.Minute})
+	with.Arrivals = &ArrivalsReport{Mode: ReplayArrivalsOnly}
+	for _, r := range []*Report{without, with} {
+		for _, expr := range []string{"arrivals.end == null", "arrivals.accepted == 0"} {
+			if res := checkOne(t, expr, r); !res.Passed || res.Err != nil {
+				t.Errorf("%s with arrivals %v: passed %v, error %v", expr, r.Arrivals, res.Passed, res.Err)
+			}
+		}
+	}
+}

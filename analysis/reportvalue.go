@@ -20,6 +20,8 @@ type jsonField struct {
 	// (tag report:"always"): a list as [], a count as 0, so that `size(evictions) == 0` and
 	// `summary.evictions == 0` hold on a run without evictions instead of failing.
 	always bool
+	// null marks a pointer field written without omitempty: JSON has it as null when nil.
+	null bool
 }
 
 // jsonFields lists the fields encoding/json writes for struct type t, in declaration order.
@@ -31,14 +33,15 @@ func jsonFields(t reflect.Type) []jsonField {
 		if !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" {
 			continue
 		}
 		if name == "" {
 			name = f.Name
 		}
-		out = append(out, jsonField{name: name, typ: f.Type, always: f.Tag.Get("report") == "always"})
+		null := f.Type.Kind() == reflect.Pointer && !strings.Contains(","+opts+",", ",omitempty,")
+		out = append(out, jsonField{name: name, typ: f.Type, always: f.Tag.Get("report") == "always", null: null})
 	}
 	return out
 }
@@ -145,6 +148,8 @@ func typedNumber(n json.Number, kind reflect.Kind) any {
 // zeroValue is what assertions see of an always field the JSON left out: an empty list or
 // map, a zero number, an empty string, false; a section (a struct, or a pointer to one) as
 // an object of those, so that `volumes.claims.pending == 0` holds on a run without claims.
+// Inside it, a pointer the JSON writes as null when nil (no omitempty: `arrivals.end`) is
+// null, as in a section that is there with it unset.
 func zeroValue(t reflect.Type) any {
 	switch t.Kind() {
 	case reflect.Pointer:
@@ -155,6 +160,10 @@ func zeroValue(t reflect.Type) any {
 	case reflect.Struct:
 		m := map[string]any{}
 		for _, f := range jsonFields(t) {
+			if f.null {
+				m[f.name] = nil
+				continue
+			}
 			m[f.name] = zeroValue(f.typ)
 		}
 		return m
