@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	resourcev1 "k8s.io/api/resource/v1"
@@ -82,7 +83,13 @@ spec:
 // the final state by kind and name.
 func runDevices(t *testing.T, events string) map[string]runtime.Object {
 	t.Helper()
-	nodes, err := manifest.LoadBytes("nodes.yaml", []byte(devicesNodes), manifest.LoadOptions{Kinds: map[string]bool{"Node": true}})
+	return runDevicesOn(t, devicesNodes, events)
+}
+
+// runDevicesOn is runDevices on other nodes.
+func runDevicesOn(t *testing.T, nodesYAML, events string) map[string]runtime.Object {
+	t.Helper()
+	nodes, err := manifest.LoadBytes("nodes.yaml", []byte(nodesYAML), manifest.LoadOptions{Kinds: map[string]bool{"Node": true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +146,41 @@ func TestDevicesAnnotationPublishesSlices(t *testing.T) {
 	r := c.Status.Allocation.Devices.Results[0]
 	if used := r.ConsumedCapacity["gpuMilli"]; r.Driver != "gpu.kwoksim.io" || r.Pool != "n1" || r.Device != "gpu-0" || used.Value() != 600 {
 		t.Errorf("allocation %+v", r)
+	}
+}
+
+// A driver's start-up delay, modelled as the README says: the node comes without the
+// annotation and a trace adds it at 45s. Until then the node has no slice and the pod waits
+// (cannot allocate all claims); at 45s the slice is published and the pod is bound at once.
+func TestDevicesPublishedLateDelayThePod(t *testing.T) {
+	bare := strings.Replace(devicesNodes, `  annotations:
+    kwoksim.io/devices: |
+      - count: 2
+        attributes: {model: A100}
+        capacity: {gpuMilli: 1000}
+        shared: true
+`, "", 1)
+	if bare == devicesNodes {
+		t.Fatal("the annotation to leave out was not found")
+	}
+	state := runDevicesOn(t, bare, `- at: 45s
+  patch: {kind: Node, name: n1, type: merge, patch: {metadata: {annotations: {kwoksim.io/devices: "[{count: 2, attributes: {model: A100}, capacity: {gpuMilli: 1000}, shared: true}]"}}}}
+`)
+	if _, ok := state["ResourceSlice/00000-gpu.kwoksim.io-n1"]; !ok {
+		t.Fatalf("no slice for n1 after the patch; state: %v", keys(state))
+	}
+	pod := state["Pod/a"].(*corev1.Pod)
+	if pod.Spec.NodeName != "n1" {
+		t.Fatalf("pod a on %q, want n1", pod.Spec.NodeName)
+	}
+	var scheduled *corev1.PodCondition
+	for i, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled {
+			scheduled = &pod.Status.Conditions[i]
+		}
+	}
+	if scheduled == nil || scheduled.Status != corev1.ConditionTrue || !scheduled.LastTransitionTime.Time.Equal(sim.Epoch.Add(45*time.Second)) {
+		t.Errorf("PodScheduled %+v, want true since t=45s", scheduled)
 	}
 }
 
