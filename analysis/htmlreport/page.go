@@ -58,8 +58,11 @@ func Write(w io.Writer, r *analysis.Report) error {
 
 // view is what the template reads: the report plus the rows prepared for it.
 type view struct {
-	R            *analysis.Report
+	R *analysis.Report
+	// Figures are the plots the page shows together; GPUFigure is the gpu plot, shown in the
+	// GPU section beside the figures it draws over time, nil without one.
 	Figures      []figure
+	GPUFigure    *figure
 	Distribution []distribution
 	Utilization  []utilization
 	// OverTime are the rows of the figures over the whole run (see analysis.OverTime);
@@ -199,7 +202,12 @@ func newView(r *analysis.Report) (*view, error) {
 			return nil, err
 		}
 		src := "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString(b.Bytes())
-		v.Figures = append(v.Figures, figure{Name: f.Name, Title: f.Title, About: f.About, Src: template.URL(src)})
+		fig := figure{Name: f.Name, Title: f.Title, About: f.About, Src: template.URL(src)}
+		if f.Name == "gpu" {
+			v.GPUFigure = &fig
+			continue
+		}
+		v.Figures = append(v.Figures, fig)
 	}
 	v.Distribution = []distribution{
 		{"Scheduling latency (created → bound)", r.Latency.Scheduling, true},

@@ -373,6 +373,21 @@ func TestGPUSection(t *testing.T) {
 			t.Errorf("page lacks %s", want)
 		}
 	}
+	if strings.Contains(page, `id="plot-gpu"`) {
+		t.Error("a gpu plot without the gpu series")
+	}
+	// With its series the gpu plot is in the GPU section, once, and not among the others.
+	r.Timeseries.GPU = &analysis.GPUSeries{Allocation: []float64{0, 0.6, 0.6}, Stranded: []float64{0, 0.4, 0.4}}
+	page = string(render(t, r))
+	_, section, _ := strings.Cut(page, `<h2 id="gpu">`)
+	section, _, _ = strings.Cut(section, "<h2 ")
+	if n := strings.Count(page, `id="plot-gpu"`); n != 1 || !strings.Contains(section, `<figure id="plot-gpu"><img src="data:image/svg`) ||
+		!strings.Contains(section, `alt="GPU allocated and stranded over time"`) {
+		t.Errorf("the gpu plot is not in the GPU section once (%d on the page); the section:\n%s", n, section)
+	}
+	if n := strings.Count(page, "<figure "); n != 5 {
+		t.Errorf("%d figures on the page, want the 4 plots and the gpu one", n)
+	}
 }
 
 // The disruptions section shows only when there is something in it: evictions by reason,

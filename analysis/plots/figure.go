@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -35,9 +36,9 @@ type Figure struct {
 	build func() (*plot.Plot, error)
 }
 
-// Figures returns the report's figures in the order a reader meets them; the autoscaling
+// Figures returns the report's figures in the order a reader meets them; gpu, the autoscaling
 // ones (pool nodes and cumulative cost over time), then hpa-replicas and usage, last, each only
-// when the report has its section.
+// when the report has its section, in the order the HTML page has the sections.
 func Figures(r *analysis.Report) []Figure {
 	return append([]Figure{
 		{"utilization", "Cluster utilization over time",
@@ -52,7 +53,7 @@ func Figures(r *analysis.Report) []Figure {
 		{"node-utilization", "Per-node utilization",
 			"How many nodes end the run in each 10% range of requested / allocatable, one bar per resource.",
 			func() (*plot.Plot, error) { return nodeUtilizationHistogram(r) }},
-	}, append(autoscalingFigures(r), hpaFigures(r)...)...)
+	}, slices.Concat(gpuFigures(r), autoscalingFigures(r), hpaFigures(r))...)
 }
 
 // WritePNG draws the figure as a PNG of PNGWidth × PNGHeight pixels.

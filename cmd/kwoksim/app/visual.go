@@ -17,7 +17,7 @@ type visualFlags struct {
 }
 
 func (v *visualFlags) register(fl *pflag.FlagSet) {
-	fl.StringVar(&v.plotsDir, "plots", "", "also draw the plots into this directory (created), each as PNG and SVG:\nutilization, pods, startup-latency, node-utilization; with an autoscaler also autoscaling-nodes and autoscaling-cost;\nwith HPAs also hpa-replicas; with usage data also usage")
+	fl.StringVar(&v.plotsDir, "plots", "", "also draw the plots into this directory (created), each as PNG and SVG:\nutilization, pods, startup-latency, node-utilization; with GPUs also gpu; with an autoscaler also autoscaling-nodes and\nautoscaling-cost; with HPAs also hpa-replicas; with usage data also usage")
 	fl.StringVar(&v.htmlFile, "html", "", "also write the report as one self-contained HTML page (summary, workloads, statistics, plots,\nnodes, unschedulable reasons, gated pods, transitions, trace errors) to this file")
 }
 
