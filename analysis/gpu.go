@@ -116,6 +116,9 @@ type GPUReport struct {
 
 // GPUSeries is the gpu section's time series, sampled at the report's sample times.
 type GPUSeries struct {
+	// Allocation is the GPU-milli allocated at each sample over the GPU-milli capacity of the
+	// GPU nodes then (GPUReport.Allocation's quantity); Stranded the GPU-milli stranded over
+	// the same capacity (GPUReport.Stranded's).
 	Allocation []float64 `json:"allocation"`
 	Stranded   []float64 `json:"stranded"`
 }
