@@ -336,6 +336,23 @@ var flagTable = []Flag{
 		func(o *Options) *time.Duration { return &o.BatchIdleDuration }),
 	durationFlag(Karpenter, "batch-max-duration", "The maximum length of a batch window. The longer this is, the more pods we can consider for provisioning at one time which usually results in fewer but larger nodes.",
 		func(o *Options) *time.Duration { return &o.BatchMaxDuration }),
+	ignoreDRAFlag(),
+}
+
+// ignoreDRAFlag is Karpenter's --ignore-dra-requests, of which only the default (true) is
+// modelled: false switches on Karpenter's own device simulation (v1.14 and later, over the
+// devices its cloud provider predicts for each instance type), which kwoksim does not have.
+func ignoreDRAFlag() Flag {
+	f := boolFlag(Karpenter, "ignore-dra-requests", "When set, Karpenter will ignore pods' DRA requests during scheduling simulations (only true is modelled)",
+		func(o *Options) *bool { return &o.IgnoreDRARequests })
+	set := f.set
+	f.set = func(o *Options, v string) error {
+		if b, err := strconv.ParseBool(v); err == nil && !b {
+			return fmt.Errorf("false is not modelled: Karpenter's own device simulation (v1.14 and later) is not in kwoksim; only the default, true (pods' device claims left out of its simulations), is")
+		}
+		return set(o, v)
+	}
+	return f
 }
 
 func thresholdFlag(c, name, help string, p func(*Options) *float64) Flag {

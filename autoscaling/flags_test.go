@@ -36,10 +36,16 @@ func TestFlagTableCoversOptions(t *testing.T) {
 
 // kebab turns a Go field name into the flag's name: ScaleDownDelayAfterAdd →
 // scale-down-delay-after-add; IgnoreDaemonSetsUtilization → ignore-daemonsets-utilization
-// (the real flag writes daemonsets as one word).
+// (the real flag writes daemonsets as one word); an initialism is one word
+// (IgnoreDRARequests → ignore-dra-requests).
 func kebab(s string) string {
 	var b strings.Builder
 	for i, r := range s {
+		upper := func(j int) bool { return j < len(s) && s[j] >= 'A' && s[j] <= 'Z' }
+		if upper(i) && i > 0 && upper(i-1) && (i+1 == len(s) || upper(i+1)) {
+			b.WriteRune(r + 'a' - 'A') // inside an initialism: no dash
+			continue
+		}
 		if r >= 'A' && r <= 'Z' {
 			if i > 0 {
 				b.WriteByte('-')
@@ -71,6 +77,7 @@ func TestFlagDefaults(t *testing.T) {
 		"ignore-daemonsets-utilization":    "false",
 		"batch-idle-duration":              "1s",
 		"batch-max-duration":               "10s",
+		"ignore-dra-requests":              "true",
 	}
 	for name, def := range want {
 		f, ok := LookupFlag(name)
@@ -84,7 +91,7 @@ func TestFlagDefaults(t *testing.T) {
 	}
 	for _, f := range Flags() {
 		want := ClusterAutoscaler
-		if strings.HasPrefix(f.Name, "batch-") {
+		if strings.HasPrefix(f.Name, "batch-") || f.Name == "ignore-dra-requests" {
 			want = Karpenter
 		}
 		if f.Component != want {
@@ -96,7 +103,7 @@ func TestFlagDefaults(t *testing.T) {
 func TestSetFlag(t *testing.T) {
 	o := DefaultOptions()
 	for _, arg := range []string{"scale-down-unneeded-time=5m", "--expander=priority,least-waste", "scale-down-utilization-threshold=1",
-		"skip-nodes-with-local-storage=false", "expendable-pods-priority-cutoff=-100", "batch-idle-duration=0s", "max-nodes-total=40"} {
+		"skip-nodes-with-local-storage=false", "expendable-pods-priority-cutoff=-100", "batch-idle-duration=0s", "max-nodes-total=40", "ignore-dra-requests=true"} {
 		if _, err := o.Set(arg); err != nil {
 			t.Fatalf("Set(%q): %v", arg, err)
 		}
@@ -114,7 +121,9 @@ func TestSetFlagErrors(t *testing.T) {
 	for _, tc := range []struct{ arg, want string }{
 		{"scale-down-unneeded-time", "expected NAME=VALUE"},
 		{"scale-down-unneded-time=5m", `autoscaler flag "scale-down-unneded-time" is not modelled; expected one of cluster-autoscaler: expander, `},
-		{"scale-down-unneded-time=5m", "skip-nodes-with-system-pods; karpenter: batch-idle-duration, batch-max-duration"},
+		{"scale-down-unneded-time=5m", "skip-nodes-with-system-pods; karpenter: batch-idle-duration, batch-max-duration, ignore-dra-requests"},
+		{"ignore-dra-requests=false", "--ignore-dra-requests: false is not modelled: Karpenter's own device simulation"},
+		{"ignore-dra-requests=no", "expected true or false"},
 		{"scale-down-unneeded-time=-5m", "--scale-down-unneeded-time: expected a duration of 0 or more"},
 		{"scale-down-utilization-threshold=1.5", "--scale-down-utilization-threshold: expected a number within [0, 1]"},
 		{"expander=grpc", "--expander: the grpc expander asks an external service, which kwoksim does not model"},

@@ -75,6 +75,9 @@ type Options struct {
 	// --batch-max-duration (BATCH_MAX_DURATION).
 	BatchIdleDuration time.Duration
 	BatchMaxDuration  time.Duration
+	// IgnoreDRARequests is --ignore-dra-requests (IGNORE_DRA_REQUESTS): pods' device claims
+	// are left out of Karpenter's simulations. Only its default, true, is modelled.
+	IgnoreDRARequests bool
 }
 
 // Upstream constants that are not flags.
@@ -123,6 +126,7 @@ func DefaultOptions() Options {
 		SkipNodesWithCustomControllerPods: true,
 		ExpendablePodsPriorityCutoff:      -10,
 		BatchIdleDuration:                 time.Second,
+		IgnoreDRARequests:                 true,
 		BatchMaxDuration:                  10 * time.Second,
 	}
 }

@@ -57,7 +57,7 @@ func (k *karpenter) newSolver(exclude map[string]bool) (*ksolver, []*corev1.Pod,
 	if err != nil {
 		return nil, nil, err
 	}
-	sn.ignoreClaims = true // --ignore-dra-requests, true by default (karpenterNotModelled)
+	sn.ignoreClaims = rt.opts.IgnoreDRARequests // always true: false is refused (autoscaling/flags.go)
 	s := &ksolver{k: k, sn: sn}
 	if s.daemons, err = k.daemonPods(); err != nil {
 		return nil, nil, err
