@@ -1,7 +1,10 @@
 package workloads_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +150,45 @@ func TestClusterAutoscalerMovesDevicePods(t *testing.T) {
 	}
 	if running != 2 {
 		t.Errorf("%d pods running at the end, want 2 (one per card of the node left)", running)
+	}
+}
+
+// The device simulation is as reproducible as the rest: the scale-down of
+// TestClusterAutoscalerMovesDevicePods, larger (six replicas dropped to three, the random
+// expander), gives the same record, placements and device allocations at GOMAXPROCS 1 and 2.
+func TestClusterAutoscalerDevicesReproducible(t *testing.T) {
+	run := func(procs int) []byte {
+		defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(procs))
+		r := newCARun(t, 8, 50*time.Minute, gpuPool(t), func(o *autoscaling.Options) { o.Expander = "random" })
+		d := cpuDeployment("gpu", 6, "100m")
+		d.Spec.Template.Spec.ResourceClaims = []corev1.PodResourceClaim{{Name: "gpu", ResourceClaimTemplateName: ptr.To("gpu-600")}}
+		d.Spec.Template.Spec.Containers[0].Resources.Claims = []corev1.ResourceClaim{{Name: "gpu"}}
+		objs := append(sharedCardPods(0, ""), &resourcev1.ResourceClaimTemplate{ObjectMeta: metav1.ObjectMeta{Name: "gpu-600", Namespace: "default"},
+			Spec: resourcev1.ResourceClaimTemplateSpec{Spec: shareClaimSpec("600")}}, d)
+		workloadstest.Create(t, r.s, objs...)
+		workloadstest.PatchAt(t, r.s, 20*time.Minute+5*time.Second, "Deployment", "default", "gpu", `{"spec":{"replicas":3}}`)
+		if err := r.s.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if len(r.events("ScaleDown")) == 0 {
+			t.Errorf("no scale-down at GOMAXPROCS %d: the run does not exercise the device moves", procs)
+		}
+		b, err := json.Marshal(r.rt.Record())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = append(b, workloadstest.Placement(t, r.s)...)
+		for _, c := range workloadstest.List[*resourcev1.ResourceClaim](t, r.s, "ResourceClaim") {
+			if c.Status.Allocation != nil {
+				res := c.Status.Allocation.Devices.Results[0]
+				b = fmt.Appendf(b, "\n%s %s/%s", c.Name, res.Pool, res.Device)
+			}
+		}
+		return b
+	}
+	a, b := run(1), run(2)
+	if !bytes.Equal(a, b) {
+		t.Errorf("two runs with the same seed differ: %s", workloadstest.FirstDifference(a, b))
 	}
 }
 
