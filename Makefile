@@ -141,7 +141,8 @@ openb:
 # the pooled import (out/openb): the whole replay as recorded, pooled then per card, twice,
 # alternating, with each one's wall time and the ratio of the best of each (README, "GPUs per
 # card and stranded capacity"); then the arrivals-only sweep over scheduler configurations
-# (testdata/sweep/openb-gpu.yaml). About 8 minutes on a 2-core machine.
+# (testdata/sweep/openb-gpu.yaml), with its plots in out/openb-gpu-plots (sweep-gpu: allocated
+# against stranded GPU per configuration). About 8 minutes on a 2-core machine.
 openb-gpu:
 	@missing=; for f in $(OPENB_CSVS); do [ -f "$(OPENB)/$$f" ] || missing="$$missing $$f"; done; \
 	if [ -n "$$missing" ]; then \
@@ -157,7 +158,7 @@ openb-gpu:
 	done; done; \
 	awk '{ if (!($$1 in best) || $$2 < best[$$1]) best[$$1] = $$2 } \
 		END { printf "as recorded, best of two: pooled %.1f s, per card %.1f s, ratio %.2f\n", best["openb"], best["openb-dra"], best["openb-dra"] / best["openb"] }' out/openb-gpu-times
-	$(BIN) sweep testdata/sweep/openb-gpu.yaml --parallel 1
+	$(BIN) sweep testdata/sweep/openb-gpu.yaml --parallel 1 --plots out/openb-gpu-plots
 
 # Records the fidelity suite (testdata/fidelity) on a real control plane and writes each
 # scenario's observed.json. Not part of `make test`. Needs the real binaries: the first run builds

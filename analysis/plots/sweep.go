@@ -2,6 +2,7 @@ package plots
 
 import (
 	"math"
+	"slices"
 	"strconv"
 
 	"gonum.org/v1/plot"
@@ -13,7 +14,9 @@ import (
 )
 
 // SweepFigures returns the figures of a sweep: one group of bars per combination, by index
-// (the table names each). A combination without a report has no bar.
+// (the table names each). A combination without a report has no bar. The figures of the
+// optional sections (autoscaling, arrivals, GPU) follow, each only when some combination has
+// its figures, in the order of the table's columns.
 func SweepFigures(res *sweep.Result) []Figure {
 	return append([]Figure{
 		{"sweep-nodes", "Nodes by combination",
@@ -49,7 +52,7 @@ func SweepFigures(res *sweep.Result) []Figure {
 				}
 				return sweepBars(res, "Mean utilization by combination", "requested / allocatable (%)", false, series)
 			}},
-	}, sweepAutoscalingFigures(res)...)
+	}, slices.Concat(sweepAutoscalingFigures(res), sweepArrivalsFigures(res), sweepGPUFigures(res))...)
 }
 
 // sweepAutoscalingFigures compare the autoscaling figures, when any combination has them: a
@@ -111,13 +114,7 @@ func sweepBars(res *sweep.Result, title, yLabel string, counts bool, series []sw
 	group := math.Min(36, 640/float64(max(len(labels), 1)))
 	width := vg.Points(group / float64(len(series)))
 	for i, s := range series {
-		vals := make(plotter.Values, len(res.Combinations))
-		for j, row := range res.Combinations {
-			if row.Figures != nil {
-				vals[j] = s.value(row.Figures)
-			}
-		}
-		b, err := plotter.NewBarChart(vals, width)
+		b, err := plotter.NewBarChart(sweepValues(res, s), width)
 		if err != nil {
 			return nil, err
 		}
@@ -128,6 +125,19 @@ func sweepBars(res *sweep.Result, title, yLabel string, counts bool, series []sw
 		p.Legend.Add(s.name, b)
 	}
 	return p, nil
+}
+
+// sweepValues are the heights of a series' bars, in combination order: 0, which draws no bar,
+// for a combination without a report. Apart from sweepBars because a plot does not give its
+// bars back: the tests check the values here.
+func sweepValues(res *sweep.Result, s sweepSeries) plotter.Values {
+	vals := make(plotter.Values, len(res.Combinations))
+	for j, row := range res.Combinations {
+		if row.Figures != nil {
+			vals[j] = s.value(row.Figures)
+		}
+	}
+	return vals
 }
 
 // WriteSweepDir writes every sweep figure as NAME.png and NAME.svg into dir, creating it, each
