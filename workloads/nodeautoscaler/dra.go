@@ -60,11 +60,13 @@ func (o *draOverlay) set(was, now *resourcev1.ResourceClaim) {
 
 // addNode gives a node the slices its annotation describes, as the simulated DRA driver
 // publishes them once it registers (workloads/dradriver), unless published says they are
-// stored. A node that exists but whose slices are not published yet (the driver's sync comes
-// later in the instant of its creation) is taken with the devices it will have, as
-// cluster-autoscaler takes a node whose DRA driver has not published yet for its template
-// (processors/customresources, DraCustomResourcesProcessor). A value that does not parse
-// was refused when loaded; it gives no devices.
+// stored. A node that exists but whose slices are not stored yet is one created at this
+// instant, whose driver's sync comes later in the same instant: kwoksim's driver publishes
+// with no delay, so no real cluster-autoscaler could see that node without its devices, and
+// neither may this one (it would scale up a second time for pods the node is about to take).
+// A driver delay is modelled by adding the annotation later; until then the node has no
+// devices here either. A value that does not parse was refused when loaded; it gives no
+// devices.
 func (o *draOverlay) addNode(name string, uid types.UID, annotation string, published func(driver, node string) bool) {
 	sets, err := devices.Parse(annotation)
 	if err != nil || len(sets) == 0 || (published != nil && published(sets[0].Driver, name)) {
