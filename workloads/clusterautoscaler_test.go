@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -747,4 +748,55 @@ func watchUnavailable(s *sim.Simulator, app string, want int) *unavailability {
 		}
 	})
 	return u
+}
+
+// A pod's own anti-affinity does not keep it on the node being removed: cluster-autoscaler
+// takes the node's pods off it before placing them elsewhere (findPlaceFor). Two pool nodes
+// in one zone, each underutilized with one pod; web, on pool-c8-0 (the first candidate, by
+// name), forbids a second web pod in its zone. Taken off first, it fits pool-c8-1, so
+// pool-c8-0 goes; left on it while being placed, it would count against itself in the zone
+// and pool-c8-0 would be NoPlaceToMovePods, pool-c8-1 going instead.
+func TestClusterAutoscalerMovedPodDoesNotCountAgainstItself(t *testing.T) {
+	pool := testPool(t, "  template: {metadata: {labels: {topology.kubernetes.io/zone: a}}}")
+	s := workloadstest.Sim(t, sim.Config{Seed: 1, Stages: stages.Default(), Until: 40 * time.Minute})
+	// Two pool nodes at t=0, adopted as the pool's (its min is 1).
+	for i := range 2 {
+		n, err := pool.Node("c8", i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.API().Create(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rt := startCA(t, s, pool)
+	prefer := func(d *appsv1.Deployment, node string) *appsv1.Deployment {
+		d.Spec.Template.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+			PreferredDuringSchedulingIgnoredDuringExecution: []corev1.PreferredSchedulingTerm{{Weight: 100,
+				Preference: corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{{
+					Key: corev1.LabelHostname, Operator: corev1.NodeSelectorOpIn, Values: []string{node}}}}}}}}
+		return d
+	}
+	web := prefer(cpuDeployment("web", 1, "2"), "pool-c8-0")
+	web.Spec.Template.Spec.Affinity.PodAntiAffinity = &corev1.PodAntiAffinity{
+		RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+			LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			TopologyKey:   corev1.LabelTopologyZone}}}
+	workloadstest.Create(t, s, web, prefer(cpuDeployment("other", 1, "2"), "pool-c8-1"))
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range rt.Record().Events {
+		t.Logf("event %v %s %s %v %s", e.At, e.Type, e.Reason, e.Nodes, e.Message)
+	}
+	for _, u := range rt.Record().Unremovable {
+		t.Logf("unremovable %+v", u)
+	}
+	for _, p := range workloadstest.List[*corev1.Pod](t, s, "Pod") {
+		t.Logf("pod %s on %s", p.Name, p.Spec.NodeName)
+	}
+	downs := eventsOf(rt, "ScaleDown")
+	if len(downs) != 1 || len(downs[0].Nodes) != 1 || downs[0].Nodes[0] != "pool-c8-0" || downs[0].Reason != "ScaleDown" {
+		t.Errorf("scale-downs %+v, want pool-c8-0 removed, its web pod moved to pool-c8-1", downs)
+	}
 }

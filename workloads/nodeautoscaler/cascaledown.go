@@ -186,11 +186,11 @@ func (ca *clusterAutoscaler) plan(sn *Snapshot, now time.Time) ([]caRemovable, e
 }
 
 // simulateRemoval places the node's pods to move on the other destinations, first fit in
-// name order (simulator/cluster.go, findPlaceFor with the scheduler's Filter plugins): each
-// is taken off the node first, as upstream removes it from the snapshot, so that it does not
-// count against itself (its anti-affinity, its topology spread) and its claims are released
-// to be allocated again where it goes. On failure the pods go back and the reason is
-// NoPlaceToMovePods.
+// name order (simulator/cluster.go, findPlaceFor with the scheduler's Filter plugins). They
+// are all taken off the node first, as upstream removes them from the snapshot before
+// scheduling any, so that none counts against itself or the others (anti-affinity, topology
+// spread) and their claims are released to be allocated again where they go. On failure the
+// pods go back and the reason is NoPlaceToMovePods.
 func (ca *clusterAutoscaler) simulateRemoval(sn *Snapshot, node string, pods []*corev1.Pod, dest map[string]bool, order []string) (string, string) {
 	var others []string
 	for _, n := range order {
@@ -198,15 +198,17 @@ func (ca *clusterAutoscaler) simulateRemoval(sn *Snapshot, node string, pods []*
 			others = append(others, n)
 		}
 	}
-	var moved []*corev1.Pod
 	for _, p := range pods {
 		sn.Unplace(p)
+	}
+	var moved []*corev1.Pod
+	for _, p := range pods {
 		to, err := sn.FirstFit(p, others)
 		if err == nil && to != "" {
 			err = sn.Place(p, to)
 		}
 		if err != nil || to == "" {
-			for _, q := range append(moved, p) {
+			for _, q := range pods {
 				_ = sn.Place(q, node)
 			}
 			detail := fmt.Sprintf("can reschedule only %d out of %d pods: no place for %s/%s", len(moved), len(pods), p.Namespace, p.Name)
