@@ -47,7 +47,7 @@ func (s *Simulator) FilterFramework(schedulerName string, lister fwk.SharedListe
 		}
 	}
 	manager := h.SharedDRAManager()
-	if dra != nil {
+	if dra != nil && manager != nil {
 		manager = dra(manager)
 	}
 	for i := range d.plainProfiles {

@@ -235,8 +235,8 @@ func (sn *Snapshot) podClaims(pod *corev1.Pod) []*resourcev1.ResourceClaim {
 	// The view reads this snapshot's changes, on the scheduler's manager, which it has once a
 	// framework was built.
 	if sn.rt.dra.real == nil {
-		if _, err := sn.rt.framework(pod.Spec.SchedulerName, sn); err != nil {
-			return nil
+		if _, err := sn.rt.framework(pod.Spec.SchedulerName, sn); err != nil || sn.rt.dra.real == nil {
+			return nil // no DRA manager: the scheduler has no claims to read
 		}
 	}
 	sn.rt.dra.cur = sn.dra
