@@ -230,3 +230,74 @@ func TestKarpenterIgnoresDeviceClaims(t *testing.T) {
 		t.Errorf("pods bound: %v, want 2 (one per card)", r.bound)
 	}
 }
+
+// partitionedGPU is a node's pool of one GPU published as partitionable devices: the whole
+// card (40Gi of the card's memory counter) or either of two halves (20Gi each); the counter
+// set and the devices are two slices of the pool, as the API wants them.
+func partitionedGPU(node string) []runtime.Object {
+	half := map[string]resourcev1.Counter{"memory": {Value: resource.MustParse("20Gi")}}
+	device := func(name, kind string, counters map[string]resourcev1.Counter) resourcev1.Device {
+		return resourcev1.Device{Name: name,
+			Attributes:       map[resourcev1.QualifiedName]resourcev1.DeviceAttribute{"kind": {StringValue: ptr.To(kind)}},
+			ConsumesCounters: []resourcev1.DeviceCounterConsumption{{CounterSet: "gpu-0", Counters: counters}}}
+	}
+	pool := resourcev1.ResourcePool{Name: node, ResourceSliceCount: 2}
+	return []runtime.Object{
+		&resourcev1.ResourceSlice{ObjectMeta: metav1.ObjectMeta{Name: node + "-gpu-counters"},
+			Spec: resourcev1.ResourceSliceSpec{Driver: "gpu.example.com", NodeName: ptr.To(node), Pool: pool,
+				SharedCounters: []resourcev1.CounterSet{{Name: "gpu-0",
+					Counters: map[string]resourcev1.Counter{"memory": {Value: resource.MustParse("40Gi")}}}}}},
+		&resourcev1.ResourceSlice{ObjectMeta: metav1.ObjectMeta{Name: node + "-gpu-devices"},
+			Spec: resourcev1.ResourceSliceSpec{Driver: "gpu.example.com", NodeName: ptr.To(node), Pool: pool,
+				Devices: []resourcev1.Device{
+					device("whole", "whole", map[string]resourcev1.Counter{"memory": {Value: resource.MustParse("40Gi")}}),
+					device("half-0", "half", half), device("half-1", "half", half)}}}}
+}
+
+// A node's utilization by partitionable devices is upstream's: the held devices' use of the
+// card's counters (half of its memory: 0.5), not the share of devices held (one of three).
+// Two pool nodes each with one partitioned GPU, and two replicas each claiming a half, one
+// per node: both nodes are at 0.5, the threshold, so one goes, its replica moving onto the
+// other node's free half; the scale-down says 0.5.
+func TestClusterAutoscalerPartitionableUtilization(t *testing.T) {
+	pool := testPool(t, "")
+	s := workloadstest.Sim(t, sim.Config{Seed: 1, Stages: stages.Default(), Until: 40 * time.Minute})
+	for i := range 2 {
+		n, err := pool.Node("c8", i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		workloadstest.Create(t, s, n)
+		workloadstest.Create(t, s, partitionedGPU(n.Name)...)
+	}
+	rt := startCA(t, s, pool)
+	class := &resourcev1.DeviceClass{ObjectMeta: metav1.ObjectMeta{Name: "half-gpu"},
+		Spec: resourcev1.DeviceClassSpec{Selectors: []resourcev1.DeviceSelector{{CEL: &resourcev1.CELDeviceSelector{
+			Expression: `device.driver == "gpu.example.com" && device.attributes["gpu.example.com"].kind == "half"`}}}}}
+	tmpl := &resourcev1.ResourceClaimTemplate{ObjectMeta: metav1.ObjectMeta{Name: "half", Namespace: "default"},
+		Spec: resourcev1.ResourceClaimTemplateSpec{Spec: resourcev1.ResourceClaimSpec{Devices: resourcev1.DeviceClaim{
+			Requests: []resourcev1.DeviceRequest{{Name: "gpu", Exactly: &resourcev1.ExactDeviceRequest{DeviceClassName: "half-gpu"}}}}}}}
+	d := cpuDeployment("infer", 2, "3")
+	d.Spec.Template.Spec.ResourceClaims = []corev1.PodResourceClaim{{Name: "gpu", ResourceClaimTemplateName: ptr.To("half")}}
+	d.Spec.Template.Spec.Containers[0].Resources.Claims = []corev1.ResourceClaim{{Name: "gpu"}}
+	workloadstest.Create(t, s, class, tmpl, d)
+	if err := s.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range rt.Record().Events {
+		t.Logf("event %v %s %s %v %s", e.At, e.Type, e.Reason, e.Nodes, e.Message)
+	}
+	downs := eventsOf(rt, "ScaleDown")
+	if len(downs) != 1 || !strings.Contains(downs[0].Message, "utilization: {0 0 0 0.5 gpu.example.com/"+downs[0].Nodes[0]+" 0.5}") {
+		t.Fatalf("scale-downs %+v, want one, at the partitioned GPU's utilization 0.5", downs)
+	}
+	running := 0
+	for _, p := range workloadstest.List[*corev1.Pod](t, s, "Pod") {
+		if p.Status.Phase == corev1.PodRunning {
+			running++
+		}
+	}
+	if running != 2 {
+		t.Errorf("%d pods running at the end, want 2 (one per half of the card left)", running)
+	}
+}

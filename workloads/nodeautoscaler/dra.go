@@ -1,7 +1,6 @@
 package nodeautoscaler
 
 import (
-	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -316,76 +315,4 @@ func reserves(pod *corev1.Pod) func(resourcev1.ResourceClaimConsumerReference) b
 	return func(r resourcev1.ResourceClaimConsumerReference) bool {
 		return r.Resource == "pods" && r.UID == pod.UID
 	}
-}
-
-// deviceUtilization is the utilization cluster-autoscaler gives a node with ResourceSlices in
-// place of its CPU and memory (simulator/utilization/info.go, Calculate with DRA on;
-// simulator/dynamicresources/utils/utilization.go, HighestDynamicResourceUtilization): per
-// driver and pool, the devices the claims of the node's pods hold over the pool's devices
-// (a shared device counts once, however many shares), the highest of them, named
-// driver/pool. ok is false for a node without slices. Partitionable devices (shared
-// counters), which upstream weighs by their counters, count as whole devices here.
-func (sn *Snapshot) deviceUtilization(node string) (name corev1.ResourceName, util float64, ok bool) {
-	own := sn.nodeSlices(node)
-	if len(own) == 0 {
-		return "", 0, false
-	}
-	type pool struct{ driver, name string }
-	devicesOf := map[pool]int{}
-	for _, s := range own {
-		devicesOf[pool{s.Spec.Driver, s.Spec.Pool.Name}] += len(s.Spec.Devices)
-	}
-	held := map[pool]map[string]bool{}
-	for _, p := range sn.pods[node] {
-		for _, c := range sn.podClaims(p) {
-			if c.Status.Allocation == nil {
-				continue
-			}
-			for _, r := range c.Status.Allocation.Devices.Results {
-				if ptr.Deref(r.AdminAccess, false) {
-					continue
-				}
-				k := pool{r.Driver, r.Pool}
-				if held[k] == nil {
-					held[k] = map[string]bool{}
-				}
-				held[k][r.Device] = true
-			}
-		}
-	}
-	// In driver and pool order; on a tie the last wins (upstream ranges over a map).
-	byName := func(a, b pool) int { return cmp.Or(cmp.Compare(a.driver, b.driver), cmp.Compare(a.name, b.name)) }
-	for _, k := range slices.SortedFunc(maps.Keys(devicesOf), byName) {
-		u := 0.0
-		if n := devicesOf[k]; n > 0 {
-			u = float64(len(held[k])) / float64(n)
-		}
-		if u >= util {
-			util, name = u, corev1.ResourceName(k.driver+"/"+k.name)
-		}
-	}
-	return name, util, true
-}
-
-// nodeSlices are the ResourceSlices of a node: those stored, or the overlay's for a node
-// whose driver has not published (dra.go, addNode). The stored ones are indexed by node once
-// per snapshot.
-func (sn *Snapshot) nodeSlices(node string) []*resourcev1.ResourceSlice {
-	if s := sn.dra.slices[node]; s != nil {
-		return s
-	}
-	if sn.sliceIndex == nil {
-		sn.sliceIndex = map[string][]*resourcev1.ResourceSlice{}
-		objs, err := sn.rt.api.ListShared(sn.rt.sliceKind)
-		if err != nil {
-			return nil
-		}
-		for _, o := range objs {
-			s := o.(*resourcev1.ResourceSlice)
-			if n := ptr.Deref(s.Spec.NodeName, ""); n != "" {
-				sn.sliceIndex[n] = append(sn.sliceIndex[n], s)
-			}
-		}
-	}
-	return sn.sliceIndex[node]
 }
