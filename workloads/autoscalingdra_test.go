@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	resourcev1 "k8s.io/api/resource/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -63,6 +64,26 @@ func sharedCardPods(n int, milli string) []runtime.Object {
 	return objs
 }
 
+// claimingDeployment is a Deployment of pods requesting cpu that each claim a device through
+// the ResourceClaimTemplate named template.
+func claimingDeployment(name string, replicas int32, cpu, template string) *appsv1.Deployment {
+	d := cpuDeployment(name, replicas, cpu)
+	d.Spec.Template.Spec.ResourceClaims = []corev1.PodResourceClaim{{Name: "gpu", ResourceClaimTemplateName: ptr.To(template)}}
+	d.Spec.Template.Spec.Containers[0].Resources.Claims = []corev1.ResourceClaim{{Name: "gpu"}}
+	return d
+}
+
+// runningPods counts the pods Running.
+func runningPods(t *testing.T, s *sim.Simulator) int {
+	n := 0
+	for _, p := range workloadstest.List[*corev1.Pod](t, s, "Pod") {
+		if p.Status.Phase == corev1.PodRunning {
+			n++
+		}
+	}
+	return n
+}
+
 // shareClaimSpec claims milli gpuMilli of one card of class gpu.
 func shareClaimSpec(milli string) resourcev1.ResourceClaimSpec {
 	return resourcev1.ResourceClaimSpec{Devices: resourcev1.DeviceClaim{Requests: []resourcev1.DeviceRequest{{
@@ -115,9 +136,7 @@ func TestClusterAutoscalerSimulatesDevices(t *testing.T) {
 // pod's replacement runs on the node left.
 func TestClusterAutoscalerMovesDevicePods(t *testing.T) {
 	r := newCARun(t, 1, 50*time.Minute, gpuPool(t), nil)
-	d := cpuDeployment("gpu", 3, "100m")
-	d.Spec.Template.Spec.ResourceClaims = []corev1.PodResourceClaim{{Name: "gpu", ResourceClaimTemplateName: ptr.To("gpu-600")}}
-	d.Spec.Template.Spec.Containers[0].Resources.Claims = []corev1.ResourceClaim{{Name: "gpu"}}
+	d := claimingDeployment("gpu", 3, "100m", "gpu-600")
 	objs := sharedCardPods(0, "")
 	objs = append(objs, &resourcev1.ResourceClaimTemplate{ObjectMeta: metav1.ObjectMeta{Name: "gpu-600", Namespace: "default"},
 		Spec: resourcev1.ResourceClaimTemplateSpec{Spec: shareClaimSpec("600")}}, d)
@@ -142,13 +161,7 @@ func TestClusterAutoscalerMovesDevicePods(t *testing.T) {
 	if r.nodes != 1 {
 		t.Errorf("%d nodes at the end, want 1", r.nodes)
 	}
-	running := 0
-	for _, p := range workloadstest.List[*corev1.Pod](t, r.s, "Pod") {
-		if p.Status.Phase == corev1.PodRunning {
-			running++
-		}
-	}
-	if running != 2 {
+	if running := runningPods(t, r.s); running != 2 {
 		t.Errorf("%d pods running at the end, want 2 (one per card of the node left)", running)
 	}
 }
@@ -160,9 +173,7 @@ func TestClusterAutoscalerDevicesReproducible(t *testing.T) {
 	run := func(procs int) []byte {
 		defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(procs))
 		r := newCARun(t, 8, 50*time.Minute, gpuPool(t), func(o *autoscaling.Options) { o.Expander = "random" })
-		d := cpuDeployment("gpu", 6, "100m")
-		d.Spec.Template.Spec.ResourceClaims = []corev1.PodResourceClaim{{Name: "gpu", ResourceClaimTemplateName: ptr.To("gpu-600")}}
-		d.Spec.Template.Spec.Containers[0].Resources.Claims = []corev1.ResourceClaim{{Name: "gpu"}}
+		d := claimingDeployment("gpu", 6, "100m", "gpu-600")
 		objs := append(sharedCardPods(0, ""), &resourcev1.ResourceClaimTemplate{ObjectMeta: metav1.ObjectMeta{Name: "gpu-600", Namespace: "default"},
 			Spec: resourcev1.ResourceClaimTemplateSpec{Spec: shareClaimSpec("600")}}, d)
 		workloadstest.Create(t, r.s, objs...)
@@ -277,9 +288,7 @@ func TestClusterAutoscalerPartitionableUtilization(t *testing.T) {
 	tmpl := &resourcev1.ResourceClaimTemplate{ObjectMeta: metav1.ObjectMeta{Name: "half", Namespace: "default"},
 		Spec: resourcev1.ResourceClaimTemplateSpec{Spec: resourcev1.ResourceClaimSpec{Devices: resourcev1.DeviceClaim{
 			Requests: []resourcev1.DeviceRequest{{Name: "gpu", Exactly: &resourcev1.ExactDeviceRequest{DeviceClassName: "half-gpu"}}}}}}}
-	d := cpuDeployment("infer", 2, "3")
-	d.Spec.Template.Spec.ResourceClaims = []corev1.PodResourceClaim{{Name: "gpu", ResourceClaimTemplateName: ptr.To("half")}}
-	d.Spec.Template.Spec.Containers[0].Resources.Claims = []corev1.ResourceClaim{{Name: "gpu"}}
+	d := claimingDeployment("infer", 2, "3", "half")
 	workloadstest.Create(t, s, class, tmpl, d)
 	if err := s.Run(); err != nil {
 		t.Fatal(err)
@@ -291,13 +300,7 @@ func TestClusterAutoscalerPartitionableUtilization(t *testing.T) {
 	if len(downs) != 1 || !strings.Contains(downs[0].Message, "utilization: {0 0 0 0.5 gpu.example.com/"+downs[0].Nodes[0]+" 0.5}") {
 		t.Fatalf("scale-downs %+v, want one, at the partitioned GPU's utilization 0.5", downs)
 	}
-	running := 0
-	for _, p := range workloadstest.List[*corev1.Pod](t, s, "Pod") {
-		if p.Status.Phase == corev1.PodRunning {
-			running++
-		}
-	}
-	if running != 2 {
+	if running := runningPods(t, s); running != 2 {
 		t.Errorf("%d pods running at the end, want 2 (one per half of the card left)", running)
 	}
 }
