@@ -3,6 +3,7 @@ package sweep
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,12 +34,7 @@ func gpuFigures(r *analysis.Report) *GPUFigures {
 
 // HasGPU reports whether some combination's report has a gpu section.
 func (res *Result) HasGPU() bool {
-	for _, r := range res.Combinations {
-		if r.Figures != nil && r.GPU != nil {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(res.Combinations, func(r Row) bool { return r.Figures != nil && r.GPU != nil })
 }
 
 // The table's GPU columns: allocated and stranded at the end, stranded of the unallocated.
@@ -57,12 +53,7 @@ func writeGPUCells(w io.Writer, g *GPUFigures) {
 
 // HasArrivals reports whether some combination's report has an arrivals section.
 func (res *Result) HasArrivals() bool {
-	for _, r := range res.Combinations {
-		if r.Figures != nil && r.Arrivals != nil {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(res.Combinations, func(r Row) bool { return r.Figures != nil && r.Arrivals != nil })
 }
 
 // The table's arrivals columns: the arriving pods accepted, and when the run ended on an

@@ -80,12 +80,6 @@ func (v *draView) DeviceClasses() fwk.DeviceClassLister                { return 
 func (v *draView) DeviceClassResolver() fwk.DeviceClassResolver        { return v.real.DeviceClassResolver() }
 func (v *draView) wrap(real fwk.SharedDRAManager) fwk.SharedDRAManager { v.real = real; return v }
 
-// published is whether a driver's first slice of a node is stored.
-func (rt *Runtime) published(driver, node string) bool {
-	_, err := rt.api.Get(rt.sliceKind, "", devices.SliceName(driver, node, 0))
-	return err == nil
-}
-
 type draSlices draView
 
 // ListWithDeviceTaintRules is the scheduler's slices and the template nodes', those in node

@@ -158,13 +158,23 @@ func counterSetsOf(devices []resourcev1.Device) map[string]bool {
 	return out
 }
 
-// nodeSlices are the ResourceSlices of a node: those stored, or the overlay's for a node
-// whose driver has not published (dra.go, addNode). The stored ones are indexed by node once
-// per snapshot.
+// nodeSlices are the ResourceSlices of a node: the overlay's for a node that does not exist
+// or whose driver has not published (dra.go, addNode), else those stored.
 func (sn *Snapshot) nodeSlices(node string) []*resourcev1.ResourceSlice {
 	if s := sn.dra.slices[node]; s != nil {
 		return s
 	}
+	return sn.storedSlices(node)
+}
+
+// published is whether a driver has stored slices for a node.
+func (sn *Snapshot) published(driver, node string) bool {
+	return slices.ContainsFunc(sn.storedSlices(node), func(s *resourcev1.ResourceSlice) bool { return s.Spec.Driver == driver })
+}
+
+// storedSlices are the stored ResourceSlices of a node, indexed by node once per snapshot from
+// the API's shared objects (no copies: the index is read, never written).
+func (sn *Snapshot) storedSlices(node string) []*resourcev1.ResourceSlice {
 	if sn.sliceIndex == nil {
 		sn.sliceIndex = map[string][]*resourcev1.ResourceSlice{}
 		objs, err := sn.rt.api.ListShared(sn.rt.sliceKind)

@@ -127,7 +127,7 @@ func (sn *Snapshot) AddNode(n *corev1.Node) {
 	if a := n.Annotations[devices.Annotation]; a != "" {
 		var published func(driver, node string) bool
 		if sn.stored[n.Name] {
-			published = sn.rt.published
+			published = sn.published
 		}
 		sn.dra.addNode(n.Name, n.UID, a, published)
 	}

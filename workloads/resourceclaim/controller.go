@@ -173,27 +173,21 @@ func (s podSyncer) Observe(ev sim.WatchEvent) {
 }
 
 // index adds a pod to byClaim and byTemplate.
-func (c *Controller) index(pod *corev1.Pod) {
-	for i := range pod.Spec.ResourceClaims {
-		pc := &pod.Spec.ResourceClaims[i]
-		if name, _, err := resourceclaim.Name(pod, pc); err == nil && name != nil {
-			add(c.byClaim, pod.Namespace+"/"+*name, pod.Name)
-		}
-		if pc.ResourceClaimTemplateName != nil {
-			add(c.byTemplate, pod.Namespace+"/"+*pc.ResourceClaimTemplateName, pod.Name)
-		}
-	}
-}
+func (c *Controller) index(pod *corev1.Pod) { c.eachKey(pod, add) }
 
 // unindex removes a pod's previous state from byClaim and byTemplate.
-func (c *Controller) unindex(pod *corev1.Pod) {
+func (c *Controller) unindex(pod *corev1.Pod) { c.eachKey(pod, remove) }
+
+// eachKey calls do with byClaim and byTemplate and the pod's keys in them: each claim's it
+// names or has generated, and each template's it names.
+func (c *Controller) eachKey(pod *corev1.Pod, do func(m map[string]map[string]bool, key, pod string)) {
 	for i := range pod.Spec.ResourceClaims {
 		pc := &pod.Spec.ResourceClaims[i]
 		if name, _, err := resourceclaim.Name(pod, pc); err == nil && name != nil {
-			remove(c.byClaim, pod.Namespace+"/"+*name, pod.Name)
+			do(c.byClaim, pod.Namespace+"/"+*name, pod.Name)
 		}
 		if pc.ResourceClaimTemplateName != nil {
-			remove(c.byTemplate, pod.Namespace+"/"+*pc.ResourceClaimTemplateName, pod.Name)
+			do(c.byTemplate, pod.Namespace+"/"+*pc.ResourceClaimTemplateName, pod.Name)
 		}
 	}
 }
