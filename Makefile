@@ -67,12 +67,14 @@ image:
 # benchmark"), 5,000 nodes × 10,000 pods of one Deployment (best of two rounds), plus the clock
 # and stage micro-benchmarks, node autoscaling against a fixed cluster (BenchmarkAutoscaling,
 # 500 pods), and 20 HPAs over a 12-hour load curve against the same run without them
-# (BenchmarkHPA, about 11 s). Takes about 17 minutes on a 2-core machine. BENCHARGS go to the workloads benchmarks, e.g.
+# (BenchmarkHPA, about 11 s), and DynamicResources' filter answers kept against none
+# (BenchmarkDRAFilterCache in ./sim, about 20 s). Takes about 17 minutes on a 2-core machine. BENCHARGS go to the workloads benchmarks, e.g.
 # BENCHARGS='-bench-probe', BENCHARGS='-bench-pods 2000 -bench-rounds 1' or BENCHARGS='-bench-autoscale-pods 300'.
 BENCHARGS ?=
 bench:
 	$(GO) test -run '^$$' -bench '^Benchmark(SchedulingThroughput|Autoscaling|HPA)$$' -benchtime 1x -timeout 60m ./workloads -args $(BENCHARGS)
 	$(GO) test -run '^$$' -bench . ./clock ./stages
+	$(GO) test -run '^$$' -bench '^BenchmarkDRAFilterCache$$' -benchtime 1x ./sim
 
 # Memory and time at scale, whole processes: the kwoksim binary against the bare pattern at each
 # of SCALESIZES (NODESxPODS; BenchmarkScale in workloads/bench_scale_test.go), with peak RSS per

@@ -241,8 +241,10 @@ func runWorkload(ctx context.Context, cfg *Config, tc *TestCase, w *Workload, op
 	if err != nil {
 		return nil, err
 	}
+	// The DynamicResources filter cache is off: scheduler_perf measures what the real
+	// plugin's Filter costs on every node.
 	simCfg := sim.Config{Seed: opts.Seed, SchedulerConfig: schedCfg, FeatureGates: all,
-		DisableAdmissionPlugins: disabledAdmission, Stop: opts.Stop}
+		DisableAdmissionPlugins: disabledAdmission, Stop: opts.Stop, NoDRAFilterCache: true}
 	if needsClaimController(all) {
 		// scheduler_perf's controllers share its client (util.go mustSetupCluster: QPS 5000,
 		// burst 5000), not kube-controller-manager's --kube-api-qps 20.

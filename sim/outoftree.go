@@ -47,7 +47,7 @@ func CheckPlugins(plugins frameworkruntime.Registry) error {
 
 // isOwnPlugin reports whether name is one of the plugins the simulator adds to profiles.
 func isOwnPlugin(name string) bool {
-	return name == recorderPluginName || name == seededPreemptionName
+	return name == recorderPluginName || name == seededPreemptionName || name == draFilterCacheName
 }
 
 // PluginNames are the names of a registry's plugins, sorted (for `kwoksim version` and

@@ -49,9 +49,11 @@ type SchedulerHooks interface {
 // cycle still runs in the scheduler's own goroutine, but the driver waits for it to end before
 // the next cycle, so every run takes the same path whatever the goroutine timing.
 type driver struct {
-	sched *scheduler.Scheduler
-	clock interface{ Now() time.Time }
-	hooks SchedulerHooks
+	// draCaches are the profiles' DynamicResources filter caches (drafiltercache.go).
+	draCaches []*draFilterCache
+	sched     *scheduler.Scheduler
+	clock     interface{ Now() time.Time }
+	hooks     SchedulerHooks
 
 	// budget is how many pops are known not to block: the queue's Pop blocks when the active
 	// and backoff queues are empty, and those are the only queues the driver pops from.
@@ -142,6 +144,8 @@ type schedulerOptions struct {
 	featureGates map[string]bool
 	// plugins are the out-of-tree plugins (Config.Plugins), checked by CheckPlugins.
 	plugins frameworkruntime.Registry
+	// NoDRAFilterCache leaves DynamicResources to filter alone (Config.NoDRAFilterCache).
+	NoDRAFilterCache bool
 }
 
 func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks SchedulerHooks, opts schedulerOptions) (*driver, error) {
@@ -199,12 +203,16 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 		addRecorderPlugin(&profiles[i])
 		useSeededPreemption(&profiles[i])
 		bindTimeouts[profiles[i].SchedulerName] = noVolumeBindWait(&profiles[i])
+		if !opts.NoDRAFilterCache {
+			useDRAFilterCache(&profiles[i])
+		}
 	}
 	registry := frameworkruntime.Registry{
 		recorderPluginName: func(context.Context, runtime.Object, fwk.Handle) (fwk.Plugin, error) {
 			return &recorderPlugin{d: d}, nil
 		},
 		seededPreemptionName: newSeededPreemption(opts.preemptionRand, d.afterPreemption),
+		draFilterCacheName:   newDRAFilterCache,
 	}
 	// Config.validate has refused names the two sets share (CheckPlugins).
 	if err := registry.Merge(opts.plugins); err != nil {
@@ -232,6 +240,9 @@ func newDriver(ctx context.Context, api *API, clk *clockAdapter, hooks Scheduler
 		return nil, fmt.Errorf("creating the scheduler: %w", err)
 	}
 	if err := d.useParkingBinders(sched, factory, bindTimeouts); err != nil {
+		return nil, err
+	}
+	if d.draCaches, err = wireDRAFilterCaches(sched); err != nil {
 		return nil, err
 	}
 	if api.admission, err = newAdmission(api, factory); err != nil {

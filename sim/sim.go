@@ -102,6 +102,11 @@ type Config struct {
 	// configuration's clientConnection.qps says (kwoksim run --pacing instant): bindings are
 	// then not paced at all.
 	UnpacedScheduler bool
+	// NoDRAFilterCache leaves DynamicResources' Filter to run on every node the scheduler
+	// checks, as kube-scheduler does, without the cache that gives its earlier answers
+	// (drafiltercache.go). The placements are the same; kwoksim perf sets it, because what it
+	// measures is the scheduler's own cost, and the tests set it to compare.
+	NoDRAFilterCache bool
 	// FeatureGates are set before the scheduler is built (kube-scheduler's --feature-gates),
 	// over kube-scheduler's defaults and the gates the simulator turns off to stay
 	// deterministic (see features.go and NondeterministicGates). Gates are process-wide: two
@@ -222,7 +227,7 @@ func New(ctx context.Context, cfg Config) (*Simulator, error) {
 	s.api.evictionRefused = s.rec.EvictionRefused
 	d, err := newDriver(ctx, s.api, newClockAdapter(s.clock), s.rec, schedulerOptions{
 		parallelism: cfg.Parallelism, preemptionRand: s.Rand(streamPreemption), config: cfg.SchedulerConfig, unpaced: cfg.UnpacedScheduler,
-		featureGates: cfg.FeatureGates, plugins: cfg.Plugins})
+		featureGates: cfg.FeatureGates, plugins: cfg.Plugins, NoDRAFilterCache: cfg.NoDRAFilterCache})
 	if err != nil {
 		cancel()
 		return nil, err
