@@ -144,7 +144,7 @@ type draPoolEntry struct {
 
 // draCycle is the cache's state for one scheduling cycle.
 type draCycle struct {
-	// shape identifies the pod's claims; 0 leaves the pod to the plugin.
+	// shape identifies the pod's claims.
 	shape int
 	// cloned is set on the copies preemption and nominated pods filter with.
 	cloned bool
@@ -186,8 +186,7 @@ func (c *draFilterCache) SignPod(ctx context.Context, pod *corev1.Pod) ([]fwk.Si
 // reads what the plugin's PreFilter is about to read (nothing changes in between: the cycle
 // runs alone).
 func (c *draFilterCache) PreFilter(_ context.Context, cs fwk.CycleState, pod *corev1.Pod, _ []fwk.NodeInfo) (*fwk.PreFilterResult, *fwk.Status) {
-	cycle := &draCycle{}
-	cs.Write(draCycleKey, cycle)
+	// A cycle without the cache's state is left to the plugin.
 	if !c.exact || len(pod.Spec.ResourceClaims) == 0 || cs.GetPodGroupSchedulingCycle() != nil ||
 		(c.deferResize && resource.IsPodResizeDeferred(pod)) || requestsExtendedResources(pod) {
 		return nil, nil
@@ -208,7 +207,7 @@ func (c *draFilterCache) PreFilter(_ context.Context, cs fwk.CycleState, pod *co
 		c.shapes[shape] = id
 	}
 	c.mu.Unlock()
-	cycle.shape = id
+	cs.Write(draCycleKey, &draCycle{shape: id})
 	return nil, nil
 }
 
@@ -218,7 +217,7 @@ func (c *draFilterCache) PreFilterExtensions() fwk.PreFilterExtensions { return 
 // has changed since the plugin gave it.
 func (c *draFilterCache) Filter(ctx context.Context, cs fwk.CycleState, pod *corev1.Pod, nodeInfo fwk.NodeInfo) *fwk.Status {
 	cycle := readDRACycle(cs)
-	if cycle == nil || cycle.cloned || cycle.shape == 0 {
+	if cycle == nil || cycle.cloned {
 		return c.inner.Filter(ctx, cs, pod, nodeInfo)
 	}
 	node := nodeInfo.Node()

@@ -167,6 +167,44 @@ func TestDRAFilterCacheGivesThePluginsAnswers(t *testing.T) {
 	t.Logf("hits %d, misses %d\n%s", hits, misses, cached)
 }
 
+// A node's change is seen: a pool offered to the nodes labelled gpu=yes (a slice with a node
+// selector) cannot serve n0 until n0 is labelled, and then does, with the cache as without.
+func TestDRAFilterCacheSeesNodeChanges(t *testing.T) {
+	for _, noCache := range []bool{false, true} {
+		s := newSim(t, Config{Seed: 1, NoDRAFilterCache: noCache})
+		mustCreate(t, s, node("n0"))
+		rack := cards("rack", 1)
+		rack.Spec.NodeName = nil
+		rack.Spec.NodeSelector = &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+			MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "gpu", Operator: corev1.NodeSelectorOpIn, Values: []string{"yes"}}}}}}
+		createAll(t, s, gpuClass(), rack, gpuClaim("a", 1, "500"), claimingPod("a", "a"))
+		if err := s.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if p := getPod(t, s, "a"); p.Spec.NodeName != "" || !strings.Contains(unschedulableMessage(p), "cannot allocate all claims") {
+			t.Fatalf("cache %v: before the label, pod a on %q (%q), want it unschedulable", !noCache, p.Spec.NodeName, unschedulableMessage(p))
+		}
+		obj, err := s.API().Get(kinds["Node"], "", "n0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := obj.(*corev1.Node).DeepCopy()
+		n.Labels["gpu"] = "yes"
+		if _, err := s.API().Update(n); err != nil {
+			t.Fatal(err)
+		}
+		createAll(t, s, gpuClaim("b", 1, "500"), claimingPod("b", "b"))
+		if err := s.Run(); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"a", "b"} {
+			if p := getPod(t, s, name); p.Spec.NodeName != "n0" {
+				t.Errorf("cache %v: after the label, pod %s on %q (%q), want n0", !noCache, name, p.Spec.NodeName, unschedulableMessage(p))
+			}
+		}
+	}
+}
+
 // A profile gets the cache in DynamicResources' place at Filter, just before it in MultiPoint;
 // one that names the plugin elsewhere keeps it alone.
 func TestUseDRAFilterCache(t *testing.T) {
