@@ -1,27 +1,20 @@
 package sim
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	resourceapi "k8s.io/api/resource/v1"
-	apiresource "k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/component-helpers/resource"
 	"k8s.io/dynamic-resource-allocation/resourceclaim"
-	"k8s.io/dynamic-resource-allocation/structured"
 	fwk "k8s.io/kube-scheduler/framework"
 	v1helper "k8s.io/kubernetes/pkg/apis/core/v1/helper"
-	"k8s.io/kubernetes/pkg/scheduler"
-	schedulerapi "k8s.io/kubernetes/pkg/scheduler/apis/config"
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/dynamicresources"
 	plfeature "k8s.io/kubernetes/pkg/scheduler/framework/plugins/feature"
 	"k8s.io/kubernetes/pkg/scheduler/framework/plugins/names"
@@ -113,33 +106,6 @@ type draFilterCache struct {
 type draAnswerKey struct {
 	shape int
 	node  string
-}
-
-// draAnswer is the plugin's answer for a shape of claims on a node, with what it depended on.
-type draAnswer struct {
-	node          *corev1.Node
-	slices        []*resourceapi.ResourceSlice
-	poolVersions  []uint64
-	sharedVersion uint64
-	code          fwk.Code
-	reasons       []string
-}
-
-type draPoolID struct{ driver, pool string }
-
-// draPoolRecord is the allocated state of a pool when last seen, and a version that changes
-// whenever it does.
-type draPoolRecord struct {
-	entries []draPoolEntry
-	version uint64
-}
-
-// draPoolEntry is one allocated device of a pool: allocated whole (the rest empty), one
-// share of a shared device, or the capacity its shares consume (one integer capacity by name
-// and value; several, or a fraction, written out in capacityName with capacity -1).
-type draPoolEntry struct {
-	device, share, capacityName string
-	capacity                    int64
 }
 
 // draCycle is the cache's state for one scheduling cycle.
@@ -346,254 +312,4 @@ func requestsExtendedResources(pod *corev1.Pod) bool {
 		}
 	}
 	return pod.Spec.Resources != nil && (extended(pod.Spec.Resources.Requests) || extended(pod.Spec.Resources.Limits))
-}
-
-// refresh reads the slices, classes and allocated state the plugin's PreFilter reads, and
-// moves the versions of what changed. It reports false when one cannot be read (the plugin
-// then answers alone, and says why).
-func (c *draFilterCache) refresh() bool {
-	dra := c.handle.SharedDRAManager()
-	all, err := dra.ResourceSlices().ListWithDeviceTaintRules()
-	if err != nil {
-		return false
-	}
-	classes, err := dra.DeviceClasses().List()
-	if err != nil {
-		return false
-	}
-	state, err := dra.ResourceClaims().GatherAllocatedState()
-	if err != nil || state == nil {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.indexSlices(all)
-	slices.SortFunc(classes, func(a, b *resourceapi.DeviceClass) int { return strings.Compare(a.Name, b.Name) })
-	if !slices.Equal(classes, c.classes) {
-		c.classes = classes
-		c.sharedVersion = c.next()
-	}
-	c.updatePools(state)
-	return true
-}
-
-// indexSlices sorts the slices by node. The lister's order is its store's (map order), so
-// each node's are sorted by name to be compared.
-func (c *draFilterCache) indexSlices(all []*resourceapi.ResourceSlice) {
-	for node, s := range c.nodeSlices {
-		c.nodeSlices[node] = s[:0]
-	}
-	var shared []*resourceapi.ResourceSlice
-	for _, s := range all {
-		if s.Spec.NodeName != nil && *s.Spec.NodeName != "" {
-			c.nodeSlices[*s.Spec.NodeName] = append(c.nodeSlices[*s.Spec.NodeName], s)
-		} else {
-			shared = append(shared, s)
-		}
-	}
-	byName := func(a, b *resourceapi.ResourceSlice) int { return strings.Compare(a.Name, b.Name) }
-	for node, s := range c.nodeSlices {
-		switch len(s) {
-		case 0:
-			delete(c.nodeSlices, node)
-		case 1:
-		default:
-			slices.SortFunc(s, byName)
-		}
-	}
-	slices.SortFunc(shared, byName)
-	if !slices.Equal(shared, c.shared) {
-		c.shared = shared
-		c.sharedPools = map[draPoolID]bool{}
-		for _, s := range shared {
-			c.sharedPools[draPoolID{s.Spec.Driver, s.Spec.Pool.Name}] = true
-		}
-		c.sharedVersion = c.next()
-	}
-}
-
-// updatePools compares each pool's allocated devices, shares and consumed capacity with what
-// they were, and gives the pools that changed a new version. The versions' values never show:
-// they are only compared for equality. It runs for every pod with claims, over every
-// allocation in the cluster, so it reuses its scratch lists and keeps a copy only of a pool
-// that changed.
-func (c *draFilterCache) updatePools(state *structured.AllocatedState) {
-	for id, entries := range c.scratch {
-		c.scratch[id] = entries[:0]
-	}
-	add := func(d structured.DeviceID, e draPoolEntry) {
-		id := draPoolID{d.Driver.String(), d.Pool.String()}
-		e.device = d.Device.String()
-		c.scratch[id] = append(c.scratch[id], e)
-	}
-	for d := range state.AllocatedDevices {
-		add(d, draPoolEntry{})
-	}
-	for d := range state.AllocatedSharedDeviceIDs {
-		add(d.GetDeviceID(), draPoolEntry{share: d.ShareID.String()})
-	}
-	for d, consumed := range state.AggregatedCapacity {
-		add(d, consumedEntry(consumed))
-	}
-	for id, entries := range c.scratch {
-		slices.SortFunc(entries, compareEntries)
-		rec := c.pools[id]
-		if rec == nil {
-			if len(entries) == 0 {
-				continue
-			}
-			rec = &draPoolRecord{}
-			c.pools[id] = rec
-		}
-		if slices.Equal(rec.entries, entries) {
-			continue
-		}
-		rec.entries = slices.Clone(entries)
-		rec.version = c.next()
-		if c.sharedPools[id] {
-			c.sharedVersion = c.next()
-		}
-	}
-}
-
-// consumedEntry is a device's consumed capacity as an entry: one integer capacity (a share's
-// gpu-milli) without allocating, anything else as text.
-func consumedEntry(consumed map[resourceapi.QualifiedName]*apiresource.Quantity) draPoolEntry {
-	if len(consumed) == 1 {
-		for name, q := range consumed {
-			if q == nil {
-				break
-			}
-			if v, ok := q.AsInt64(); ok {
-				return draPoolEntry{capacityName: string(name), capacity: v}
-			}
-		}
-	}
-	var parts []string
-	for name, q := range consumed {
-		if q != nil {
-			parts = append(parts, string(name)+"="+q.String())
-		}
-	}
-	slices.Sort(parts)
-	return draPoolEntry{capacityName: strings.Join(parts, ","), capacity: -1}
-}
-
-func compareEntries(a, b draPoolEntry) int {
-	if d := strings.Compare(a.device, b.device); d != 0 {
-		return d
-	}
-	if d := strings.Compare(a.share, b.share); d != 0 {
-		return d
-	}
-	if d := strings.Compare(a.capacityName, b.capacityName); d != 0 {
-		return d
-	}
-	return cmp.Compare(a.capacity, b.capacity)
-}
-
-func (c *draFilterCache) next() uint64 {
-	c.version++
-	return c.version
-}
-
-// holds reports whether an answer still applies to the node: the same node object, the same
-// slices, the same allocated state in their pools, and no change to what all nodes share.
-// The caller holds c.mu.
-func (c *draFilterCache) holds(a *draAnswer, node *corev1.Node) bool {
-	if a.node != node || a.sharedVersion != c.sharedVersion {
-		return false
-	}
-	now := c.nodeSlices[node.Name]
-	if !slices.Equal(a.slices, now) {
-		return false
-	}
-	for i, s := range now {
-		if c.poolVersion(s) != a.poolVersions[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func (c *draFilterCache) poolVersion(s *resourceapi.ResourceSlice) uint64 {
-	if rec := c.pools[draPoolID{s.Spec.Driver, s.Spec.Pool.Name}]; rec != nil {
-		return rec.version
-	}
-	return 0
-}
-
-// answerFor records an answer with what it depends on now. The caller holds c.mu.
-func (c *draFilterCache) answerFor(node *corev1.Node, code fwk.Code, reasons []string) *draAnswer {
-	now := c.nodeSlices[node.Name]
-	a := &draAnswer{node: node, slices: slices.Clone(now), sharedVersion: c.sharedVersion, code: code,
-		reasons: slices.Clone(reasons), poolVersions: make([]uint64, len(now))}
-	for i, s := range now {
-		a.poolVersions[i] = c.poolVersion(s)
-	}
-	return a
-}
-
-// useDRAFilterCache puts the cache in DynamicResources' place at the Filter extension point
-// of a defaulted profile, just before it in MultiPoint (so its PreFilter runs just before the
-// plugin's, its Filter where the plugin's ran, its Reserve just before the plugin's). A
-// profile that names DynamicResources anywhere but MultiPoint's enabled list, or disables
-// every plugin of an extension point, is left as it is: the plugin then filters alone.
-func useDRAFilterCache(p *schedulerapi.KubeSchedulerProfile) bool {
-	if p.Plugins == nil {
-		return false
-	}
-	at := -1
-	for i, pl := range p.Plugins.MultiPoint.Enabled {
-		if pl.Name == names.DynamicResources {
-			at = i
-		}
-	}
-	if at < 0 {
-		return false
-	}
-	for _, set := range pluginSets(p.Plugins) {
-		for _, pl := range set.Disabled {
-			if pl.Name == names.DynamicResources || pl.Name == "*" {
-				return false
-			}
-		}
-		if set == &p.Plugins.MultiPoint {
-			continue
-		}
-		for _, pl := range set.Enabled {
-			if pl.Name == names.DynamicResources {
-				return false
-			}
-		}
-	}
-	p.Plugins.MultiPoint.Enabled = slices.Insert(p.Plugins.MultiPoint.Enabled, at, schedulerapi.Plugin{Name: draFilterCacheName})
-	p.Plugins.Filter.Disabled = append(p.Plugins.Filter.Disabled, schedulerapi.Plugin{Name: names.DynamicResources})
-	return true
-}
-
-// wireDRAFilterCaches gives each profile's cache the profile's DynamicResources plugin.
-func wireDRAFilterCaches(sched *scheduler.Scheduler) ([]*draFilterCache, error) {
-	var caches []*draFilterCache
-	for _, name := range slices.Sorted(maps.Keys(sched.Profiles)) {
-		var cache *draFilterCache
-		var plugin *dynamicresources.DynamicResources
-		for _, ext := range sched.Profiles[name].EnqueueExtensions() {
-			switch p := ext.(type) {
-			case *draFilterCache:
-				cache = p
-			case *dynamicresources.DynamicResources:
-				plugin = p
-			}
-		}
-		if cache == nil {
-			continue
-		}
-		if plugin == nil {
-			return nil, fmt.Errorf("scheduler profile %q has the DynamicResources filter cache but not the plugin", name)
-		}
-		cache.inner = plugin
-		caches = append(caches, cache)
-	}
-	return caches, nil
 }

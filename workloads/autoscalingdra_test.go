@@ -100,11 +100,7 @@ func shareClaimSpec(milli string) resourcev1.ResourceClaimSpec {
 // 1%), so neither is a scale-down candidate.
 func TestClusterAutoscalerSimulatesDevices(t *testing.T) {
 	r := newCARun(t, 1, 30*time.Minute, gpuPool(t), nil)
-	for _, o := range sharedCardPods(4, "600") {
-		if _, err := r.s.API().Create(o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	workloadstest.Create(t, r.s, sharedCardPods(4, "600")...)
 	if err := r.s.Run(); err != nil {
 		t.Fatal(err)
 	}
@@ -140,11 +136,7 @@ func TestClusterAutoscalerMovesDevicePods(t *testing.T) {
 	objs := sharedCardPods(0, "")
 	objs = append(objs, &resourcev1.ResourceClaimTemplate{ObjectMeta: metav1.ObjectMeta{Name: "gpu-600", Namespace: "default"},
 		Spec: resourcev1.ResourceClaimTemplateSpec{Spec: shareClaimSpec("600")}}, d)
-	for _, o := range objs {
-		if _, err := r.s.API().Create(o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	workloadstest.Create(t, r.s, objs...)
 	workloadstest.PatchAt(t, r.s, 20*time.Minute, "Deployment", "default", "gpu", `{"spec":{"replicas":2}}`)
 	if err := r.s.Run(); err != nil {
 		t.Fatal(err)
@@ -207,11 +199,7 @@ func TestClusterAutoscalerDevicesReproducible(t *testing.T) {
 // up for, with the DynamicResources plugin's reason.
 func TestClusterAutoscalerNoScaleUpForDevices(t *testing.T) {
 	r := newCARun(t, 1, 30*time.Minute, gpuPool(t), nil)
-	for _, o := range sharedCardPods(1, "1500") {
-		if _, err := r.s.API().Create(o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	workloadstest.Create(t, r.s, sharedCardPods(1, "1500")...)
 	if err := r.s.Run(); err != nil {
 		t.Fatal(err)
 	}
